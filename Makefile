@@ -1,0 +1,48 @@
+# refold-session — every build, demo and test entry point.
+#   make demo   mint tokens against the bundled emulator, in every language
+#   make test   lints and every test suite in every language
+#   make bench  side-by-side benchmarks (not part of make test)
+# Each language adds its own targets in mk/<lang>.mk (test-<lang>, demo-<lang>, ...).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath .)
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+# One shared target/ for the whole workspace (bindings included).
+export CARGO_TARGET_DIR := $(ROOT)/target
+REFOLD_BIN := $(CARGO_TARGET_DIR)/debug/refold
+
+# Filled by mk/*.mk.
+TEST_TARGETS :=
+DEMO_TARGETS :=
+
+.PHONY: help build test demo lint test-rust demo-rust
+
+help:
+	@echo "make demo   # mint tokens against the bundled emulator"
+	@echo "make test   # lints + every test suite in every language"
+	@echo "make bench  # benchmarks (release builds; slow)"
+
+## Rust: one debug build of the whole workspace serves every test suite.
+build:
+	$(CARGO) build --workspace --all-targets --locked
+
+lint: build
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+test-rust: build
+	$(CARGO) test --workspace --locked
+
+demo-rust: build
+	@bash scripts/demo-cli.sh $(REFOLD_BIN)
+
+include $(sort $(wildcard mk/*.mk))
+
+test: lint test-rust $(TEST_TARGETS)
+	@echo "make test: every suite passed"
+
+demo: demo-rust $(DEMO_TARGETS)

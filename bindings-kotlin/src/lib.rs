@@ -1,0 +1,1 @@
+//! Placeholder: the kotlin binding lands here.

@@ -1,0 +1,237 @@
+//! The one error type every failure maps to, and its language-neutral codes (SPEC §4).
+
+use std::fmt;
+use std::time::Duration;
+
+/// What went wrong, as the same string in every language (`as_str`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The linked account id is empty, blank, has a control character or is too long.
+    InvalidInput,
+    /// The client options are unusable (missing key, unknown environment, unsafe URL…).
+    Configuration,
+    /// HTTP 400 or 422.
+    BadRequest,
+    /// HTTP 401: the API key was rejected.
+    Authentication,
+    /// HTTP 403.
+    PermissionDenied,
+    /// HTTP 404.
+    NotFound,
+    /// HTTP 429.
+    RateLimited,
+    /// HTTP 500, which Refold answers for an unknown linked account.
+    InvalidLinkedAccount,
+    /// HTTP 501–599 other than 500.
+    ServerError,
+    /// An attempt exceeded the timeout, or HTTP 408.
+    Timeout,
+    /// DNS, refused, reset, closed early, or TLS failure.
+    Connection,
+    /// A 2xx whose body is not JSON, lacks a token, or is over 1 MiB.
+    InvalidResponse,
+    /// Any other status, redirects included.
+    UnexpectedStatus,
+}
+
+impl ErrorCode {
+    /// Every code, in the order SPEC §4 lists them.
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::InvalidInput,
+        ErrorCode::Configuration,
+        ErrorCode::BadRequest,
+        ErrorCode::Authentication,
+        ErrorCode::PermissionDenied,
+        ErrorCode::NotFound,
+        ErrorCode::RateLimited,
+        ErrorCode::InvalidLinkedAccount,
+        ErrorCode::ServerError,
+        ErrorCode::Timeout,
+        ErrorCode::Connection,
+        ErrorCode::InvalidResponse,
+        ErrorCode::UnexpectedStatus,
+    ];
+
+    /// The wire-stable snake_case name shared by every binding.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::Configuration => "configuration",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Authentication => "authentication",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::InvalidLinkedAccount => "invalid_linked_account",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Connection => "connection",
+            ErrorCode::InvalidResponse => "invalid_response",
+            ErrorCode::UnexpectedStatus => "unexpected_status",
+        }
+    }
+
+    /// Parses a name produced by [`ErrorCode::as_str`].
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|code| code.as_str() == name)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure to mint a session token. Its message never contains the API key or a token.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    code: ErrorCode,
+    message: String,
+    status: Option<u16>,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+    attempts: u32,
+    retryable: bool,
+}
+
+impl Error {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                code,
+                message: message.into(),
+                status: None,
+                request_id: None,
+                retry_after: None,
+                attempts: 0,
+                retryable: false,
+            }),
+        }
+    }
+
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Error {
+        Error::new(ErrorCode::InvalidInput, message)
+    }
+
+    pub(crate) fn configuration(message: impl Into<String>) -> Error {
+        Error::new(ErrorCode::Configuration, message)
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Error {
+        self.inner.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_request_id(mut self, request_id: Option<String>) -> Error {
+        self.inner.request_id = request_id;
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Error {
+        self.inner.retry_after = retry_after;
+        self
+    }
+
+    pub(crate) fn with_retryable(mut self, retryable: bool) -> Error {
+        self.inner.retryable = retryable;
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
+        self.inner.attempts = attempts;
+        self
+    }
+
+    /// Appends a sentence to the message (already sanitised by the caller).
+    pub(crate) fn append_message(mut self, extra: &str) -> Error {
+        self.inner.message.push(' ');
+        self.inner.message.push_str(extra);
+        self
+    }
+
+    /// The language-neutral code.
+    pub fn code(&self) -> ErrorCode {
+        self.inner.code
+    }
+
+    /// A human sentence naming what happened and what to do, then the server's own message.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// The HTTP status of the last response, if one arrived.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The `x-request-id` (or `request-id`) of the last response, for Refold support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+
+    /// What the server asked us to wait (`retry-after-ms` / `Retry-After`), if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
+    /// How many requests were sent (0 when the call failed before the wire).
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
+    /// Whether the last failure was of a retryable kind (retries may have run out).
+    pub fn is_retryable(&self) -> bool {
+        self.inner.retryable
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.inner.code.as_str())
+            .field("message", &self.inner.message)
+            .field("status", &self.inner.status)
+            .field("request_id", &self.inner.request_id)
+            .field("retry_after", &self.inner.retry_after)
+            .field("attempts", &self.inner.attempts)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_their_names() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_name(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_name("nope"), None);
+    }
+
+    #[test]
+    fn debug_and_display_show_the_message_and_fields() {
+        let err = Error::new(ErrorCode::RateLimited, "slow down")
+            .with_status(429)
+            .with_attempts(3)
+            .with_request_id(Some("req_1".into()));
+        assert_eq!(err.to_string(), "slow down");
+        let debug = format!("{err:?}");
+        assert!(debug.contains("rate_limited") && debug.contains("req_1") && debug.contains("429"));
+        assert_eq!(err.attempts(), 3);
+    }
+}

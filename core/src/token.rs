@@ -1,0 +1,187 @@
+//! The minted session token and the unverified reading of its expiry (SPEC §5).
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::redact::redact_token;
+
+/// How long Refold session tokens live when the token does not say.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A session token for one linked account, ready to hand to the front end.
+///
+/// `Debug` shows only the token's first 8 characters; use [`SessionToken::token`] to read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken {
+    token: String,
+    linked_account_id: String,
+    expires_at: SystemTime,
+    issued_at: Option<SystemTime>,
+}
+
+impl SessionToken {
+    /// Builds a token received at `received_at`, reading `exp`/`iat` from a JWT payload
+    /// without verifying it (the signing key is Refold's). Opaque tokens are accepted.
+    pub fn from_response(token: String, linked_account_id: String, received_at: SystemTime) -> Self {
+        let claims = TimeClaims::decode(&token);
+        let issued_at = claims.iat;
+        let expires_at = claims
+            .exp
+            .or_else(|| issued_at.and_then(|iat| iat.checked_add(TOKEN_LIFETIME)))
+            .unwrap_or_else(|| received_at + TOKEN_LIFETIME);
+        SessionToken {
+            token,
+            linked_account_id,
+            expires_at,
+            issued_at,
+        }
+    }
+
+    /// The token itself. Treat it as a secret: never log it.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Consumes the value, returning the token.
+    pub fn into_token(self) -> String {
+        self.token
+    }
+
+    /// The linked account the token was minted for.
+    pub fn linked_account_id(&self) -> &str {
+        &self.linked_account_id
+    }
+
+    /// When the token stops working: `exp`, else `iat` + 24 h, else receipt + 24 h.
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
+    }
+
+    /// When Refold issued it (`iat`), if the token says.
+    pub fn issued_at(&self) -> Option<SystemTime> {
+        self.issued_at
+    }
+
+    /// The token as shown in logs and debug output: first 8 characters then `…`.
+    pub fn redacted(&self) -> String {
+        redact_token(&self.token)
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionToken")
+            .field("token", &self.redacted())
+            .field("linked_account_id", &self.linked_account_id)
+            .field("expires_at", &self.expires_at)
+            .field("issued_at", &self.issued_at)
+            .finish()
+    }
+}
+
+/// The two time claims we read; anything unreadable counts as absent.
+#[derive(Default)]
+struct TimeClaims {
+    exp: Option<SystemTime>,
+    iat: Option<SystemTime>,
+}
+
+impl TimeClaims {
+    fn decode(token: &str) -> TimeClaims {
+        let mut parts = token.split('.');
+        let (Some(_header), Some(payload), Some(_signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return TimeClaims::default();
+        };
+        let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')) else {
+            return TimeClaims::default();
+        };
+        let Ok(serde_json::Value::Object(claims)) = serde_json::from_slice(&bytes) else {
+            return TimeClaims::default();
+        };
+        TimeClaims {
+            exp: claims.get("exp").and_then(unix_time),
+            iat: claims.get("iat").and_then(unix_time),
+        }
+    }
+}
+
+/// A NumericDate (seconds since the epoch, possibly fractional) within a sane range.
+fn unix_time(value: &serde_json::Value) -> Option<SystemTime> {
+    let seconds = value.as_f64()?;
+    // Year 10000 is a generous upper bound that still fits every host's date type.
+    if !(0.0..253_402_300_800.0).contains(&seconds) {
+        return None;
+    }
+    UNIX_EPOCH.checked_add(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(payload: &str) -> String {
+        format!("eyJhbGciOiJIUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(payload))
+    }
+
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn exp_wins_when_present() {
+        let token = SessionToken::from_response(
+            jwt(r#"{"iat":1000,"exp":5000}"#),
+            "u1".into(),
+            at(9),
+        );
+        assert_eq!(token.expires_at(), at(5000));
+        assert_eq!(token.issued_at(), Some(at(1000)));
+    }
+
+    #[test]
+    fn iat_plus_a_day_without_exp() {
+        let token = SessionToken::from_response(jwt(r#"{"iat":1000}"#), "u1".into(), at(9));
+        assert_eq!(token.expires_at(), at(1000 + 86_400));
+        assert_eq!(token.issued_at(), Some(at(1000)));
+    }
+
+    #[test]
+    fn receipt_plus_a_day_for_opaque_or_broken_tokens() {
+        for raw in [
+            "opaque-token".to_owned(),
+            "a.b.c".to_owned(),
+            jwt("not json"),
+            jwt(r#"{"exp":"tomorrow","iat":-5}"#),
+            jwt("[1,2]"),
+            "a.b.c.d".to_owned(),
+        ] {
+            let token = SessionToken::from_response(raw.clone(), "u1".into(), at(100));
+            assert_eq!(token.expires_at(), at(100 + 86_400), "{raw}");
+            assert_eq!(token.issued_at(), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn padded_payloads_and_fractional_times_decode() {
+        let padded = format!(
+            "h.{}.s",
+            base64::engine::general_purpose::URL_SAFE.encode(r#"{"exp":12.5}"#)
+        );
+        let token = SessionToken::from_response(padded, "u1".into(), at(0));
+        assert_eq!(token.expires_at(), UNIX_EPOCH + Duration::from_millis(12_500));
+    }
+
+    #[test]
+    fn debug_never_shows_the_whole_token() {
+        let raw = jwt(r#"{"iat":1}"#);
+        let token = SessionToken::from_response(raw.clone(), "acct".into(), at(0));
+        let debug = format!("{token:?}");
+        assert!(!debug.contains(&raw));
+        assert!(debug.contains("eyJhbGci…") && debug.contains("acct"));
+    }
+}

@@ -1,0 +1,58 @@
+//! Checks on the linked account id, made before anything is sent (SPEC §4 `invalid_input`).
+
+use crate::error::Error;
+
+/// The longest linked account id accepted, in UTF-8 bytes.
+pub const MAX_LINKED_ACCOUNT_ID_BYTES: usize = 1024;
+
+/// Fails with `invalid_input` for an id Refold could never accept.
+pub fn validate_linked_account_id(id: &str) -> Result<(), Error> {
+    if id.is_empty() {
+        return Err(Error::invalid_input(
+            "linked_account_id is empty; pass the id of the end-user's linked account.",
+        ));
+    }
+    if id.trim().is_empty() {
+        return Err(Error::invalid_input(
+            "linked_account_id is only whitespace; pass the id of the end-user's linked account.",
+        ));
+    }
+    if id.len() > MAX_LINKED_ACCOUNT_ID_BYTES {
+        return Err(Error::invalid_input(format!(
+            "linked_account_id is {} bytes long; at most {MAX_LINKED_ACCOUNT_ID_BYTES} are accepted.",
+            id.len()
+        )));
+    }
+    if let Some(position) = id.chars().position(char::is_control) {
+        return Err(Error::invalid_input(format!(
+            "linked_account_id contains a control character at position {position}; \
+             ids are printable text."
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn rejects_what_refold_could_never_accept() {
+        let too_long = "a".repeat(MAX_LINKED_ACCOUNT_ID_BYTES + 1);
+        let multibyte_too_long = "é".repeat(513); // 1026 bytes, 513 characters
+        for bad in ["", " ", "\t\n ", "a\0b", "a\nb", "\u{7f}", "x\u{85}", &too_long, &multibyte_too_long] {
+            let err = validate_linked_account_id(bad).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidInput, "{bad:?}");
+            assert_eq!(err.attempts(), 0);
+        }
+    }
+
+    #[test]
+    fn accepts_ordinary_and_unusual_but_printable_ids() {
+        let longest = "a".repeat(MAX_LINKED_ACCOUNT_ID_BYTES);
+        for good in ["u1", " padded ", "quote\"back\\slash", "日本語", "emoji🙂", &longest] {
+            validate_linked_account_id(good).unwrap();
+        }
+    }
+}
