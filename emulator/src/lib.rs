@@ -1,0 +1,66 @@
+//! A local HTTP server that stands in for the Refold session-token API.
+//!
+//! It speaks the wire protocol of the real service (see the project's
+//! SPEC §1 and §8) for demos, every language's tests and the benchmarks:
+//!
+//! - `POST /api/v2/public/session-token` mints HS256 JWTs after checking the
+//!   `x-api-key` header, the body and the linked account;
+//! - `POST`/`PUT /api/v2/public/linked-account` creates or renames accounts;
+//! - `/__emulator/faults`, `/__emulator/reset` and `/__emulator/requests`
+//!   form an unauthenticated control plane for fault injection and
+//!   inspection, which is why the server only binds loopback addresses.
+//!
+//! # Fault injection
+//!
+//! `POST /__emulator/faults` takes a JSON array that replaces the queue; each
+//! fault is consumed, in order, by one later `POST` to the session-token
+//! endpoint, before any other check. Every fault may carry
+//! `"headers": {"name": "value"}`, set on whatever response it produces.
+//!
+//! | fault | effect |
+//! | --- | --- |
+//! | `{"kind":"status","status":503,"body":…}` | that status (200–599); a JSON `body` is sent as `application/json`, a JSON string raw as `text/plain`, none as an empty body |
+//! | `{"kind":"delay","ms":500}` | waits, then answers normally |
+//! | `{"kind":"stall_body","ms":500}` | a 200 token response that pauses after half its body |
+//! | `{"kind":"close"}` | drops the connection without a byte (HTTP/2: resets the stream) |
+//! | `{"kind":"truncate"}` | a 200 announcing a token body, half of it sent, then the connection drops |
+//! | `{"kind":"raw","status":200,"content_type":"text/plain","body":"…"}` | exactly that; all fields optional |
+//! | `{"kind":"oversized","bytes":2097152}` | a valid `{"token":…,"padding":"xxx…"}` of that size |
+//! | `{"kind":"redirect","status":302,"location":"…"}` | a 3xx with `location` (default `/api/v2/public/session-token-moved`) |
+//!
+//! An invalid list is answered 400 with a message naming the fault and field,
+//! and leaves the queue as it was. `POST /__emulator/reset` clears faults,
+//! counters and the log; `GET /__emulator/requests` returns
+//! `{"count", "requests": [{"method", "path", "headers", "body"}]}` (the last
+//! 100 session-token requests, `x-api-key` redacted).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use refold_emulator::{Emulator, EmulatorConfig};
+//!
+//! let emulator = Emulator::start(EmulatorConfig {
+//!     addr: "127.0.0.1:0".parse().unwrap(),
+//!     any_linked_account: true,
+//!     ..EmulatorConfig::default()
+//! })
+//! .await?;
+//! println!("listening on {}", emulator.base_url());
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod api;
+mod body;
+mod config;
+mod control;
+mod faults;
+mod respond;
+mod router;
+mod server;
+mod state;
+mod token;
+
+pub use config::{DEFAULT_ADDR, DEFAULT_API_KEY, EmulatorConfig};
+pub use server::Emulator;
+pub use token::verify_token;

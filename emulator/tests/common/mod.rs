@@ -1,0 +1,161 @@
+//! Shared helpers for the integration tests: an in-process emulator on a
+//! free loopback port and a real HTTP client pointed at it.
+
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use refold_emulator::{Emulator, EmulatorConfig};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+pub const KEY: &str = "emulator-key";
+pub const ACCOUNT: &str = "acct-1";
+pub const TOKEN_PATH: &str = "/api/v2/public/session-token";
+pub const ACCOUNT_PATH: &str = "/api/v2/public/linked-account";
+
+pub struct Harness {
+    pub emulator: Emulator,
+    pub client: reqwest::Client,
+}
+
+/// An emulator with the default key and one known account, `acct-1`.
+pub async fn start() -> Harness {
+    start_with(EmulatorConfig {
+        linked_accounts: vec![ACCOUNT.to_owned()],
+        ..local_config()
+    })
+    .await
+}
+
+/// The default configuration on a free loopback port.
+pub fn local_config() -> EmulatorConfig {
+    EmulatorConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        ..EmulatorConfig::default()
+    }
+}
+
+pub async fn start_with(config: EmulatorConfig) -> Harness {
+    let emulator = Emulator::start(config).await.expect("emulator starts");
+    Harness {
+        emulator,
+        client: client_builder().build().unwrap(),
+    }
+}
+
+/// A client that talks straight to loopback and never follows redirects.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+impl Harness {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.emulator.base_url())
+    }
+
+    /// A session-token request with the default key for `id`.
+    pub async fn mint(&self, id: &str) -> reqwest::Response {
+        self.post_token(Some(KEY), json!({ "linked_account_id": id }).to_string())
+            .await
+            .expect("request succeeds")
+    }
+
+    pub async fn post_token(
+        &self,
+        key: Option<&str>,
+        body: String,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut request = self
+            .client
+            .post(self.url(TOKEN_PATH))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        request.send().await
+    }
+
+    /// Queues `faults` (a JSON array) and checks they were accepted.
+    pub async fn queue(&self, faults: Value) {
+        let (status, body) = self.queue_raw(faults.to_string()).await;
+        assert_eq!(status, 200, "faults rejected: {body}");
+        assert_eq!(body["queued"], faults.as_array().unwrap().len());
+    }
+
+    pub async fn queue_raw(&self, faults: String) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/__emulator/faults"))
+            .body(faults)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), json_of(response).await)
+    }
+
+    pub async fn requests(&self) -> Value {
+        let response = self
+            .client
+            .get(self.url("/__emulator/requests"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        json_of(response).await
+    }
+
+    pub async fn reset(&self) {
+        let response = self
+            .client
+            .post(self.url("/__emulator/reset"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(json_of(response).await, json!({ "ok": true }));
+    }
+}
+
+pub async fn json_of(response: reqwest::Response) -> Value {
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
+}
+
+pub fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("missing header {name}"))
+        .to_str()
+        .unwrap()
+}
+
+/// Verifies an HS256 JWT independently of the emulator's own code and
+/// returns its claims.
+pub fn verified_claims(token: &str, secret: &[u8]) -> Value {
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "not a JWT: {token}");
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header, json!({ "alg": "HS256", "typ": "JWT" }));
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
+    mac.update(format!("{}.{}", parts[0], parts[1]).as_bytes());
+    mac.verify_slice(&URL_SAFE_NO_PAD.decode(parts[2]).unwrap())
+        .expect("signature verifies");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap()
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}

@@ -1,0 +1,283 @@
+//! Every fault kind, its ordering and its consumption.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+
+const SECRET: &[u8] = b"refold-emulator-secret";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_fault_with_headers_and_json_body_is_used_once() {
+    let h = start().await;
+    h.queue(json!([{
+        "kind": "status", "status": 503,
+        "headers": { "retry-after": "1" },
+        "body": { "message": "try later" }
+    }]))
+    .await;
+    let response = h.mint(ACCOUNT).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(header(&response, "retry-after"), "1");
+    assert_eq!(header(&response, "content-type"), "application/json");
+    assert_eq!(header(&response, "x-request-id"), "req_1");
+    assert_eq!(json_of(response).await, json!({ "message": "try later" }));
+    // Consumed: the next request is normal.
+    assert_eq!(h.mint(ACCOUNT).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_fault_string_body_is_raw_text_and_no_body_is_empty() {
+    let h = start().await;
+    h.queue(json!([
+        { "kind": "status", "status": 502, "body": "upstream {broken" },
+        { "kind": "status", "status": 429 },
+    ]))
+    .await;
+    let text = h.mint(ACCOUNT).await;
+    assert_eq!(text.status(), 502);
+    assert_eq!(header(&text, "content-type"), "text/plain");
+    assert_eq!(text.text().await.unwrap(), "upstream {broken");
+    let empty = h.mint(ACCOUNT).await;
+    assert_eq!(empty.status(), 429);
+    assert_eq!(empty.bytes().await.unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_200_fault_serves_an_opaque_token() {
+    let h = start().await;
+    h.queue(json!([{ "kind": "status", "status": 200, "body": { "token": "opaque-123" } }]))
+        .await;
+    let response = h.mint(ACCOUNT).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), r#"{"token":"opaque-123"}"#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_apply_before_the_api_key_check() {
+    let h = start().await;
+    h.queue(json!([{ "kind": "status", "status": 500 }])).await;
+    let response = h.post_token(None, "garbage".into()).await.unwrap();
+    assert_eq!(response.status(), 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_are_applied_in_order_and_a_new_list_replaces_the_queue() {
+    let h = start().await;
+    h.queue(json!([
+        { "kind": "status", "status": 503 },
+        { "kind": "status", "status": 429 },
+    ]))
+    .await;
+    assert_eq!(h.mint(ACCOUNT).await.status(), 503);
+    h.queue(json!([{ "kind": "status", "status": 418 }])).await;
+    // 429 was dropped by the replacement.
+    assert_eq!(h.mint(ACCOUNT).await.status(), 418);
+    assert_eq!(h.mint(ACCOUNT).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_endpoints_do_not_consume_faults() {
+    let h = start().await;
+    h.queue(json!([{ "kind": "status", "status": 503 }])).await;
+    let account = h
+        .client
+        .post(h.url(ACCOUNT_PATH))
+        .header("x-api-key", KEY)
+        .body(r#"{"linked_account_id":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.status(), 200);
+    assert_eq!(
+        h.client
+            .get(h.url("/elsewhere"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(h.mint(ACCOUNT).await.status(), 503);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delay_waits_then_processes_normally_with_fault_headers() {
+    let h = start().await;
+    h.queue(json!([
+        { "kind": "delay", "ms": 300, "headers": { "x-fault": "delayed" } },
+        { "kind": "delay", "ms": 10 },
+    ]))
+    .await;
+    let started = Instant::now();
+    let response = h.mint(ACCOUNT).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "x-fault"), "delayed");
+    let token = json_of(response).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        verified_claims(&token, SECRET)["linked_account_id"],
+        ACCOUNT
+    );
+    // After the delay the normal checks still run.
+    let response = h
+        .post_token(Some("wrong"), r#"{"linked_account_id":"acct-1"}"#.into())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stall_body_sends_headers_then_pauses_mid_body() {
+    let h = start().await;
+    h.queue(json!([{ "kind": "stall_body", "ms": 400 }])).await;
+    let started = Instant::now();
+    let response = h.mint(ACCOUNT).await;
+    let headers_after = started.elapsed();
+    assert_eq!(response.status(), 200);
+    let announced: usize = header(&response, "content-length").parse().unwrap();
+    let body = response.bytes().await.expect("full body arrives");
+    let total = started.elapsed();
+    assert!(
+        headers_after < Duration::from_millis(400),
+        "headers took {headers_after:?}"
+    );
+    assert!(
+        total >= Duration::from_millis(400),
+        "body took only {total:?}"
+    );
+    assert_eq!(body.len(), announced);
+    let token: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    verified_claims(token["token"].as_str().unwrap(), SECRET);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_drops_the_connection_without_an_answer() {
+    let h = start().await;
+    h.queue(json!([{ "kind": "close" }])).await;
+    let result = h
+        .post_token(
+            Some(KEY),
+            json!({ "linked_account_id": ACCOUNT }).to_string(),
+        )
+        .await;
+    let err = result.expect_err("a closed connection is an error");
+    assert!(!err.is_status(), "{err:?}");
+    // The server itself is fine afterwards.
+    assert_eq!(h.mint(ACCOUNT).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncate_announces_a_full_body_and_sends_half() {
+    let h = start().await;
+    h.queue(json!([{ "kind": "truncate" }])).await;
+    let response = h.mint(ACCOUNT).await;
+    assert_eq!(response.status(), 200);
+    let announced: usize = header(&response, "content-length").parse().unwrap();
+    assert!(
+        announced > 100,
+        "content-length of a token body, got {announced}"
+    );
+    assert!(
+        response.bytes().await.is_err(),
+        "a truncated body must fail"
+    );
+    assert_eq!(h.mint(ACCOUNT).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_sends_status_content_type_and_body_as_is() {
+    let h = start().await;
+    h.queue(json!([
+        { "kind": "raw", "status": 502, "content_type": "text/html", "body": "<html>oops</html>" },
+        { "kind": "raw", "body": "{\"token\": " },
+    ]))
+    .await;
+    let html = h.mint(ACCOUNT).await;
+    assert_eq!(html.status(), 502);
+    assert_eq!(header(&html, "content-type"), "text/html");
+    assert_eq!(html.text().await.unwrap(), "<html>oops</html>");
+    let broken = h.mint(ACCOUNT).await;
+    assert_eq!(broken.status(), 200);
+    assert_eq!(header(&broken, "content-type"), "text/plain");
+    assert_eq!(broken.text().await.unwrap(), "{\"token\": ");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_is_valid_json_of_the_requested_size() {
+    let h = start().await;
+    h.queue(json!([{ "kind": "oversized" }, { "kind": "oversized", "bytes": 10_000 }]))
+        .await;
+    for expected in [2 * 1024 * 1024, 10_000] {
+        let response = h.mint(ACCOUNT).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "content-type"), "application/json");
+        let announced: usize = header(&response, "content-length").parse().unwrap();
+        let body = response.bytes().await.unwrap();
+        assert_eq!(body.len(), announced);
+        assert_eq!(body.len(), expected);
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        verified_claims(value["token"].as_str().unwrap(), SECRET);
+        assert!(
+            value["padding"]
+                .as_str()
+                .unwrap()
+                .bytes()
+                .all(|b| b == b'x')
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_defaults_and_overrides() {
+    let h = start().await;
+    h.queue(json!([
+        { "kind": "redirect" },
+        { "kind": "redirect", "status": 307, "location": "http://127.0.0.1:9/elsewhere" },
+    ]))
+    .await;
+    let default = h.mint(ACCOUNT).await;
+    assert_eq!(default.status(), 302);
+    assert_eq!(
+        header(&default, "location"),
+        "/api/v2/public/session-token-moved"
+    );
+    let custom = h.mint(ACCOUNT).await;
+    assert_eq!(custom.status(), 307);
+    assert_eq!(header(&custom, "location"), "http://127.0.0.1:9/elsewhere");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_fault_lists_are_400_and_leave_the_queue_alone() {
+    let h = start().await;
+    h.queue(json!([{ "kind": "status", "status": 503 }])).await;
+    for (faults, needle) in [
+        ("not json", "not valid JSON"),
+        (r#"{"kind":"close"}"#, "JSON array"),
+        (
+            r#"[{"kind":"close"},{"kind":"nope"}]"#,
+            "fault 1: unknown kind",
+        ),
+        (r#"[{"kind":"delay"}]"#, "missing field `ms`"),
+        (r#"[{"kind":"status","status":"503"}]"#, "`status` must be"),
+        (
+            r#"[{"kind":"close","headers":{"bad header":"x"}}]"#,
+            "header name",
+        ),
+    ] {
+        let (status, body) = h.queue_raw(faults.into()).await;
+        assert_eq!(status, 400, "{faults}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{faults}: {message}");
+    }
+    assert_eq!(h.mint(ACCOUNT).await.status(), 503);
+}
