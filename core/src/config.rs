@@ -81,6 +81,7 @@ pub struct ClientBuilder {
     pub(crate) max_retries: Option<Result<u32, String>>,
     pub(crate) binding: Option<(String, String)>,
     pub(crate) read_env: Option<bool>,
+    pub(crate) type_error: Option<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -175,7 +176,25 @@ impl ClientBuilder {
         self
     }
 
+    /// For dynamically typed hosts: records that `option` (named as the host spells it) got a
+    /// value of the wrong type, described by `received`; `build` then fails with
+    /// `configuration` saying it must be `expected`. The value itself is never shown.
+    pub fn option_type_error(mut self, option: &str, expected: &str, received: &str) -> Self {
+        if self.type_error.is_none() {
+            self.type_error = Some(format!(
+                "{} must be {}, not {}.",
+                crate::redact::clean_line(option, 40),
+                crate::redact::clean_line(expected, 60),
+                crate::redact::clean_line(received, 40)
+            ));
+        }
+        self
+    }
+
     pub(crate) fn resolve(self) -> Result<ResolvedConfig, Error> {
+        if let Some(message) = self.type_error {
+            return Err(Error::configuration(message));
+        }
         let read_env = self.read_env.unwrap_or(true);
         let env = |name: &str| {
             read_env
@@ -412,6 +431,13 @@ mod tests {
         assert!(!err.message().contains("DISTINCTIVE"));
         let debug = format!("{:?}", builder().api_key("sk_test_DISTINCTIVE"));
         assert!(!debug.contains("DISTINCTIVE"), "{debug}");
+    }
+
+    #[test]
+    fn option_type_errors_fail_the_build() {
+        let err = config_error(builder().option_type_error("timeoutMs", "a number", "string"));
+        assert_eq!(err.code(), ErrorCode::Configuration);
+        assert_eq!(err.message(), "timeoutMs must be a number, not string.");
     }
 
     #[test]

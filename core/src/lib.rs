@@ -29,7 +29,9 @@ pub use config::{
 pub use error::{Error, ErrorCode};
 pub use redact::{REDACTED, redact_token};
 pub use token::{SessionToken, TOKEN_LIFETIME};
-pub use validate::{MAX_LINKED_ACCOUNT_ID_BYTES, validate_linked_account_id};
+pub use validate::{
+    MAX_LINKED_ACCOUNT_ID_BYTES, linked_account_id_type_error, validate_linked_account_id,
+};
 
 /// This crate's version, as sent in the `user-agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -32,6 +32,15 @@ pub fn validate_linked_account_id(id: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// The `invalid_input` error for a linked account id that is not a string at all, for
+/// dynamically typed hosts; `received` names what was passed (e.g. `number`, `null`).
+pub fn linked_account_id_type_error(received: &str) -> Error {
+    Error::invalid_input(format!(
+        "linked_account_id must be a string, not {}; pass the id of the end-user's linked account.",
+        crate::redact::clean_line(received, 40)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +55,18 @@ mod tests {
             assert_eq!(err.code(), ErrorCode::InvalidInput, "{bad:?}");
             assert_eq!(err.attempts(), 0);
         }
+    }
+
+    #[test]
+    fn wrong_type_is_invalid_input() {
+        let err = linked_account_id_type_error("number");
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert!(
+            err.message().contains("must be a string, not number"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(err.attempts(), 0);
     }
 
     #[test]
