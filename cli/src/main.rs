@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use refold_session::{Client, Error, ErrorCode, SessionToken};
 
 #[derive(Parser)]
-#[command(name = "refold", version, about = "Mint Refold session tokens; run the Refold emulator.")]
+#[command(
+    name = "refold",
+    version,
+    about = "Mint Refold session tokens; run the Refold emulator."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,7 +53,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: could not start the async runtime: {err}");
@@ -92,7 +99,11 @@ async fn token(
         builder = builder.base_url(base_url);
     }
     let result = match builder.build() {
-        Ok(client) => client.get_token_for_linked_account(&linked_account_id).await,
+        Ok(client) => {
+            client
+                .get_token_for_linked_account(&linked_account_id)
+                .await
+        }
         Err(err) => Err(err),
     };
     match result {

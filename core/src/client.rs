@@ -187,14 +187,27 @@ impl Client {
         let headers = response.headers().clone();
         let received_at = SystemTime::now();
         let success = response.status().is_success();
-        let limit = if success { MAX_BODY_BYTES } else { MAX_ERROR_BODY_BYTES };
+        let limit = if success {
+            MAX_BODY_BYTES
+        } else {
+            MAX_ERROR_BODY_BYTES
+        };
 
-        if success && response.content_length().is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        if success
+            && response
+                .content_length()
+                .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+        {
             return Err(self.response_failure(status, &headers, oversized_error()));
         }
-        let mut body = Vec::with_capacity(response.content_length().map_or(512, |len| len as usize));
+        let mut body =
+            Vec::with_capacity(response.content_length().map_or(512, |len| len as usize));
         let mut oversized = false;
-        while let Some(chunk) = response.chunk().await.map_err(|err| self.transport_failure(&err))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| self.transport_failure(&err))?
+        {
             if body.len() + chunk.len() > limit {
                 body.extend_from_slice(&chunk[..limit - body.len()]);
                 oversized = true;
@@ -231,7 +244,8 @@ impl Client {
         let retryable = should_retry_override(headers).unwrap_or(error.is_retryable());
         let request_id = ["x-request-id", "request-id"]
             .iter()
-            .find_map(|name| headers.get(*name)?.to_str().ok())
+            .filter_map(|name| headers.get(*name)?.to_str().ok())
+            .find(|id| !id.trim().is_empty())
             .map(|id| clean_line(&redact_secrets(id, &config_key(self)), 200));
         Failure {
             error: error
@@ -250,7 +264,11 @@ impl Client {
         let host = config.endpoint.host_str().unwrap_or("the API");
         let why = describe_transport_error(err, &config.api_key);
         let (code, retryable, advice) = if err.is_timeout() {
-            (ErrorCode::Timeout, true, "check connectivity or raise the timeout")
+            (
+                ErrorCode::Timeout,
+                true,
+                "check connectivity or raise the timeout",
+            )
         } else if is_tls_certificate_failure(err) {
             (
                 ErrorCode::Connection,
@@ -299,8 +317,10 @@ fn extract_token(body: &[u8]) -> Result<String, Error> {
     struct TokenBody {
         token: String,
     }
+    // serde would also read a struct from a JSON array: only objects take the fast path.
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     if let Ok(TokenBody { token }) = serde_json::from_slice::<TokenBody>(body) {
-        if !token.is_empty() {
+        if is_object && !token.is_empty() {
             return Ok(token);
         }
     }
@@ -329,7 +349,9 @@ fn describe_transport_error(err: &reqwest::Error, api_key: &str) -> String {
     while let Some(error) = current {
         let mut text = error.to_string();
         // reqwest names the URL; the path adds nothing and the key is never in it, but be sure.
-        if let Some(stripped) = text.strip_suffix(&format!(" ({})", err.url().map_or("", |u| u.as_str()))) {
+        if let Some(stripped) =
+            text.strip_suffix(&format!(" ({})", err.url().map_or("", |u| u.as_str())))
+        {
             text = stripped.to_owned();
         }
         if !text.is_empty() && !parts.iter().any(|seen| seen.contains(&text)) {
@@ -375,7 +397,10 @@ mod tests {
 
     #[test]
     fn token_extraction_names_the_problem_without_quoting_the_body() {
-        assert_eq!(extract_token(br#"{"token":"abc","extra":1}"#).unwrap(), "abc");
+        assert_eq!(
+            extract_token(br#"{"token":"abc","extra":1}"#).unwrap(),
+            "abc"
+        );
         let cases: [(&[u8], &str); 5] = [
             (b"<html>eyJsecret.x.y</html>", "not JSON"),
             (br#"{"nothing":true}"#, "without a \"token\""),

@@ -87,7 +87,10 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| crate::redact::REDACTED))
+            .field(
+                "api_key",
+                &self.api_key.as_ref().map(|_| crate::redact::REDACTED),
+            )
             .field("environment", &self.environment)
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
@@ -226,7 +229,8 @@ impl ClientBuilder {
                 )
             })?;
 
-        let environment: Environment = match self.environment.or_else(|| env("REFOLD_ENVIRONMENT")) {
+        let environment: Environment = match self.environment.or_else(|| env("REFOLD_ENVIRONMENT"))
+        {
             Some(name) => name.parse()?,
             None => Environment::default(),
         };
@@ -287,10 +291,14 @@ pub(crate) struct ResolvedConfig {
 fn session_token_url(base: &str) -> Result<Url, Error> {
     let shown = crate::redact::clean_line(base, 120);
     let url = Url::parse(base.trim()).map_err(|err| {
-        Error::configuration(format!("The base URL \"{shown}\" is not a valid URL ({err})."))
+        Error::configuration(format!(
+            "The base URL \"{shown}\" is not a valid URL ({err})."
+        ))
     })?;
     let Some(host) = url.host_str() else {
-        return Err(Error::configuration(format!("The base URL \"{shown}\" has no host.")));
+        return Err(Error::configuration(format!(
+            "The base URL \"{shown}\" has no host."
+        )));
     };
     match url.scheme() {
         "https" => {}
@@ -328,7 +336,8 @@ fn is_loopback_host(host: &str) -> bool {
 }
 
 fn user_agent(binding: Option<(String, String)>) -> String {
-    let (name, version) = binding.unwrap_or_else(|| ("rust".into(), env!("REFOLD_RUSTC_VERSION").into()));
+    let (name, version) =
+        binding.unwrap_or_else(|| ("rust".into(), env!("REFOLD_RUSTC_VERSION").into()));
     let clean = |text: &str| -> String {
         text.chars()
             .filter(|c| c.is_ascii_graphic() && !matches!(c, '(' | ')'))
@@ -349,7 +358,9 @@ mod tests {
     use crate::ErrorCode;
 
     fn builder() -> ClientBuilder {
-        ClientBuilder::default().read_environment_variables(false).api_key("k")
+        ClientBuilder::default()
+            .read_environment_variables(false)
+            .api_key("k")
     }
 
     fn config_error(builder: ClientBuilder) -> Error {
@@ -362,7 +373,10 @@ mod tests {
     #[test]
     fn defaults_point_at_production() {
         let config = builder().resolve().unwrap();
-        assert_eq!(config.endpoint.as_str(), "https://api.gocobalt.io/api/v2/public/session-token");
+        assert_eq!(
+            config.endpoint.as_str(),
+            "https://api.gocobalt.io/api/v2/public/session-token"
+        );
         assert_eq!(config.timeout, DEFAULT_TIMEOUT);
         assert_eq!(config.max_retries, 2);
         assert!(config.user_agent.starts_with("refold-session/"));
@@ -373,22 +387,42 @@ mod tests {
     fn environments_and_overrides() {
         let sandbox = builder().environment_name("Sandbox").resolve().unwrap();
         assert_eq!(sandbox.endpoint.host_str(), Some("embedapi.gocobalt.io"));
-        let staging = builder().environment(Environment::Staging).resolve().unwrap();
+        let staging = builder()
+            .environment(Environment::Staging)
+            .resolve()
+            .unwrap();
         assert_eq!(staging.endpoint.host_str(), Some("sapis.gocobalt.io"));
         let local = builder()
             .environment(Environment::Sandbox)
             .base_url("http://127.0.0.1:8787/")
             .resolve()
             .unwrap();
-        assert_eq!(local.endpoint.as_str(), "http://127.0.0.1:8787/api/v2/public/session-token");
-        let prefixed = builder().base_url("https://proxy.example/refold").resolve().unwrap();
-        assert_eq!(prefixed.endpoint.path(), "/refold/api/v2/public/session-token");
+        assert_eq!(
+            local.endpoint.as_str(),
+            "http://127.0.0.1:8787/api/v2/public/session-token"
+        );
+        let prefixed = builder()
+            .base_url("https://proxy.example/refold")
+            .resolve()
+            .unwrap();
+        assert_eq!(
+            prefixed.endpoint.path(),
+            "/refold/api/v2/public/session-token"
+        );
     }
 
     #[test]
     fn loopback_http_only() {
-        for ok in ["http://localhost:1", "http://127.0.0.9:1", "http://[::1]:1", "https://x.example"] {
-            builder().base_url(ok).resolve().unwrap_or_else(|e| panic!("{ok}: {e}"));
+        for ok in [
+            "http://localhost:1",
+            "http://127.0.0.9:1",
+            "http://[::1]:1",
+            "https://x.example",
+        ] {
+            builder()
+                .base_url(ok)
+                .resolve()
+                .unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
         for bad in [
             "http://10.0.0.1",
@@ -399,7 +433,11 @@ mod tests {
             "https://x.example/?a=1",
             "file:///etc/passwd",
         ] {
-            assert_eq!(config_error(builder().base_url(bad)).code(), ErrorCode::Configuration, "{bad}");
+            assert_eq!(
+                config_error(builder().base_url(bad)).code(),
+                ErrorCode::Configuration,
+                "{bad}"
+            );
         }
     }
 
@@ -443,6 +481,10 @@ mod tests {
     #[test]
     fn binding_names_the_runtime() {
         let config = builder().binding("node", "v20.1.0").resolve().unwrap();
-        assert!(config.user_agent.ends_with("(node v20.1.0)"), "{}", config.user_agent);
+        assert!(
+            config.user_agent.ends_with("(node v20.1.0)"),
+            "{}",
+            config.user_agent
+        );
     }
 }

@@ -47,9 +47,9 @@ pub fn status_sentence(status: u16, linked_account_id: &str) -> String {
             "Refold has no session-token endpoint at this address (HTTP {status}); check the \
              environment and base URL."
         ),
-        ErrorCode::Timeout => format!(
-            "Refold timed out waiting for the request (HTTP {status}); retry later."
-        ),
+        ErrorCode::Timeout => {
+            format!("Refold timed out waiting for the request (HTTP {status}); retry later.")
+        }
         ErrorCode::RateLimited => format!(
             "Refold is rate limiting this API key (HTTP {status}); slow down and retry later."
         ),
@@ -58,9 +58,9 @@ pub fn status_sentence(status: u16, linked_account_id: &str) -> String {
              usually means it does not exist; create the linked account first, or check the id.",
             crate::redact::clean_line(linked_account_id, 80)
         ),
-        ErrorCode::ServerError if rule.retryable => format!(
-            "Refold is temporarily unavailable (HTTP {status}); retry later."
-        ),
+        ErrorCode::ServerError if rule.retryable => {
+            format!("Refold is temporarily unavailable (HTTP {status}); retry later.")
+        }
         ErrorCode::ServerError => format!(
             "Refold failed with a server error (HTTP {status}); retry later or contact Refold \
              support with the request id."
@@ -102,7 +102,11 @@ mod tests {
             (100, ErrorCode::UnexpectedStatus, false),
         ];
         for (status, code, retryable) in expect {
-            assert_eq!(status_rule(status), StatusRule { code, retryable }, "HTTP {status}");
+            assert_eq!(
+                status_rule(status),
+                StatusRule { code, retryable },
+                "HTTP {status}"
+            );
         }
     }
 

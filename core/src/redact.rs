@@ -39,7 +39,8 @@ fn redact_jwts(text: &str) -> String {
             dots += usize::from(bytes[end] == b'.');
             end += 1;
         }
-        let starts_a_word = start == 0 || !is_base64url(bytes[start - 1]);
+        let starts_a_word =
+            start == 0 || !is_base64url(bytes[start - 1]) || bytes[start - 1] == b'=';
         if starts_a_word && dots >= 1 && end - start >= 16 {
             out.push_str(&text[copied_up_to..start]);
             out.push_str(REDACTED);
@@ -83,18 +84,21 @@ fn json_message(json: &serde_json::Value) -> Option<String> {
 pub fn clean_line(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars + 4));
     let mut last_was_space = true;
-    for (count, ch) in text.chars().enumerate() {
-        if count == max_chars {
+    let mut kept = 0;
+    for ch in text.chars() {
+        if kept == max_chars {
             out.push('…');
             break;
         }
         if ch.is_control() || ch.is_whitespace() {
             if !last_was_space {
                 out.push(' ');
+                kept += 1;
             }
             last_was_space = true;
         } else {
             out.push(ch);
+            kept += 1;
             last_was_space = false;
         }
     }
@@ -110,10 +114,10 @@ mod tests {
 
     #[test]
     fn removes_the_key_and_jwts() {
-        let text = format!("key {KEY} token {JWT}; done");
+        let text = format!("key {KEY} token {JWT}; token={JWT}");
         let out = redact_secrets(&text, KEY);
         assert!(!out.contains(KEY) && !out.contains(JWT), "{out}");
-        assert_eq!(out, "key [REDACTED] token [REDACTED]; done");
+        assert_eq!(out, "key [REDACTED] token [REDACTED]; token=[REDACTED]");
     }
 
     #[test]
@@ -124,9 +128,15 @@ mod tests {
 
     #[test]
     fn server_message_prefers_json_message_then_error() {
-        assert_eq!(server_message(br#"{"message":"nope"}"#, KEY).unwrap(), "nope");
+        assert_eq!(
+            server_message(br#"{"message":"nope"}"#, KEY).unwrap(),
+            "nope"
+        );
         assert_eq!(server_message(br#"{"error":"bad"}"#, KEY).unwrap(), "bad");
-        assert_eq!(server_message(br#"{"error":{"message":"deep"}}"#, KEY).unwrap(), "deep");
+        assert_eq!(
+            server_message(br#"{"error":{"message":"deep"}}"#, KEY).unwrap(),
+            "deep"
+        );
         assert_eq!(server_message(br#"{"other":1}"#, KEY), None);
         assert_eq!(server_message(b"   ", KEY), None);
     }
@@ -144,7 +154,10 @@ mod tests {
     fn server_message_redacts_an_echoed_key_and_token() {
         let body = format!(r#"{{"message":"key {KEY} is bad, token {JWT}"}}"#);
         let message = server_message(body.as_bytes(), KEY).unwrap();
-        assert!(!message.contains(KEY) && !message.contains(JWT), "{message}");
+        assert!(
+            !message.contains(KEY) && !message.contains(JWT),
+            "{message}"
+        );
     }
 
     #[test]

@@ -24,7 +24,12 @@ pub fn backoff(retry: u32) -> Duration {
 /// The wait the server asked for: `retry-after-ms`, else `Retry-After` as seconds or an
 /// HTTP date (relative to `now`). Unparseable or negative values count as absent.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(millis) = header("retry-after-ms").and_then(non_negative_number) {
         return Some(Duration::from_secs_f64(millis / 1000.0));
     }
@@ -112,7 +117,10 @@ mod tests {
         );
         // retry-after-ms wins over Retry-After.
         assert_eq!(
-            retry_after(&headers(&[("retry-after-ms", "5"), ("retry-after", "9")]), now),
+            retry_after(
+                &headers(&[("retry-after-ms", "5"), ("retry-after", "9")]),
+                now
+            ),
             Some(Duration::from_millis(5))
         );
     }
@@ -121,7 +129,11 @@ mod tests {
     fn retry_after_ignores_garbage() {
         let now = SystemTime::now();
         for value in ["soon", "-1", "NaN", "inf", "1e300", ""] {
-            assert_eq!(retry_after(&headers(&[("retry-after", value)]), now), None, "{value}");
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", value)]), now),
+                None,
+                "{value}"
+            );
         }
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
@@ -138,8 +150,17 @@ mod tests {
 
     #[test]
     fn should_retry_header_parses_both_ways() {
-        assert_eq!(should_retry_override(&headers(&[("x-should-retry", "true")])), Some(true));
-        assert_eq!(should_retry_override(&headers(&[("x-should-retry", "FALSE")])), Some(false));
-        assert_eq!(should_retry_override(&headers(&[("x-should-retry", "maybe")])), None);
+        assert_eq!(
+            should_retry_override(&headers(&[("x-should-retry", "true")])),
+            Some(true)
+        );
+        assert_eq!(
+            should_retry_override(&headers(&[("x-should-retry", "FALSE")])),
+            Some(false)
+        );
+        assert_eq!(
+            should_retry_override(&headers(&[("x-should-retry", "maybe")])),
+            None
+        );
     }
 }

@@ -25,7 +25,11 @@ pub struct SessionToken {
 impl SessionToken {
     /// Builds a token received at `received_at`, reading `exp`/`iat` from a JWT payload
     /// without verifying it (the signing key is Refold's). Opaque tokens are accepted.
-    pub fn from_response(token: String, linked_account_id: String, received_at: SystemTime) -> Self {
+    pub fn from_response(
+        token: String,
+        linked_account_id: String,
+        received_at: SystemTime,
+    ) -> Self {
         let claims = TimeClaims::decode(&token);
         let issued_at = claims.iat;
         let expires_at = claims
@@ -125,7 +129,10 @@ mod tests {
     use super::*;
 
     fn jwt(payload: &str) -> String {
-        format!("eyJhbGciOiJIUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(payload))
+        format!(
+            "eyJhbGciOiJIUzI1NiJ9.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(payload)
+        )
     }
 
     fn at(seconds: u64) -> SystemTime {
@@ -134,11 +141,8 @@ mod tests {
 
     #[test]
     fn exp_wins_when_present() {
-        let token = SessionToken::from_response(
-            jwt(r#"{"iat":1000,"exp":5000}"#),
-            "u1".into(),
-            at(9),
-        );
+        let token =
+            SessionToken::from_response(jwt(r#"{"iat":1000,"exp":5000}"#), "u1".into(), at(9));
         assert_eq!(token.expires_at(), at(5000));
         assert_eq!(token.issued_at(), Some(at(1000)));
     }
@@ -173,7 +177,10 @@ mod tests {
             base64::engine::general_purpose::URL_SAFE.encode(r#"{"exp":12.5}"#)
         );
         let token = SessionToken::from_response(padded, "u1".into(), at(0));
-        assert_eq!(token.expires_at(), UNIX_EPOCH + Duration::from_millis(12_500));
+        assert_eq!(
+            token.expires_at(),
+            UNIX_EPOCH + Duration::from_millis(12_500)
+        );
     }
 
     #[test]

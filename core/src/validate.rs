@@ -50,7 +50,17 @@ mod tests {
     fn rejects_what_refold_could_never_accept() {
         let too_long = "a".repeat(MAX_LINKED_ACCOUNT_ID_BYTES + 1);
         let multibyte_too_long = "é".repeat(513); // 1026 bytes, 513 characters
-        for bad in ["", " ", "\t\n ", "a\0b", "a\nb", "\u{7f}", "x\u{85}", &too_long, &multibyte_too_long] {
+        for bad in [
+            "",
+            " ",
+            "\t\n ",
+            "a\0b",
+            "a\nb",
+            "\u{7f}",
+            "x\u{85}",
+            &too_long,
+            &multibyte_too_long,
+        ] {
             let err = validate_linked_account_id(bad).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidInput, "{bad:?}");
             assert_eq!(err.attempts(), 0);
@@ -72,7 +82,14 @@ mod tests {
     #[test]
     fn accepts_ordinary_and_unusual_but_printable_ids() {
         let longest = "a".repeat(MAX_LINKED_ACCOUNT_ID_BYTES);
-        for good in ["u1", " padded ", "quote\"back\\slash", "日本語", "emoji🙂", &longest] {
+        for good in [
+            "u1",
+            " padded ",
+            "quote\"back\\slash",
+            "日本語",
+            "emoji🙂",
+            &longest,
+        ] {
             validate_linked_account_id(good).unwrap();
         }
     }

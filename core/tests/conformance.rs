@@ -1,0 +1,295 @@
+//! Runs every case of `conformance/cases.json` against a live emulator over loopback.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use refold_emulator::{Emulator, EmulatorConfig};
+use refold_session::{Client, Error, SessionToken};
+use serde_json::Value;
+
+const CASES: &str = include_str!("../../conformance/cases.json");
+
+struct Harness {
+    emulator: Emulator,
+    control: reqwest::Client,
+}
+
+impl Harness {
+    async fn start(doc: &Value) -> Harness {
+        let strings = |key: &str| -> Vec<String> {
+            doc["emulator"][key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let emulator = Emulator::start(EmulatorConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            api_keys: strings("api_keys"),
+            linked_accounts: strings("linked_accounts"),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("emulator starts");
+        Harness {
+            emulator,
+            control: reqwest::Client::new(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: String) {
+        let response = self
+            .control
+            .post(format!("{}{path}", self.emulator.base_url()))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+    }
+
+    async fn requests(&self) -> Value {
+        self.control
+            .get(format!("{}/__emulator/requests", self.emulator.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+fn build_client(defaults: &Value, case: &Value, base_url: &str) -> Result<Client, Error> {
+    let mut options = defaults.as_object().unwrap().clone();
+    if let Some(overrides) = case["client"].as_object() {
+        options.extend(overrides.clone());
+    }
+    let mut builder = Client::builder()
+        .read_environment_variables(false)
+        .base_url(
+            options
+                .get("base_url")
+                .and_then(Value::as_str)
+                .unwrap_or(base_url),
+        );
+    if let Some(key) = options.get("api_key").and_then(Value::as_str) {
+        builder = builder.api_key(key);
+    }
+    if let Some(environment) = options.get("environment").and_then(Value::as_str) {
+        builder = builder.environment_name(environment);
+    }
+    if let Some(ms) = options.get("timeout_ms").and_then(Value::as_u64) {
+        builder = builder.timeout(Duration::from_millis(ms));
+    }
+    if let Some(retries) = options.get("max_retries").and_then(Value::as_u64) {
+        builder = builder.max_retries(retries as u32);
+    }
+    builder.build()
+}
+
+fn unix(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+}
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("token is a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("payload is base64url");
+    serde_json::from_slice(&bytes).expect("payload is JSON")
+}
+
+fn check_token(name: &str, expect: &Value, input: &str, session: &SessionToken) {
+    assert_eq!(
+        session.linked_account_id(),
+        input,
+        "{name}: linked_account_id"
+    );
+    if let Some(token) = expect["token"].as_str() {
+        assert_eq!(session.token(), token, "{name}: token");
+    }
+    if let Some(wanted) = expect["claims"].as_object() {
+        let got = claims(session.token());
+        for (key, value) in wanted {
+            assert_eq!(&got[key], value, "{name}: claim {key}");
+        }
+    }
+    match &expect["expires_at"] {
+        Value::String(claim) => {
+            assert_eq!(claim, "exp_claim");
+            let exp = claims(session.token())["exp"].as_f64().unwrap();
+            assert_eq!(unix(session.expires_at()), exp, "{name}: expires_at");
+        }
+        Value::Null => {}
+        other => panic!("{name}: unknown expires_at {other}"),
+    }
+    if let Some(at) = expect["expires_at_unix"].as_f64() {
+        assert_eq!(unix(session.expires_at()), at, "{name}: expires_at_unix");
+    }
+    if let Some(seconds) = expect["expires_in_about_s"].as_f64() {
+        let expected = unix(SystemTime::now()) + seconds;
+        assert!(
+            (unix(session.expires_at()) - expected).abs() < 60.0,
+            "{name}: expires_in_about_s"
+        );
+    }
+    match expect.get("issued_at") {
+        Some(Value::String(claim)) => {
+            assert_eq!(claim, "iat_claim");
+            let iat = claims(session.token())["iat"].as_f64().unwrap();
+            assert_eq!(
+                session.issued_at().map(unix),
+                Some(iat),
+                "{name}: issued_at"
+            );
+        }
+        Some(Value::Null) => assert_eq!(session.issued_at(), None, "{name}: issued_at"),
+        Some(other) => panic!("{name}: unknown issued_at {other}"),
+        None => {}
+    }
+    if let Some(at) = expect["issued_at_unix"].as_f64() {
+        assert_eq!(
+            session.issued_at().map(unix),
+            Some(at),
+            "{name}: issued_at_unix"
+        );
+    }
+    let debug = format!("{session:?}");
+    assert!(
+        !debug.contains(session.token()),
+        "{name}: Debug shows the token"
+    );
+}
+
+fn check_error(name: &str, expect: &Value, err: &Error) {
+    assert_eq!(
+        err.code().as_str(),
+        expect["code"].as_str().unwrap(),
+        "{name}: code ({err})"
+    );
+    assert_eq!(
+        err.status().map(u64::from),
+        expect["status"].as_u64(),
+        "{name}: status ({err})"
+    );
+    assert_eq!(
+        u64::from(err.attempts()),
+        expect["attempts"].as_u64().unwrap(),
+        "{name}: attempts ({err})"
+    );
+    if let Some(seconds) = expect["retry_after_s"].as_f64() {
+        let got = err.retry_after().map(|d| d.as_secs_f64());
+        assert!(
+            got.is_some_and(|g| (g - seconds).abs() < 1e-3),
+            "{name}: retry_after {got:?}"
+        );
+    }
+    if let Some(id) = expect["request_id"].as_str() {
+        assert_eq!(err.request_id(), Some(id), "{name}: request_id");
+    }
+    if expect["request_id_present"].as_bool() == Some(true) {
+        assert!(err.request_id().is_some(), "{name}: request_id present");
+    }
+    for needle in expect["message_contains"].as_array().into_iter().flatten() {
+        let needle = needle.as_str().unwrap();
+        assert!(
+            err.message().contains(needle),
+            "{name}: message lacks {needle:?}: {err}"
+        );
+    }
+    let shown = [
+        err.message().to_owned(),
+        err.to_string(),
+        format!("{err:?}"),
+    ];
+    for needle in expect["message_excludes"].as_array().into_iter().flatten() {
+        let needle = needle.as_str().unwrap();
+        for text in &shown {
+            assert!(
+                !text.contains(needle),
+                "{name}: {needle:?} leaked into {text}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_conformance_case_passes() {
+    let doc: Value = serde_json::from_str(CASES).unwrap();
+    let harness = Harness::start(&doc).await;
+    let base_url = harness.emulator.base_url();
+    let mut ran = 0;
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        if case["dynamic_only"].as_bool() == Some(true) {
+            continue; // a number or null cannot be passed as &str
+        }
+        harness.post("/__emulator/reset", "{}".into()).await;
+        if let Some(faults) = case.get("faults") {
+            harness.post("/__emulator/faults", faults.to_string()).await;
+        }
+        let input = case["input"].as_str().unwrap();
+        let expect = &case["expect"];
+        let started = Instant::now();
+        let outcome = match build_client(&doc["defaults"], case, &base_url) {
+            Ok(client) => client.get_token_for_linked_account(input).await,
+            Err(err) => {
+                assert_eq!(
+                    err.code().as_str(),
+                    "configuration",
+                    "{name}: build failed: {err}"
+                );
+                Err(err)
+            }
+        };
+        let elapsed = started.elapsed().as_millis() as u64;
+        match (expect["outcome"].as_str().unwrap(), &outcome) {
+            ("token", Ok(session)) => check_token(name, expect, input, session),
+            ("error", Err(err)) => check_error(name, expect, err),
+            (wanted, got) => panic!("{name}: expected {wanted}, got {got:?}"),
+        }
+        if let Some(min) = case["min_elapsed_ms"].as_u64() {
+            assert!(
+                elapsed >= min,
+                "{name}: took {elapsed} ms, expected ≥ {min}"
+            );
+        }
+        if let Some(max) = case["max_elapsed_ms"].as_u64() {
+            assert!(
+                elapsed <= max,
+                "{name}: took {elapsed} ms, expected ≤ {max}"
+            );
+        }
+        let log = harness.requests().await;
+        if let Some(count) = case["requests_received"].as_u64() {
+            assert_eq!(
+                log["count"].as_u64(),
+                Some(count),
+                "{name}: requests received"
+            );
+        }
+        if case["check_received_id"].as_bool() == Some(true) {
+            let last = log["requests"]
+                .as_array()
+                .unwrap()
+                .last()
+                .expect("a request");
+            let body: Value = serde_json::from_str(last["body"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                body["linked_account_id"].as_str(),
+                Some(input),
+                "{name}: id on the wire"
+            );
+        }
+        ran += 1;
+    }
+    assert!(ran >= 50, "only {ran} cases ran");
+    harness.emulator.shutdown().await;
+}
