@@ -122,13 +122,23 @@ async fn token(
     }
 }
 
-fn token_json(session: &SessionToken) -> serde_json::Value {
-    serde_json::json!({
-        "token": session.token(),
-        "linked_account_id": session.linked_account_id(),
-        "expires_at": rfc3339(session.expires_at()),
-        "issued_at": session.issued_at().map(rfc3339),
+/// `--json` output; a struct so the fields keep the documented order.
+#[derive(serde::Serialize)]
+struct TokenJson<'a> {
+    token: &'a str,
+    linked_account_id: &'a str,
+    expires_at: String,
+    issued_at: Option<String>,
+}
+
+fn token_json(session: &SessionToken) -> String {
+    serde_json::to_string(&TokenJson {
+        token: session.token(),
+        linked_account_id: session.linked_account_id(),
+        expires_at: rfc3339(session.expires_at()),
+        issued_at: session.issued_at().map(rfc3339),
     })
+    .expect("strings always serialise")
 }
 
 /// SPEC §7's exit codes, one per family of failure.

@@ -1,0 +1,162 @@
+//! The `refold` binary end to end: `refold emulator` in one process, `refold token` in others.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+
+use base64::Engine as _;
+
+const BIN: &str = env!("CARGO_BIN_EXE_refold");
+const KEY: &str = "sk_cli_DISTINCTIVE_e9b2";
+
+/// A `refold emulator` process on a free port, killed on drop.
+struct EmulatorProcess {
+    child: Child,
+    url: String,
+}
+
+impl EmulatorProcess {
+    fn start() -> EmulatorProcess {
+        let mut child = Command::new(BIN)
+            .args(["emulator", "--addr", "127.0.0.1:0", "--api-key", KEY])
+            .args(["--linked-account", "cli-user"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("refold emulator starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        EmulatorProcess { child, url }
+    }
+
+    fn token(&self, args: &[&str], key: Option<&str>) -> Output {
+        let mut command = Command::new(BIN);
+        command
+            .arg("token")
+            .args(args)
+            .args(["--base-url", &self.url])
+            .env_remove("REFOLD_API_KEY")
+            .env_remove("COBALT_API_KEY")
+            .env_remove("REFOLD_ENVIRONMENT")
+            .env_remove("REFOLD_BASE_URL");
+        if let Some(key) = key {
+            command.env("REFOLD_API_KEY", key);
+        }
+        command.output().unwrap()
+    }
+}
+
+impl EmulatorProcess {
+    /// `count` from the control plane, over a raw loopback socket (no client library needed).
+    fn requests_received(&self) -> u64 {
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "GET /__emulator/requests HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split_once("\r\n\r\n").unwrap().1;
+        let log: serde_json::Value = serde_json::from_str(body).unwrap();
+        log["count"].as_u64().unwrap()
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn token_prints_a_bare_jwt_naming_the_account() {
+    let emulator = EmulatorProcess::start();
+    let out = emulator.token(&["cli-user"], Some(KEY));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["linked_account_id"], "cli-user");
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn token_json_prints_rfc3339_times() {
+    let emulator = EmulatorProcess::start();
+    let out = emulator.token(&["cli-user", "--json"], Some(KEY));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["linked_account_id"], "cli-user");
+    assert!(json["token"].as_str().unwrap().starts_with("eyJ"));
+    for field in ["expires_at", "issued_at"] {
+        let value = json[field].as_str().unwrap();
+        assert!(
+            value.len() == 20 && value.ends_with('Z') && value.contains('T'),
+            "{value}"
+        );
+    }
+}
+
+#[test]
+fn errors_go_to_stderr_with_their_exit_codes() {
+    let emulator = EmulatorProcess::start();
+    let cases: [(&[&str], Option<&str>, i32, &str); 4] = [
+        (
+            &["no-such-user"],
+            Some(KEY),
+            4,
+            "error[invalid_linked_account]: ",
+        ),
+        (&["cli-user"], None, 2, "error[configuration]: "),
+        (
+            &["cli-user"],
+            Some("sk_wrong_DISTINCTIVE"),
+            3,
+            "error[authentication]: ",
+        ),
+        (&[" "], Some(KEY), 2, "error[invalid_input]: "),
+    ];
+    for (args, key, code, prefix) in cases {
+        let out = emulator.token(args, key);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(prefix), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            !stderr.contains(KEY) && !stderr.contains("DISTINCTIVE"),
+            "{stderr}"
+        );
+    }
+    // The missing key and the blank id failed before the wire; the other two reached it.
+    assert_eq!(emulator.requests_received(), 2);
+}
+
+#[test]
+fn connection_failures_exit_7() {
+    let out = Command::new(BIN)
+        .args(["token", "u1", "--base-url", "http://127.0.0.1:9"])
+        .env("REFOLD_API_KEY", KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("error[connection]: "));
+}
