@@ -1,0 +1,318 @@
+"""Mint Refold (formerly Cobalt) session tokens for your end-users' linked accounts.
+
+    from refold_session import Refold
+
+    refold = Refold()  # API key from REFOLD_API_KEY (or COBALT_API_KEY)
+    session = refold.get_token_for_linked_account("user-42")
+    session.token  # hand this to the front end
+
+:class:`AsyncRefold` does the same on asyncio. Every failure raises a subclass of
+:class:`RefoldError`. The work (validation, HTTP, retries, error mapping) is done by the
+``refold-session`` Rust core; this package translates it to Python.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from types import TracebackType
+from typing import Dict, Optional, Tuple, Type, Union
+
+from . import _native
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    InvalidInputError,
+    InvalidLinkedAccountError,
+    InvalidResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RefoldError,
+    ServerError,
+    UnexpectedStatusError,
+)
+
+__all__ = [
+    "Refold",
+    "AsyncRefold",
+    "SessionToken",
+    "RefoldError",
+    "InvalidInputError",
+    "ConfigurationError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "RateLimitError",
+    "InvalidLinkedAccountError",
+    "ServerError",
+    "APITimeoutError",
+    "APIConnectionError",
+    "InvalidResponseError",
+    "UnexpectedStatusError",
+    "__version__",
+]
+
+#: The version of the Rust core (sent in the ``user-agent``).
+__version__: str = _native.VERSION
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+# What the native module returns for a minted token:
+# (token, linked_account_id, expires_at µs, issued_at µs or None, redacted token).
+_Fields = Tuple[str, str, int, Optional[int], str]
+
+
+def _utc(micros: int) -> _dt.datetime:
+    return _EPOCH + _dt.timedelta(microseconds=micros)
+
+
+def _rfc3339(moment: _dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class SessionToken:
+    """A session token for one linked account, ready to hand to the front end.
+
+    ``repr()`` and ``str()`` show only the token's first 8 characters; read ``token`` (or
+    call :meth:`to_dict`) to get it whole. Treat it as a secret: never log it.
+    """
+
+    __slots__ = ("_token", "_linked_account_id", "_expires_at", "_issued_at", "_redacted")
+
+    _token: str
+    _linked_account_id: str
+    _expires_at: _dt.datetime
+    _issued_at: Optional[_dt.datetime]
+    _redacted: str
+
+    def __init__(self) -> None:
+        raise TypeError(
+            "SessionToken is returned by get_token_for_linked_account(); it is not built directly"
+        )
+
+    @classmethod
+    def _from_fields(cls, fields: _Fields) -> SessionToken:
+        token, linked_account_id, expires_at, issued_at, redacted = fields
+        self = object.__new__(cls)
+        object.__setattr__(self, "_token", token)
+        object.__setattr__(self, "_linked_account_id", linked_account_id)
+        object.__setattr__(self, "_expires_at", _utc(expires_at))
+        object.__setattr__(self, "_issued_at", None if issued_at is None else _utc(issued_at))
+        object.__setattr__(self, "_redacted", redacted)
+        return self
+
+    @property
+    def token(self) -> str:
+        """The token itself."""
+        return self._token
+
+    @property
+    def linked_account_id(self) -> str:
+        """The linked account the token was minted for."""
+        return self._linked_account_id
+
+    @property
+    def expires_at(self) -> _dt.datetime:
+        """When the token stops working (aware, UTC): ``exp``, else ``iat`` + 24 h, else
+        time of receipt + 24 h."""
+        return self._expires_at
+
+    @property
+    def issued_at(self) -> Optional[_dt.datetime]:
+        """When Refold issued the token (aware, UTC), if the token says."""
+        return self._issued_at
+
+    def to_dict(self) -> Dict[str, Optional[str]]:
+        """The token whole, for the front end (JSON-ready; times in RFC 3339, UTC)."""
+        return {
+            "token": self._token,
+            "linked_account_id": self._linked_account_id,
+            "expires_at": _rfc3339(self._expires_at),
+            "issued_at": None if self._issued_at is None else _rfc3339(self._issued_at),
+        }
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("SessionToken is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SessionToken):
+            return NotImplemented
+        return (self._token, self._linked_account_id, self._expires_at, self._issued_at) == (
+            other._token,
+            other._linked_account_id,
+            other._expires_at,
+            other._issued_at,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._token, self._linked_account_id))
+
+    def __repr__(self) -> str:
+        return (
+            f"SessionToken(token={self._redacted!r}, "
+            f"linked_account_id={self._linked_account_id!r}, "
+            f"expires_at={self._expires_at!r}, issued_at={self._issued_at!r})"
+        )
+
+    def __reduce__(self) -> Tuple[object, Tuple[_Fields]]:
+        fields = (
+            self._token,
+            self._linked_account_id,
+            _micros(self._expires_at),
+            None if self._issued_at is None else _micros(self._issued_at),
+            self._redacted,
+        )
+        return (SessionToken._from_fields, (fields,))
+
+
+def _micros(moment: _dt.datetime) -> int:
+    return (moment - _EPOCH) // _dt.timedelta(microseconds=1)
+
+
+_Number = Union[int, float]
+
+
+class Refold:
+    """Mints session tokens, blocking the calling thread (never the GIL).
+
+    Args:
+        api_key: your Refold API key; default ``REFOLD_API_KEY``, then ``COBALT_API_KEY``.
+        environment: ``"production"`` (default, or ``REFOLD_ENVIRONMENT``), ``"sandbox"``
+            or ``"staging"``.
+        base_url: overrides the environment (default ``REFOLD_BASE_URL``); ``https://``,
+            or ``http://`` to a loopback host.
+        timeout: seconds per attempt (connect, headers and the whole body).
+        max_retries: retries of transient failures after the first attempt; 0 disables them.
+
+    Raises:
+        ConfigurationError: the options are unusable (no request is sent).
+        TypeError: an option has the wrong type.
+
+    One client holds one connection pool and is safe to share between threads; create it
+    once (at import or start-up) and reuse it. It also survives ``os.fork()`` (gunicorn
+    ``--preload``): a child process gets its own pool on first use.
+    """
+
+    __slots__ = ("_native", "__weakref__")
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        environment: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: _Number = _native.DEFAULT_TIMEOUT,
+        max_retries: int = _native.DEFAULT_MAX_RETRIES,
+    ) -> None:
+        self._native = _native.NativeClient(api_key, environment, base_url, timeout, max_retries)
+
+    def get_token_for_linked_account(self, linked_account_id: str) -> SessionToken:
+        """Mints a session token for ``linked_account_id``, retrying transient failures.
+
+        Raises:
+            TypeError: ``linked_account_id`` is not a ``str``.
+            RefoldError: a subclass per failure (``InvalidInputError``,
+                ``InvalidLinkedAccountError``, ``AuthenticationError``, …).
+        """
+        return SessionToken._from_fields(self._native.token(linked_account_id))
+
+    #: Alias for code written against the official Node SDK's naming.
+    getTokenForLinkedAccount = get_token_for_linked_account
+
+    def close(self) -> None:
+        """Releases the connection pool; the client cannot be used afterwards."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    @property
+    def endpoint(self) -> str:
+        """The session-token URL requests go to."""
+        return self._native.endpoint
+
+    def __enter__(self) -> Refold:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return _describe(self, self._native)
+
+
+class AsyncRefold:
+    """:class:`Refold` for asyncio: ``await client.get_token_for_linked_account(id)``.
+
+    Takes the same options. Calls never block the event loop: the request runs on the
+    binding's own I/O threads. Safe to share between tasks (and threads, and loops).
+    """
+
+    __slots__ = ("_native", "__weakref__")
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        environment: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: _Number = _native.DEFAULT_TIMEOUT,
+        max_retries: int = _native.DEFAULT_MAX_RETRIES,
+    ) -> None:
+        self._native = _native.NativeClient(api_key, environment, base_url, timeout, max_retries)
+
+    async def get_token_for_linked_account(self, linked_account_id: str) -> SessionToken:
+        """Mints a session token for ``linked_account_id``, retrying transient failures.
+
+        Raises:
+            TypeError: ``linked_account_id`` is not a ``str``.
+            RefoldError: a subclass per failure.
+        """
+        fields = await self._native.token_async(linked_account_id)
+        return SessionToken._from_fields(fields)
+
+    #: Alias for code written against the official Node SDK's naming.
+    getTokenForLinkedAccount = get_token_for_linked_account
+
+    async def close(self) -> None:
+        """Releases the connection pool; the client cannot be used afterwards."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    @property
+    def endpoint(self) -> str:
+        """The session-token URL requests go to."""
+        return self._native.endpoint
+
+    async def __aenter__(self) -> AsyncRefold:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return _describe(self, self._native)
+
+
+def _describe(client: object, native: _native.NativeClient) -> str:
+    if native.closed:
+        return f"<{type(client).__name__} closed>"
+    return f"<{type(client).__name__} endpoint={native.endpoint!r}>"

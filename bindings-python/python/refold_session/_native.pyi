@@ -1,0 +1,29 @@
+# Stubs of the PyO3 extension module (src/lib.rs). Use the public API in __init__.py.
+from typing import Awaitable, Optional, Tuple, Union
+
+VERSION: str
+DEFAULT_TIMEOUT: float
+DEFAULT_MAX_RETRIES: int
+
+_Fields = Tuple[str, str, int, Optional[int], str]
+
+class NativeClient:
+    def __new__(
+        cls,
+        api_key: Optional[str] = None,
+        environment: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: Union[int, float, None] = None,
+        max_retries: Optional[int] = None,
+    ) -> NativeClient: ...
+    def token(self, linked_account_id: str) -> _Fields: ...
+    def token_async(self, linked_account_id: str) -> Awaitable[_Fields]: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def environment(self) -> str: ...
+    @property
+    def user_agent(self) -> str: ...

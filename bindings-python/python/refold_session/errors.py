@@ -1,0 +1,217 @@
+"""The exceptions of refold_session: one class per error code of the Rust core (SPEC §4).
+
+Every exception is a :class:`RefoldError` carrying ``code``, ``status``, ``request_id``,
+``retry_after`` (seconds) and ``attempts``. The core writes the message and never puts the
+API key or a token in it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple, Type
+
+__all__ = [
+    "RefoldError",
+    "InvalidInputError",
+    "ConfigurationError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "RateLimitError",
+    "InvalidLinkedAccountError",
+    "ServerError",
+    "APITimeoutError",
+    "APIConnectionError",
+    "InvalidResponseError",
+    "UnexpectedStatusError",
+]
+
+
+class RefoldError(Exception):
+    """A failure to mint a session token.
+
+    Attributes:
+        code: the language-neutral error code, e.g. ``"invalid_linked_account"``.
+        message: what happened and what to do (also ``str(error)``).
+        status: the HTTP status of the last response, or ``None`` if none arrived.
+        request_id: the ``x-request-id`` of the last response, for Refold support.
+        retry_after: the wait the server asked for, in seconds, or ``None``.
+        attempts: how many requests were sent (0 when the call failed before the wire).
+    """
+
+    #: The code this class stands for (each subclass sets its own).
+    code: str = "unknown"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: Optional[str] = None,
+        status: Optional[int] = None,
+        request_id: Optional[str] = None,
+        retry_after: Optional[float] = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.message: str = message
+        if code is not None:
+            self.code = code
+        self.status: Optional[int] = status
+        self.request_id: Optional[str] = request_id
+        self.retry_after: Optional[float] = retry_after
+        self.attempts: int = attempts
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, "
+            f"request_id={self.request_id!r}, attempts={self.attempts!r}, "
+            f"message={self.message!r})"
+        )
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        # Pickles (multiprocessing, Celery) keep the fields, not just the message.
+        return (
+            _rebuild,
+            (type(self), self.message, self.code, self.status, self.request_id,
+             self.retry_after, self.attempts),
+        )
+
+
+class InvalidInputError(RefoldError, ValueError):
+    """The linked account id is empty, blank, has a control character or is too long."""
+
+    code = "invalid_input"
+
+
+class ConfigurationError(RefoldError, ValueError):
+    """The client options are unusable: no API key, unknown environment, unsafe base URL…"""
+
+    code = "configuration"
+
+
+class BadRequestError(RefoldError):
+    """HTTP 400 or 422."""
+
+    code = "bad_request"
+
+
+class AuthenticationError(RefoldError):
+    """HTTP 401: the API key was rejected."""
+
+    code = "authentication"
+
+
+class PermissionDeniedError(RefoldError):
+    """HTTP 403."""
+
+    code = "permission_denied"
+
+
+class NotFoundError(RefoldError):
+    """HTTP 404."""
+
+    code = "not_found"
+
+
+class RateLimitError(RefoldError):
+    """HTTP 429, after the retries ran out."""
+
+    code = "rate_limited"
+
+
+class InvalidLinkedAccountError(RefoldError):
+    """HTTP 500: Refold's answer for a linked account id it does not know."""
+
+    code = "invalid_linked_account"
+
+
+class ServerError(RefoldError):
+    """HTTP 502/503/504 after the retries ran out, or another 5xx."""
+
+    code = "server_error"
+
+
+class APITimeoutError(RefoldError, TimeoutError):
+    """An attempt exceeded the timeout (after the retries ran out), or HTTP 408."""
+
+    code = "timeout"
+
+
+class APIConnectionError(RefoldError, ConnectionError):
+    """DNS failure, refused or dropped connection, or TLS failure."""
+
+    code = "connection"
+
+
+class InvalidResponseError(RefoldError):
+    """A 2xx whose body is not JSON, has no token, or exceeds 1 MiB."""
+
+    code = "invalid_response"
+
+
+class UnexpectedStatusError(RefoldError):
+    """Any other HTTP status, redirects included (they are never followed)."""
+
+    code = "unexpected_status"
+
+
+_CLASS_BY_CODE: Dict[str, Type[RefoldError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidInputError,
+        ConfigurationError,
+        BadRequestError,
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        RateLimitError,
+        InvalidLinkedAccountError,
+        ServerError,
+        APITimeoutError,
+        APIConnectionError,
+        InvalidResponseError,
+        UnexpectedStatusError,
+    )
+}
+
+
+def _from_core(
+    code: str,
+    message: str,
+    status: Optional[int],
+    request_id: Optional[str],
+    retry_after: Optional[float],
+    attempts: int,
+) -> RefoldError:
+    """Called by the native module: the exception for a core error, fields unchanged."""
+    cls = _CLASS_BY_CODE.get(code, RefoldError)
+    return cls(
+        message,
+        code=code,
+        status=status,
+        request_id=request_id,
+        retry_after=retry_after,
+        attempts=attempts,
+    )
+
+
+def _rebuild(
+    cls: Type[RefoldError],
+    message: str,
+    code: str,
+    status: Optional[int],
+    request_id: Optional[str],
+    retry_after: Optional[float],
+    attempts: int,
+) -> RefoldError:
+    return cls(
+        message,
+        code=code,
+        status=status,
+        request_id=request_id,
+        retry_after=retry_after,
+        attempts=attempts,
+    )
