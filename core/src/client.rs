@@ -114,8 +114,12 @@ impl Client {
         linked_account_id: &str,
     ) -> Result<SessionToken, Error> {
         validate_linked_account_id(linked_account_id)?;
+        #[derive(serde::Serialize)]
+        struct RequestBody<'a> {
+            linked_account_id: &'a str,
+        }
         let body = Bytes::from(
-            serde_json::to_vec(&serde_json::json!({ "linked_account_id": linked_account_id }))
+            serde_json::to_vec(&RequestBody { linked_account_id })
                 .expect("a JSON object of one string always serialises"),
         );
         let max_attempts = self.inner.config.max_retries.saturating_add(1);
@@ -184,7 +188,8 @@ impl Client {
         linked_account_id: &str,
     ) -> Result<SessionToken, Failure> {
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        // Taken, not cloned: the body is still readable without them.
+        let headers = std::mem::take(response.headers_mut());
         let received_at = SystemTime::now();
         let success = response.status().is_success();
         let limit = if success {
