@@ -1,0 +1,45 @@
+package ai.refold.session
+
+import ai.refold.session.ffi.FfiSessionToken
+import java.time.Instant
+
+/**
+ * A session token for one linked account, ready to hand to the front end.
+ *
+ * [toString] shows the token redacted (its first 8 characters, then `…`); read [token] to use
+ * it, and never log it.
+ */
+class SessionToken private constructor(
+    /** The token itself. Treat it as a secret. */
+    val token: String,
+    /** The linked account the token was minted for. */
+    val linkedAccountId: String,
+    /** When the token stops working: `exp`, else `iat` + 24 h, else receipt + 24 h. */
+    val expiresAt: Instant,
+    /** When Refold issued it (`iat`), if the token says. */
+    val issuedAt: Instant?,
+    private val redacted: String,
+) {
+    /** Kotlin's data-class form, with the token redacted by the core. */
+    override fun toString(): String =
+        "SessionToken(token=$redacted, linkedAccountId=$linkedAccountId, expiresAt=$expiresAt, issuedAt=$issuedAt)"
+
+    override fun equals(other: Any?): Boolean =
+        other is SessionToken && other.token == token && other.linkedAccountId == linkedAccountId &&
+            other.expiresAt == expiresAt && other.issuedAt == issuedAt
+
+    override fun hashCode(): Int = token.hashCode()
+
+    internal companion object {
+        /** Copies the native token's fields and releases it. */
+        fun from(native: FfiSessionToken): SessionToken = native.use {
+            SessionToken(
+                token = it.token(),
+                linkedAccountId = it.linkedAccountId(),
+                expiresAt = it.expiresAt(),
+                issuedAt = it.issuedAt(),
+                redacted = it.redacted(),
+            )
+        }
+    }
+}
