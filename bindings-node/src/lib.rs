@@ -1,1 +1,250 @@
-//! Placeholder: the node binding lands here.
+//! The native half of the `refold-session` npm package: a thin napi-rs translation of the
+//! `refold-session` core. Every decision (validation, retries, error codes and messages,
+//! token expiry) is the core's; this file only converts JavaScript values to core calls and
+//! core results to plain objects that `index.js` turns into idiomatic classes.
+//!
+//! Nothing here throws for an expected failure: outcomes are returned as `{ token }` or
+//! `{ error }` payloads so the JavaScript layer can build real `RefoldError` subclasses
+//! (napi's own rejections carry a fixed `code`).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use napi::bindgen_prelude::{Either, Unknown};
+use napi::{Result, ValueType};
+use napi_derive::napi;
+use refold_session::{Client, ClientBuilder, Error, SessionToken};
+
+/// A failure, field for field as the core reports it.
+#[napi(object)]
+pub struct ErrorPayload {
+    /// `ErrorCode::as_str()`.
+    pub code: String,
+    /// `Error::message()`, verbatim.
+    pub message: String,
+    pub status: Option<u32>,
+    pub request_id: Option<String>,
+    /// Seconds.
+    pub retry_after: Option<f64>,
+    pub attempts: u32,
+}
+
+impl From<Error> for ErrorPayload {
+    fn from(error: Error) -> Self {
+        ErrorPayload {
+            code: error.code().as_str().to_owned(),
+            message: error.message().to_owned(),
+            status: error.status().map(u32::from),
+            request_id: error.request_id().map(str::to_owned),
+            retry_after: error.retry_after().map(|wait| wait.as_secs_f64()),
+            attempts: error.attempts(),
+        }
+    }
+}
+
+/// A minted token; times are Unix epoch milliseconds (what `new Date(ms)` takes).
+#[napi(object)]
+pub struct TokenPayload {
+    pub token: String,
+    /// `SessionToken::redacted()`: what inspect/toString show instead of the token.
+    pub redacted: String,
+    pub linked_account_id: String,
+    pub expires_at_ms: f64,
+    pub issued_at_ms: Option<f64>,
+}
+
+impl From<SessionToken> for TokenPayload {
+    fn from(token: SessionToken) -> Self {
+        TokenPayload {
+            linked_account_id: token.linked_account_id().to_owned(),
+            expires_at_ms: epoch_ms(token.expires_at()),
+            issued_at_ms: token.issued_at().map(epoch_ms),
+            redacted: token.redacted(),
+            token: token.into_token(),
+        }
+    }
+}
+
+/// Exactly one of the two fields is set.
+#[napi(object)]
+pub struct Outcome {
+    pub token: Option<TokenPayload>,
+    pub error: Option<ErrorPayload>,
+}
+
+fn epoch_ms(time: SystemTime) -> f64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(since) => since.as_secs_f64() * 1000.0,
+        Err(before) => -before.duration().as_secs_f64() * 1000.0,
+    }
+}
+
+/// JavaScript's `typeof`, with `null` told apart, for wrong-type messages.
+fn js_type_name(value: &Unknown<'_>) -> Result<&'static str> {
+    Ok(match value.get_type()? {
+        ValueType::Undefined => "undefined",
+        ValueType::Null => "null",
+        ValueType::Boolean => "boolean",
+        ValueType::Number => "number",
+        ValueType::String => "string",
+        ValueType::Symbol => "symbol",
+        ValueType::Object => "object",
+        ValueType::Function => "function",
+        ValueType::External => "external",
+        ValueType::BigInt => "bigint",
+        _ => "unknown",
+    })
+}
+
+/// A string option: `Some` when it is a string, `None` when absent (`undefined`/`null`),
+/// else the builder records the wrong type (the core words the error).
+fn string_option(
+    builder: ClientBuilder,
+    name: &str,
+    value: Option<Unknown<'_>>,
+) -> Result<(ClientBuilder, Option<String>)> {
+    let Some(value) = value else {
+        return Ok((builder, None));
+    };
+    match value.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok((builder, None)),
+        // SAFETY: the value was just checked to be a string.
+        ValueType::String => Ok((builder, Some(unsafe { value.cast::<String>()? }))),
+        _ => {
+            let received = js_type_name(&value)?;
+            Ok((builder.option_type_error(name, "a string", received), None))
+        }
+    }
+}
+
+/// A number option, as [`string_option`].
+fn number_option(
+    builder: ClientBuilder,
+    name: &str,
+    value: Option<Unknown<'_>>,
+) -> Result<(ClientBuilder, Option<f64>)> {
+    let Some(value) = value else {
+        return Ok((builder, None));
+    };
+    match value.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok((builder, None)),
+        // SAFETY: the value was just checked to be a number.
+        ValueType::Number => Ok((builder, Some(unsafe { value.cast::<f64>()? }))),
+        _ => {
+            let received = js_type_name(&value)?;
+            Ok((builder.option_type_error(name, "a number", received), None))
+        }
+    }
+}
+
+/// One client: one connection pool, shared by every call made through it.
+#[napi]
+pub struct NativeClient {
+    inner: Client,
+}
+
+#[napi]
+impl NativeClient {
+    /// Mints a token. Always resolves, with `{ token }` or `{ error }`.
+    #[napi]
+    pub async fn get_token(&self, linked_account_id: String) -> Outcome {
+        match self
+            .inner
+            .get_token_for_linked_account(&linked_account_id)
+            .await
+        {
+            Ok(token) => Outcome {
+                token: Some(token.into()),
+                error: None,
+            },
+            Err(error) => Outcome {
+                token: None,
+                error: Some(error.into()),
+            },
+        }
+    }
+
+    /// The session-token URL requests go to.
+    #[napi(getter)]
+    pub fn endpoint(&self) -> String {
+        self.inner.endpoint().to_owned()
+    }
+
+    /// The deployment name (`production`, `sandbox`, `staging`).
+    #[napi(getter)]
+    pub fn environment(&self) -> String {
+        self.inner.environment().as_str().to_owned()
+    }
+
+    /// The `user-agent` sent with every request.
+    #[napi(getter)]
+    pub fn user_agent(&self) -> String {
+        self.inner.user_agent().to_owned()
+    }
+}
+
+/// Builds a client from raw option values (any JavaScript type); unset options fall back to
+/// the core's environment variables and defaults. `base_url_name` is the option name the
+/// user wrote (`baseUrl` or `server_url`), for messages; `options_type` is set when the
+/// options argument itself was not an object. Returns the client or a `configuration` error
+/// payload.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn create_client(
+    runtime_version: String,
+    options_type: Option<String>,
+    api_key: Option<Unknown<'_>>,
+    environment: Option<Unknown<'_>>,
+    base_url: Option<Unknown<'_>>,
+    base_url_name: Option<String>,
+    timeout_ms: Option<Unknown<'_>>,
+    max_retries: Option<Unknown<'_>>,
+) -> Result<Either<NativeClient, ErrorPayload>> {
+    let mut builder = Client::builder().binding("node", runtime_version);
+    if let Some(received) = options_type {
+        builder = builder.option_type_error("options", "an object", &received);
+    }
+    let (next, api_key) = string_option(builder, "apiKey", api_key)?;
+    builder = next;
+    let (next, environment) = string_option(builder, "environment", environment)?;
+    builder = next;
+    let base_url_name = base_url_name.unwrap_or_else(|| "baseUrl".to_owned());
+    let (next, base_url) = string_option(builder, &base_url_name, base_url)?;
+    builder = next;
+    let (next, timeout_ms) = number_option(builder, "timeoutMs", timeout_ms)?;
+    builder = next;
+    let (next, max_retries) = number_option(builder, "maxRetries", max_retries)?;
+    builder = next;
+
+    if let Some(key) = api_key {
+        builder = builder.api_key(key);
+    }
+    if let Some(name) = environment {
+        builder = builder.environment_name(name);
+    }
+    if let Some(url) = base_url {
+        builder = builder.base_url(url);
+    }
+    if let Some(ms) = timeout_ms {
+        builder = builder.timeout_secs_f64(ms / 1000.0);
+    }
+    if let Some(retries) = max_retries {
+        builder = builder.max_retries_f64(retries);
+    }
+    Ok(match builder.build() {
+        Ok(inner) => Either::A(NativeClient { inner }),
+        Err(error) => Either::B(error.into()),
+    })
+}
+
+/// The `invalid_input` payload for a linked account id that is not a string; `received`
+/// names what was passed (`typeof`, or `null`).
+#[napi]
+pub fn linked_account_id_type_error(received: String) -> ErrorPayload {
+    refold_session::linked_account_id_type_error(&received).into()
+}
+
+/// The core's version (sent in the `user-agent`).
+#[napi]
+pub fn core_version() -> String {
+    refold_session::VERSION.to_owned()
+}

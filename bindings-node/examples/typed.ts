@@ -1,0 +1,75 @@
+// A typed example: `tsc --noEmit --strict` must accept it (see tsconfig.json). It uses the
+// client, narrows errors with `instanceof` and reads token fields without `any`.
+import Refold, {
+  APITimeoutError,
+  Cobalt,
+  ConfigurationError,
+  InvalidInputError,
+  InvalidLinkedAccountError,
+  RateLimitError,
+  RefoldError,
+  SessionToken,
+  type ClientOptions,
+  type ErrorCode,
+} from 'refold-session';
+
+const options: ClientOptions = {
+  apiKey: process.env.REFOLD_API_KEY,
+  baseUrl: process.env.REFOLD_BASE_URL,
+  timeoutMs: 10_000,
+  maxRetries: 2,
+};
+
+export async function mint(linkedAccountId: string): Promise<{ token: string; expiresAt: Date; issuedAt: Date | null } | null> {
+  let refold: Refold;
+  try {
+    refold = new Refold(options);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      const code: 'configuration' = error.code;
+      console.error(code, error.message);
+      return null;
+    }
+    throw error;
+  }
+  try {
+    const session: SessionToken = await refold.getTokenForLinkedAccount(linkedAccountId);
+    const token: string = session.token;
+    const expiresAt: Date = session.expiresAt;
+    const issuedAt: Date | null = session.issuedAt;
+    const owner: string = session.linkedAccountId;
+    const json = session.toJSON();
+    const sameToken: string = json.token;
+    console.log(owner, sameToken === token, expiresAt.toISOString(), issuedAt?.toISOString() ?? 'no iat');
+    return { token, expiresAt, issuedAt };
+  } catch (error) {
+    if (error instanceof InvalidLinkedAccountError) {
+      const status: number | null = error.status;
+      console.error(`create the linked account first (HTTP ${status})`);
+    } else if (error instanceof RateLimitError) {
+      const wait: number | null = error.retryAfter;
+      console.error(`rate limited after ${error.attempts} attempts; retry in ${wait ?? 1}s`);
+    } else if (error instanceof APITimeoutError || error instanceof InvalidInputError) {
+      console.error(error.name, error.message);
+    } else if (error instanceof RefoldError) {
+      const code: ErrorCode | (string & {}) = error.code;
+      const requestId: string | null = error.requestId;
+      console.error(code, requestId, error.message);
+    } else {
+      throw error;
+    }
+    return null;
+  }
+}
+
+// The @cobaltio/cobalt style: the class under its old name and the object payload.
+export function cobaltStyle(): Promise<string> {
+  const client: Cobalt = new Cobalt({ apiKey: 'key', server_url: 'http://127.0.0.1:8787' });
+  return client.getTokenForLinkedAccount({ linked_account_id: 'user-42' }).then((data) => data.token);
+}
+
+// Statics the CommonJS entry also carries.
+const sameClass: typeof Refold = Refold.Cobalt;
+const viaDefault: typeof Refold = Refold.default;
+void sameClass;
+void viaDefault;

@@ -1,0 +1,336 @@
+'use strict';
+// The Node surface: module shape, options, SessionToken, errors, bad input, secrets.
+
+const { test, describe, before, after, beforeEach } = require('node:test');
+const assert = require('node:assert/strict');
+const util = require('node:util');
+
+const { startEmulator, jwtClaims, runNode } = require('./helpers');
+const Refold = require('refold-session');
+
+const KEY = 'sk_test_NODE_DISTINCTIVE_4f1c2b';
+const ERROR_NAMES = [
+  'InvalidInputError',
+  'ConfigurationError',
+  'BadRequestError',
+  'AuthenticationError',
+  'PermissionDeniedError',
+  'NotFoundError',
+  'RateLimitError',
+  'InvalidLinkedAccountError',
+  'ServerError',
+  'APITimeoutError',
+  'APIConnectionError',
+  'InvalidResponseError',
+  'UnexpectedStatusError',
+];
+
+let emulator;
+let client;
+before(async () => {
+  emulator = await startEmulator({ apiKeys: [KEY], linkedAccounts: ['acct-1', 'user-42'] });
+  client = new Refold({ apiKey: KEY, baseUrl: emulator.url });
+});
+after(async () => {
+  await emulator?.stop();
+});
+beforeEach(async () => {
+  await emulator.reset();
+});
+
+describe('module shape', () => {
+  test('require() returns the client class with everything attached', () => {
+    assert.equal(typeof Refold, 'function');
+    assert.equal(Refold.Refold, Refold);
+    assert.equal(Refold.Cobalt, Refold);
+    assert.equal(Refold.default, Refold);
+    assert.equal(typeof Refold.SessionToken, 'function');
+    assert.equal(typeof Refold.RefoldError, 'function');
+    assert.ok(new Refold.RefoldError('x') instanceof Error);
+    for (const name of ERROR_NAMES) {
+      const cls = Refold[name];
+      assert.equal(typeof cls, 'function', name);
+      assert.equal(cls.name, name);
+      const error = new cls('boom');
+      assert.ok(error instanceof Refold.RefoldError, name);
+      assert.ok(error instanceof Error, name);
+      assert.equal(error.name, name);
+      assert.equal(error.code, cls.code);
+      assert.equal(error.attempts, 0);
+      assert.equal(error.status, null);
+    }
+  });
+
+  test('ESM import gives the default export and named exports', async () => {
+    const esm = await import('refold-session');
+    assert.equal(esm.default, Refold);
+    assert.equal(esm.Refold, Refold);
+    assert.equal(esm.Cobalt, Refold);
+    assert.equal(esm.SessionToken, Refold.SessionToken);
+    assert.equal(esm.RefoldError, Refold.RefoldError);
+    for (const name of ERROR_NAMES) assert.equal(esm[name], Refold[name], name);
+  });
+});
+
+describe('minting', () => {
+  test('a string id resolves to a SessionToken with Date fields', async () => {
+    const session = await client.getTokenForLinkedAccount('acct-1');
+    assert.ok(session instanceof Refold.SessionToken);
+    const claims = jwtClaims(session.token);
+    assert.equal(claims.linked_account_id, 'acct-1');
+    assert.equal(session.linkedAccountId, 'acct-1');
+    assert.ok(session.expiresAt instanceof Date);
+    assert.equal(session.expiresAt.getTime(), claims.exp * 1000);
+    assert.ok(session.issuedAt instanceof Date);
+    assert.equal(session.issuedAt.getTime(), claims.iat * 1000);
+  });
+
+  test('the official { linked_account_id } payload works too', async () => {
+    const session = await client.getTokenForLinkedAccount({ linked_account_id: 'user-42' });
+    assert.equal(session.linkedAccountId, 'user-42');
+    assert.equal(jwtClaims(session.token).linked_account_id, 'user-42');
+  });
+
+  test('the user-agent names the core, node and its version; the key is sent', async () => {
+    await client.getTokenForLinkedAccount('acct-1');
+    const log = await emulator.requests();
+    assert.equal(log.count, 1);
+    const headers = log.requests[0].headers;
+    assert.match(headers['user-agent'], /^refold-session\/\d+\.\d+\.\d+\S* \(node v\d+\.\d+\.\d+\)$/);
+    assert.ok(headers['user-agent'].endsWith(`(node ${process.version})`));
+    assert.ok(headers['x-api-key'], 'an x-api-key header was sent');
+    assert.equal(JSON.parse(log.requests[0].body).linked_account_id, 'acct-1');
+  });
+
+  test('one client serves many concurrent calls', async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => (i % 2 ? 'acct-1' : 'user-42'));
+    const sessions = await Promise.all(ids.map((id) => client.getTokenForLinkedAccount(id)));
+    sessions.forEach((session, i) => assert.equal(session.linkedAccountId, ids[i]));
+    assert.equal((await emulator.requests()).count, 50);
+  });
+});
+
+describe('SessionToken', () => {
+  test('inspect, console.log and toString redact; toJSON keeps it whole', async () => {
+    const session = await client.getTokenForLinkedAccount('acct-1');
+    const token = session.token;
+    const shown = [util.inspect(session), util.format('%s %o %O', session, session, session), String(session), `${session}`];
+    for (const text of shown) {
+      assert.ok(!text.includes(token), `token leaked: ${text}`);
+      assert.ok(text.includes(`${token.slice(0, 8)}…`), `redacted form shown: ${text}`);
+    }
+    assert.match(util.inspect(session), /linkedAccountId: 'acct-1'/);
+    const json = session.toJSON();
+    assert.deepEqual(Object.keys(json), ['token', 'linkedAccountId', 'expiresAt', 'issuedAt']);
+    assert.equal(json.token, token);
+    const wire = JSON.parse(JSON.stringify(session));
+    assert.equal(wire.token, token);
+    assert.equal(wire.linkedAccountId, 'acct-1');
+    assert.equal(wire.expiresAt, session.expiresAt.toISOString());
+    assert.equal(wire.issuedAt, session.issuedAt.toISOString());
+  });
+
+  test('is frozen', async () => {
+    const session = await client.getTokenForLinkedAccount('acct-1');
+    assert.ok(Object.isFrozen(session));
+    assert.throws(() => {
+      'use strict';
+      session.linkedAccountId = 'other';
+    }, TypeError);
+  });
+});
+
+describe('bad input rejects with InvalidInputError and sends nothing', () => {
+  const cases = [
+    ['undefined', undefined],
+    ['no argument', Symbol.for('none')],
+    ['null', null],
+    ['a number', 42],
+    ['NaN', Number.NaN],
+    ['a boolean', true],
+    ['a bigint', 10n],
+    ['a symbol', Symbol('id')],
+    ['a function', () => 'acct-1'],
+    ['an array', ['acct-1']],
+    ['an object without the field', {}],
+    ['an object with a null field', { linked_account_id: null }],
+    ['an object with a numeric field', { linked_account_id: 7 }],
+    ['an object with the camelCase name', { linkedAccountId: 'acct-1' }],
+    ['an empty string', ''],
+    ['a whitespace string', ' \t\n '],
+    ['a 2 KB id', 'x'.repeat(2048)],
+    ['a 1025-byte id', 'a'.repeat(1025)],
+    ['an id with NUL', 'acct\u0000-1'],
+    ['an id that is only NUL', '\u0000'],
+    ['an object whose id has NUL', { linked_account_id: 'a\u0000b' }],
+    ['an id with a newline', 'acct\n1'],
+  ];
+  for (const [label, input] of cases) {
+    test(label, async () => {
+      const call = input === Symbol.for('none') ? client.getTokenForLinkedAccount() : client.getTokenForLinkedAccount(input);
+      assert.ok(call instanceof Promise, 'returns a promise, never throws synchronously');
+      await assert.rejects(call, (error) => {
+        assert.ok(error instanceof Refold.InvalidInputError, util.inspect(error));
+        assert.ok(error instanceof Refold.RefoldError);
+        assert.equal(error.code, 'invalid_input');
+        assert.equal(error.status, null);
+        assert.equal(error.attempts, 0);
+        assert.ok(error.message.length > 10);
+        assert.ok(error.message.includes('linked_account_id'), error.message);
+        return true;
+      });
+      assert.equal((await emulator.requests()).count, 0, 'no request reached the emulator');
+    });
+  }
+
+  test('wrong types name what was received', async () => {
+    await assert.rejects(client.getTokenForLinkedAccount(42), /must be a string, not number/);
+    await assert.rejects(client.getTokenForLinkedAccount(null), /not null/);
+    await assert.rejects(client.getTokenForLinkedAccount({}), /not undefined/);
+  });
+});
+
+describe('options', () => {
+  test('the official SDK config { apiKey, server_url } works', async () => {
+    const cobalt = new Refold.Cobalt({ apiKey: KEY, server_url: emulator.url });
+    assert.equal(cobalt.endpoint, `${emulator.url}/api/v2/public/session-token`);
+    const session = await cobalt.getTokenForLinkedAccount({ linked_account_id: 'acct-1' });
+    assert.equal(session.linkedAccountId, 'acct-1');
+  });
+
+  test('environments pick the documented hosts; sandbox: true means the sandbox', () => {
+    assert.equal(new Refold({ apiKey: KEY }).endpoint, 'https://api.gocobalt.io/api/v2/public/session-token');
+    assert.equal(new Refold({ apiKey: KEY }).environment, 'production');
+    assert.equal(new Refold({ apiKey: KEY, environment: 'sandbox' }).endpoint, 'https://embedapi.gocobalt.io/api/v2/public/session-token');
+    assert.equal(new Refold({ apiKey: KEY, environment: 'staging' }).environment, 'staging');
+    assert.equal(new Refold({ apiKey: KEY, sandbox: true }).environment, 'sandbox');
+    assert.equal(new Refold({ apiKey: KEY, sandbox: true, environment: 'staging' }).environment, 'staging');
+    assert.equal(new Refold({ apiKey: KEY, baseUrl: 'https://proxy.example/refold', server_url: 'https://ignored.example' }).endpoint, 'https://proxy.example/refold/api/v2/public/session-token');
+  });
+
+  test('configuration problems throw ConfigurationError from the constructor', () => {
+    const bad = [
+      [{}, /API key/],
+      [{ apiKey: '   ' }, /blank/],
+      [{ apiKey: KEY, environment: 'moon' }, /moon/],
+      [{ apiKey: KEY, baseUrl: 'http://203.0.113.7' }, /loopback/],
+      [{ apiKey: KEY, server_url: 'ftp://127.0.0.1' }, /https/],
+      [{ apiKey: KEY, timeoutMs: 0 }, /timeout/],
+      [{ apiKey: KEY, timeoutMs: -5 }, /timeout/],
+      [{ apiKey: KEY, timeoutMs: Number.NaN }, /timeout/],
+      [{ apiKey: KEY, maxRetries: -1 }, /retries/],
+      [{ apiKey: KEY, maxRetries: 1.5 }, /retries/],
+      [{ apiKey: 12345 }, /apiKey must be a string, not number/],
+      [{ apiKey: KEY, environment: 3 }, /environment must be a string, not number/],
+      [{ apiKey: KEY, baseUrl: new URL('https://x.example') }, /baseUrl must be a string, not object/],
+      [{ apiKey: KEY, server_url: 5 }, /server_url must be a string, not number/],
+      [{ apiKey: KEY, timeoutMs: '100' }, /timeoutMs must be a number, not string/],
+      [{ apiKey: KEY, maxRetries: '2' }, /maxRetries must be a number, not string/],
+    ];
+    for (const [options, pattern] of bad) {
+      assert.throws(
+        () => new Refold(options),
+        (error) => {
+          assert.ok(error instanceof Refold.ConfigurationError, util.inspect(error));
+          assert.equal(error.code, 'configuration');
+          assert.equal(error.attempts, 0);
+          assert.match(error.message, pattern);
+          return true;
+        },
+        util.inspect(options),
+      );
+    }
+    assert.throws(() => new Refold('not-an-object'), Refold.ConfigurationError);
+    assert.throws(() => new Refold(42), /options must be an object, not number/);
+  });
+
+  test('timeoutMs and maxRetries take effect', async () => {
+    const fast = new Refold({ apiKey: KEY, baseUrl: emulator.url, timeoutMs: 200, maxRetries: 0 });
+    await emulator.faults([{ kind: 'delay', ms: 2000 }]);
+    const started = performance.now();
+    await assert.rejects(fast.getTokenForLinkedAccount('acct-1'), (error) => {
+      assert.ok(error instanceof Refold.APITimeoutError);
+      assert.equal(error.attempts, 1);
+      return true;
+    });
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 190 && elapsed < 1500, `took ${elapsed} ms`);
+  });
+
+  test('the API key and environment come from the environment when not given', async () => {
+    const script = `
+      const Refold = require('refold-session');
+      const refold = new Refold();
+      refold.getTokenForLinkedAccount('acct-1').then((s) => console.log(refold.environment, s.linkedAccountId));`;
+    const viaRefold = await runNode(['-e', script], {
+      env: { REFOLD_API_KEY: KEY, REFOLD_BASE_URL: emulator.url, REFOLD_ENVIRONMENT: 'staging' },
+    });
+    assert.equal(viaRefold.code, 0, viaRefold.stderr);
+    assert.equal(viaRefold.stdout.trim(), 'staging acct-1');
+    const viaCobalt = await runNode(['-e', script], { env: { COBALT_API_KEY: KEY, REFOLD_BASE_URL: emulator.url } });
+    assert.equal(viaCobalt.code, 0, viaCobalt.stderr);
+    assert.equal(viaCobalt.stdout.trim(), 'production acct-1');
+  });
+});
+
+describe('errors', () => {
+  test('carry code, status, requestId, retryAfter, attempts and a useful stack', async () => {
+    await emulator.faults([
+      { kind: 'status', status: 429, headers: { 'retry-after-ms': '10', 'x-request-id': 'req_a' } },
+      { kind: 'status', status: 429, headers: { 'retry-after-ms': '10', 'x-request-id': 'req_b' } },
+    ]);
+    const limited = new Refold({ apiKey: KEY, baseUrl: emulator.url, maxRetries: 1 });
+    async function callerFrameForStack() {
+      return await limited.getTokenForLinkedAccount('acct-1');
+    }
+    await assert.rejects(callerFrameForStack(), (error) => {
+      assert.ok(error instanceof Refold.RateLimitError);
+      assert.equal(error.name, 'RateLimitError');
+      assert.equal(error.code, 'rate_limited');
+      assert.equal(error.status, 429);
+      assert.equal(error.requestId, 'req_b');
+      assert.equal(error.retryAfter, 0.01);
+      assert.equal(error.attempts, 2);
+      assert.match(error.stack, /^RateLimitError: /);
+      assert.match(error.stack, /callerFrameForStack/);
+      const json = JSON.parse(JSON.stringify(error));
+      assert.equal(json.code, 'rate_limited');
+      assert.equal(json.status, 429);
+      return true;
+    });
+  });
+
+  test('an unknown linked account is an InvalidLinkedAccountError', async () => {
+    await assert.rejects(client.getTokenForLinkedAccount('nobody'), (error) => {
+      assert.ok(error instanceof Refold.InvalidLinkedAccountError);
+      assert.equal(error.status, 500);
+      assert.equal(error.attempts, 1);
+      return true;
+    });
+  });
+});
+
+describe('secrets never show', () => {
+  test('the key is absent from the client, its errors and inspect output', async () => {
+    const refold = new Refold({ apiKey: KEY, baseUrl: emulator.url });
+    const forms = [util.inspect(refold, { showHidden: true, depth: 5 }), String(refold), JSON.stringify(refold)];
+    for (const form of forms) assert.ok(!form.includes(KEY), form);
+    assert.ok(!Object.values(refold).includes(KEY));
+
+    const wrong = new Refold({ apiKey: `${KEY}_WRONG`, baseUrl: emulator.url });
+    await emulator.faults([{ kind: 'status', status: 401, body: { message: `bad key ${KEY}_WRONG` } }]);
+    const error = await wrong.getTokenForLinkedAccount('acct-1').catch((e) => e);
+    assert.ok(error instanceof Refold.AuthenticationError);
+    for (const form of [error.message, String(error), error.stack, util.inspect(error), JSON.stringify(error)]) {
+      assert.ok(!form.includes(KEY), form);
+    }
+    let configError;
+    try {
+      new Refold({ apiKey: `${KEY} with space` });
+    } catch (e) {
+      configError = e;
+    }
+    assert.ok(configError instanceof Refold.ConfigurationError);
+    assert.ok(!util.inspect(configError).includes(KEY));
+  });
+});
