@@ -1,0 +1,62 @@
+//! A server whose certificate is not trusted: a `connection` error that is never retried.
+//! The key pair in fixtures/ is a throwaway self-signed test certificate for localhost.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use refold_session::{Client, ErrorCode};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+const CERT: &[u8] = include_bytes!("fixtures/self-signed.crt");
+const KEY: &[u8] = include_bytes!("fixtures/self-signed.key");
+
+#[tokio::test]
+async fn untrusted_certificate_is_not_retried() {
+    let cert = CertificateDer::from_pem_slice(CERT).unwrap();
+    let key = PrivateKeyDer::from_pem_slice(KEY).unwrap();
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(Arc::new(
+        tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    let server = tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            seen.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            // The handshake fails on the client side; the server just lets it.
+            tokio::spawn(async move {
+                let _ = acceptor.accept(stream).await;
+            });
+        }
+    });
+
+    let client = Client::builder()
+        .read_environment_variables(false)
+        .api_key("sk_tls_DISTINCTIVE")
+        .base_url(format!("https://localhost:{port}"))
+        .max_retries(2)
+        .build()
+        .unwrap();
+    let err = client
+        .get_token_for_linked_account("tls-user")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Connection, "{err}");
+    assert_eq!(err.attempts(), 1, "{err}");
+    assert!(!err.is_retryable());
+    assert!(err.message().contains("certificate"), "{err}");
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    server.abort();
+}
