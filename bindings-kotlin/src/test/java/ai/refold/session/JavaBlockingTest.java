@@ -1,0 +1,111 @@
+package ai.refold.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The binding as Java code sees it: blocking calls, checked typed exceptions, futures. */
+class JavaBlockingTest {
+    private static Emulator emulator;
+
+    @BeforeAll
+    static void start() {
+        emulator = Emulator.start("acct-1");
+    }
+
+    @AfterAll
+    static void stop() {
+        emulator.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        emulator.reset();
+    }
+
+    @Test
+    void mintsWithTheBlockingApi() throws RefoldException {
+        try (RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl())) {
+            SessionToken token = refold.getTokenForLinkedAccountBlocking("acct-1");
+            assertEquals("acct-1", token.getLinkedAccountId());
+            assertTrue(token.getExpiresAt().isAfter(Instant.now()));
+            assertNotNull(token.getIssuedAt());
+            assertFalse(token.toString().contains(token.getToken()));
+        }
+        assertEquals(1, emulator.requestCount());
+    }
+
+    @Test
+    void catchesTheTypedExceptions() throws RefoldException {
+        try (RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl(), Duration.ofSeconds(5), 0)) {
+            try {
+                refold.getTokenForLinkedAccountBlocking("no-such-account");
+                fail("expected InvalidLinkedAccount");
+            } catch (RefoldException.InvalidLinkedAccount e) {
+                assertEquals("invalid_linked_account", e.getCode());
+                assertEquals(Integer.valueOf(500), e.getStatus());
+                assertEquals(1, e.getAttempts());
+                assertNotNull(e.getRequestId());
+                assertNull(e.getRetryAfterSeconds());
+                assertTrue(e.getMessage().contains("create the linked account"), e.getMessage());
+            }
+
+            RefoldException invalid = assertThrows(RefoldException.class, () -> refold.getTokenForLinkedAccountBlocking(" "));
+            assertInstanceOf(RefoldException.InvalidInput.class, invalid);
+            assertEquals("invalid_input", invalid.getCode());
+            assertEquals(0, invalid.getAttempts());
+
+            // A sealed hierarchy still works with an ordinary catch of the base class.
+            try {
+                refold.getTokenForLinkedAccountBlocking("x".repeat(2048));
+                fail("expected InvalidInput");
+            } catch (RefoldException e) {
+                assertInstanceOf(RefoldException.InvalidInput.class, e);
+            }
+        }
+        assertEquals(1, emulator.requestCount());
+    }
+
+    @Test
+    void constructorThrowsConfiguration() {
+        RefoldException.Configuration e = assertThrows(
+                RefoldException.Configuration.class, () -> new RefoldClient(Emulator.KEY, "moon"));
+        assertEquals("configuration", e.getCode());
+        assertTrue(e.getMessage().contains("moon"), e.getMessage());
+        assertThrows(RefoldException.Configuration.class, () -> new RefoldClient());
+    }
+
+    @Test
+    void completableFutures() throws Exception {
+        try (RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl())) {
+            CompletableFuture<SessionToken> ok = refold.getTokenForLinkedAccountAsync("acct-1");
+            assertEquals("acct-1", ok.get(10, TimeUnit.SECONDS).getLinkedAccountId());
+            CompletableFuture<SessionToken> bad = refold.getTokenForLinkedAccountAsync("no-such-account");
+            ExecutionException e = assertThrows(ExecutionException.class, () -> bad.get(10, TimeUnit.SECONDS));
+            assertInstanceOf(RefoldException.InvalidLinkedAccount.class, e.getCause());
+        }
+    }
+
+    @Test
+    void closedClientRefusesCalls() throws RefoldException {
+        RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl());
+        refold.close();
+        assertThrows(IllegalStateException.class, () -> refold.getTokenForLinkedAccountBlocking("acct-1"));
+        assertEquals(0, emulator.requestCount());
+    }
+}

@@ -1,0 +1,205 @@
+package ai.refold.session
+
+import ai.refold.session.ffi.liveClientCount
+import kotlinx.coroutines.TimeoutCancellationException
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.json.JSONArray
+import org.json.JSONObject
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.assertThrows
+import java.time.Duration
+import java.util.concurrent.ExecutionException
+import java.util.concurrent.TimeUnit
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ClientTest {
+    private lateinit var emulator: Emulator
+
+    @BeforeAll
+    fun start() {
+        emulator = Emulator.start("acct-1")
+    }
+
+    @AfterAll
+    fun stop() = emulator.close()
+
+    @BeforeEach
+    fun reset() = emulator.reset()
+
+    private fun client(maxRetries: Int? = null, timeout: Duration? = null) =
+        RefoldClient(apiKey = Emulator.KEY, baseUrl = emulator.baseUrl, maxRetries = maxRetries, timeout = timeout)
+
+    @Test
+    fun `mints a token through every calling style`() = client().use { refold ->
+        val viaSuspend = runBlocking { refold.getTokenForLinkedAccount("acct-1") }
+        val viaBlocking = refold.getTokenForLinkedAccountBlocking("acct-1")
+        val viaFuture = refold.getTokenForLinkedAccountAsync("acct-1").get(10, TimeUnit.SECONDS)
+        for (token in listOf(viaSuspend, viaBlocking, viaFuture)) {
+            assertEquals("acct-1", token.linkedAccountId)
+            val payload = Conformance.jwtPayload(token.token)
+            assertEquals("acct-1", payload.getString("linked_account_id"))
+            assertEquals(payload.getLong("exp"), token.expiresAt.epochSecond)
+            assertEquals(payload.getLong("iat"), token.issuedAt?.epochSecond)
+        }
+        assertEquals(3, emulator.requestCount())
+    }
+
+    @Test
+    fun `bad ids are InvalidInput and never reach the emulator`() = client().use { refold ->
+        val bad = listOf("", "   ", " \t\n ", "x".repeat(2048), "a\u0000b", "\u0000", "acct\r\n1")
+        for (id in bad) {
+            val shown = id.take(12).replace("\u0000", "\\0")
+            val suspendError = assertThrows<RefoldException.InvalidInput>(shown) {
+                runBlocking { refold.getTokenForLinkedAccount(id) }
+            }
+            val blockingError = assertThrows<RefoldException.InvalidInput>(shown) {
+                refold.getTokenForLinkedAccountBlocking(id)
+            }
+            val futureError = assertThrows<ExecutionException>(shown) {
+                refold.getTokenForLinkedAccountAsync(id).get(10, TimeUnit.SECONDS)
+            }.cause
+            assertTrue(futureError is RefoldException.InvalidInput, "$shown: $futureError")
+            for (error in listOf(suspendError, blockingError, futureError as RefoldException)) {
+                assertEquals("invalid_input", error.code)
+                assertEquals(0, error.attempts)
+                assertNull(error.status)
+                assertNull(error.requestId)
+                assertTrue(error.message.contains("linked_account_id"), error.message)
+            }
+        }
+        assertEquals(0, emulator.requestCount(), "no request may reach the emulator")
+        // The client is still usable afterwards.
+        assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1").linkedAccountId)
+    }
+
+    @Test
+    fun `configuration errors are thrown by the constructor`() {
+        val cases = listOf<() -> RefoldClient>(
+            { RefoldClient(baseUrl = emulator.baseUrl) }, // no key (Surefire clears REFOLD_API_KEY)
+            { RefoldClient(apiKey = "  ", baseUrl = emulator.baseUrl) },
+            { RefoldClient(apiKey = Emulator.KEY, environment = "moon") },
+            { RefoldClient(apiKey = Emulator.KEY, baseUrl = "http://203.0.113.7") },
+            { RefoldClient(apiKey = Emulator.KEY, baseUrl = "not a url") },
+            { RefoldClient(apiKey = Emulator.KEY, timeout = Duration.ZERO) },
+            { RefoldClient(apiKey = Emulator.KEY, timeout = Duration.ofSeconds(-1)) },
+            { RefoldClient(apiKey = Emulator.KEY, maxRetries = -1) },
+        )
+        for ((index, build) in cases.withIndex()) {
+            val error = assertThrows<RefoldException.Configuration>("case $index") { build() }
+            assertEquals("configuration", error.code)
+            assertEquals(0, error.attempts)
+            assertFalse(error.message.contains(Emulator.KEY))
+        }
+        assertEquals(0, emulator.requestCount())
+    }
+
+    @Test
+    fun `options reach the core`() {
+        RefoldClient(apiKey = Emulator.KEY, environment = "sandbox").use {
+            assertEquals("https://embedapi.gocobalt.io/api/v2/public/session-token", it.endpoint)
+        }
+        RefoldClient(apiKey = Emulator.KEY).use {
+            assertEquals("https://api.gocobalt.io/api/v2/public/session-token", it.endpoint)
+        }
+        client().use { refold ->
+            assertEquals("${emulator.baseUrl}/api/v2/public/session-token", refold.endpoint)
+            val javaVersion = System.getProperty("java.version")
+            assertTrue(refold.userAgent.endsWith("(kotlin $javaVersion)"), refold.userAgent)
+            refold.getTokenForLinkedAccountBlocking("acct-1")
+            val headers = emulator.requests().getJSONArray("requests").getJSONObject(0).getJSONObject("headers")
+            assertEquals(refold.userAgent, headers.getString("user-agent"))
+            assertFalse(headers.toString().contains(Emulator.KEY), "the emulator log redacts the key")
+        }
+        // maxRetries = 0 disables retries; a short timeout applies per attempt.
+        emulator.faults(JSONArray("""[{"kind":"status","status":503}]"""))
+        client(maxRetries = 0).use { refold ->
+            val error = assertThrows<RefoldException.ServerError> { refold.getTokenForLinkedAccountBlocking("acct-1") }
+            assertEquals(1, error.attempts)
+            assertEquals(503, error.status)
+        }
+        emulator.reset()
+        emulator.faults(JSONArray("""[{"kind":"delay","ms":3000}]"""))
+        client(maxRetries = 0, timeout = Duration.ofMillis(250)).use { refold ->
+            val error = assertThrows<RefoldException.Timeout> { refold.getTokenForLinkedAccountBlocking("acct-1") }
+            assertNull(error.status)
+        }
+    }
+
+    @Test
+    fun `the API key and the token never show`() {
+        val key = "sk_live_DISTINCTIVE_kotlin_9d1e"
+        RefoldClient(apiKey = key, baseUrl = emulator.baseUrl, maxRetries = 0).use { refold ->
+            assertFalse(refold.toString().contains(key), refold.toString())
+            val error = assertThrows<RefoldException.Authentication> { refold.getTokenForLinkedAccountBlocking("acct-1") }
+            assertEquals(401, error.status)
+            for (shown in listOf(error.message, error.toString(), error.stackTraceToString())) {
+                assertFalse(shown.contains("DISTINCTIVE"), shown)
+            }
+        }
+        client().use { refold ->
+            val token = refold.getTokenForLinkedAccountBlocking("acct-1")
+            val shown = token.toString()
+            assertFalse(shown.contains(token.token), shown)
+            assertTrue(shown.contains("token=${token.token.take(8)}…"), shown)
+            assertTrue(shown.contains("linkedAccountId=acct-1"), shown)
+            assertTrue(shown.contains("expiresAt=${token.expiresAt}"), shown)
+        }
+        // The server echoes the key and a token back: neither reaches the exception.
+        emulator.faults(
+            JSONArray().put(
+                JSONObject().put("kind", "status").put("status", 400)
+                    .put("body", JSONObject().put("message", "bad key ${Emulator.KEY} token eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.c2ln")),
+            ),
+        )
+        client().use { refold ->
+            val error = assertThrows<RefoldException.BadRequest> { refold.getTokenForLinkedAccountBlocking("acct-1") }
+            for (shown in listOf(error.message, error.toString())) {
+                assertFalse(shown.contains(Emulator.KEY), shown)
+                assertFalse(shown.contains("eyJ4IjoxfQ.c2ln"), shown)
+            }
+        }
+    }
+
+    @Test
+    fun `close releases the native client and is idempotent`() {
+        val before = liveClientCount()
+        val refold = client()
+        assertEquals(before + 1u, liveClientCount())
+        refold.getTokenForLinkedAccountBlocking("acct-1")
+        refold.close()
+        assertEquals(before, liveClientCount())
+        assertTrue(refold.isClosed)
+        refold.close()
+        assertEquals(before, liveClientCount())
+        assertThrows<IllegalStateException> { refold.getTokenForLinkedAccountBlocking("acct-1") }
+        assertThrows<IllegalStateException> { runBlocking { refold.getTokenForLinkedAccount("acct-1") } }
+        assertEquals("RefoldClient(closed)", refold.toString())
+        // use {} closes too, even when the block throws.
+        assertThrows<RefoldException.InvalidLinkedAccount> {
+            client().use { it.getTokenForLinkedAccountBlocking("no-such-account") }
+        }
+        assertEquals(before, liveClientCount())
+    }
+
+    @Test
+    fun `cancelling a coroutine abandons the request`() = client(maxRetries = 0).use { refold ->
+        emulator.faults(JSONArray("""[{"kind":"delay","ms":5000}]"""))
+        val started = System.nanoTime()
+        assertThrows<TimeoutCancellationException> {
+            runBlocking { withTimeout(300) { refold.getTokenForLinkedAccount("acct-1") } }
+        }
+        val elapsedMs = (System.nanoTime() - started) / 1_000_000
+        assertTrue(elapsedMs < 4000, "cancellation took $elapsedMs ms")
+        // The same client goes on working.
+        assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1").linkedAccountId)
+    }
+}
