@@ -1,0 +1,44 @@
+package example
+
+import ai.refold.session.RefoldClient
+import ai.refold.session.RefoldException
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import java.time.Instant
+
+/** Runs against the emulator that `scripts/with-emulator.sh` started (REFOLD_BASE_URL, REFOLD_API_KEY). */
+class ConsumerTest {
+    private val account = System.getProperty("demo.account") ?: "demo-user"
+
+    @Test
+    fun `the installed jar carries the native library`() {
+        val jar = RefoldClient::class.java.protectionDomain.codeSource.location.toString()
+        assertTrue(jar.endsWith("refold-session-0.1.0.jar"), "loaded from $jar, not the installed artifact")
+        val library = RefoldClient::class.java.classLoader.getResource("linux-x86-64/librefold_session_kotlin.so")
+        assertNotNull(library, "no linux-x86-64/librefold_session_kotlin.so on the classpath")
+        assertTrue(library.toString().startsWith("jar:"), "$library is not inside the jar")
+        assertEquals(null, System.getProperty("jna.library.path"))
+    }
+
+    @Test
+    fun `mints a token against the emulator`() {
+        assertNotNull(System.getenv("REFOLD_BASE_URL"), "run under scripts/with-emulator.sh")
+        val session = runBlocking { mintOne(account) }
+        assertEquals(account, session.linkedAccountId)
+        assertTrue(session.expiresAt.isAfter(Instant.now()))
+        assertFalse(session.toString().contains(session.token))
+        assertTrue(JavaMint.mint(account).startsWith("minted "), JavaMint.mint(account))
+    }
+
+    @Test
+    fun `an unknown account is InvalidLinkedAccount`() {
+        val error = assertThrows<RefoldException.InvalidLinkedAccount> { runBlocking { mintOne("no-such-account") } }
+        assertEquals("invalid_linked_account", error.code)
+        assertEquals(500, error.status)
+    }
+}

@@ -1,0 +1,34 @@
+# Kotlin/JVM binding (bindings-kotlin/): uniffi + JNA, built and tested with Maven.
+#   make test-kotlin   Maven compiles the generated bindings + the Kotlin layer (kotlinc is the
+#                      type checker; javac -Werror for the Java tests), runs the JUnit 5 suites
+#                      against live emulators and installs ai.refold:refold-session into ~/.m2;
+#                      then examples/jvm-consumer builds against that jar alone and mints a token
+#                      against a fresh emulator.
+#   make demo-kotlin   mint from Kotlin and Java (examples/jvm-consumer) against a fresh emulator
+# Maven reuses the workspace's debug build (the `build` target): generate.sh only runs the
+# built uniffi-bindgen on the built library, so nothing is compiled twice. Maven resolves the
+# pinned plugin and dependency versions of the two pom.xml files into ~/.m2 on first use.
+
+KT_DIR := $(ROOT)/bindings-kotlin
+KT_CONSUMER := $(ROOT)/examples/jvm-consumer
+MVN ?= mvn
+KT_MVN := $(MVN) -B -ntp -Dstyle.color=never -Drefold.target.dir=$(CARGO_TARGET_DIR) -Drefold.skip.cargo=1
+# Maven's chatter filtered down to warnings, errors, Surefire's counts and the verdict.
+KT_FILTER := { grep --line-buffered -E '^\[(ERROR|WARNING)\]|Tests run:|BUILD (SUCCESS|FAILURE)|^generate.sh' || true; }
+KT_EMULATOR := REFOLD_BIN=$(REFOLD_BIN) bash $(ROOT)/scripts/with-emulator.sh --api-key demo-key --linked-account demo-user --
+
+TEST_TARGETS += test-kotlin
+DEMO_TARGETS += demo-kotlin
+
+.PHONY: test-kotlin demo-kotlin kotlin-install
+
+test-kotlin: build
+	cd $(KT_DIR) && $(KT_MVN) install | $(KT_FILTER)
+	$(KT_EMULATOR) $(KT_MVN) -f $(KT_CONSUMER)/pom.xml verify | $(KT_FILTER)
+
+# The jar without running the suites (for the demo).
+kotlin-install: build
+	cd $(KT_DIR) && $(KT_MVN) -q -DskipTests install
+
+demo-kotlin: kotlin-install
+	@$(KT_EMULATOR) $(KT_MVN) -q -f $(KT_CONSUMER)/pom.xml -DskipTests compile exec:exec
