@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicBoolean
  * @param maxRetries retries after the first attempt (default 2; 0 disables retries).
  * @throws RefoldException.Configuration when an option is missing or unusable.
  */
-class RefoldClient @JvmOverloads constructor(
+class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     apiKey: String? = null,
     environment: String? = null,
     baseUrl: String? = null,
@@ -60,6 +60,7 @@ class RefoldClient @JvmOverloads constructor(
      * @throws RefoldException one subclass per failure, e.g. [RefoldException.InvalidLinkedAccount].
      * @throws IllegalStateException after [close].
      */
+    @Throws(RefoldException::class)
     suspend fun getTokenForLinkedAccount(linkedAccountId: String): SessionToken {
         val minted = translate { open().getTokenForLinkedAccount(linkedAccountId) }
         return SessionToken.from(minted ?: throw closedError())
@@ -69,6 +70,7 @@ class RefoldClient @JvmOverloads constructor(
      * [getTokenForLinkedAccount] for Java and other blocking callers: waits for the token on
      * the calling thread.
      */
+    @Throws(RefoldException::class)
     fun getTokenForLinkedAccountBlocking(linkedAccountId: String): SessionToken =
         runBlocking { getTokenForLinkedAccount(linkedAccountId) }
 
