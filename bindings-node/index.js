@@ -6,36 +6,26 @@
 // native `{ token } | { error }` outcomes into `SessionToken` objects and `RefoldError`
 // subclasses, so that stacks, `instanceof` and `util.inspect` behave as Node users expect.
 
+const fs = require('node:fs');
 const path = require('node:path');
 const util = require('node:util');
 
 const native = loadNative();
 
+/** Loads the prebuilt addon for this platform (`refold-session.<platform>-<arch>[-<libc>].node`). */
 function loadNative() {
-  const triple = nativeTriple();
-  const file = path.join(__dirname, `refold-session.${triple}.node`);
-  try {
-    return require(file);
-  } catch (error) {
-    if (error && error.code === 'MODULE_NOT_FOUND') {
-      const hint = new Error(
-        `refold-session: no native addon for ${triple} at ${file}. ` +
-          'This package ships a prebuilt addon for linux-x64-gnu; on other platforms build it ' +
-          'from source (see the README, "Building from source").',
-      );
-      hint.cause = error;
-      throw hint;
-    }
-    throw error;
-  }
-}
-
-function nativeTriple() {
   const { platform, arch } = process;
-  if (platform !== 'linux') return `${platform}-${arch}`;
-  const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null;
-  const glibc = report && report.header && report.header.glibcVersionRuntime;
-  return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`;
+  const candidates =
+    platform === 'linux' ? [`linux-${arch}-gnu`, `linux-${arch}-musl`] : [`${platform}-${arch}`];
+  for (const triple of candidates) {
+    const file = path.join(__dirname, `refold-session.${triple}.node`);
+    if (fs.existsSync(file)) return require(file);
+  }
+  throw new Error(
+    `refold-session: no native addon for ${candidates.join(' or ')} in ${__dirname}. ` +
+      'This package ships a prebuilt addon for linux-x64-gnu; on other platforms build it ' +
+      'from source (see the README, "Building from source").',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,6 +143,42 @@ class SessionToken {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Pending calls. The addon hands every outcome back through one dispatcher per environment
+// (see src/lib.rs); a single timer is ref'd while any call is pending so that the process
+// waits for outstanding calls, and unref'd otherwise so that it exits promptly after the last.
+
+const pending = new Map();
+let nextCallId = 1;
+const keepAlive = setInterval(() => {}, 0x7fffffff);
+keepAlive.unref();
+
+const dispatcher = native.createDispatcher((completion) => {
+  const resolve = pending.get(completion.callId);
+  if (resolve === undefined) return;
+  pending.delete(completion.callId);
+  if (pending.size === 0) keepAlive.unref();
+  resolve(completion);
+});
+
+/** Starts a native call and resolves with its `{ callId, token } | { callId, error }` completion. */
+function startCall(nativeClient, id) {
+  return new Promise((resolve) => {
+    let callId = nextCallId;
+    while (pending.has(callId)) callId = (callId % 0xffffffff) + 1;
+    nextCallId = (callId % 0xffffffff) + 1;
+    if (pending.size === 0) keepAlive.ref();
+    pending.set(callId, resolve);
+    try {
+      nativeClient.start(dispatcher, callId, id);
+    } catch (error) {
+      pending.delete(callId);
+      if (pending.size === 0) keepAlive.unref();
+      throw error;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // The client.
 
 const kNative = Symbol('native');
@@ -226,7 +252,7 @@ class Refold {
     if (typeof id !== 'string') {
       throw toError(native.linkedAccountIdTypeError(typeName(id)));
     }
-    const outcome = await this[kNative].getToken(id);
+    const outcome = await startCall(this[kNative], id);
     if (outcome.error) throw toError(outcome.error);
     return new SessionToken(outcome.token);
   }

@@ -3,14 +3,23 @@
 //! token expiry) is the core's; this file only converts JavaScript values to core calls and
 //! core results to plain objects that `index.js` turns into idiomatic classes.
 //!
-//! Nothing here throws for an expected failure: outcomes are returned as `{ token }` or
+//! Nothing here throws for an expected failure: outcomes are delivered as `{ token }` or
 //! `{ error }` payloads so the JavaScript layer can build real `RefoldError` subclasses
 //! (napi's own rejections carry a fixed `code`).
+//!
+//! Calls run on napi's tokio runtime (the addon's only runtime). Each JavaScript environment
+//! (main thread, every worker) creates one [`Dispatcher`]: a single weak threadsafe function
+//! through which every completed call is handed back with its call id. A call is then one
+//! cheap synchronous native call plus a task spawn: no per-call promise/threadsafe function
+//! (what napi's `async fn` does, ~50 µs each), so thousands of calls in flight never stall
+//! the event loop. `index.js` keeps the loop alive while calls are pending.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use napi::bindgen_prelude::{Either, Unknown};
-use napi::{Result, ValueType};
+use napi::bindgen_prelude::{Either, Function, Unknown};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Result, Status, ValueType};
 use napi_derive::napi;
 use refold_session::{Client, ClientBuilder, Error, SessionToken};
 
@@ -64,9 +73,10 @@ impl From<SessionToken> for TokenPayload {
     }
 }
 
-/// Exactly one of the two fields is set.
+/// The outcome of one call: exactly one of `token` and `error` is set.
 #[napi(object)]
-pub struct Outcome {
+pub struct Completion {
+    pub call_id: u32,
     pub token: Option<TokenPayload>,
     pub error: Option<ErrorPayload>,
 }
@@ -136,6 +146,29 @@ fn number_option(
     }
 }
 
+/// Hands completed calls back to one JavaScript callback `(completion) => void`.
+/// Weak: it never keeps the process alive by itself.
+type Completions = ThreadsafeFunction<Completion, (), Completion, Status, false, true>;
+
+/// The completion channel of one JavaScript environment.
+#[napi]
+pub struct Dispatcher {
+    completions: Arc<Completions>,
+}
+
+/// Creates the environment's completion channel around `callback(completion)`.
+#[napi]
+pub fn create_dispatcher(callback: Function<Completion, ()>) -> Result<Dispatcher> {
+    let completions = callback
+        .build_threadsafe_function::<Completion>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?;
+    Ok(Dispatcher {
+        completions: Arc::new(completions),
+    })
+}
+
 /// One client: one connection pool, shared by every call made through it.
 #[napi]
 pub struct NativeClient {
@@ -144,23 +177,32 @@ pub struct NativeClient {
 
 #[napi]
 impl NativeClient {
-    /// Mints a token. Always resolves, with `{ token }` or `{ error }`.
+    /// Starts minting a token; the outcome arrives later through `dispatcher` as a
+    /// [`Completion`] carrying `call_id`.
     #[napi]
-    pub async fn get_token(&self, linked_account_id: String) -> Outcome {
-        match self
-            .inner
-            .get_token_for_linked_account(&linked_account_id)
-            .await
-        {
-            Ok(token) => Outcome {
-                token: Some(token.into()),
-                error: None,
-            },
-            Err(error) => Outcome {
-                token: None,
-                error: Some(error.into()),
-            },
-        }
+    pub fn start(&self, dispatcher: &Dispatcher, call_id: u32, linked_account_id: String) {
+        let client = self.inner.clone();
+        let completions = Arc::clone(&dispatcher.completions);
+        napi::bindgen_prelude::spawn(async move {
+            let completion = match client
+                .get_token_for_linked_account(&linked_account_id)
+                .await
+            {
+                Ok(token) => Completion {
+                    call_id,
+                    token: Some(token.into()),
+                    error: None,
+                },
+                Err(error) => Completion {
+                    call_id,
+                    token: None,
+                    error: Some(error.into()),
+                },
+            };
+            // Fails only when the environment is gone (e.g. a terminated worker): then
+            // nobody is waiting for the outcome.
+            let _ = completions.call(completion, ThreadsafeFunctionCallMode::NonBlocking);
+        });
     }
 
     /// The session-token URL requests go to.
