@@ -6,6 +6,7 @@
 //! exception class of its code, defined in Python (`refold_session/errors.py`). Every
 //! decision (validation, retries, messages, redaction) is the core's.
 
+mod exit;
 mod runtime;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -70,7 +71,10 @@ impl NativeClient {
             builder = builder.max_retries_f64(retries);
         }
         // Built now so that configuration problems surface at construction (SPEC §2).
-        let client = builder.clone().build().map_err(|err| error_to_py(py, err))?;
+        let client = builder
+            .clone()
+            .build()
+            .map_err(|err| error_to_py(py, err))?;
         Ok(NativeClient {
             state: Mutex::new(State {
                 builder,
@@ -83,13 +87,13 @@ impl NativeClient {
     fn token(&self, py: Python<'_>, linked_account_id: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let id = linked_account_id_arg(linked_account_id)?;
         let (client, runtime) = self.client(py)?;
-        let mut task =
-            runtime.spawn(async move { client.get_token_for_linked_account(&id).await });
+        let mut task = runtime.spawn(async move { client.get_token_for_linked_account(&id).await });
         let joined = loop {
-            let waited = py.detach(|| {
-                runtime.block_on(async {
+            let (waited, _pass) = py.detach(|| {
+                let waited = runtime.block_on(async {
                     tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task).await
-                })
+                });
+                (waited, exit::pass_or_park())
             });
             match waited {
                 Ok(joined) => break joined,
@@ -169,7 +173,11 @@ impl NativeClient {
         if *owner == pid {
             return Ok((client.clone(), runtime));
         }
-        let client = state.builder.clone().build().map_err(|err| error_to_py(py, err))?;
+        let client = state
+            .builder
+            .clone()
+            .build()
+            .map_err(|err| error_to_py(py, err))?;
         state.client = Some((pid, client.clone()));
         Ok((client, runtime))
     }
@@ -210,7 +218,11 @@ fn error_to_py(py: Python<'_>, err: Error) -> PyErr {
     static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let raised = FACTORY
         .get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("refold_session.errors")?.getattr("_from_core")?.unbind())
+            Ok::<_, PyErr>(
+                py.import("refold_session.errors")?
+                    .getattr("_from_core")?
+                    .unbind(),
+            )
         })
         .and_then(|factory| {
             factory.bind(py).call1((
@@ -300,11 +312,25 @@ fn optional_int(name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option
 #[pyo3(name = "_native")]
 fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     // Log records of the core reach Python's `logging` under `refold_session.*`; nothing
-    // else (reqwest, hyper…) is forwarded. Fails harmlessly if a logger is already set.
-    let _ = pyo3_log::Logger::new(module.py(), pyo3_log::Caching::Loggers)?
+    // else (reqwest, hyper…) is forwarded. Skipped if another logger is already installed.
+    let logger = pyo3_log::Logger::new(module.py(), pyo3_log::Caching::Loggers)?
         .filter(log::LevelFilter::Off)
-        .filter_target("refold_session".to_owned(), log::LevelFilter::Trace)
-        .install();
+        .filter_target("refold_session".to_owned(), log::LevelFilter::Trace);
+    if log::set_boxed_logger(Box::new(exit::GatedLogger(logger))).is_ok() {
+        log::set_max_level(log::LevelFilter::Trace);
+    }
+    let py = module.py();
+    py.import("atexit")?.call_method1(
+        "register",
+        (wrap_pyfunction!(exit::_close_before_exit, module)?,),
+    )?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item(
+        "after_in_child",
+        wrap_pyfunction!(exit::_after_fork_in_child, module)?,
+    )?;
+    py.import("os")?
+        .call_method("register_at_fork", (), Some(&kwargs))?;
     module.add_class::<NativeClient>()?;
     module.add("VERSION", refold_session::VERSION)?;
     module.add(

@@ -23,10 +23,10 @@ static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 pub(crate) fn runtime(_py: Python<'_>) -> PyResult<&'static Runtime> {
     let pid = std::process::id();
     let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((owner, runtime)) = *slot {
-        if owner == pid {
-            return Ok(runtime);
-        }
+    if let Some((owner, runtime)) = *slot
+        && owner == pid
+    {
+        return Ok(runtime);
     }
     let forked = slot.is_some();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -34,7 +34,9 @@ pub(crate) fn runtime(_py: Python<'_>) -> PyResult<&'static Runtime> {
         .thread_name("refold-session-io")
         .build()
         .map_err(|err| {
-            PyRuntimeError::new_err(format!("refold_session could not start its I/O threads: {err}"))
+            PyRuntimeError::new_err(format!(
+                "refold_session could not start its I/O threads: {err}"
+            ))
         })?;
     // Leaked on purpose: a runtime is never dropped, because dropping one inherited across a
     // fork would wait forever for worker threads that do not exist in this process, and the
@@ -70,7 +72,13 @@ impl AsyncRuntime for ForkAwareTokio {
     where
         F: FnOnce() + Send + 'static,
     {
-        Handle::current().spawn_blocking(f)
+        // pyo3-async-runtimes attaches to Python in these (to deliver a result): not once
+        // the interpreter is shutting down (see `exit`); `f` is then dropped unrun.
+        Handle::current().spawn_blocking(move || {
+            if let Some(_pass) = crate::exit::pass() {
+                f();
+            }
+        })
     }
 }
 

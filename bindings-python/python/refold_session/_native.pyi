@@ -1,5 +1,7 @@
 # Stubs of the PyO3 extension module (src/lib.rs). Use the public API in __init__.py.
-from typing import Awaitable, Optional, Tuple, Union
+from typing import Awaitable, Optional, Tuple, Union, final
+
+__all__ = ["NativeClient", "VERSION", "DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES"]
 
 VERSION: str
 DEFAULT_TIMEOUT: float
@@ -7,6 +9,7 @@ DEFAULT_MAX_RETRIES: int
 
 _Fields = Tuple[str, str, int, Optional[int], str]
 
+@final
 class NativeClient:
     def __new__(
         cls,

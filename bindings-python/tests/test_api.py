@@ -1,0 +1,221 @@
+"""The Python surface: SessionToken, the exception hierarchy, context managers, close, the
+user-agent, secrets kept out of every text, and log records reaching `logging`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import json
+import logging
+import pickle
+import traceback
+from typing import List
+
+import pytest
+
+import refold_session
+from refold_session import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncRefold,
+    AuthenticationError,
+    ConfigurationError,
+    InvalidInputError,
+    InvalidLinkedAccountError,
+    Refold,
+    RefoldError,
+    SessionToken,
+)
+
+from conftest import API_KEY, Emulator
+
+UTC = dt.timezone.utc
+ALL_ERRORS = [getattr(refold_session, name) for name in refold_session.__all__ if name.endswith("Error")]
+
+
+def test_session_token_fields_and_redaction(emu: Emulator) -> None:
+    before = dt.datetime.now(UTC).replace(microsecond=0)
+    token = Refold(API_KEY, base_url=emu.url).get_token_for_linked_account("acct-1")
+    assert isinstance(token, SessionToken)
+    assert token.token.count(".") == 2 and token.linked_account_id == "acct-1"
+    assert token.issued_at is not None and token.issued_at.tzinfo is UTC
+    assert token.expires_at.tzinfo is UTC
+    assert token.expires_at - token.issued_at == dt.timedelta(days=1)
+    assert before - dt.timedelta(seconds=5) <= token.issued_at <= dt.datetime.now(UTC)
+    for shown in (repr(token), str(token), f"{token}", repr([token])):
+        assert token.token not in shown
+        assert token.token[:8] + "…" in shown
+        assert "acct-1" in shown
+    assert token.to_dict() == {
+        "token": token.token,
+        "linked_account_id": "acct-1",
+        "expires_at": token.expires_at.isoformat().replace("+00:00", "Z"),
+        "issued_at": token.issued_at.isoformat().replace("+00:00", "Z"),
+    }
+    assert json.loads(json.dumps(token.to_dict()))["token"] == token.token
+    assert dt.datetime.fromisoformat(token.to_dict()["expires_at"].replace("Z", "+00:00")) == token.expires_at  # type: ignore[union-attr]
+    with pytest.raises(AttributeError):
+        token.token = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        SessionToken()
+    again = pickle.loads(pickle.dumps(token))
+    assert again == token and hash(again) == hash(token) and repr(again) == repr(token)
+
+
+def test_error_hierarchy() -> None:
+    assert len(ALL_ERRORS) == 14
+    for cls in ALL_ERRORS:
+        assert issubclass(cls, RefoldError) and issubclass(cls, Exception)
+    assert issubclass(InvalidInputError, ValueError)
+    assert issubclass(ConfigurationError, ValueError)
+    assert issubclass(APITimeoutError, TimeoutError)
+    assert issubclass(APIConnectionError, ConnectionError)
+    assert not issubclass(AuthenticationError, (ValueError, OSError))
+    codes = {cls.code for cls in ALL_ERRORS if cls is not RefoldError}
+    assert len(codes) == 13
+
+
+def test_error_attributes_and_pickling(emu: Emulator) -> None:
+    with pytest.raises(InvalidLinkedAccountError) as caught:
+        Refold(API_KEY, base_url=emu.url).get_token_for_linked_account("nobody")
+    error = caught.value
+    assert (error.code, error.status, error.attempts, error.retry_after) == ("invalid_linked_account", 500, 1, None)
+    assert error.request_id
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is InvalidLinkedAccountError
+    assert (again.code, again.status, again.request_id, again.attempts, str(again)) == (
+        error.code, error.status, error.request_id, error.attempts, str(error))
+
+
+def test_context_managers_and_close(emu: Emulator) -> None:
+    with Refold(API_KEY, base_url=emu.url) as client:
+        assert not client.closed
+        client.get_token_for_linked_account("acct-1")
+    assert client.closed and "closed" in repr(client)
+    with pytest.raises(RuntimeError, match="closed"):
+        client.get_token_for_linked_account("acct-1")
+
+    async def run() -> AsyncRefold:
+        async with AsyncRefold(API_KEY, base_url=emu.url) as aclient:
+            await aclient.get_token_for_linked_account("acct-1")
+            await aclient.getTokenForLinkedAccount("acct-1")
+        with pytest.raises(RuntimeError, match="closed"):
+            await aclient.get_token_for_linked_account("acct-1")
+        return aclient
+
+    assert asyncio.run(run()).closed
+    assert emu.count() == 3
+
+
+def test_signature_defaults_come_from_the_core() -> None:
+    for cls in (Refold, AsyncRefold):
+        params = inspect.signature(cls).parameters
+        assert list(params) == ["api_key", "environment", "base_url", "timeout", "max_retries"]
+        assert params["timeout"].default == 30.0 and params["max_retries"].default == 2
+        assert params["environment"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert inspect.iscoroutinefunction(AsyncRefold.get_token_for_linked_account)
+    assert AsyncRefold.getTokenForLinkedAccount is AsyncRefold.get_token_for_linked_account
+    assert Refold.getTokenForLinkedAccount is Refold.get_token_for_linked_account
+
+
+def test_user_agent_names_python(emu: Emulator) -> None:
+    import platform
+
+    Refold(API_KEY, base_url=emu.url).get_token_for_linked_account("acct-1")
+    headers = emu.requests()["requests"][-1]["headers"]
+    assert headers["user-agent"] == f"refold-session/{refold_session.__version__} (python {platform.python_version()})"
+    assert headers["content-type"] == "application/json"
+
+
+def test_many_concurrent_async_calls_share_one_client(emu: Emulator) -> None:
+    async def run() -> List[SessionToken]:
+        async with AsyncRefold(API_KEY, base_url=emu.url) as client:
+            return await asyncio.gather(*(client.get_token_for_linked_account("acct-1") for _ in range(200)))
+
+    tokens = asyncio.run(run())
+    assert len(tokens) == 200 and all(t.linked_account_id == "acct-1" for t in tokens)
+    assert emu.count() == 200
+
+
+def test_async_call_does_not_block_the_loop(emu: Emulator) -> None:
+    emu.faults([{"kind": "delay", "ms": 800}])
+
+    async def run() -> int:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        async with AsyncRefold(API_KEY, base_url=emu.url) as client:
+            task = asyncio.ensure_future(ticker())
+            await client.get_token_for_linked_account("acct-1")
+            task.cancel()
+        return ticks
+
+    # ~80 ticks if the loop ran freely during the 800 ms call; 0 or 1 if it was blocked.
+    assert asyncio.run(run()) >= 20
+
+
+def test_cancelling_an_async_call(emu: Emulator) -> None:
+    emu.faults([{"kind": "delay", "ms": 3000}])
+
+    async def run() -> None:
+        async with AsyncRefold(API_KEY, base_url=emu.url) as client:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(client.get_token_for_linked_account("acct-1"), 0.2)
+            # The client is still fine afterwards.
+            assert (await client.get_token_for_linked_account("acct-1")).linked_account_id == "acct-1"
+
+    asyncio.run(run())
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: List[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_log_records_reach_python_logging_without_secrets(emu: Emulator) -> None:
+    logger = logging.getLogger("refold_session")
+    handler = Records()
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        emu.faults([
+            {"kind": "status", "status": 502, "headers": {"retry-after-ms": "10"},
+             "body": {"message": f"echo {API_KEY}"}},
+        ])
+        token = Refold(API_KEY, base_url=emu.url).get_token_for_linked_account("acct-1")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    ours = [r for r in handler.records if r.name.startswith("refold_session")]
+    assert ours, [r.name for r in handler.records]
+    assert any("retrying" in r.getMessage() for r in ours)
+    for record in handler.records:
+        text = record.getMessage()
+        assert API_KEY not in text and token.token not in text
+
+
+def test_secrets_never_in_reprs_or_errors(emu: Emulator) -> None:
+    key = "sk_live_PYTHON_DISTINCTIVE_91c4"
+    client = Refold(key, base_url=emu.url)
+    aclient = AsyncRefold(key, base_url=emu.url)
+    with pytest.raises(AuthenticationError) as caught:
+        client.get_token_for_linked_account("acct-1")
+    error = caught.value
+    assert error.status == 401
+    texts = [repr(client), repr(aclient), str(error), repr(error), repr(error.args),
+             "".join(traceback.format_exception(type(error), error, error.__traceback__))]
+    for text in texts:
+        assert key not in text and "DISTINCTIVE_91c4" not in text
+    with pytest.raises(ConfigurationError) as bad:
+        Refold(key, base_url="http://203.0.113.7")
+    assert key not in str(bad.value) and key not in repr(bad.value)

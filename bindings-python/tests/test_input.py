@@ -1,0 +1,151 @@
+"""Bad input: wrong types raise TypeError, bad ids raise InvalidInputError, and neither sends a
+request; bad options fail at construction."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from refold_session import (
+    AsyncRefold,
+    ConfigurationError,
+    InvalidInputError,
+    Refold,
+    RefoldError,
+)
+
+from conftest import API_KEY, Emulator
+
+WRONG_TYPES = [None, 42, 0, True, 4.2, b"acct-1", bytearray(b"acct-1"), ["acct-1"], {"linked_account_id": "acct-1"}, object()]
+BAD_IDS = ["", " ", " \t\n ", "x" * 2048, "a\x00b", "\x00", "acct\n1", "acct\x7f", "é" * 513]
+
+
+def sync_call(emu: Emulator, value: Any) -> None:
+    Refold(API_KEY, base_url=emu.url).get_token_for_linked_account(value)
+
+
+def async_call(emu: Emulator, value: Any) -> None:
+    async def call() -> None:
+        await AsyncRefold(API_KEY, base_url=emu.url).get_token_for_linked_account(value)
+
+    asyncio.run(call())
+
+
+CALLS = {"sync": sync_call, "async": async_call}
+
+
+@pytest.mark.parametrize("mode", CALLS)
+@pytest.mark.parametrize("value", WRONG_TYPES, ids=lambda v: type(v).__name__)
+def test_wrong_type_is_type_error_and_nothing_is_sent(mode: str, value: Any, emu: Emulator) -> None:
+    with pytest.raises(TypeError, match="linked_account_id must be a str") as caught:
+        CALLS[mode](emu, value)
+    assert not isinstance(caught.value, RefoldError)
+    assert emu.count() == 0
+
+
+@pytest.mark.parametrize("mode", CALLS)
+@pytest.mark.parametrize("value", BAD_IDS, ids=["empty", "space", "whitespace", "2kb", "nul", "only_nul", "newline", "del", "multibyte_1026_bytes"])
+def test_bad_id_is_invalid_input_and_nothing_is_sent(mode: str, value: str, emu: Emulator) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        CALLS[mode](emu, value)
+    error = caught.value
+    assert isinstance(error, ValueError)
+    assert error.code == "invalid_input" and error.attempts == 0 and error.status is None
+    assert "linked_account_id" in error.message
+    assert emu.count() == 0
+
+
+def test_keyword_and_alias_calls(emu: Emulator) -> None:
+    client = Refold(API_KEY, base_url=emu.url)
+    assert client.get_token_for_linked_account(linked_account_id="acct-1").linked_account_id == "acct-1"
+    assert client.getTokenForLinkedAccount("acct-1").linked_account_id == "acct-1"
+    with pytest.raises(TypeError):
+        client.get_token_for_linked_account()  # type: ignore[call-arg]
+    assert emu.count() == 2
+
+
+def test_str_subclass_is_accepted(emu: Emulator) -> None:
+    class Id(str):
+        pass
+
+    token = Refold(API_KEY, base_url=emu.url).get_token_for_linked_account(Id("acct-1"))
+    assert token.linked_account_id == "acct-1"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"api_key": 123},
+        {"api_key": b"key"},
+        {"environment": 1},
+        {"base_url": b"http://127.0.0.1"},
+        {"timeout": "30"},
+        {"timeout": True},
+        {"max_retries": "2"},
+        {"max_retries": 2.0},
+        {"max_retries": False},
+    ],
+    ids=repr,
+)
+def test_wrong_option_types_are_type_errors(options: Any, emu: Emulator) -> None:
+    options = {"api_key": API_KEY, "base_url": emu.url, **options}
+    with pytest.raises(TypeError):
+        Refold(**options)
+    with pytest.raises(TypeError):
+        AsyncRefold(**options)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"api_key": ""},
+        {"api_key": "   "},
+        {"environment": "moon"},
+        {"base_url": "http://203.0.113.7"},
+        {"base_url": "ftp://127.0.0.1"},
+        {"base_url": "not a url"},
+        {"timeout": 0},
+        {"timeout": -1.5},
+        {"timeout": float("nan")},
+        {"timeout": float("inf")},
+        {"timeout": 10**400},
+        {"max_retries": -1},
+        {"max_retries": 2**70},
+    ],
+    ids=repr,
+)
+def test_bad_option_values_are_configuration_errors(options: Any, emu: Emulator) -> None:
+    options = {"api_key": API_KEY, "base_url": emu.url, **options}
+    for cls in (Refold, AsyncRefold):
+        with pytest.raises(ConfigurationError) as caught:
+            cls(**options)
+        assert isinstance(caught.value, ValueError)
+        assert caught.value.code == "configuration" and caught.value.attempts == 0
+    assert emu.count() == 0
+
+
+def test_positional_options_beyond_the_key_are_rejected() -> None:
+    with pytest.raises(TypeError):
+        Refold("k", "production")  # type: ignore[misc]
+
+
+def test_environment_variables_are_read_by_the_core(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFOLD_API_KEY", API_KEY)
+    monkeypatch.setenv("REFOLD_BASE_URL", emu.url)
+    assert Refold().get_token_for_linked_account("acct-1").linked_account_id == "acct-1"
+    monkeypatch.delenv("REFOLD_API_KEY")
+    monkeypatch.setenv("COBALT_API_KEY", API_KEY)
+    assert Refold().get_token_for_linked_account("acct-1").linked_account_id == "acct-1"
+    monkeypatch.delenv("COBALT_API_KEY")
+    with pytest.raises(ConfigurationError):
+        Refold()
+    monkeypatch.setenv("REFOLD_API_KEY", API_KEY)
+    monkeypatch.setenv("REFOLD_ENVIRONMENT", "moon")
+    monkeypatch.delenv("REFOLD_BASE_URL")
+    with pytest.raises(ConfigurationError):
+        Refold()
+    monkeypatch.setenv("REFOLD_ENVIRONMENT", "sandbox")
+    assert Refold().endpoint == "https://embedapi.gocobalt.io/api/v2/public/session-token"
+    assert emu.count() == 2

@@ -1,0 +1,98 @@
+"""Packaging as users get it: the wheel in a fresh venv with no Rust on PATH, and
+`pip install ./bindings-python` from source."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from conftest import API_KEY, BINDING, Emulator
+
+MINT = """
+import shutil, sys
+import refold_session
+from refold_session import Refold, AsyncRefold
+assert shutil.which("cargo") is None and shutil.which("rustc") is None, "Rust is on PATH"
+assert refold_session.__file__.startswith(sys.prefix), refold_session.__file__
+token = Refold({key!r}, base_url={url!r}).get_token_for_linked_account("acct-1")
+assert token.linked_account_id == "acct-1" and token.expires_at.tzinfo is not None
+print("minted", token)
+"""
+
+
+def the_wheel() -> Path:
+    wheels = sorted((BINDING / "dist").glob("refold_session-*.whl"))
+    if len(wheels) != 1:
+        pytest.fail(f"expected exactly one wheel in {BINDING / 'dist'} (built by make test-python), found {wheels}")
+    return wheels[0]
+
+
+def fresh_venv(where: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, timeout=120)
+    return where / "bin" / "python"
+
+
+def without_rust(venv: Path) -> Dict[str, str]:
+    """The environment of a machine without Rust: the venv, then the system's own dirs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO", "RUSTUP", "RUST"))}
+    env["PATH"] = os.pathsep.join([str(venv / "bin"), "/usr/local/bin", "/usr/bin", "/bin"])
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def test_wheel_is_one_abi3_wheel_with_types() -> None:
+    wheel = the_wheel()
+    assert "-cp39-abi3-" in wheel.name
+    names = zipfile.ZipFile(wheel).namelist()
+    for expected in ("refold_session/__init__.py", "refold_session/errors.py",
+                     "refold_session/_native.pyi", "refold_session/py.typed"):
+        assert expected in names, names
+    assert any(n.startswith("refold_session/_native") and n.endswith(".so") for n in names), names
+
+
+def test_wheel_installs_into_a_fresh_venv_and_mints_without_rust(tmp_path: Path, emu: Emulator) -> None:
+    venv = tmp_path / "venv"
+    python = fresh_venv(venv)
+    env = without_rust(venv)
+    for tool in ("cargo", "rustc"):
+        assert shutil.which(tool, path=env["PATH"]) is None, f"{tool} is reachable on {env['PATH']}"
+    subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--no-deps", "-q",
+                    "--disable-pip-version-check", str(the_wheel())],
+                   check=True, timeout=300, env=env)
+    result = subprocess.run([str(python), "-c", MINT.format(key=API_KEY, url=emu.url)],
+                            capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "minted SessionToken(" in result.stdout and API_KEY not in result.stdout
+    assert emu.count() == 1
+
+    # The extension links neither OpenSSL nor libpython (abi3 extension module).
+    [native] = list((venv / "lib").glob("python3*/site-packages/refold_session/_native*.so"))
+    ldd = subprocess.run(["ldd", str(native)], capture_output=True, text=True, timeout=30)
+    if ldd.returncode == 0:
+        assert "libssl" not in ldd.stdout and "libcrypto" not in ldd.stdout, ldd.stdout
+        assert "libpython" not in ldd.stdout, ldd.stdout
+
+
+def test_pip_install_from_source(tmp_path: Path, emu: Emulator) -> None:
+    venv = tmp_path / "venv"
+    python = fresh_venv(venv)
+    env = dict(os.environ)
+    # Debug profile: the same code as a release build, without ~5 more minutes of compiling
+    # on 2 cores; artifacts are shared with `make build` through CARGO_TARGET_DIR.
+    env["MATURIN_PEP517_ARGS"] = "--profile dev"
+    env.setdefault("CARGO_TARGET_DIR", str(BINDING.parent / "target"))
+    result = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                             str(BINDING)], capture_output=True, text=True, timeout=1500, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run_env = without_rust(venv)
+    result = subprocess.run([str(python), "-c", MINT.format(key=API_KEY, url=emu.url)],
+                            capture_output=True, text=True, timeout=60, env=run_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert emu.count() == 1

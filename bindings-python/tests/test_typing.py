@@ -1,0 +1,49 @@
+"""The stubs are real: `mypy --strict` accepts the typed example and rejects misuse."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import BINDING
+
+
+def mypy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir",
+         str(BINDING / ".venv" / "mypy-cache"), *args],
+        capture_output=True, text=True, timeout=600, cwd=cwd,
+    )
+
+
+def test_typed_example_passes_mypy_strict() -> None:
+    result = mypy(str(BINDING / "examples" / "typed_usage.py"), cwd=BINDING)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_rejects_misuse(tmp_path: Path) -> None:
+    bad = tmp_path / "bad_usage.py"
+    bad.write_text(
+        "from refold_session import Refold, AuthenticationError\n"
+        "client = Refold(timeout='30')\n"
+        "token = client.get_token_for_linked_account(42)\n"
+        "days: int = token.expires_at\n"
+        "try:\n"
+        "    pass\n"
+        "except AuthenticationError as e:\n"
+        "    e.status.bit_length()\n",
+        encoding="utf-8",
+    )
+    result = mypy(str(bad), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    for line in (2, 3, 4, 8):
+        assert f"bad_usage.py:{line}: error" in result.stdout, result.stdout
+
+
+def test_stubs_match_the_runtime_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "refold_session"],
+        capture_output=True, text=True, timeout=600, cwd=BINDING,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,40 @@
+# Python binding (bindings-python/): PyO3 + maturin, tested with pytest against the emulator.
+#   make test-python   venv from pinned requirements, debug abi3 wheel, mypy --strict,
+#                      stubtest, pytest (conformance sync+async, threads, fork, packaging…)
+#   make demo-python   mint from Python (sync and asyncio) against a fresh emulator
+# The venv (bindings-python/.venv) and the wheel (bindings-python/dist/) are build outputs.
+
+PY_DIR := $(ROOT)/bindings-python
+PY_VENV := $(PY_DIR)/.venv
+PY := $(PY_VENV)/bin/python
+PYTHON ?= python3
+PY_STAMP := $(PY_VENV)/.requirements-dev.stamp
+
+TEST_TARGETS += test-python
+DEMO_TARGETS += demo-python
+
+.PHONY: test-python demo-python python-venv python-wheel
+
+$(PY_STAMP): $(PY_DIR)/requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(PY_VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r $(PY_DIR)/requirements-dev.txt
+	@touch $@
+
+python-venv: $(PY_STAMP)
+
+# One debug cp39-abi3 wheel, built by maturin (pyo3/extension-module on), installed into the
+# venv; the packaging tests install the same file into a fresh venv without Rust. Debug,
+# because a release build of the dependency tree costs minutes on 2 cores and tests the same code.
+python-wheel: build python-venv
+	rm -f $(PY_DIR)/dist/refold_session-*.whl
+	cd $(PY_DIR) && $(PY_VENV)/bin/maturin build --locked --out dist
+	$(PY) -m pip install --disable-pip-version-check -q --force-reinstall --no-deps $(PY_DIR)/dist/refold_session-*.whl
+
+test-python: python-wheel
+	cd $(PY_DIR) && $(PY_VENV)/bin/mypy --strict python/refold_session examples/typed_usage.py examples/demo.py
+	cd $(PY_DIR) && $(PY) -m mypy.stubtest refold_session
+	cd $(PY_DIR) && REFOLD_BIN=$(REFOLD_BIN) $(PY) -m pytest
+
+demo-python: python-wheel
+	@REFOLD_BIN=$(REFOLD_BIN) bash scripts/with-emulator.sh --api-key demo-key --linked-account demo-user -- \
+		$(PY) $(PY_DIR)/examples/demo.py
