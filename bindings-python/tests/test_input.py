@@ -57,6 +57,14 @@ def test_bad_id_is_invalid_input_and_nothing_is_sent(mode: str, value: str, emu:
     assert emu.count() == 0
 
 
+@pytest.mark.parametrize("mode", CALLS)
+def test_lone_surrogate_is_a_value_error_and_nothing_is_sent(mode: str, emu: Emulator) -> None:
+    # Not representable in UTF-8, so it cannot reach the core: Python's own error.
+    with pytest.raises(UnicodeEncodeError):
+        CALLS[mode](emu, "acct-\ud800")
+    assert emu.count() == 0
+
+
 def test_keyword_and_alias_calls(emu: Emulator) -> None:
     client = Refold(API_KEY, base_url=emu.url)
     assert client.get_token_for_linked_account(linked_account_id="acct-1").linked_account_id == "acct-1"

@@ -162,6 +162,37 @@ def test_exit_while_a_daemon_thread_waits_on_a_call_is_clean(emu: Emulator) -> N
     # The call returns while the interpreter is shutting down: it must not abort the process.
     emu.faults([{"kind": "delay", "ms": 1000}])
     check_exits_promptly(DAEMON_THREAD_AT_EXIT, emu)
+
+
+CTRL_C = """
+import time
+from refold_session import Refold
+client = Refold({key!r}, base_url={url!r}, max_retries=0)
+print("calling", flush=True)
+started = time.monotonic()
+try:
+    client.get_token_for_linked_account("acct-1")  # held by the emulator for 5 s
+except KeyboardInterrupt:
+    print("interrupted after", time.monotonic() - started, flush=True)
+"""
+
+
+def test_ctrl_c_interrupts_a_blocking_call(emu: Emulator) -> None:
+    import signal
+    import subprocess
+    import sys
     import time
 
-    time.sleep(1.2)  # let the delayed answer go out before the next test resets the emulator
+    emu.faults([{"kind": "delay", "ms": 5000}])
+    process = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C.format(key=API_KEY, url=emu.url)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "calling"
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    waited = float(out.split("interrupted after")[1])
+    assert waited < 3.0, waited
