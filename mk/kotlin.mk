@@ -13,8 +13,10 @@ KT_DIR := $(ROOT)/bindings-kotlin
 KT_CONSUMER := $(ROOT)/examples/jvm-consumer
 MVN ?= mvn
 KT_MVN := $(MVN) -B -ntp -Dstyle.color=never -Drefold.target.dir=$(CARGO_TARGET_DIR) -Drefold.skip.cargo=1
-# Maven's chatter filtered down to warnings, errors, Surefire's counts and the verdict.
-KT_FILTER := { grep --line-buffered -E '^\[(ERROR|WARNING)\]|Tests run:|BUILD (SUCCESS|FAILURE)|^generate.sh' || true; }
+# Maven's chatter filtered down to warnings, errors, Surefire's counts and the verdict (Debian's
+# mvn prints colour resets even in batch mode: stripped).
+KT_NOCOLOR := sed -u 's/\x1b\[[0-9;]*m//g'
+KT_FILTER := { $(KT_NOCOLOR) | grep --line-buffered -E '^\[(ERROR|WARNING)\]|Tests run:|BUILD (SUCCESS|FAILURE)|^generate.sh' || true; }
 KT_EMULATOR := REFOLD_BIN=$(REFOLD_BIN) bash $(ROOT)/scripts/with-emulator.sh --api-key demo-key --linked-account demo-user --
 
 TEST_TARGETS += test-kotlin
@@ -23,12 +25,12 @@ DEMO_TARGETS += demo-kotlin
 .PHONY: test-kotlin demo-kotlin kotlin-install
 
 test-kotlin: build
-	cd $(KT_DIR) && $(KT_MVN) install | $(KT_FILTER)
-	$(KT_EMULATOR) $(KT_MVN) -f $(KT_CONSUMER)/pom.xml verify | $(KT_FILTER)
+	cd $(KT_DIR) && $(KT_MVN) install 2>&1 | $(KT_FILTER)
+	$(KT_EMULATOR) $(KT_MVN) -f $(KT_CONSUMER)/pom.xml verify 2>&1 | $(KT_FILTER)
 
 # The jar without running the suites (for the demo).
 kotlin-install: build
-	cd $(KT_DIR) && $(KT_MVN) -q -DskipTests install
+	cd $(KT_DIR) && $(KT_MVN) -q -DskipTests install 2>&1 | $(KT_NOCOLOR)
 
 demo-kotlin: kotlin-install
-	@$(KT_EMULATOR) $(KT_MVN) -q -f $(KT_CONSUMER)/pom.xml -DskipTests compile exec:exec
+	@$(KT_EMULATOR) $(KT_MVN) -q -f $(KT_CONSUMER)/pom.xml -DskipTests compile exec:exec 2>&1 | $(KT_NOCOLOR)
