@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Builds and installs everything `make bench` runs, all from pinned versions:
+#   - wrk (Debian's package, version pinned below) — the loopback limit;
+#   - release builds: the emulator (refold), the Rust bench client, the Node and Kotlin addons;
+#   - bench/.venv from bench/python/requirements.txt, plus our release wheel (maturin);
+#   - bench/node/node_modules from package-lock.json (npm ci);
+#   - bench/jvm (Maven; with ours compiled in when the binding's jar could be made).
+# A binding that is missing or fails to build is skipped, not fatal: its reason is written to
+# bench/.build/skip-<lang>.txt and shows up in the results.
+# Outputs (all git-ignored) go to bench/.build/.
+set -euo pipefail
+
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH/.." && pwd)"
+BUILD="$BENCH/.build"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+REL="$CARGO_TARGET_DIR/release"
+WRK_VERSION="4.1.0-3+b2"
+PYTHON="${PYTHON:-python3}"
+
+mkdir -p "$BUILD"
+rm -f "$BUILD"/skip-*.txt
+say() { echo "bench/prepare: $*"; }
+skip() { # skip LANG REASON
+  echo "$2" >"$BUILD/skip-$1.txt"
+  say "SKIP $1: $2"
+}
+
+# --- the load generator --------------------------------------------------------------------
+if [[ "$(dpkg-query -W -f='${Version}' wrk 2>/dev/null || true)" != "$WRK_VERSION" ]]; then
+  say "installing wrk $WRK_VERSION (apt)"
+  if [[ "$(id -u)" == 0 ]]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "wrk=$WRK_VERSION" >/dev/null ||
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null
+  fi
+fi
+command -v wrk >/dev/null || skip limit "wrk could not be installed"
+
+# --- Rust: one release build of every Rust artifact ----------------------------------------
+packages=(-p refold-cli -p refold-bench)
+[[ -f "$ROOT/bindings-node/Cargo.toml" ]] && packages+=(-p refold-session-node)
+[[ -f "$ROOT/bindings-kotlin/Cargo.toml" ]] && packages+=(-p refold-session-kotlin)
+say "cargo build --release ${packages[*]}"
+(cd "$ROOT" && cargo build --release --locked "${packages[@]}")
+
+# --- Node -----------------------------------------------------------------------------------
+say "npm ci (bench/node)"
+(cd "$BENCH/node" && npm ci --no-audit --no-fund --loglevel=error)
+NODE_PKG="$BUILD/node-pkg"
+rm -rf "$NODE_PKG"
+if [[ -f "$ROOT/bindings-node/index.js" && -f "$REL/librefold_session_node.so" ]]; then
+  # The npm package as it ships (its JS files) around the release addon.
+  mkdir -p "$NODE_PKG"
+  for f in package.json index.js index.mjs index.d.ts index.d.mts; do
+    [[ -f "$ROOT/bindings-node/$f" ]] && cp "$ROOT/bindings-node/$f" "$NODE_PKG/"
+  done
+  objcopy --strip-debug "$REL/librefold_session_node.so" "$NODE_PKG/refold-session.linux-x64-gnu.node"
+  if ! node -e "require('$NODE_PKG')" 2>"$BUILD/node-load.err"; then
+    skip node "the staged addon does not load: $(head -c 300 "$BUILD/node-load.err")"
+    rm -rf "$NODE_PKG"
+  fi
+else
+  skip node "bindings-node has no index.js or the release addon did not build"
+fi
+
+# --- Python ---------------------------------------------------------------------------------
+VENV="$BENCH/.venv"
+STAMP="$VENV/.requirements.stamp"
+if [[ ! -f "$STAMP" || "$BENCH/python/requirements.txt" -nt "$STAMP" ]]; then
+  say "bench/.venv from bench/python/requirements.txt"
+  [[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$BENCH/python/requirements.txt"
+  touch "$STAMP"
+fi
+"$VENV/bin/pip" uninstall -q -y refold-session >/dev/null 2>&1 || true
+rm -rf "$BUILD/wheels"
+if [[ -f "$ROOT/bindings-python/pyproject.toml" ]]; then
+  say "maturin build --release (bindings-python)"
+  if (cd "$ROOT/bindings-python" &&
+    "$VENV/bin/maturin" build --release --locked --out "$BUILD/wheels" >"$BUILD/maturin.log" 2>&1); then
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps "$BUILD"/wheels/refold_session-*.whl
+  else
+    skip python "maturin build failed: $(tail -n 3 "$BUILD/maturin.log" | tr '\n' ' ')"
+  fi
+else
+  skip python "bindings-python has no pyproject.toml"
+fi
+
+# --- JVM ------------------------------------------------------------------------------------
+# The binding's Maven build packages the debug library; the bench jar is that jar with the
+# release library (built above, debug info stripped) in its place. Same generated code.
+rm -f "$BUILD/refold-session-release.jar"
+KT_JAR="$(ls "$ROOT"/bindings-kotlin/target/refold-session-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -n1 || true)"
+if [[ -z "$KT_JAR" && -f "$ROOT/bindings-kotlin/pom.xml" ]]; then
+  say "building the Kotlin binding's jar (mvn package -DskipTests)"
+  (cd "$ROOT" && cargo build --workspace --all-targets --locked) &&
+    (cd "$ROOT/bindings-kotlin" && mvn -q -B -ntp -DskipTests -Drefold.target.dir="$CARGO_TARGET_DIR" \
+      -Drefold.skip.cargo=1 package) || true
+  KT_JAR="$(ls "$ROOT"/bindings-kotlin/target/refold-session-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -n1 || true)"
+fi
+JVM_FLAGS=()
+if [[ -n "$KT_JAR" && -f "$REL/librefold_session_kotlin.so" ]]; then
+  stage="$BUILD/jar-stage"
+  rm -rf "$stage" && mkdir -p "$stage/linux-x86-64"
+  cp "$KT_JAR" "$BUILD/refold-session-release.jar"
+  objcopy --strip-debug "$REL/librefold_session_kotlin.so" "$stage/linux-x86-64/librefold_session_kotlin.so"
+  (cd "$stage" && jar uf "$BUILD/refold-session-release.jar" linux-x86-64/librefold_session_kotlin.so)
+  rm -rf "$stage"
+  JVM_FLAGS=(-Drefold.jar="$BUILD/refold-session-release.jar")
+else
+  skip jvm "no bindings-kotlin jar or release library (bindings-kotlin/target/refold-session-*.jar)"
+fi
+say "mvn package (bench/jvm)"
+(cd "$BENCH/jvm" && mvn -q -B -ntp "${JVM_FLAGS[@]}" package)
+
+say "ready"
