@@ -9,7 +9,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import pytest
 
@@ -34,9 +34,18 @@ def the_wheel() -> Path:
     return wheels[0]
 
 
-def fresh_venv(where: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, timeout=120)
+def fresh_venv(where: Path, interpreter: str = sys.executable) -> Path:
+    """A new, empty venv (no pip: installs go through `pip --python`, which is much faster)."""
+    subprocess.run([interpreter, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120)
     return where / "bin" / "python"
+
+
+def pip_install(python: Path, *args: str, env: Dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+         "--disable-pip-version-check", *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
 
 
 def without_rust(venv: Path) -> Dict[str, str]:
@@ -63,9 +72,8 @@ def test_wheel_installs_into_a_fresh_venv_and_mints_without_rust(tmp_path: Path,
     env = without_rust(venv)
     for tool in ("cargo", "rustc"):
         assert shutil.which(tool, path=env["PATH"]) is None, f"{tool} is reachable on {env['PATH']}"
-    subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--no-deps", "-q",
-                    "--disable-pip-version-check", str(the_wheel())],
-                   check=True, timeout=300, env=env)
+    installed = pip_install(python, "--no-index", "--no-deps", str(the_wheel()), env=env)
+    assert installed.returncode == 0, installed.stderr
     result = subprocess.run([str(python), "-c", MINT.format(key=API_KEY, url=emu.url)],
                             capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -80,6 +88,31 @@ def test_wheel_installs_into_a_fresh_venv_and_mints_without_rust(tmp_path: Path,
         assert "libpython" not in ldd.stdout, ldd.stdout
 
 
+def other_interpreters() -> List[Path]:
+    """Other CPython >= 3.9 installed beside this one (e.g. pyenv's versions/ folder)."""
+    found = []
+    for python in sorted(Path(sys.base_prefix).parent.glob("3.*/bin/python3")):
+        parts = python.parent.parent.name.split(".")
+        if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) >= 9 and python.resolve() != Path(sys._base_executable).resolve():  # type: ignore[attr-defined]
+            found.append(python)
+    return found
+
+
+def test_one_abi3_wheel_serves_every_cpython_found(tmp_path: Path, emu: Emulator) -> None:
+    interpreters = other_interpreters()
+    for index, interpreter in enumerate(interpreters):
+        venv = tmp_path / f"venv{index}"
+        python = fresh_venv(venv, str(interpreter))
+        env = without_rust(venv)
+        installed = pip_install(python, "--no-index", "--no-deps", str(the_wheel()), env=env)
+        assert installed.returncode == 0, (interpreter, installed.stderr)
+        result = subprocess.run([str(python), "-c", MINT.format(key=API_KEY, url=emu.url)],
+                                capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+        assert result.returncode == 0, (interpreter, result.stderr)
+    assert emu.count() == len(interpreters)
+    print("checked with", [str(i) for i in interpreters])
+
+
 def test_pip_install_from_source(tmp_path: Path, emu: Emulator) -> None:
     venv = tmp_path / "venv"
     python = fresh_venv(venv)
@@ -88,8 +121,7 @@ def test_pip_install_from_source(tmp_path: Path, emu: Emulator) -> None:
     # on 2 cores; artifacts are shared with `make build` through CARGO_TARGET_DIR.
     env["MATURIN_PEP517_ARGS"] = "--profile dev"
     env.setdefault("CARGO_TARGET_DIR", str(BINDING.parent / "target"))
-    result = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                             str(BINDING)], capture_output=True, text=True, timeout=1500, env=env)
+    result = pip_install(python, str(BINDING), env=env, timeout=1500)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     run_env = without_rust(venv)
     result = subprocess.run([str(python), "-c", MINT.format(key=API_KEY, url=emu.url)],
