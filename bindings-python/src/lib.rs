@@ -88,8 +88,11 @@ impl NativeClient {
         let id = linked_account_id_arg(linked_account_id)?;
         let (client, runtime) = self.client(py)?;
         let mut task = runtime.spawn(async move { client.get_token_for_linked_account(&id).await });
+        // Held from re-attaching until this call returns to Python (see `exit`).
+        let mut _pass: exit::Pass;
         let joined = loop {
-            let (waited, _pass) = py.detach(|| {
+            let waited;
+            (waited, _pass) = py.detach(|| {
                 let waited = runtime.block_on(async {
                     tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task).await
                 });
