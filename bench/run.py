@@ -148,6 +148,7 @@ def run_wrk(url: str, n: int, c: int, warmup: int):
     env = dict(os.environ, BENCH_PREFIX=f"wrk-c{c}-w")
     out, err, rc, _, _, _ = measure([*base, "-d", "1s", url], env)
     probe = parse_bench_json(out)
+    warmup_requests = probe["requests"] if probe else 0
     rate = probe["requests"] / (probe["duration_us"] / 1e6) if probe and probe["requests"] else 1000
     seconds = max(2, min(120, round(n / rate)))
     env["BENCH_PREFIX"] = f"wrk-c{c}"
@@ -161,11 +162,26 @@ def run_wrk(url: str, n: int, c: int, warmup: int):
         "n": data["requests"], "seconds": dur, "rps": data["requests"] / dur,
         "p50_ms": data["p50_us"] / 1000, "p99_ms": data["p99_us"] / 1000, "errors": errors,
         "rss_mib": rss, "cpu_s": cpu, "runtime": "wrk " + wrk_version(),
-        "note": f"duration-based: {seconds} s after a 1 s warm-up",
+        "note": f"duration-based: {seconds} s after a 1 s warm-up", "warmup_requests": warmup_requests,
     }
 
 
-def run_client(lang, client, url, n, c, warmup):
+def proc_cpu_s(pid: int) -> float:
+    """User+system CPU seconds a process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_client(lang, client, url, n, c, warmup, emulator_pid):
+    before = proc_cpu_s(emulator_pid)
+    r = _run_client(lang, client, url, n, c, warmup)
+    if "rps" in r:
+        total = r["n"] + (warmup if lang != "limit" else r.get("warmup_requests", 0))
+        r["server_cpu_us_per_req"] = (proc_cpu_s(emulator_pid) - before) / total * 1e6
+    return r
+
+
+def _run_client(lang, client, url, n, c, warmup):
     if lang == "limit":
         return run_wrk(url, n, c, warmup)
     prefix = f"{lang}-{client}-c{c}"
@@ -407,19 +423,20 @@ def write_markdown(doc, path: Path):
                   f"({', '.join(m['other_builds_running_at_start'])}); numbers are not reliable.", ""]
     for c in doc["concurrency"]:
         lines += [f"## Concurrency {c}", "",
-                  "| language | client | req/s | p50 ms | p99 ms | peak RSS MiB | CPU µs/req | × best peer | × wrk | errors |",
-                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "| language | client | req/s | p50 ms | p99 ms | peak RSS MiB | client CPU µs/req | emulator CPU µs/req | × best peer | × wrk | errors |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for (lang, cl, kind, _) in CLIENTS:
             r = doc["results"].get(f"{lang}/{cl}", {}).get(str(c), {})
             label = f"**{cl}**" if kind == "ours" else cl
             if "rps" not in r:
                 why = r.get("skipped") or r.get("error") or "not run"
-                lines.append(f"| {LANG_TITLES[lang]} | {label} | skipped: {why[:120]} | | | | | | | |")
+                lines.append(f"| {LANG_TITLES[lang]} | {label} | skipped: {why[:120]} | | | | | | | | |")
                 continue
-            cpu_us = r["cpu_s"] / (r["n"] + doc["warmup"] if lang != "limit" else r["n"]) * 1e6 if r.get("cpu_s") else None
+            done = r["n"] + (doc["warmup"] if lang != "limit" else 0)
+            cpu_us = r["cpu_s"] / done * 1e6 if r.get("cpu_s") else None
             lines.append(
                 f"| {LANG_TITLES[lang]} | {label} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-                f"{fmt(r.get('rss_mib'), '.0f')} | {fmt(cpu_us, '.0f')} | "
+                f"{fmt(r.get('rss_mib'), '.0f')} | {fmt(cpu_us, '.0f')} | {fmt(r.get('server_cpu_us_per_req'), '.0f')} | "
                 f"{fmt(r.get('ratio_best_peer'), '.2f')} | {fmt(r.get('ratio_limit'), '.2f')} | {r.get('errors', 0)} |")
         lines.append("")
     lines += ["## Targets", "", "| c | client | target | met | measured |", "| --- | --- | --- | --- | --- |"]
@@ -434,8 +451,9 @@ def write_markdown(doc, path: Path):
         lines.append(f"| Python `import {name}` (median of 9) | {fmt(r.get('median_ms'), '.1f')} ms {r.get('skipped', '')} |")
     for name, size in s["artifact_bytes"].items():
         lines.append(f"| {name} | {size / 1e6:.2f} MB |")
-    lines += ["", "CPU µs/req is the client process's own user+system time (warm-up included) per request; "
-              "the emulator's CPU is not in it.", ""]
+    lines += ["", "Client CPU µs/req is the client process's own user+system time per request (warm-up "
+              "included); emulator CPU µs/req is the emulator's over the same requests. On 2 cores the two "
+              "share the machine, so a client's CPU cost is taken from the server's throughput.", ""]
     path.write_text("\n".join(lines))
 
 
@@ -457,7 +475,7 @@ def write_chart(doc, path: Path):
                 x += 0.8
             prev_lang = lang
             r = doc["results"].get(f"{lang}/{cl}", {}).get(str(c), {})
-            labels.append(f"{LANG_TITLES[lang]}\n{cl}" if kind != "limit" else "wrk\n(limit)")
+            labels.append(cl if kind != "limit" else "wrk (limit)")
             values.append(r.get("rps", 0.0))
             cols.append(colors[lang])
             hatches.append("//" if kind == "ours" else "")
@@ -467,11 +485,15 @@ def write_chart(doc, path: Path):
         for bar, h, v, (lang, cl, kind, _) in zip(bars, hatches, values, CLIENTS):
             bar.set_hatch(h)
             r = doc["results"].get(f"{lang}/{cl}", {}).get(str(c), {})
-            text = f"{v:,.0f}" if v else ("skipped" if "skipped" in r else "error")
+            text = f"{v:,.0f}" if v else ("skipped" if "skipped" in r else "error" if r else "not run")
             ax.annotate(text, (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom",
                         fontsize=7, rotation=90 if v else 0, xytext=(0, 2), textcoords="offset points")
         ax.set_xticks(xs)
-        ax.set_xticklabels(labels, fontsize=7)
+        ax.set_xticklabels(labels, fontsize=8, rotation=30, ha="right")
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(facecolor=col, edgecolor="black", label=LANG_TITLES[lang])
+                           for lang, col in colors.items()], fontsize=8, loc="upper right", ncol=5)
         ax.set_ylabel("requests/s")
         ax.set_title(f"concurrency {c}  (hatched = ours)", fontsize=10)
         ax.margins(y=0.18)
@@ -511,7 +533,7 @@ def main() -> None:
                 continue
             per = doc["results"].setdefault(f"{lang}/{cl}", {})
             for c in concs:
-                r = run_client(lang, cl, url, args.n, c, warmup)
+                r = run_client(lang, cl, url, args.n, c, warmup, emulator.pid)
                 per[str(c)] = r
                 if "rps" in r:
                     log(f"{lang:6} {cl:16} c={c:<3} {r['rps']:>9,.0f} req/s  p50 {r['p50_ms']:.2f} ms  "
