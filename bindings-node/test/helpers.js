@@ -57,6 +57,10 @@ async function startEmulator({ apiKeys = [], linkedAccounts = [], anyLinkedAccou
     });
   });
   child.stdout.resume();
+  // Never outlive the test process, even when a test fails before `stop()`.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   return new Emulator(child, url);
 }
 
