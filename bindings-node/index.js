@@ -254,6 +254,10 @@ class Refold {
     }
     const outcome = await startCall(this[kNative], id);
     if (outcome.error) throw toError(outcome.error);
+    if (outcome.panic != null) {
+      // A bug in the native code, not a Refold failure: surface it, never hang.
+      throw new Error(`refold-session: internal error in the native addon: ${outcome.panic}`);
+    }
     return new SessionToken(outcome.token);
   }
 

@@ -14,9 +14,12 @@
 //! (what napi's `async fn` does, ~50 µs each), so thousands of calls in flight never stall
 //! the event loop. `index.js` keeps the loop alive while calls are pending.
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use futures_util::FutureExt;
 use napi::bindgen_prelude::{Either, Function, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Result, Status, ValueType};
@@ -73,12 +76,25 @@ impl From<SessionToken> for TokenPayload {
     }
 }
 
-/// The outcome of one call: exactly one of `token` and `error` is set.
+/// The outcome of one call: exactly one of `token`, `error` and `panic` is set. `panic`
+/// (the panic's text) means a bug in the core or the addon, never an API failure.
 #[napi(object)]
 pub struct Completion {
     pub call_id: u32,
     pub token: Option<TokenPayload>,
     pub error: Option<ErrorPayload>,
+    pub panic: Option<String>,
+}
+
+/// The text of a caught panic.
+fn panic_text(panic: &(dyn Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
 }
 
 fn epoch_ms(time: SystemTime) -> f64 {
@@ -157,7 +173,7 @@ pub struct Dispatcher {
 }
 
 /// Creates the environment's completion channel around `callback(completion)`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn create_dispatcher(callback: Function<Completion, ()>) -> Result<Dispatcher> {
     let completions = callback
         .build_threadsafe_function::<Completion>()
@@ -179,24 +195,32 @@ pub struct NativeClient {
 impl NativeClient {
     /// Starts minting a token; the outcome arrives later through `dispatcher` as a
     /// [`Completion`] carrying `call_id`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn start(&self, dispatcher: &Dispatcher, call_id: u32, linked_account_id: String) {
         let client = self.inner.clone();
         let completions = Arc::clone(&dispatcher.completions);
         napi::bindgen_prelude::spawn(async move {
-            let completion = match client
-                .get_token_for_linked_account(&linked_account_id)
-                .await
-            {
-                Ok(token) => Completion {
+            // A panic must still settle the caller's promise (else it would hang, and keep
+            // the process alive); it is reported as a bug, not as a Refold error.
+            let call = AssertUnwindSafe(client.get_token_for_linked_account(&linked_account_id));
+            let completion = match call.catch_unwind().await {
+                Ok(Ok(token)) => Completion {
                     call_id,
                     token: Some(token.into()),
                     error: None,
+                    panic: None,
                 },
-                Err(error) => Completion {
+                Ok(Err(error)) => Completion {
                     call_id,
                     token: None,
                     error: Some(error.into()),
+                    panic: None,
+                },
+                Err(panic) => Completion {
+                    call_id,
+                    token: None,
+                    error: None,
+                    panic: Some(panic_text(panic.as_ref())),
                 },
             };
             // Fails only when the environment is gone (e.g. a terminated worker): then
@@ -229,7 +253,7 @@ impl NativeClient {
 /// user wrote (`baseUrl` or `server_url`), for messages; `options_type` is set when the
 /// options argument itself was not an object. Returns the client or a `configuration` error
 /// payload.
-#[napi]
+#[napi(catch_unwind)]
 #[allow(clippy::too_many_arguments)]
 pub fn create_client(
     runtime_version: String,
@@ -280,7 +304,7 @@ pub fn create_client(
 
 /// The `invalid_input` payload for a linked account id that is not a string; `received`
 /// names what was passed (`typeof`, or `null`).
-#[napi]
+#[napi(catch_unwind)]
 pub fn linked_account_id_type_error(received: String) -> ErrorPayload {
     refold_session::linked_account_id_type_error(&received).into()
 }
