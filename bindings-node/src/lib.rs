@@ -291,7 +291,7 @@ pub fn create_client(
         builder = builder.base_url(url);
     }
     if let Some(ms) = timeout_ms {
-        builder = builder.timeout_secs_f64(ms / 1000.0);
+        builder = builder.timeout_millis_f64(ms);
     }
     if let Some(retries) = max_retries {
         builder = builder.max_retries_f64(retries);

@@ -216,7 +216,7 @@ describe('options', () => {
       [{ apiKey: KEY, baseUrl: 'http://203.0.113.7' }, /loopback/],
       [{ apiKey: KEY, server_url: 'ftp://127.0.0.1' }, /https/],
       [{ apiKey: KEY, timeoutMs: 0 }, /timeout/],
-      [{ apiKey: KEY, timeoutMs: -5 }, /timeout/],
+      [{ apiKey: KEY, timeoutMs: -5 }, /timeout must be a positive number of milliseconds, not -5/],
       [{ apiKey: KEY, timeoutMs: Number.NaN }, /timeout/],
       [{ apiKey: KEY, maxRetries: -1 }, /retries/],
       [{ apiKey: KEY, maxRetries: 1.5 }, /retries/],

@@ -134,11 +134,14 @@ impl ClientBuilder {
     /// [`ClientBuilder::timeout`] in seconds, for hosts with untyped numbers: a value
     /// that is not a positive finite number fails the build with `configuration`.
     pub fn timeout_secs_f64(mut self, seconds: f64) -> Self {
-        self.timeout = Some(if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 {
-            Ok(Duration::from_secs_f64(seconds))
-        } else {
-            Err(format!("{seconds}"))
-        });
+        self.timeout = Some(checked_timeout(seconds, 1.0, "seconds"));
+        self
+    }
+
+    /// [`ClientBuilder::timeout`] in milliseconds, for hosts whose option is in ms; invalid
+    /// values fail the build with a `configuration` error worded in milliseconds.
+    pub fn timeout_millis_f64(mut self, millis: f64) -> Self {
+        self.timeout = Some(checked_timeout(millis, 1000.0, "milliseconds"));
         self
     }
 
@@ -244,11 +247,7 @@ impl ClientBuilder {
             None => DEFAULT_TIMEOUT,
             Some(Ok(timeout)) if !timeout.is_zero() => timeout,
             Some(Ok(_)) => return Err(Error::configuration("The timeout must be positive.")),
-            Some(Err(raw)) => {
-                return Err(Error::configuration(format!(
-                    "The timeout must be a positive number of seconds, not {raw}."
-                )));
-            }
+            Some(Err(message)) => return Err(Error::configuration(message)),
         };
         let max_retries = match self.max_retries {
             None => DEFAULT_MAX_RETRIES,
@@ -271,6 +270,19 @@ impl ClientBuilder {
             max_retries,
             user_agent,
         })
+    }
+}
+
+/// A timeout given as a number of `unit`s (`per_second` of them in a second), or the
+/// message explaining why it is unusable.
+fn checked_timeout(value: f64, per_second: f64, unit: &str) -> Result<Duration, String> {
+    let seconds = value / per_second;
+    if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!(
+            "The timeout must be a positive number of {unit}, not {value}."
+        ))
     }
 }
 
@@ -452,6 +464,8 @@ mod tests {
             builder().timeout(Duration::ZERO),
             builder().timeout_secs_f64(-1.0),
             builder().timeout_secs_f64(f64::NAN),
+            builder().timeout_millis_f64(-5.0),
+            builder().timeout_millis_f64(f64::INFINITY),
             builder().max_retries_f64(-1.0),
             builder().max_retries_f64(1.5),
         ];
@@ -469,6 +483,22 @@ mod tests {
         assert!(!err.message().contains("DISTINCTIVE"));
         let debug = format!("{:?}", builder().api_key("sk_test_DISTINCTIVE"));
         assert!(!debug.contains("DISTINCTIVE"), "{debug}");
+    }
+
+    #[test]
+    fn timeout_errors_speak_the_unit_given() {
+        let err = config_error(builder().timeout_millis_f64(-5.0));
+        assert_eq!(
+            err.message(),
+            "The timeout must be a positive number of milliseconds, not -5."
+        );
+        let err = config_error(builder().timeout_secs_f64(0.0));
+        assert_eq!(
+            err.message(),
+            "The timeout must be a positive number of seconds, not 0."
+        );
+        let ok = builder().timeout_millis_f64(250.0).resolve().unwrap();
+        assert_eq!(ok.timeout, Duration::from_millis(250));
     }
 
     #[test]
