@@ -11,6 +11,7 @@
 N ?= 20000
 BENCH_CONCURRENCY ?= 1,64
 BENCH_ONLY ?=
+BENCH_REPEAT ?= 1
 BENCH_PY := $(ROOT)/bench/.venv/bin/python
 
 .PHONY: bench bench-prepare bench-smoke
@@ -19,7 +20,7 @@ bench-prepare:
 	bash $(ROOT)/bench/prepare.sh
 
 bench: bench-prepare
-	$(BENCH_PY) $(ROOT)/bench/run.py --n $(N) --concurrency $(BENCH_CONCURRENCY) --only "$(BENCH_ONLY)"
+	$(BENCH_PY) $(ROOT)/bench/run.py --n $(N) --concurrency $(BENCH_CONCURRENCY) --only "$(BENCH_ONLY)" --repeat $(BENCH_REPEAT)
 
 bench-smoke: bench-prepare
 	$(BENCH_PY) $(ROOT)/bench/run.py --n 300 --warmup 50 --concurrency $(BENCH_CONCURRENCY) \
