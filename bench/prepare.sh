@@ -91,29 +91,56 @@ fi
 
 # --- JVM ------------------------------------------------------------------------------------
 # The binding's Maven build packages the debug library; the bench jar is that jar with the
-# release library (built above, debug info stripped) in its place. Same generated code.
-rm -f "$BUILD/refold-session-release.jar"
-KT_JAR="$(ls "$ROOT"/bindings-kotlin/target/refold-session-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -n1 || true)"
-if [[ -z "$KT_JAR" && -f "$ROOT/bindings-kotlin/pom.xml" ]]; then
-  say "building the Kotlin binding's jar (mvn package -DskipTests)"
+# release library (built above, debug info stripped) in its place. Same generated code — which
+# is checked: a jar older than the library fails uniffi's checksums, and is then rebuilt.
+KT_JAR=""
+find_kt_jar() {
+  KT_JAR="$(ls "$ROOT"/bindings-kotlin/target/refold-session-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -n1 || true)"
+}
+build_kt_jar() {
+  say "building the Kotlin binding's jar (debug workspace build + mvn package -DskipTests)"
   (cd "$ROOT" && cargo build --workspace --all-targets --locked) &&
     (cd "$ROOT/bindings-kotlin" && mvn -q -B -ntp -DskipTests -Drefold.target.dir="$CARGO_TARGET_DIR" \
       -Drefold.skip.cargo=1 package) || true
-  KT_JAR="$(ls "$ROOT"/bindings-kotlin/target/refold-session-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -n1 || true)"
-fi
-JVM_FLAGS=()
-if [[ -n "$KT_JAR" && -f "$REL/librefold_session_kotlin.so" ]]; then
-  stage="$BUILD/jar-stage"
+  find_kt_jar
+}
+stage_kt_jar() {
+  rm -f "$BUILD/refold-session-release.jar"
+  [[ -n "$KT_JAR" && -f "$REL/librefold_session_kotlin.so" ]] || return 1
+  local stage="$BUILD/jar-stage"
   rm -rf "$stage" && mkdir -p "$stage/linux-x86-64"
   cp "$KT_JAR" "$BUILD/refold-session-release.jar"
   objcopy --strip-debug "$REL/librefold_session_kotlin.so" "$stage/linux-x86-64/librefold_session_kotlin.so"
   (cd "$stage" && jar uf "$BUILD/refold-session-release.jar" linux-x86-64/librefold_session_kotlin.so)
   rm -rf "$stage"
-  JVM_FLAGS=(-Drefold.jar="$BUILD/refold-session-release.jar")
+}
+build_bench_jvm() { # [extra maven flags]
+  say "mvn package (bench/jvm)"
+  (cd "$BENCH/jvm" && mvn -q -B -ntp "$@" package)
+}
+check_ours_jvm() { # builds the client (uniffi checks its checksums), sends nothing
+  java -cp "$BENCH/jvm/target/classes:$BENCH/jvm/target/lib/*:$BUILD/refold-session-release.jar" bench.MainKt \
+    --client ours-blocking --url http://127.0.0.1:9 --key k --n 0 --concurrency 1 >/dev/null 2>"$BUILD/jvm-check.err"
+}
+if [[ -f "$ROOT/bindings-kotlin/pom.xml" ]]; then
+  find_kt_jar
+  [[ -n "$KT_JAR" ]] || build_kt_jar
+  if stage_kt_jar && build_bench_jvm -Drefold.jar="$BUILD/refold-session-release.jar" && check_ours_jvm; then
+    :
+  else
+    build_kt_jar
+    if stage_kt_jar && build_bench_jvm -Drefold.jar="$BUILD/refold-session-release.jar" && check_ours_jvm; then
+      :
+    else
+      rm -f "$BUILD/refold-session-release.jar"
+      skip jvm "the Kotlin binding's jar could not be built or does not load: $(tail -c 300 "$BUILD/jvm-check.err" 2>/dev/null | tr '\n' ' ')"
+      rm -rf "$BENCH/jvm/target/classes/bench/Ours"*.class "$BENCH/jvm/target/classes/bench/FfiCost"*.class
+      build_bench_jvm
+    fi
+  fi
 else
-  skip jvm "no bindings-kotlin jar or release library (bindings-kotlin/target/refold-session-*.jar)"
+  skip jvm "bindings-kotlin has no pom.xml"
+  build_bench_jvm
 fi
-say "mvn package (bench/jvm)"
-(cd "$BENCH/jvm" && mvn -q -B -ntp "${JVM_FLAGS[@]}" package)
 
 say "ready"
