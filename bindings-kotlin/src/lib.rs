@@ -6,15 +6,23 @@
 //! `RefoldException`) lives in `src/main/kotlin` and wraps the generated
 //! `ai.refold.session.ffi` package.
 //!
-//! Async calls run on uniffi's tokio support (`async_runtime = "tokio"`), the binding's one
-//! runtime; its threads are native and never attached to the JVM, so they do not keep a JVM
-//! alive.
+//! Every core call runs as a task on the binding's own multi-thread tokio runtime (`runtime()`),
+//! so each client's connection pool lives on exactly one runtime: the async export awaits the
+//! task's `JoinHandle`, the blocking export `block_on`s it from the calling JVM thread. The
+//! runtime's threads are native and never attached to the JVM, so they do not keep a JVM alive.
+//! A call returns one record (`FfiMintedToken`): one buffer instead of an object read through
+//! getters, each of which costs JNA allocations.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use refold_session::{Client, Error, ErrorCode, SessionToken};
+use tokio::runtime::Runtime;
+use tokio::task::{JoinError, JoinHandle};
 
 uniffi::setup_scaffolding!();
 
@@ -119,47 +127,121 @@ impl From<Error> for FfiError {
     }
 }
 
-/// A minted token. An object rather than a record so that no generated `toString()` can
-/// show the token: `Display` (Kotlin `toString()`) is the core's redacted form.
-#[derive(uniffi::Object)]
-#[uniffi::export(Display)]
-pub struct FfiSessionToken {
-    inner: SessionToken,
-}
-
-#[uniffi::export]
-impl FfiSessionToken {
-    /// The token itself (a secret).
-    pub fn token(&self) -> String {
-        self.inner.token().to_owned()
-    }
-
+/// A minted token, returned whole (one buffer, no object handle or getters to call back).
+///
+/// uniffi turns records into Kotlin data classes whose generated `toString()` prints every
+/// field, so the secret travels as UTF-8 bytes (`ByteArray`, whose `toString()` shows no
+/// content); the idiomatic `SessionToken` decodes it and prints `redacted` instead.
+#[derive(Clone, uniffi::Record)]
+pub struct FfiMintedToken {
+    /// The token itself (a secret), UTF-8.
+    pub token_utf8: Vec<u8>,
     /// The linked account the token was minted for.
-    pub fn linked_account_id(&self) -> String {
-        self.inner.linked_account_id().to_owned()
-    }
-
+    pub linked_account_id: String,
     /// When the token stops working.
-    pub fn expires_at(&self) -> SystemTime {
-        self.inner.expires_at()
-    }
-
+    pub expires_at: SystemTime,
     /// When Refold issued it, if the token says.
-    pub fn issued_at(&self) -> Option<SystemTime> {
-        self.inner.issued_at()
-    }
-
+    pub issued_at: Option<SystemTime>,
     /// The token as shown in logs: the core's redaction.
-    pub fn redacted(&self) -> String {
-        self.inner.redacted()
+    pub redacted: String,
+}
+
+impl std::fmt::Debug for FfiMintedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FfiMintedToken")
+            .field("token", &self.redacted)
+            .field("linked_account_id", &self.linked_account_id)
+            .field("expires_at", &self.expires_at)
+            .field("issued_at", &self.issued_at)
+            .finish()
     }
 }
 
-impl std::fmt::Display for FfiSessionToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", self.inner)
+impl From<SessionToken> for FfiMintedToken {
+    fn from(token: SessionToken) -> Self {
+        FfiMintedToken {
+            token_utf8: token.token().as_bytes().to_vec(),
+            linked_account_id: token.linked_account_id().to_owned(),
+            expires_at: token.expires_at(),
+            issued_at: token.issued_at(),
+            redacted: token.redacted(),
+        }
     }
 }
+
+/// The binding's one tokio runtime (multi-thread, two named workers), built on first use.
+/// Every core call runs as a task on it, so a client's connection pool only ever lives on this
+/// runtime. Its threads are native and never attached to the JVM, so they do not keep a JVM
+/// alive; being a static, it is never dropped (nothing to join at exit).
+static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+
+fn runtime() -> Result<&'static Runtime, FfiError> {
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("refold-session-io")
+                .enable_all()
+                .build()
+                .map_err(|err| err.to_string())
+        })
+        .as_ref()
+        .map_err(|err| {
+            internal_error(
+                ErrorCode::Configuration,
+                format!("Could not start the native I/O runtime ({err})."),
+            )
+        })
+}
+
+/// An error the core did not produce (the runtime could not start, or a task died).
+fn internal_error(code: ErrorCode, detail: String) -> FfiError {
+    let info = ErrorInfo {
+        code: code.as_str().to_owned(),
+        detail,
+        status: None,
+        request_id: None,
+        retry_after_seconds: None,
+        attempts: 0,
+    };
+    match code {
+        ErrorCode::Configuration => FfiError::Configuration { info },
+        _ => FfiError::Connection { info },
+    }
+}
+
+/// A task that did not finish: it panicked, or the runtime cancelled it.
+fn join_error(err: JoinError) -> FfiError {
+    let what = if err.is_panic() {
+        "failed unexpectedly (a bug: please report it)"
+    } else {
+        "was cancelled"
+    };
+    internal_error(
+        ErrorCode::Connection,
+        format!("The request {what}; it may or may not have reached Refold."),
+    )
+}
+
+/// A spawned task that is aborted when its handle is dropped, so that cancelling the awaiting
+/// coroutine abandons the request (as dropping the core's future did).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+type Minted = Result<FfiMintedToken, FfiError>;
 
 /// One core `Client` (one connection pool). `release()` drops it at once; the object itself is
 /// freed by the generated `destroy()`/`close()` when no call is in flight.
@@ -180,7 +262,7 @@ impl Drop for FfiClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl FfiClient {
     /// Builds a client; every `None` falls back to the core's environment variables and
     /// defaults. `timeout_seconds` and `max_retries` go through the core's untyped-number
@@ -217,19 +299,29 @@ impl FfiClient {
         }))
     }
 
-    /// Mints a session token (the core validates the id, sends, retries and maps errors).
-    /// `None` after `release()`.
+    /// Mints a session token (the core validates the id, sends, retries and maps errors) as a
+    /// task on the binding's runtime, and awaits it without blocking a thread. Dropping the
+    /// future (cancelling the coroutine) aborts the task. `None` after `release()`.
     pub async fn get_token_for_linked_account(
         &self,
         linked_account_id: String,
-    ) -> Result<Option<Arc<FfiSessionToken>>, FfiError> {
-        let Some(client) = self.current() else {
+    ) -> Result<Option<FfiMintedToken>, FfiError> {
+        let Some(task) = self.spawn_mint(linked_account_id)? else {
             return Ok(None);
         };
-        let token = client
-            .get_token_for_linked_account(&linked_account_id)
-            .await?;
-        Ok(Some(Arc::new(FfiSessionToken { inner: token })))
+        task.await.map_err(join_error)?.map(Some)
+    }
+
+    /// The same, blocking the calling (JVM) thread until the task is done: one FFI call, no
+    /// future handle, poll or callback. Never called from the runtime's own threads.
+    pub fn get_token_for_linked_account_blocking(
+        &self,
+        linked_account_id: String,
+    ) -> Result<Option<FfiMintedToken>, FfiError> {
+        let Some(task) = self.spawn_mint(linked_account_id)? else {
+            return Ok(None);
+        };
+        runtime()?.block_on(task).map_err(join_error)?.map(Some)
     }
 
     /// The `user-agent` this client sends.
@@ -256,6 +348,23 @@ impl FfiClient {
 }
 
 impl FfiClient {
+    /// Spawns the core call on the binding's runtime; `None` after `release()`.
+    fn spawn_mint(
+        &self,
+        linked_account_id: String,
+    ) -> Result<Option<AbortOnDrop<Minted>>, FfiError> {
+        let Some(client) = self.current() else {
+            return Ok(None);
+        };
+        let handle = runtime()?.spawn(async move {
+            let token = client
+                .get_token_for_linked_account(&linked_account_id)
+                .await?;
+            Ok(FfiMintedToken::from(token))
+        });
+        Ok(Some(AbortOnDrop(handle)))
+    }
+
     fn current(&self) -> Option<Client> {
         match self.client.read() {
             Ok(guard) => guard.clone(),

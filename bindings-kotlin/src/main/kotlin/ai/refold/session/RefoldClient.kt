@@ -6,7 +6,6 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.future.future
-import kotlinx.coroutines.runBlocking
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean
@@ -68,11 +67,13 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
 
     /**
      * [getTokenForLinkedAccount] for Java and other blocking callers: waits for the token on
-     * the calling thread.
+     * the calling thread (one native call; the request runs on the native runtime).
      */
     @Throws(RefoldException::class)
-    fun getTokenForLinkedAccountBlocking(linkedAccountId: String): SessionToken =
-        runBlocking { getTokenForLinkedAccount(linkedAccountId) }
+    fun getTokenForLinkedAccountBlocking(linkedAccountId: String): SessionToken {
+        val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId) }
+        return SessionToken.from(minted ?: throw closedError())
+    }
 
     /**
      * [getTokenForLinkedAccount] as a [CompletableFuture], for asynchronous Java code. The

@@ -1,6 +1,6 @@
 package ai.refold.session
 
-import ai.refold.session.ffi.FfiSessionToken
+import ai.refold.session.ffi.FfiMintedToken
 import java.time.Instant
 
 /**
@@ -31,14 +31,21 @@ class SessionToken private constructor(
     override fun hashCode(): Int = token.hashCode()
 
     internal companion object {
-        /** Copies the native token's fields and releases it. */
-        fun from(native: FfiSessionToken): SessionToken = native.use {
-            SessionToken(
-                token = it.token(),
-                linkedAccountId = it.linkedAccountId(),
-                expiresAt = it.expiresAt(),
-                issuedAt = it.issuedAt(),
-                redacted = it.redacted(),
+        /**
+         * The native record as the public type. The record carries the token as UTF-8 bytes so
+         * that its generated data-class `toString()` cannot show it; the bytes are decoded here
+         * and then zeroed.
+         */
+        fun from(native: FfiMintedToken): SessionToken {
+            val bytes = native.tokenUtf8
+            val token = String(bytes, Charsets.UTF_8)
+            bytes.fill(0)
+            return SessionToken(
+                token = token,
+                linkedAccountId = native.linkedAccountId,
+                expiresAt = native.expiresAt,
+                issuedAt = native.issuedAt,
+                redacted = native.redacted,
             )
         }
     }

@@ -1,5 +1,6 @@
 package ai.refold.session
 
+import ai.refold.session.ffi.FfiClient
 import ai.refold.session.ffi.liveClientCount
 import kotlinx.coroutines.TimeoutCancellationException
 import kotlinx.coroutines.runBlocking
@@ -51,6 +52,31 @@ class ClientTest {
             assertEquals(payload.getLong("iat"), token.issuedAt?.epochSecond)
         }
         assertEquals(3, emulator.requestCount())
+    }
+
+    @Test
+    fun `neither the native record nor SessionToken shows the token`() {
+        val native = FfiClient(Emulator.KEY, null, emulator.baseUrl, null, null, "test")
+        try {
+            val records = listOf(
+                native.getTokenForLinkedAccountBlocking("acct-1")!!,
+                runBlocking { native.getTokenForLinkedAccount("acct-1")!! },
+            )
+            for (record in records) {
+                val secret = String(record.tokenUtf8, Charsets.UTF_8)
+                assertTrue(secret.length > 16, "a JWT")
+                val recordShown = record.toString()
+                assertFalse(recordShown.contains(secret), recordShown)
+                assertFalse(recordShown.contains(secret.take(16)), recordShown)
+                val token = SessionToken.from(record)
+                assertEquals(secret, token.token)
+                assertFalse(token.toString().contains(secret), token.toString())
+                assertTrue(record.tokenUtf8.all { it == 0.toByte() }, "the record's copy is zeroed")
+            }
+        } finally {
+            native.release()
+            native.close()
+        }
     }
 
     @Test
