@@ -9,6 +9,7 @@
 mod exit;
 mod runtime;
 
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -50,6 +51,8 @@ impl NativeClient {
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        // Before the builder, which may already log.
+        install_log_bridge(py)?;
         let version = py.version_info();
         let mut builder = Client::builder().binding(
             "python",
@@ -311,17 +314,34 @@ fn optional_int(name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option
     }
 }
 
-#[pymodule]
-#[pyo3(name = "_native")]
-fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    // Log records of the core reach Python's `logging` under `refold_session.*`; nothing
-    // else (reqwest, hyper…) is forwarded. Skipped if another logger is already installed.
-    let logger = pyo3_log::Logger::new(module.py(), pyo3_log::Caching::Loggers)?
+/// Whether the `log` → `logging` bridge is set up (or another logger was there first).
+static LOG_BRIDGE: AtomicBool = AtomicBool::new(false);
+
+/// Sends the core's log records to Python's `logging` under `refold_session.*`; nothing else
+/// (reqwest, hyper…) is forwarded. Skipped if another logger is already installed.
+///
+/// Done on the first client built rather than at import, because `pyo3_log` imports
+/// `logging` (≈ 10 ms with `traceback`, `tokenize`…). No log record is emitted before a
+/// client exists, and until then the `log` crate's max level is `Off`. Only an atomic flag:
+/// never a lock a fork could inherit held (importing `logging` may let other threads run);
+/// two threads racing here both build a logger and the `log` crate keeps one.
+fn install_log_bridge(py: Python<'_>) -> PyResult<()> {
+    if LOG_BRIDGE.load(SeqCst) {
+        return Ok(());
+    }
+    let logger = pyo3_log::Logger::new(py, pyo3_log::Caching::Loggers)?
         .filter(log::LevelFilter::Off)
         .filter_target("refold_session".to_owned(), log::LevelFilter::Trace);
     if log::set_boxed_logger(Box::new(exit::GatedLogger(logger))).is_ok() {
         log::set_max_level(log::LevelFilter::Trace);
     }
+    LOG_BRIDGE.store(true, SeqCst);
+    Ok(())
+}
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     py.import("atexit")?.call_method1(
         "register",

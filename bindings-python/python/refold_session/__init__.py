@@ -13,10 +13,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-from types import TracebackType
-from typing import Dict, Optional, Tuple, Type, Union
-
 from . import _native
 from .errors import (
     APIConnectionError,
@@ -34,6 +30,20 @@ from .errors import (
     ServerError,
     UnexpectedStatusError,
 )
+
+# `typing`, `datetime` and `types` are imported for the type checker only (annotations are
+# strings here), not at run time: `import refold_session` stays fast (bench/README.md).
+# Assigned rather than imported, because `from typing import TYPE_CHECKING` imports `typing`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import datetime as _dt
+    from types import TracebackType
+    from typing import Dict, Optional, Tuple, Type, Union
+
+    # What the native module returns for a minted token:
+    # (token, linked_account_id, expires_at µs, issued_at µs or None, redacted token).
+    _Fields = Tuple[str, str, int, Optional[int], str]
+    _Number = Union[int, float]
 
 __all__ = [
     "Refold",
@@ -59,15 +69,18 @@ __all__ = [
 #: The version of the Rust core (sent in the ``user-agent``).
 __version__: str = _native.VERSION
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
-# What the native module returns for a minted token:
-# (token, linked_account_id, expires_at µs, issued_at µs or None, redacted token).
-_Fields = Tuple[str, str, int, Optional[int], str]
+def _epoch() -> _dt.datetime:
+    # `datetime` is imported on the first token rather than with the package.
+    import datetime
+
+    return datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def _utc(micros: int) -> _dt.datetime:
-    return _EPOCH + _dt.timedelta(microseconds=micros)
+    import datetime
+
+    return _epoch() + datetime.timedelta(microseconds=micros)
 
 
 def _rfc3339(moment: _dt.datetime) -> str:
@@ -170,10 +183,9 @@ class SessionToken:
 
 
 def _micros(moment: _dt.datetime) -> int:
-    return (moment - _EPOCH) // _dt.timedelta(microseconds=1)
+    import datetime
 
-
-_Number = Union[int, float]
+    return (moment - _epoch()) // datetime.timedelta(microseconds=1)
 
 
 class Refold:

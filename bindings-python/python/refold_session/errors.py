@@ -7,7 +7,9 @@ API key or a token in it.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple, Type
+TYPE_CHECKING = False  # not imported from `typing`: see __init__.py
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple, Type
 
 __all__ = [
     "RefoldError",
