@@ -1,24 +1,36 @@
-//! The client: one connection pool, the attempt loop with retries, and response mapping.
+//! The client: one bounded connection pool, the attempt loop with retries, and reading
+//! responses within our own limits (docs/contract.md §Limits).
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 
-use crate::config::{ClientBuilder, Environment, ResolvedConfig};
-use crate::error::{Error, ErrorCode};
-use crate::mapping::{status_rule, status_sentence};
-use crate::redact::{clean_line, redact_secrets, server_message};
-use crate::retry::{delay_before_retry, retry_after, should_retry_override};
+use crate::builder::ClientBuilder;
+use crate::environment::Environment;
+use crate::error::Error;
+use crate::mapping::{
+    extract_token, oversized_error, status_error, timeout_error, transport_error,
+    with_response_context,
+};
+use crate::options::{ClientOptions, POOL_IDLE_TIMEOUT, ResolvedConfig};
+use crate::retry::delay_before_retry;
 use crate::token::SessionToken;
 use crate::validate::validate_linked_account_id;
 
-/// Largest response body read (SPEC §4): a bigger 2xx is `invalid_response`.
+/// Largest 2xx body read: a bigger one is `invalid_response`.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Of an error response only the start is read: enough for any useful message.
-const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+/// The first reservation for a body of unknown length; it grows with what arrives.
+const INITIAL_BODY_CAPACITY: usize = 512;
+
+/// With the `test-hooks` feature (never in release builds), minting for this id panics, so
+/// each binding can prove that a panic reaches its caller as an `internal` error.
+#[cfg(feature = "test-hooks")]
+pub const PANIC_LINKED_ACCOUNT_ID: &str = "__refold_test_hooks_panic__";
 
 /// Mints session tokens. Cheap to clone; clones share one connection pool, and a client
 /// may be used from many tasks and threads at once.
@@ -40,14 +52,16 @@ impl fmt::Debug for Client {
             .field("endpoint", &config.endpoint.as_str())
             .field("timeout", &config.timeout)
             .field("max_retries", &config.max_retries)
+            .field("max_idle_connections", &config.max_idle_connections)
             .finish()
     }
 }
 
-impl ClientBuilder {
-    /// Validates the options and builds the client (no request is sent).
-    pub fn build(self) -> Result<Client, Error> {
-        let config = self.resolve()?;
+impl Client {
+    /// Validates `options`, fills defaults and environment variables, and builds the client
+    /// (no request is sent). Every binding and the CLI come through here.
+    pub fn new(options: ClientOptions) -> Result<Client, Error> {
+        let config = options.resolve()?;
         let mut default_headers = HeaderMap::new();
         default_headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         default_headers.insert(
@@ -58,39 +72,31 @@ impl ClientBuilder {
             // A redirect would forward x-api-key to another host: a 3xx is an error instead.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_max_idle_per_host(config.max_idle_connections)
             .tcp_nodelay(true)
             .user_agent(config.user_agent.clone())
             .default_headers(default_headers)
             .build()
             .map_err(|err| {
-                Error::configuration(format!(
-                    "Could not set up the HTTP client: {}",
-                    describe_transport_error(&err, &config.api_key)
+                Error::internal(&format!(
+                    "the HTTP client could not be set up: {}",
+                    crate::mapping::describe_chain(&err, &config.api_key)
                 ))
             })?;
         Ok(Client {
             inner: Arc::new(Inner { config, http }),
         })
     }
-}
 
-/// The result of one attempt that did not produce a token.
-struct Failure {
-    error: Error,
-    retryable: bool,
-    server_wish: Option<Duration>,
-}
-
-impl Client {
-    /// Starts configuring a client.
+    /// Starts configuring a client with typed setters.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
 
     /// A client configured only from environment variables and defaults.
     pub fn from_env() -> Result<Client, Error> {
-        ClientBuilder::default().build()
+        Client::new(ClientOptions::default())
     }
 
     /// The deployment this client talks to (ignoring a base URL override).
@@ -114,6 +120,10 @@ impl Client {
         linked_account_id: &str,
     ) -> Result<SessionToken, Error> {
         validate_linked_account_id(linked_account_id)?;
+        #[cfg(feature = "test-hooks")]
+        if linked_account_id == PANIC_LINKED_ACCOUNT_ID {
+            panic!("test-hooks: a deliberate panic inside the core");
+        }
         #[derive(serde::Serialize)]
         struct RequestBody<'a> {
             linked_account_id: &'a str,
@@ -126,22 +136,22 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let failure = match self.attempt(body.clone(), linked_account_id).await {
+            let error = match self.attempt(body.clone(), linked_account_id).await {
                 Ok(token) => return Ok(token),
-                Err(failure) => failure,
+                Err(error) => error,
             };
-            if !failure.retryable || attempt >= max_attempts {
-                let mut error = failure.error.with_attempts(attempt);
+            if !error.is_retryable() || attempt >= max_attempts {
+                let mut error = error.with_attempts(attempt);
                 if attempt > 1 {
                     error = error.append_message(&format!("(Gave up after {attempt} attempts.)"));
                 }
                 return Err(error);
             }
-            let delay = delay_before_retry(attempt, failure.server_wish);
+            let delay = delay_before_retry(attempt, error.retry_after());
             log::debug!(
                 "session-token attempt {attempt} failed with {} (status {:?}); retrying in {} ms",
-                failure.error.code(),
-                failure.error.status(),
+                error.code(),
+                error.status(),
                 delay.as_millis()
             );
             tokio::time::sleep(delay).await;
@@ -149,7 +159,7 @@ impl Client {
     }
 
     /// One request, bounded by the per-attempt timeout (connect, headers and whole body).
-    async fn attempt(&self, body: Bytes, linked_account_id: &str) -> Result<SessionToken, Failure> {
+    async fn attempt(&self, body: Bytes, linked_account_id: &str) -> Result<SessionToken, Error> {
         let config = &self.inner.config;
         let exchange = async {
             let response = self
@@ -160,33 +170,24 @@ impl Client {
                 .body(body)
                 .send()
                 .await
-                .map_err(|err| self.transport_failure(&err))?;
+                .map_err(|err| transport_error(&err, &config.endpoint, &config.api_key))?;
             self.read_response(response, linked_account_id).await
         };
         match tokio::time::timeout(config.timeout, exchange).await {
             Ok(outcome) => outcome,
-            Err(_elapsed) => Err(Failure {
-                error: Error::new(
-                    ErrorCode::Timeout,
-                    format!(
-                        "Refold did not answer within the {} timeout; check connectivity to {} \
-                         or raise the timeout.",
-                        describe_duration(config.timeout),
-                        config.endpoint.host_str().unwrap_or("the API")
-                    ),
-                )
-                .with_retryable(true),
-                retryable: true,
-                server_wish: None,
-            }),
+            Err(_elapsed) => Err(timeout_error(config.timeout, &config.endpoint)),
         }
     }
 
+    /// Reads at most [`MAX_BODY_BYTES`] of a 2xx and [`MAX_ERROR_BODY_BYTES`] of anything
+    /// else. The announced `Content-Length` never sizes a buffer beyond those limits: a
+    /// server may announce anything.
     async fn read_response(
         &self,
         mut response: reqwest::Response,
         linked_account_id: &str,
-    ) -> Result<SessionToken, Failure> {
+    ) -> Result<SessionToken, Error> {
+        let config = &self.inner.config;
         let status = response.status().as_u16();
         // Taken, not cloned: the body is still readable without them.
         let headers = std::mem::take(response.headers_mut());
@@ -197,234 +198,53 @@ impl Client {
         } else {
             MAX_ERROR_BODY_BYTES
         };
-
-        if success
-            && response
-                .content_length()
-                .is_some_and(|len| len > MAX_BODY_BYTES as u64)
-        {
-            return Err(self.response_failure(status, &headers, oversized_error()));
+        let announced = response.content_length();
+        let key = config.api_key.as_str();
+        if success && announced.is_some_and(|len| len > limit as u64) {
+            return Err(with_response_context(
+                oversized_error(),
+                status,
+                &headers,
+                key,
+            ));
         }
-        let mut body =
-            Vec::with_capacity(response.content_length().map_or(512, |len| len as usize));
+        let capacity =
+            announced.map_or(INITIAL_BODY_CAPACITY, |len| len.min(limit as u64) as usize);
+        let mut body = Vec::with_capacity(capacity);
         let mut oversized = false;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|err| self.transport_failure(&err))?
-        {
-            if body.len() + chunk.len() > limit {
-                body.extend_from_slice(&chunk[..limit - body.len()]);
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                // The status already arrived: an error body cut short is still that error.
+                Err(_) if !success => break,
+                Err(err) => return Err(transport_error(&err, &config.endpoint, &config.api_key)),
+            };
+            let room = limit - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
                 oversized = true;
                 break;
             }
             body.extend_from_slice(&chunk);
         }
 
-        if success {
-            if oversized {
-                return Err(self.response_failure(status, &headers, oversized_error()));
-            }
-            return match extract_token(&body) {
-                Ok(token) => Ok(SessionToken::from_response(
-                    token,
-                    linked_account_id.to_owned(),
-                    received_at,
-                )),
-                Err(error) => Err(self.response_failure(status, &headers, error)),
-            };
+        if !success {
+            let error = status_error(status, &body, linked_account_id, key);
+            return Err(with_response_context(error, status, &headers, key));
         }
-
-        let rule = status_rule(status);
-        let mut error = Error::new(rule.code, status_sentence(status, linked_account_id));
-        if let Some(server_said) = server_message(&body, &config_key(self)) {
-            error = error.append_message(&format!("Refold said: {server_said}"));
-        }
-        Err(self.response_failure(status, &headers, error.with_retryable(rule.retryable)))
-    }
-
-    /// Attaches what every response-derived error carries and decides on retrying.
-    fn response_failure(&self, status: u16, headers: &HeaderMap, error: Error) -> Failure {
-        let server_wish = retry_after(headers, SystemTime::now());
-        let retryable = should_retry_override(headers).unwrap_or(error.is_retryable());
-        let request_id = ["x-request-id", "request-id"]
-            .iter()
-            .filter_map(|name| headers.get(*name)?.to_str().ok())
-            .find(|id| !id.trim().is_empty())
-            .map(|id| clean_line(&redact_secrets(id, &config_key(self)), 200));
-        Failure {
-            error: error
-                .with_status(status)
-                .with_request_id(request_id)
-                .with_retry_after(server_wish)
-                .with_retryable(retryable),
-            retryable,
-            server_wish,
-        }
-    }
-
-    /// Maps an error raised before a full response arrived.
-    fn transport_failure(&self, err: &reqwest::Error) -> Failure {
-        let config = &self.inner.config;
-        let host = config.endpoint.host_str().unwrap_or("the API");
-        let why = describe_transport_error(err, &config.api_key);
-        let (code, retryable, advice) = if err.is_timeout() {
-            (
-                ErrorCode::Timeout,
-                true,
-                "check connectivity or raise the timeout",
-            )
-        } else if is_tls_certificate_failure(err) {
-            (
-                ErrorCode::Connection,
-                false,
-                "the server's TLS certificate was not trusted; check the base URL or install \
-                 your CA in the system trust store",
-            )
+        let token = if oversized {
+            Err(oversized_error())
         } else {
-            (
-                ErrorCode::Connection,
-                true,
-                "check the network, proxy settings (HTTPS_PROXY/NO_PROXY) and base URL",
-            )
+            extract_token(&body)
         };
-        Failure {
-            error: Error::new(
-                code,
-                format!("Could not complete the request to {host} ({why}); {advice}."),
-            )
-            .with_retryable(retryable),
-            retryable,
-            server_wish: None,
+        match token {
+            Ok(token) => Ok(SessionToken::from_response(
+                token,
+                linked_account_id.to_owned(),
+                received_at,
+            )),
+            Err(error) => Err(with_response_context(error, status, &headers, key)),
         }
-    }
-}
-
-fn config_key(client: &Client) -> String {
-    client.inner.config.api_key.clone()
-}
-
-fn oversized_error() -> Error {
-    Error::new(
-        ErrorCode::InvalidResponse,
-        format!(
-            "Refold answered with a body larger than {} MiB, which is not a session-token \
-             response; check the base URL.",
-            MAX_BODY_BYTES / (1024 * 1024)
-        ),
-    )
-}
-
-/// The non-empty string `token` of a 2xx body, or why there is none. The body is never
-/// quoted: it may hold a token.
-fn extract_token(body: &[u8]) -> Result<String, Error> {
-    #[derive(serde::Deserialize)]
-    struct TokenBody {
-        token: String,
-    }
-    // serde would also read a struct from a JSON array: only objects take the fast path.
-    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if let Ok(TokenBody { token }) = serde_json::from_slice::<TokenBody>(body) {
-        if is_object && !token.is_empty() {
-            return Ok(token);
-        }
-    }
-    let problem = match serde_json::from_slice::<serde_json::Value>(body) {
-        Err(_) => "a body that is not JSON",
-        Ok(serde_json::Value::Object(object)) => match object.get("token") {
-            None => "JSON without a \"token\" field",
-            Some(serde_json::Value::String(_)) => "an empty \"token\"",
-            Some(_) => "a \"token\" that is not a string",
-        },
-        Ok(_) => "JSON that is not an object",
-    };
-    Err(Error::new(
-        ErrorCode::InvalidResponse,
-        format!(
-            "Refold answered with {problem} instead of a session token; check the base URL \
-             points at the Refold API."
-        ),
-    ))
-}
-
-/// Why a request failed, from the whole `source()` chain (reqwest's own text drops it).
-fn describe_transport_error(err: &reqwest::Error, api_key: &str) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(error) = current {
-        let mut text = error.to_string();
-        // reqwest names the URL; the path adds nothing and the key is never in it, but be sure.
-        if let Some(stripped) =
-            text.strip_suffix(&format!(" ({})", err.url().map_or("", |u| u.as_str())))
-        {
-            text = stripped.to_owned();
-        }
-        if !text.is_empty() && !parts.iter().any(|seen| seen.contains(&text)) {
-            parts.push(text);
-        }
-        current = error.source();
-    }
-    clean_line(&redact_secrets(&parts.join(": "), api_key), 300)
-}
-
-/// A TLS certificate problem is not retried: it will not fix itself.
-fn is_tls_certificate_failure(err: &reqwest::Error) -> bool {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(error) = current {
-        if matches!(
-            error.downcast_ref::<rustls::Error>(),
-            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
-        ) {
-            return true;
-        }
-        // io::Error::source() skips the error it wraps (and TLS errors arrive wrapped twice),
-        // so descend through get_ref() instead.
-        current = match error.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => error.source(),
-        };
-    }
-    false
-}
-
-fn describe_duration(duration: Duration) -> String {
-    if duration.subsec_millis() == 0 {
-        format!("{} s", duration.as_secs())
-    } else {
-        format!("{} ms", duration.as_millis())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_extraction_names_the_problem_without_quoting_the_body() {
-        assert_eq!(
-            extract_token(br#"{"token":"abc","extra":1}"#).unwrap(),
-            "abc"
-        );
-        let cases: [(&[u8], &str); 5] = [
-            (b"<html>eyJsecret.x.y</html>", "not JSON"),
-            (br#"{"nothing":true}"#, "without a \"token\""),
-            (br#"{"token":""}"#, "empty"),
-            (br#"{"token":42}"#, "not a string"),
-            (br#"["token"]"#, "not an object"),
-        ];
-        for (body, expected) in cases {
-            let err = extract_token(body).unwrap_err();
-            assert_eq!(err.code(), ErrorCode::InvalidResponse);
-            assert!(err.message().contains(expected), "{}", err.message());
-            assert!(!err.message().contains("eyJ"));
-        }
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(describe_duration(Duration::from_secs(30)), "30 s");
-        assert_eq!(describe_duration(Duration::from_millis(250)), "250 ms");
     }
 }

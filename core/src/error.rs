@@ -1,5 +1,7 @@
-//! The one error type every failure maps to, and its language-neutral codes (SPEC §4).
+//! The one error type every failure maps to, and its language-neutral codes
+//! (docs/contract.md §Errors).
 
+use std::any::Any;
 use std::fmt;
 use std::time::Duration;
 
@@ -33,11 +35,13 @@ pub enum ErrorCode {
     InvalidResponse,
     /// Any other status, redirects included.
     UnexpectedStatus,
+    /// A bug in this library (a panic, a runtime that could not start); never retried.
+    Internal,
 }
 
 impl ErrorCode {
-    /// Every code, in the order SPEC §4 lists them.
-    pub const ALL: [ErrorCode; 13] = [
+    /// Every code, in the order the contract lists them.
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::InvalidInput,
         ErrorCode::Configuration,
         ErrorCode::BadRequest,
@@ -51,6 +55,7 @@ impl ErrorCode {
         ErrorCode::Connection,
         ErrorCode::InvalidResponse,
         ErrorCode::UnexpectedStatus,
+        ErrorCode::Internal,
     ];
 
     /// The wire-stable snake_case name shared by every binding.
@@ -69,14 +74,8 @@ impl ErrorCode {
             ErrorCode::Connection => "connection",
             ErrorCode::InvalidResponse => "invalid_response",
             ErrorCode::UnexpectedStatus => "unexpected_status",
+            ErrorCode::Internal => "internal",
         }
-    }
-
-    /// Parses a name produced by [`ErrorCode::as_str`].
-    pub fn from_name(name: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL
-            .into_iter()
-            .find(|code| code.as_str() == name)
     }
 }
 
@@ -122,6 +121,34 @@ impl Error {
 
     pub(crate) fn configuration(message: impl Into<String>) -> Error {
         Error::new(ErrorCode::Configuration, message)
+    }
+
+    /// The `internal` error for a bug in this library: `what` says what failed (e.g. the
+    /// panic's text, already free of secrets) and is cut to one short line.
+    pub fn internal(what: &str) -> Error {
+        Error::new(
+            ErrorCode::Internal,
+            format!(
+                "refold-session hit an internal error ({}); please report it.",
+                crate::redact::clean_line(what, 200)
+            ),
+        )
+    }
+
+    /// The `internal` error for a caught panic (`std::panic::catch_unwind`'s payload).
+    /// Bindings call this at every entry point so that a panic never crosses the FFI boundary.
+    pub fn from_panic(payload: &(dyn Any + Send)) -> Error {
+        let text = if let Some(text) = payload.downcast_ref::<&str>() {
+            text
+        } else if let Some(text) = payload.downcast_ref::<String>() {
+            text.as_str()
+        } else {
+            "a panic without a message"
+        };
+        Error::internal(&format!(
+            "panic: {}",
+            crate::redact::redact_secrets(text, "")
+        ))
     }
 
     pub(crate) fn with_status(mut self, status: u16) -> Error {
@@ -218,11 +245,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_round_trip_through_their_names() {
-        for code in ErrorCode::ALL {
-            assert_eq!(ErrorCode::from_name(code.as_str()), Some(code));
-        }
-        assert_eq!(ErrorCode::from_name("nope"), None);
+    fn code_names_are_distinct_snake_case() {
+        let names: std::collections::HashSet<_> =
+            ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        assert!(
+            names
+                .iter()
+                .all(|name| name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
+    }
+
+    #[test]
+    fn panics_become_internal_errors() {
+        let caught = std::panic::catch_unwind(|| panic!("boom {}", 42)).unwrap_err();
+        let err = Error::from_panic(caught.as_ref());
+        assert_eq!(err.code(), ErrorCode::Internal);
+        assert!(!err.is_retryable());
+        assert_eq!(
+            err.message(),
+            "refold-session hit an internal error (panic: boom 42); please report it."
+        );
+        let caught = std::panic::catch_unwind(|| std::panic::panic_any(7_u8)).unwrap_err();
+        assert!(
+            Error::from_panic(caught.as_ref())
+                .message()
+                .contains("without a message")
+        );
     }
 
     #[test]

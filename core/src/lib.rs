@@ -12,25 +12,36 @@
 //! (429, 502–504, timeouts, dropped connections) are retried with backoff, and the API key
 //! and tokens never appear in messages or `Debug` output. Requires a tokio runtime.
 
+mod builder;
 mod client;
-mod config;
+mod endpoint;
+mod environment;
 mod error;
 mod mapping;
+mod options;
 mod redact;
 mod retry;
+mod time;
 mod token;
 mod validate;
 
-pub use client::{Client, MAX_BODY_BYTES};
-pub use config::{
-    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Environment,
-    SESSION_TOKEN_PATH,
-};
+pub use builder::ClientBuilder;
+#[cfg(feature = "test-hooks")]
+pub use client::PANIC_LINKED_ACCOUNT_ID;
+pub use client::{Client, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES};
+pub use endpoint::SESSION_TOKEN_PATH;
+pub use environment::Environment;
 pub use error::{Error, ErrorCode};
-pub use redact::{REDACTED, redact_token};
+pub use options::{
+    ClientOptions, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
+    OptionProblem, POOL_IDLE_TIMEOUT, Timeout,
+};
+pub use redact::REDACTED;
+pub use time::{LATEST_UNIX_SECONDS, format_rfc3339};
 pub use token::{SessionToken, TOKEN_LIFETIME};
 pub use validate::{
-    MAX_LINKED_ACCOUNT_ID_BYTES, linked_account_id_type_error, validate_linked_account_id,
+    MAX_LINKED_ACCOUNT_ID_BYTES, linked_account_id_not_unicode, linked_account_id_type_error,
+    validate_linked_account_id,
 };
 
 /// This crate's version, as sent in the `user-agent`.

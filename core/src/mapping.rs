@@ -1,7 +1,16 @@
-//! The status table of SPEC §4: which code a response maps to, whether it is retried,
-//! and the sentence that tells the user what to do.
+//! What error a failure becomes (docs/contract.md §Errors): the status table, whether it is
+//! retried, the sentence that tells the user what to do, and the reading of transport
+//! failures and unusable 2xx bodies.
 
-use crate::error::ErrorCode;
+use std::time::{Duration, SystemTime};
+
+use reqwest::Url;
+use reqwest::header::HeaderMap;
+
+use crate::client::MAX_BODY_BYTES;
+use crate::error::{Error, ErrorCode};
+use crate::redact::{clean_line, redact_secrets, server_message};
+use crate::retry::{retry_after, should_retry_override};
 
 /// How one HTTP status is treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +82,280 @@ pub fn status_sentence(status: u16, linked_account_id: &str) -> String {
     }
 }
 
+/// The error for a non-2xx answer: its code, sentence and the server's own message.
+pub(crate) fn status_error(
+    status: u16,
+    body: &[u8],
+    linked_account_id: &str,
+    api_key: &str,
+) -> Error {
+    let rule = status_rule(status);
+    let mut error = Error::new(rule.code, status_sentence(status, linked_account_id))
+        .with_retryable(rule.retryable);
+    if let Some(server_said) = server_message(body, api_key) {
+        error = error.append_message(&format!("Refold said: {server_said}"));
+    }
+    error
+}
+
+/// Attaches what every response-derived error carries (status, request id, the server's
+/// wait) and applies the server's `x-should-retry` verdict.
+pub(crate) fn with_response_context(
+    error: Error,
+    status: u16,
+    headers: &HeaderMap,
+    api_key: &str,
+) -> Error {
+    let retryable = should_retry_override(headers).unwrap_or(error.is_retryable());
+    let request_id = ["x-request-id", "request-id"]
+        .iter()
+        .filter_map(|name| headers.get(*name)?.to_str().ok())
+        .find(|id| !id.trim().is_empty())
+        .map(|id| clean_line(&redact_secrets(id, api_key), 200));
+    error
+        .with_status(status)
+        .with_request_id(request_id)
+        .with_retry_after(retry_after(headers, SystemTime::now()))
+        .with_retryable(retryable)
+}
+
+/// A 2xx body over [`MAX_BODY_BYTES`].
+pub(crate) fn oversized_error() -> Error {
+    Error::new(
+        ErrorCode::InvalidResponse,
+        format!(
+            "Refold answered with a body larger than {} MiB, which is not a session-token \
+             response; check the base URL.",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ),
+    )
+}
+
+/// The non-empty string `token` of a 2xx body, or why there is none. The body is never
+/// quoted: it may hold a token.
+pub(crate) fn extract_token(body: &[u8]) -> Result<String, Error> {
+    #[derive(serde::Deserialize)]
+    struct TokenBody {
+        token: String,
+    }
+    // serde would also read a struct from a JSON array: only objects take the fast path.
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if let Ok(TokenBody { token }) = serde_json::from_slice::<TokenBody>(body) {
+        if is_object && !token.is_empty() {
+            return Ok(token);
+        }
+    }
+    let problem = match serde_json::from_slice::<serde_json::Value>(body) {
+        Err(_) => "a body that is not JSON",
+        Ok(serde_json::Value::Object(object)) => match object.get("token") {
+            None => "JSON without a \"token\" field",
+            Some(serde_json::Value::String(_)) => "an empty \"token\"",
+            Some(_) => "a \"token\" that is not a string",
+        },
+        Ok(_) => "JSON that is not an object",
+    };
+    Err(Error::new(
+        ErrorCode::InvalidResponse,
+        format!(
+            "Refold answered with {problem} instead of a session token; check the base URL \
+             points at the Refold API."
+        ),
+    ))
+}
+
+/// An attempt that ran out of its time.
+pub(crate) fn timeout_error(timeout: Duration, endpoint: &Url) -> Error {
+    Error::new(
+        ErrorCode::Timeout,
+        format!(
+            "Refold did not answer within the {} timeout; check connectivity to {} or raise \
+             the timeout.",
+            describe_duration(timeout),
+            endpoint.host_str().unwrap_or("the API")
+        ),
+    )
+    .with_retryable(true)
+}
+
+/// What kind of transport failure happened, read from the whole `source()` chain.
+enum TransportFailure {
+    TimedOut,
+    CertificateRejected,
+    MalformedResponse(String),
+    Refused,
+    Reset,
+    ClosedEarly,
+    Dns,
+    Other,
+}
+
+/// The error a failure before a complete response becomes, in plain words: what happened,
+/// then what to do.
+pub(crate) fn transport_error(err: &reqwest::Error, endpoint: &Url, api_key: &str) -> Error {
+    let host = endpoint.host_str().unwrap_or("the API");
+    let host_port = match endpoint.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    let check_network = "check the network, proxy settings (HTTPS_PROXY/NO_PROXY) and base URL";
+    let (code, retryable, what, advice) = match classify(err) {
+        TransportFailure::TimedOut => (
+            ErrorCode::Timeout,
+            true,
+            format!("connecting to {host_port} timed out"),
+            "check connectivity or raise the timeout",
+        ),
+        TransportFailure::CertificateRejected => (
+            ErrorCode::Connection,
+            false,
+            format!(
+                "the TLS certificate of {host} was not trusted ({})",
+                describe_chain(err, api_key)
+            ),
+            "check the base URL, or install your CA in the system trust store",
+        ),
+        TransportFailure::MalformedResponse(why) => (
+            ErrorCode::InvalidResponse,
+            false,
+            format!("{host_port} answered with a response that is not valid HTTP ({why})"),
+            "check the base URL and any proxy in between",
+        ),
+        TransportFailure::Refused => (
+            ErrorCode::Connection,
+            true,
+            format!("connection refused by {host_port}"),
+            check_network,
+        ),
+        TransportFailure::Reset => (
+            ErrorCode::Connection,
+            true,
+            format!("the connection to {host_port} was reset"),
+            check_network,
+        ),
+        TransportFailure::ClosedEarly => (
+            ErrorCode::Connection,
+            true,
+            format!("{host_port} closed the connection before a complete answer arrived"),
+            check_network,
+        ),
+        TransportFailure::Dns => (
+            ErrorCode::Connection,
+            true,
+            format!("the DNS lookup of {host} failed"),
+            check_network,
+        ),
+        TransportFailure::Other => (
+            ErrorCode::Connection,
+            true,
+            format!(
+                "the request to {host_port} failed: {}",
+                describe_chain(err, api_key)
+            ),
+            check_network,
+        ),
+    };
+    Error::new(
+        code,
+        format!("Could not get an answer from Refold: {what}; {advice}."),
+    )
+    .with_retryable(retryable)
+}
+
+fn classify(err: &reqwest::Error) -> TransportFailure {
+    if err.is_timeout() {
+        return TransportFailure::TimedOut;
+    }
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(error) = current {
+        if matches!(
+            error.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+        ) {
+            return TransportFailure::CertificateRejected;
+        }
+        if let Some(hyper_error) = error.downcast_ref::<hyper::Error>() {
+            if hyper_error.is_parse()
+                || hyper_error.is_parse_too_large()
+                || hyper_error.is_parse_status()
+            {
+                return TransportFailure::MalformedResponse(clean_line(
+                    &hyper_error.to_string(),
+                    120,
+                ));
+            }
+            if hyper_error.is_incomplete_message() {
+                return TransportFailure::ClosedEarly;
+            }
+        }
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return TransportFailure::Refused,
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+                    return TransportFailure::Reset;
+                }
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::BrokenPipe => {
+                    return TransportFailure::ClosedEarly;
+                }
+                _ => {}
+            }
+        }
+        // hyper-util's resolver reports failures as "dns error: …"; there is no type to test.
+        if error.to_string().starts_with("dns error") {
+            return TransportFailure::Dns;
+        }
+        // io::Error::source() skips the error it wraps (and TLS errors arrive wrapped twice),
+        // so descend through get_ref() instead.
+        current = match error.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    TransportFailure::Other
+}
+
+/// The texts of the `source()` chain below reqwest's own ("error sending request for url"),
+/// redacted and bounded.
+pub(crate) fn describe_chain(err: &reqwest::Error, api_key: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = std::error::Error::source(err);
+    while let Some(error) = current {
+        let text = error.to_string();
+        if !text.is_empty() && !parts.iter().any(|seen| seen.contains(&text)) {
+            parts.push(text);
+        }
+        current = error.source();
+    }
+    if parts.is_empty() {
+        parts.push(err.without_url_text());
+    }
+    clean_line(&redact_secrets(&parts.join(": "), api_key), 300)
+}
+
+/// reqwest's own text without the URL it appends.
+trait WithoutUrl {
+    fn without_url_text(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_text(&self) -> String {
+        let text = self.to_string();
+        match self.url() {
+            Some(url) => text.replace(&format!(" ({url})"), ""),
+            None => text,
+        }
+    }
+}
+
+fn describe_duration(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +401,43 @@ mod tests {
         }
         assert!(status_sentence(500, "acct-1").contains("create the linked account"));
         assert!(status_sentence(302, "acct-1").contains("never followed"));
+    }
+
+    #[test]
+    fn token_extraction_names_the_problem_without_quoting_the_body() {
+        assert_eq!(
+            extract_token(br#"{"token":"abc","extra":1}"#).unwrap(),
+            "abc"
+        );
+        let cases: [(&[u8], &str); 5] = [
+            (b"<html>eyJsecret.x.y</html>", "not JSON"),
+            (br#"{"nothing":true}"#, "without a \"token\""),
+            (br#"{"token":""}"#, "empty"),
+            (br#"{"token":42}"#, "not a string"),
+            (br#"["token"]"#, "not an object"),
+        ];
+        for (body, expected) in cases {
+            let err = extract_token(body).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidResponse);
+            assert!(err.message().contains(expected), "{}", err.message());
+            assert!(!err.message().contains("eyJ"));
+        }
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(describe_duration(Duration::from_secs(30)), "30 s");
+        assert_eq!(describe_duration(Duration::from_millis(250)), "250 ms");
+    }
+
+    #[test]
+    fn response_context_honours_the_servers_retry_verdict() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-should-retry", "true".parse().unwrap());
+        headers.insert("x-request-id", "req_KEY".parse().unwrap());
+        let error = with_response_context(status_error(500, b"", "a", "KEY"), 500, &headers, "KEY");
+        assert!(error.is_retryable());
+        assert_eq!(error.request_id(), Some("req_[REDACTED]"));
+        assert_eq!(error.status(), Some(500));
     }
 }

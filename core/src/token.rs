@@ -1,7 +1,8 @@
-//! The minted session token and the unverified reading of its expiry (SPEC §5).
+//! The minted session token and the unverified reading of its expiry
+//! (docs/contract.md §Session token).
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -31,11 +32,12 @@ impl SessionToken {
         received_at: SystemTime,
     ) -> Self {
         let claims = TimeClaims::decode(&token);
-        let issued_at = claims.iat;
-        let expires_at = claims
-            .exp
-            .or_else(|| issued_at.and_then(|iat| iat.checked_add(TOKEN_LIFETIME)))
-            .unwrap_or_else(|| received_at + TOKEN_LIFETIME);
+        // Claims are in range (crate::time), so iat + 24 h still fits every host's date type.
+        let (expires_at, issued_at) = match (claims.exp, claims.iat) {
+            (Some(exp), iat) => (exp, iat),
+            (None, Some(iat)) => (iat + TOKEN_LIFETIME, Some(iat)),
+            (None, None) => (received_at + TOKEN_LIFETIME, None),
+        };
         SessionToken {
             token,
             linked_account_id,
@@ -114,19 +116,15 @@ impl TimeClaims {
     }
 }
 
-/// A NumericDate (seconds since the epoch, possibly fractional) within a sane range.
+/// A NumericDate (seconds since the epoch, possibly fractional) within the believed range.
 fn unix_time(value: &serde_json::Value) -> Option<SystemTime> {
-    let seconds = value.as_f64()?;
-    // Year 10000 is a generous upper bound that still fits every host's date type.
-    if !(0.0..253_402_300_800.0).contains(&seconds) {
-        return None;
-    }
-    UNIX_EPOCH.checked_add(Duration::from_secs_f64(seconds))
+    crate::time::from_unix_seconds(value.as_f64()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn jwt(payload: &str) -> String {
         format!(
@@ -167,6 +165,26 @@ mod tests {
             let token = SessionToken::from_response(raw.clone(), "u1".into(), at(100));
             assert_eq!(token.expires_at(), at(100 + 86_400), "{raw}");
             assert_eq!(token.issued_at(), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn times_outside_every_hosts_date_range_are_unknown() {
+        let late_9999 = 253_402_300_000_u64; // 9999-12-31T23:46:40Z
+        for payload in [
+            format!(r#"{{"iat":{late_9999}}}"#),
+            format!(r#"{{"exp":{late_9999},"iat":1000}}"#),
+            r#"{"exp":1e300}"#.to_owned(),
+            r#"{"exp":-1,"iat":-86400}"#.to_owned(),
+        ] {
+            let token = SessionToken::from_response(jwt(&payload), "u1".into(), at(100));
+            if payload.contains(r#""iat":1000"#) {
+                assert_eq!(token.issued_at(), Some(at(1000)), "{payload}");
+                assert_eq!(token.expires_at(), at(1000 + 86_400), "{payload}");
+            } else {
+                assert_eq!(token.issued_at(), None, "{payload}");
+                assert_eq!(token.expires_at(), at(100 + 86_400), "{payload}");
+            }
         }
     }
 

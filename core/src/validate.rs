@@ -1,4 +1,5 @@
-//! Checks on the linked account id, made before anything is sent (SPEC §4 `invalid_input`).
+//! Checks on the linked account id, made before anything is sent
+//! (docs/contract.md §Errors, `invalid_input`).
 
 use crate::error::Error;
 
@@ -39,6 +40,15 @@ pub fn linked_account_id_type_error(received: &str) -> Error {
         "linked_account_id must be a string, not {}; pass the id of the end-user's linked account.",
         crate::redact::clean_line(received, 40)
     ))
+}
+
+/// The `invalid_input` error for an id that is not valid Unicode text (a lone UTF-16
+/// surrogate from a JavaScript, Python or JVM string): it is never replaced and sent.
+pub fn linked_account_id_not_unicode() -> Error {
+    Error::invalid_input(
+        "linked_account_id is not valid Unicode text (it holds a lone surrogate); pass the id \
+         exactly as your system stores it.",
+    )
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! Runs every case of `conformance/cases.json` against a live emulator over loopback.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use refold_emulator::{Emulator, EmulatorConfig};
-use refold_session::{Client, Error, SessionToken};
+use refold_session::{Client, ClientOptions, Error, SessionToken, Timeout};
 use serde_json::Value;
 
 const CASES: &str = include_str!("../../conformance/cases.json");
@@ -71,27 +71,20 @@ fn build_client(defaults: &Value, case: &Value, base_url: &str) -> Result<Client
     if let Some(overrides) = case["client"].as_object() {
         options.extend(overrides.clone());
     }
-    let mut builder = Client::builder()
-        .read_environment_variables(false)
-        .base_url(
-            options
-                .get("base_url")
-                .and_then(Value::as_str)
-                .unwrap_or(base_url),
-        );
-    if let Some(key) = options.get("api_key").and_then(Value::as_str) {
-        builder = builder.api_key(key);
-    }
-    if let Some(environment) = options.get("environment").and_then(Value::as_str) {
-        builder = builder.environment_name(environment);
-    }
-    if let Some(ms) = options.get("timeout_ms").and_then(Value::as_u64) {
-        builder = builder.timeout(Duration::from_millis(ms));
-    }
-    if let Some(retries) = options.get("max_retries").and_then(Value::as_u64) {
-        builder = builder.max_retries(retries as u32);
-    }
-    builder.build()
+    let text = |name: &str| options.get(name).and_then(Value::as_str).map(str::to_owned);
+    Client::new(ClientOptions {
+        api_key: text("api_key"),
+        environment: text("environment"),
+        base_url: text("base_url").or_else(|| Some(base_url.to_owned())),
+        timeout: options
+            .get("timeout_ms")
+            .and_then(Value::as_f64)
+            .map(Timeout::Milliseconds),
+        max_retries: options.get("max_retries").and_then(Value::as_f64),
+        max_idle_connections: options.get("max_idle_connections").and_then(Value::as_f64),
+        read_environment_variables: Some(false),
+        ..ClientOptions::default()
+    })
 }
 
 fn unix(time: SystemTime) -> f64 {
@@ -230,6 +223,9 @@ async fn every_conformance_case_passes() {
         let name = case["name"].as_str().unwrap();
         if case["dynamic_only"].as_bool() == Some(true) {
             continue; // a number or null cannot be passed as &str
+        }
+        if case["lone_surrogates"].as_bool() == Some(true) {
+            continue; // a Rust string cannot hold a lone UTF-16 surrogate
         }
         harness.post("/__emulator/reset", "{}".into()).await;
         if let Some(faults) = case.get("faults") {

@@ -1,0 +1,70 @@
+//! The Rust-idiomatic way to fill [`ClientOptions`]: typed setters, then `build`.
+
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::environment::Environment;
+use crate::error::Error;
+use crate::options::{ClientOptions, Timeout};
+
+/// Builds a [`Client`]. Unset options fall back to environment variables, then to defaults;
+/// every problem is reported by [`ClientBuilder::build`] as a `configuration` error.
+#[derive(Clone, Debug, Default)]
+pub struct ClientBuilder {
+    options: ClientOptions,
+}
+
+impl ClientBuilder {
+    /// The API key (default: `REFOLD_API_KEY`, then `COBALT_API_KEY`).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.options.api_key = Some(key.into());
+        self
+    }
+
+    /// The deployment (default: `REFOLD_ENVIRONMENT`, else production).
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.options.environment = Some(environment.as_str().to_owned());
+        self
+    }
+
+    /// A base URL that overrides the environment (default: `REFOLD_BASE_URL`). Must be
+    /// `https://`, or `http://` to a loopback host.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.options.base_url = Some(url.into());
+        self
+    }
+
+    /// Per-attempt timeout covering connect, headers and the whole body (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.options.timeout = Some(Timeout::Duration(timeout));
+        self
+    }
+
+    /// Retries after the first attempt (default 2; 0 disables retries; at most 100).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.options.max_retries = Some(f64::from(retries));
+        self
+    }
+
+    /// Idle connections kept per host (default 32; 0 closes each after use).
+    pub fn max_idle_connections(mut self, count: u32) -> Self {
+        self.options.max_idle_connections = Some(f64::from(count));
+        self
+    }
+
+    /// Whether unset options are read from `REFOLD_*` environment variables (default true).
+    pub fn read_environment_variables(mut self, read: bool) -> Self {
+        self.options.read_environment_variables = Some(read);
+        self
+    }
+
+    /// The options filled so far.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Validates the options and builds the client (no request is sent).
+    pub fn build(self) -> Result<Client, Error> {
+        Client::new(self.options)
+    }
+}
