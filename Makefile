@@ -14,6 +14,10 @@ export CARGO_TERM_COLOR ?= never
 # One shared target/ for the whole workspace (bindings included).
 export CARGO_TARGET_DIR := $(ROOT)/target
 REFOLD_BIN := $(CARGO_TARGET_DIR)/debug/refold
+# The test build enables each crate's test-only entry points (a deliberate panic, probes);
+# release builds (bench, packaging) leave them off. Every cargo command of `make test` passes
+# the same features, so nothing is compiled twice.
+TEST_FEATURES := --features refold-session/test-hooks,refold-session-node/test-hooks,refold-session-python/test-hooks,refold-session-kotlin/test-hooks
 
 # Filled by mk/*.mk.
 TEST_TARGETS :=
@@ -28,14 +32,14 @@ help:
 
 ## Rust: one debug build of the whole workspace serves every test suite.
 build:
-	$(CARGO) build --workspace --all-targets --locked
+	$(CARGO) build --workspace --all-targets --locked $(TEST_FEATURES)
 
 lint: build
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked $(TEST_FEATURES) -- -D warnings
 
 test-rust: build
-	$(CARGO) test --workspace --locked
+	$(CARGO) test --workspace --locked $(TEST_FEATURES)
 
 demo-rust: build
 	@bash scripts/demo-cli.sh $(REFOLD_BIN)
