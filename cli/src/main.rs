@@ -2,10 +2,9 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use clap::{Parser, Subcommand};
-use refold_session::{Client, Error, ErrorCode, SessionToken};
+use clap::{Args, Parser, Subcommand};
+use refold_session::{Client, ClientOptions, Error, ErrorCode, SessionToken, Timeout};
 
 #[derive(Parser)]
 #[command(
@@ -27,12 +26,8 @@ enum Command {
         /// Print {"token","linked_account_id","expires_at","issued_at"} instead of the bare token.
         #[arg(long)]
         json: bool,
-        /// production, sandbox or staging (default: REFOLD_ENVIRONMENT, else production).
-        #[arg(long)]
-        environment: Option<String>,
-        /// Overrides the environment's URL (https://, or http:// to loopback).
-        #[arg(long)]
-        base_url: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
     },
     /// Run the Refold API emulator on loopback until stopped.
     Emulator {
@@ -51,6 +46,37 @@ enum Command {
     },
 }
 
+/// The client options every command that calls Refold takes. Values are passed to the core
+/// as given; it validates them and words the errors.
+#[derive(Args)]
+struct ClientArgs {
+    /// production, sandbox or staging (default: REFOLD_ENVIRONMENT, else production).
+    #[arg(long)]
+    environment: Option<String>,
+    /// Overrides the environment's URL (https://, or http:// to loopback).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Per-attempt timeout in seconds (default 30).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    timeout: Option<f64>,
+    /// Retries after the first attempt (default 2; 0 disables retries).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    max_retries: Option<f64>,
+}
+
+impl ClientArgs {
+    fn options(self) -> ClientOptions {
+        ClientOptions {
+            environment: self.environment,
+            base_url: self.base_url,
+            timeout: self.timeout.map(Timeout::Seconds),
+            max_retries: self.max_retries,
+            binding: Some(("cli".into(), env!("CARGO_PKG_VERSION").into())),
+            ..ClientOptions::default()
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -67,9 +93,8 @@ fn main() -> ExitCode {
         Command::Token {
             linked_account_id,
             json,
-            environment,
-            base_url,
-        } => runtime.block_on(token(linked_account_id, json, environment, base_url)),
+            client,
+        } => runtime.block_on(token(linked_account_id, json, client.options())),
         Command::Emulator {
             addr,
             api_keys,
@@ -85,20 +110,8 @@ fn main() -> ExitCode {
     }
 }
 
-async fn token(
-    linked_account_id: String,
-    json: bool,
-    environment: Option<String>,
-    base_url: Option<String>,
-) -> ExitCode {
-    let mut builder = Client::builder().binding("cli", env!("CARGO_PKG_VERSION"));
-    if let Some(environment) = environment {
-        builder = builder.environment_name(environment);
-    }
-    if let Some(base_url) = base_url {
-        builder = builder.base_url(base_url);
-    }
-    let result = match builder.build() {
+async fn token(linked_account_id: String, json: bool, options: ClientOptions) -> ExitCode {
+    let result = match Client::new(options) {
         Ok(client) => {
             client
                 .get_token_for_linked_account(&linked_account_id)
@@ -135,15 +148,16 @@ fn token_json(session: &SessionToken) -> String {
     serde_json::to_string(&TokenJson {
         token: session.token(),
         linked_account_id: session.linked_account_id(),
-        expires_at: rfc3339(session.expires_at()),
-        issued_at: session.issued_at().map(rfc3339),
+        expires_at: refold_session::format_rfc3339(session.expires_at()),
+        issued_at: session.issued_at().map(refold_session::format_rfc3339),
     })
     .expect("strings always serialise")
 }
 
-/// SPEC §7's exit codes, one per family of failure.
+/// The exit codes of docs/contract.md §CLI, one per family of failure.
 fn exit_code(err: &Error) -> u8 {
     match err.code() {
+        ErrorCode::Internal => 1,
         ErrorCode::InvalidInput | ErrorCode::Configuration => 2,
         ErrorCode::Authentication | ErrorCode::PermissionDenied => 3,
         ErrorCode::InvalidLinkedAccount | ErrorCode::NotFound | ErrorCode::BadRequest => 4,
@@ -151,35 +165,6 @@ fn exit_code(err: &Error) -> u8 {
         ErrorCode::Timeout | ErrorCode::Connection => 7,
         _ => 6,
     }
-}
-
-/// RFC 3339 in UTC with second precision, e.g. `2026-11-25T20:08:19Z`.
-fn rfc3339(time: SystemTime) -> String {
-    let seconds = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs()) as i64;
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 async fn emulator(config: refold_emulator::EmulatorConfig) -> ExitCode {
@@ -213,23 +198,4 @@ async fn wait_for_stop_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn rfc3339_formats_known_instants() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(1_900_000_000)),
-            "2030-03-17T17:46:40Z"
-        );
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
-            "2000-02-29T00:00:00Z"
-        );
-    }
 }

@@ -160,3 +160,62 @@ fn connection_failures_exit_7() {
     assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
     assert!(text(&out.stderr).starts_with("error[connection]: "));
 }
+
+impl EmulatorProcess {
+    /// Installs a fault list through the control plane.
+    fn faults(&self, json: &str) {
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "POST /__emulator/faults HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n\r\n{json}",
+            json.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 2"), "{response}");
+    }
+}
+
+#[test]
+fn timeout_and_max_retries_flags_bound_a_stalled_server() {
+    let emulator = EmulatorProcess::start();
+    emulator.faults(r#"[{"kind":"delay","ms":5000},{"kind":"delay","ms":5000}]"#);
+    let started = std::time::Instant::now();
+    let out = emulator.token(
+        &["cli-user", "--timeout", "0.3", "--max-retries", "1"],
+        Some(KEY),
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("error[timeout]:"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Two attempts of 0.3 s and one backoff of at most 0.5 s, far from 30 s × 3.
+    assert!(elapsed < std::time::Duration::from_secs(4), "{elapsed:?}");
+    assert_eq!(emulator.requests_received(), 2);
+}
+
+#[test]
+fn bad_timeout_and_retry_values_are_configuration_errors() {
+    let emulator = EmulatorProcess::start();
+    for args in [
+        ["cli-user", "--timeout", "0"],
+        ["cli-user", "--timeout", "-1"],
+        ["cli-user", "--max-retries", "1.5"],
+        ["cli-user", "--max-retries", "1000"],
+    ] {
+        let out = emulator.token(&args, Some(KEY));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).starts_with("error[configuration]:"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(emulator.requests_received(), 0);
+}
