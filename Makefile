@@ -23,12 +23,13 @@ TEST_FEATURES := --features refold-session/test-hooks,refold-session-node/test-h
 TEST_TARGETS :=
 DEMO_TARGETS :=
 
-.PHONY: help build test demo lint test-rust demo-rust
+.PHONY: help build test demo lint test-rust demo-rust fuzz
 
 help:
 	@echo "make demo   # mint tokens against the bundled emulator"
 	@echo "make test   # lints + every test suite in every language"
 	@echo "make bench  # benchmarks (release builds; slow)"
+	@echo "make fuzz   # property tests with many cases for FUZZ_SECONDS (default 300)"
 
 ## Rust: one debug build of the whole workspace serves every test suite.
 build:
@@ -40,6 +41,12 @@ lint: build
 
 test-rust: build
 	$(CARGO) test --workspace --locked $(TEST_FEATURES)
+
+# Property tests of everything that reads the network or the caller, with many cases, for
+# FUZZ_SECONDS (not part of make test, which runs a few hundred cases of each).
+FUZZ_SECONDS ?= 300
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 demo-rust: build
 	@bash scripts/demo-cli.sh $(REFOLD_BIN)

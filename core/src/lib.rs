@@ -19,6 +19,8 @@ mod environment;
 mod error;
 mod mapping;
 mod options;
+#[cfg(test)]
+mod properties;
 mod redact;
 mod retry;
 mod time;

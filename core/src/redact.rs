@@ -6,7 +6,7 @@ pub const REDACTED: &str = "[REDACTED]";
 
 /// Longest server message kept when it comes from a JSON field.
 const MAX_SERVER_MESSAGE_CHARS: usize = 500;
-/// Longest excerpt kept from a non-JSON body (SPEC §4).
+/// Longest excerpt kept from a non-JSON body (docs/contract.md §Errors).
 const MAX_TEXT_BODY_CHARS: usize = 200;
 
 /// Replaces every occurrence of `api_key` and every JWT-shaped run with [`REDACTED`].
@@ -39,9 +39,9 @@ fn redact_jwts(text: &str) -> String {
             dots += usize::from(bytes[end] == b'.');
             end += 1;
         }
-        let starts_a_word =
-            start == 0 || !is_base64url(bytes[start - 1]) || bytes[start - 1] == b'=';
-        if starts_a_word && dots >= 1 && end - start >= 16 {
+        // No word-boundary test before `eyJ`: a token glued to other text (`0eyJ…`, found by
+        // the property tests) is still a token.
+        if dots >= 1 && end - start >= 16 {
             out.push_str(&text[copied_up_to..start]);
             out.push_str(REDACTED);
             copied_up_to = end;
@@ -56,7 +56,7 @@ fn is_base64url(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' || byte == b'='
 }
 
-/// Extracts the server's own message from an error body (SPEC §4): JSON `message`, else
+/// Extracts the server's own message from an error body (docs/contract.md §Errors): JSON `message`, else
 /// `error` as a string or `{message}`, else the first 200 characters of a text body.
 /// The result is redacted, stripped of control characters and bounded in length.
 pub fn server_message(body: &[u8], api_key: &str) -> Option<String> {
@@ -118,6 +118,12 @@ mod tests {
         let out = redact_secrets(&text, KEY);
         assert!(!out.contains(KEY) && !out.contains(JWT), "{out}");
         assert_eq!(out, "key [REDACTED] token [REDACTED]; token=[REDACTED]");
+    }
+
+    #[test]
+    fn removes_tokens_glued_to_other_text() {
+        let out = redact_secrets(&format!("0{JWT}x -{JWT}"), KEY);
+        assert_eq!(out, "0[REDACTED] -[REDACTED]");
     }
 
     #[test]
