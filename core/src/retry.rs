@@ -1,4 +1,4 @@
-//! When to wait and for how long between attempts (SPEC §3).
+//! When to wait and for how long between attempts (docs/contract.md §Retries).
 
 use std::time::{Duration, SystemTime};
 
