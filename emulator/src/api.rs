@@ -6,10 +6,11 @@ use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, HeaderMap, HeaderValue, LOCATION};
 use hyper::http::request::Parts;
-use hyper::{Response, StatusCode};
+use hyper::{Response, StatusCode, Version};
 use serde_json::{Value, json};
 
 use crate::body::{Abort, ResponseBody, Step};
+use crate::conn::Connection;
 use crate::faults::{Fault, FaultAction, FaultBody};
 use crate::respond::{self, APPLICATION_JSON, Reply, TEXT_PLAIN};
 use crate::router::{read_body, request_id_value};
@@ -35,7 +36,12 @@ pub(crate) fn with_request_id(
 }
 
 /// `POST /api/v2/public/session-token`.
-pub(crate) async fn session_token(state: &State, parts: Parts, body: Incoming) -> Reply {
+pub(crate) async fn session_token(
+    state: &State,
+    conn: &Connection,
+    parts: Parts,
+    body: Incoming,
+) -> Reply {
     let request_id = request_id_value(state.next_request_id());
     let body = match read_body(body).await {
         Ok(body) => body,
@@ -43,6 +49,7 @@ pub(crate) async fn session_token(state: &State, parts: Parts, body: Incoming) -
     };
     // Checked before the headers move into the log, to avoid copying them.
     let key_ok = state.api_key_ok(&parts.headers);
+    let http1 = parts.version < Version::HTTP_2;
     let fault = state.record(LoggedRequest {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -51,9 +58,10 @@ pub(crate) async fn session_token(state: &State, parts: Parts, body: Incoming) -
     });
     let (mut response, extra_headers) = match fault {
         None => (mint(state, key_ok, &body), HeaderMap::new()),
-        Some(Fault { action, headers }) => {
-            (apply_fault(state, action, key_ok, &body).await?, headers)
-        }
+        Some(Fault { action, headers }) => (
+            apply_fault(state, conn, http1, action, key_ok, &body).await?,
+            headers,
+        ),
     };
     response.headers_mut().insert("x-request-id", request_id);
     // Fault headers replace same-named ones, so a fault can override even
@@ -86,7 +94,14 @@ fn mint(state: &State, key_ok: bool, body: &[u8]) -> Response<ResponseBody> {
     respond::json_bytes(StatusCode::OK, token_body(state, &id))
 }
 
-async fn apply_fault(state: &State, action: FaultAction, key_ok: bool, body: &[u8]) -> Reply {
+async fn apply_fault(
+    state: &State,
+    conn: &Connection,
+    http1: bool,
+    action: FaultAction,
+    key_ok: bool,
+    body: &[u8],
+) -> Reply {
     Ok(match action {
         FaultAction::Status { status, body } => match body {
             None => respond::with_body(status, None, ResponseBody::empty()),
@@ -135,6 +150,14 @@ async fn apply_fault(state: &State, action: FaultAction, key_ok: bool, body: &[u
             let mut response = respond::with_body(status, None, ResponseBody::empty());
             response.headers_mut().insert(LOCATION, location);
             response
+        }
+        FaultAction::Wire { bytes, pause } => {
+            // Raw bytes in an HTTP/2 connection would only corrupt it: there
+            // the stream is reset as by `close`.
+            if http1 {
+                conn.send_raw_and_close(&bytes, pause).await;
+            }
+            return Err(Abort);
         }
     })
 }

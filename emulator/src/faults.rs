@@ -5,13 +5,23 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use bytes::Bytes;
 use hyper::StatusCode;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
-/// Longest accepted `delay` / `stall_body` wait, to catch unit mistakes.
+/// Longest accepted `delay` / `stall_body` / `pause_ms` wait, to catch unit
+/// mistakes.
 const MAX_MS: u64 = 600_000;
+/// `body_base64` of a `wire` fault: the standard alphabet, padding optional.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 /// Default and largest `oversized` body.
 const DEFAULT_OVERSIZED_BYTES: u64 = 2 * 1024 * 1024;
 const MAX_OVERSIZED_BYTES: u64 = 256 * 1024 * 1024;
@@ -53,6 +63,9 @@ pub(crate) enum FaultAction {
         status: StatusCode,
         location: HeaderValue,
     },
+    /// Exactly `bytes` written on the socket (HTTP/1), then after `pause`
+    /// the connection closes.
+    Wire { bytes: Bytes, pause: Duration },
 }
 
 /// The body of a `status` fault.
@@ -103,11 +116,11 @@ fn parse_fault(item: &Value) -> Result<Fault, String> {
         }
         "delay" => {
             fields.allow(&["ms"])?;
-            FaultAction::Delay(fields.millis()?)
+            FaultAction::Delay(fields.millis("ms", None)?)
         }
         "stall_body" => {
             fields.allow(&["ms"])?;
-            FaultAction::StallBody(fields.millis()?)
+            FaultAction::StallBody(fields.millis("ms", None)?)
         }
         "close" => {
             fields.allow(&[])?;
@@ -154,10 +167,28 @@ fn parse_fault(item: &Value) -> Result<Fault, String> {
             let location = fields.header_value("location", DEFAULT_REDIRECT_LOCATION)?;
             FaultAction::Redirect { status, location }
         }
+        "wire" => {
+            fields.allow(&[
+                "status_line",
+                "wire_headers",
+                "body",
+                "body_base64",
+                "pause_ms",
+            ])?;
+            if obj.contains_key("headers") {
+                return Err("wire: `headers` does not apply; use `wire_headers`: \
+                            [[name, value], …], sent as given"
+                    .to_owned());
+            }
+            FaultAction::Wire {
+                bytes: wire_bytes(obj)?,
+                pause: fields.millis("pause_ms", Some(0))?,
+            }
+        }
         other => {
             return Err(format!(
                 "unknown kind {other:?} (expected one of status, delay, stall_body, close, \
-                 truncate, raw, oversized, redirect)"
+                 truncate, raw, oversized, redirect, wire)"
             ));
         }
     };
@@ -206,12 +237,15 @@ impl Fields<'_> {
         }
     }
 
-    fn millis(&self) -> Result<Duration, String> {
+    /// A wait in milliseconds, at most [`MAX_MS`]; required unless a
+    /// default is given.
+    fn millis(&self, name: &str, default: Option<u64>) -> Result<Duration, String> {
         let ms = self
-            .uint("ms")?
-            .ok_or_else(|| format!("{}: missing field `ms`", self.kind))?;
+            .uint(name)?
+            .or(default)
+            .ok_or_else(|| format!("{}: missing field `{name}`", self.kind))?;
         if ms > MAX_MS {
-            return Err(format!("{}: `ms` must be at most {MAX_MS}", self.kind));
+            return Err(format!("{}: `{name}` must be at most {MAX_MS}", self.kind));
         }
         Ok(Duration::from_millis(ms))
     }
@@ -242,6 +276,53 @@ impl Fields<'_> {
             Some(_) => Err(format!("{}: `{name}` must be a string", self.kind)),
         }
     }
+}
+
+/// The bytes of a `wire` fault: `status_line`, CRLF, each `name: value`
+/// pair and CRLF, an empty line, then the body, with nothing added.
+fn wire_bytes(obj: &Map<String, Value>) -> Result<Bytes, String> {
+    let mut out = Vec::new();
+    match obj.get("status_line") {
+        Some(Value::String(line)) => out.extend_from_slice(line.as_bytes()),
+        Some(_) => return Err("wire: `status_line` must be a string".to_owned()),
+        None => return Err("wire: missing field `status_line`".to_owned()),
+    }
+    out.extend_from_slice(b"\r\n");
+    match obj.get("wire_headers") {
+        None => {}
+        Some(Value::Array(pairs)) => {
+            for (index, pair) in pairs.iter().enumerate() {
+                let Some([Value::String(name), Value::String(value)]) =
+                    pair.as_array().map(Vec::as_slice)
+                else {
+                    return Err(format!(
+                        "wire: `wire_headers[{index}]` must be a [name, value] pair of strings"
+                    ));
+                };
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(value.as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        Some(_) => {
+            return Err("wire: `wire_headers` must be an array of [name, value] pairs".to_owned());
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    match (obj.get("body"), obj.get("body_base64")) {
+        (Some(_), Some(_)) => {
+            return Err("wire: give at most one of `body` and `body_base64`".to_owned());
+        }
+        (Some(Value::String(text)), None) => out.extend_from_slice(text.as_bytes()),
+        (Some(_), None) => return Err("wire: `body` must be a string".to_owned()),
+        (None, Some(Value::String(encoded))) => BASE64
+            .decode_vec(encoded, &mut out)
+            .map_err(|e| format!("wire: `body_base64` is not valid base64: {e}"))?,
+        (None, Some(_)) => return Err("wire: `body_base64` must be a string".to_owned()),
+        (None, None) => {}
+    }
+    Ok(out.into())
 }
 
 fn parse_headers(value: Option<&Value>) -> Result<HeaderMap, String> {

@@ -27,6 +27,7 @@
 //! | `{"kind":"raw","status":200,"content_type":"text/plain","body":"…"}` | exactly that; all fields optional |
 //! | `{"kind":"oversized","bytes":2097152}` | a valid `{"token":…,"padding":"xxx…"}` of that size |
 //! | `{"kind":"redirect","status":302,"location":"…"}` | a 3xx with `location` (default `/api/v2/public/session-token-moved`) |
+//! | `{"kind":"wire","status_line":"HTTP/1.1 500 X","wire_headers":[["a","1"],["a","2"]],"body":"…","pause_ms":0}` | exactly those bytes on the socket (`body_base64` for non-UTF-8), bypassing hyper; after `pause_ms` the connection closes (HTTP/2: resets the stream) |
 //!
 //! An invalid list is answered 400 with a message naming the fault and field,
 //! and leaves the queue as it was. `POST /__emulator/reset` clears faults,
@@ -53,6 +54,7 @@
 mod api;
 mod body;
 mod config;
+mod conn;
 mod control;
 mod faults;
 mod respond;

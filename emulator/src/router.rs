@@ -9,6 +9,7 @@ use hyper::header::HeaderValue;
 use hyper::{Method, Request, StatusCode};
 
 use crate::body::Abort;
+use crate::conn::Connection;
 use crate::respond::{self, Reply};
 use crate::state::State;
 use crate::{api, control};
@@ -20,12 +21,16 @@ pub(crate) const LINKED_ACCOUNT_PATH: &str = "/api/v2/public/linked-account";
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
 
 /// The hyper service: every request of every connection comes through here.
-pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
+pub(crate) async fn handle(
+    state: Arc<State>,
+    conn: Arc<Connection>,
+    request: Request<Incoming>,
+) -> Reply {
     let (parts, body) = request.into_parts();
     let method = parts.method.clone();
     match parts.uri.path() {
         SESSION_TOKEN_PATH => match method {
-            Method::POST => api::session_token(&state, parts, body).await,
+            Method::POST => api::session_token(&state, &conn, parts, body).await,
             _ => Ok(api::with_request_id(
                 &state,
                 respond::method_not_allowed("POST"),

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::EmulatorConfig;
+use crate::conn::Connection;
 use crate::router;
 use crate::state::State;
 
@@ -116,7 +117,8 @@ async fn serve(
 ) {
     // Small responses and split bodies must leave at once, not after Nagle.
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |request| router::handle(state.clone(), request));
+    let conn = Arc::new(Connection::new(&stream));
+    let service = service_fn(move |request| router::handle(state.clone(), conn.clone(), request));
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     // Connection errors are expected (faults drop connections, clients

@@ -281,3 +281,208 @@ async fn malformed_fault_lists_are_400_and_leave_the_queue_alone() {
     }
     assert_eq!(h.mint(ACCOUNT).await.status(), 503);
 }
+
+/// Queues one `wire` fault and returns what a raw HTTP/1.1 client receives
+/// for the next session-token request, checking it is exactly `expected`.
+async fn wire_roundtrip(h: &Harness, fault: serde_json::Value, expected: &[u8]) -> RawExchange {
+    h.queue(json!([fault])).await;
+    let seen = raw_exchange(
+        h.emulator.addr(),
+        raw_token_request().as_bytes(),
+        expected.len(),
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&seen.bytes),
+        String::from_utf8_lossy(expected)
+    );
+    assert_eq!(seen.bytes, expected);
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_sends_status_line_duplicate_headers_and_body_byte_for_byte() {
+    let h = start().await;
+    wire_roundtrip(
+        &h,
+        json!({
+            "kind": "wire",
+            "status_line": "HTTP/1.1 500 X",
+            "wire_headers": [["x-dup", "1"], ["X-Dup", "2"], ["content-type", "text/plain"]],
+            "body": "é oops",
+        }),
+        "HTTP/1.1 500 X\r\nx-dup: 1\r\nX-Dup: 2\r\ncontent-type: text/plain\r\n\r\né oops"
+            .as_bytes(),
+    )
+    .await;
+    // Used once; the emulator is fine afterwards.
+    assert_eq!(h.mint(ACCOUNT).await.status(), 200);
+    // Counted and logged like any faulted request.
+    let log = h.requests().await;
+    assert_eq!(log["count"], 2);
+    assert_eq!(log["requests"][0]["path"], TOKEN_PATH);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_sends_lying_content_lengths_as_given() {
+    let h = start().await;
+    for (length, body) in [
+        ("100000000000", "x"),
+        ("18446744073709551613", "x"),
+        ("abc", "{}"),
+        ("-1", "{}"),
+        ("2", r#"{"token":"longer than announced"}"#),
+    ] {
+        let expected =
+            format!("HTTP/1.1 200 OK\r\ncontent-length: {length}\r\nx-a: b\r\n\r\n{body}");
+        wire_roundtrip(
+            &h,
+            json!({
+                "kind": "wire",
+                "status_line": "HTTP/1.1 200 OK",
+                "wire_headers": [["content-length", length], ["x-a", "b"]],
+                "body": body,
+            }),
+            expected.as_bytes(),
+        )
+        .await;
+    }
+    assert_eq!(h.requests().await["count"], 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_body_base64_carries_arbitrary_bytes_and_defaults_are_bare() {
+    let h = start().await;
+    let mut expected = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
+    expected.extend_from_slice(&[0, 0xff, 0xfe, b'\r', b'\n']);
+    // Padding is optional.
+    for encoded in ["AP/+DQo=", "AP/+DQo"] {
+        wire_roundtrip(
+            &h,
+            json!({ "kind": "wire", "status_line": "HTTP/1.1 200 OK", "body_base64": encoded }),
+            &expected,
+        )
+        .await;
+    }
+    // No headers and no body: the status line and the empty line only.
+    wire_roundtrip(
+        &h,
+        json!({ "kind": "wire", "status_line": "HTTP/1.0 204 No Content" }),
+        b"HTTP/1.0 204 No Content\r\n\r\n",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_pause_keeps_the_connection_open_then_closes_it() {
+    let h = start().await;
+    let expected = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf";
+    let seen = wire_roundtrip(
+        &h,
+        json!({
+            "kind": "wire",
+            "status_line": "HTTP/1.1 200 OK",
+            "wire_headers": [["content-length", "10"]],
+            "body": "half",
+            "pause_ms": 400,
+        }),
+        expected,
+    )
+    .await;
+    let arrived = seen.all_expected_after.expect("all bytes arrived");
+    assert!(
+        arrived < Duration::from_millis(300),
+        "bytes took {arrived:?}"
+    );
+    assert!(
+        seen.closed_after >= Duration::from_millis(400),
+        "closed after only {:?}",
+        seen.closed_after
+    );
+    // Without a pause the close follows the bytes at once.
+    let seen = wire_roundtrip(
+        &h,
+        json!({ "kind": "wire", "status_line": "HTTP/1.1 200 OK" }),
+        b"HTTP/1.1 200 OK\r\n\r\n",
+    )
+    .await;
+    assert!(
+        seen.closed_after < Duration::from_millis(300),
+        "{:?}",
+        seen.closed_after
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_on_http2_resets_the_stream_only() {
+    let h = start().await;
+    h.queue(json!([{ "kind": "wire", "status_line": "HTTP/1.1 200 OK", "body": "x" }]))
+        .await;
+    let client = client_builder().http2_prior_knowledge().build().unwrap();
+    let send = || {
+        client
+            .post(h.url(TOKEN_PATH))
+            .header("x-api-key", KEY)
+            .body(json!({ "linked_account_id": ACCOUNT }).to_string())
+            .send()
+    };
+    assert!(send().await.is_err());
+    assert_eq!(send().await.unwrap().status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_wire_faults_are_400() {
+    let h = start().await;
+    for (fault, needle) in [
+        (json!({ "kind": "wire" }), "missing field `status_line`"),
+        (
+            json!({ "kind": "wire", "status_line": 200 }),
+            "`status_line` must be a string",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "HTTP/1.1 200 OK", "headers": { "a": "b" } }),
+            "use `wire_headers`",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "x", "wire_headers": { "a": "b" } }),
+            "array of [name, value] pairs",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "x", "wire_headers": [["a", "b"], ["c"]] }),
+            "`wire_headers[1]` must be a [name, value] pair",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "x", "wire_headers": [["a", 1]] }),
+            "`wire_headers[0]`",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "x", "body": "a", "body_base64": "YQ==" }),
+            "at most one of",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "x", "body": 5 }),
+            "`body` must be a string",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "x", "body_base64": "***" }),
+            "not valid base64",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "x", "pause_ms": 600_001 }),
+            "`pause_ms` must be at most 600000",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "x", "pause_ms": -1 }),
+            "non-negative integer",
+        ),
+        (
+            json!({ "kind": "wire", "status_line": "x", "ms": 1 }),
+            "unknown field `ms`",
+        ),
+    ] {
+        let (status, body) = h.queue_raw(json!([fault]).to_string()).await;
+        assert_eq!(status, 400, "{fault}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{fault}: {message}");
+    }
+}

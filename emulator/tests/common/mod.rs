@@ -159,3 +159,56 @@ pub fn unix_now() -> u64 {
         .unwrap()
         .as_secs()
 }
+
+/// A raw HTTP/1.1 session-token request for `ACCOUNT` with the default key.
+pub fn raw_token_request() -> String {
+    let body = format!(r#"{{"linked_account_id":"{ACCOUNT}"}}"#);
+    format!(
+        "POST {TOKEN_PATH} HTTP/1.1\r\nhost: x\r\nx-api-key: {KEY}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// What a raw client saw: every byte, when the first `expect` bytes had
+/// arrived, and when the server closed the connection.
+pub struct RawExchange {
+    pub bytes: Vec<u8>,
+    pub all_expected_after: Option<std::time::Duration>,
+    pub closed_after: std::time::Duration,
+}
+
+/// Sends `request` on a fresh TCP connection and reads until the server
+/// closes it (at most 10 s).
+pub async fn raw_exchange(
+    addr: std::net::SocketAddr,
+    request: &[u8],
+    expect: usize,
+) -> RawExchange {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut bytes = Vec::new();
+    let mut all_expected_after = None;
+    let mut buf = [0u8; 8192];
+    loop {
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the server closes the connection within 10 s");
+        match read {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                bytes.extend_from_slice(&buf[..n]);
+                if all_expected_after.is_none() && bytes.len() >= expect {
+                    all_expected_after = Some(started.elapsed());
+                }
+            }
+        }
+    }
+    RawExchange {
+        bytes,
+        all_expected_after,
+        closed_after: started.elapsed(),
+    }
+}
