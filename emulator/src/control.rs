@@ -13,6 +13,7 @@ use crate::state::State;
 pub(crate) const FAULTS_PATH: &str = "/__emulator/faults";
 pub(crate) const RESET_PATH: &str = "/__emulator/reset";
 pub(crate) const REQUESTS_PATH: &str = "/__emulator/requests";
+pub(crate) const CONNECTIONS_PATH: &str = "/__emulator/connections";
 
 /// `POST /__emulator/faults`: replaces the fault queue.
 pub(crate) async fn set_faults(state: &State, body: Incoming) -> Reply {
@@ -41,4 +42,10 @@ pub(crate) fn reset(state: &State) -> Response<ResponseBody> {
 /// `GET /__emulator/requests`: the session-token request count and log.
 pub(crate) fn requests(state: &State) -> Response<ResponseBody> {
     respond::json(StatusCode::OK, &state.requests_json())
+}
+
+/// `GET /__emulator/connections`: client TCP connections open right now,
+/// the asking one included.
+pub(crate) fn connections(state: &State) -> Response<ResponseBody> {
+    respond::json(StatusCode::OK, &json!({ "open": state.open_connections() }))
 }

@@ -33,7 +33,9 @@
 //! and leaves the queue as it was. `POST /__emulator/reset` clears faults,
 //! counters and the log; `GET /__emulator/requests` returns
 //! `{"count", "requests": [{"method", "path", "headers", "body"}]}` (the last
-//! 100 session-token requests, `x-api-key` redacted).
+//! 100 session-token requests, `x-api-key` redacted). `GET
+//! /__emulator/connections` returns `{"open": N}`, the client connections
+//! open now, the asking one included.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -55,6 +55,10 @@ pub(crate) async fn handle(
             Method::GET => Ok(control::requests(&state)),
             _ => Ok(respond::method_not_allowed("GET")),
         },
+        control::CONNECTIONS_PATH => match method {
+            Method::GET => Ok(control::connections(&state)),
+            _ => Ok(respond::method_not_allowed("GET")),
+        },
         path => Ok(api::with_request_id(&state, respond::not_found(path))),
     }
 }

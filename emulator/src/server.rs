@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::config::EmulatorConfig;
 use crate::conn::Connection;
 use crate::router;
-use crate::state::State;
+use crate::state::{OpenConnection, State};
 
 /// How long in-flight exchanges may take to finish once shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -100,7 +100,8 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
             _ = stopped.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(serve(builder.clone(), stream, state.clone(), stopped.clone()));
+                    let open = state.connection_opened();
+                    tokio::spawn(serve(builder.clone(), stream, state.clone(), open, stopped.clone()));
                 }
                 // Usually out of file descriptors: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -113,6 +114,8 @@ async fn serve(
     builder: Arc<auto::Builder<TokioExecutor>>,
     stream: TcpStream,
     state: Arc<State>,
+    // Held until this task ends (or is dropped unpolled), however it ends.
+    _open: OpenConnection,
     mut stopped: watch::Receiver<bool>,
 ) {
     // Small responses and split bodies must leave at once, not after Nagle.

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use bytes::Bytes;
 use hyper::Method;
@@ -42,6 +42,18 @@ pub(crate) struct State {
     pub signer: TokenSigner,
     recorder: Mutex<Recorder>,
     request_ids: AtomicU64,
+    /// Client TCP connections currently open (see [`OpenConnection`]).
+    open_connections: AtomicU64,
+}
+
+/// Counts one open client connection for as long as it lives: created on
+/// accept, dropped when the connection's task ends by whatever path.
+pub(crate) struct OpenConnection(Arc<State>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open_connections.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl State {
@@ -59,7 +71,19 @@ impl State {
             signer: TokenSigner::new(&config.signing_secret, config.org_id),
             recorder: Mutex::default(),
             request_ids: AtomicU64::new(0),
+            open_connections: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a just-accepted connection until the guard is dropped.
+    pub(crate) fn connection_opened(self: &Arc<Self>) -> OpenConnection {
+        self.open_connections.fetch_add(1, Ordering::Relaxed);
+        OpenConnection(self.clone())
+    }
+
+    /// How many client connections are open now.
+    pub(crate) fn open_connections(&self) -> u64 {
+        self.open_connections.load(Ordering::Relaxed)
     }
 
     /// The next `x-request-id` number (1-based).

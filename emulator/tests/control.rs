@@ -98,3 +98,73 @@ async fn reset_clears_faults_counters_and_log_but_keeps_accounts() {
     assert_eq!(header(&response, "x-request-id"), "req_1");
     assert_eq!(h.requests().await["count"], 1);
 }
+
+/// `GET /__emulator/connections` on a fresh connection (which counts itself).
+async fn open_connections(addr: std::net::SocketAddr) -> u64 {
+    let request = b"GET /__emulator/connections HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    let seen = raw_exchange(addr, request, usize::MAX).await;
+    let text = String::from_utf8(seen.bytes).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a complete answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let value: serde_json::Value = serde_json::from_str(body).unwrap();
+    value["open"].as_u64().expect("open is a count")
+}
+
+/// Polls until the count is `expected`: the server notices a close a moment
+/// after the client makes it.
+async fn wait_for_open(addr: std::net::SocketAddr, expected: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let open = open_connections(addr).await;
+        if open == expected {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{open} connections open, expected {expected}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_counts_open_client_connections_including_the_asking_one() {
+    let h = start().await;
+    let addr = h.emulator.addr();
+    wait_for_open(addr, 1).await;
+
+    let mut idle = Vec::new();
+    for _ in 0..5 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    wait_for_open(addr, 6).await;
+
+    // A keep-alive client connection counts while it is pooled.
+    assert_eq!(h.mint(ACCOUNT).await.status(), 200);
+    wait_for_open(addr, 7).await;
+
+    drop(idle.drain(..3));
+    wait_for_open(addr, 4).await;
+    drop(idle);
+    drop(h.client);
+    wait_for_open(addr, 1).await;
+
+    // Faults that drop the connection release it too.
+    let h2 = start().await;
+    h2.queue(serde_json::json!([{ "kind": "close" }, { "kind": "wire", "status_line": "HTTP/1.1 200 OK" }]))
+        .await;
+    for _ in 0..2 {
+        raw_exchange(h2.emulator.addr(), raw_token_request().as_bytes(), 0).await;
+    }
+    drop(h2.client);
+    wait_for_open(h2.emulator.addr(), 1).await;
+    let wrong = client_builder()
+        .build()
+        .unwrap()
+        .post(format!("{}/__emulator/connections", h2.emulator.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 405);
+    assert_eq!(header(&wrong, "allow"), "GET");
+}
