@@ -15,7 +15,6 @@ use crate::faults::{Fault, FaultAction, FaultBody};
 use crate::respond::{self, APPLICATION_JSON, Reply, TEXT_PLAIN};
 use crate::router::{read_body, request_id_value};
 use crate::state::{LoggedRequest, State};
-use crate::token::unix_now;
 
 /// How long a `truncate` body waits after its first half before the
 /// connection drops, so the client really receives a partial body.
@@ -177,7 +176,7 @@ fn scripted<const N: usize>(full: &Bytes, steps: [Step; N]) -> Response<Response
 }
 
 fn token_body(state: &State, linked_account_id: &str) -> String {
-    respond::token_body(&state.signer.sign(linked_account_id, unix_now()))
+    respond::token_body(&state.sign_token(linked_account_id))
 }
 
 /// A normal token body for a body-level fault, and its midpoint. Such faults
@@ -192,7 +191,7 @@ fn fault_token_body(state: &State, body: &[u8]) -> (Bytes, usize) {
 /// `{"token":"<jwt>","padding":"xxx…"}` of about `bytes` bytes, still valid JSON.
 fn oversized_body(state: &State, body: &[u8], bytes: usize) -> Bytes {
     let id = linked_account_id(body).unwrap_or_else(|_| FAULT_ACCOUNT.to_owned());
-    let token = state.signer.sign(&id, unix_now());
+    let token = state.sign_token(&id);
     let head = format!("{{\"token\":\"{token}\",\"padding\":\"");
     let tail = "\"}";
     let padding = bytes.saturating_sub(head.len() + tail.len());

@@ -2,12 +2,17 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 /// The API key accepted when [`EmulatorConfig::api_keys`] is empty.
 pub const DEFAULT_API_KEY: &str = "emulator-key";
 /// The address used by [`EmulatorConfig::default`].
 pub const DEFAULT_ADDR: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8787);
+/// Lifetime of minted tokens by default, as Refold's: 24 hours.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(86_400);
+/// Longest accepted token lifetime: 10 years of 365 days, in seconds.
+pub const MAX_TOKEN_TTL_SECS: u64 = 10 * 365 * 86_400;
 
 /// How an [`Emulator`](crate::Emulator) behaves.
 ///
@@ -27,6 +32,11 @@ pub struct EmulatorConfig {
     pub org_id: String,
     /// The HMAC-SHA256 key that signs minted tokens.
     pub signing_secret: Vec<u8>,
+    /// Lifetime of minted tokens: `exp = iat + token_ttl` (whole seconds;
+    /// a fraction is dropped). From 1 s to [`MAX_TOKEN_TTL_SECS`]; default
+    /// [`DEFAULT_TOKEN_TTL`] (24 h). `POST /__emulator/config` changes it at
+    /// run time and `POST /__emulator/reset` restores this value.
+    pub token_ttl: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -38,6 +48,7 @@ impl Default for EmulatorConfig {
             any_linked_account: false,
             org_id: "emulator-org".to_owned(),
             signing_secret: b"refold-emulator-secret".to_vec(),
+            token_ttl: DEFAULT_TOKEN_TTL,
         }
     }
 }
@@ -60,6 +71,15 @@ impl EmulatorConfig {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "an API key must not be empty",
+            ));
+        }
+        let ttl = self.token_ttl.as_secs();
+        if !(1..=MAX_TOKEN_TTL_SECS).contains(&ttl) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the token lifetime must be from 1 to {MAX_TOKEN_TTL_SECS} seconds, not {ttl}"
+                ),
             ));
         }
         Ok(())
@@ -96,6 +116,37 @@ mod tests {
         let err = config.validate().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert!(err.to_string().contains("loopback"));
+    }
+
+    #[test]
+    fn token_ttl_must_be_one_second_to_ten_years() {
+        assert_eq!(
+            EmulatorConfig::default().token_ttl,
+            Duration::from_secs(86_400)
+        );
+        for (secs, ok) in [
+            (0, false),
+            (1, true),
+            (MAX_TOKEN_TTL_SECS, true),
+            (MAX_TOKEN_TTL_SECS + 1, false),
+        ] {
+            let config = EmulatorConfig {
+                token_ttl: Duration::from_secs(secs),
+                ..EmulatorConfig::default()
+            };
+            assert_eq!(config.validate().is_ok(), ok, "{secs} s");
+        }
+        let sub_second = EmulatorConfig {
+            token_ttl: Duration::from_millis(999),
+            ..EmulatorConfig::default()
+        };
+        assert!(
+            sub_second
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("token lifetime")
+        );
     }
 
     #[test]

@@ -35,7 +35,9 @@
 //! `{"count", "requests": [{"method", "path", "headers", "body"}]}` (the last
 //! 100 session-token requests, `x-api-key` redacted). `GET
 //! /__emulator/connections` returns `{"open": N}`, the client connections
-//! open now, the asking one included.
+//! open now, the asking one included. `GET`/`POST /__emulator/config` read
+//! and change `{"token_ttl_s": N}`, the lifetime of minted tokens
+//! ([`EmulatorConfig::token_ttl`] at start; a reset restores it).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -65,6 +67,8 @@ mod server;
 mod state;
 mod token;
 
-pub use config::{DEFAULT_ADDR, DEFAULT_API_KEY, EmulatorConfig};
+pub use config::{
+    DEFAULT_ADDR, DEFAULT_API_KEY, DEFAULT_TOKEN_TTL, EmulatorConfig, MAX_TOKEN_TTL_SECS,
+};
 pub use server::Emulator;
 pub use token::verify_token;

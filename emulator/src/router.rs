@@ -55,6 +55,11 @@ pub(crate) async fn handle(
             Method::GET => Ok(control::requests(&state)),
             _ => Ok(respond::method_not_allowed("GET")),
         },
+        control::CONFIG_PATH => match method {
+            Method::GET => Ok(control::config(&state)),
+            Method::POST => control::set_config(&state, body).await,
+            _ => Ok(respond::method_not_allowed("GET, POST")),
+        },
         control::CONNECTIONS_PATH => match method {
             Method::GET => Ok(control::connections(&state)),
             _ => Ok(respond::method_not_allowed("GET")),

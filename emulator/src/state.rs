@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::EmulatorConfig;
 use crate::faults::Fault;
-use crate::token::TokenSigner;
+use crate::token::{TokenSigner, unix_now};
 
 /// How many session-token requests `GET /__emulator/requests` shows.
 const LOG_CAPACITY: usize = 100;
@@ -39,11 +39,15 @@ pub(crate) struct State {
     any_linked_account: bool,
     /// Linked account id -> optional display name.
     accounts: RwLock<HashMap<String, Option<String>>>,
-    pub signer: TokenSigner,
+    signer: TokenSigner,
     recorder: Mutex<Recorder>,
     request_ids: AtomicU64,
     /// Client TCP connections currently open (see [`OpenConnection`]).
     open_connections: AtomicU64,
+    /// Lifetime of minted tokens in seconds, changeable at run time.
+    token_ttl: AtomicU64,
+    /// The configured lifetime, restored by a reset.
+    configured_token_ttl: u64,
 }
 
 /// Counts one open client connection for as long as it lives: created on
@@ -58,6 +62,7 @@ impl Drop for OpenConnection {
 
 impl State {
     pub(crate) fn new(config: EmulatorConfig) -> Self {
+        let token_ttl = config.token_ttl.as_secs();
         Self {
             api_keys: config.effective_api_keys(),
             any_linked_account: config.any_linked_account,
@@ -72,7 +77,28 @@ impl State {
             recorder: Mutex::default(),
             request_ids: AtomicU64::new(0),
             open_connections: AtomicU64::new(0),
+            token_ttl: AtomicU64::new(token_ttl),
+            configured_token_ttl: token_ttl,
         }
+    }
+
+    /// A token for `linked_account_id`, issued now, with the current lifetime.
+    pub(crate) fn sign_token(&self, linked_account_id: &str) -> String {
+        self.signer.sign(
+            linked_account_id,
+            unix_now(),
+            self.token_ttl.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The lifetime of tokens minted from now on, in seconds.
+    pub(crate) fn token_ttl(&self) -> u64 {
+        self.token_ttl.load(Ordering::Relaxed)
+    }
+
+    /// Changes the lifetime of tokens minted from now on (already validated).
+    pub(crate) fn set_token_ttl(&self, seconds: u64) {
+        self.token_ttl.store(seconds, Ordering::Relaxed);
     }
 
     /// Counts a just-accepted connection until the guard is dropped.
@@ -137,11 +163,14 @@ impl State {
         recorder.faults.len()
     }
 
-    /// Forgets faults, counters and the log; linked accounts stay.
+    /// Forgets faults, counters, the log and run-time settings; linked
+    /// accounts stay.
     pub(crate) fn reset(&self) {
         let mut recorder = lock(&self.recorder);
         *recorder = Recorder::default();
         self.request_ids.store(0, Ordering::Relaxed);
+        self.token_ttl
+            .store(self.configured_token_ttl, Ordering::Relaxed);
     }
 
     /// The `GET /__emulator/requests` document.

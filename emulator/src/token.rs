@@ -8,9 +8,6 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Lifetime of a minted token, as Refold's: 24 hours.
-pub(crate) const TOKEN_TTL_SECS: u64 = 86_400;
-
 #[derive(Serialize)]
 struct Claims<'a> {
     org_id: &'a str,
@@ -40,14 +37,15 @@ impl TokenSigner {
         }
     }
 
-    /// A token for `linked_account_id` issued at `iat` (unix seconds).
-    pub(crate) fn sign(&self, linked_account_id: &str, iat: u64) -> String {
+    /// A token for `linked_account_id` issued at `iat` that expires `ttl`
+    /// seconds later (unix seconds).
+    pub(crate) fn sign(&self, linked_account_id: &str, iat: u64, ttl: u64) -> String {
         let claims = Claims {
             org_id: &self.org_id,
             linked_account_id,
             environment: "test",
             iat,
-            exp: iat + TOKEN_TTL_SECS,
+            exp: iat.saturating_add(ttl),
         };
         // Serialising a struct of strings and integers cannot fail.
         let payload = serde_json::to_vec(&claims).expect("claims serialise");
@@ -103,7 +101,7 @@ mod tests {
     #[test]
     fn signed_token_verifies_and_carries_claims() {
         let signer = TokenSigner::new(b"k", "org".to_owned());
-        let token = signer.sign("acct \"1\" é", 1_700_000_000);
+        let token = signer.sign("acct \"1\" é", 1_700_000_000, 86_400);
         assert_eq!(token.split('.').count(), 3);
         let claims = verify_token(&token, b"k").expect("valid signature");
         assert_eq!(claims["org_id"], "org");
@@ -116,7 +114,7 @@ mod tests {
     #[test]
     fn wrong_key_or_tampering_fails() {
         let signer = TokenSigner::new(b"k", "org".to_owned());
-        let token = signer.sign("a", 1);
+        let token = signer.sign("a", 1, 60);
         assert!(verify_token(&token, b"other").is_none());
         let tampered = token.replacen('.', ".e", 1);
         assert!(verify_token(&tampered, b"k").is_none());
@@ -126,7 +124,7 @@ mod tests {
     #[test]
     fn header_is_standard_hs256() {
         let signer = TokenSigner::new(b"k", "org".to_owned());
-        let token = signer.sign("a", 1);
+        let token = signer.sign("a", 1, 60);
         let header = token.split('.').next().unwrap();
         assert_eq!(
             URL_SAFE_NO_PAD.decode(header).unwrap(),

@@ -168,3 +168,99 @@ async fn connections_counts_open_client_connections_including_the_asking_one() {
     assert_eq!(wrong.status(), 405);
     assert_eq!(header(&wrong, "allow"), "GET");
 }
+
+async fn config_call(h: &Harness, body: &str) -> (u16, serde_json::Value) {
+    let response = h
+        .client
+        .post(h.url("/__emulator/config"))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), json_of(response).await)
+}
+
+async fn minted_lifetime(h: &Harness) -> u64 {
+    let response = h.mint(ACCOUNT).await;
+    assert_eq!(response.status(), 200);
+    let token = json_of(response).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let claims = verified_claims(&token, b"refold-emulator-secret");
+    claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_ttl_comes_from_the_config_and_changes_at_run_time() {
+    let h = start_with(refold_emulator::EmulatorConfig {
+        linked_accounts: vec![ACCOUNT.to_owned()],
+        token_ttl: std::time::Duration::from_secs(90),
+        ..local_config()
+    })
+    .await;
+    assert_eq!(minted_lifetime(&h).await, 90);
+    let current = h
+        .client
+        .get(h.url("/__emulator/config"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(current).await, json!({ "token_ttl_s": 90 }));
+
+    assert_eq!(
+        config_call(&h, r#"{"token_ttl_s": 5}"#).await,
+        (200, json!({ "token_ttl_s": 5 }))
+    );
+    assert_eq!(minted_lifetime(&h).await, 5);
+    let ten_years = 10 * 365 * 86_400u64;
+    assert_eq!(
+        config_call(&h, &format!(r#"{{"token_ttl_s": {ten_years}}}"#)).await,
+        (200, json!({ "token_ttl_s": ten_years }))
+    );
+    assert_eq!(minted_lifetime(&h).await, ten_years);
+    // An empty object changes nothing.
+    assert_eq!(
+        config_call(&h, "{}").await,
+        (200, json!({ "token_ttl_s": ten_years }))
+    );
+
+    for bad in [
+        r#"{"token_ttl_s": 0}"#,
+        r#"{"token_ttl_s": -5}"#,
+        r#"{"token_ttl_s": 1.5}"#,
+        r#"{"token_ttl_s": "60"}"#,
+        r#"{"token_ttl_s": null}"#,
+        r#"{"token_ttl_s": 315360001}"#,
+        r#"{"token_ttl_s": 1e30}"#,
+        r#"{"ttl": 60}"#,
+        "[60]",
+        "nope",
+    ] {
+        let (status, body) = config_call(&h, bad).await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(body["message"].is_string(), "{bad}");
+    }
+    assert_eq!(
+        minted_lifetime(&h).await,
+        ten_years,
+        "a rejected call changed it"
+    );
+
+    // A reset restores the configured lifetime.
+    h.reset().await;
+    assert_eq!(minted_lifetime(&h).await, 90);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_rejects_a_token_ttl_out_of_range() {
+    for ttl in [0, 10 * 365 * 86_400 + 1] {
+        let err = refold_emulator::Emulator::start(refold_emulator::EmulatorConfig {
+            token_ttl: std::time::Duration::from_secs(ttl),
+            ..local_config()
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{ttl}");
+    }
+}
