@@ -19,6 +19,7 @@ export import APITimeoutError = Refold.APITimeoutError;
 export import APIConnectionError = Refold.APIConnectionError;
 export import InvalidResponseError = Refold.InvalidResponseError;
 export import UnexpectedStatusError = Refold.UnexpectedStatusError;
+export import InternalError = Refold.InternalError;
 export type ClientOptions = Refold.ClientOptions;
 export type Environment = Refold.Environment;
 export type ErrorCode = Refold.ErrorCode;

@@ -13,7 +13,9 @@ declare class Refold {
    *
    * @throws {Refold.ConfigurationError} when the options are unusable (no API key, unknown
    *   environment, a base URL that is not https:// or loopback http://, a non-positive
-   *   timeout, a negative or fractional retry count, a value of the wrong type).
+   *   timeout, a retry or idle-connection count that is not a whole number in range, a value
+   *   of the wrong type, text holding a lone UTF-16 surrogate).
+   * @throws {Refold.InternalError} for a bug in this library.
    */
   constructor(options?: Refold.ClientOptions);
 
@@ -21,13 +23,15 @@ declare class Refold {
   readonly environment: Refold.Environment;
   /** The full session-token URL requests go to. */
   readonly endpoint: string;
+  /** The `user-agent` sent with every request, e.g. `refold-session/0.1.0 (node v20.1.0)`. */
+  readonly userAgent: string;
 
   /**
    * Mints a session token for the end-user's linked account, retrying transient failures
    * (429, 502–504, timeouts, dropped connections) with backoff.
    *
    * Rejects with a {@link Refold.RefoldError} subclass; a wrong argument type or an empty,
-   * blank, over-long (1024 bytes) or control-character id rejects with
+   * blank, over-long (1024 bytes), control-character or lone-surrogate id rejects with
    * {@link Refold.InvalidInputError} before anything is sent.
    */
   getTokenForLinkedAccount(linkedAccount: string | Refold.LinkedAccountPayload): Promise<Refold.SessionToken>;
@@ -57,8 +61,10 @@ declare namespace Refold {
     sandbox?: boolean;
     /** Per-attempt timeout in milliseconds, covering connect, headers and body. Default 30000. */
     timeoutMs?: number;
-    /** Retries after the first attempt. Default 2; 0 disables retries. */
+    /** Retries after the first attempt: a whole number from 0 to 100. Default 2; 0 disables retries. */
     maxRetries?: number;
+    /** Idle connections kept per host: a whole number from 0 to 10000. Default 32; 0 closes each connection after use. */
+    maxIdleConnections?: number;
   }
 
   /** The argument shape of `@cobaltio/cobalt`'s `getTokenForLinkedAccount`. */
@@ -66,12 +72,15 @@ declare namespace Refold {
     linked_account_id: string;
   }
 
-  /** What `SessionToken#toJSON()` returns (and `JSON.stringify` serialises). */
+  /**
+   * What `SessionToken#toJSON()` returns (and `JSON.stringify` serialises). Times are RFC 3339
+   * in UTC with whole seconds, e.g. `2026-11-25T20:08:19Z` (the same text in every language).
+   */
   export interface SessionTokenJSON {
     token: string;
     linkedAccountId: string;
-    expiresAt: Date;
-    issuedAt: Date | null;
+    expiresAt: string;
+    issuedAt: string | null;
   }
 
   /**
@@ -106,7 +115,8 @@ declare namespace Refold {
     | 'timeout'
     | 'connection'
     | 'invalid_response'
-    | 'unexpected_status';
+    | 'unexpected_status'
+    | 'internal';
 
   export interface RefoldErrorFields {
     code?: ErrorCode | (string & {});
@@ -133,7 +143,7 @@ declare namespace Refold {
     toJSON(): { name: string; message: string; code: string; status: number | null; requestId: string | null; retryAfter: number | null; attempts: number };
   }
 
-  /** The linked account id is of the wrong type, empty, blank, too long or has a control character. */
+  /** The linked account id is of the wrong type, empty, blank, too long, has a control character or a lone surrogate. */
   export class InvalidInputError extends RefoldError {
     readonly code: 'invalid_input';
     static readonly code: 'invalid_input';
@@ -197,6 +207,11 @@ declare namespace Refold {
   export class UnexpectedStatusError extends RefoldError {
     readonly code: 'unexpected_status';
     static readonly code: 'unexpected_status';
+  }
+  /** A bug in this library (e.g. a panic in the native addon), never retried: please report it. */
+  export class InternalError extends RefoldError {
+    readonly code: 'internal';
+    static readonly code: 'internal';
   }
 }
 

@@ -1,18 +1,28 @@
+// @ts-check
 'use strict';
 // refold-session for Node.js: the idiomatic JavaScript face of the Rust core.
 //
-// Every decision (validation, retries, status mapping, messages, token expiry) is made by the
-// core in the native addon. This file only turns option objects into native calls and the
-// native `{ token } | { error }` outcomes into `SessionToken` objects and `RefoldError`
-// subclasses, so that stacks, `instanceof` and `util.inspect` behave as Node users expect.
+// Every decision (validation, retries, status mapping, messages, token expiry, the text form
+// of times) is made by the core in the native addon. This file only turns option objects into
+// native calls and the native `{ token } | { error }` outcomes into `SessionToken` objects and
+// `RefoldError` subclasses, so that stacks, `instanceof` and `util.inspect` behave as Node
+// users expect. It is type-checked against native.d.ts (tsconfig.json, `make test-node`).
 
 const fs = require('node:fs');
 const path = require('node:path');
 const util = require('node:util');
 
+/** @typedef {import('./native').ErrorPayload} ErrorPayload */
+/** @typedef {import('./native').TokenPayload} TokenPayload */
+/** @typedef {import('./native').Completion} Completion */
+/** @typedef {import('./native').NativeClient} NativeClient */
+
 const native = loadNative();
 
-/** Loads the prebuilt addon for this platform (`refold-session.<platform>-<arch>[-<libc>].node`). */
+/**
+ * Loads the prebuilt addon for this platform (`refold-session.<platform>-<arch>[-<libc>].node`).
+ * @returns {typeof import('./native')}
+ */
 function loadNative() {
   const { platform, arch } = process;
   const candidates =
@@ -29,37 +39,66 @@ function loadNative() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors: one class per core error code (SPEC §4). Fields come verbatim from the core.
+// Errors: one class per core error code (docs/contract.md §Errors). Fields come verbatim from
+// the core.
 
-const kFields = ['code', 'status', 'requestId', 'retryAfter', 'attempts'];
+/**
+ * @typedef {object} RefoldErrorFields
+ * @property {string} [code]
+ * @property {number | null} [status]
+ * @property {string | null} [requestId]
+ * @property {number | null} [retryAfter]
+ * @property {number} [attempts]
+ * @property {unknown} [cause]
+ */
 
 class RefoldError extends Error {
   /**
    * @param {string} message
-   * @param {{code?: string, status?: number|null, requestId?: string|null,
-   *          retryAfter?: number|null, attempts?: number, cause?: unknown}} [fields]
+   * @param {RefoldErrorFields} [fields]
    */
   constructor(message, fields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
-    this.code = fields.code ?? new.target.code ?? 'unknown';
+    /** @type {string} */
+    this.code = fields.code ?? /** @type {{code?: string}} */ (new.target).code ?? 'unknown';
+    /** @type {number | null} */
     this.status = fields.status ?? null;
+    /** @type {string | null} */
     this.requestId = fields.requestId ?? null;
+    /** @type {number | null} */
     this.retryAfter = fields.retryAfter ?? null;
+    /** @type {number} */
     this.attempts = fields.attempts ?? 0;
   }
 
-  get name() {
-    return this.constructor.name;
-  }
-
   toJSON() {
-    const out = { name: this.name, message: this.message };
-    for (const key of kFields) out[key] = this[key];
-    return out;
+    return {
+      name: this.name,
+      message: this.message,
+      code: this.code,
+      status: this.status,
+      requestId: this.requestId,
+      retryAfter: this.retryAfter,
+      attempts: this.attempts,
+    };
   }
 }
+// `name` follows the subclass (`RateLimitError`…), as a prototype getter so that instances
+// carry no own `name` property.
+Object.defineProperty(RefoldError.prototype, 'name', {
+  get() {
+    return this.constructor.name;
+  },
+  configurable: true,
+});
 
+/** @type {Record<string, typeof RefoldError>} */
 const errorClasses = {};
+/**
+ * @param {string} name
+ * @param {string} code
+ * @returns {typeof RefoldError}
+ */
 function defineError(name, code) {
   // A named class expression per code, so stacks and inspect show e.g. `RateLimitError`.
   const cls = { [name]: class extends RefoldError {} }[name];
@@ -81,8 +120,13 @@ const APITimeoutError = defineError('APITimeoutError', 'timeout');
 const APIConnectionError = defineError('APIConnectionError', 'connection');
 const InvalidResponseError = defineError('InvalidResponseError', 'invalid_response');
 const UnexpectedStatusError = defineError('UnexpectedStatusError', 'unexpected_status');
+const InternalError = defineError('InternalError', 'internal');
 
-/** Builds the subclass for a native error payload. */
+/**
+ * Builds the subclass for a native error payload.
+ * @param {ErrorPayload} payload
+ * @returns {RefoldError}
+ */
 function toError(payload) {
   const cls = errorClasses[payload.code] || RefoldError;
   return new cls(payload.message, {
@@ -94,45 +138,67 @@ function toError(payload) {
   });
 }
 
+/**
+ * Whether a native result is an error payload rather than the object asked for.
+ * @param {object} value
+ * @returns {value is ErrorPayload}
+ */
+function isErrorPayload(value) {
+  return typeof (/** @type {{code?: unknown}} */ (value).code) === 'string';
+}
+
 // ---------------------------------------------------------------------------------------------
 // The session token.
 
-const kToken = Symbol('token');
-const kRedacted = Symbol('redacted');
-
 class SessionToken {
-  /** @internal Built by the client from a native payload. */
+  /** @type {string} */
+  #token;
+  /** @type {string} */
+  #redacted;
+  /** The core's RFC 3339 text of the times (whole seconds, `Z`): the one text form of times
+   * in every language (docs/contract.md §Session token). @type {[string, string | null]} */
+  #jsonTimes;
+
+  /**
+   * @internal Built by the client from a native payload.
+   * @param {TokenPayload} payload
+   */
   constructor(payload) {
-    Object.defineProperty(this, kToken, { value: payload.token });
-    Object.defineProperty(this, kRedacted, { value: payload.redacted });
+    this.#token = payload.token;
+    this.#redacted = payload.redacted;
+    this.#jsonTimes = [payload.expiresAtText, payload.issuedAtText ?? null];
+    /** @type {string} */
     this.linkedAccountId = payload.linkedAccountId;
+    /** @type {Date} */
     this.expiresAt = new Date(payload.expiresAtMs);
+    /** @type {Date | null} */
     this.issuedAt = payload.issuedAtMs == null ? null : new Date(payload.issuedAtMs);
     Object.freeze(this);
   }
 
   /** The token to hand to the front end. A secret: never log it. */
   get token() {
-    return this[kToken];
+    return this.#token;
   }
 
   /** Serialising on purpose keeps the token whole (e.g. `res.json(session)`). */
   toJSON() {
-    return {
-      token: this[kToken],
-      linkedAccountId: this.linkedAccountId,
-      expiresAt: this.expiresAt,
-      issuedAt: this.issuedAt,
-    };
+    const [expiresAt, issuedAt] = this.#jsonTimes;
+    return { token: this.#token, linkedAccountId: this.linkedAccountId, expiresAt, issuedAt };
   }
 
   toString() {
-    return `SessionToken(${this[kRedacted]} for ${this.linkedAccountId})`;
+    return `SessionToken(${this.#redacted} for ${this.linkedAccountId})`;
   }
 
+  /**
+   * @param {number} depth
+   * @param {util.InspectOptionsStylized} options
+   * @param {typeof util.inspect} [inspect]
+   */
   [util.inspect.custom](depth, options, inspect) {
     const shown = {
-      token: this[kRedacted],
+      token: this.#redacted,
       linkedAccountId: this.linkedAccountId,
       expiresAt: this.expiresAt,
       issuedAt: this.issuedAt,
@@ -147,6 +213,7 @@ class SessionToken {
 // (see src/lib.rs); a single timer is ref'd while any call is pending so that the process
 // waits for outstanding calls, and unref'd otherwise so that it exits promptly after the last.
 
+/** @type {Map<number, (completion: Completion) => void>} */
 const pending = new Map();
 let nextCallId = 1;
 const keepAlive = setInterval(() => {}, 0x7fffffff);
@@ -159,8 +226,14 @@ const dispatcher = native.createDispatcher((completion) => {
   if (pending.size === 0) keepAlive.unref();
   resolve(completion);
 });
+if (isErrorPayload(dispatcher)) throw toError(dispatcher);
 
-/** Starts a native call and resolves with its `{ callId, token } | { callId, error }` completion. */
+/**
+ * Starts a native call and resolves with its completion (`{ token }` or `{ error }`).
+ * @param {NativeClient} nativeClient
+ * @param {unknown} id
+ * @returns {Promise<Completion>}
+ */
 function startCall(nativeClient, id) {
   return new Promise((resolve) => {
     let callId = nextCallId;
@@ -168,99 +241,137 @@ function startCall(nativeClient, id) {
     nextCallId = (callId % 0xffffffff) + 1;
     if (pending.size === 0) keepAlive.ref();
     pending.set(callId, resolve);
+    /** @type {ErrorPayload | null} */
+    let refused;
     try {
-      nativeClient.start(dispatcher, callId, id);
+      refused = nativeClient.start(dispatcher, callId, id);
     } catch (error) {
-      pending.delete(callId);
-      if (pending.size === 0) keepAlive.unref();
+      refused = null;
+      forget(callId);
       throw error;
     }
+    if (refused !== null) {
+      forget(callId);
+      resolve({ callId, error: refused });
+    }
   });
+}
+
+/** @param {number} callId */
+function forget(callId) {
+  pending.delete(callId);
+  if (pending.size === 0) keepAlive.unref();
 }
 
 // ---------------------------------------------------------------------------------------------
 // The client.
 
-const kNative = Symbol('native');
-
+/** @param {unknown} value */
 function typeName(value) {
   return value === null ? 'null' : typeof value;
 }
 
+/**
+ * @typedef {object} ClientOptions
+ * @property {unknown} [apiKey]
+ * @property {unknown} [environment]
+ * @property {unknown} [baseUrl]
+ * @property {unknown} [server_url]
+ * @property {unknown} [sandbox]
+ * @property {unknown} [timeoutMs]
+ * @property {unknown} [maxRetries]
+ * @property {unknown} [maxIdleConnections]
+ */
+
 class Refold {
+  /** The addon's client, which holds the API key (never visible from JavaScript). @type {NativeClient} */
+  #native;
+  /** @type {{endpoint: string, environment: string, userAgent: string}} */
+  #properties;
+
   /**
-   * @param {object} [options] `{ apiKey, environment, baseUrl, timeoutMs, maxRetries }`; the
-   *   `@cobaltio/cobalt` names `server_url` and `sandbox: true` are accepted too. Unset
-   *   options fall back to REFOLD_API_KEY / COBALT_API_KEY / REFOLD_ENVIRONMENT /
-   *   REFOLD_BASE_URL, then to the defaults.
-   * @throws {ConfigurationError}
+   * @param {unknown} [options] `{ apiKey, environment, baseUrl, timeoutMs, maxRetries,
+   *   maxIdleConnections }`; the `@cobaltio/cobalt` names `server_url` and `sandbox: true`
+   *   are accepted too. Unset options fall back to REFOLD_API_KEY / COBALT_API_KEY /
+   *   REFOLD_ENVIRONMENT / REFOLD_BASE_URL, then to the defaults.
+   * @throws {RefoldError} `ConfigurationError`; `InternalError` for a bug.
    */
   constructor(options) {
+    /** @type {string | null} */
     let optionsType = null;
-    if (options === undefined || options === null) {
-      options = {};
-    } else if (typeof options !== 'object' || Array.isArray(options)) {
-      optionsType = Array.isArray(options) ? 'array' : typeName(options);
-      options = {};
+    /** @type {ClientOptions} */
+    let given = {};
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object' || Array.isArray(options)) {
+        optionsType = Array.isArray(options) ? 'array' : typeName(options);
+      } else {
+        given = options;
+      }
     }
-    let environment = options.environment;
-    if (environment === undefined && options.sandbox === true) environment = 'sandbox';
+    let environment = given.environment;
+    if (environment === undefined && given.sandbox === true) environment = 'sandbox';
     let baseUrlName = 'baseUrl';
-    let baseUrl = options.baseUrl;
-    if (baseUrl === undefined && options.server_url !== undefined) {
+    let baseUrl = given.baseUrl;
+    if (baseUrl === undefined && given.server_url !== undefined) {
       baseUrlName = 'server_url';
-      baseUrl = options.server_url;
+      baseUrl = given.server_url;
     }
     const built = native.createClient(
       process.version,
       optionsType,
-      options.apiKey,
+      given.apiKey,
       environment,
       baseUrl,
       baseUrlName,
-      options.timeoutMs,
-      options.maxRetries,
+      given.timeoutMs,
+      given.maxRetries,
+      given.maxIdleConnections,
     );
-    if (!(built instanceof native.NativeClient)) {
+    if (isErrorPayload(built)) {
       const error = toError(built);
       Error.captureStackTrace?.(error, Refold);
       throw error;
     }
-    Object.defineProperty(this, kNative, { value: built });
+    this.#native = built.client;
+    this.#properties = { endpoint: built.endpoint, environment: built.environment, userAgent: built.userAgent };
   }
 
   /** The deployment this client talks to: `production`, `sandbox` or `staging`. */
   get environment() {
-    return this[kNative].environment;
+    return this.#properties.environment;
   }
 
   /** The session-token URL requests go to. */
   get endpoint() {
-    return this[kNative].endpoint;
+    return this.#properties.endpoint;
+  }
+
+  /** The `user-agent` sent with every request. */
+  get userAgent() {
+    return this.#properties.userAgent;
   }
 
   /**
    * Mints a session token for a linked account.
-   * @param {string | {linked_account_id: string}} linkedAccount
+   * @param {unknown} linkedAccount an id, or `{ linked_account_id: id }`
    * @returns {Promise<SessionToken>}
    */
   async getTokenForLinkedAccount(linkedAccount) {
     const id =
       linkedAccount !== null && typeof linkedAccount === 'object'
-        ? linkedAccount.linked_account_id
+        ? /** @type {{linked_account_id?: unknown}} */ (linkedAccount).linked_account_id
         : linkedAccount;
-    if (typeof id !== 'string') {
-      throw toError(native.linkedAccountIdTypeError(typeName(id)));
-    }
-    const outcome = await startCall(this[kNative], id);
-    if (outcome.error) throw toError(outcome.error);
-    if (outcome.panic != null) {
-      // A bug in the native code, not a Refold failure: surface it, never hang.
-      throw new Error(`refold-session: internal error in the native addon: ${outcome.panic}`);
-    }
-    return new SessionToken(outcome.token);
+    const outcome = await startCall(this.#native, id);
+    if (outcome.error !== undefined) throw toError(outcome.error);
+    // The addon sets exactly one of `token` and `error`.
+    return new SessionToken(/** @type {TokenPayload} */ (outcome.token));
   }
 
+  /**
+   * @param {number} depth
+   * @param {util.InspectOptionsStylized} options
+   * @param {typeof util.inspect} [inspect]
+   */
   [util.inspect.custom](depth, options, inspect) {
     const shown = { environment: this.environment, endpoint: this.endpoint };
     return `Refold ${(inspect || util.inspect)(shown, options)}`;
@@ -286,6 +397,7 @@ const exported = {
   APIConnectionError,
   InvalidResponseError,
   UnexpectedStatusError,
+  InternalError,
 };
 for (const [key, value] of Object.entries(exported)) {
   Object.defineProperty(Refold, key, { value, enumerable: true });

@@ -2,8 +2,10 @@
 // so `instanceof` works across `import` and `require`).
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
-const Refold = require('./index.js');
+// `index.js` is CommonJS, loaded through `createRequire` (so `any` to the type checker here;
+// tsconfig.json checks index.js itself).
+const requireCommonJS = createRequire(import.meta.url);
+const Refold = requireCommonJS('./index.js');
 
 export default Refold;
 export const {
@@ -23,5 +25,6 @@ export const {
   APIConnectionError,
   InvalidResponseError,
   UnexpectedStatusError,
+  InternalError,
 } = Refold;
 export { Refold };

@@ -5,6 +5,7 @@ import Refold, {
   Cobalt,
   ConfigurationError,
   InvalidInputError,
+  InternalError,
   InvalidLinkedAccountError,
   RateLimitError,
   RefoldError,
@@ -18,6 +19,7 @@ const options: ClientOptions = {
   baseUrl: process.env.REFOLD_BASE_URL,
   timeoutMs: 10_000,
   maxRetries: 2,
+  maxIdleConnections: 8,
 };
 
 export async function mint(linkedAccountId: string): Promise<{ token: string; expiresAt: Date; issuedAt: Date | null } | null> {
@@ -40,6 +42,9 @@ export async function mint(linkedAccountId: string): Promise<{ token: string; ex
     const owner: string = session.linkedAccountId;
     const json = session.toJSON();
     const sameToken: string = json.token;
+    const expiresText: string = json.expiresAt;
+    const issuedText: string | null = json.issuedAt;
+    console.log(expiresText, issuedText ?? 'no iat', refold.userAgent, refold.endpoint);
     console.log(owner, sameToken === token, expiresAt.toISOString(), issuedAt?.toISOString() ?? 'no iat');
     return { token, expiresAt, issuedAt };
   } catch (error) {
@@ -49,6 +54,9 @@ export async function mint(linkedAccountId: string): Promise<{ token: string; ex
     } else if (error instanceof RateLimitError) {
       const wait: number | null = error.retryAfter;
       console.error(`rate limited after ${error.attempts} attempts; retry in ${wait ?? 1}s`);
+    } else if (error instanceof InternalError) {
+      const code: 'internal' = error.code;
+      console.error(code, 'a bug in refold-session: please report it', error.message);
     } else if (error instanceof APITimeoutError || error instanceof InvalidInputError) {
       console.error(error.name, error.message);
     } else if (error instanceof RefoldError) {

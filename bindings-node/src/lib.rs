@@ -1,30 +1,34 @@
 //! The native half of the `refold-session` npm package: a thin napi-rs translation of the
 //! `refold-session` core. Every decision (validation, retries, error codes and messages,
-//! token expiry) is the core's; this file only converts JavaScript values to core calls and
-//! core results to plain objects that `index.js` turns into idiomatic classes.
+//! token expiry, the text form of times) is the core's; this file only converts JavaScript
+//! values to a core `ClientOptions` and calls, and core results to plain objects that
+//! `index.js` turns into idiomatic classes. `native.d.ts` declares what it exports.
 //!
-//! Nothing here throws for an expected failure: outcomes are delivered as `{ token }` or
-//! `{ error }` payloads so the JavaScript layer can build real `RefoldError` subclasses
-//! (napi's own rejections carry a fixed `code`).
+//! Nothing here throws for an expected failure: outcomes are delivered as payloads so the
+//! JavaScript layer can build real `RefoldError` subclasses (napi's own errors carry a fixed
+//! `code`). Every entry point catches panics and reports them as the core's `internal` error
+//! (docs/contract.md §Host-language surface), so a bug never crashes the process or leaves a
+//! promise pending.
 //!
 //! Calls run on napi's tokio runtime (the addon's only runtime). Each JavaScript environment
 //! (main thread, every worker) creates one [`Dispatcher`]: a single weak threadsafe function
 //! through which every completed call is handed back with its call id. A call is then one
-//! cheap synchronous native call plus a task spawn: no per-call promise/threadsafe function
-//! (what napi's `async fn` does, ~50 µs each), so thousands of calls in flight never stall
-//! the event loop. `index.js` keeps the loop alive while calls are pending.
+//! cheap synchronous native call plus a task spawn, with no per-call promise or threadsafe
+//! function, so thousands of calls in flight never stall the event loop (see bench/README.md).
+//! `index.js` keeps the loop alive while calls are pending.
 
-use std::any::Any;
-use std::panic::AssertUnwindSafe;
+use std::panic::{AssertUnwindSafe, UnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt;
-use napi::bindgen_prelude::{Either, Function, Unknown};
+use napi::bindgen_prelude::{Either, Function, Unknown, Utf16String};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Result, Status, ValueType};
 use napi_derive::napi;
-use refold_session::{Client, ClientBuilder, Error, SessionToken};
+use refold_session::{
+    Client, ClientOptions, Error, OptionProblem, SessionToken, Timeout, format_rfc3339,
+};
 
 /// A failure, field for field as the core reports it.
 #[napi(object)]
@@ -53,7 +57,19 @@ impl From<Error> for ErrorPayload {
     }
 }
 
-/// A minted token; times are Unix epoch milliseconds (what `new Date(ms)` takes).
+/// Runs a synchronous entry point, turning a panic into the core's `internal` error.
+fn guarded<T>(
+    body: impl FnOnce() -> Result<T> + UnwindSafe,
+    on_panic: impl FnOnce(ErrorPayload) -> T,
+) -> Result<T> {
+    match catch_unwind(body) {
+        Ok(outcome) => outcome,
+        Err(panic) => Ok(on_panic(Error::from_panic(panic.as_ref()).into())),
+    }
+}
+
+/// A minted token. Times are Unix epoch milliseconds (what `new Date(ms)` takes) and, for
+/// `toJSON()`, the core's RFC 3339 text.
 #[napi(object)]
 pub struct TokenPayload {
     pub token: String,
@@ -62,6 +78,10 @@ pub struct TokenPayload {
     pub linked_account_id: String,
     pub expires_at_ms: f64,
     pub issued_at_ms: Option<f64>,
+    /// `format_rfc3339(expires_at)`.
+    pub expires_at_text: String,
+    /// `format_rfc3339(issued_at)`.
+    pub issued_at_text: Option<String>,
 }
 
 impl From<SessionToken> for TokenPayload {
@@ -70,30 +90,11 @@ impl From<SessionToken> for TokenPayload {
             linked_account_id: token.linked_account_id().to_owned(),
             expires_at_ms: epoch_ms(token.expires_at()),
             issued_at_ms: token.issued_at().map(epoch_ms),
+            expires_at_text: format_rfc3339(token.expires_at()),
+            issued_at_text: token.issued_at().map(format_rfc3339),
             redacted: token.redacted(),
             token: token.into_token(),
         }
-    }
-}
-
-/// The outcome of one call: exactly one of `token`, `error` and `panic` is set. `panic`
-/// (the panic's text) means a bug in the core or the addon, never an API failure.
-#[napi(object)]
-pub struct Completion {
-    pub call_id: u32,
-    pub token: Option<TokenPayload>,
-    pub error: Option<ErrorPayload>,
-    pub panic: Option<String>,
-}
-
-/// The text of a caught panic.
-fn panic_text(panic: &(dyn Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "unknown panic".to_owned()
     }
 }
 
@@ -102,6 +103,14 @@ fn epoch_ms(time: SystemTime) -> f64 {
         Ok(since) => since.as_secs_f64() * 1000.0,
         Err(before) => -before.duration().as_secs_f64() * 1000.0,
     }
+}
+
+/// The outcome of one call: exactly one of `token` and `error` is set.
+#[napi(object)]
+pub struct Completion {
+    pub call_id: u32,
+    pub token: Option<TokenPayload>,
+    pub error: Option<ErrorPayload>,
 }
 
 /// JavaScript's `typeof`, with `null` told apart, for wrong-type messages.
@@ -121,43 +130,65 @@ fn js_type_name(value: &Unknown<'_>) -> Result<&'static str> {
     })
 }
 
-/// A string option: `Some` when it is a string, `None` when absent (`undefined`/`null`),
-/// else the builder records the wrong type (the core words the error).
-fn string_option(
-    builder: ClientBuilder,
-    name: &str,
-    value: Option<Unknown<'_>>,
-) -> Result<(ClientBuilder, Option<String>)> {
-    let Some(value) = value else {
-        return Ok((builder, None));
-    };
-    match value.get_type()? {
-        ValueType::Undefined | ValueType::Null => Ok((builder, None)),
-        // SAFETY: the value was just checked to be a string.
-        ValueType::String => Ok((builder, Some(unsafe { value.cast::<String>()? }))),
-        _ => {
-            let received = js_type_name(&value)?;
-            Ok((builder.option_type_error(name, "a string", received), None))
-        }
+/// The text of a JavaScript string, or `None` when it holds a lone UTF-16 surrogate, which
+/// is never replaced (docs/contract.md §Host-language surface, the Unicode rule). napi's
+/// UTF-8 conversion turns a lone surrogate into U+FFFD, so only a result holding U+FFFD is
+/// read again as UTF-16 to tell a replaced surrogate from a genuine U+FFFD.
+///
+/// # Safety
+/// `value` must be a string.
+unsafe fn js_text(value: &Unknown<'_>) -> Result<Option<String>> {
+    // SAFETY: the caller checked that the value is a string.
+    let text: String = unsafe { value.cast()? };
+    if !text.contains('\u{FFFD}') {
+        return Ok(Some(text));
     }
+    // SAFETY: as above.
+    let units: Utf16String = unsafe { value.cast()? };
+    Ok(String::from_utf16(&units).ok())
 }
 
-/// A number option, as [`string_option`].
-fn number_option(
-    builder: ClientBuilder,
-    name: &str,
-    value: Option<Unknown<'_>>,
-) -> Result<(ClientBuilder, Option<f64>)> {
-    let Some(value) = value else {
-        return Ok((builder, None));
-    };
-    match value.get_type()? {
-        ValueType::Undefined | ValueType::Null => Ok((builder, None)),
-        // SAFETY: the value was just checked to be a number.
-        ValueType::Number => Ok((builder, Some(unsafe { value.cast::<f64>()? }))),
-        _ => {
-            let received = js_type_name(&value)?;
-            Ok((builder.option_type_error(name, "a number", received), None))
+/// Reads an optional option of any JavaScript type into `options`: absent
+/// (`undefined`/`null`) gives `None`; a wrong type or text that is not Unicode is reported
+/// as an [`OptionProblem`] (the core words the error).
+struct OptionReader<'o> {
+    options: &'o mut ClientOptions,
+}
+
+impl OptionReader<'_> {
+    fn string(&mut self, name: &str, value: Option<Unknown<'_>>) -> Result<Option<String>> {
+        let Some(value) = value else { return Ok(None) };
+        match value.get_type()? {
+            ValueType::Undefined | ValueType::Null => Ok(None),
+            ValueType::String => {
+                // SAFETY: the value was just checked to be a string.
+                let text = unsafe { js_text(&value)? };
+                if text.is_none() {
+                    self.options.report(OptionProblem::not_unicode(name));
+                }
+                Ok(text)
+            }
+            _ => {
+                let received = js_type_name(&value)?;
+                self.options
+                    .report(OptionProblem::wrong_type(name, "a string", received));
+                Ok(None)
+            }
+        }
+    }
+
+    fn number(&mut self, name: &str, value: Option<Unknown<'_>>) -> Result<Option<f64>> {
+        let Some(value) = value else { return Ok(None) };
+        match value.get_type()? {
+            ValueType::Undefined | ValueType::Null => Ok(None),
+            // SAFETY: the value was just checked to be a number.
+            ValueType::Number => Ok(Some(unsafe { value.cast::<f64>()? })),
+            _ => {
+                let received = js_type_name(&value)?;
+                self.options
+                    .report(OptionProblem::wrong_type(name, "a number", received));
+                Ok(None)
+            }
         }
     }
 }
@@ -172,17 +203,25 @@ pub struct Dispatcher {
     completions: Arc<Completions>,
 }
 
-/// Creates the environment's completion channel around `callback(completion)`.
-#[napi(catch_unwind)]
-pub fn create_dispatcher(callback: Function<Completion, ()>) -> Result<Dispatcher> {
-    let completions = callback
-        .build_threadsafe_function::<Completion>()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build()?;
-    Ok(Dispatcher {
-        completions: Arc::new(completions),
-    })
+/// Creates the environment's completion channel around `callback(completion)`, or returns
+/// an `internal` error payload.
+#[napi]
+pub fn create_dispatcher(
+    callback: Function<Completion, ()>,
+) -> Result<Either<Dispatcher, ErrorPayload>> {
+    guarded(
+        AssertUnwindSafe(|| {
+            let completions = callback
+                .build_threadsafe_function::<Completion>()
+                .callee_handled::<false>()
+                .weak::<true>()
+                .build()?;
+            Ok(Either::A(Dispatcher {
+                completions: Arc::new(completions),
+            }))
+        }),
+        Either::B,
+    )
 }
 
 /// One client: one connection pool, shared by every call made through it.
@@ -193,67 +232,74 @@ pub struct NativeClient {
 
 #[napi]
 impl NativeClient {
-    /// Starts minting a token; the outcome arrives later through `dispatcher` as a
-    /// [`Completion`] carrying `call_id`.
-    #[napi(catch_unwind)]
-    pub fn start(&self, dispatcher: &Dispatcher, call_id: u32, linked_account_id: String) {
-        let client = self.inner.clone();
-        let completions = Arc::clone(&dispatcher.completions);
-        napi::bindgen_prelude::spawn(async move {
-            // A panic must still settle the caller's promise (else it would hang, and keep
-            // the process alive); it is reported as a bug, not as a Refold error.
-            let call = AssertUnwindSafe(client.get_token_for_linked_account(&linked_account_id));
-            let completion = match call.catch_unwind().await {
-                Ok(Ok(token)) => Completion {
-                    call_id,
-                    token: Some(token.into()),
-                    error: None,
-                    panic: None,
-                },
-                Ok(Err(error)) => Completion {
-                    call_id,
-                    token: None,
-                    error: Some(error.into()),
-                    panic: None,
-                },
-                Err(panic) => Completion {
-                    call_id,
-                    token: None,
-                    error: None,
-                    panic: Some(panic_text(panic.as_ref())),
-                },
-            };
-            // Fails only when the environment is gone (e.g. a terminated worker): then
-            // nobody is waiting for the outcome.
-            let _ = completions.call(completion, ThreadsafeFunctionCallMode::NonBlocking);
-        });
-    }
-
-    /// The session-token URL requests go to.
-    #[napi(getter)]
-    pub fn endpoint(&self) -> String {
-        self.inner.endpoint().to_owned()
-    }
-
-    /// The deployment name (`production`, `sandbox`, `staging`).
-    #[napi(getter)]
-    pub fn environment(&self) -> String {
-        self.inner.environment().as_str().to_owned()
-    }
-
-    /// The `user-agent` sent with every request.
-    #[napi(getter)]
-    pub fn user_agent(&self) -> String {
-        self.inner.user_agent().to_owned()
+    /// Starts minting a token for `linked_account_id` (a string); the outcome arrives later
+    /// through `dispatcher` as a [`Completion`] carrying `call_id`. Returns an error payload
+    /// instead when the call cannot start (an id that is not Unicode, a panic).
+    #[napi]
+    pub fn start(
+        &self,
+        dispatcher: &Dispatcher,
+        call_id: u32,
+        linked_account_id: Unknown<'_>,
+    ) -> Result<Option<ErrorPayload>> {
+        guarded(
+            AssertUnwindSafe(|| {
+                if linked_account_id.get_type()? != ValueType::String {
+                    let received = js_type_name(&linked_account_id)?;
+                    return Ok(Some(
+                        refold_session::linked_account_id_type_error(received).into(),
+                    ));
+                }
+                // SAFETY: the value was just checked to be a string.
+                let Some(id) = (unsafe { js_text(&linked_account_id)? }) else {
+                    return Ok(Some(refold_session::linked_account_id_not_unicode().into()));
+                };
+                let client = self.inner.clone();
+                let completions = Arc::clone(&dispatcher.completions);
+                napi::bindgen_prelude::spawn(async move {
+                    // A panic must still settle the caller's promise (else it would hang and
+                    // keep the process alive): it becomes the core's `internal` error.
+                    let call = AssertUnwindSafe(client.get_token_for_linked_account(&id));
+                    let (token, error) = match call.catch_unwind().await {
+                        Ok(Ok(token)) => (Some(token.into()), None),
+                        Ok(Err(error)) => (None, Some(error.into())),
+                        Err(panic) => (None, Some(Error::from_panic(panic.as_ref()).into())),
+                    };
+                    let completion = Completion {
+                        call_id,
+                        token,
+                        error,
+                    };
+                    // Fails only when the environment is gone (e.g. a terminated worker):
+                    // then nobody is waiting for the outcome.
+                    let _ = completions.call(completion, ThreadsafeFunctionCallMode::NonBlocking);
+                });
+                Ok(None)
+            }),
+            Some,
+        )
     }
 }
 
-/// Builds a client from raw option values (any JavaScript type); unset options fall back to
-/// the core's environment variables and defaults. `base_url_name` is the option name the
-/// user wrote (`baseUrl` or `server_url`), for messages; `options_type` is set when the
-/// options argument itself was not an object. Returns the client or a `configuration` error
-/// payload.
-#[napi(catch_unwind)]
+/// A built client and its read-only properties (constant for its lifetime, so `index.js`
+/// keeps them instead of asking the addon on every read).
+#[napi(object, object_from_js = false)]
+pub struct BuiltClient {
+    pub client: NativeClient,
+    /// `Client::endpoint()`: the session-token URL requests go to.
+    pub endpoint: String,
+    /// `Environment::as_str()`: `production`, `sandbox` or `staging`.
+    pub environment: String,
+    /// `Client::user_agent()`.
+    pub user_agent: String,
+}
+
+/// Builds a client from raw option values (any JavaScript type) into the core's
+/// `ClientOptions`; unset options fall back to the core's environment variables and
+/// defaults. `base_url_name` is the option name the user wrote (`baseUrl` or `server_url`),
+/// for messages; `options_type` is set when the options argument itself was not an object.
+/// Returns the client or an error payload (`configuration`, or `internal` for a panic).
+#[napi]
 #[allow(clippy::too_many_arguments)]
 pub fn create_client(
     runtime_version: String,
@@ -264,53 +310,54 @@ pub fn create_client(
     base_url_name: Option<String>,
     timeout_ms: Option<Unknown<'_>>,
     max_retries: Option<Unknown<'_>>,
-) -> Result<Either<NativeClient, ErrorPayload>> {
-    let mut builder = Client::builder().binding("node", runtime_version);
-    if let Some(received) = options_type {
-        builder = builder.option_type_error("options", "an object", &received);
-    }
-    let (next, api_key) = string_option(builder, "apiKey", api_key)?;
-    builder = next;
-    let (next, environment) = string_option(builder, "environment", environment)?;
-    builder = next;
-    let base_url_name = base_url_name.unwrap_or_else(|| "baseUrl".to_owned());
-    let (next, base_url) = string_option(builder, &base_url_name, base_url)?;
-    builder = next;
-    let (next, timeout_ms) = number_option(builder, "timeoutMs", timeout_ms)?;
-    builder = next;
-    let (next, max_retries) = number_option(builder, "maxRetries", max_retries)?;
-    builder = next;
-
-    if let Some(key) = api_key {
-        builder = builder.api_key(key);
-    }
-    if let Some(name) = environment {
-        builder = builder.environment_name(name);
-    }
-    if let Some(url) = base_url {
-        builder = builder.base_url(url);
-    }
-    if let Some(ms) = timeout_ms {
-        builder = builder.timeout_millis_f64(ms);
-    }
-    if let Some(retries) = max_retries {
-        builder = builder.max_retries_f64(retries);
-    }
-    Ok(match builder.build() {
-        Ok(inner) => Either::A(NativeClient { inner }),
-        Err(error) => Either::B(error.into()),
-    })
-}
-
-/// The `invalid_input` payload for a linked account id that is not a string; `received`
-/// names what was passed (`typeof`, or `null`).
-#[napi(catch_unwind)]
-pub fn linked_account_id_type_error(received: String) -> ErrorPayload {
-    refold_session::linked_account_id_type_error(&received).into()
-}
-
-/// The core's version (sent in the `user-agent`).
-#[napi]
-pub fn core_version() -> String {
-    refold_session::VERSION.to_owned()
+    max_idle_connections: Option<Unknown<'_>>,
+) -> Result<Either<BuiltClient, ErrorPayload>> {
+    guarded(
+        AssertUnwindSafe(|| {
+            let mut options = ClientOptions {
+                binding: Some(("node".to_owned(), runtime_version)),
+                ..ClientOptions::default()
+            };
+            if let Some(received) = options_type {
+                options.report(OptionProblem::wrong_type(
+                    "options",
+                    "an object",
+                    &received,
+                ));
+            }
+            let base_url_name = base_url_name.as_deref().unwrap_or("baseUrl");
+            let mut read = OptionReader {
+                options: &mut options,
+            };
+            let api_key = read.string("apiKey", api_key)?;
+            let environment = read.string("environment", environment)?;
+            let base_url = read.string(base_url_name, base_url)?;
+            let timeout_ms = read.number("timeoutMs", timeout_ms)?;
+            let max_retries = read.number("maxRetries", max_retries)?;
+            let max_idle_connections = read.number("maxIdleConnections", max_idle_connections)?;
+            #[cfg(feature = "test-hooks")]
+            if api_key.as_deref() == Some(refold_session::PANIC_LINKED_ACCOUNT_ID) {
+                panic!("test-hooks: a deliberate panic while building a Node client");
+            }
+            let options = ClientOptions {
+                api_key,
+                environment,
+                base_url,
+                timeout: timeout_ms.map(Timeout::Milliseconds),
+                max_retries,
+                max_idle_connections,
+                ..options
+            };
+            Ok(match Client::new(options) {
+                Ok(inner) => Either::A(BuiltClient {
+                    endpoint: inner.endpoint().to_owned(),
+                    environment: inner.environment().as_str().to_owned(),
+                    user_agent: inner.user_agent().to_owned(),
+                    client: NativeClient { inner },
+                }),
+                Err(error) => Either::B(error.into()),
+            })
+        }),
+        Either::B,
+    )
 }

@@ -23,12 +23,13 @@ const ERROR_NAMES = [
   'APIConnectionError',
   'InvalidResponseError',
   'UnexpectedStatusError',
+  'InternalError',
 ];
 
 let emulator;
 let client;
 before(async () => {
-  emulator = await startEmulator({ apiKeys: [KEY], linkedAccounts: ['acct-1', 'user-42'] });
+  emulator = await startEmulator({ apiKeys: [KEY], linkedAccounts: ['acct-1', 'user-42', 'acct-\uFFFD', 'acct-\u{1F600}'] });
   client = new Refold({ apiKey: KEY, baseUrl: emulator.url });
 });
 after(async () => {
@@ -126,8 +127,25 @@ describe('SessionToken', () => {
     const wire = JSON.parse(JSON.stringify(session));
     assert.equal(wire.token, token);
     assert.equal(wire.linkedAccountId, 'acct-1');
-    assert.equal(wire.expiresAt, session.expiresAt.toISOString());
-    assert.equal(wire.issuedAt, session.issuedAt.toISOString());
+    // The core's text form: RFC 3339, UTC, whole seconds, `Z` (not Date's `.000Z`).
+    const claims = jwtClaims(token);
+    assert.equal(wire.expiresAt, new Date(claims.exp * 1000).toISOString().replace('.000Z', 'Z'));
+    assert.equal(wire.issuedAt, new Date(claims.iat * 1000).toISOString().replace('.000Z', 'Z'));
+    assert.match(json.expiresAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.deepEqual(json, wire);
+  });
+
+  test('toJSON shows an absent issuedAt as null and the receipt-based expiry in whole seconds', async () => {
+    await emulator.faults([{ kind: 'status', status: 200, body: { token: 'opaque-token-without-claims' } }]);
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    const session = await client.getTokenForLinkedAccount('acct-1');
+    assert.equal(session.issuedAt, null);
+    const json = session.toJSON();
+    assert.equal(json.issuedAt, null);
+    assert.match(json.expiresAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const expires = Date.parse(json.expiresAt);
+    assert.equal(expires, Math.floor(session.expiresAt.getTime() / 1000) * 1000);
+    assert.ok(expires >= before + 24 * 3600 * 1000 && expires <= Date.now() + 24 * 3600 * 1000, json.expiresAt);
   });
 
   test('is frozen', async () => {
@@ -332,5 +350,146 @@ describe('secrets never show', () => {
     }
     assert.ok(configError instanceof Refold.ConfigurationError);
     assert.ok(!util.inspect(configError).includes(KEY));
+  });
+});
+
+describe('lone UTF-16 surrogates are never replaced', () => {
+  // napi's default string conversion would turn each into U+FFFD and mint for another account.
+  for (const [label, input] of [
+    ['a lone high surrogate', '\uD800'],
+    ['a lone low surrogate after text', 'acct-\uDFFF'],
+    ['a high surrogate before text', '\uDBFFacct'],
+    ['reversed pair', 'acct-\uDE00\uD83D'],
+    ['in the object payload', { linked_account_id: 'acct-1\uD800' }],
+  ]) {
+    test(`${label}: InvalidInputError, nothing sent`, async () => {
+      await assert.rejects(client.getTokenForLinkedAccount(input), (error) => {
+        assert.ok(error instanceof Refold.InvalidInputError, util.inspect(error));
+        assert.equal(error.code, 'invalid_input');
+        assert.equal(error.attempts, 0);
+        assert.match(error.message, /not valid Unicode/);
+        return true;
+      });
+      assert.equal((await emulator.requests()).count, 0, 'no request reached the emulator');
+    });
+  }
+
+  test('a genuine U+FFFD and a surrogate pair are sent unchanged', async () => {
+    for (const id of ['acct-\uFFFD', 'acct-\u{1F600}']) {
+      const session = await client.getTokenForLinkedAccount(id);
+      assert.equal(session.linkedAccountId, id);
+      assert.equal(jwtClaims(session.token).linked_account_id, id);
+    }
+    const log = await emulator.requests();
+    assert.deepEqual(log.requests.map((r) => JSON.parse(r.body).linked_account_id), ['acct-\uFFFD', 'acct-\u{1F600}']);
+  });
+
+  test('in an option: ConfigurationError naming the option, nothing sent', async () => {
+    const bad = [
+      [{ apiKey: `${KEY}\uDC00`, baseUrl: emulator.url }, 'apiKey'],
+      [{ apiKey: KEY, baseUrl: `${emulator.url}/\uD83D` }, 'baseUrl'],
+      [{ apiKey: KEY, server_url: `${emulator.url}\uD800` }, 'server_url'],
+      [{ apiKey: KEY, baseUrl: emulator.url, environment: 'sandbox\uD800' }, 'environment'],
+    ];
+    for (const [options, name] of bad) {
+      assert.throws(
+        () => new Refold(options),
+        (error) => {
+          assert.ok(error instanceof Refold.ConfigurationError, util.inspect(error));
+          assert.equal(error.attempts, 0);
+          assert.ok(error.message.startsWith(`${name} is not valid Unicode`), error.message);
+          assert.ok(!error.message.includes(KEY));
+          return true;
+        },
+        name,
+      );
+    }
+    assert.equal((await emulator.requests()).count, 0, 'no request reached the emulator');
+  });
+});
+
+describe('internal errors (the test-hooks build panics inside the core on purpose)', () => {
+  const PANIC_ID = '__refold_test_hooks_panic__';
+
+  test('a panic in a call in flight rejects with InternalError; the next call works', async () => {
+    await assert.rejects(client.getTokenForLinkedAccount(PANIC_ID), (error) => {
+      assert.ok(error instanceof Refold.InternalError, util.inspect(error));
+      assert.ok(error instanceof Refold.RefoldError);
+      assert.equal(error.code, 'internal');
+      assert.equal(error.name, 'InternalError');
+      assert.match(error.message, /^refold-session hit an internal error \(panic: .*\); please report it\.$/);
+      return true;
+    });
+    // The panic neither killed the process nor the runtime: the same client still mints.
+    const session = await client.getTokenForLinkedAccount('acct-1');
+    assert.equal(session.linkedAccountId, 'acct-1');
+    assert.equal((await emulator.requests()).count, 1);
+  });
+
+  test('panics among concurrent calls settle only their own promises', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => (i % 4 === 0 ? PANIC_ID : 'acct-1'));
+    const outcomes = await Promise.allSettled(ids.map((id) => client.getTokenForLinkedAccount(id)));
+    outcomes.forEach((outcome, i) => {
+      if (ids[i] === PANIC_ID) {
+        assert.equal(outcome.status, 'rejected');
+        assert.ok(outcome.reason instanceof Refold.InternalError);
+      } else {
+        assert.equal(outcome.status, 'fulfilled', util.inspect(outcome));
+      }
+    });
+  });
+
+  test('a panic while building a client throws InternalError from the constructor', async () => {
+    assert.throws(
+      () => new Refold({ apiKey: PANIC_ID, baseUrl: emulator.url }),
+      (error) => {
+        assert.ok(error instanceof Refold.InternalError, util.inspect(error));
+        assert.equal(error.code, 'internal');
+        assert.equal(error.attempts, 0);
+        return true;
+      },
+    );
+    const after = new Refold({ apiKey: KEY, baseUrl: emulator.url });
+    assert.equal((await after.getTokenForLinkedAccount('acct-1')).linkedAccountId, 'acct-1');
+  });
+});
+
+describe('client properties and maxIdleConnections', () => {
+  test('endpoint, environment and userAgent are read-only strings from the core', async () => {
+    const refold = new Refold({ apiKey: KEY, baseUrl: emulator.url, environment: 'sandbox' });
+    assert.equal(refold.endpoint, `${emulator.url}/api/v2/public/session-token`);
+    assert.equal(refold.environment, 'sandbox');
+    assert.match(refold.userAgent, /^refold-session\/\d+\.\d+\.\d+\S* \(node v\d+\.\d+\.\d+\)$/);
+    assert.throws(() => {
+      'use strict';
+      refold.userAgent = 'x';
+    }, TypeError);
+    await refold.getTokenForLinkedAccount('acct-1');
+    assert.equal((await emulator.requests()).requests[0].headers['user-agent'], refold.userAgent);
+    assert.equal(util.inspect(refold, { breakLength: Infinity }), `Refold { environment: 'sandbox', endpoint: '${refold.endpoint}' }`);
+  });
+
+  test('maxIdleConnections is taken and checked by the core', async () => {
+    const none = new Refold({ apiKey: KEY, baseUrl: emulator.url, maxIdleConnections: 0 });
+    for (let i = 0; i < 3; i += 1) await none.getTokenForLinkedAccount('acct-1');
+    assert.equal((await emulator.requests()).count, 3);
+    for (const [value, pattern] of [
+      [-1, /max idle connections must be a whole number from 0 to 10000, not -1/],
+      [2.5, /max idle connections/],
+      [10001, /max idle connections/],
+      [Number.NaN, /max idle connections/],
+      ['4', /maxIdleConnections must be a number, not string/],
+    ]) {
+      assert.throws(() => new Refold({ apiKey: KEY, maxIdleConnections: value }), (error) => {
+        assert.ok(error instanceof Refold.ConfigurationError);
+        assert.match(error.message, pattern);
+        return true;
+      });
+    }
+  });
+
+  test('the addon exports only what index.js uses', () => {
+    const addon = require(require('node:path').join(__dirname, '..', 'refold-session.linux-x64-gnu.node'));
+    assert.deepEqual(Object.keys(addon).sort(), ['Dispatcher', 'NativeClient', 'createClient', 'createDispatcher']);
   });
 });

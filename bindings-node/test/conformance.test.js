@@ -26,6 +26,7 @@ const classForCode = {
   connection: Refold.APIConnectionError,
   invalid_response: Refold.InvalidResponseError,
   unexpected_status: Refold.UnexpectedStatusError,
+  internal: Refold.InternalError,
 };
 
 let emulator;
@@ -39,22 +40,32 @@ after(async () => {
   await emulator?.stop();
 });
 
+/**
+ * In a `lone_surrogates` case, `\u{XXXX}` (backslash, `u`, braces, 4 hex digits) stands for
+ * that single UTF-16 code unit, which JSON cannot carry portably (conformance/README.md).
+ */
+function decoded(kase, value) {
+  if (!kase.lone_surrogates || typeof value !== 'string') return value;
+  return value.replace(/\\u\{([0-9A-Fa-f]{4})\}/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 /** Client options from `defaults` overlaid with the case's `client` (snake_case → Node). */
 function clientOptions(kase) {
   const merged = { ...table.defaults, ...(kase.client || {}) };
   const options = {};
-  if (merged.api_key !== null && merged.api_key !== undefined) options.apiKey = merged.api_key;
-  if (merged.environment !== undefined) options.environment = merged.environment;
-  options.baseUrl = merged.base_url !== undefined ? merged.base_url : emulator.url;
+  if (merged.api_key !== null && merged.api_key !== undefined) options.apiKey = decoded(kase, merged.api_key);
+  if (merged.environment !== undefined) options.environment = decoded(kase, merged.environment);
+  options.baseUrl = merged.base_url !== undefined ? decoded(kase, merged.base_url) : emulator.url;
   if (merged.timeout_ms !== undefined) options.timeoutMs = merged.timeout_ms;
   if (merged.max_retries !== undefined) options.maxRetries = merged.max_retries;
+  if (merged.max_idle_connections !== undefined) options.maxIdleConnections = merged.max_idle_connections;
   return options;
 }
 
 function checkToken(kase, session) {
   const expect = kase.expect;
   assert.ok(session instanceof Refold.SessionToken, 'resolves to a SessionToken');
-  assert.equal(session.linkedAccountId, kase.input);
+  assert.equal(session.linkedAccountId, decoded(kase, kase.input));
   assert.equal(typeof session.token, 'string');
   assert.ok(session.expiresAt instanceof Date);
   if (expect.token !== undefined) assert.equal(session.token, expect.token);
@@ -100,8 +111,17 @@ function checkError(kase, error) {
   }
 }
 
+/** Whether `text` holds a lone UTF-16 surrogate. */
+function hasLoneSurrogate(text) {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
+
 for (const kase of table.cases) {
   test(kase.name, async () => {
+    if (kase.lone_surrogates) {
+      const strings = [kase.input, ...Object.values(kase.client || {})].filter((v) => typeof v === 'string');
+      assert.ok(strings.map((v) => decoded(kase, v)).some(hasLoneSurrogate), 'the case decodes to a lone surrogate');
+    }
     await emulator.reset();
     if (kase.faults) await emulator.faults(kase.faults);
 
@@ -116,7 +136,7 @@ for (const kase of table.cases) {
     if (!outcome) {
       assert.notEqual(kase.expect.code, 'configuration', 'configuration errors are raised by the constructor');
       try {
-        outcome = { session: await client.getTokenForLinkedAccount(kase.input) };
+        outcome = { session: await client.getTokenForLinkedAccount(decoded(kase, kase.input)) };
       } catch (error) {
         outcome = { error };
       }
@@ -138,7 +158,7 @@ for (const kase of table.cases) {
     if (kase.check_received_id) {
       const last = log.requests[log.requests.length - 1];
       const body = typeof last.body === 'string' ? JSON.parse(last.body) : last.body;
-      assert.equal(body.linked_account_id, kase.input);
+      assert.equal(body.linked_account_id, decoded(kase, kase.input));
     }
   });
 }
