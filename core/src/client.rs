@@ -6,13 +6,18 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 
+use crate::accounts::{
+    LinkedAccount, LinkedAccountInput, LinkedAccountPage, MAX_PAGES, validate_page,
+};
 use crate::builder::ClientBuilder;
+use crate::endpoint::{LINKED_ACCOUNT_PATH, api_url, linked_account_url};
 use crate::environment::Environment;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::mapping::{
-    extract_token, oversized_error, status_error, timeout_error, transport_error,
+    Call, extract_token, oversized_error, status_error, timeout_error, transport_error,
     with_response_context,
 };
 use crate::options::{ClientOptions, POOL_IDLE_TIMEOUT, ResolvedConfig};
@@ -128,19 +133,177 @@ impl Client {
         struct RequestBody<'a> {
             linked_account_id: &'a str,
         }
-        let body = Bytes::from(
-            serde_json::to_vec(&RequestBody { linked_account_id })
-                .expect("a JSON object of one string always serialises"),
-        );
+        let body = serde_json::to_vec(&RequestBody { linked_account_id })
+            .expect("a JSON object of one string always serialises");
+        let request = Request {
+            method: Method::POST,
+            url: self.inner.config.endpoint.clone(),
+            body: Some(Bytes::from(body)),
+            call: Call::SessionToken(linked_account_id),
+            retry: RetryPolicy::Transient,
+            secrets: Vec::new(),
+        };
+        self.execute(request, |body, received_at| {
+            extract_token(body).map(|token| {
+                SessionToken::from_response(token, linked_account_id.to_owned(), received_at)
+            })
+        })
+        .await
+    }
+
+    /// Creates the linked account, or updates it if it exists (`PUT`; retried like every
+    /// idempotent call).
+    pub async fn upsert_linked_account(
+        &self,
+        input: &LinkedAccountInput,
+    ) -> Result<LinkedAccount, Error> {
+        self.write_linked_account(Method::PUT, input).await
+    }
+
+    /// Creates the linked account; one that exists already is `bad_request`. A `POST` is not
+    /// idempotent: it is retried only when the request never left (e.g. connection refused).
+    pub async fn create_linked_account(
+        &self,
+        input: &LinkedAccountInput,
+    ) -> Result<LinkedAccount, Error> {
+        self.write_linked_account(Method::POST, input).await
+    }
+
+    async fn write_linked_account(
+        &self,
+        method: Method,
+        input: &LinkedAccountInput,
+    ) -> Result<LinkedAccount, Error> {
+        input.validate()?;
+        let id = input.linked_account_id.as_str();
+        let (call, retry) = if method == Method::POST {
+            (Call::Create(id), RetryPolicy::OnlyUnsent)
+        } else {
+            (Call::Upsert(id), RetryPolicy::Transient)
+        };
+        let body = serde_json::to_vec(&input.to_body()).expect("JSON values always serialise");
+        let request = Request {
+            method,
+            url: api_url(&self.inner.config.base, LINKED_ACCOUNT_PATH),
+            body: Some(Bytes::from(body)),
+            call,
+            retry,
+            secrets: input.secrets(),
+        };
+        self.execute(request, decode_account).await
+    }
+
+    /// The linked account `linked_account_id`; an unknown one is `not_found`.
+    pub async fn get_linked_account(
+        &self,
+        linked_account_id: &str,
+    ) -> Result<LinkedAccount, Error> {
+        validate_linked_account_id(linked_account_id)?;
+        let request = Request {
+            method: Method::GET,
+            url: linked_account_url(&self.inner.config.base, linked_account_id),
+            body: None,
+            call: Call::Get(linked_account_id),
+            retry: RetryPolicy::Transient,
+            secrets: Vec::new(),
+        };
+        self.execute(request, decode_account).await
+    }
+
+    /// Deletes the linked account; an unknown one is `not_found`. Returns Refold's answer
+    /// (e.g. `{"message": …}`).
+    pub async fn delete_linked_account(
+        &self,
+        linked_account_id: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+        validate_linked_account_id(linked_account_id)?;
+        let request = Request {
+            method: Method::DELETE,
+            url: linked_account_url(&self.inner.config.base, linked_account_id),
+            body: None,
+            call: Call::Delete(linked_account_id),
+            retry: RetryPolicy::Transient,
+            secrets: Vec::new(),
+        };
+        self.execute(request, |body, _| match serde_json::from_slice(body) {
+            Ok(serde_json::Value::Object(answer)) => Ok(answer),
+            // An empty 2xx body is a successful delete too.
+            _ if body.iter().all(u8::is_ascii_whitespace) => Ok(serde_json::Map::new()),
+            _ => Err(unexpected_body("a JSON object")),
+        })
+        .await
+    }
+
+    /// One page of linked accounts, in creation order: `page` from 1, `limit` from 1 to 100.
+    pub async fn list_linked_accounts(
+        &self,
+        page: u32,
+        limit: u32,
+    ) -> Result<LinkedAccountPage, Error> {
+        validate_page(page, limit)?;
+        let mut url = api_url(&self.inner.config.base, LINKED_ACCOUNT_PATH);
+        url.query_pairs_mut()
+            .append_pair("page", &page.to_string())
+            .append_pair("limit", &limit.to_string());
+        let request = Request {
+            method: Method::GET,
+            url,
+            body: None,
+            call: Call::List,
+            retry: RetryPolicy::Transient,
+            secrets: Vec::new(),
+        };
+        self.execute(request, |body, _| {
+            serde_json::from_slice(body)
+                .ok()
+                .and_then(|json| LinkedAccountPage::from_json(json, page, limit))
+                .ok_or_else(|| unexpected_body("a page of linked accounts"))
+        })
+        .await
+    }
+
+    /// Every linked account, page after page (`limit` per request), as a stream. It ends after
+    /// the last page, after an error, or after [`crate::MAX_PAGES`] pages.
+    pub fn linked_accounts(
+        &self,
+        limit: u32,
+    ) -> impl futures_core::Stream<Item = Result<LinkedAccount, Error>> + Send + 'static {
+        let pages = LinkedAccountPages::new(self.clone(), limit);
+        futures_util::stream::unfold(
+            (pages, std::collections::VecDeque::new()),
+            |(mut pages, mut buffered)| async move {
+                loop {
+                    if let Some(account) = buffered.pop_front() {
+                        return Some((Ok(account), (pages, buffered)));
+                    }
+                    match pages.next_page().await? {
+                        Ok(page) => buffered.extend(page.accounts),
+                        Err(error) => return Some((Err(error), (pages, buffered))),
+                    }
+                }
+            },
+        )
+    }
+
+    /// Sends `request`, retrying as its policy allows, and decodes a 2xx body with `decode`.
+    async fn execute<T>(
+        &self,
+        request: Request<'_>,
+        decode: impl Fn(&[u8], SystemTime) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let max_attempts = self.inner.config.max_retries.saturating_add(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let error = match self.attempt(body.clone(), linked_account_id).await {
-                Ok(token) => return Ok(token),
-                Err(error) => error,
+            let error = match self.attempt(&request, &decode).await {
+                Ok(value) => return Ok(value),
+                Err(error) => error.redact(&request.secrets),
             };
-            if !error.is_retryable() || attempt >= max_attempts {
+            let may_retry = match request.retry {
+                RetryPolicy::Transient => error.is_retryable(),
+                RetryPolicy::OnlyUnsent => error.is_retryable() && error.nothing_sent(),
+            };
+            if !may_retry || attempt >= max_attempts {
                 let mut error = error.with_attempts(attempt);
                 if attempt > 1 {
                     error = error.append_message(&format!("(Gave up after {attempt} attempts.)"));
@@ -149,7 +312,8 @@ impl Client {
             }
             let delay = delay_before_retry(attempt, error.retry_after());
             log::debug!(
-                "session-token attempt {attempt} failed with {} (status {:?}); retrying in {} ms",
+                "{:?} attempt {attempt} failed with {} (status {:?}); retrying in {} ms",
+                request.method,
                 error.code(),
                 error.status(),
                 delay.as_millis()
@@ -159,19 +323,26 @@ impl Client {
     }
 
     /// One request, bounded by the per-attempt timeout (connect, headers and whole body).
-    async fn attempt(&self, body: Bytes, linked_account_id: &str) -> Result<SessionToken, Error> {
+    async fn attempt<T>(
+        &self,
+        request: &Request<'_>,
+        decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let config = &self.inner.config;
         let exchange = async {
-            let response = self
+            let mut builder = self
                 .inner
                 .http
-                .post(config.endpoint.clone())
-                .header("x-api-key", config.api_key_header.clone())
-                .body(body)
+                .request(request.method.clone(), request.url.clone())
+                .header("x-api-key", config.api_key_header.clone());
+            if let Some(body) = &request.body {
+                builder = builder.body(body.clone());
+            }
+            let response = builder
                 .send()
                 .await
                 .map_err(|err| transport_error(&err, &config.endpoint, &config.api_key))?;
-            self.read_response(response, linked_account_id).await
+            self.read_response(response, request.call, decode).await
         };
         match tokio::time::timeout(config.timeout, exchange).await {
             Ok(outcome) => outcome,
@@ -182,12 +353,14 @@ impl Client {
     /// Reads at most [`MAX_BODY_BYTES`] of a 2xx and [`MAX_ERROR_BODY_BYTES`] of anything
     /// else. The announced `Content-Length` never sizes a buffer beyond those limits: a
     /// server may announce anything.
-    async fn read_response(
+    async fn read_response<T>(
         &self,
         mut response: reqwest::Response,
-        linked_account_id: &str,
-    ) -> Result<SessionToken, Error> {
+        call: Call<'_>,
+        decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let config = &self.inner.config;
+        let key = config.api_key.as_str();
         let status = response.status().as_u16();
         // Taken, not cloned: the body is still readable without them.
         let headers = std::mem::take(response.headers_mut());
@@ -199,7 +372,6 @@ impl Client {
             MAX_ERROR_BODY_BYTES
         };
         let announced = response.content_length();
-        let key = config.api_key.as_str();
         if success && announced.is_some_and(|len| len > limit as u64) {
             return Err(with_response_context(
                 oversized_error(),
@@ -218,7 +390,7 @@ impl Client {
                 Ok(None) => break,
                 // The status already arrived: an error body cut short is still that error.
                 Err(_) if !success => break,
-                Err(err) => return Err(transport_error(&err, &config.endpoint, &config.api_key)),
+                Err(err) => return Err(transport_error(&err, &config.endpoint, key)),
             };
             let room = limit - body.len();
             if chunk.len() > room {
@@ -230,21 +402,89 @@ impl Client {
         }
 
         if !success {
-            let error = status_error(status, &body, linked_account_id, key);
+            let error = status_error(call, status, &body, key);
             return Err(with_response_context(error, status, &headers, key));
         }
-        let token = if oversized {
+        let decoded = if oversized {
             Err(oversized_error())
         } else {
-            extract_token(&body)
+            decode(&body, received_at)
         };
-        match token {
-            Ok(token) => Ok(SessionToken::from_response(
-                token,
-                linked_account_id.to_owned(),
-                received_at,
-            )),
-            Err(error) => Err(with_response_context(error, status, &headers, key)),
+        decoded.map_err(|error| with_response_context(error, status, &headers, key))
+    }
+}
+
+/// One logical request: where it goes, what it carries and how it may be retried.
+struct Request<'a> {
+    method: Method,
+    url: reqwest::Url,
+    body: Option<Bytes>,
+    call: Call<'a>,
+    retry: RetryPolicy,
+    /// Values to remove from any error message besides the API key.
+    secrets: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+enum RetryPolicy {
+    /// Idempotent: every retryable failure is retried.
+    Transient,
+    /// Not idempotent: only failures before the request left are retried.
+    OnlyUnsent,
+}
+
+fn decode_account(body: &[u8], _received_at: SystemTime) -> Result<LinkedAccount, Error> {
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(object)) => LinkedAccount::from_json(object),
+        _ => None,
+    }
+    .ok_or_else(|| unexpected_body("a linked account"))
+}
+
+fn unexpected_body(expected: &str) -> Error {
+    Error::new(
+        ErrorCode::InvalidResponse,
+        format!(
+            "Refold answered with something other than {expected}; check the base URL points \
+             at the Refold API."
+        ),
+    )
+}
+
+/// Walks the pages of `list_linked_accounts`: what the bindings' iterators and
+/// [`Client::linked_accounts`] are built on.
+pub struct LinkedAccountPages {
+    client: Client,
+    next: Option<u32>,
+    limit: u32,
+    fetched: u32,
+}
+
+impl LinkedAccountPages {
+    /// Pages of `limit` accounts (checked on the first fetch), from page 1.
+    pub fn new(client: Client, limit: u32) -> Self {
+        LinkedAccountPages {
+            client,
+            next: Some(1),
+            limit,
+            fetched: 0,
         }
+    }
+
+    /// The next page, or `None` after the last one, an error, or [`crate::MAX_PAGES`] pages.
+    pub async fn next_page(&mut self) -> Option<Result<LinkedAccountPage, Error>> {
+        let page = self.next.take()?;
+        if self.fetched >= MAX_PAGES {
+            return None;
+        }
+        self.fetched += 1;
+        let result = self.client.list_linked_accounts(page, self.limit).await;
+        if let Ok(fetched) = &result {
+            // An empty page ends the walk even if the server claims more.
+            if !fetched.accounts.is_empty() {
+                self.next = fetched.next_page;
+            }
+        }
+        Some(result)
     }
 }

@@ -9,10 +9,33 @@ use crate::error::Error;
 
 /// Where the session-token endpoint lives below the base URL.
 pub const SESSION_TOKEN_PATH: &str = "/api/v2/public/session-token";
+/// Where linked accounts live below the base URL.
+pub const LINKED_ACCOUNT_PATH: &str = "/api/v2/public/linked-account";
 
-/// `{base}/api/v2/public/session-token`, refusing anything that could leak the key: plain
-/// http to a host that is not loopback, credentials or a query in the URL, other schemes.
-pub(crate) fn session_token_url(base: &str) -> Result<Url, Error> {
+#[cfg(test)]
+fn session_token_url(base: &str) -> Result<Url, Error> {
+    Ok(api_url(&api_base(base)?, SESSION_TOKEN_PATH))
+}
+
+/// `path` below a base URL checked by [`api_base`].
+pub(crate) fn api_url(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+    url
+}
+
+/// The linked-account URL of one account: its id is one escaped path segment.
+pub(crate) fn linked_account_url(base: &Url, linked_account_id: &str) -> Url {
+    let mut url = api_url(base, LINKED_ACCOUNT_PATH);
+    url.path_segments_mut()
+        .expect("an http(s) URL has path segments")
+        .push(linked_account_id);
+    url
+}
+
+/// The base URL, refusing anything that could leak the key: plain http to a host that is not
+/// loopback, credentials or a query in the URL, other schemes.
+pub(crate) fn api_base(base: &str) -> Result<Url, Error> {
     let shown = crate::redact::clean_line(base, 120);
     let url = Url::parse(base.trim()).map_err(|err| {
         Error::configuration(format!(
@@ -44,11 +67,9 @@ pub(crate) fn session_token_url(base: &str) -> Result<Url, Error> {
             "The base URL \"{shown}\" must not carry credentials or a query string."
         )));
     }
-    let path = format!("{}{SESSION_TOKEN_PATH}", url.path().trim_end_matches('/'));
-    let mut endpoint = url;
-    endpoint.set_path(&path);
-    endpoint.set_fragment(None);
-    Ok(endpoint)
+    let mut base = url;
+    base.set_fragment(None);
+    Ok(base)
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -77,6 +98,15 @@ mod tests {
                 .unwrap()
                 .as_str(),
             "https://proxy.example/refold/api/v2/public/session-token"
+        );
+    }
+
+    #[test]
+    fn account_ids_are_one_escaped_segment() {
+        let base = api_base("https://x.example/prefix/").unwrap();
+        assert_eq!(
+            linked_account_url(&base, "a/b c?d#é").as_str(),
+            "https://x.example/prefix/api/v2/public/linked-account/a%2Fb%20c%3Fd%23%C3%A9"
         );
     }
 

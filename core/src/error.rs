@@ -98,6 +98,9 @@ struct Inner {
     retry_after: Option<Duration>,
     attempts: u32,
     retryable: bool,
+    /// The failure happened before any byte of the request left (e.g. connection refused):
+    /// even a call that is not idempotent may be retried.
+    nothing_sent: bool,
 }
 
 impl Error {
@@ -111,6 +114,7 @@ impl Error {
                 retry_after: None,
                 attempts: 0,
                 retryable: false,
+                nothing_sent: false,
             }),
         }
     }
@@ -173,6 +177,29 @@ impl Error {
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
         self.inner.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_nothing_sent(mut self, nothing_sent: bool) -> Error {
+        self.inner.nothing_sent = nothing_sent;
+        self
+    }
+
+    pub(crate) fn nothing_sent(&self) -> bool {
+        self.inner.nothing_sent
+    }
+
+    /// Removes each of `secrets` (e.g. a linked account's credentials) from the message and
+    /// the request id.
+    pub(crate) fn redact(mut self, secrets: &[String]) -> Error {
+        for secret in secrets {
+            if self.inner.message.contains(secret.as_str()) {
+                self.inner.message = self.inner.message.replace(secret.as_str(), crate::REDACTED);
+            }
+            if let Some(id) = &mut self.inner.request_id {
+                *id = id.replace(secret.as_str(), crate::REDACTED);
+            }
+        }
         self
     }
 

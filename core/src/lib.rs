@@ -12,6 +12,7 @@
 //! (429, 502–504, timeouts, dropped connections) are retried with backoff, and the API key
 //! and tokens never appear in messages or `Debug` output. Requires a tokio runtime.
 
+mod accounts;
 mod builder;
 mod client;
 mod endpoint;
@@ -27,11 +28,15 @@ mod time;
 mod token;
 mod validate;
 
+pub use accounts::{
+    DEFAULT_PAGE_LIMIT, LinkedAccount, LinkedAccountInput, LinkedAccountPage, MAX_PAGE_LIMIT,
+    MAX_PAGES, YourApp, page_argument,
+};
 pub use builder::ClientBuilder;
 #[cfg(feature = "test-hooks")]
 pub use client::PANIC_LINKED_ACCOUNT_ID;
-pub use client::{Client, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES};
-pub use endpoint::SESSION_TOKEN_PATH;
+pub use client::{Client, LinkedAccountPages, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES};
+pub use endpoint::{LINKED_ACCOUNT_PATH, SESSION_TOKEN_PATH};
 pub use environment::Environment;
 pub use error::{Error, ErrorCode};
 pub use options::{

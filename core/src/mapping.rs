@@ -12,6 +12,17 @@ use crate::error::{Error, ErrorCode};
 use crate::redact::{clean_line, redact_secrets, server_message};
 use crate::retry::{retry_after, should_retry_override};
 
+/// Which call an answer belongs to: it words the sentence and decides what 404 and 500 mean.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Call<'a> {
+    SessionToken(&'a str),
+    Upsert(&'a str),
+    Create(&'a str),
+    Get(&'a str),
+    Delete(&'a str),
+    List,
+}
+
 /// How one HTTP status is treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StatusRule {
@@ -19,7 +30,7 @@ pub struct StatusRule {
     pub retryable: bool,
 }
 
-/// Maps a non-2xx status to its code and default retry rule.
+/// Maps a non-2xx status of a session-token request to its code and default retry rule.
 pub fn status_rule(status: u16) -> StatusRule {
     let (code, retryable) = match status {
         400 | 422 => (ErrorCode::BadRequest, false),
@@ -37,40 +48,84 @@ pub fn status_rule(status: u16) -> StatusRule {
     StatusRule { code, retryable }
 }
 
-/// The human sentence for an error response: what happened and what to do next.
+/// The rule for `status` in answer to `call`: linked-account calls answer an unknown account
+/// with 404, so their 500 is a plain server error (still not retried).
+pub(crate) fn call_status_rule(call: Call<'_>, status: u16) -> StatusRule {
+    match (call, status) {
+        (Call::SessionToken(_), _) => status_rule(status),
+        (_, 500) => StatusRule {
+            code: ErrorCode::ServerError,
+            retryable: false,
+        },
+        _ => status_rule(status),
+    }
+}
+
+/// The human sentence for a session-token error response: what happened and what to do.
+#[cfg(test)]
 pub fn status_sentence(status: u16, linked_account_id: &str) -> String {
-    let rule = status_rule(status);
-    match rule.code {
-        ErrorCode::BadRequest => format!(
+    call_status_sentence(Call::SessionToken(linked_account_id), status)
+}
+
+/// The human sentence for an error response to `call`: what happened and what to do next.
+pub(crate) fn call_status_sentence(call: Call<'_>, status: u16) -> String {
+    let rule = call_status_rule(call, status);
+    let quoted = |id: &str| format!("\"{}\"", crate::redact::clean_line(id, 80));
+    let what = match call {
+        Call::SessionToken(_) => "mint session tokens",
+        _ => "manage linked accounts",
+    };
+    match (rule.code, call) {
+        (ErrorCode::BadRequest, Call::SessionToken(_)) => format!(
             "Refold rejected the request as invalid (HTTP {status}); check the linked_account_id."
         ),
-        ErrorCode::Authentication => format!(
+        (ErrorCode::BadRequest, Call::Create(id)) => format!(
+            "Refold refused to create linked account {} (HTTP {status}); it may exist already \
+             (use upsert to update it), or a field is invalid.",
+            quoted(id)
+        ),
+        (ErrorCode::BadRequest, Call::Upsert(id)) => format!(
+            "Refold rejected linked account {} as invalid (HTTP {status}); check its fields.",
+            quoted(id)
+        ),
+        (ErrorCode::BadRequest, _) => {
+            format!("Refold rejected the request as invalid (HTTP {status}); check the arguments.")
+        }
+        (ErrorCode::Authentication, _) => format!(
             "Refold rejected the API key (HTTP {status}); check REFOLD_API_KEY or the api key \
              option, and that it belongs to this environment."
         ),
-        ErrorCode::PermissionDenied => format!(
-            "The API key may not mint session tokens (HTTP {status}); check its permissions in \
-             the Refold dashboard."
+        (ErrorCode::PermissionDenied, _) => format!(
+            "The API key may not {what} (HTTP {status}); check its permissions in the Refold \
+             dashboard."
         ),
-        ErrorCode::NotFound => format!(
+        (ErrorCode::NotFound, Call::Get(id) | Call::Delete(id)) => format!(
+            "Refold has no linked account {} (HTTP {status}); create it first, or check the id.",
+            quoted(id)
+        ),
+        (ErrorCode::NotFound, Call::SessionToken(_)) => format!(
             "Refold has no session-token endpoint at this address (HTTP {status}); check the \
              environment and base URL."
         ),
-        ErrorCode::Timeout => {
+        (ErrorCode::NotFound, _) => format!(
+            "Refold has no linked-account endpoint at this address (HTTP {status}); check the \
+             environment and base URL."
+        ),
+        (ErrorCode::Timeout, _) => {
             format!("Refold timed out waiting for the request (HTTP {status}); retry later.")
         }
-        ErrorCode::RateLimited => format!(
+        (ErrorCode::RateLimited, _) => format!(
             "Refold is rate limiting this API key (HTTP {status}); slow down and retry later."
         ),
-        ErrorCode::InvalidLinkedAccount => format!(
-            "Refold could not mint a token for linked account \"{}\" (HTTP {status}), which \
+        (ErrorCode::InvalidLinkedAccount, Call::SessionToken(id)) => format!(
+            "Refold could not mint a token for linked account {} (HTTP {status}), which \
              usually means it does not exist; create the linked account first, or check the id.",
-            crate::redact::clean_line(linked_account_id, 80)
+            quoted(id)
         ),
-        ErrorCode::ServerError if rule.retryable => {
+        (ErrorCode::ServerError, _) if rule.retryable => {
             format!("Refold is temporarily unavailable (HTTP {status}); retry later.")
         }
-        ErrorCode::ServerError => format!(
+        (ErrorCode::ServerError, _) => format!(
             "Refold failed with a server error (HTTP {status}); retry later or contact Refold \
              support with the request id."
         ),
@@ -82,16 +137,11 @@ pub fn status_sentence(status: u16, linked_account_id: &str) -> String {
     }
 }
 
-/// The error for a non-2xx answer: its code, sentence and the server's own message.
-pub(crate) fn status_error(
-    status: u16,
-    body: &[u8],
-    linked_account_id: &str,
-    api_key: &str,
-) -> Error {
-    let rule = status_rule(status);
-    let mut error = Error::new(rule.code, status_sentence(status, linked_account_id))
-        .with_retryable(rule.retryable);
+/// The error for a non-2xx answer to `call`: its code, sentence and the server's own message.
+pub(crate) fn status_error(call: Call<'_>, status: u16, body: &[u8], api_key: &str) -> Error {
+    let rule = call_status_rule(call, status);
+    let mut error =
+        Error::new(rule.code, call_status_sentence(call, status)).with_retryable(rule.retryable);
     if let Some(server_said) = server_message(body, api_key) {
         error = error.append_message(&format!("Refold said: {server_said}"));
     }
@@ -259,6 +309,7 @@ pub(crate) fn transport_error(err: &reqwest::Error, endpoint: &Url, api_key: &st
         format!("Could not get an answer from Refold: {what}; {advice}."),
     )
     .with_retryable(retryable)
+    .with_nothing_sent(err.is_connect())
 }
 
 fn classify(err: &reqwest::Error) -> TransportFailure {
@@ -274,10 +325,8 @@ fn classify(err: &reqwest::Error) -> TransportFailure {
             return TransportFailure::CertificateRejected;
         }
         if let Some(hyper_error) = error.downcast_ref::<hyper::Error>() {
-            if hyper_error.is_parse()
-                || hyper_error.is_parse_too_large()
-                || hyper_error.is_parse_status()
-            {
+            // is_parse() covers heads that are too large as well.
+            if hyper_error.is_parse() || hyper_error.is_parse_status() {
                 return TransportFailure::MalformedResponse(clean_line(
                     &hyper_error.to_string(),
                     120,
@@ -404,6 +453,22 @@ mod tests {
     }
 
     #[test]
+    fn linked_account_calls_read_404_and_500_their_own_way() {
+        let get = call_status_rule(Call::Get("u1"), 404);
+        assert_eq!(get.code, ErrorCode::NotFound);
+        assert!(call_status_sentence(Call::Delete("u1"), 404).contains("no linked account \"u1\""));
+        let server = call_status_rule(Call::Upsert("u1"), 500);
+        assert_eq!(
+            server,
+            StatusRule {
+                code: ErrorCode::ServerError,
+                retryable: false
+            }
+        );
+        assert!(call_status_sentence(Call::Create("u1"), 400).contains("may exist already"));
+    }
+
+    #[test]
     fn token_extraction_names_the_problem_without_quoting_the_body() {
         assert_eq!(
             extract_token(br#"{"token":"abc","extra":1}"#).unwrap(),
@@ -435,7 +500,12 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-should-retry", "true".parse().unwrap());
         headers.insert("x-request-id", "req_KEY".parse().unwrap());
-        let error = with_response_context(status_error(500, b"", "a", "KEY"), 500, &headers, "KEY");
+        let error = with_response_context(
+            status_error(Call::SessionToken("a"), 500, b"", "KEY"),
+            500,
+            &headers,
+            "KEY",
+        );
         assert!(error.is_retryable());
         assert_eq!(error.request_id(), Some("req_[REDACTED]"));
         assert_eq!(error.status(), Some(500));

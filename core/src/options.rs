@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
-use crate::endpoint::session_token_url;
+use crate::endpoint::{SESSION_TOKEN_PATH, api_base, api_url};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::redact::clean_line;
@@ -124,6 +124,9 @@ pub(crate) struct ResolvedConfig {
     pub api_key: String,
     pub api_key_header: HeaderValue,
     pub environment: Environment,
+    /// The checked base URL every path is joined to.
+    pub base: Url,
+    /// The session-token URL.
     pub endpoint: Url,
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -177,7 +180,8 @@ impl ClientOptions {
             Some(url) => url,
             None => environment.base_url().to_owned(),
         };
-        let endpoint = session_token_url(&base)?;
+        let base = api_base(&base)?;
+        let endpoint = api_url(&base, SESSION_TOKEN_PATH);
 
         let timeout = match self.timeout {
             None => DEFAULT_TIMEOUT,
@@ -209,6 +213,7 @@ impl ClientOptions {
             api_key,
             api_key_header,
             environment,
+            base,
             endpoint,
             timeout,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,

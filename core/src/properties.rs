@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::mapping::{extract_token, status_error, with_response_context};
+use crate::mapping::{Call, extract_token, status_error, with_response_context};
 use crate::options::{ClientOptions, OptionProblem, Timeout};
 use crate::redact::{redact_secrets, server_message};
 use crate::retry::{MAX_HONOURED_RETRY_AFTER, delay_before_retry, retry_after};
@@ -41,7 +41,10 @@ fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn jwt_with_payload(payload: &str) -> String {
-    format!("eyJhbGciOiJIUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(payload))
+    format!(
+        "eyJhbGciOiJIUzI1NiJ9.{}.c2ln",
+        URL_SAFE_NO_PAD.encode(payload)
+    )
 }
 
 /// A NumericDate as a hostile issuer might write it.
@@ -92,7 +95,7 @@ proptest! {
         if let Ok(value) = HeaderValue::from_str(&wait) {
             headers.insert(HeaderName::from_static("retry-after"), value);
         }
-        let error = with_response_context(status_error(status, &body, &id, KEY), status, &headers, KEY);
+        let error = with_response_context(status_error(Call::SessionToken(&id), status, &body, KEY), status, &headers, KEY);
         prop_assert!(!error.message().contains(KEY));
         prop_assert!(!error.message().contains(JWT));
         prop_assert!(error.message().chars().count() < 1200);

@@ -81,7 +81,11 @@ async fn install_faults(emulator: &Emulator, faults: Value) {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "{:?}", response.text().await);
+    assert!(
+        response.status().is_success(),
+        "{:?}",
+        response.text().await
+    );
 }
 
 fn wire(status_line: &str, headers: &[(&str, &str)], body: &str, pause_ms: u64) -> Value {
@@ -130,7 +134,10 @@ async fn lying_lengths_never_size_a_buffer() {
         }
     }
     let largest = LARGEST.load(Ordering::Relaxed);
-    assert!(largest < ALLOCATION_LIMIT, "largest allocation {largest} bytes");
+    assert!(
+        largest < ALLOCATION_LIMIT,
+        "largest allocation {largest} bytes"
+    );
     emulator.shutdown().await;
 }
 
@@ -220,7 +227,10 @@ async fn an_announced_4_gb_error_body_that_never_comes_times_out_in_little_memor
     assert!(started.elapsed() < Duration::from_secs(3));
     let grew = PEAK_LIVE.load(Ordering::Relaxed).saturating_sub(baseline);
     println!("peak live heap growth during the call: {grew} bytes");
-    assert!(grew < 8 * 1024 * 1024, "peak live heap grew by {grew} bytes");
+    assert!(
+        grew < 8 * 1024 * 1024,
+        "peak live heap grew by {grew} bytes"
+    );
     emulator.shutdown().await;
 }
 

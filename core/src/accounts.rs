@@ -1,0 +1,517 @@
+//! Linked accounts (docs/contract.md §Linked accounts): what a caller sends to create or
+//! update one, what Refold returns, and the checks made before anything is sent.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::SystemTime;
+
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::redact::REDACTED;
+use crate::validate::validate_linked_account_id;
+
+/// Most accounts one list page may ask for (Refold's own limit).
+pub const MAX_PAGE_LIMIT: u32 = 100;
+/// Accounts per page unless the caller says.
+pub const DEFAULT_PAGE_LIMIT: u32 = 10;
+/// Most pages an all-pages iteration fetches: a server that always says "there is a next
+/// page" cannot make it loop forever.
+pub const MAX_PAGES: u32 = 100_000;
+/// Most user-defined fields one account may be sent with.
+pub const MAX_UDF_FIELDS: usize = 1_000;
+
+/// What `upsert_linked_account` and `create_linked_account` send.
+#[derive(Clone, Default, PartialEq)]
+pub struct LinkedAccountInput {
+    /// The end-user's id in your system (the same rules as for session tokens).
+    pub linked_account_id: String,
+    /// A display name.
+    pub name: Option<String>,
+    /// User-defined fields: values must be strings, numbers, booleans or null.
+    pub udf: Option<Map<String, Value>>,
+    /// Credentials of your own app for this account.
+    pub your_app: Option<YourApp>,
+}
+
+/// `your_app`: your app's id and the account's credentials for it, a secret like the API key.
+#[derive(Clone, Default, PartialEq)]
+pub struct YourApp {
+    pub app_id: String,
+    /// Sent to Refold; never shown in messages, logs or `Debug`.
+    pub auth_credentials: Option<Value>,
+}
+
+impl fmt::Debug for LinkedAccountInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinkedAccountInput")
+            .field("linked_account_id", &self.linked_account_id)
+            .field("name", &self.name)
+            .field("udf", &self.udf)
+            .field("your_app", &self.your_app)
+            .finish()
+    }
+}
+
+impl fmt::Debug for YourApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("YourApp")
+            .field("app_id", &self.app_id)
+            .field(
+                "auth_credentials",
+                &self.auth_credentials.as_ref().map(|_| REDACTED),
+            )
+            .finish()
+    }
+}
+
+impl LinkedAccountInput {
+    /// An input naming only the account.
+    pub fn new(linked_account_id: impl Into<String>) -> Self {
+        LinkedAccountInput {
+            linked_account_id: linked_account_id.into(),
+            ..LinkedAccountInput::default()
+        }
+    }
+
+    /// Reads the official SDK's payload shape, `{linked_account_id, name?, udf?, your_app?}`,
+    /// from JSON: what dynamically typed hosts pass. Every problem is `invalid_input`.
+    pub fn from_json(value: &Value) -> Result<Self, Error> {
+        let Value::Object(object) = value else {
+            return Err(Error::invalid_input(format!(
+                "The linked account must be an object with a linked_account_id, not {}.",
+                json_type(value)
+            )));
+        };
+        if let Some(unknown) = object.keys().find(|key| {
+            !matches!(
+                key.as_str(),
+                "linked_account_id" | "name" | "udf" | "your_app"
+            )
+        }) {
+            return Err(Error::invalid_input(format!(
+                "Unknown linked account field \"{}\"; use linked_account_id, name, udf or \
+                 your_app.",
+                crate::redact::clean_line(unknown, 40)
+            )));
+        }
+        let linked_account_id = match object.get("linked_account_id") {
+            Some(Value::String(id)) => id.clone(),
+            None => return Err(Error::invalid_input("linked_account_id is missing.")),
+            Some(other) => return Err(crate::linked_account_id_type_error(json_type(other))),
+        };
+        let name = match object.get("name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.clone()),
+            Some(other) => {
+                return Err(Error::invalid_input(format!(
+                    "name must be a string, not {}.",
+                    json_type(other)
+                )));
+            }
+        };
+        let udf = match object.get("udf") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(fields)) => Some(fields.clone()),
+            Some(other) => {
+                return Err(Error::invalid_input(format!(
+                    "udf must be an object of strings, numbers, booleans or null, not {}.",
+                    json_type(other)
+                )));
+            }
+        };
+        let your_app = match object.get("your_app") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(app)) => Some(YourApp {
+                app_id: match app.get("app_id") {
+                    Some(Value::String(id)) => id.clone(),
+                    _ => {
+                        return Err(Error::invalid_input("your_app.app_id must be a string."));
+                    }
+                },
+                auth_credentials: app.get("auth_credentials").cloned(),
+            }),
+            Some(other) => {
+                return Err(Error::invalid_input(format!(
+                    "your_app must be an object with app_id and auth_credentials, not {}.",
+                    json_type(other)
+                )));
+            }
+        };
+        Ok(LinkedAccountInput {
+            linked_account_id,
+            name,
+            udf,
+            your_app,
+        })
+    }
+
+    /// Checks everything before a request is sent.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        validate_linked_account_id(&self.linked_account_id)?;
+        if let Some(udf) = &self.udf {
+            if udf.len() > MAX_UDF_FIELDS {
+                return Err(Error::invalid_input(format!(
+                    "udf has {} fields; at most {MAX_UDF_FIELDS} are accepted.",
+                    udf.len()
+                )));
+            }
+            for (key, value) in udf {
+                if key.trim().is_empty() {
+                    return Err(Error::invalid_input("udf field names must not be blank."));
+                }
+                if matches!(value, Value::Array(_) | Value::Object(_)) {
+                    return Err(Error::invalid_input(format!(
+                        "udf field \"{}\" must be a string, number, boolean or null, not {}.",
+                        crate::redact::clean_line(key, 40),
+                        json_type(value)
+                    )));
+                }
+            }
+        }
+        if let Some(app) = &self.your_app {
+            if app.app_id.trim().is_empty() {
+                return Err(Error::invalid_input("your_app.app_id must not be blank."));
+            }
+            if app.auth_credentials.is_none() {
+                return Err(Error::invalid_input(
+                    "your_app needs auth_credentials (Refold rejects your_app without them).",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The request body, in Refold's shape.
+    pub(crate) fn to_body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert(
+            "linked_account_id".into(),
+            Value::String(self.linked_account_id.clone()),
+        );
+        if let Some(name) = &self.name {
+            body.insert("name".into(), Value::String(name.clone()));
+        }
+        if let Some(udf) = &self.udf {
+            body.insert("udf".into(), Value::Object(udf.clone()));
+        }
+        if let Some(app) = &self.your_app {
+            let mut your_app = Map::new();
+            your_app.insert("app_id".into(), Value::String(app.app_id.clone()));
+            if let Some(credentials) = &app.auth_credentials {
+                your_app.insert("auth_credentials".into(), credentials.clone());
+            }
+            body.insert("your_app".into(), Value::Object(your_app));
+        }
+        Value::Object(body)
+    }
+
+    /// Every string inside `your_app.auth_credentials`, to be redacted from messages.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        if let Some(credentials) = self
+            .your_app
+            .as_ref()
+            .and_then(|app| app.auth_credentials.as_ref())
+        {
+            collect_strings(credentials, &mut found);
+        }
+        found
+    }
+}
+
+fn collect_strings(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::String(text) if text.len() >= 4 => found.push(text.clone()),
+        Value::Array(items) => items.iter().for_each(|item| collect_strings(item, found)),
+        Value::Object(fields) => fields
+            .values()
+            .for_each(|item| collect_strings(item, found)),
+        _ => {}
+    }
+}
+
+/// A linked account as Refold returns it. The typed fields cover what Refold documents; the
+/// whole JSON object is kept too ([`LinkedAccount::json`]) so fields added later are not lost.
+#[derive(Clone, PartialEq)]
+pub struct LinkedAccount {
+    id: Option<String>,
+    account_id: String,
+    environment: Option<String>,
+    name: Option<String>,
+    udf: BTreeMap<String, Value>,
+    created_at: Option<SystemTime>,
+    updated_at: Option<SystemTime>,
+    json: Map<String, Value>,
+}
+
+impl LinkedAccount {
+    /// Reads an account object; `None` when it is not one (no string `account_id`).
+    pub(crate) fn from_json(json: Map<String, Value>) -> Option<LinkedAccount> {
+        let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_owned);
+        let time = |key: &str| {
+            json.get(key)
+                .and_then(Value::as_str)
+                .and_then(crate::time::parse_rfc3339)
+        };
+        let udf = match json.get("udf") {
+            // Refold's form: [{"key_name", "key_value", …}]; an object is accepted too.
+            Some(Value::Array(entries)) => entries
+                .iter()
+                .filter_map(|entry| {
+                    let key = entry.get("key_name")?.as_str()?.to_owned();
+                    Some((key, entry.get("key_value").cloned().unwrap_or(Value::Null)))
+                })
+                .collect(),
+            Some(Value::Object(fields)) => fields.clone().into_iter().collect(),
+            _ => BTreeMap::new(),
+        };
+        Some(LinkedAccount {
+            id: text("_id"),
+            account_id: text("account_id").or_else(|| text("linked_account_id"))?,
+            environment: text("environment"),
+            name: text("name"),
+            udf,
+            created_at: time("createdAt"),
+            updated_at: time("updatedAt"),
+            json,
+        })
+    }
+
+    /// Refold's own id of the account (`_id`).
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// Your id of the end-user: the `linked_account_id` tokens are minted for.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// The Refold environment the account lives in (e.g. `test`).
+    pub fn environment(&self) -> Option<&str> {
+        self.environment.as_deref()
+    }
+
+    /// The display name.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// User-defined fields as name → value.
+    pub fn udf(&self) -> &BTreeMap<String, Value> {
+        &self.udf
+    }
+
+    /// When the account was created, if Refold said.
+    pub fn created_at(&self) -> Option<SystemTime> {
+        self.created_at
+    }
+
+    /// When the account last changed, if Refold said.
+    pub fn updated_at(&self) -> Option<SystemTime> {
+        self.updated_at
+    }
+
+    /// The whole object Refold returned.
+    pub fn json(&self) -> &Map<String, Value> {
+        &self.json
+    }
+}
+
+impl fmt::Debug for LinkedAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinkedAccount")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("environment", &self.environment)
+            .field("name", &self.name)
+            .field("udf", &self.udf)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One page of `list_linked_accounts`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkedAccountPage {
+    /// The accounts of this page, in creation order.
+    pub accounts: Vec<LinkedAccount>,
+    /// This page's number (from 1).
+    pub page: u32,
+    /// Accounts per page.
+    pub limit: u32,
+    /// Accounts in all pages.
+    pub total: u64,
+    /// Pages in all.
+    pub total_pages: u32,
+    /// The next page's number, if there is one.
+    pub next_page: Option<u32>,
+}
+
+impl LinkedAccountPage {
+    /// Reads a mongoose-paginate page; `None` when `docs` is not a list of accounts.
+    pub(crate) fn from_json(json: Value, page: u32, limit: u32) -> Option<LinkedAccountPage> {
+        let Value::Object(mut object) = json else {
+            return None;
+        };
+        let Value::Array(docs) = object.remove("docs")? else {
+            return None;
+        };
+        let accounts = docs
+            .into_iter()
+            .map(|doc| match doc {
+                Value::Object(doc) => LinkedAccount::from_json(doc),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let number = |key: &str| object.get(key).and_then(Value::as_u64);
+        let clamp = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
+        let page_number = number("page").map_or(page, clamp);
+        // Only a next page after this one counts: a server cannot send us backwards.
+        let next_page = match object.get("hasNextPage").and_then(Value::as_bool) {
+            Some(false) => None,
+            _ => number("nextPage")
+                .map(clamp)
+                .filter(|next| *next > page_number),
+        };
+        Some(LinkedAccountPage {
+            page: page_number,
+            limit: number("limit").map_or(limit, clamp),
+            total: number("totalDocs").unwrap_or(accounts.len() as u64),
+            total_pages: number("totalPages").map_or(page_number, clamp),
+            next_page,
+            accounts,
+        })
+    }
+}
+
+/// Checks list arguments before anything is sent.
+pub(crate) fn validate_page(page: u32, limit: u32) -> Result<(), Error> {
+    if page == 0 {
+        return Err(Error::invalid_input("page starts at 1."));
+    }
+    if limit == 0 || limit > MAX_PAGE_LIMIT {
+        return Err(Error::invalid_input(format!(
+            "limit must be from 1 to {MAX_PAGE_LIMIT}, not {limit}."
+        )));
+    }
+    Ok(())
+}
+
+/// A page number or limit from a dynamically typed host: a whole number from `min` to `max`,
+/// else `invalid_input` naming `what`.
+pub fn page_argument(what: &str, value: f64, max: u32) -> Result<u32, Error> {
+    if value.fract() == 0.0 && (1.0..=f64::from(max)).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(Error::invalid_input(format!(
+            "{} must be a whole number from 1 to {max}, not {value}.",
+            crate::redact::clean_line(what, 20)
+        )))
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+    use serde_json::json;
+
+    #[test]
+    fn reads_the_official_payload_and_checks_it() {
+        let input = LinkedAccountInput::from_json(&json!({
+            "linked_account_id": "u1", "name": "Mark",
+            "udf": {"phone": "123", "vip": true, "n": 1, "none": null},
+            "your_app": {"app_id": "a1", "auth_credentials": {"token": "SECRET_CRED_1"}}
+        }))
+        .unwrap();
+        input.validate().unwrap();
+        assert_eq!(input.secrets(), vec!["SECRET_CRED_1".to_owned()]);
+        assert!(!format!("{input:?}").contains("SECRET_CRED_1"));
+        assert_eq!(
+            input.to_body()["your_app"]["auth_credentials"]["token"],
+            "SECRET_CRED_1"
+        );
+
+        for bad in [
+            json!("u1"),
+            json!({"name": "x"}),
+            json!({"linked_account_id": 5}),
+            json!({"linked_account_id": "u1", "udf": [1]}),
+            json!({"linked_account_id": "u1", "nmae": "typo"}),
+            json!({"linked_account_id": "u1", "your_app": {"auth_credentials": {}}}),
+        ] {
+            let err = LinkedAccountInput::from_json(&bad).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidInput, "{bad}");
+        }
+        for bad in [
+            json!({"linked_account_id": " "}),
+            json!({"linked_account_id": "u1", "udf": {"a": {"nested": 1}}}),
+            json!({"linked_account_id": "u1", "udf": {"a": [1]}}),
+            json!({"linked_account_id": "u1", "your_app": {"app_id": "a"}}),
+        ] {
+            let input = LinkedAccountInput::from_json(&bad).unwrap();
+            assert_eq!(
+                input.validate().unwrap_err().code(),
+                ErrorCode::InvalidInput,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn reads_refolds_account_and_keeps_the_whole_object() {
+        let json = json!({"_id": "63cabcc596d0d10508a69bdf", "account_id": "12345678",
+            "environment": "test", "name": "Mark Wood", "future_field": 1,
+            "udf": [{"key_name": "k", "key_value": "v", "_id": "x"}],
+            "createdAt": "2023-01-20T16:09:41.700Z", "updatedAt": "2023-08-11T06:35:07.574Z"});
+        let Value::Object(object) = json else {
+            unreachable!()
+        };
+        let account = LinkedAccount::from_json(object).unwrap();
+        assert_eq!(account.account_id(), "12345678");
+        assert_eq!(account.id(), Some("63cabcc596d0d10508a69bdf"));
+        assert_eq!(account.udf()["k"], "v");
+        assert_eq!(
+            crate::time::format_rfc3339(account.created_at().unwrap()),
+            "2023-01-20T16:09:41Z"
+        );
+        assert_eq!(account.json()["future_field"], 1);
+    }
+
+    #[test]
+    fn pages_never_point_backwards() {
+        let page = LinkedAccountPage::from_json(
+            json!({"docs": [], "page": 3, "hasNextPage": true, "nextPage": 2, "totalDocs": 5}),
+            3,
+            10,
+        )
+        .unwrap();
+        assert_eq!(page.next_page, None);
+        assert!(LinkedAccountPage::from_json(json!({"docs": [1]}), 1, 10).is_none());
+        assert_eq!(
+            validate_page(0, 10).unwrap_err().code(),
+            ErrorCode::InvalidInput
+        );
+        assert_eq!(
+            validate_page(1, 101).unwrap_err().code(),
+            ErrorCode::InvalidInput
+        );
+        assert_eq!(
+            page_argument("limit", 2.5, 100).unwrap_err().code(),
+            ErrorCode::InvalidInput
+        );
+        assert_eq!(page_argument("page", 7.0, u32::MAX).unwrap(), 7);
+    }
+}
