@@ -1,6 +1,7 @@
 # Python binding (bindings-python/): PyO3 + maturin, tested with pytest against the emulator.
-#   make test-python   venv from pinned requirements, debug abi3 wheel, mypy --strict,
-#                      stubtest, pytest (conformance sync+async, threads, fork, packaging…)
+#   make test-python   venv from pinned requirements, debug abi3 wheel (with the core's test
+#                      hooks), pytest (conformance sync+async, typing: mypy --strict and
+#                      stubtest, threads, fork, panics, packaging…)
 #   make demo-python   mint from Python (sync and asyncio) against a fresh emulator
 # The venv (bindings-python/.venv) and the wheel (bindings-python/dist/) are build outputs.
 
@@ -25,14 +26,16 @@ python-venv: $(PY_STAMP)
 # One debug cp39-abi3 wheel, built by maturin (pyo3/extension-module on), installed into the
 # venv; the packaging tests install the same file into a fresh venv without Rust. Debug,
 # because a release build of the dependency tree costs minutes on 2 cores and tests the same code.
+# `test-hooks` gives the core's deliberate panic to the panic tests; release wheels
+# (bench/prepare.sh, `maturin build --release`) are built without it.
 python-wheel: build python-venv
 	rm -f $(PY_DIR)/dist/refold_session-*.whl
-	cd $(PY_DIR) && $(PY_VENV)/bin/maturin build --locked --out dist
+	cd $(PY_DIR) && $(PY_VENV)/bin/maturin build --locked --features pyo3/extension-module,test-hooks --out dist
 	$(PY) -m pip install --disable-pip-version-check -q --force-reinstall --no-deps $(PY_DIR)/dist/refold_session-*.whl
 
+# mypy --strict and stubtest run inside pytest (tests/test_typing.py), beside the check that
+# mypy rejects misuse, so that `pytest` alone is the whole suite.
 test-python: python-wheel
-	cd $(PY_DIR) && $(PY_VENV)/bin/mypy --strict python/refold_session examples/typed_usage.py examples/demo.py
-	cd $(PY_DIR) && $(PY) -m mypy.stubtest refold_session
 	cd $(PY_DIR) && REFOLD_BIN=$(REFOLD_BIN) $(PY) -m pytest
 
 demo-python: python-wheel

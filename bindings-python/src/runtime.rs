@@ -11,16 +11,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::{ContextExt, Runtime as AsyncRuntime};
+use refold_session::Error;
 use tokio::runtime::{Handle, Runtime};
 
 static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 
-/// This process's runtime, started on first use. Needs the GIL (see the module docs).
-pub(crate) fn runtime(_py: Python<'_>) -> PyResult<&'static Runtime> {
+/// This process's runtime, started on first use. Needs the GIL (see the module docs). One
+/// that cannot start is the core's `internal` error (docs/contract.md §Errors).
+pub(crate) fn runtime(_py: Python<'_>) -> Result<&'static Runtime, Error> {
     let pid = std::process::id();
     let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some((owner, runtime)) = *slot
@@ -33,11 +34,7 @@ pub(crate) fn runtime(_py: Python<'_>) -> PyResult<&'static Runtime> {
         .enable_all()
         .thread_name("refold-session-io")
         .build()
-        .map_err(|err| {
-            PyRuntimeError::new_err(format!(
-                "refold_session could not start its I/O threads: {err}"
-            ))
-        })?;
+        .map_err(|err| Error::internal(&format!("the I/O threads could not start: {err}")))?;
     // Leaked on purpose: a runtime is never dropped, because dropping one inherited across a
     // fork would wait forever for worker threads that do not exist in this process, and the
     // threads of a live one end with the process anyway.

@@ -4,13 +4,14 @@ user-agent, secrets kept out of every text, and log records reaching `logging`."
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import inspect
 import json
 import logging
 import pickle
 import traceback
-from typing import List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -21,6 +22,7 @@ from refold_session import (
     AsyncRefold,
     AuthenticationError,
     ConfigurationError,
+    InternalError,
     InvalidInputError,
     InvalidLinkedAccountError,
     Refold,
@@ -50,8 +52,8 @@ def test_session_token_fields_and_redaction(emu: Emulator) -> None:
     assert token.to_dict() == {
         "token": token.token,
         "linked_account_id": "acct-1",
-        "expires_at": token.expires_at.isoformat().replace("+00:00", "Z"),
-        "issued_at": token.issued_at.isoformat().replace("+00:00", "Z"),
+        "expires_at": token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "issued_at": token.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     assert json.loads(json.dumps(token.to_dict()))["token"] == token.token
     assert dt.datetime.fromisoformat(token.to_dict()["expires_at"].replace("Z", "+00:00")) == token.expires_at  # type: ignore[union-attr]
@@ -63,8 +65,47 @@ def test_session_token_fields_and_redaction(emu: Emulator) -> None:
     assert again == token and hash(again) == hash(token) and repr(again) == repr(token)
 
 
+def jwt(claims: Dict[str, Any]) -> str:
+    def part(value: Dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_to_dict_times_are_the_cores_text_and_the_datetimes_stay_precise(emu: Emulator) -> None:
+    # Fractional claims: the datetimes keep the microseconds, the text is whole seconds.
+    token_text = jwt({"iat": 1_900_000_000.5, "exp": 1_900_003_600.75})
+    emu.faults([{"kind": "status", "status": 200, "body": {"token": token_text}}])
+    token = Refold(API_KEY, base_url=emu.url).get_token_for_linked_account("acct-1")
+    assert token.expires_at == dt.datetime(2030, 3, 17, 18, 46, 40, 750_000, tzinfo=UTC)
+    assert token.issued_at == dt.datetime(2030, 3, 17, 17, 46, 40, 500_000, tzinfo=UTC)
+    assert token.to_dict() == {
+        "token": token_text,
+        "linked_account_id": "acct-1",
+        "expires_at": "2030-03-17T18:46:40Z",
+        "issued_at": "2030-03-17T17:46:40Z",
+    }
+    assert pickle.loads(pickle.dumps(token)).to_dict() == token.to_dict()
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"iat": 10**15, "exp": 10**16}, {"iat": -5, "exp": -1}, {"iat": 253_402_300_799}, {"exp": 1e308}],
+    ids=["far_future", "before_1970", "iat_end_of_9999", "exp_huge_float"],
+)
+def test_token_times_out_of_range_never_overflow(claims: Dict[str, Any], emu: Emulator) -> None:
+    # Claims outside 1970..9999-12-30 count as absent (docs/contract.md §Limits): no
+    # OverflowError, issued_at None, expiry 24 h after receipt.
+    emu.faults([{"kind": "status", "status": 200, "body": {"token": jwt(claims)}}])
+    token = Refold(API_KEY, base_url=emu.url).get_token_for_linked_account("acct-1")
+    assert token.issued_at is None and token.to_dict()["issued_at"] is None
+    expected = dt.datetime.now(UTC) + dt.timedelta(days=1)
+    assert abs((token.expires_at - expected).total_seconds()) < 60
+    assert token.to_dict()["expires_at"] == token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_error_hierarchy() -> None:
-    assert len(ALL_ERRORS) == 14
+    assert len(ALL_ERRORS) == 15
     for cls in ALL_ERRORS:
         assert issubclass(cls, RefoldError) and issubclass(cls, Exception)
     assert issubclass(InvalidInputError, ValueError)
@@ -72,8 +113,9 @@ def test_error_hierarchy() -> None:
     assert issubclass(APITimeoutError, TimeoutError)
     assert issubclass(APIConnectionError, ConnectionError)
     assert not issubclass(AuthenticationError, (ValueError, OSError))
+    assert not issubclass(InternalError, (ValueError, OSError))
     codes = {cls.code for cls in ALL_ERRORS if cls is not RefoldError}
-    assert len(codes) == 13
+    assert len(codes) == 14 and "internal" in codes
 
 
 def test_error_attributes_and_pickling(emu: Emulator) -> None:
@@ -111,8 +153,9 @@ def test_context_managers_and_close(emu: Emulator) -> None:
 def test_signature_defaults_come_from_the_core() -> None:
     for cls in (Refold, AsyncRefold):
         params = inspect.signature(cls).parameters
-        assert list(params) == ["api_key", "environment", "base_url", "timeout", "max_retries"]
+        assert list(params) == ["api_key", "environment", "base_url", "timeout", "max_retries", "max_idle_connections"]
         assert params["timeout"].default == 30.0 and params["max_retries"].default == 2
+        assert params["max_idle_connections"].default == 32
         assert params["environment"].kind is inspect.Parameter.KEYWORD_ONLY
     assert inspect.iscoroutinefunction(AsyncRefold.get_token_for_linked_account)
     assert AsyncRefold.getTokenForLinkedAccount is AsyncRefold.get_token_for_linked_account
@@ -122,10 +165,34 @@ def test_signature_defaults_come_from_the_core() -> None:
 def test_user_agent_names_python(emu: Emulator) -> None:
     import platform
 
-    Refold(API_KEY, base_url=emu.url).get_token_for_linked_account("acct-1")
+    client = Refold(API_KEY, base_url=emu.url)
+    client.get_token_for_linked_account("acct-1")
     headers = emu.requests()["requests"][-1]["headers"]
     assert headers["user-agent"] == f"refold-session/{refold_session.__version__} (python {platform.python_version()})"
+    assert client.user_agent == headers["user-agent"]
     assert headers["content-type"] == "application/json"
+
+
+def test_read_only_properties_are_the_same_on_both_clients(emu: Emulator) -> None:
+    for cls in (Refold, AsyncRefold):
+        client = cls(API_KEY, environment="sandbox", base_url=emu.url + "/prefix/")
+        assert client.endpoint == emu.url + "/prefix/api/v2/public/session-token"
+        assert client.environment == "sandbox"  # the name, even with a base_url override
+        assert client.user_agent.startswith(f"refold-session/{refold_session.__version__} (python ")
+        assert repr(client) == f"<{cls.__name__} endpoint={client.endpoint!r}>"
+        default = cls(API_KEY)
+        assert (default.environment, default.endpoint) == (
+            "production", "https://api.gocobalt.io/api/v2/public/session-token")
+        for name in ("endpoint", "environment", "user_agent", "closed"):
+            with pytest.raises(AttributeError):
+                setattr(client, name, "x")
+    # Still readable after close.
+    closed = Refold(API_KEY, environment="staging")
+    closed.close()
+    assert (closed.closed, closed.environment) == (True, "staging")
+    assert closed.endpoint == "https://sapis.gocobalt.io/api/v2/public/session-token"
+    assert repr(closed) == "<Refold closed>"
+    assert emu.count() == 0
 
 
 def test_many_concurrent_async_calls_share_one_client(emu: Emulator) -> None:

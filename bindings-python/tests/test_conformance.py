@@ -7,6 +7,7 @@ import asyncio
 import base64
 import datetime as dt
 import json
+import re
 import time
 import traceback
 from typing import Any, Dict, Optional, Union
@@ -18,7 +19,7 @@ from refold_session import AsyncRefold, Refold, RefoldError, SessionToken
 
 from conftest import CASES, Emulator
 
-# The class each code must raise, by name (SPEC §4, Python).
+# The class each code must raise, by name (docs/contract.md §Errors).
 CLASS_OF_CODE = {
     "invalid_input": "InvalidInputError",
     "configuration": "ConfigurationError",
@@ -33,20 +34,35 @@ CLASS_OF_CODE = {
     "connection": "APIConnectionError",
     "invalid_response": "InvalidResponseError",
     "unexpected_status": "UnexpectedStatusError",
+    "internal": "InternalError",
 }
 
 UTC = dt.timezone.utc
 
 
+ESCAPE = re.compile(r"\\u\{([0-9A-Fa-f]{4})\}")
+
+
+def decoded(case: Dict[str, Any], value: Any) -> Any:
+    """`value` with each `\\u{XXXX}` made that one UTF-16 code unit, in `lone_surrogates`
+    cases (a Python str holds a lone surrogate as is)."""
+    if case.get("lone_surrogates") and isinstance(value, str):
+        return ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), value)
+    return value
+
+
 def client_options(case: Dict[str, Any], base_url: str) -> Dict[str, Any]:
     options: Dict[str, Any] = {**CASES["defaults"], "base_url": base_url, **case.get("client", {})}
-    return {
-        "api_key": options.get("api_key"),
-        "environment": options.get("environment"),
-        "base_url": options.get("base_url"),
+    python = {
+        "api_key": decoded(case, options.get("api_key")),
+        "environment": decoded(case, options.get("environment")),
+        "base_url": decoded(case, options.get("base_url")),
         "timeout": options["timeout_ms"] / 1000,
         "max_retries": options["max_retries"],
     }
+    if "max_idle_connections" in options:
+        python["max_idle_connections"] = options["max_idle_connections"]
+    return python
 
 
 def claims_of(token: str) -> Dict[str, Any]:
@@ -62,6 +78,7 @@ def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
     if case.get("faults"):
         emu.faults(case["faults"])
     options = client_options(case, emu.url)
+    linked_account_id = decoded(case, case["input"])
     expect = case["expect"]
     outcome: Union[SessionToken, BaseException]
     started = time.monotonic()
@@ -69,14 +86,14 @@ def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
         if mode == "sync":
             with Refold(**options) as client:
                 started = time.monotonic()
-                outcome = client.get_token_for_linked_account(case["input"])
+                outcome = client.get_token_for_linked_account(linked_account_id)
         else:
 
             async def call() -> SessionToken:
                 nonlocal started
                 async with AsyncRefold(**options) as client:
                     started = time.monotonic()
-                    return await client.get_token_for_linked_account(case["input"])
+                    return await client.get_token_for_linked_account(linked_account_id)
 
             outcome = asyncio.run(call())
     except Exception as error:  # noqa: BLE001 - checked below
@@ -88,7 +105,7 @@ def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
         assert not isinstance(outcome, RefoldError)
     elif expect["outcome"] == "token":
         assert isinstance(outcome, SessionToken), repr(outcome)
-        check_token(case, expect, outcome)
+        check_token(linked_account_id, expect, outcome)
     else:
         assert isinstance(outcome, RefoldError), repr(outcome)
         check_error(expect, outcome)
@@ -100,11 +117,11 @@ def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
         assert elapsed_ms <= case["max_elapsed_ms"], elapsed_ms
     if case.get("check_received_id"):
         last = emu.requests()["requests"][-1]
-        assert json.loads(last["body"])["linked_account_id"] == case["input"]
+        assert json.loads(last["body"])["linked_account_id"] == linked_account_id
 
 
-def check_token(case: Dict[str, Any], expect: Dict[str, Any], token: SessionToken) -> None:
-    assert token.linked_account_id == case["input"]
+def check_token(linked_account_id: str, expect: Dict[str, Any], token: SessionToken) -> None:
+    assert token.linked_account_id == linked_account_id
     assert token.expires_at.tzinfo is not None and token.expires_at.utcoffset() == dt.timedelta(0)
     if "token" in expect:
         assert token.token == expect["token"]
@@ -128,7 +145,15 @@ def check_token(case: Dict[str, Any], expect: Dict[str, Any], token: SessionToke
         assert abs((token.expires_at - expected).total_seconds()) <= 60
     # The token is never shown whole except on purpose.
     assert token.token not in repr(token) and token.token not in str(token)
-    assert token.to_dict()["token"] == token.token
+    shown = token.to_dict()
+    assert shown["token"] == token.token
+    # As text: the core's RFC 3339, whole seconds, of the same instants.
+    assert shown["expires_at"] == rfc3339(token.expires_at)
+    assert shown["issued_at"] == (None if token.issued_at is None else rfc3339(token.issued_at))
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_error(expect: Dict[str, Any], error: RefoldError) -> None:

@@ -1,5 +1,5 @@
-"""Bad input: wrong types raise TypeError, bad ids raise InvalidInputError, and neither sends a
-request; bad options fail at construction."""
+"""Bad input: wrong types raise TypeError, bad ids (lone surrogates included) raise
+InvalidInputError, and neither sends a request; bad options fail at construction."""
 
 from __future__ import annotations
 
@@ -58,10 +58,28 @@ def test_bad_id_is_invalid_input_and_nothing_is_sent(mode: str, value: str, emu:
 
 
 @pytest.mark.parametrize("mode", CALLS)
-def test_lone_surrogate_is_a_value_error_and_nothing_is_sent(mode: str, emu: Emulator) -> None:
-    # Not representable in UTF-8, so it cannot reach the core: Python's own error.
-    with pytest.raises(UnicodeEncodeError):
-        CALLS[mode](emu, "acct-\ud800")
+@pytest.mark.parametrize("value", ["\ud800", "acct-\udfff", "\udc00acct", "a\ud83d"], ids=["high", "low_after_text", "low_first", "half_pair"])
+def test_lone_surrogate_id_is_invalid_input_and_nothing_is_sent(mode: str, value: str, emu: Emulator) -> None:
+    # Never replaced (with U+FFFD or anything else) and never Python's UnicodeEncodeError.
+    with pytest.raises(InvalidInputError) as caught:
+        CALLS[mode](emu, value)
+    error = caught.value
+    assert error.code == "invalid_input" and error.attempts == 0 and error.status is None
+    assert "not valid Unicode" in error.message
+    assert emu.count() == 0
+
+
+@pytest.mark.parametrize("option", ["api_key", "environment", "base_url"])
+def test_lone_surrogate_in_an_option_is_a_configuration_error(option: str, emu: Emulator) -> None:
+    good = {"api_key": API_KEY, "environment": "sandbox", "base_url": emu.url}
+    options = {**good, option: good[option] + "\udfff"}
+    for cls in (Refold, AsyncRefold):
+        with pytest.raises(ConfigurationError) as caught:
+            cls(**options)
+        error = caught.value
+        assert error.code == "configuration" and error.attempts == 0
+        assert error.message.startswith(f"{option} is not valid Unicode"), error.message
+        assert API_KEY not in error.message
     assert emu.count() == 0
 
 
@@ -94,15 +112,22 @@ def test_str_subclass_is_accepted(emu: Emulator) -> None:
         {"max_retries": "2"},
         {"max_retries": 2.0},
         {"max_retries": False},
+        {"max_idle_connections": "32"},
+        {"max_idle_connections": 32.0},
+        {"max_idle_connections": True},
     ],
     ids=repr,
 )
 def test_wrong_option_types_are_type_errors(options: Any, emu: Emulator) -> None:
+    [(name, value)] = options.items()
     options = {"api_key": API_KEY, "base_url": emu.url, **options}
-    with pytest.raises(TypeError):
-        Refold(**options)
-    with pytest.raises(TypeError):
-        AsyncRefold(**options)
+    for cls in (Refold, AsyncRefold):
+        with pytest.raises(TypeError) as caught:
+            cls(**options)
+        assert not isinstance(caught.value, RefoldError)
+        assert str(caught.value).startswith(f"{name} must be "), caught.value
+        assert str(caught.value).endswith(f", not {type(value).__name__}."), caught.value
+    assert emu.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -121,6 +146,11 @@ def test_wrong_option_types_are_type_errors(options: Any, emu: Emulator) -> None
         {"timeout": 10**400},
         {"max_retries": -1},
         {"max_retries": 2**70},
+        {"max_retries": -(2**70)},
+        {"max_retries": 101},
+        {"max_idle_connections": -1},
+        {"max_idle_connections": 10_001},
+        {"max_idle_connections": 2**70},
     ],
     ids=repr,
 )

@@ -1,4 +1,6 @@
-"""The stubs are real: `mypy --strict` accepts the typed example and rejects misuse."""
+"""The types are real: the package and the examples pass `mypy --strict`, misuse is rejected,
+and stubtest finds the stubs equal to the runtime module. (The only place these checks run:
+`make test-python` is pytest.)"""
 
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ def mypy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_typed_example_passes_mypy_strict() -> None:
-    result = mypy(str(BINDING / "examples" / "typed_usage.py"), cwd=BINDING)
+def test_package_and_examples_pass_mypy_strict() -> None:
+    result = mypy("python/refold_session", "examples/typed_usage.py", "examples/demo.py", cwd=BINDING)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -32,12 +34,14 @@ def test_mypy_strict_rejects_misuse(tmp_path: Path) -> None:
         "try:\n"
         "    pass\n"
         "except AuthenticationError as e:\n"
-        "    e.status.bit_length()\n",
+        "    e.status.bit_length()\n"
+        "Refold(max_idle_connections='3')\n"
+        "Refold(max_idle_connections=None)\n",
         encoding="utf-8",
     )
     result = mypy(str(bad), cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    for line in (2, 3, 4, 8):
+    for line in (2, 3, 4, 8, 9, 10):
         assert f"bad_usage.py:{line}: error" in result.stdout, result.stdout
 
 

@@ -20,6 +20,7 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    InternalError,
     InvalidInputError,
     InvalidLinkedAccountError,
     InvalidResponseError,
@@ -40,9 +41,10 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Dict, Optional, Tuple, Type, Union
 
-    # What the native module returns for a minted token:
-    # (token, linked_account_id, expires_at µs, issued_at µs or None, redacted token).
-    _Fields = Tuple[str, str, int, Optional[int], str]
+    # What the native module returns for a minted token: (token, linked_account_id,
+    # expires_at and issued_at as Unix microseconds, the redacted token, expires_at and
+    # issued_at as the core's RFC 3339 text).
+    _Fields = Tuple[str, str, int, Optional[int], str, str, Optional[str]]
     _Number = Union[int, float]
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "APIConnectionError",
     "InvalidResponseError",
     "UnexpectedStatusError",
+    "InternalError",
     "__version__",
 ]
 
@@ -70,21 +73,12 @@ __all__ = [
 __version__: str = _native.VERSION
 
 
-def _epoch() -> _dt.datetime:
+def _utc(micros: int) -> _dt.datetime:
     # `datetime` is imported on the first token rather than with the package.
     import datetime
 
-    return datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def _utc(micros: int) -> _dt.datetime:
-    import datetime
-
-    return _epoch() + datetime.timedelta(microseconds=micros)
-
-
-def _rfc3339(moment: _dt.datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+    return epoch + datetime.timedelta(microseconds=micros)
 
 
 class SessionToken:
@@ -94,13 +88,11 @@ class SessionToken:
     call :meth:`to_dict`) to get it whole. Treat it as a secret: never log it.
     """
 
-    __slots__ = ("_token", "_linked_account_id", "_expires_at", "_issued_at", "_redacted")
+    __slots__ = ("_fields", "_expires_at", "_issued_at")
 
-    _token: str
-    _linked_account_id: str
+    _fields: _Fields
     _expires_at: _dt.datetime
     _issued_at: Optional[_dt.datetime]
-    _redacted: str
 
     def __init__(self) -> None:
         raise TypeError(
@@ -109,24 +101,21 @@ class SessionToken:
 
     @classmethod
     def _from_fields(cls, fields: _Fields) -> SessionToken:
-        token, linked_account_id, expires_at, issued_at, redacted = fields
         self = object.__new__(cls)
-        object.__setattr__(self, "_token", token)
-        object.__setattr__(self, "_linked_account_id", linked_account_id)
-        object.__setattr__(self, "_expires_at", _utc(expires_at))
-        object.__setattr__(self, "_issued_at", None if issued_at is None else _utc(issued_at))
-        object.__setattr__(self, "_redacted", redacted)
+        object.__setattr__(self, "_fields", fields)
+        object.__setattr__(self, "_expires_at", _utc(fields[2]))
+        object.__setattr__(self, "_issued_at", None if fields[3] is None else _utc(fields[3]))
         return self
 
     @property
     def token(self) -> str:
         """The token itself."""
-        return self._token
+        return self._fields[0]
 
     @property
     def linked_account_id(self) -> str:
         """The linked account the token was minted for."""
-        return self._linked_account_id
+        return self._fields[1]
 
     @property
     def expires_at(self) -> _dt.datetime:
@@ -140,12 +129,14 @@ class SessionToken:
         return self._issued_at
 
     def to_dict(self) -> Dict[str, Optional[str]]:
-        """The token whole, for the front end (JSON-ready; times in RFC 3339, UTC)."""
+        """The token whole, for the front end (JSON-ready). Times are RFC 3339 in UTC with
+        whole seconds (``2026-11-25T20:08:19Z``), the same text in every language."""
+        token, linked_account_id, _, _, _, expires_at, issued_at = self._fields
         return {
-            "token": self._token,
-            "linked_account_id": self._linked_account_id,
-            "expires_at": _rfc3339(self._expires_at),
-            "issued_at": None if self._issued_at is None else _rfc3339(self._issued_at),
+            "token": token,
+            "linked_account_id": linked_account_id,
+            "expires_at": expires_at,
+            "issued_at": issued_at,
         }
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -154,60 +145,24 @@ class SessionToken:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SessionToken):
             return NotImplemented
-        return (self._token, self._linked_account_id, self._expires_at, self._issued_at) == (
-            other._token,
-            other._linked_account_id,
-            other._expires_at,
-            other._issued_at,
-        )
+        return self._fields == other._fields
 
     def __hash__(self) -> int:
-        return hash((self._token, self._linked_account_id))
+        return hash((self.token, self.linked_account_id))
 
     def __repr__(self) -> str:
         return (
-            f"SessionToken(token={self._redacted!r}, "
-            f"linked_account_id={self._linked_account_id!r}, "
+            f"SessionToken(token={self._fields[4]!r}, "
+            f"linked_account_id={self.linked_account_id!r}, "
             f"expires_at={self._expires_at!r}, issued_at={self._issued_at!r})"
         )
 
     def __reduce__(self) -> Tuple[object, Tuple[_Fields]]:
-        fields = (
-            self._token,
-            self._linked_account_id,
-            _micros(self._expires_at),
-            None if self._issued_at is None else _micros(self._issued_at),
-            self._redacted,
-        )
-        return (SessionToken._from_fields, (fields,))
+        return (SessionToken._from_fields, (self._fields,))
 
 
-def _micros(moment: _dt.datetime) -> int:
-    import datetime
-
-    return (moment - _epoch()) // datetime.timedelta(microseconds=1)
-
-
-class Refold:
-    """Mints session tokens, blocking the calling thread (never the GIL).
-
-    Args:
-        api_key: your Refold API key; default ``REFOLD_API_KEY``, then ``COBALT_API_KEY``.
-        environment: ``"production"`` (default, or ``REFOLD_ENVIRONMENT``), ``"sandbox"``
-            or ``"staging"``.
-        base_url: overrides the environment (default ``REFOLD_BASE_URL``); ``https://``,
-            or ``http://`` to a loopback host.
-        timeout: seconds per attempt (connect, headers and the whole body).
-        max_retries: retries of transient failures after the first attempt; 0 disables them.
-
-    Raises:
-        ConfigurationError: the options are unusable (no request is sent).
-        TypeError: an option has the wrong type.
-
-    One client holds one connection pool and is safe to share between threads; create it
-    once (at import or start-up) and reuse it. It also survives ``os.fork()`` (gunicorn
-    ``--preload``): a child process gets its own pool on first use.
-    """
+class _Client:
+    """What :class:`Refold` and :class:`AsyncRefold` share: options, properties, ``repr``."""
 
     __slots__ = ("_native", "__weakref__")
 
@@ -219,8 +174,68 @@ class Refold:
         base_url: Optional[str] = None,
         timeout: _Number = _native.DEFAULT_TIMEOUT,
         max_retries: int = _native.DEFAULT_MAX_RETRIES,
+        max_idle_connections: int = _native.DEFAULT_MAX_IDLE_CONNECTIONS,
     ) -> None:
-        self._native = _native.NativeClient(api_key, environment, base_url, timeout, max_retries)
+        """Builds the client; no request is sent.
+
+        Args:
+            api_key: your Refold API key; default ``REFOLD_API_KEY``, then ``COBALT_API_KEY``.
+            environment: ``"production"`` (default, or ``REFOLD_ENVIRONMENT``), ``"sandbox"``
+                or ``"staging"``.
+            base_url: overrides the environment (default ``REFOLD_BASE_URL``); ``https://``,
+                or ``http://`` to a loopback host.
+            timeout: seconds per attempt (connect, headers and the whole body).
+            max_retries: retries of transient failures after the first attempt; 0 disables them.
+            max_idle_connections: idle connections kept per host; 0 closes each after use.
+
+        Raises:
+            ConfigurationError: the options are unusable, e.g. text with a lone surrogate (no
+                request is sent).
+            TypeError: an option has the wrong type.
+        """
+        self._native = _native.NativeClient(
+            api_key, environment, base_url, timeout, max_retries, max_idle_connections
+        )
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._native.closed
+
+    @property
+    def endpoint(self) -> str:
+        """The full session-token URL requests go to."""
+        return self._native.endpoint
+
+    @property
+    def environment(self) -> str:
+        """The deployment name (``"production"``, ``"sandbox"`` or ``"staging"``), ignoring
+        a ``base_url`` override."""
+        return self._native.environment
+
+    @property
+    def user_agent(self) -> str:
+        """The ``user-agent`` sent with every request."""
+        return self._native.user_agent
+
+    def __repr__(self) -> str:
+        if self._native.closed:
+            return f"<{type(self).__name__} closed>"
+        return f"<{type(self).__name__} endpoint={self._native.endpoint!r}>"
+
+
+class Refold(_Client):
+    """Mints session tokens, blocking the calling thread (never the GIL).
+
+    Takes ``api_key`` and the keyword-only options ``environment``, ``base_url``,
+    ``timeout`` (seconds), ``max_retries`` and ``max_idle_connections`` (see ``__init__``).
+
+    One client holds one connection pool and is safe to share between threads; create it
+    once (at import or start-up) and reuse it. It also survives ``os.fork()`` (gunicorn
+    ``--preload``): a child process gets its own pool on first use.
+    """
+
+    __slots__ = ()
 
     def get_token_for_linked_account(self, linked_account_id: str) -> SessionToken:
         """Mints a session token for ``linked_account_id``, retrying transient failures.
@@ -239,15 +254,6 @@ class Refold:
         """Releases the connection pool; the client cannot be used afterwards."""
         self._native.close()
 
-    @property
-    def closed(self) -> bool:
-        return self._native.closed
-
-    @property
-    def endpoint(self) -> str:
-        """The session-token URL requests go to."""
-        return self._native.endpoint
-
     def __enter__(self) -> Refold:
         return self
 
@@ -259,29 +265,15 @@ class Refold:
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return _describe(self, self._native)
 
-
-class AsyncRefold:
+class AsyncRefold(_Client):
     """:class:`Refold` for asyncio: ``await client.get_token_for_linked_account(id)``.
 
     Takes the same options. Calls never block the event loop: the request runs on the
     binding's own I/O threads. Safe to share between tasks (and threads, and loops).
     """
 
-    __slots__ = ("_native", "__weakref__")
-
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        *,
-        environment: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: _Number = _native.DEFAULT_TIMEOUT,
-        max_retries: int = _native.DEFAULT_MAX_RETRIES,
-    ) -> None:
-        self._native = _native.NativeClient(api_key, environment, base_url, timeout, max_retries)
+    __slots__ = ()
 
     async def get_token_for_linked_account(self, linked_account_id: str) -> SessionToken:
         """Mints a session token for ``linked_account_id``, retrying transient failures.
@@ -300,15 +292,6 @@ class AsyncRefold:
         """Releases the connection pool; the client cannot be used afterwards."""
         self._native.close()
 
-    @property
-    def closed(self) -> bool:
-        return self._native.closed
-
-    @property
-    def endpoint(self) -> str:
-        """The session-token URL requests go to."""
-        return self._native.endpoint
-
     async def __aenter__(self) -> AsyncRefold:
         return self
 
@@ -319,12 +302,3 @@ class AsyncRefold:
         traceback: Optional[TracebackType],
     ) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return _describe(self, self._native)
-
-
-def _describe(client: object, native: _native.NativeClient) -> str:
-    if native.closed:
-        return f"<{type(client).__name__} closed>"
-    return f"<{type(client).__name__} endpoint={native.endpoint!r}>"

@@ -1,4 +1,5 @@
-"""The exceptions of refold_session: one class per error code of the Rust core (SPEC §4).
+"""The exceptions of refold_session: one class per error code of the Rust core
+(docs/contract.md §Errors).
 
 Every exception is a :class:`RefoldError` carrying ``code``, ``status``, ``request_id``,
 ``retry_after`` (seconds) and ``attempts``. The core writes the message and never puts the
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not imported from `typing`: see __init__.py
 if TYPE_CHECKING:
-    from typing import Any, Dict, Optional, Tuple, Type
+    from typing import Dict, Optional, Type
 
 __all__ = [
     "RefoldError",
@@ -26,6 +27,7 @@ __all__ = [
     "APIConnectionError",
     "InvalidResponseError",
     "UnexpectedStatusError",
+    "InternalError",
 ]
 
 
@@ -73,13 +75,8 @@ class RefoldError(Exception):
             f"message={self.message!r})"
         )
 
-    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
-        # Pickles (multiprocessing, Celery) keep the fields, not just the message.
-        return (
-            _rebuild,
-            (type(self), self.message, self.code, self.status, self.request_id,
-             self.retry_after, self.attempts),
-        )
+    # Pickling (multiprocessing, Celery) needs nothing of ours: `BaseException.__reduce__`
+    # rebuilds the class from `args` (the message) and restores the fields from `__dict__`.
 
 
 class InvalidInputError(RefoldError, ValueError):
@@ -160,6 +157,13 @@ class UnexpectedStatusError(RefoldError):
     code = "unexpected_status"
 
 
+class InternalError(RefoldError):
+    """A bug in refold-session itself (a panic in the native code, I/O threads that could not
+    start): never retried; please report it. The process and the client remain usable."""
+
+    code = "internal"
+
+
 _CLASS_BY_CODE: Dict[str, Type[RefoldError]] = {
     cls.code: cls
     for cls in (
@@ -176,6 +180,7 @@ _CLASS_BY_CODE: Dict[str, Type[RefoldError]] = {
         APIConnectionError,
         InvalidResponseError,
         UnexpectedStatusError,
+        InternalError,
     )
 }
 
@@ -199,21 +204,3 @@ def _from_core(
         attempts=attempts,
     )
 
-
-def _rebuild(
-    cls: Type[RefoldError],
-    message: str,
-    code: str,
-    status: Optional[int],
-    request_id: Optional[str],
-    retry_after: Optional[float],
-    attempts: int,
-) -> RefoldError:
-    return cls(
-        message,
-        code=code,
-        status=status,
-        request_id=request_id,
-        retry_after=retry_after,
-        attempts=attempts,
-    )
