@@ -4,7 +4,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use refold_emulator::{Emulator, EmulatorConfig};
-use refold_session::{Client, ClientOptions, Error, SessionToken, Timeout};
+use refold_session::{
+    Client, ClientOptions, Error, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
+    SessionToken, Timeout,
+};
 use serde_json::Value;
 
 const CASES: &str = include_str!("../../conformance/cases.json");
@@ -85,6 +88,97 @@ fn build_client(defaults: &Value, case: &Value, base_url: &str) -> Result<Client
         read_environment_variables: Some(false),
         ..ClientOptions::default()
     })
+}
+
+/// What a call returned.
+#[derive(Debug)]
+enum Outcome {
+    Token(SessionToken),
+    Account(LinkedAccount),
+    Page(LinkedAccountPage),
+    Object,
+}
+
+/// Makes the case's `call` with `input`, as every binding does.
+async fn call(client: &Client, call: &str, input: &Value) -> Result<Outcome, Error> {
+    let id = || input.as_str().expect("this call takes an id string");
+    match call {
+        "session_token" => client
+            .get_token_for_linked_account(id())
+            .await
+            .map(Outcome::Token),
+        "get" => client.get_linked_account(id()).await.map(Outcome::Account),
+        "delete" => client
+            .delete_linked_account(id())
+            .await
+            .map(|_| Outcome::Object),
+        "upsert" | "create" => {
+            let account = LinkedAccountInput::from_json(input)?;
+            if call == "upsert" {
+                client.upsert_linked_account(&account).await
+            } else {
+                client.create_linked_account(&account).await
+            }
+            .map(Outcome::Account)
+        }
+        "list" => {
+            let number = |key: &str| input[key].as_u64().unwrap() as u32;
+            client
+                .list_linked_accounts(number("page"), number("limit"))
+                .await
+                .map(Outcome::Page)
+        }
+        other => panic!("unknown call {other}"),
+    }
+}
+
+fn check_account(name: &str, expect: &Value, account: &LinkedAccount) {
+    let wanted = &expect["account"];
+    if let Some(id) = wanted["account_id"].as_str() {
+        assert_eq!(account.account_id(), id, "{name}: account_id");
+    }
+    for (field, got) in [
+        ("name", account.name()),
+        ("environment", account.environment()),
+    ] {
+        if let Some(value) = wanted[field].as_str() {
+            assert_eq!(got, Some(value), "{name}: {field}");
+        }
+    }
+    if let Some(udf) = wanted["udf"].as_object() {
+        let got: serde_json::Map<String, Value> = account
+            .udf()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(&got, udf, "{name}: udf");
+    }
+}
+
+fn check_page(name: &str, expect: &Value, page: &LinkedAccountPage) {
+    assert_eq!(
+        u64::from(page.page),
+        expect["page"].as_u64().unwrap(),
+        "{name}: page"
+    );
+    assert_eq!(
+        u64::from(page.limit),
+        expect["limit"].as_u64().unwrap(),
+        "{name}: limit"
+    );
+    if let Some(count) = expect["accounts_count"].as_u64() {
+        assert_eq!(page.accounts.len() as u64, count, "{name}: accounts");
+    }
+    if let Some(total) = expect["total_min"].as_u64() {
+        assert!(page.total >= total, "{name}: total {}", page.total);
+    }
+    if expect.get("next_page").is_some() {
+        assert_eq!(
+            page.next_page.map(u64::from),
+            expect["next_page"].as_u64(),
+            "{name}: next_page"
+        );
+    }
 }
 
 fn unix(time: SystemTime) -> f64 {
@@ -228,14 +322,25 @@ async fn every_conformance_case_passes() {
             continue; // a Rust string cannot hold a lone UTF-16 surrogate
         }
         harness.post("/__emulator/reset", "{}".into()).await;
+        if let Some(setup) = case["setup"].as_array() {
+            let client = build_client(&doc["defaults"], &Value::Null, &base_url).unwrap();
+            for step in setup {
+                let result = call(&client, step["call"].as_str().unwrap(), &step["input"]).await;
+                if step["ignore_error"].as_bool() != Some(true) {
+                    result.unwrap_or_else(|err| panic!("{name}: setup failed: {err}"));
+                }
+            }
+            harness.post("/__emulator/reset", "{}".into()).await;
+        }
         if let Some(faults) = case.get("faults") {
             harness.post("/__emulator/faults", faults.to_string()).await;
         }
-        let input = case["input"].as_str().unwrap();
+        let input = &case["input"];
+        let call_name = case["call"].as_str().unwrap_or("session_token");
         let expect = &case["expect"];
         let started = Instant::now();
         let outcome = match build_client(&doc["defaults"], case, &base_url) {
-            Ok(client) => client.get_token_for_linked_account(input).await,
+            Ok(client) => call(&client, call_name, input).await,
             Err(err) => {
                 assert_eq!(
                     err.code().as_str(),
@@ -247,7 +352,12 @@ async fn every_conformance_case_passes() {
         };
         let elapsed = started.elapsed().as_millis() as u64;
         match (expect["outcome"].as_str().unwrap(), &outcome) {
-            ("token", Ok(session)) => check_token(name, expect, input, session),
+            ("token", Ok(Outcome::Token(session))) => {
+                check_token(name, expect, input.as_str().unwrap(), session)
+            }
+            ("account", Ok(Outcome::Account(account))) => check_account(name, expect, account),
+            ("page", Ok(Outcome::Page(page))) => check_page(name, expect, page),
+            ("object", Ok(Outcome::Object)) => {}
             ("error", Err(err)) => check_error(name, expect, err),
             (wanted, got) => panic!("{name}: expected {wanted}, got {got:?}"),
         }
@@ -280,12 +390,12 @@ async fn every_conformance_case_passes() {
             let body: Value = serde_json::from_str(last["body"].as_str().unwrap()).unwrap();
             assert_eq!(
                 body["linked_account_id"].as_str(),
-                Some(input),
+                input.as_str(),
                 "{name}: id on the wire"
             );
         }
         ran += 1;
     }
-    assert!(ran >= 50, "only {ran} cases ran");
+    assert!(ran >= 90, "only {ran} cases ran");
     harness.emulator.shutdown().await;
 }
