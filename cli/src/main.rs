@@ -1,10 +1,14 @@
-//! `refold`: mint a session token from the shell, or run the local Refold emulator.
+//! `refold`: mint a session token or manage linked accounts from the shell, or run the local
+//! Refold emulator.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use refold_session::{Client, ClientOptions, Error, ErrorCode, SessionToken, Timeout};
+use refold_session::{
+    Client, ClientOptions, Error, ErrorCode, LinkedAccountInput, LinkedAccountPage, SessionToken,
+    Timeout,
+};
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +33,13 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Create, read, list or delete linked accounts (JSON on stdout).
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Run the Refold API emulator on loopback until stopped.
     Emulator {
         /// Loopback address to bind; port 0 picks a free port.
@@ -46,21 +57,52 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AccountAction {
+    /// Create the linked account, or update it if it exists.
+    Upsert {
+        /// The end-user's linked account id.
+        linked_account_id: String,
+        /// A display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A user-defined field, as KEY=VALUE (repeatable; values are sent as strings).
+        #[arg(long = "udf", value_name = "KEY=VALUE", value_parser = key_value)]
+        udf: Vec<(String, String)>,
+    },
+    /// Print one linked account.
+    Get { linked_account_id: String },
+    /// Print a page of linked accounts, or every account with --all.
+    List {
+        /// The page, from 1.
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        /// Accounts per page, 1 to 100.
+        #[arg(long, default_value_t = refold_session::DEFAULT_PAGE_LIMIT)]
+        limit: u32,
+        /// Every page, one account per line (JSON lines).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Delete a linked account.
+    Delete { linked_account_id: String },
+}
+
 /// The client options every command that calls Refold takes. Values are passed to the core
 /// as given; it validates them and words the errors.
 #[derive(Args)]
 struct ClientArgs {
     /// production, sandbox or staging (default: REFOLD_ENVIRONMENT, else production).
-    #[arg(long)]
+    #[arg(long, global = true)]
     environment: Option<String>,
     /// Overrides the environment's URL (https://, or http:// to loopback).
-    #[arg(long)]
+    #[arg(long, global = true)]
     base_url: Option<String>,
     /// Per-attempt timeout in seconds (default 30).
-    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    #[arg(long, global = true, value_name = "SECONDS", allow_negative_numbers = true)]
     timeout: Option<f64>,
     /// Retries after the first attempt (default 2; 0 disables retries).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
     max_retries: Option<f64>,
 }
 
@@ -95,6 +137,7 @@ fn main() -> ExitCode {
             json,
             client,
         } => runtime.block_on(token(linked_account_id, json, client.options())),
+        Command::Account { action, client } => runtime.block_on(account(action, client.options())),
         Command::Emulator {
             addr,
             api_keys,
@@ -128,11 +171,96 @@ async fn token(linked_account_id: String, json: bool, options: ClientOptions) ->
             println!("{}", session.token());
             ExitCode::SUCCESS
         }
-        Err(err) => {
-            eprintln!("error[{}]: {}", err.code(), err.message());
-            ExitCode::from(exit_code(&err))
-        }
+        Err(err) => report(&err),
     }
+}
+
+async fn account(action: AccountAction, options: ClientOptions) -> ExitCode {
+    let client = match Client::new(options) {
+        Ok(client) => client,
+        Err(err) => return report(&err),
+    };
+    let printed = match action {
+        AccountAction::Upsert {
+            linked_account_id,
+            name,
+            udf,
+        } => {
+            let input = LinkedAccountInput {
+                linked_account_id,
+                name,
+                udf: (!udf.is_empty()).then(|| {
+                    udf.into_iter()
+                        .map(|(key, value)| (key, serde_json::Value::String(value)))
+                        .collect()
+                }),
+                your_app: None,
+            };
+            client
+                .upsert_linked_account(&input)
+                .await
+                .map(|account| print_json(account.json()))
+        }
+        AccountAction::Get { linked_account_id } => client
+            .get_linked_account(&linked_account_id)
+            .await
+            .map(|account| print_json(account.json())),
+        AccountAction::Delete { linked_account_id } => client
+            .delete_linked_account(&linked_account_id)
+            .await
+            .map(|answer| print_json(&answer)),
+        AccountAction::List {
+            all: true, limit, ..
+        } => {
+            let accounts = client.linked_accounts(limit);
+            futures_util::pin_mut!(accounts);
+            loop {
+                match futures_util::StreamExt::next(&mut accounts).await {
+                    Some(Ok(account)) => print_json(account.json()),
+                    Some(Err(err)) => break Err(err),
+                    None => break Ok(()),
+                }
+            }
+        }
+        AccountAction::List { page, limit, .. } => client
+            .list_linked_accounts(page, limit)
+            .await
+            .map(|page| print_json(&page_json(&page))),
+    };
+    match printed {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => report(&err),
+    }
+}
+
+/// One `--udf KEY=VALUE` argument (command-line syntax; the core checks the values).
+fn key_value(pair: &str) -> Result<(String, String), String> {
+    pair.split_once('=')
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {pair:?}"))
+}
+
+fn page_json(page: &LinkedAccountPage) -> serde_json::Value {
+    serde_json::json!({
+        "accounts": page.accounts.iter().map(|a| serde_json::Value::Object(a.json().clone())).collect::<Vec<_>>(),
+        "page": page.page,
+        "limit": page.limit,
+        "total": page.total,
+        "total_pages": page.total_pages,
+        "next_page": page.next_page,
+    })
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string(value).expect("JSON values always serialise")
+    );
+}
+
+fn report(err: &Error) -> ExitCode {
+    eprintln!("error[{}]: {}", err.code(), err.message());
+    ExitCode::from(exit_code(err))
 }
 
 /// `--json` output; a struct so the fields keep the documented order.

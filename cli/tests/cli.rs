@@ -219,3 +219,56 @@ fn bad_timeout_and_retry_values_are_configuration_errors() {
     }
     assert_eq!(emulator.requests_received(), 0);
 }
+
+impl EmulatorProcess {
+    fn account(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .arg("account")
+            .args(args)
+            .args(["--base-url", &self.url])
+            .env("REFOLD_API_KEY", KEY)
+            .env_remove("REFOLD_ENVIRONMENT")
+            .env_remove("REFOLD_BASE_URL")
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn account_commands_run_the_whole_server_side_flow() {
+    let emulator = EmulatorProcess::start();
+    let out = emulator.account(&["upsert", "cli-new", "--name", "Mark", "--udf", "plan=pro"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let account: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(account["account_id"], "cli-new");
+    assert_eq!(account["name"], "Mark");
+    assert_eq!(account["udf"][0]["key_name"], "plan");
+
+    let got: serde_json::Value =
+        serde_json::from_slice(&emulator.account(&["get", "cli-new"]).stdout).unwrap();
+    assert_eq!(got["_id"], account["_id"]);
+    assert!(emulator.token(&["cli-new"], Some(KEY)).status.success());
+
+    let page: serde_json::Value =
+        serde_json::from_slice(&emulator.account(&["list", "--limit", "1"]).stdout).unwrap();
+    assert_eq!(page["accounts"].as_array().unwrap().len(), 1);
+    assert_eq!(page["next_page"], 2);
+    let all = emulator.account(&["list", "--all", "--limit", "1"]);
+    assert_eq!(text(&all.stdout).lines().count(), 2, "cli-user and cli-new");
+
+    assert!(emulator.account(&["delete", "cli-new"]).status.success());
+    let gone = emulator.account(&["get", "cli-new"]);
+    assert_eq!(gone.status.code(), Some(4));
+    assert!(
+        text(&gone.stderr).starts_with("error[not_found]:"),
+        "{}",
+        text(&gone.stderr)
+    );
+    let mint = emulator.token(&["cli-new"], Some(KEY));
+    assert_eq!(mint.status.code(), Some(4));
+    assert!(text(&mint.stderr).starts_with("error[invalid_linked_account]:"));
+
+    let bad = emulator.account(&["list", "--limit", "500"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).starts_with("error[invalid_input]:"));
+}
