@@ -3,9 +3,10 @@
 # generate the Kotlin bindings from the built library with the workspace's own uniffi-bindgen,
 # and stage the library as a JNA classpath resource (linux-x86-64/librefold_session_kotlin.so).
 #
-# The cargo command is exactly the root Makefile's `build` target, so after `make build` it is a
-# no-op and Maven never compiles the workspace a second time with other features or profile.
-# REFOLD_SKIP_CARGO=1 skips it (the Makefile sets it, having just built).
+# The build is the root Makefile's `build` target itself (the workspace's debug build with the
+# test features), so after `make build` it is a no-op and Maven never compiles the workspace a
+# second time with other features or profile. REFOLD_SKIP_CARGO=1 skips it (the Makefile sets
+# it, having just built).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +15,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="$HERE/target"
 
 if [[ "${REFOLD_SKIP_CARGO:-0}" != "1" ]]; then
-  (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --workspace --all-targets --locked)
+  make -C "$ROOT" --no-print-directory build CARGO_TARGET_DIR="$TARGET_DIR"
 fi
 
 LIB="$TARGET_DIR/debug/librefold_session_kotlin.so"

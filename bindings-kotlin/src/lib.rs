@@ -11,25 +11,34 @@
 //! task's `JoinHandle`, the blocking export `block_on`s it from the calling JVM thread. The
 //! runtime's threads are native and never attached to the JVM, so they do not keep a JVM alive.
 //! A call returns one record (`FfiMintedToken`): one buffer instead of an object read through
-//! getters, each of which costs JNA allocations.
+//! getters.
+//!
+//! No panic crosses the FFI: every export runs its synchronous part under `catch_unwind`, and a
+//! panic inside a task comes back through its `JoinHandle`; both become the core's `internal`
+//! error (`Error::from_panic`), i.e. `RefoldException.Internal`.
+//!
+//! Text that is not valid Unicode (a lone UTF-16 surrogate) never reaches uniffi's encoder, which
+//! would throw `CharacterCodingException`: the Kotlin layer checks first and passes `None` plus
+//! the option's name (or `None` for the id), and the core words the error.
 
+use std::any::Any;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
-use refold_session::{Client, Error, ErrorCode, SessionToken};
+use refold_session::{
+    Client, ClientOptions, Error, ErrorCode, OptionProblem, SessionToken, Timeout,
+    linked_account_id_not_unicode,
+};
 use tokio::runtime::Runtime;
 use tokio::task::{JoinError, JoinHandle};
 
 uniffi::setup_scaffolding!();
 
-/// Number of native clients alive (built and not yet released), for tests of `close()`.
-static LIVE_CLIENTS: AtomicU64 = AtomicU64::new(0);
-
-/// What every error carries (SPEC §4), straight from the core's `Error`.
+/// What every error carries (docs/contract.md §Errors), straight from the core's `Error`.
 ///
 /// The text is called `detail`: a uniffi error field named `message` clashes with
 /// `Throwable.message` in Kotlin. The Kotlin layer sets it as the exception's message.
@@ -66,6 +75,7 @@ pub enum FfiError {
     Connection { info: ErrorInfo },
     InvalidResponse { info: ErrorInfo },
     UnexpectedStatus { info: ErrorInfo },
+    Internal { info: ErrorInfo },
 }
 
 impl FfiError {
@@ -84,8 +94,14 @@ impl FfiError {
             | FfiError::Timeout { info }
             | FfiError::Connection { info }
             | FfiError::InvalidResponse { info }
-            | FfiError::UnexpectedStatus { info } => info,
+            | FfiError::UnexpectedStatus { info }
+            | FfiError::Internal { info } => info,
         }
+    }
+
+    /// The `internal` error for a caught panic.
+    fn from_panic(payload: Box<dyn Any + Send>) -> FfiError {
+        Error::from_panic(payload.as_ref()).into()
     }
 }
 
@@ -120,11 +136,69 @@ impl From<Error> for FfiError {
             ErrorCode::Timeout => FfiError::Timeout { info },
             ErrorCode::Connection => FfiError::Connection { info },
             ErrorCode::InvalidResponse => FfiError::InvalidResponse { info },
+            ErrorCode::UnexpectedStatus => FfiError::UnexpectedStatus { info },
             // `ErrorCode` is non-exhaustive; a code added to the core without a variant here
             // still reaches Kotlin with its own `code` string.
-            _ => FfiError::UnexpectedStatus { info },
+            _ => FfiError::Internal { info },
         }
     }
+}
+
+/// Runs `call`, turning a panic into the `internal` error.
+fn guard<T>(call: impl FnOnce() -> Result<T, FfiError>) -> Result<T, FfiError> {
+    catch_unwind(AssertUnwindSafe(call))
+        .unwrap_or_else(|payload| Err(FfiError::from_panic(payload)))
+}
+
+/// The client options but the API key, as the Kotlin layer passes them (docs/contract.md
+/// §Options): plain data for the core's `ClientOptions`, every `None` falling back to
+/// environment variables and defaults. Numbers travel as the host gave them; the core validates
+/// them. The key is a separate argument: uniffi makes records Kotlin data classes whose
+/// generated `toString()` would show it.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct FfiOptions {
+    pub environment: Option<String>,
+    pub base_url: Option<String>,
+    /// `java.time.Duration` in seconds (errors are worded in seconds).
+    pub timeout_seconds: Option<f64>,
+    pub max_retries: Option<f64>,
+    pub max_idle_connections: Option<f64>,
+    /// The option, as Kotlin spells it, whose text is not valid Unicode (passed as `None`).
+    pub not_unicode: Option<String>,
+    /// The JVM's `java.version`, for the `user-agent`.
+    pub runtime_version: String,
+}
+
+impl FfiOptions {
+    /// The core's options: these plus the API key.
+    fn into_core(self, api_key: Option<String>) -> ClientOptions {
+        let mut core = ClientOptions {
+            api_key,
+            environment: self.environment,
+            base_url: self.base_url,
+            timeout: self.timeout_seconds.map(Timeout::Seconds),
+            max_retries: self.max_retries,
+            max_idle_connections: self.max_idle_connections,
+            binding: Some(("kotlin".into(), self.runtime_version)),
+            ..ClientOptions::default()
+        };
+        if let Some(option) = self.not_unicode {
+            core.report(OptionProblem::not_unicode(&option));
+        }
+        core
+    }
+}
+
+/// What a client reports about itself (docs/contract.md §Host-language surface); fixed for
+/// its lifetime, so the Kotlin layer reads it once.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FfiClientInfo {
+    /// The full session-token URL requests go to.
+    pub endpoint: String,
+    /// The environment's name (`production`, `sandbox` or `staging`).
+    pub environment: String,
+    /// The `user-agent` header sent.
+    pub user_agent: String,
 }
 
 /// A minted token, returned whole (one buffer, no object handle or getters to call back).
@@ -187,61 +261,44 @@ fn runtime() -> Result<&'static Runtime, FfiError> {
         })
         .as_ref()
         .map_err(|err| {
-            internal_error(
-                ErrorCode::Configuration,
-                format!("Could not start the native I/O runtime ({err})."),
-            )
+            Error::internal(&format!("the native I/O runtime could not start: {err}")).into()
         })
 }
 
-/// An error the core did not produce (the runtime could not start, or a task died).
-fn internal_error(code: ErrorCode, detail: String) -> FfiError {
-    let info = ErrorInfo {
-        code: code.as_str().to_owned(),
-        detail,
-        status: None,
-        request_id: None,
-        retry_after_seconds: None,
-        attempts: 0,
-    };
-    match code {
-        ErrorCode::Configuration => FfiError::Configuration { info },
-        _ => FfiError::Connection { info },
+/// A task that did not finish: it panicked (the core's `internal` error for that panic), or
+/// the runtime cancelled it (only possible if the runtime shut down, which it never does).
+fn join_error(err: JoinError) -> FfiError {
+    match err.try_into_panic() {
+        Ok(payload) => FfiError::from_panic(payload),
+        Err(_) => Error::internal("the request's task was cancelled").into(),
     }
 }
 
-/// A task that did not finish: it panicked, or the runtime cancelled it.
-fn join_error(err: JoinError) -> FfiError {
-    let what = if err.is_panic() {
-        "failed unexpectedly (a bug: please report it)"
-    } else {
-        "was cancelled"
-    };
-    internal_error(
-        ErrorCode::Connection,
-        format!("The request {what}; it may or may not have reached Refold."),
-    )
-}
+type Minted = Result<FfiMintedToken, FfiError>;
 
-/// A spawned task that is aborted when its handle is dropped, so that cancelling the awaiting
-/// coroutine abandons the request (as dropping the core's future did).
-struct AbortOnDrop<T>(JoinHandle<T>);
+/// A spawned mint: aborted when dropped, so that cancelling the awaiting coroutine abandons
+/// the request (as dropping the core's future would); resolves to the task's outcome, a panic
+/// inside the task included.
+struct MintTask(JoinHandle<Minted>);
 
-impl<T> Drop for AbortOnDrop<T> {
+impl Drop for MintTask {
     fn drop(&mut self) {
         self.0.abort();
     }
 }
 
-impl<T> Future for AbortOnDrop<T> {
-    type Output = Result<T, JoinError>;
+impl Future for MintTask {
+    type Output = Minted;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Minted> {
+        let handle = &mut self.0;
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(handle).poll(cx))) {
+            Ok(Poll::Ready(outcome)) => Poll::Ready(outcome.map_err(join_error).and_then(|x| x)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(FfiError::from_panic(payload))),
+        }
     }
 }
-
-type Minted = Result<FfiMintedToken, FfiError>;
 
 /// One core `Client` (one connection pool). `release()` drops it at once; the object itself is
 /// freed by the generated `destroy()`/`close()` when no call is in flight.
@@ -257,112 +314,93 @@ impl Drop for FfiClient {
             Err(poisoned) => poisoned.into_inner(),
         };
         if slot.take().is_some() {
-            LIVE_CLIENTS.fetch_sub(1, Ordering::SeqCst);
+            live_clients::released();
         }
     }
 }
 
 #[uniffi::export]
 impl FfiClient {
-    /// Builds a client; every `None` falls back to the core's environment variables and
-    /// defaults. `timeout_seconds` and `max_retries` go through the core's untyped-number
-    /// setters, so the core validates them. `runtime_version` names the JVM in the user-agent.
+    /// Builds a client with the core's `Client::new` (every check, default and environment
+    /// variable is the core's).
     #[uniffi::constructor]
-    pub fn new(
-        api_key: Option<String>,
-        environment: Option<String>,
-        base_url: Option<String>,
-        timeout_seconds: Option<f64>,
-        max_retries: Option<f64>,
-        runtime_version: String,
-    ) -> Result<Arc<Self>, FfiError> {
-        let mut builder = Client::builder().binding("kotlin", runtime_version);
-        if let Some(key) = api_key {
-            builder = builder.api_key(key);
-        }
-        if let Some(name) = environment {
-            builder = builder.environment_name(name);
-        }
-        if let Some(url) = base_url {
-            builder = builder.base_url(url);
-        }
-        if let Some(seconds) = timeout_seconds {
-            builder = builder.timeout_secs_f64(seconds);
-        }
-        if let Some(retries) = max_retries {
-            builder = builder.max_retries_f64(retries);
-        }
-        let client = builder.build()?;
-        LIVE_CLIENTS.fetch_add(1, Ordering::SeqCst);
-        Ok(Arc::new(FfiClient {
-            client: RwLock::new(Some(client)),
-        }))
+    pub fn new(api_key: Option<String>, options: FfiOptions) -> Result<Arc<Self>, FfiError> {
+        guard(|| {
+            let client = Client::new(options.into_core(api_key))?;
+            live_clients::built();
+            Ok(Arc::new(FfiClient {
+                client: RwLock::new(Some(client)),
+            }))
+        })
     }
 
     /// Mints a session token (the core validates the id, sends, retries and maps errors) as a
     /// task on the binding's runtime, and awaits it without blocking a thread. Dropping the
-    /// future (cancelling the coroutine) aborts the task. `None` after `release()`.
+    /// future (cancelling the coroutine) aborts the task. `None` after `release()`. An id of
+    /// `None` is one the Kotlin layer found not to be valid Unicode.
     pub async fn get_token_for_linked_account(
         &self,
-        linked_account_id: String,
+        linked_account_id: Option<String>,
     ) -> Result<Option<FfiMintedToken>, FfiError> {
-        let Some(task) = self.spawn_mint(linked_account_id)? else {
+        let Some(task) = guard(|| self.spawn_mint(linked_account_id))? else {
             return Ok(None);
         };
-        task.await.map_err(join_error)?.map(Some)
+        task.await.map(Some)
     }
 
     /// The same, blocking the calling (JVM) thread until the task is done: one FFI call, no
     /// future handle, poll or callback. Never called from the runtime's own threads.
     pub fn get_token_for_linked_account_blocking(
         &self,
-        linked_account_id: String,
+        linked_account_id: Option<String>,
     ) -> Result<Option<FfiMintedToken>, FfiError> {
-        let Some(task) = self.spawn_mint(linked_account_id)? else {
-            return Ok(None);
-        };
-        runtime()?.block_on(task).map_err(join_error)?.map(Some)
+        guard(|| {
+            let Some(task) = self.spawn_mint(linked_account_id)? else {
+                return Ok(None);
+            };
+            runtime()?.block_on(task).map(Some)
+        })
     }
 
-    /// The `user-agent` this client sends.
-    pub fn user_agent(&self) -> Option<String> {
-        self.current().map(|client| client.user_agent().to_owned())
-    }
-
-    /// The session-token URL this client posts to.
-    pub fn endpoint(&self) -> Option<String> {
-        self.current().map(|client| client.endpoint().to_owned())
+    /// The client's endpoint, environment and user-agent; `None` after `release()`.
+    pub fn info(&self) -> Result<Option<FfiClientInfo>, FfiError> {
+        guard(|| {
+            Ok(self.current().map(|client| FfiClientInfo {
+                endpoint: client.endpoint().to_owned(),
+                environment: client.environment().as_str().to_owned(),
+                user_agent: client.user_agent().to_owned(),
+            }))
+        })
     }
 
     /// Releases the connection pool now; later calls return `None`. Idempotent. (Not named
     /// `close`: the generated Kotlin class already has `AutoCloseable.close()`.)
-    pub fn release(&self) {
-        let released = match self.client.write() {
-            Ok(mut guard) => guard.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        if released.is_some() {
-            LIVE_CLIENTS.fetch_sub(1, Ordering::SeqCst);
-        }
+    pub fn release(&self) -> Result<(), FfiError> {
+        guard(|| {
+            let released = match self.client.write() {
+                Ok(mut guard) => guard.take(),
+                Err(poisoned) => poisoned.into_inner().take(),
+            };
+            if released.is_some() {
+                live_clients::released();
+            }
+            Ok(())
+        })
     }
 }
 
 impl FfiClient {
     /// Spawns the core call on the binding's runtime; `None` after `release()`.
-    fn spawn_mint(
-        &self,
-        linked_account_id: String,
-    ) -> Result<Option<AbortOnDrop<Minted>>, FfiError> {
+    fn spawn_mint(&self, linked_account_id: Option<String>) -> Result<Option<MintTask>, FfiError> {
         let Some(client) = self.current() else {
             return Ok(None);
         };
+        let id = linked_account_id.ok_or_else(linked_account_id_not_unicode)?;
         let handle = runtime()?.spawn(async move {
-            let token = client
-                .get_token_for_linked_account(&linked_account_id)
-                .await?;
+            let token = client.get_token_for_linked_account(&id).await?;
             Ok(FfiMintedToken::from(token))
         });
-        Ok(Some(AbortOnDrop(handle)))
+        Ok(Some(MintTask(handle)))
     }
 
     fn current(&self) -> Option<Client> {
@@ -373,25 +411,49 @@ impl FfiClient {
     }
 }
 
-/// How many native clients are alive (built and neither closed nor freed).
-#[uniffi::export]
-pub fn live_client_count() -> u64 {
-    LIVE_CLIENTS.load(Ordering::SeqCst)
-}
+/// Native clients alive (built and neither released nor freed), counted in test builds only,
+/// for the tests of `close()`.
+mod live_clients {
+    #[cfg(feature = "test-hooks")]
+    static LIVE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// The core's version, as sent in the user-agent.
-#[uniffi::export]
-pub fn core_version() -> String {
-    refold_session::VERSION.to_owned()
+    pub fn built() {
+        #[cfg(feature = "test-hooks")]
+        LIVE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn released() {
+        #[cfg(feature = "test-hooks")]
+        LIVE.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many native clients are alive (test builds only).
+    #[cfg(feature = "test-hooks")]
+    #[uniffi::export]
+    pub fn live_client_count() -> u64 {
+        LIVE.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn options() -> FfiOptions {
+        FfiOptions {
+            environment: None,
+            base_url: Some("http://127.0.0.1:9".into()),
+            timeout_seconds: Some(1.0),
+            max_retries: Some(0.0),
+            max_idle_connections: Some(4.0),
+            not_unicode: None,
+            runtime_version: "test".into(),
+        }
+    }
+
     #[test]
     fn errors_keep_the_core_code_and_message() {
-        let err = FfiClient::new(Some("   ".into()), None, None, None, None, "test".into())
+        let err = FfiClient::new(Some("   ".into()), options())
             .err()
             .expect("a blank key is a configuration error");
         assert!(matches!(err, FfiError::Configuration { .. }));
@@ -401,19 +463,68 @@ mod tests {
     }
 
     #[test]
-    fn close_releases_the_client() {
-        let client = FfiClient::new(
-            Some("k".into()),
+    fn text_that_is_not_unicode_is_worded_by_the_core() {
+        let err = FfiClient::new(
             None,
-            Some("http://127.0.0.1:9".into()),
-            Some(1.0),
-            Some(0.0),
-            "test".into(),
+            FfiOptions {
+                not_unicode: Some("apiKey".into()),
+                ..options()
+            },
         )
-        .expect("valid options");
-        assert!(client.user_agent().unwrap().ends_with("(kotlin test)"));
-        client.release();
-        assert!(client.user_agent().is_none());
-        client.release();
+        .err()
+        .expect("a configuration error");
+        assert!(matches!(err, FfiError::Configuration { .. }));
+        assert!(err.info().detail.starts_with("apiKey is not valid Unicode"));
+
+        let client = FfiClient::new(Some("k".into()), options()).expect("valid options");
+        let err = client
+            .get_token_for_linked_account_blocking(None)
+            .expect_err("an invalid_input error");
+        assert!(matches!(err, FfiError::InvalidInput { .. }));
+        assert_eq!(err.info().attempts, 0);
+    }
+
+    #[test]
+    fn release_drops_the_client() {
+        let client = FfiClient::new(Some("k".into()), options()).expect("valid options");
+        let info = client.info().unwrap().expect("not released");
+        assert!(info.user_agent.ends_with("(kotlin test)"));
+        assert_eq!(info.environment, "production");
+        assert_eq!(
+            info.endpoint,
+            "http://127.0.0.1:9/api/v2/public/session-token"
+        );
+        client.release().unwrap();
+        assert!(client.info().unwrap().is_none());
+        assert!(
+            client
+                .get_token_for_linked_account_blocking(Some("acct".into()))
+                .unwrap()
+                .is_none()
+        );
+        client.release().unwrap();
+    }
+
+    #[test]
+    fn panics_become_internal_errors() {
+        let err = guard::<()>(|| panic!("boom")).expect_err("caught");
+        assert!(matches!(err, FfiError::Internal { .. }));
+        assert_eq!(err.info().code, "internal");
+    }
+
+    #[cfg(feature = "test-hooks")]
+    #[test]
+    fn a_panic_in_the_core_is_internal_on_both_paths() {
+        let client = FfiClient::new(Some("k".into()), options()).expect("valid options");
+        let id = || Some(refold_session::PANIC_LINKED_ACCOUNT_ID.to_owned());
+        let err = client
+            .get_token_for_linked_account_blocking(id())
+            .expect_err("internal");
+        assert!(matches!(err, FfiError::Internal { .. }), "{err:?}");
+        let err = runtime()
+            .unwrap()
+            .block_on(client.get_token_for_linked_account(id()))
+            .expect_err("internal");
+        assert!(matches!(err, FfiError::Internal { .. }), "{err:?}");
     }
 }

@@ -1,7 +1,9 @@
 package ai.refold.session
 
 import ai.refold.session.ffi.FfiClient
+import ai.refold.session.ffi.FfiClientInfo
 import ai.refold.session.ffi.FfiException
+import ai.refold.session.ffi.FfiOptions
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -16,8 +18,8 @@ import java.util.concurrent.atomic.AtomicBoolean
  * One client holds one connection pool; share it across threads, coroutines and requests, and
  * [close] it when the application stops. Every option left null falls back to the environment
  * (`REFOLD_API_KEY` then `COBALT_API_KEY`, `REFOLD_ENVIRONMENT`, `REFOLD_BASE_URL`) and then to
- * the defaults (production, 30 s per attempt, 2 retries). Unusable options throw
- * [RefoldException.Configuration] here, before any request.
+ * the defaults (production, 30 s per attempt, 2 retries, 32 idle connections). Unusable options
+ * throw [RefoldException.Configuration] here, before any request.
  *
  * ```kotlin
  * RefoldClient(apiKey = "sk_live_…").use { refold ->
@@ -30,8 +32,11 @@ import java.util.concurrent.atomic.AtomicBoolean
  * @param baseUrl overrides the environment's URL (default: `REFOLD_BASE_URL`); `https://`, or
  *   `http://` to a loopback host. The official Node SDK calls it `server_url`.
  * @param timeout per attempt, covering connect, headers and body (default 30 s).
- * @param maxRetries retries after the first attempt (default 2; 0 disables retries).
- * @throws RefoldException.Configuration when an option is missing or unusable.
+ * @param maxRetries retries after the first attempt, 0 to 100 (default 2; 0 disables retries).
+ * @param maxIdleConnections idle connections kept per host, 0 to 10,000 (default 32; 0 closes
+ *   each connection after use).
+ * @throws RefoldException.Configuration when an option is missing or unusable (text that is not
+ *   valid Unicode, such as a lone surrogate, included).
  */
 class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     apiKey: String? = null,
@@ -39,18 +44,41 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     baseUrl: String? = null,
     timeout: Duration? = null,
     maxRetries: Int? = null,
+    maxIdleConnections: Int? = null,
 ) : AutoCloseable {
-    private val native: FfiClient = translate {
-        FfiClient(
-            apiKey,
-            environment,
-            baseUrl,
-            timeout?.let { it.seconds.toDouble() + it.nano / 1e9 },
-            maxRetries?.toDouble(),
-            System.getProperty("java.version") ?: "unknown",
-        )
-    }
+    private val native: FfiClient
+    private val info: FfiClientInfo
     private val closed = AtomicBoolean(false)
+
+    init {
+        // uniffi's string encoder throws CharacterCodingException on a lone surrogate: such an
+        // option is passed as null, and the core reports it by name as a configuration error.
+        var notUnicode: String? = null
+        fun text(option: String, value: String?): String? =
+            if (value == null || value.isValidUnicode()) {
+                value
+            } else {
+                if (notUnicode == null) notUnicode = option
+                null
+            }
+        val key = text("apiKey", apiKey)
+        val options = FfiOptions(
+            environment = text("environment", environment),
+            baseUrl = text("baseUrl", baseUrl),
+            timeoutSeconds = timeout?.let { it.seconds.toDouble() + it.nano / 1e9 },
+            maxRetries = maxRetries?.toDouble(),
+            maxIdleConnections = maxIdleConnections?.toDouble(),
+            notUnicode = notUnicode,
+            runtimeVersion = System.getProperty("java.version")?.takeIf { it.isValidUnicode() } ?: "unknown",
+        )
+        native = translate { FfiClient(key, options) }
+        info = try {
+            translate { native.info() } ?: throw IllegalStateException("The native client was released.")
+        } catch (error: Throwable) {
+            native.close()
+            throw error
+        }
+    }
 
     /**
      * Mints a session token for [linkedAccountId], retrying transient failures. Suspends
@@ -61,7 +89,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     suspend fun getTokenForLinkedAccount(linkedAccountId: String): SessionToken {
-        val minted = translate { open().getTokenForLinkedAccount(linkedAccountId) }
+        val minted = translate { open().getTokenForLinkedAccount(linkedAccountId.ifValidUnicode()) }
         return SessionToken.from(minted ?: throw closedError())
     }
 
@@ -71,7 +99,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     fun getTokenForLinkedAccountBlocking(linkedAccountId: String): SessionToken {
-        val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId) }
+        val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId.ifValidUnicode()) }
         return SessionToken.from(minted ?: throw closedError())
     }
 
@@ -82,13 +110,17 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     fun getTokenForLinkedAccountAsync(linkedAccountId: String): CompletableFuture<SessionToken> =
         futureScope.future { getTokenForLinkedAccount(linkedAccountId) }
 
-    /** The `user-agent` header this client sends. */
-    val userAgent: String
-        get() = open().userAgent() ?: throw closedError()
-
     /** The full session-token URL requests go to. */
     val endpoint: String
-        get() = open().endpoint() ?: throw closedError()
+        get() = whileOpen(info.endpoint)
+
+    /** The environment's name: `production`, `sandbox` or `staging` (even when a base URL overrides its URL). */
+    val environment: String
+        get() = whileOpen(info.environment)
+
+    /** The `user-agent` header this client sends. */
+    val userAgent: String
+        get() = whileOpen(info.userAgent)
 
     /** Whether [close] has been called. */
     val isClosed: Boolean
@@ -100,8 +132,11 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     override fun close() {
         if (closed.compareAndSet(false, true)) {
-            native.release()
-            native.close()
+            try {
+                translate { native.release() }
+            } finally {
+                native.close()
+            }
         }
     }
 
@@ -111,6 +146,11 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     private fun open(): FfiClient {
         if (closed.get()) throw closedError()
         return native
+    }
+
+    private fun <T> whileOpen(value: T): T {
+        if (closed.get()) throw closedError()
+        return value
     }
 
     private fun closedError() = IllegalStateException("This RefoldClient is closed.")
@@ -125,5 +165,24 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
             } catch (error: FfiException) {
                 throw RefoldException.from(error)
             }
+
+        /**
+         * The id as passed to the native call: null when it holds a lone surrogate (uniffi's
+         * encoder would throw CharacterCodingException), which the core reports as
+         * `invalid_input` in its own words, with nothing sent.
+         */
+        fun String.ifValidUnicode(): String? = takeIf { it.isValidUnicode() }
+
+        /** Whether this UTF-16 text is well formed: every surrogate is half of a pair. */
+        fun String.isValidUnicode(): Boolean {
+            var index = 0
+            while (index < length) {
+                val char = this[index++]
+                if (!char.isSurrogate()) continue
+                if (!char.isHighSurrogate() || index == length || !this[index].isLowSurrogate()) return false
+                index++
+            }
+            return true
+        }
     }
 }

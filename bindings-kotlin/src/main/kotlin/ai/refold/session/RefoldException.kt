@@ -36,10 +36,13 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
 
     override val message: String = info.detail
 
-    /** The linked account id is empty, blank, has a control character or is over 1024 bytes. */
+    /**
+     * The linked account id is empty, blank, has a control character, is over 1024 bytes or is
+     * not valid Unicode (a lone surrogate).
+     */
     class InvalidInput internal constructor(info: ErrorInfo) : RefoldException(info)
 
-    /** The client options are unusable (missing key, unknown environment, unsafe base URL…). */
+    /** The client options are unusable (missing key, unknown environment, unsafe base URL, a lone surrogate…). */
     class Configuration internal constructor(info: ErrorInfo) : RefoldException(info)
 
     /** HTTP 400 or 422. */
@@ -75,6 +78,9 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
     /** Any other status, redirects included. */
     class UnexpectedStatus internal constructor(info: ErrorInfo) : RefoldException(info)
 
+    /** A bug in this library (a panic in native code, a runtime that could not start): please report it. Never retried. */
+    class Internal internal constructor(info: ErrorInfo) : RefoldException(info)
+
     internal companion object {
         /** The generated uniffi error, as the idiomatic subclass (same code, same fields). */
         fun from(error: FfiException): RefoldException = when (error) {
@@ -91,6 +97,7 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
             is FfiException.Connection -> Connection(error.info)
             is FfiException.InvalidResponse -> InvalidResponse(error.info)
             is FfiException.UnexpectedStatus -> UnexpectedStatus(error.info)
+            is FfiException.Internal -> Internal(error.info)
         }
     }
 }

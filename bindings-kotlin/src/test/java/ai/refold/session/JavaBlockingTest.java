@@ -91,6 +91,34 @@ class JavaBlockingTest {
     }
 
     @Test
+    void aPanicInTheCoreIsInternalAndTheClientSurvives() throws RefoldException {
+        try (RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl())) {
+            try {
+                refold.getTokenForLinkedAccountBlocking("__refold_test_hooks_panic__");
+                fail("expected Internal");
+            } catch (RefoldException.Internal e) {
+                assertEquals("internal", e.getCode());
+                assertTrue(e.getMessage().contains("internal error"), e.getMessage());
+            }
+            assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1").getLinkedAccountId());
+        }
+        assertEquals(1, emulator.requestCount());
+    }
+
+    @Test
+    void loneSurrogatesAreTypedErrors() throws RefoldException {
+        try (RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl())) {
+            RefoldException.InvalidInput e = assertThrows(
+                    RefoldException.InvalidInput.class, () -> refold.getTokenForLinkedAccountBlocking("acct-\uDFFF"));
+            assertEquals(0, e.getAttempts());
+        }
+        RefoldException.Configuration e = assertThrows(
+                RefoldException.Configuration.class, () -> new RefoldClient("sk_\uD800", null, emulator.getBaseUrl()));
+        assertTrue(e.getMessage().startsWith("apiKey "), e.getMessage());
+        assertEquals(0, emulator.requestCount());
+    }
+
+    @Test
     void completableFutures() throws Exception {
         try (RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl())) {
             CompletableFuture<SessionToken> ok = refold.getTokenForLinkedAccountAsync("acct-1");

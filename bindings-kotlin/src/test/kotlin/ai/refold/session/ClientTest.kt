@@ -1,6 +1,7 @@
 package ai.refold.session
 
 import ai.refold.session.ffi.FfiClient
+import ai.refold.session.ffi.FfiOptions
 import ai.refold.session.ffi.liveClientCount
 import kotlinx.coroutines.TimeoutCancellationException
 import kotlinx.coroutines.runBlocking
@@ -56,7 +57,16 @@ class ClientTest {
 
     @Test
     fun `neither the native record nor SessionToken shows the token`() {
-        val native = FfiClient(Emulator.KEY, null, emulator.baseUrl, null, null, "test")
+        val options = FfiOptions(
+            environment = null,
+            baseUrl = emulator.baseUrl,
+            timeoutSeconds = null,
+            maxRetries = null,
+            maxIdleConnections = null,
+            notUnicode = null,
+            runtimeVersion = "test",
+        )
+        val native = FfiClient(Emulator.KEY, options)
         try {
             val records = listOf(
                 native.getTokenForLinkedAccountBlocking("acct-1")!!,
@@ -108,6 +118,74 @@ class ClientTest {
     }
 
     @Test
+    fun `ids with a lone surrogate are InvalidInput in the core's words and never sent`() = client().use { refold ->
+        val bad = listOf("\uD800", "acct-\uDFFF", "a\uD83D", "\uDE42\uD83D", "acct-1\uDBFF")
+        for (id in bad) {
+            val shown = id.map { "%04X".format(it.code) }.joinToString(" ")
+            val suspendError = assertThrows<RefoldException.InvalidInput>(shown) {
+                runBlocking { refold.getTokenForLinkedAccount(id) }
+            }
+            val blockingError = assertThrows<RefoldException.InvalidInput>(shown) {
+                refold.getTokenForLinkedAccountBlocking(id)
+            }
+            val futureError = assertThrows<ExecutionException>(shown) {
+                refold.getTokenForLinkedAccountAsync(id).get(10, TimeUnit.SECONDS)
+            }.cause
+            assertTrue(futureError is RefoldException.InvalidInput, "$shown: $futureError")
+            for (error in listOf(suspendError, blockingError, futureError as RefoldException)) {
+                assertEquals("invalid_input", error.code)
+                assertEquals(0, error.attempts)
+                assertNull(error.status)
+                assertTrue(error.message.startsWith("linked_account_id is not valid Unicode text"), error.message)
+            }
+        }
+        assertEquals(0, emulator.requestCount(), "no request may reach the emulator")
+        // A well-formed surrogate pair is ordinary text: it is sent (the emulator does not know it).
+        val error = assertThrows<RefoldException.InvalidLinkedAccount> { refold.getTokenForLinkedAccountBlocking("acct-\uD83D\uDE42") }
+        assertEquals(1, error.attempts)
+        assertEquals(1, emulator.requestCount())
+        val sent = emulator.requests().getJSONArray("requests").getJSONObject(0).getString("body")
+        assertEquals("acct-\uD83D\uDE42", JSONObject(sent).getString("linked_account_id"))
+    }
+
+    @Test
+    fun `options with a lone surrogate are Configuration errors naming the option`() {
+        val cases = listOf<Pair<String, () -> RefoldClient>>(
+            "apiKey" to { RefoldClient(apiKey = "sk_\uD800", baseUrl = emulator.baseUrl) },
+            "apiKey" to { RefoldClient(apiKey = "\uDFFF", baseUrl = "http://127.0.0.1:1/\uD800") },
+            "baseUrl" to { RefoldClient(apiKey = Emulator.KEY, baseUrl = "${emulator.baseUrl}/\uDFFF") },
+            "environment" to { RefoldClient(apiKey = Emulator.KEY, environment = "sandbox\uD800") },
+        )
+        for ((option, build) in cases) {
+            val error = assertThrows<RefoldException.Configuration>(option) { build() }
+            assertEquals("configuration", error.code)
+            assertEquals(0, error.attempts)
+            assertTrue(error.message.startsWith("$option is not valid Unicode text"), error.message)
+        }
+        assertEquals(0, emulator.requestCount())
+    }
+
+    @Test
+    fun `a panic in the core is Internal on every calling style and the client survives`() = client().use { refold ->
+        val id = "__refold_test_hooks_panic__"
+        val suspendError = assertThrows<RefoldException.Internal> { runBlocking { refold.getTokenForLinkedAccount(id) } }
+        val blockingError = assertThrows<RefoldException.Internal> { refold.getTokenForLinkedAccountBlocking(id) }
+        val futureError = assertThrows<ExecutionException> {
+            refold.getTokenForLinkedAccountAsync(id).get(10, TimeUnit.SECONDS)
+        }.cause
+        assertTrue(futureError is RefoldException.Internal, "$futureError")
+        for (error in listOf(suspendError, blockingError, futureError as RefoldException)) {
+            assertEquals("internal", error.code)
+            assertNull(error.status)
+            assertTrue(error.message.startsWith("refold-session hit an internal error (panic:"), error.message)
+        }
+        assertEquals(0, emulator.requestCount())
+        // The process and the client go on working, on both paths.
+        assertEquals("acct-1", runBlocking { refold.getTokenForLinkedAccount("acct-1") }.linkedAccountId)
+        assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1").linkedAccountId)
+    }
+
+    @Test
     fun `configuration errors are thrown by the constructor`() {
         val cases = listOf<() -> RefoldClient>(
             { RefoldClient(baseUrl = emulator.baseUrl) }, // no key (Surefire clears REFOLD_API_KEY)
@@ -118,6 +196,9 @@ class ClientTest {
             { RefoldClient(apiKey = Emulator.KEY, timeout = Duration.ZERO) },
             { RefoldClient(apiKey = Emulator.KEY, timeout = Duration.ofSeconds(-1)) },
             { RefoldClient(apiKey = Emulator.KEY, maxRetries = -1) },
+            { RefoldClient(apiKey = Emulator.KEY, maxRetries = 101) },
+            { RefoldClient(apiKey = Emulator.KEY, maxIdleConnections = -1) },
+            { RefoldClient(apiKey = Emulator.KEY, maxIdleConnections = 10_001) },
         )
         for ((index, build) in cases.withIndex()) {
             val error = assertThrows<RefoldException.Configuration>("case $index") { build() }
@@ -130,16 +211,21 @@ class ClientTest {
 
     @Test
     fun `options reach the core`() {
-        RefoldClient(apiKey = Emulator.KEY, environment = "sandbox").use {
+        RefoldClient(apiKey = Emulator.KEY, environment = " Sandbox ").use {
             assertEquals("https://embedapi.gocobalt.io/api/v2/public/session-token", it.endpoint)
+            assertEquals("sandbox", it.environment)
         }
         RefoldClient(apiKey = Emulator.KEY).use {
             assertEquals("https://api.gocobalt.io/api/v2/public/session-token", it.endpoint)
+            assertEquals("production", it.environment)
         }
         client().use { refold ->
             assertEquals("${emulator.baseUrl}/api/v2/public/session-token", refold.endpoint)
+            assertEquals("production", refold.environment, "a base URL overrides the URL, not the name")
             val javaVersion = System.getProperty("java.version")
-            assertTrue(refold.userAgent.endsWith("(kotlin $javaVersion)"), refold.userAgent)
+            // The pom's version is the core's: the user-agent names both.
+            val version = System.getProperty("refold.version") ?: error("Surefire sets refold.version")
+            assertEquals("refold-session/$version (kotlin $javaVersion)", refold.userAgent)
             refold.getTokenForLinkedAccountBlocking("acct-1")
             val headers = emulator.requests().getJSONArray("requests").getJSONObject(0).getJSONObject("headers")
             assertEquals(refold.userAgent, headers.getString("user-agent"))
@@ -158,6 +244,12 @@ class ClientTest {
             val error = assertThrows<RefoldException.Timeout> { refold.getTokenForLinkedAccountBlocking("acct-1") }
             assertNull(error.status)
         }
+        // maxIdleConnections = 0 keeps no connection: calls still succeed, each on a new one.
+        emulator.reset()
+        RefoldClient(apiKey = Emulator.KEY, baseUrl = emulator.baseUrl, maxIdleConnections = 0).use { refold ->
+            repeat(3) { assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1").linkedAccountId) }
+        }
+        assertEquals(3, emulator.requestCount())
     }
 
     @Test
@@ -208,6 +300,9 @@ class ClientTest {
         assertEquals(before, liveClientCount())
         assertThrows<IllegalStateException> { refold.getTokenForLinkedAccountBlocking("acct-1") }
         assertThrows<IllegalStateException> { runBlocking { refold.getTokenForLinkedAccount("acct-1") } }
+        assertThrows<IllegalStateException> { refold.endpoint }
+        assertThrows<IllegalStateException> { refold.environment }
+        assertThrows<IllegalStateException> { refold.userAgent }
         assertEquals("RefoldClient(closed)", refold.toString())
         // use {} closes too, even when the block throws.
         assertThrows<RefoldException.InvalidLinkedAccount> {

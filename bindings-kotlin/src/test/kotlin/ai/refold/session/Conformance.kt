@@ -1,6 +1,7 @@
 package ai.refold.session
 
 import org.json.JSONObject
+import org.junit.jupiter.api.Assumptions.assumeTrue
 import java.nio.charset.StandardCharsets
 import java.nio.file.Files
 import java.nio.file.Paths
@@ -37,20 +38,41 @@ object Conformance {
         "connection" to RefoldException.Connection::class,
         "invalid_response" to RefoldException.InvalidResponse::class,
         "unexpected_status" to RefoldException.UnexpectedStatus::class,
+        "internal" to RefoldException.Internal::class,
     )
+
+    /** `\u{D800}`-style escapes, for cases flagged `lone_surrogates` (JSON cannot hold a lone surrogate). */
+    private val codeUnitEscape = Regex("""\\u\{([0-9A-Fa-f]{4})\}""")
+
+    /** [text] with every `\u{XXXX}` escape replaced by that one UTF-16 code unit. */
+    fun codeUnits(text: String): String = codeUnitEscape.replace(text) { it.groupValues[1].toInt(16).toChar().toString() }
+
+    /** The case's `input`, its escapes replaced when the case is flagged `lone_surrogates`. */
+    fun input(case: JSONObject): String {
+        val input = case.getString("input")
+        return if (case.optBoolean("lone_surrogates", false)) codeUnits(input) else input
+    }
 
     /** Builds a client from `defaults` overlaid with the case's `client`, base URL = [baseUrl] unless given. */
     fun client(case: JSONObject, baseUrl: String): RefoldClient {
         val options = JSONObject(file.getJSONObject("defaults").toString())
         case.optJSONObject("client")?.let { overrides -> overrides.keySet().forEach { options.put(it, overrides.get(it)) } }
         if (!options.has("base_url")) options.put("base_url", baseUrl)
-        fun string(name: String): String? = if (options.isNull(name)) null else options.getString(name)
+        val escapes = case.optBoolean("lone_surrogates", false)
+        fun string(name: String): String? =
+            if (options.isNull(name)) null else options.getString(name).let { if (escapes) codeUnits(it) else it }
+        fun number(name: String): Double? = if (options.isNull(name)) null else options.getDouble(name)
+        fun int(name: String): Int? = number(name)?.let { value ->
+            assumeTrue(value == Math.rint(value) && value >= Int.MIN_VALUE && value <= Int.MAX_VALUE, "$name $value is not a Kotlin Int")
+            value.toInt()
+        }
         return RefoldClient(
             apiKey = string("api_key"),
             environment = string("environment"),
             baseUrl = string("base_url"),
-            timeout = if (options.isNull("timeout_ms")) null else Duration.ofMillis(options.getLong("timeout_ms")),
-            maxRetries = if (options.isNull("max_retries")) null else options.getInt("max_retries"),
+            timeout = number("timeout_ms")?.let { Duration.ofNanos(Math.round(it * 1e6)) },
+            maxRetries = int("max_retries"),
+            maxIdleConnections = int("max_idle_connections"),
         )
     }
 
