@@ -3,7 +3,9 @@
 #                      type checker; javac -Werror for the Java tests), runs the JUnit 5 suites
 #                      against live emulators and installs ai.refold:refold-session into ~/.m2;
 #                      then examples/jvm-consumer builds against that jar alone and mints a token
-#                      against a fresh emulator.
+#                      against a fresh emulator (the README's install lines are checked to be
+#                      that project's).
+#   make kotlin-install  the README's install route: the same `mvn install`, without the suites
 #   make demo-kotlin   mint from Kotlin and Java (examples/jvm-consumer) against a fresh emulator
 # Maven reuses the workspace's debug build (the `build` target): generate.sh only runs the
 # built uniffi-bindgen on the built library, so nothing is compiled twice. Maven resolves the
@@ -17,6 +19,8 @@ KT_MVN := $(MVN) -B -ntp -Dstyle.color=never -Drefold.target.dir=$(CARGO_TARGET_
 # mvn prints colour resets even in batch mode: stripped).
 KT_NOCOLOR := sed -u 's/\x1b\[[0-9;]*m//g'
 KT_FILTER := { $(KT_NOCOLOR) | grep --line-buffered -E '^\[(ERROR|WARNING)\]|Tests run:|BUILD (SUCCESS|FAILURE)|^generate.sh' || true; }
+# One install command for the tests and for the README's `make kotlin-install`.
+KT_INSTALL := cd $(KT_DIR) && $(KT_MVN) install
 KT_EMULATOR := REFOLD_BIN=$(REFOLD_BIN) bash $(ROOT)/scripts/with-emulator.sh --api-key demo-key --linked-account demo-user --
 
 TEST_TARGETS += test-kotlin
@@ -25,12 +29,13 @@ DEMO_TARGETS += demo-kotlin
 .PHONY: test-kotlin demo-kotlin kotlin-install
 
 test-kotlin: build
-	cd $(KT_DIR) && $(KT_MVN) install 2>&1 | $(KT_FILTER)
+	bash $(KT_DIR)/scripts/check-readme-install.sh
+	$(KT_INSTALL) 2>&1 | $(KT_FILTER)
 	$(KT_EMULATOR) $(KT_MVN) -f $(KT_CONSUMER)/pom.xml verify 2>&1 | $(KT_FILTER)
 
-# The jar without running the suites (for the demo).
+# The jar without running the suites (the README's install route, and the demo's).
 kotlin-install: build
-	cd $(KT_DIR) && $(KT_MVN) -q -DskipTests install 2>&1 | $(KT_NOCOLOR)
+	$(KT_INSTALL) -q -DskipTests 2>&1 | $(KT_NOCOLOR)
 
 demo-kotlin: kotlin-install
 	@$(KT_EMULATOR) $(KT_MVN) -q -f $(KT_CONSUMER)/pom.xml -DskipTests compile exec:exec 2>&1 | $(KT_NOCOLOR)

@@ -10,15 +10,25 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import java.time.Instant
+import java.util.Properties
 
 /** Runs against the emulator that `scripts/with-emulator.sh` started (REFOLD_BASE_URL, REFOLD_API_KEY). */
 class ConsumerTest {
     private val account = System.getProperty("demo.account") ?: "demo-user"
 
+    /** The version Maven built the jar as (its `pom.properties`, written from the binding's project version). */
+    private val version: String = run {
+        val resource = "META-INF/maven/ai.refold/refold-session/pom.properties"
+        val stream = RefoldClient::class.java.classLoader.getResourceAsStream(resource)
+        assertNotNull(stream, "no $resource: not the installed jar")
+        val properties = Properties().apply { stream!!.use { load(it) } }
+        properties.getProperty("version") ?: error("$resource has no version")
+    }
+
     @Test
     fun `the installed jar carries the native library`() {
         val jar = RefoldClient::class.java.protectionDomain.codeSource.location.toString()
-        assertTrue(jar.endsWith("refold-session-0.1.0.jar"), "loaded from $jar, not the installed artifact")
+        assertTrue(jar.endsWith("/ai/refold/refold-session/$version/refold-session-$version.jar"), "loaded from $jar, not the installed artifact")
         val library = RefoldClient::class.java.classLoader.getResource("linux-x86-64/librefold_session_kotlin.so")
         assertNotNull(library, "no linux-x86-64/librefold_session_kotlin.so on the classpath")
         assertTrue(library.toString().startsWith("jar:"), "$library is not inside the jar")
@@ -28,6 +38,7 @@ class ConsumerTest {
     @Test
     fun `mints a token against the emulator`() {
         assertNotNull(System.getenv("REFOLD_BASE_URL"), "run under scripts/with-emulator.sh")
+        RefoldClient().use { assertTrue(it.userAgent.startsWith("refold-session/$version (kotlin "), it.userAgent) }
         val session = runBlocking { mintOne(account) }
         assertEquals(account, session.linkedAccountId)
         assertTrue(session.expiresAt.isAfter(Instant.now()))
