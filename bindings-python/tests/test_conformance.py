@@ -75,6 +75,10 @@ def at(seconds: float) -> dt.datetime:
 
 
 def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
+    call = case.get("call", "session_token")
+    if call != "session_token":
+        # Reported as skipped (pytest -ra), never passed silently.
+        pytest.skip(f"the Python binding has no linked-account `{call}` call yet")
     if case.get("faults"):
         emu.faults(case["faults"])
     options = client_options(case, emu.url)
