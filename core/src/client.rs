@@ -13,6 +13,7 @@ use crate::accounts::{
     LinkedAccount, LinkedAccountInput, LinkedAccountPage, MAX_PAGES, validate_page,
 };
 use crate::builder::ClientBuilder;
+use crate::cache::{CacheStats, TokenCache};
 use crate::endpoint::{LINKED_ACCOUNT_PATH, api_url, linked_account_url};
 use crate::environment::Environment;
 use crate::error::{Error, ErrorCode};
@@ -47,6 +48,14 @@ pub struct Client {
 struct Inner {
     config: ResolvedConfig,
     http: reqwest::Client,
+    cache: Option<Arc<TokenCache>>,
+}
+
+/// Per-call options of [`Client::get_token_for_linked_account_with`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallOptions {
+    /// Bypass the cache: mint a new token and store it (for a front end that just got a 401).
+    pub fresh: bool,
 }
 
 impl fmt::Debug for Client {
@@ -58,6 +67,7 @@ impl fmt::Debug for Client {
             .field("timeout", &config.timeout)
             .field("max_retries", &config.max_retries)
             .field("max_idle_connections", &config.max_idle_connections)
+            .field("cache", &config.cache)
             .finish()
     }
 }
@@ -89,8 +99,13 @@ impl Client {
                     crate::mapping::describe_chain(&err, &config.api_key)
                 ))
             })?;
+        let cache = config.cache.map(|cache| Arc::new(TokenCache::new(cache)));
         Ok(Client {
-            inner: Arc::new(Inner { config, http }),
+            inner: Arc::new(Inner {
+                config,
+                http,
+                cache,
+            }),
         })
     }
 
@@ -119,12 +134,69 @@ impl Client {
         &self.inner.config.user_agent
     }
 
-    /// Mints a session token for `linked_account_id`, retrying transient failures.
+    /// A session token for `linked_account_id`: from the cache when it is on and holds a
+    /// usable one, else minted (retrying transient failures).
     pub async fn get_token_for_linked_account(
         &self,
         linked_account_id: &str,
     ) -> Result<SessionToken, Error> {
+        self.get_token_for_linked_account_with(linked_account_id, CallOptions::default())
+            .await
+    }
+
+    /// [`Client::get_token_for_linked_account`] with per-call options.
+    pub async fn get_token_for_linked_account_with(
+        &self,
+        linked_account_id: &str,
+        options: CallOptions,
+    ) -> Result<SessionToken, Error> {
         validate_linked_account_id(linked_account_id)?;
+        let Some(cache) = &self.inner.cache else {
+            return self.mint(linked_account_id).await;
+        };
+        let client = Arc::downgrade(&self.inner);
+        let refresh = move || {
+            let client = Client {
+                inner: client.upgrade()?,
+            };
+            let id = linked_account_id.to_owned();
+            Some(async move { client.mint(&id).await })
+        };
+        cache
+            .get(
+                linked_account_id,
+                options.fresh,
+                self.mint(linked_account_id),
+                refresh,
+            )
+            .await
+    }
+
+    /// Drops the cached token of `linked_account_id` (wiped from memory); the next call mints.
+    /// Does nothing without a cache.
+    pub async fn invalidate(&self, linked_account_id: &str) {
+        if let Some(cache) = &self.inner.cache {
+            cache.invalidate(linked_account_id).await;
+        }
+    }
+
+    /// Drops every cached token. Does nothing without a cache.
+    pub async fn invalidate_all(&self) {
+        if let Some(cache) = &self.inner.cache {
+            cache.invalidate_all().await;
+        }
+    }
+
+    /// The cache's counters, or `None` when the cache is off.
+    pub async fn cache_stats(&self) -> Option<CacheStats> {
+        match &self.inner.cache {
+            Some(cache) => Some(cache.stats().await),
+            None => None,
+        }
+    }
+
+    /// One mint: a session-token request with retries.
+    async fn mint(&self, linked_account_id: &str) -> Result<SessionToken, Error> {
         #[cfg(feature = "test-hooks")]
         if linked_account_id == PANIC_LINKED_ACCOUNT_ID {
             panic!("test-hooks: a deliberate panic inside the core");

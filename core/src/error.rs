@@ -86,10 +86,12 @@ impl fmt::Display for ErrorCode {
 }
 
 /// A failure to mint a session token. Its message never contains the API key or a token.
+#[derive(Clone)]
 pub struct Error {
     inner: Box<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     code: ErrorCode,
     message: String,

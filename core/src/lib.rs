@@ -14,6 +14,7 @@
 
 mod accounts;
 mod builder;
+mod cache;
 mod client;
 mod endpoint;
 mod environment;
@@ -33,15 +34,16 @@ pub use accounts::{
     MAX_PAGES, YourApp, page_argument,
 };
 pub use builder::ClientBuilder;
+pub use cache::{CacheStats, DEFAULT_MAX_ENTRIES, DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD};
 #[cfg(feature = "test-hooks")]
 pub use client::PANIC_LINKED_ACCOUNT_ID;
-pub use client::{Client, LinkedAccountPages, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES};
+pub use client::{CallOptions, Client, LinkedAccountPages, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES};
 pub use endpoint::{LINKED_ACCOUNT_PATH, SESSION_TOKEN_PATH};
 pub use environment::Environment;
 pub use error::{Error, ErrorCode};
 pub use options::{
-    ClientOptions, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
-    OptionProblem, POOL_IDLE_TIMEOUT, Timeout,
+    CacheOptions, ClientOptions, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT, HostDuration, OptionProblem, POOL_IDLE_TIMEOUT, Timeout,
 };
 pub use redact::REDACTED;
 pub use time::{LATEST_UNIX_SECONDS, format_rfc3339};

@@ -7,10 +7,14 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
+use crate::cache::{
+    CacheConfig, DEFAULT_MAX_ENTRIES, DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD,
+};
 use crate::endpoint::{SESSION_TOKEN_PATH, api_base, api_url};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::redact::clean_line;
+use crate::token::TOKEN_LIFETIME;
 
 /// Per-attempt timeout unless configured.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,13 +33,31 @@ pub const MAX_IDLE_CONNECTIONS_LIMIT: usize = 10_000;
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Longest timeout accepted (about 31 years): beyond it the number is surely a mistake.
 const MAX_TIMEOUT_SECONDS: f64 = 1e9;
+/// Most accounts a cache may be configured to keep.
+const MAX_CACHE_ENTRIES: usize = 10_000_000;
 
-/// A timeout as the host expresses it; errors about it are worded in the same unit.
+/// A length of time as the host expresses it; errors about it are worded in the same unit.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Timeout {
+pub enum HostDuration {
     Duration(Duration),
     Seconds(f64),
     Milliseconds(f64),
+}
+
+/// The per-attempt timeout, as the host expresses it.
+pub type Timeout = HostDuration;
+
+/// The session cache's settings (docs/contract.md §Session cache); every field optional.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CacheOptions {
+    /// Accounts kept, least recently used evicted first: a whole number from 1 to 10,000,000
+    /// (default 10,000).
+    pub max_entries: Option<f64>,
+    /// A cached token is returned only with more life left than this (default 1 h).
+    pub min_remaining: Option<HostDuration>,
+    /// A hit with less life left than this refreshes in the background (default 2 h; at
+    /// least `min_remaining`).
+    pub refresh_ahead: Option<HostDuration>,
 }
 
 /// A problem the host found while reading its own values (a wrong type, text that is not
@@ -91,6 +113,8 @@ pub struct ClientOptions {
     pub max_idle_connections: Option<f64>,
     /// The binding and its host runtime, for the `user-agent` (e.g. `("node", "v20.1.0")`).
     pub binding: Option<(String, String)>,
+    /// The session cache: off when `None` (every call mints, as the official SDK does).
+    pub cache: Option<CacheOptions>,
     /// Whether unset options are read from `REFOLD_*` environment variables (default true).
     pub read_environment_variables: Option<bool>,
     /// The first problem the host found in its own values; fails the build.
@@ -113,6 +137,7 @@ impl fmt::Debug for ClientOptions {
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .field("max_idle_connections", &self.max_idle_connections)
+            .field("cache", &self.cache)
             .field("host_problem", &self.host_problem)
             .finish_non_exhaustive()
     }
@@ -133,6 +158,7 @@ pub(crate) struct ResolvedConfig {
     pub max_retries: u32,
     pub max_idle_connections: usize,
     pub user_agent: String,
+    pub cache: Option<CacheConfig>,
 }
 
 impl ClientOptions {
@@ -185,11 +211,7 @@ impl ClientOptions {
 
         let timeout = match self.timeout {
             None => DEFAULT_TIMEOUT,
-            Some(Timeout::Duration(duration)) => {
-                checked_timeout(duration.as_secs_f64(), 1.0, "seconds")?
-            }
-            Some(Timeout::Seconds(seconds)) => checked_timeout(seconds, 1.0, "seconds")?,
-            Some(Timeout::Milliseconds(millis)) => checked_timeout(millis, 1000.0, "milliseconds")?,
+            Some(timeout) => checked_duration("The timeout", timeout, false, MAX_TIMEOUT_SECONDS)?,
         };
         let max_retries = match self.max_retries {
             None => DEFAULT_MAX_RETRIES,
@@ -220,20 +242,79 @@ impl ClientOptions {
             max_retries,
             max_idle_connections,
             user_agent: user_agent(self.binding),
+            cache: self.cache.map(resolve_cache).transpose()?,
         })
     }
 }
 
-/// A timeout of `value` units (`per_second` of them in a second), or why it is unusable.
-fn checked_timeout(value: f64, per_second: f64, unit: &str) -> Result<Duration, Error> {
-    let seconds = value / per_second;
-    if seconds.is_finite() && seconds > 0.0 && seconds < MAX_TIMEOUT_SECONDS {
+/// A length of time as the host gave it, or why it is unusable: `what` names it in the
+/// message, which speaks the host's unit.
+fn checked_duration(
+    what: &str,
+    value: HostDuration,
+    allow_zero: bool,
+    max_seconds: f64,
+) -> Result<Duration, Error> {
+    let (number, per_second, unit) = match value {
+        HostDuration::Duration(duration) => (duration.as_secs_f64(), 1.0, "seconds"),
+        HostDuration::Seconds(seconds) => (seconds, 1.0, "seconds"),
+        HostDuration::Milliseconds(millis) => (millis, 1000.0, "milliseconds"),
+    };
+    let seconds = number / per_second;
+    let in_range = seconds.is_finite()
+        && (seconds > 0.0 || (allow_zero && seconds == 0.0))
+        && seconds < max_seconds;
+    if in_range {
         Ok(Duration::from_secs_f64(seconds))
     } else {
+        let kind = if allow_zero {
+            "non-negative"
+        } else {
+            "positive"
+        };
+        let limit = if max_seconds < MAX_TIMEOUT_SECONDS {
+            format!(" below {} {unit}", max_seconds * per_second)
+        } else {
+            String::new()
+        };
         Err(Error::configuration(format!(
-            "The timeout must be a positive number of {unit}, not {value}."
+            "{what} must be a {kind} number of {unit}{limit}, not {number}."
         )))
     }
+}
+
+fn resolve_cache(options: CacheOptions) -> Result<CacheConfig, Error> {
+    let lifetime = TOKEN_LIFETIME.as_secs_f64();
+    let max_entries = match options.max_entries {
+        None => DEFAULT_MAX_ENTRIES,
+        Some(count) => whole_number(count, MAX_CACHE_ENTRIES)
+            .filter(|count| *count >= 1)
+            .ok_or_else(|| {
+                Error::configuration(format!(
+                    "The cache's max entries must be a whole number from 1 to \
+                     {MAX_CACHE_ENTRIES}, not {count}."
+                ))
+            })? as u64,
+    };
+    let min_remaining = match options.min_remaining {
+        None => DEFAULT_MIN_REMAINING,
+        Some(value) => checked_duration("The cache's min remaining", value, true, lifetime)?,
+    };
+    let refresh_ahead = match options.refresh_ahead {
+        None => DEFAULT_REFRESH_AHEAD.max(min_remaining),
+        Some(value) => checked_duration("The cache's refresh ahead", value, true, lifetime)?,
+    };
+    if refresh_ahead < min_remaining {
+        return Err(Error::configuration(
+            "The cache's refresh ahead must be at least its min remaining, or tokens would \
+             expire from the cache before a refresh starts.",
+        ));
+    }
+    Ok(CacheConfig {
+        max_entries,
+        min_remaining,
+        refresh_ahead,
+    })
 }
 
 /// `value` as a whole number in `0..=max`.
@@ -339,6 +420,31 @@ mod tests {
             with(|o| o.max_idle_connections = Some(-1.0)),
             with(|o| o.max_idle_connections = Some(10_001.0)),
             with(|o| o.report(OptionProblem::not_unicode("apiKey"))),
+            with(|o| {
+                o.cache = Some(CacheOptions {
+                    max_entries: Some(0.0),
+                    ..CacheOptions::default()
+                })
+            }),
+            with(|o| {
+                o.cache = Some(CacheOptions {
+                    min_remaining: Some(HostDuration::Seconds(-1.0)),
+                    ..CacheOptions::default()
+                })
+            }),
+            with(|o| {
+                o.cache = Some(CacheOptions {
+                    min_remaining: Some(HostDuration::Seconds(100.0)),
+                    refresh_ahead: Some(HostDuration::Seconds(50.0)),
+                    ..CacheOptions::default()
+                })
+            }),
+            with(|o| {
+                o.cache = Some(CacheOptions {
+                    refresh_ahead: Some(HostDuration::Milliseconds(86_400_000.0)),
+                    ..CacheOptions::default()
+                })
+            }),
         ];
         for case in cases {
             let err = config_error(case);
@@ -360,6 +466,36 @@ mod tests {
         assert_eq!(config.max_retries, 100);
         assert_eq!(config.max_idle_connections, 0);
         assert_eq!(config.timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn the_cache_is_off_unless_asked_and_defaults_when_on() {
+        assert_eq!(options().resolve().unwrap().cache, None);
+        let config = ClientOptions {
+            cache: Some(CacheOptions::default()),
+            ..options()
+        }
+        .resolve()
+        .unwrap()
+        .cache
+        .unwrap();
+        assert_eq!(config.max_entries, 10_000);
+        assert_eq!(config.min_remaining, Duration::from_secs(3600));
+        assert_eq!(config.refresh_ahead, Duration::from_secs(7200));
+        let short = ClientOptions {
+            cache: Some(CacheOptions {
+                max_entries: Some(10.0),
+                min_remaining: Some(HostDuration::Milliseconds(2000.0)),
+                refresh_ahead: Some(HostDuration::Seconds(4.0)),
+            }),
+            ..options()
+        }
+        .resolve()
+        .unwrap()
+        .cache
+        .unwrap();
+        assert_eq!(short.min_remaining, Duration::from_secs(2));
+        assert_eq!(short.refresh_ahead, Duration::from_secs(4));
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct SessionToken {
     linked_account_id: String,
     expires_at: SystemTime,
     issued_at: Option<SystemTime>,
+    /// `exp − iat` when both claims are known, else 24 h: how long it lives from receipt.
+    lifetime: Duration,
 }
 
 impl SessionToken {
@@ -38,11 +40,16 @@ impl SessionToken {
             (None, Some(iat)) => (iat + TOKEN_LIFETIME, Some(iat)),
             (None, None) => (received_at + TOKEN_LIFETIME, None),
         };
+        let lifetime = match (claims.exp, claims.iat) {
+            (Some(exp), Some(iat)) => exp.duration_since(iat).unwrap_or(Duration::ZERO),
+            _ => TOKEN_LIFETIME,
+        };
         SessionToken {
             token,
             linked_account_id,
             expires_at,
             issued_at,
+            lifetime,
         }
     }
 
@@ -69,6 +76,18 @@ impl SessionToken {
     /// When Refold issued it (`iat`), if the token says.
     pub fn issued_at(&self) -> Option<SystemTime> {
         self.issued_at
+    }
+
+    /// How long the token lives from its receipt: `exp − iat` when the JWT has both claims,
+    /// else 24 hours. The cache judges expiry on the local clock with it, so a skewed server
+    /// clock neither serves dead tokens nor discards live ones.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// Overwrites the token's bytes (the cache does it to tokens that leave it).
+    pub(crate) fn wipe(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.token);
     }
 
     /// The token as shown in logs and debug output: first 8 characters then `…`.
