@@ -54,6 +54,9 @@ enum Command {
         /// Treat every linked account id as existing.
         #[arg(long)]
         any_linked_account: bool,
+        /// Lifetime of minted tokens in seconds (exp = iat + this; default 86400).
+        #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
+        token_ttl: u64,
     },
 }
 
@@ -99,7 +102,12 @@ struct ClientArgs {
     #[arg(long, global = true)]
     base_url: Option<String>,
     /// Per-attempt timeout in seconds (default 30).
-    #[arg(long, global = true, value_name = "SECONDS", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
     timeout: Option<f64>,
     /// Retries after the first attempt (default 2; 0 disables retries).
     #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
@@ -143,11 +151,13 @@ fn main() -> ExitCode {
             api_keys,
             linked_accounts,
             any_linked_account,
+            token_ttl,
         } => runtime.block_on(emulator(refold_emulator::EmulatorConfig {
             addr,
             api_keys,
             linked_accounts,
             any_linked_account,
+            token_ttl: std::time::Duration::from_secs(token_ttl),
             ..Default::default()
         })),
     }

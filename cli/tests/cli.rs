@@ -272,3 +272,38 @@ fn account_commands_run_the_whole_server_side_flow() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).starts_with("error[invalid_input]:"));
 }
+
+#[test]
+fn emulator_token_ttl_sets_the_lifetime_of_minted_tokens() {
+    let mut child = Command::new(BIN)
+        .args(["emulator", "--addr", "127.0.0.1:0", "--api-key", KEY])
+        .args(["--linked-account", "cli-user", "--token-ttl", "6"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let emulator = EmulatorProcess {
+        child,
+        url: line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned(),
+    };
+    let out = emulator.token(&["cli-user", "--json"], Some(KEY));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = json["token"].as_str().unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        6
+    );
+}
