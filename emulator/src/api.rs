@@ -6,14 +6,15 @@ use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, HeaderMap, HeaderValue, LOCATION};
 use hyper::http::request::Parts;
-use hyper::{Response, StatusCode, Version};
+use hyper::{Response, StatusCode, Uri, Version};
 use serde_json::{Value, json};
 
+use crate::accounts::{StoreError, parse_input, parse_page_query, percent_decode};
 use crate::body::{Abort, ResponseBody, Step};
 use crate::conn::Connection;
 use crate::faults::{Fault, FaultAction, FaultBody};
 use crate::respond::{self, APPLICATION_JSON, Reply, TEXT_PLAIN};
-use crate::router::{read_body, request_id_value};
+use crate::router::{LINKED_ACCOUNT_PATH, read_body, request_id_value};
 use crate::state::{LoggedRequest, State};
 
 /// How long a `truncate` body waits after its first half before the
@@ -22,6 +23,25 @@ const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
 /// Linked account id in tokens minted by body faults when the request body
 /// did not name one.
 const FAULT_ACCOUNT: &str = "emulator-fault";
+
+/// A public-API route (path and method) that reaches a handler. Requests
+/// answered 404 or 405 are not routes: they are not counted or logged and
+/// take no fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// `POST /api/v2/public/session-token`
+    SessionToken,
+    /// `POST /api/v2/public/linked-account`
+    CreateAccount,
+    /// `PUT /api/v2/public/linked-account`
+    UpsertAccount,
+    /// `GET /api/v2/public/linked-account?page&limit`
+    ListAccounts,
+    /// `GET /api/v2/public/linked-account/{id}`
+    GetAccount,
+    /// `DELETE /api/v2/public/linked-account/{id}`
+    DeleteAccount,
+}
 
 /// Adds a fresh `x-request-id`, as every public API response carries one.
 pub(crate) fn with_request_id(
@@ -34,10 +54,43 @@ pub(crate) fn with_request_id(
     response
 }
 
-/// `POST /api/v2/public/session-token`.
-pub(crate) async fn session_token(
+/// A JSON answer before it becomes a response, so faults can reshape it.
+struct Answer {
+    status: StatusCode,
+    body: Bytes,
+}
+
+impl Answer {
+    fn json(status: StatusCode, body: impl Into<Bytes>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+        }
+    }
+
+    fn message(status: StatusCode, message: &str) -> Self {
+        Self::json(status, json!({ "message": message }).to_string())
+    }
+
+    fn into_response(self) -> Response<ResponseBody> {
+        respond::json_bytes(self.status, self.body)
+    }
+}
+
+/// What a handler needs of a request once its headers went to the log.
+struct Call<'a> {
+    route: Route,
+    uri: &'a Uri,
+    key_ok: bool,
+    body: &'a [u8],
+}
+
+/// Every public-API request: counted and logged, given the next queued
+/// fault (in arrival order, whatever the route), then answered.
+pub(crate) async fn public(
     state: &State,
     conn: &Connection,
+    route: Route,
     parts: Parts,
     body: Incoming,
 ) -> Reply {
@@ -49,16 +102,29 @@ pub(crate) async fn session_token(
     // Checked before the headers move into the log, to avoid copying them.
     let key_ok = state.api_key_ok(&parts.headers);
     let http1 = parts.version < Version::HTTP_2;
+    let Parts {
+        method,
+        uri,
+        headers,
+        ..
+    } = parts;
     let fault = state.record(LoggedRequest {
-        method: parts.method,
-        path: parts.uri.path().to_owned(),
-        headers: parts.headers,
+        method,
+        path: uri.path().to_owned(),
+        query: uri.query().map(str::to_owned),
+        headers,
         body: body.clone(),
     });
+    let call = Call {
+        route,
+        uri: &uri,
+        key_ok,
+        body: &body,
+    };
     let (mut response, extra_headers) = match fault {
-        None => (mint(state, key_ok, &body), HeaderMap::new()),
+        None => (answer(state, &call).into_response(), HeaderMap::new()),
         Some(Fault { action, headers }) => (
-            apply_fault(state, conn, http1, action, key_ok, &body).await?,
+            apply_fault(state, conn, http1, &call, action).await?,
             headers,
         ),
     };
@@ -74,32 +140,112 @@ pub(crate) async fn session_token(
     Ok(response)
 }
 
+/// The normal answer of a route.
+fn answer(state: &State, call: &Call<'_>) -> Answer {
+    if call.route == Route::SessionToken {
+        return mint(state, call.key_ok, call.body);
+    }
+    if !call.key_ok {
+        return Answer::message(StatusCode::UNAUTHORIZED, "Invalid API key");
+    }
+    let stored = match call.route {
+        Route::SessionToken => unreachable!("answered above"),
+        Route::CreateAccount => parse_input(call.body)
+            .map_err(bad_request)
+            .and_then(|input| state.accounts.create(input).map_err(store_error)),
+        Route::UpsertAccount => parse_input(call.body)
+            .map_err(bad_request)
+            .and_then(|input| state.accounts.upsert(input).map_err(store_error)),
+        Route::ListAccounts => parse_page_query(call.uri.query())
+            .map(|(page, limit)| state.accounts.page(page, limit))
+            .map_err(bad_request),
+        Route::GetAccount => {
+            path_account_id(call.uri).and_then(|id| state.accounts.get(&id).map_err(store_error))
+        }
+        Route::DeleteAccount => path_account_id(call.uri).and_then(|id| {
+            state.accounts.delete(&id).map_err(store_error)?;
+            Ok(json!({ "message": "linked account deleted" })
+                .to_string()
+                .into_bytes())
+        }),
+    };
+    match stored {
+        Ok(body) => Answer::json(StatusCode::OK, body),
+        Err(answer) => answer,
+    }
+}
+
+fn bad_request(problem: String) -> Answer {
+    Answer::message(StatusCode::BAD_REQUEST, &problem)
+}
+
+fn store_error(error: StoreError) -> Answer {
+    match error {
+        StoreError::Exists => {
+            Answer::message(StatusCode::BAD_REQUEST, "linked account already exists")
+        }
+        StoreError::NotFound => Answer::message(StatusCode::NOT_FOUND, "linked account not found"),
+        StoreError::Limit(problem) => Answer::message(StatusCode::BAD_REQUEST, &problem),
+    }
+}
+
+/// The decoded `{linked_account_id}` of `…/linked-account/{linked_account_id}`.
+fn path_account_id(uri: &Uri) -> Result<String, Answer> {
+    let segment = account_path_segment(uri.path()).unwrap_or_default();
+    percent_decode(segment, false).ok_or_else(|| {
+        Answer::message(
+            StatusCode::BAD_REQUEST,
+            "the linked account id in the path is not valid percent-encoded UTF-8",
+        )
+    })
+}
+
+/// The raw `{linked_account_id}` segment of an account path, if it is one.
+pub(crate) fn account_path_segment(path: &str) -> Option<&str> {
+    path.strip_prefix(LINKED_ACCOUNT_PATH)?
+        .strip_prefix('/')
+        .filter(|segment| !segment.is_empty() && !segment.contains('/'))
+}
+
 /// The normal path: API key, body, account, token.
-fn mint(state: &State, key_ok: bool, body: &[u8]) -> Response<ResponseBody> {
+fn mint(state: &State, key_ok: bool, body: &[u8]) -> Answer {
     if !key_ok {
-        return respond::message(StatusCode::UNAUTHORIZED, "Invalid API key");
+        return Answer::message(StatusCode::UNAUTHORIZED, "Invalid API key");
     }
     let id = match linked_account_id(body) {
         Ok(id) => id,
-        Err(problem) => return respond::message(StatusCode::BAD_REQUEST, &problem),
+        Err(problem) => return Answer::message(StatusCode::BAD_REQUEST, &problem),
     };
     if !state.account_known(&id) {
         // Refold answers an unknown account with a 500, and so must we.
-        return respond::message(
+        return Answer::message(
             StatusCode::INTERNAL_SERVER_ERROR,
             "linked account not found",
         );
     }
-    respond::json_bytes(StatusCode::OK, token_body(state, &id))
+    Answer::json(StatusCode::OK, token_body(state, &id))
+}
+
+/// The answer a body-level fault (`stall_body`, `truncate`, `oversized`)
+/// reshapes. Session-token faults skip the checks and use a token minted
+/// for the body's account (as they always did); on the linked-account
+/// routes the request is handled normally and its real answer reshaped.
+fn answer_to_reshape(state: &State, call: &Call<'_>) -> Answer {
+    match call.route {
+        Route::SessionToken => {
+            let id = linked_account_id(call.body).unwrap_or_else(|_| FAULT_ACCOUNT.to_owned());
+            Answer::json(StatusCode::OK, token_body(state, &id))
+        }
+        _ => answer(state, call),
+    }
 }
 
 async fn apply_fault(
     state: &State,
     conn: &Connection,
     http1: bool,
+    call: &Call<'_>,
     action: FaultAction,
-    key_ok: bool,
-    body: &[u8],
 ) -> Reply {
     Ok(match action {
         FaultAction::Status { status, body } => match body {
@@ -111,27 +257,30 @@ async fn apply_fault(
         },
         FaultAction::Delay(wait) => {
             tokio::time::sleep(wait).await;
-            mint(state, key_ok, body)
+            answer(state, call).into_response()
         }
         FaultAction::StallBody(wait) => {
-            let (token, half) = fault_token_body(state, body);
-            let rest = token.slice(half..);
+            let Answer { status, body } = answer_to_reshape(state, call);
+            let half = body.len() / 2;
             scripted(
-                &token,
-                [
-                    Step::Data(token.slice(..half)),
+                status,
+                &body,
+                vec![
+                    Step::Data(body.slice(..half)),
                     Step::Pause(wait),
-                    Step::Data(rest),
+                    Step::Data(body.slice(half..)),
                 ],
             )
         }
         FaultAction::Close => return Err(Abort),
         FaultAction::Truncate => {
-            let (token, half) = fault_token_body(state, body);
+            let Answer { status, body } = answer_to_reshape(state, call);
+            let half = body.len() / 2;
             scripted(
-                &token,
-                [
-                    Step::Data(token.slice(..half)),
+                status,
+                &body,
+                vec![
+                    Step::Data(body.slice(..half)),
                     Step::Pause(TRUNCATE_PAUSE),
                     Step::Fail,
                 ],
@@ -143,7 +292,8 @@ async fn apply_fault(
             body,
         } => respond::with_body(status, Some(content_type), ResponseBody::full(body)),
         FaultAction::Oversized { bytes } => {
-            respond::json_bytes(StatusCode::OK, oversized_body(state, body, bytes))
+            let Answer { status, body } = answer_to_reshape(state, call);
+            padded(status, &body, bytes)
         }
         FaultAction::Redirect { status, location } => {
             let mut response = respond::with_body(status, None, ResponseBody::empty());
@@ -161,11 +311,14 @@ async fn apply_fault(
     })
 }
 
-/// A 200 JSON response announcing the full `token` body but playing `steps`.
-fn scripted<const N: usize>(full: &Bytes, steps: [Step; N]) -> Response<ResponseBody> {
+/// A JSON response announcing the full body but playing `steps`.
+fn scripted(status: StatusCode, full: &Bytes, steps: Vec<Step>) -> Response<ResponseBody> {
     let announced = full.len() as u64;
+    let steps = steps
+        .into_iter()
+        .filter(|step| !matches!(step, Step::Data(data) if data.is_empty()));
     let mut response = respond::with_body(
-        StatusCode::OK,
+        status,
         Some(APPLICATION_JSON),
         ResponseBody::script(announced, steps),
     );
@@ -179,27 +332,31 @@ fn token_body(state: &State, linked_account_id: &str) -> String {
     respond::token_body(&state.sign_token(linked_account_id))
 }
 
-/// A normal token body for a body-level fault, and its midpoint. Such faults
-/// skip the checks, so the account comes from the body when it can.
-fn fault_token_body(state: &State, body: &[u8]) -> (Bytes, usize) {
-    let id = linked_account_id(body).unwrap_or_else(|_| FAULT_ACCOUNT.to_owned());
-    let token = Bytes::from(token_body(state, &id));
-    let half = token.len() / 2;
-    (token, half)
-}
-
-/// `{"token":"<jwt>","padding":"xxx…"}` of about `bytes` bytes, still valid JSON.
-fn oversized_body(state: &State, body: &[u8], bytes: usize) -> Bytes {
-    let id = linked_account_id(body).unwrap_or_else(|_| FAULT_ACCOUNT.to_owned());
-    let token = state.sign_token(&id);
-    let head = format!("{{\"token\":\"{token}\",\"padding\":\"");
-    let tail = "\"}";
-    let padding = bytes.saturating_sub(head.len() + tail.len());
-    let mut out = Vec::with_capacity(head.len() + padding + tail.len());
-    out.extend_from_slice(head.as_bytes());
-    out.resize(head.len() + padding, b'x');
-    out.extend_from_slice(tail.as_bytes());
-    out.into()
+/// The JSON object `body` with a `"padding": "xxx…"` member that brings it
+/// to about `target` bytes (never less than the body plus an empty
+/// padding). The padding is generated as it is sent, not held in memory.
+fn padded(status: StatusCode, body: &Bytes, target: usize) -> Response<ResponseBody> {
+    // Every answer is a compact JSON object; anything else goes as is.
+    let Some(inner) = body.strip_suffix(b"}") else {
+        return respond::json_bytes(status, body.clone());
+    };
+    let mut head = inner.to_vec();
+    if !inner.ends_with(b"{") {
+        head.push(b',');
+    }
+    head.extend_from_slice(b"\"padding\":\"");
+    let tail = Bytes::from_static(b"\"}");
+    let padding = target.saturating_sub(head.len() + tail.len()) as u64;
+    let total = head.len() as u64 + padding + tail.len() as u64;
+    let mut response = respond::with_body(
+        status,
+        Some(APPLICATION_JSON),
+        ResponseBody::padded(head.into(), padding, tail),
+    );
+    response
+        .headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(total));
+    response
 }
 
 /// The non-empty string `linked_account_id` of a JSON object body.
@@ -217,44 +374,4 @@ fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, String> {
         Ok(_) => Err("request body must be a JSON object".to_owned()),
         Err(e) => Err(format!("request body is not valid JSON: {e}")),
     }
-}
-
-/// `POST`/`PUT /api/v2/public/linked-account`: creates or renames an account.
-pub(crate) async fn linked_account(state: &State, parts: Parts, body: Incoming) -> Reply {
-    let request_id = request_id_value(state.next_request_id());
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(reply) => return reply,
-    };
-    let mut response = if state.api_key_ok(&parts.headers) {
-        upsert_account(state, &body)
-    } else {
-        respond::message(StatusCode::UNAUTHORIZED, "Invalid API key")
-    };
-    response.headers_mut().insert("x-request-id", request_id);
-    Ok(response)
-}
-
-fn upsert_account(state: &State, body: &[u8]) -> Response<ResponseBody> {
-    let bad_request = |problem: &str| respond::message(StatusCode::BAD_REQUEST, problem);
-    let mut object = match json_object(body) {
-        Ok(object) => object,
-        Err(problem) => return bad_request(&problem),
-    };
-    let id = match object.remove("linked_account_id") {
-        Some(Value::String(id)) if !id.is_empty() => id,
-        _ => return bad_request("linked_account_id is required and must be a non-empty string"),
-    };
-    // Absent keeps the current name; null clears it.
-    let name = match object.remove("name") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(Value::String(name)) => Some(Some(name)),
-        Some(_) => return bad_request("name must be a string"),
-    };
-    let name = state.upsert_account(id.clone(), name);
-    respond::json(
-        StatusCode::OK,
-        &json!({ "linked_account_id": id, "name": name }),
-    )
 }

@@ -33,8 +33,12 @@ pub(crate) enum Step {
     Fail,
 }
 
+/// Filler for padded bodies, served in slices so that a large `oversized`
+/// body costs no memory.
+static PADDING: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
 /// A response body. Most responses are `Full`; the script form exists only
-/// for `stall_body` and `truncate`.
+/// for `stall_body` and `truncate`, the padded one for `oversized`.
 pub(crate) struct ResponseBody {
     inner: Inner,
 }
@@ -46,6 +50,12 @@ enum Inner {
         sleep: Option<Pin<Box<Sleep>>>,
         /// The length announced in content-length, for the size hint.
         announced: u64,
+    },
+    /// `head`, then `padding` bytes of `x`, then `tail`.
+    Padded {
+        head: Option<Bytes>,
+        padding: u64,
+        tail: Option<Bytes>,
     },
 }
 
@@ -60,6 +70,17 @@ impl ResponseBody {
     pub(crate) fn empty() -> Self {
         Self {
             inner: Inner::Full(None),
+        }
+    }
+
+    /// `head`, `padding` bytes of `x`, `tail`, generated as sent.
+    pub(crate) fn padded(head: Bytes, padding: u64, tail: Bytes) -> Self {
+        Self {
+            inner: Inner::Padded {
+                head: (!head.is_empty()).then_some(head),
+                padding,
+                tail: (!tail.is_empty()).then_some(tail),
+            },
         }
     }
 
@@ -85,6 +106,22 @@ impl Body for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Abort>>> {
         match &mut self.get_mut().inner {
             Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Inner::Padded {
+                head,
+                padding,
+                tail,
+            } => {
+                if let Some(head) = head.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(head))));
+                }
+                if *padding > 0 {
+                    let n =
+                        usize::try_from(*padding).map_or(PADDING.len(), |p| p.min(PADDING.len()));
+                    *padding -= n as u64;
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&PADDING[..n])))));
+                }
+                Poll::Ready(tail.take().map(|b| Ok(Frame::data(b))))
+            }
             Inner::Script { steps, sleep, .. } => loop {
                 if let Some(pause) = sleep {
                     ready!(pause.as_mut().poll(cx));
@@ -106,6 +143,11 @@ impl Body for ResponseBody {
         match &self.inner {
             Inner::Full(bytes) => bytes.is_none(),
             Inner::Script { steps, .. } => steps.is_empty(),
+            Inner::Padded {
+                head,
+                padding,
+                tail,
+            } => head.is_none() && *padding == 0 && tail.is_none(),
         }
     }
 
@@ -115,6 +157,15 @@ impl Body for ResponseBody {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
             Inner::Script { announced, .. } => SizeHint::with_exact(*announced),
+            Inner::Padded {
+                head,
+                padding,
+                tail,
+            } => SizeHint::with_exact(
+                head.as_ref().map_or(0, |b| b.len() as u64)
+                    + padding
+                    + tail.as_ref().map_or(0, |b| b.len() as u64),
+            ),
         }
     }
 }

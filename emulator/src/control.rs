@@ -41,7 +41,7 @@ pub(crate) fn reset(state: &State) -> Response<ResponseBody> {
     respond::json(StatusCode::OK, &json!({ "ok": true }))
 }
 
-/// `GET /__emulator/requests`: the session-token request count and log.
+/// `GET /__emulator/requests`: the public-API request count and log.
 pub(crate) fn requests(state: &State) -> Response<ResponseBody> {
     respond::json(StatusCode::OK, &state.requests_json())
 }

@@ -27,7 +27,7 @@ const DEFAULT_OVERSIZED_BYTES: u64 = 2 * 1024 * 1024;
 const MAX_OVERSIZED_BYTES: u64 = 256 * 1024 * 1024;
 const DEFAULT_REDIRECT_LOCATION: &str = "/api/v2/public/session-token-moved";
 
-/// One queued fault: what to do to the next session-token request, plus
+/// One queued fault: what to do to the next public-API request, plus
 /// headers added to whatever response results.
 #[derive(Debug)]
 pub(crate) struct Fault {

@@ -1,20 +1,23 @@
-//! A local HTTP server that stands in for the Refold session-token API.
+//! A local HTTP server that stands in for the Refold session-token and
+//! linked-account APIs.
 //!
 //! It speaks the wire protocol of the real service (see the project's
 //! SPEC §1 and §8) for demos, every language's tests and the benchmarks:
 //!
 //! - `POST /api/v2/public/session-token` mints HS256 JWTs after checking the
 //!   `x-api-key` header, the body and the linked account;
-//! - `POST`/`PUT /api/v2/public/linked-account` creates or renames accounts;
+//! - `/api/v2/public/linked-account` creates (`POST`), upserts (`PUT`) and
+//!   lists (`GET ?page&limit`) linked accounts, and `…/{id}` reads (`GET`)
+//!   and deletes (`DELETE`) one, with Refold's document shapes;
 //! - `/__emulator/faults`, `/__emulator/reset` and `/__emulator/requests`
 //!   form an unauthenticated control plane for fault injection and
 //!   inspection, which is why the server only binds loopback addresses.
 //!
 //! # Fault injection
 //!
-//! `POST /__emulator/faults` takes a JSON array that replaces the queue; each
-//! fault is consumed, in order, by one later `POST` to the session-token
-//! endpoint, before any other check. Every fault may carry
+//! `POST /__emulator/faults` takes a JSON array that replaces the queue; each fault is consumed, in arrival order, by one later
+//! public-API request (session-token or linked-account), before any other
+//! check. Every fault may carry
 //! `"headers": {"name": "value"}`, set on whatever response it produces.
 //!
 //! | fault | effect |
@@ -32,8 +35,9 @@
 //! An invalid list is answered 400 with a message naming the fault and field,
 //! and leaves the queue as it was. `POST /__emulator/reset` clears faults,
 //! counters and the log; `GET /__emulator/requests` returns
-//! `{"count", "requests": [{"method", "path", "headers", "body"}]}` (the last
-//! 100 session-token requests, `x-api-key` redacted). `GET
+//! `{"count", "requests": [{"method", "path", "query", "headers", "body"}]}`
+//! (the last 100 public-API requests, `x-api-key` and `auth_credentials`
+//! redacted). `GET
 //! /__emulator/connections` returns `{"open": N}`, the client connections
 //! open now, the asking one included. `GET`/`POST /__emulator/config` read
 //! and change `{"token_ttl_s": N}`, the lifetime of minted tokens
@@ -55,12 +59,14 @@
 //! # }
 //! ```
 
+mod accounts;
 mod api;
 mod body;
 mod config;
 mod conn;
 mod control;
 mod faults;
+mod ids;
 mod respond;
 mod router;
 mod server;

@@ -8,6 +8,7 @@ use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, StatusCode};
 
+use crate::api::Route;
 use crate::body::Abort;
 use crate::conn::Connection;
 use crate::respond::{self, Reply};
@@ -28,21 +29,17 @@ pub(crate) async fn handle(
 ) -> Reply {
     let (parts, body) = request.into_parts();
     let method = parts.method.clone();
-    match parts.uri.path() {
-        SESSION_TOKEN_PATH => match method {
-            Method::POST => api::session_token(&state, &conn, parts, body).await,
-            _ => Ok(api::with_request_id(
+    let path = parts.uri.path();
+    if let Some(allowed) = public_route(&method, path) {
+        return match allowed {
+            Ok(route) => api::public(&state, &conn, route, parts, body).await,
+            Err(allow) => Ok(api::with_request_id(
                 &state,
-                respond::method_not_allowed("POST"),
+                respond::method_not_allowed(allow),
             )),
-        },
-        LINKED_ACCOUNT_PATH => match method {
-            Method::POST | Method::PUT => api::linked_account(&state, parts, body).await,
-            _ => Ok(api::with_request_id(
-                &state,
-                respond::method_not_allowed("POST, PUT"),
-            )),
-        },
+        };
+    }
+    match path {
         control::FAULTS_PATH => match method {
             Method::POST => control::set_faults(&state, body).await,
             _ => Ok(respond::method_not_allowed("POST")),
@@ -66,6 +63,32 @@ pub(crate) async fn handle(
         },
         path => Ok(api::with_request_id(&state, respond::not_found(path))),
     }
+}
+
+/// The public-API route of a request: `None` if the path is not a public
+/// one, `Err(allow)` if the method is wrong for it.
+fn public_route(method: &Method, path: &str) -> Option<Result<Route, &'static str>> {
+    Some(if path == SESSION_TOKEN_PATH {
+        match *method {
+            Method::POST => Ok(Route::SessionToken),
+            _ => Err("POST"),
+        }
+    } else if path == LINKED_ACCOUNT_PATH {
+        match *method {
+            Method::GET => Ok(Route::ListAccounts),
+            Method::POST => Ok(Route::CreateAccount),
+            Method::PUT => Ok(Route::UpsertAccount),
+            _ => Err("GET, POST, PUT"),
+        }
+    } else if api::account_path_segment(path).is_some() {
+        match *method {
+            Method::GET => Ok(Route::GetAccount),
+            Method::DELETE => Ok(Route::DeleteAccount),
+            _ => Err("GET, DELETE"),
+        }
+    } else {
+        return None;
+    })
 }
 
 /// Reads a whole request body; the error is the reply to send instead.

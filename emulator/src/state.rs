@@ -1,44 +1,58 @@
 //! Shared, mutable state of one emulator: accounts, the fault queue and the
 //! request log.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use hyper::Method;
 use hyper::header::HeaderMap;
 use serde_json::{Map, Value, json};
 
+use crate::accounts::Store;
 use crate::config::EmulatorConfig;
 use crate::faults::Fault;
 use crate::token::{TokenSigner, unix_now};
 
-/// How many session-token requests `GET /__emulator/requests` shows.
+/// How many public-API requests `GET /__emulator/requests` shows.
 const LOG_CAPACITY: usize = 100;
+/// The most body bytes kept per logged request; longer bodies are cut (and
+/// flagged), so the log holds at most about 100 × 64 KiB of bodies.
+pub(crate) const LOG_BODY_LIMIT: usize = 64 * 1024;
+/// What replaces a secret in the log.
+const REDACTED: &str = "[redacted]";
 
-/// A session-token request as it arrived.
+/// A public-API request as it arrived (see [`State::record`] for what the
+/// log keeps of its body).
 pub(crate) struct LoggedRequest {
     pub method: Method,
     pub path: String,
+    pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
 
-/// Everything a session-token request touches under one lock, so counting,
+/// What the log keeps of a request.
+struct LogEntry {
+    request: LoggedRequest,
+    /// The body's real length when the logged one was cut.
+    cut_from: Option<usize>,
+}
+
+/// Everything a public-API request touches under one lock, so counting,
 /// logging and taking a fault happen atomically and in arrival order.
 #[derive(Default)]
 struct Recorder {
     count: u64,
-    log: VecDeque<LoggedRequest>,
+    log: VecDeque<LogEntry>,
     faults: VecDeque<Fault>,
 }
 
 pub(crate) struct State {
     api_keys: Vec<String>,
     any_linked_account: bool,
-    /// Linked account id -> optional display name.
-    accounts: RwLock<HashMap<String, Option<String>>>,
+    pub accounts: Store,
     signer: TokenSigner,
     recorder: Mutex<Recorder>,
     request_ids: AtomicU64,
@@ -66,13 +80,7 @@ impl State {
         Self {
             api_keys: config.effective_api_keys(),
             any_linked_account: config.any_linked_account,
-            accounts: RwLock::new(
-                config
-                    .linked_accounts
-                    .into_iter()
-                    .map(|id| (id, None))
-                    .collect(),
-            ),
+            accounts: Store::new(&config.org_id, config.linked_accounts),
             signer: TokenSigner::new(&config.signing_secret, config.org_id),
             recorder: Mutex::default(),
             request_ids: AtomicU64::new(0),
@@ -124,35 +132,31 @@ impl State {
     }
 
     pub(crate) fn account_known(&self, id: &str) -> bool {
-        self.any_linked_account || read(&self.accounts).contains_key(id)
+        self.any_linked_account || self.accounts.contains(id)
     }
 
-    /// Creates or updates an account; `name: None` keeps the current name.
-    /// Returns the stored name.
-    pub(crate) fn upsert_account(
-        &self,
-        id: String,
-        name: Option<Option<String>>,
-    ) -> Option<String> {
-        let mut accounts = self
-            .accounts
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let slot = accounts.entry(id).or_default();
-        if let Some(name) = name {
-            *slot = name;
+    /// Counts and logs a public-API request and takes the fault it gets.
+    ///
+    /// The log keeps the body byte for byte, except that any
+    /// `auth_credentials` member is replaced by `"[redacted]"` (the body is
+    /// then re-serialised) and that only the first [`LOG_BODY_LIMIT`] bytes
+    /// are kept.
+    pub(crate) fn record(&self, mut request: LoggedRequest) -> Option<Fault> {
+        if let Some(redacted) = redact_credentials(&request.body) {
+            request.body = redacted;
         }
-        slot.clone()
-    }
-
-    /// Counts and logs a session-token request and takes the fault it gets.
-    pub(crate) fn record(&self, request: LoggedRequest) -> Option<Fault> {
+        let mut cut_from = None;
+        if request.body.len() > LOG_BODY_LIMIT {
+            cut_from = Some(request.body.len());
+            // A copy, so the log does not pin the whole request buffer.
+            request.body = Bytes::copy_from_slice(&request.body[..LOG_BODY_LIMIT]);
+        }
         let mut recorder = lock(&self.recorder);
         recorder.count += 1;
         if recorder.log.len() == LOG_CAPACITY {
             recorder.log.pop_front();
         }
-        recorder.log.push_back(request);
+        recorder.log.push_back(LogEntry { request, cut_from });
         recorder.faults.pop_front()
     }
 
@@ -181,12 +185,13 @@ impl State {
     }
 }
 
-fn request_json(request: &LoggedRequest) -> Value {
+fn request_json(entry: &LogEntry) -> Value {
+    let request = &entry.request;
     let mut headers = Map::new();
     for (name, value) in &request.headers {
         // The key is a secret; tests only need to know one was sent.
         let value = if name == "x-api-key" {
-            "[redacted]".into()
+            REDACTED.into()
         } else {
             String::from_utf8_lossy(value.as_bytes()).into_owned()
         };
@@ -201,19 +206,67 @@ fn request_json(request: &LoggedRequest) -> Value {
             }
         }
     }
-    json!({
+    let mut logged = json!({
         "method": request.method.as_str(),
         "path": request.path,
+        "query": request.query,
         "headers": headers,
         "body": String::from_utf8_lossy(&request.body),
-    })
+    });
+    if let Some(length) = entry.cut_from {
+        logged["body_truncated"] = true.into();
+        logged["body_bytes"] = length.into();
+    }
+    logged
+}
+
+/// The body with every `auth_credentials` member's value replaced by
+/// `"[redacted]"`, or `None` when it holds none (the common case, checked
+/// without parsing). A body that mentions them but is not JSON is replaced
+/// whole.
+fn redact_credentials(body: &[u8]) -> Option<Bytes> {
+    const NEEDLE: &[u8] = b"auth_credentials";
+    // A `\u` escape could spell the name without the literal bytes.
+    let literal = body.windows(NEEDLE.len()).any(|w| w == NEEDLE);
+    if !literal && !body.windows(2).any(|w| w == b"\\u") {
+        return None;
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+        return literal
+            .then(|| Bytes::from_static(b"[redacted: not JSON, mentions auth_credentials]"));
+    };
+    // With the literal present, re-serialise even if the parsed value lost
+    // the member (a repeated key): the raw bytes still hold it.
+    if redact_value(&mut value) || literal {
+        Some(Bytes::from(value.to_string()))
+    } else {
+        None
+    }
+}
+
+/// Redacts `auth_credentials` members at any depth; true if it found one.
+fn redact_value(value: &mut Value) -> bool {
+    match value {
+        Value::Object(members) => {
+            let mut found = false;
+            for (name, member) in members.iter_mut() {
+                if name == "auth_credentials" {
+                    *member = Value::String(REDACTED.to_owned());
+                    found = true;
+                } else {
+                    found |= redact_value(member);
+                }
+            }
+            found
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |found, item| redact_value(item) | found),
+        _ => false,
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not wedge the emulator for the rest of a test run.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
 }

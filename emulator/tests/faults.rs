@@ -79,18 +79,13 @@ async fn faults_are_applied_in_order_and_a_new_list_replaces_the_queue() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn other_endpoints_do_not_consume_faults() {
+async fn linked_account_requests_take_faults_in_arrival_order_but_404s_do_not() {
     let h = start().await;
-    h.queue(json!([{ "kind": "status", "status": 503 }])).await;
-    let account = h
-        .client
-        .post(h.url(ACCOUNT_PATH))
-        .header("x-api-key", KEY)
-        .body(r#"{"linked_account_id":"x"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(account.status(), 200);
+    h.queue(json!([
+        { "kind": "status", "status": 503 },
+        { "kind": "status", "status": 429 },
+    ]))
+    .await;
     assert_eq!(
         h.client
             .get(h.url("/elsewhere"))
@@ -100,7 +95,20 @@ async fn other_endpoints_do_not_consume_faults() {
             .status(),
         404
     );
-    assert_eq!(h.mint(ACCOUNT).await.status(), 503);
+    let account = h
+        .client
+        .post(h.url(ACCOUNT_PATH))
+        .header("x-api-key", KEY)
+        .body(r#"{"linked_account_id":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.status(), 503);
+    assert!(header(&account, "x-request-id").starts_with("req_"));
+    assert_eq!(h.mint(ACCOUNT).await.status(), 429);
+    assert_eq!(h.mint(ACCOUNT).await.status(), 200);
+    // The faulted create did not happen.
+    assert_eq!(h.mint("x").await.status(), 500);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
