@@ -312,20 +312,20 @@ fn guard<T>(py: Python<'_>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
 
 /// One call of the core, with a panic while it runs turned into the `internal` error.
 async fn mint(client: Client, id: String) -> Result<SessionToken, Error> {
-    let call = async move { client.get_token_for_linked_account(&id).await };
-    CatchPanic(Box::pin(call))
+    let call = std::pin::pin!(client.get_token_for_linked_account(&id));
+    CatchPanic(call)
         .await
         .unwrap_or_else(|panic| Err(Error::from_panic(panic.as_ref())))
 }
 
 /// A future's output, or the payload of a panic raised while polling it.
-struct CatchPanic<F>(Pin<Box<F>>);
+struct CatchPanic<F>(F);
 
-impl<F: Future> Future for CatchPanic<F> {
+impl<F: Future + Unpin> Future for CatchPanic<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let future = self.0.as_mut();
+        let future = Pin::new(&mut self.0);
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
