@@ -456,6 +456,12 @@ pub(crate) fn parse_input(body: &[u8]) -> Result<AccountInput, String> {
 }
 
 fn udf_entries(entries: &[(String, Ordered)]) -> Result<Vec<(String, Value)>, String> {
+    // Checked as sent, before the per-key work (repeated keys included).
+    if entries.len() > MAX_UDF_KEYS {
+        return Err(format!(
+            "udf may hold at most {MAX_UDF_KEYS} keys per linked account"
+        ));
+    }
     let mut out: Vec<(String, Value)> = Vec::new();
     for (key, value) in entries {
         if key.len() > MAX_UDF_KEY_BYTES {
@@ -482,14 +488,7 @@ fn udf_entries(entries: &[(String, Ordered)]) -> Result<Vec<(String, Value)>, St
         // A repeated key keeps its first position and its last value.
         match out.iter_mut().find(|(k, _)| k == key) {
             Some(slot) => slot.1 = value,
-            None => {
-                if out.len() == MAX_UDF_KEYS {
-                    return Err(format!(
-                        "udf may hold at most {MAX_UDF_KEYS} keys per linked account"
-                    ));
-                }
-                out.push((key.clone(), value));
-            }
+            None => out.push((key.clone(), value)),
         }
     }
     Ok(out)

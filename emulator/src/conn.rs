@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 
+/// Longest time the raw bytes may take to leave (a client that does not
+/// read would otherwise hold the connection for ever); then it closes.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A second handle (a `dup`) on an accepted socket.
 ///
 /// hyper owns the connection and writes only well-formed responses; the
@@ -50,8 +54,12 @@ impl Connection {
         };
         // A client that went away makes the write fail; there is nobody to
         // tell, and the close below happens either way.
-        if stream.write_all(bytes).await.is_ok() {
-            let _ = stream.flush().await;
+        let written = tokio::time::timeout(WRITE_TIMEOUT, async {
+            stream.write_all(bytes).await?;
+            stream.flush().await
+        })
+        .await;
+        if matches!(written, Ok(Ok(()))) {
             tokio::time::sleep(pause).await;
         }
         if let Ok(raw) = stream.into_std() {

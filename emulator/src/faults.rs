@@ -22,6 +22,8 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
+/// Most faults in one list (the 1 MiB request body would allow ~60 000).
+pub(crate) const MAX_FAULTS: usize = 10_000;
 /// Default and largest `oversized` body.
 const DEFAULT_OVERSIZED_BYTES: u64 = 2 * 1024 * 1024;
 const MAX_OVERSIZED_BYTES: u64 = 256 * 1024 * 1024;
@@ -84,6 +86,12 @@ pub(crate) fn parse_faults(body: &[u8]) -> Result<Vec<Fault>, String> {
     let Value::Array(items) = value else {
         return Err("expected a JSON array of faults".to_owned());
     };
+    if items.len() > MAX_FAULTS {
+        return Err(format!(
+            "at most {MAX_FAULTS} faults per list, got {}",
+            items.len()
+        ));
+    }
     items
         .iter()
         .enumerate()
@@ -450,5 +458,15 @@ mod tests {
             parse_err(r#"[{"kind":"close","headers":{"x-a":1}}]"#).contains("must be a string")
         );
         assert!(parse_err(r#"[{"kind":"raw","body":{}}]"#).contains("must be a string"));
+    }
+
+    #[test]
+    fn lists_are_capped() {
+        let list = |n: usize| format!("[{}]", vec![r#"{"kind":"close"}"#; n].join(","));
+        assert_eq!(
+            parse_faults(list(MAX_FAULTS).as_bytes()).unwrap().len(),
+            MAX_FAULTS
+        );
+        assert!(parse_err(&list(MAX_FAULTS + 1)).contains("at most 10000 faults"));
     }
 }

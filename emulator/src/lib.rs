@@ -15,10 +15,13 @@
 //!
 //! # Fault injection
 //!
-//! `POST /__emulator/faults` takes a JSON array that replaces the queue; each fault is consumed, in arrival order, by one later
-//! public-API request (session-token or linked-account), before any other
-//! check. Every fault may carry
-//! `"headers": {"name": "value"}`, set on whatever response it produces.
+//! `POST /__emulator/faults` takes a JSON array (at most 10 000 faults)
+//! that replaces the queue; each fault is consumed, in arrival order, by one
+//! later public-API request (session-token or linked-account), before any
+//! other check. Every fault may carry `"headers": {"name": "value"}`, set on
+//! whatever response it produces. On the linked-account routes, the body
+//! faults (`stall_body`, `truncate`, `oversized`) reshape the route's real
+//! answer instead of a token.
 //!
 //! | fault | effect |
 //! | --- | --- |

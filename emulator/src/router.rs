@@ -1,11 +1,12 @@
 //! Dispatches a request to its handler by path and method.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::HeaderValue;
+use hyper::header::{CONNECTION, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 
 use crate::api::Route;
@@ -20,6 +21,9 @@ pub(crate) const LINKED_ACCOUNT_PATH: &str = "/api/v2/public/linked-account";
 
 /// Request bodies larger than this get a 413; real ones are tiny.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
+/// A request body not complete this long after its head gets a 408, so a
+/// client trickling bytes cannot hold a request open for ever.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The hyper service: every request of every connection comes through here.
 pub(crate) async fn handle(
@@ -93,7 +97,19 @@ fn public_route(method: &Method, path: &str) -> Option<Result<Route, &'static st
 
 /// Reads a whole request body; the error is the reply to send instead.
 pub(crate) async fn read_body(body: Incoming) -> Result<Bytes, Reply> {
-    match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+    let collect = Limited::new(body, MAX_REQUEST_BODY).collect();
+    let Ok(collected) = tokio::time::timeout(BODY_READ_TIMEOUT, collect).await else {
+        let mut response = respond::message(
+            StatusCode::REQUEST_TIMEOUT,
+            "request body not received in time",
+        );
+        // The rest of the body may still come: do not read it as a request.
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return Err(Ok(response));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Ok(respond::message(
             StatusCode::PAYLOAD_TOO_LARGE,

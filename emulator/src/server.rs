@@ -19,6 +19,10 @@ use crate::state::{OpenConnection, State};
 
 /// How long in-flight exchanges may take to finish once shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest HTTP/1 request head (hyper's default is ~400 KiB); a larger one
+/// gets a 431. Keeps the request log's headers small. HTTP/2 header lists
+/// are limited to 16 KiB by hyper's default.
+const MAX_HTTP1_HEAD: usize = 64 * 1024;
 
 /// A running emulator.
 ///
@@ -91,7 +95,11 @@ impl std::fmt::Debug for Emulator {
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // A timer lets hyper enforce its header-read timeout and h2 keep-alive.
-    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .max_buf_size(MAX_HTTP1_HEAD);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
     loop {

@@ -264,3 +264,57 @@ async fn start_rejects_a_token_ttl_out_of_range() {
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{ttl}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_keeps_the_first_64_kib_of_a_large_body() {
+    let h = start().await;
+    let body = format!("{{\"pad\":\"{}\"}}", "é".repeat(50_000));
+    let response = h.post_token(Some(KEY), body.clone()).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let log = h.requests().await;
+    let logged = &log["requests"][0];
+    assert_eq!(logged["body_truncated"], true);
+    assert_eq!(logged["body_bytes"], body.len());
+    // Cut at a byte boundary, shown lossily: the kept prefix is intact.
+    let shown = logged["body"].as_str().unwrap();
+    assert!(body.starts_with(shown.trim_end_matches('\u{fffd}')));
+    assert!(shown.len() <= 64 * 1024 + 3);
+    // Small bodies are not flagged.
+    h.mint(ACCOUNT).await;
+    let log = h.requests().await;
+    assert!(log["requests"][1].get("body_truncated").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_requests_are_refused_early() {
+    let h = start().await;
+    // A request head over 64 KiB: 431, nothing logged.
+    let response = h
+        .client
+        .post(h.url(TOKEN_PATH))
+        .header("x-api-key", KEY)
+        .header("x-big", "a".repeat(70 * 1024))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 431);
+    // A body over 1 MiB: 413, nothing logged.
+    let response = h
+        .post_token(Some(KEY), "x".repeat(1024 * 1024 + 1))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(h.requests().await["count"], 0);
+    // More than 10 000 faults in one list: 400, the queue unchanged.
+    let faults = vec![json!({ "kind": "close" }); 10_001];
+    let (status, body) = h.queue_raw(json!(faults).to_string()).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 10000 faults")
+    );
+    assert_eq!(h.mint(ACCOUNT).await.status(), 200);
+}
