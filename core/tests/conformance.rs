@@ -5,8 +5,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use refold_emulator::{Emulator, EmulatorConfig};
 use refold_session::{
-    Client, ClientOptions, Error, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
-    SessionToken, Timeout,
+    CacheOptions, CallOptions, Client, ClientOptions, Error, HostDuration, LinkedAccount,
+    LinkedAccountInput, LinkedAccountPage, SessionToken, Timeout,
 };
 use serde_json::Value;
 
@@ -85,6 +85,20 @@ fn build_client(defaults: &Value, case: &Value, base_url: &str) -> Result<Client
             .map(Timeout::Milliseconds),
         max_retries: options.get("max_retries").and_then(Value::as_f64),
         max_idle_connections: options.get("max_idle_connections").and_then(Value::as_f64),
+        cache: options
+            .get("cache")
+            .and_then(Value::as_object)
+            .map(|cache| CacheOptions {
+                max_entries: cache.get("max_entries").and_then(Value::as_f64),
+                min_remaining: cache
+                    .get("min_remaining_ms")
+                    .and_then(Value::as_f64)
+                    .map(HostDuration::Milliseconds),
+                refresh_ahead: cache
+                    .get("refresh_ahead_ms")
+                    .and_then(Value::as_f64)
+                    .map(HostDuration::Milliseconds),
+            }),
         read_environment_variables: Some(false),
         ..ClientOptions::default()
     })
@@ -129,6 +143,94 @@ async fn call(client: &Client, call: &str, input: &Value) -> Result<Outcome, Err
                 .map(Outcome::Page)
         }
         other => panic!("unknown call {other}"),
+    }
+}
+
+/// Runs the steps of a `sequence` case on one client (docs in conformance/README.md).
+async fn run_sequence(harness: &Harness, name: &str, client: Result<Client, Error>, steps: &Value) {
+    let mut saved: std::collections::HashMap<String, String> = Default::default();
+    for (index, step) in steps.as_array().unwrap().iter().enumerate() {
+        let at = format!("{name} step {index}");
+        match step["op"].as_str().unwrap() {
+            "token" => {
+                let started = Instant::now();
+                let result = match &client {
+                    Ok(client) => {
+                        let fresh = step["fresh"].as_bool() == Some(true);
+                        client
+                            .get_token_for_linked_account_with(
+                                step["input"].as_str().unwrap(),
+                                CallOptions { fresh },
+                            )
+                            .await
+                    }
+                    Err(err) => Err(err.clone()),
+                };
+                if let Some(max) = step["max_elapsed_ms"].as_u64() {
+                    let took = started.elapsed().as_millis() as u64;
+                    assert!(took <= max, "{at}: took {took} ms");
+                }
+                if let Some(code) = step["expect_error"].as_str() {
+                    let err = result.expect_err(&at);
+                    assert_eq!(err.code().as_str(), code, "{at}: {err}");
+                    continue;
+                }
+                let token = result.unwrap_or_else(|err| panic!("{at}: {err}"));
+                let token = token.token().to_owned();
+                if let Some(label) = step["same_as"].as_str() {
+                    assert_eq!(Some(&token), saved.get(label), "{at}: same as {label}");
+                }
+                if let Some(label) = step["differs_from"].as_str() {
+                    assert_ne!(Some(&token), saved.get(label), "{at}: differs from {label}");
+                }
+                if let Some(label) = step["save"].as_str() {
+                    saved.insert(label.to_owned(), token);
+                }
+            }
+            "invalidate" => {
+                client
+                    .as_ref()
+                    .unwrap()
+                    .invalidate(step["input"].as_str().unwrap())
+                    .await
+            }
+            "invalidate_all" => client.as_ref().unwrap().invalidate_all().await,
+            "sleep" => {
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    step["ms"].as_u64().unwrap(),
+                ))
+                .await
+            }
+            "faults" => {
+                harness
+                    .post("/__emulator/faults", step["faults"].to_string())
+                    .await
+            }
+            "stats" => {
+                let stats = client.as_ref().unwrap().cache_stats().await;
+                match step.get("expect") {
+                    Some(Value::Null) => assert!(stats.is_none(), "{at}: cache is off"),
+                    Some(Value::Object(expect)) => {
+                        let stats = stats.expect(&at);
+                        for (counter, wanted) in expect {
+                            let got = match counter.as_str() {
+                                "hits" => stats.hits,
+                                "misses" => stats.misses,
+                                "coalesced" => stats.coalesced,
+                                "refreshes" => stats.refreshes,
+                                "refresh_failures" => stats.refresh_failures,
+                                "evictions" => stats.evictions,
+                                "entries" => stats.entries,
+                                other => panic!("{at}: unknown counter {other}"),
+                            };
+                            assert_eq!(Some(got), wanted.as_u64(), "{at}: {counter}");
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            other => panic!("{at}: unknown op {other}"),
+        }
     }
 }
 
@@ -307,6 +409,10 @@ fn check_error(name: &str, expect: &Value, err: &Error) {
     }
 }
 
+fn call_name_of(case: &Value) -> &str {
+    case["call"].as_str().unwrap_or("session_token")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_conformance_case_passes() {
     let doc: Value = serde_json::from_str(CASES).unwrap();
@@ -332,11 +438,28 @@ async fn every_conformance_case_passes() {
             }
             harness.post("/__emulator/reset", "{}".into()).await;
         }
+        if let Some(ttl) = case.get("token_ttl_s") {
+            harness
+                .post("/__emulator/config", format!("{{\"token_ttl_s\":{ttl}}}"))
+                .await;
+        }
         if let Some(faults) = case.get("faults") {
             harness.post("/__emulator/faults", faults.to_string()).await;
         }
+        if call_name_of(case) == "sequence" {
+            let client = build_client(&doc["defaults"], case, &base_url);
+            run_sequence(&harness, name, client, &case["steps"]).await;
+            let log = harness.requests().await;
+            assert_eq!(
+                log["count"].as_u64(),
+                case["requests_received"].as_u64(),
+                "{name}: requests received"
+            );
+            ran += 1;
+            continue;
+        }
         let input = &case["input"];
-        let call_name = case["call"].as_str().unwrap_or("session_token");
+        let call_name = call_name_of(case);
         let expect = &case["expect"];
         let started = Instant::now();
         let outcome = match build_client(&doc["defaults"], case, &base_url) {
@@ -396,6 +519,6 @@ async fn every_conformance_case_passes() {
         }
         ran += 1;
     }
-    assert!(ran >= 90, "only {ran} cases ran");
+    assert!(ran >= 100, "only {ran} cases ran");
     harness.emulator.shutdown().await;
 }

@@ -15,6 +15,9 @@ struct Claims<'a> {
     environment: &'static str,
     iat: u64,
     exp: u64,
+    /// A unique token id, so two tokens minted in the same second still differ (as real
+    /// ones do): the cache tests tell a hit from a new mint by it.
+    jti: u64,
 }
 
 /// Signs tokens for one org with one key.
@@ -26,6 +29,7 @@ pub(crate) struct TokenSigner {
     org_id: String,
     /// `base64url({"alg":"HS256","typ":"JWT"})`.
     header: String,
+    minted: std::sync::atomic::AtomicU64,
 }
 
 impl TokenSigner {
@@ -34,6 +38,7 @@ impl TokenSigner {
             keyed: new_mac(secret),
             org_id,
             header: URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#),
+            minted: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -46,6 +51,9 @@ impl TokenSigner {
             environment: "test",
             iat,
             exp: iat.saturating_add(ttl),
+            jti: self
+                .minted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         // Serialising a struct of strings and integers cannot fail.
         let payload = serde_json::to_vec(&claims).expect("claims serialise");
