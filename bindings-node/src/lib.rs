@@ -18,13 +18,16 @@
 //! `index.js` keeps the loop alive while calls are pending.
 
 use std::panic::{AssertUnwindSafe, UnwindSafe, catch_unwind};
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt;
+use futures_util::future::{Either as Race, select};
 use napi::bindgen_prelude::{Either, Function, Unknown, Utf16String};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Result, Status, ValueType};
+use napi::tokio::sync::watch;
+use napi::{Env, Result, Status, ValueType};
 use napi_derive::napi;
 use refold_session::{
     Client, ClientOptions, Error, OptionProblem, SessionToken, Timeout, format_rfc3339,
@@ -193,6 +196,54 @@ impl OptionReader<'_> {
     }
 }
 
+/// Test-only census of the addon's objects, process-wide: with it a test proves that a worker
+/// that exits leaves nothing behind (its clients, its dispatcher, its calls in flight).
+#[cfg(feature = "test-hooks")]
+mod census {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    pub static CLIENTS: AtomicI64 = AtomicI64::new(0);
+    pub static DISPATCHERS: AtomicI64 = AtomicI64::new(0);
+    pub static CALLS: AtomicI64 = AtomicI64::new(0);
+
+    /// Counts one live object in `counter` until dropped.
+    pub struct Live(&'static AtomicI64);
+
+    impl Live {
+        pub fn new(counter: &'static AtomicI64) -> Live {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Live(counter)
+        }
+    }
+
+    impl Drop for Live {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Test-only: how many native clients, dispatchers and calls in flight exist in the whole
+/// process (every environment), for leak tests.
+#[cfg(feature = "test-hooks")]
+#[napi(object)]
+pub struct LiveObjects {
+    pub clients: i64,
+    pub dispatchers: i64,
+    pub calls: i64,
+}
+
+#[cfg(feature = "test-hooks")]
+#[napi]
+pub fn test_hooks_live_objects() -> LiveObjects {
+    use std::sync::atomic::Ordering::SeqCst;
+    LiveObjects {
+        clients: census::CLIENTS.load(SeqCst),
+        dispatchers: census::DISPATCHERS.load(SeqCst),
+        calls: census::CALLS.load(SeqCst),
+    }
+}
+
 /// Hands completed calls back to one JavaScript callback `(completion) => void`.
 /// Weak: it never keeps the process alive by itself.
 type Completions = ThreadsafeFunction<Completion, (), Completion, Status, false, true>;
@@ -201,12 +252,19 @@ type Completions = ThreadsafeFunction<Completion, (), Completion, Status, false,
 #[napi]
 pub struct Dispatcher {
     completions: Arc<Completions>,
+    /// Closed when the environment is torn down (a worker exits or is terminated): its calls
+    /// still in flight then stop at once, abandoning their requests, since nobody is left to
+    /// receive their outcome (else they would run on, retries included, after the worker).
+    environment_alive: watch::Receiver<()>,
+    #[cfg(feature = "test-hooks")]
+    _live: census::Live,
 }
 
 /// Creates the environment's completion channel around `callback(completion)`, or returns
 /// an `internal` error payload.
 #[napi]
 pub fn create_dispatcher(
+    env: Env,
     callback: Function<Completion, ()>,
 ) -> Result<Either<Dispatcher, ErrorPayload>> {
     guarded(
@@ -216,8 +274,14 @@ pub fn create_dispatcher(
                 .callee_handled::<false>()
                 .weak::<true>()
                 .build()?;
+            // The hook owns the sender and drops it when the environment is torn down.
+            let (alive, environment_alive) = watch::channel(());
+            env.add_env_cleanup_hook(alive, drop)?;
             Ok(Either::A(Dispatcher {
                 completions: Arc::new(completions),
+                environment_alive,
+                #[cfg(feature = "test-hooks")]
+                _live: census::Live::new(&census::DISPATCHERS),
             }))
         }),
         Either::B,
@@ -228,6 +292,8 @@ pub fn create_dispatcher(
 #[napi]
 pub struct NativeClient {
     inner: Client,
+    #[cfg(feature = "test-hooks")]
+    _live: census::Live,
 }
 
 #[napi]
@@ -256,11 +322,24 @@ impl NativeClient {
                 };
                 let client = self.inner.clone();
                 let completions = Arc::clone(&dispatcher.completions);
+                let mut environment_alive = dispatcher.environment_alive.clone();
+                #[cfg(feature = "test-hooks")]
+                let live = census::Live::new(&census::CALLS);
                 napi::bindgen_prelude::spawn(async move {
+                    #[cfg(feature = "test-hooks")]
+                    let _live = live;
                     // A panic must still settle the caller's promise (else it would hang and
                     // keep the process alive): it becomes the core's `internal` error.
-                    let call = AssertUnwindSafe(client.get_token_for_linked_account(&id));
-                    let (token, error) = match call.catch_unwind().await {
+                    let call = pin!(
+                        AssertUnwindSafe(client.get_token_for_linked_account(&id)).catch_unwind()
+                    );
+                    // Resolves (with an error) only when the environment's sender is dropped.
+                    let gone = pin!(environment_alive.changed());
+                    let outcome = match select(call, gone).await {
+                        Race::Left((outcome, _)) => outcome,
+                        Race::Right(_) => return,
+                    };
+                    let (token, error) = match outcome {
                         Ok(Ok(token)) => (Some(token.into()), None),
                         Ok(Err(error)) => (None, Some(error.into())),
                         Err(panic) => (None, Some(Error::from_panic(panic.as_ref()).into())),
@@ -319,11 +398,7 @@ pub fn create_client(
                 ..ClientOptions::default()
             };
             if let Some(received) = options_type {
-                options.report(OptionProblem::wrong_type(
-                    "options",
-                    "an object",
-                    &received,
-                ));
+                options.report(OptionProblem::wrong_type("options", "an object", &received));
             }
             let base_url_name = base_url_name.as_deref().unwrap_or("baseUrl");
             let mut read = OptionReader {
@@ -353,7 +428,11 @@ pub fn create_client(
                     endpoint: inner.endpoint().to_owned(),
                     environment: inner.environment().as_str().to_owned(),
                     user_agent: inner.user_agent().to_owned(),
-                    client: NativeClient { inner },
+                    client: NativeClient {
+                        inner,
+                        #[cfg(feature = "test-hooks")]
+                        _live: census::Live::new(&census::CLIENTS),
+                    },
                 }),
                 Err(error) => Either::B(error.into()),
             })

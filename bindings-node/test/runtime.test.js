@@ -118,6 +118,19 @@ test('terminating a worker with calls in flight harms nothing', async () => {
   assert.equal(session.linkedAccountId, 'acct-1');
 });
 
+test('a terminated worker leaves nothing behind: its clients, dispatcher and calls in flight end with it', async () => {
+  // The census counts the addon's objects process-wide (test-hooks build). The workers' calls
+  // wait on a server that never answers with a 60 s timeout: only the teardown of their
+  // environment can end them within the 10 s the fixture waits.
+  const run = await runNode([path.join(FIXTURES, 'worker-census.js')], { timeoutMs: 30000 });
+  assert.equal(run.code, 0, run.stderr);
+  const { baseline, started, after, workers, calls } = JSON.parse(run.stdout);
+  assert.equal(started.calls, baseline.calls + workers * calls, 'the calls were in flight');
+  assert.equal(started.dispatchers, baseline.dispatchers + workers);
+  assert.equal(started.clients, baseline.clients + 2 * workers);
+  assert.deepEqual(after, baseline, `left behind after termination: ${run.stdout}`);
+});
+
 /**
  * One measurement: 1,000 calls against an emulator slowed by 300 ms per request, issued 100
  * per macrotask (as server requests arrive), while a 10 ms interval timer records its worst
