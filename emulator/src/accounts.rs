@@ -274,6 +274,11 @@ impl Store {
         }
     }
 
+    /// The `associated_org` of every account.
+    pub(crate) fn org(&self) -> &str {
+        &self.org
+    }
+
     pub(crate) fn contains(&self, id: &str) -> bool {
         self.read().by_id.contains_key(id)
     }

@@ -1,10 +1,11 @@
-//! The public API the SDKs talk to: session tokens and linked accounts.
+//! The public API the SDKs talk to: session tokens and linked accounts
+//! (API key), and the front-end routes (session token, see `frontend`).
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, HeaderMap, HeaderValue, LOCATION};
+use hyper::header::{CONTENT_LENGTH, HOST, HeaderMap, HeaderValue, LOCATION};
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode, Uri, Version};
 use serde_json::{Value, json};
@@ -13,6 +14,7 @@ use crate::accounts::{StoreError, parse_input, parse_page_query, percent_decode}
 use crate::body::{Abort, ResponseBody, Step};
 use crate::conn::Connection;
 use crate::faults::{Fault, FaultAction, FaultBody};
+use crate::frontend;
 use crate::respond::{self, APPLICATION_JSON, Reply, TEXT_PLAIN};
 use crate::router::{LINKED_ACCOUNT_PATH, read_body, request_id_value};
 use crate::state::{LoggedRequest, State};
@@ -41,6 +43,33 @@ pub(crate) enum Route {
     GetAccount,
     /// `DELETE /api/v2/public/linked-account/{id}`
     DeleteAccount,
+    /// `GET /api/v2/f-sdk/application` (front end, session token)
+    Apps,
+    /// `GET /api/v2/f-sdk/application/{slug}`
+    App,
+    /// `POST /api/v2/app/{slug}/save`
+    SaveApp,
+    /// `DELETE /api/v1/linked-acc/integration/{slug}`
+    DisconnectApp,
+    /// `GET /api/v3/org/basics`
+    OrgBasics,
+    /// `GET /api/v1/{slug}/integrate`
+    Integrate,
+}
+
+impl Route {
+    /// A route of the front-end API (session token, CORS).
+    pub(crate) fn is_frontend(self) -> bool {
+        matches!(
+            self,
+            Route::Apps
+                | Route::App
+                | Route::SaveApp
+                | Route::DisconnectApp
+                | Route::OrgBasics
+                | Route::Integrate
+        )
+    }
 }
 
 /// Adds a fresh `x-request-id`, as every public API response carries one.
@@ -83,6 +112,10 @@ struct Call<'a> {
     uri: &'a Uri,
     key_ok: bool,
     body: &'a [u8],
+    /// The session token of a front-end request.
+    bearer: Option<String>,
+    /// The `Host` header of a front-end request.
+    host: Option<String>,
 }
 
 /// Every public-API request: counted and logged, given the next queued
@@ -105,21 +138,34 @@ pub(crate) async fn public(
     let Parts {
         method,
         uri,
-        headers,
+        mut headers,
         ..
     } = parts;
+    let (mut bearer, mut host, mut logged_body) = (None, None, body.clone());
+    if route.is_frontend() {
+        bearer = frontend::bearer(&headers);
+        host = headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        if let Some(redacted) = frontend::redact_for_log(route, &mut headers, &body) {
+            logged_body = redacted.into();
+        }
+    }
     let fault = state.record(LoggedRequest {
         method,
         path: uri.path().to_owned(),
         query: uri.query().map(str::to_owned),
         headers,
-        body: body.clone(),
+        body: logged_body,
     });
     let call = Call {
         route,
         uri: &uri,
         key_ok,
         body: &body,
+        bearer,
+        host,
     };
     let (mut response, extra_headers) = match fault {
         None => (answer(state, &call).into_response(), HeaderMap::new()),
@@ -145,11 +191,30 @@ fn answer(state: &State, call: &Call<'_>) -> Answer {
     if call.route == Route::SessionToken {
         return mint(state, call.key_ok, call.body);
     }
+    if call.route.is_frontend() {
+        let (status, body) = frontend::answer(
+            state,
+            &frontend::Request {
+                route: call.route,
+                path: call.uri.path(),
+                bearer: call.bearer.as_deref(),
+                host: call.host.as_deref(),
+                body: call.body,
+            },
+        );
+        return Answer::json(status, body);
+    }
     if !call.key_ok {
         return Answer::message(StatusCode::UNAUTHORIZED, "Invalid API key");
     }
     let stored = match call.route {
-        Route::SessionToken => unreachable!("answered above"),
+        Route::SessionToken
+        | Route::Apps
+        | Route::App
+        | Route::SaveApp
+        | Route::DisconnectApp
+        | Route::OrgBasics
+        | Route::Integrate => unreachable!("answered above"),
         Route::CreateAccount => parse_input(call.body)
             .map_err(bad_request)
             .and_then(|input| state.accounts.create(input).map_err(store_error)),
@@ -164,6 +229,7 @@ fn answer(state: &State, call: &Call<'_>) -> Answer {
         }
         Route::DeleteAccount => path_account_id(call.uri).and_then(|id| {
             state.accounts.delete(&id).map_err(store_error)?;
+            state.connections.forget(&id);
             Ok(json!({ "message": "linked account deleted" })
                 .to_string()
                 .into_bytes())

@@ -9,6 +9,11 @@
 //! - `/api/v2/public/linked-account` creates (`POST`), upserts (`PUT`) and
 //!   lists (`GET ?page&limit`) linked accounts, and `…/{id}` reads (`GET`)
 //!   and deletes (`DELETE`) one, with Refold's document shapes;
+//! - the front-end API a browser calls with a session token through
+//!   `@cobaltio/cobalt-js` (`/api/v2/f-sdk/application[/{slug}]`,
+//!   `/api/v2/app/{slug}/save`, `/api/v1/linked-acc/integration/{slug}`,
+//!   `/api/v3/org/basics`, `/api/v1/{slug}/integrate`), each checking the
+//!   token's signature, expiry and linked account, with CORS for any origin;
 //! - `/__emulator/faults`, `/__emulator/reset` and `/__emulator/requests`
 //!   form an unauthenticated control plane for fault injection and
 //!   inspection, which is why the server only binds loopback addresses.
@@ -69,6 +74,7 @@ mod config;
 mod conn;
 mod control;
 mod faults;
+mod frontend;
 mod ids;
 mod respond;
 mod router;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, HeaderValue};
+use hyper::header::{CONNECTION, HeaderValue, ORIGIN};
 use hyper::{Method, Request, StatusCode};
 
 use crate::api::Route;
@@ -14,7 +14,7 @@ use crate::body::Abort;
 use crate::conn::Connection;
 use crate::respond::{self, Reply};
 use crate::state::State;
-use crate::{api, control};
+use crate::{api, control, frontend};
 
 pub(crate) const SESSION_TOKEN_PATH: &str = "/api/v2/public/session-token";
 pub(crate) const LINKED_ACCOUNT_PATH: &str = "/api/v2/public/linked-account";
@@ -34,13 +34,23 @@ pub(crate) async fn handle(
     let (parts, body) = request.into_parts();
     let method = parts.method.clone();
     let path = parts.uri.path();
+    // The front-end routes answer browsers: CORS on every answer, and
+    // preflights answered here, never counted, logged or faulted.
+    let cors_origin = frontend::is_frontend_path(path).then(|| parts.headers.get(ORIGIN).cloned());
+    if cors_origin.is_some() && method == Method::OPTIONS {
+        return Ok(frontend::preflight(&parts.headers, path));
+    }
     if let Some(allowed) = public_route(&method, path) {
-        return match allowed {
+        let reply = match allowed {
             Ok(route) => api::public(&state, &conn, route, parts, body).await,
             Err(allow) => Ok(api::with_request_id(
                 &state,
                 respond::method_not_allowed(allow),
             )),
+        };
+        return match cors_origin {
+            Some(origin) => reply.map(|response| frontend::with_cors(response, origin.as_ref())),
+            None => reply,
         };
     }
     match path {
@@ -60,6 +70,10 @@ pub(crate) async fn handle(
             Method::GET => Ok(control::config(&state)),
             Method::POST => control::set_config(&state, body).await,
             _ => Ok(respond::method_not_allowed("GET, POST")),
+        },
+        frontend::AUTHORIZE_PATH => match method {
+            Method::GET => Ok(frontend::authorize(&state, parts.uri.query())),
+            _ => Ok(respond::method_not_allowed("GET")),
         },
         control::CONNECTIONS_PATH => match method {
             Method::GET => Ok(control::connections(&state)),
@@ -91,7 +105,7 @@ fn public_route(method: &Method, path: &str) -> Option<Result<Route, &'static st
             _ => Err("GET, DELETE"),
         }
     } else {
-        return None;
+        return frontend::route(method, path);
     })
 }
 

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::accounts::Store;
 use crate::config::EmulatorConfig;
 use crate::faults::Fault;
+use crate::frontend::Connections;
 use crate::token::{TokenSigner, unix_now};
 
 /// How many public-API requests `GET /__emulator/requests` shows.
@@ -53,6 +54,9 @@ pub(crate) struct State {
     api_keys: Vec<String>,
     any_linked_account: bool,
     pub accounts: Store,
+    /// Applications connected per linked account (front-end API).
+    pub connections: Connections,
+    org_id: String,
     signer: TokenSigner,
     recorder: Mutex<Recorder>,
     request_ids: AtomicU64,
@@ -81,6 +85,8 @@ impl State {
             api_keys: config.effective_api_keys(),
             any_linked_account: config.any_linked_account,
             accounts: Store::new(&config.org_id, config.linked_accounts),
+            connections: Connections::default(),
+            org_id: config.org_id.clone(),
             signer: TokenSigner::new(&config.signing_secret, config.org_id),
             recorder: Mutex::default(),
             request_ids: AtomicU64::new(0),
@@ -97,6 +103,16 @@ impl State {
             unix_now(),
             self.token_ttl.load(Ordering::Relaxed),
         )
+    }
+
+    /// The claims of a token this emulator signed (expiry not checked).
+    pub(crate) fn verify_token(&self, token: &str) -> Option<Value> {
+        self.signer.verify(token)
+    }
+
+    /// The configured `org_id` (the tokens' claim).
+    pub(crate) fn org_id(&self) -> &str {
+        &self.org_id
     }
 
     /// The lifetime of tokens minted from now on, in seconds.

@@ -70,6 +70,13 @@ impl TokenSigner {
     }
 }
 
+impl TokenSigner {
+    /// [`verify_token`] with this signer's key.
+    pub(crate) fn verify(&self, token: &str) -> Option<serde_json::Value> {
+        verify_with(token, self.keyed.clone())
+    }
+}
+
 fn new_mac(secret: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length, so this cannot fail.
     HmacSha256::new_from_slice(secret).expect("HMAC accepts any key length")
@@ -81,6 +88,10 @@ fn new_mac(secret: &[u8]) -> HmacSha256 {
 ///
 /// Handy for tests that want to prove a token came from the emulator.
 pub fn verify_token(token: &str, signing_secret: &[u8]) -> Option<serde_json::Value> {
+    verify_with(token, new_mac(signing_secret))
+}
+
+fn verify_with(token: &str, mut mac: HmacSha256) -> Option<serde_json::Value> {
     let (signed, signature) = token.rsplit_once('.')?;
     let (header, payload) = signed.split_once('.')?;
     let header: serde_json::Value =
@@ -89,7 +100,6 @@ pub fn verify_token(token: &str, signing_secret: &[u8]) -> Option<serde_json::Va
         return None;
     }
     let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-    let mut mac = new_mac(signing_secret);
     mac.update(signed.as_bytes());
     mac.verify_slice(&signature).ok()?;
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
