@@ -7,13 +7,14 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use moka::future::Cache;
 use moka::notification::RemovalCause;
 use moka::policy::{EvictionPolicy, Expiry};
 
 use crate::error::{Error, ErrorCode};
+use crate::store::{StoreConfig, StoreFailure, Stored, TokenStore, now_unix_ms};
 use crate::token::{SessionToken, TOKEN_LIFETIME};
 
 /// Accounts kept unless configured.
@@ -27,13 +28,18 @@ const FIRST_REFRESH_BACKOFF: Duration = Duration::from_secs(30);
 const MAX_REFRESH_BACKOFF: Duration = Duration::from_secs(5 * 60);
 /// After a refresh that did not extend the token's life, the account is left alone this long.
 const NO_PROGRESS_PAUSE: Duration = Duration::from_secs(5 * 60);
+/// How often a process waiting for another's mint looks in the fleet store.
+const FLEET_POLL: Duration = Duration::from_millis(20);
+/// After finding another process refreshing an account, look again after this long.
+const FLEET_REFRESH_PAUSE: Duration = Duration::from_secs(1);
 
 /// The cache's settings after validation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct CacheConfig {
     pub max_entries: u64,
     pub min_remaining: Duration,
     pub refresh_ahead: Duration,
+    pub store: Option<StoreConfig>,
 }
 
 /// Counters since the client was built; `entries` is the current number of cached accounts.
@@ -53,6 +59,10 @@ pub struct CacheStats {
     pub evictions: u64,
     /// Accounts cached now.
     pub entries: u64,
+    /// Tokens found in the fleet store (another process, or this one earlier, minted them).
+    pub store_hits: u64,
+    /// Fleet-store calls that failed or took too long (each fell back to a direct mint).
+    pub store_errors: u64,
 }
 
 /// A cached token and the local times that govern it.
@@ -60,6 +70,8 @@ struct Entry {
     token: SessionToken,
     /// Receipt (local, monotonic) plus the token's lifetime: immune to server clock skew.
     local_expiry: Instant,
+    /// The same instant on the wall clock, as the fleet store shares it.
+    expires_unix_ms: u64,
     /// From here on a hit starts a background refresh (jittered per entry).
     refresh_from: Instant,
 }
@@ -123,6 +135,9 @@ struct Counters {
 pub(crate) struct TokenCache {
     config: CacheConfig,
     entries: Cache<String, Arc<Entry>>,
+    store: Option<TokenStore>,
+    /// How long the fleet's mint lock is held: about one attempt's timeout.
+    lock_hold: Duration,
     refreshing: Mutex<HashMap<String, RefreshState>>,
     counters: Counters,
 }
@@ -137,7 +152,14 @@ impl fmt::Debug for TokenCache {
 }
 
 impl TokenCache {
-    pub(crate) fn new(config: CacheConfig) -> TokenCache {
+    /// `api_key` and `base_url` scope the fleet store's key names; `attempt_timeout` sizes
+    /// its mint lock.
+    pub(crate) fn new(
+        config: CacheConfig,
+        api_key: &str,
+        base_url: &str,
+        attempt_timeout: Duration,
+    ) -> TokenCache {
         let counters = Counters::default();
         let evictions = counters.evictions.clone();
         let entries = Cache::builder()
@@ -152,9 +174,15 @@ impl TokenCache {
                 }
             })
             .build();
+        let store = config
+            .store
+            .clone()
+            .map(|store| TokenStore::new(store, api_key, base_url));
         TokenCache {
             config,
             entries,
+            store,
+            lock_hold: attempt_timeout.clamp(Duration::from_secs(1), Duration::from_secs(120)),
             refreshing: Mutex::new(HashMap::new()),
             counters,
         }
@@ -176,10 +204,10 @@ impl TokenCache {
     {
         if fresh {
             self.counters.misses.fetch_add(1, Ordering::Relaxed);
-            let token = mint.await?;
-            self.entries
-                .insert(id.to_owned(), Arc::new(self.entry(token.clone())))
-                .await;
+            let entry = Arc::new(self.entry(mint.await?));
+            self.share(id, &entry).await;
+            let token = entry.token.clone();
+            self.entries.insert(id.to_owned(), entry).await;
             return Ok(token);
         }
         let now = Instant::now();
@@ -199,7 +227,7 @@ impl TokenCache {
             .entry_by_ref(id)
             .or_try_insert_with(async {
                 started_here.store(true, Ordering::Relaxed);
-                mint.await.map(|token| Arc::new(this.entry(token)))
+                this.load(id, mint).await.map(Arc::new)
             })
             .await;
         if started_here.load(Ordering::Relaxed) {
@@ -215,8 +243,14 @@ impl TokenCache {
 
     /// A new entry for a token received now.
     fn entry(&self, token: SessionToken) -> Entry {
+        let lifetime = token.lifetime().min(TOKEN_LIFETIME * 366);
+        self.entry_expiring(token, lifetime)
+    }
+
+    /// An entry for a token with `remaining` life on the local clock.
+    fn entry_expiring(&self, token: SessionToken, remaining: Duration) -> Entry {
         let now = Instant::now();
-        let local_expiry = now + token.lifetime().min(TOKEN_LIFETIME * 366);
+        let local_expiry = now + remaining;
         // Up to 10 % earlier, so entries minted together do not refresh together.
         let window = self
             .config
@@ -224,9 +258,98 @@ impl TokenCache {
             .mul_f64(1.0 + 0.1 * fastrand::f64());
         Entry {
             local_expiry,
+            expires_unix_ms: now_unix_ms().saturating_add(remaining.as_millis() as u64),
             refresh_from: local_expiry.checked_sub(window).unwrap_or(now),
             token,
         }
+    }
+
+    /// An entry for a token found in the fleet store, if it has enough life left.
+    fn adopt(&self, id: &str, stored: Stored) -> Option<Entry> {
+        let remaining = Duration::from_millis(stored.expires_unix_ms.checked_sub(now_unix_ms())?);
+        if remaining <= self.config.min_remaining {
+            return None;
+        }
+        // Its claims give the token's own times; opaque ones expire when the store says.
+        let received = UNIX_EPOCH + Duration::from_millis(stored.expires_unix_ms);
+        let received = received.checked_sub(TOKEN_LIFETIME).unwrap_or(UNIX_EPOCH);
+        let token = SessionToken::from_response(stored.token, id.to_owned(), received);
+        Some(self.entry_expiring(token, remaining))
+    }
+
+    /// Writes `entry` to the fleet store (best effort: a failure is counted, not reported).
+    async fn share(&self, id: &str, entry: &Entry) {
+        let Some(store) = &self.store else { return };
+        let keep = entry
+            .local_expiry
+            .saturating_duration_since(Instant::now())
+            .saturating_sub(self.config.min_remaining);
+        let _ = store
+            .put(id, entry.token.token(), entry.expires_unix_ms, keep)
+            .await;
+    }
+
+    /// A miss: the fleet store's token, else one mint for the whole fleet (the holder of the
+    /// store's lock mints; the others wait for its token), else a direct mint.
+    async fn load(
+        &self,
+        id: &str,
+        mint: impl Future<Output = Result<SessionToken, Error>>,
+    ) -> Result<Entry, Error> {
+        let Some(store) = &self.store else {
+            return mint.await.map(|token| self.entry(token));
+        };
+        match store.get(id).await {
+            Ok(Some(stored)) => {
+                if let Some(entry) = self.adopt(id, stored) {
+                    return Ok(entry);
+                }
+            }
+            Ok(None) => {}
+            Err(StoreFailure) => return mint.await.map(|token| self.entry(token)),
+        }
+        let held = match store.lock(id, self.lock_hold).await {
+            Ok(Some(held)) => Some(held),
+            Ok(None) => {
+                // Another process mints: wait for its token, at most the lock's time.
+                let deadline = Instant::now() + self.lock_hold + Duration::from_millis(100);
+                let mut found = None;
+                while found.is_none() && Instant::now() < deadline {
+                    tokio::time::sleep(FLEET_POLL).await;
+                    match store.get(id).await {
+                        Ok(Some(stored)) => found = self.adopt(id, stored),
+                        Ok(None) => {}
+                        Err(StoreFailure) => break,
+                    }
+                }
+                if let Some(entry) = found {
+                    return Ok(entry);
+                }
+                // The holder died or is too slow: take over if its lock is gone.
+                store.lock(id, self.lock_hold).await.ok().flatten()
+            }
+            Err(StoreFailure) => None,
+        };
+        // Another process may have stored the token and released the lock between our first
+        // look and taking the lock: look again before minting.
+        if held.is_some() {
+            if let Ok(Some(stored)) = store.get(id).await {
+                if let Some(entry) = self.adopt(id, stored) {
+                    if let Some(held) = held {
+                        store.unlock(held).await;
+                    }
+                    return Ok(entry);
+                }
+            }
+        }
+        let result = mint.await.map(|token| self.entry(token));
+        if let Ok(entry) = &result {
+            self.share(id, entry).await;
+        }
+        if let Some(held) = held {
+            store.unlock(held).await;
+        }
+        result
     }
 
     fn maybe_refresh<F>(
@@ -256,11 +379,45 @@ impl TokenCache {
         let cache: Weak<TokenCache> = Arc::downgrade(self);
         let id = id.to_owned();
         let old_expiry = current.local_expiry;
+        let old_expires_unix_ms = current.expires_unix_ms;
         runtime.spawn(async move {
+            let Some(strong) = cache.upgrade() else {
+                return;
+            };
+            // With a fleet store: adopt a newer token another process stored, or refresh
+            // only while holding the account's lock, so one process refreshes for the fleet.
+            let mut held = None;
+            if let Some(store) = &strong.store {
+                if let Ok(Some(stored)) = store.get(&id).await {
+                    if stored.expires_unix_ms > old_expires_unix_ms + 1_000 {
+                        if let Some(entry) = strong.adopt(&id, stored) {
+                            strong.entries.insert(id.clone(), Arc::new(entry)).await;
+                            strong.finish_refresh(&id, None);
+                            return;
+                        }
+                    }
+                }
+                match store.lock(&id, strong.lock_hold).await {
+                    Ok(Some(lock)) => held = Some(lock),
+                    Ok(None) => {
+                        strong.finish_refresh(&id, Some(FLEET_REFRESH_PAUSE));
+                        return;
+                    }
+                    Err(StoreFailure) => {}
+                }
+            }
+            drop(strong);
             let result = future.await;
             let Some(cache) = cache.upgrade() else {
                 return;
             };
+            if let (Some(_), Ok(token)) = (&cache.store, &result) {
+                let entry = cache.entry(token.clone());
+                cache.share(&id, &entry).await;
+            }
+            if let (Some(store), Some(lock)) = (&cache.store, held) {
+                store.unlock(lock).await;
+            }
             match result {
                 Ok(token) => {
                     cache.counters.refreshes.fetch_add(1, Ordering::Relaxed);
@@ -332,9 +489,15 @@ impl TokenCache {
     pub(crate) async fn invalidate(&self, id: &str) {
         self.entries.invalidate(id).await;
         self.forget_refresh(id);
+        if let Some(store) = &self.store {
+            let _ = store.delete(id).await;
+        }
     }
 
     pub(crate) async fn invalidate_all(&self) {
+        if let Some(store) = &self.store {
+            let _ = store.delete_all().await;
+        }
         self.entries.invalidate_all();
         self.entries.run_pending_tasks().await;
         self.refreshing
@@ -354,6 +517,8 @@ impl TokenCache {
             refresh_failures: read(&self.counters.refresh_failures),
             evictions: read(&self.counters.evictions),
             entries: self.entries.entry_count(),
+            store_hits: self.store.as_ref().map_or(0, |store| read(&store.hits)),
+            store_errors: self.store.as_ref().map_or(0, |store| read(&store.errors)),
         }
     }
 }

@@ -99,7 +99,14 @@ impl Client {
                     crate::mapping::describe_chain(&err, &config.api_key)
                 ))
             })?;
-        let cache = config.cache.map(|cache| Arc::new(TokenCache::new(cache)));
+        let cache = config.cache.clone().map(|cache| {
+            Arc::new(TokenCache::new(
+                cache,
+                &config.api_key,
+                config.base.as_str(),
+                config.timeout,
+            ))
+        });
         Ok(Client {
             inner: Arc::new(Inner {
                 config,

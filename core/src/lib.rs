@@ -25,6 +25,7 @@ mod options;
 mod properties;
 mod redact;
 mod retry;
+mod store;
 mod time;
 mod token;
 mod validate;
@@ -46,6 +47,7 @@ pub use options::{
     DEFAULT_TIMEOUT, HostDuration, OptionProblem, POOL_IDLE_TIMEOUT, Timeout,
 };
 pub use redact::REDACTED;
+pub use store::{DEFAULT_KEY_PREFIX, DEFAULT_STORE_TIMEOUT, StoreOptions};
 pub use time::{LATEST_UNIX_SECONDS, format_rfc3339};
 pub use token::{SessionToken, TOKEN_LIFETIME};
 pub use validate::{

@@ -14,6 +14,7 @@ use crate::endpoint::{SESSION_TOKEN_PATH, api_base, api_url};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::redact::clean_line;
+use crate::store::{StoreOptions, resolve_store};
 use crate::token::TOKEN_LIFETIME;
 
 /// Per-attempt timeout unless configured.
@@ -58,6 +59,8 @@ pub struct CacheOptions {
     /// A hit with less life left than this refreshes in the background (default 2 h; at
     /// least `min_remaining`).
     pub refresh_ahead: Option<HostDuration>,
+    /// A fleet-wide second level on Redis (docs/contract.md §Fleet store); off when `None`.
+    pub store: Option<StoreOptions>,
 }
 
 /// A problem the host found while reading its own values (a wrong type, text that is not
@@ -242,14 +245,17 @@ impl ClientOptions {
             max_retries,
             max_idle_connections,
             user_agent: user_agent(self.binding),
-            cache: self.cache.map(resolve_cache).transpose()?,
+            cache: self
+                .cache
+                .map(|cache| resolve_cache(cache, read_env))
+                .transpose()?,
         })
     }
 }
 
 /// A length of time as the host gave it, or why it is unusable: `what` names it in the
 /// message, which speaks the host's unit.
-fn checked_duration(
+pub(crate) fn checked_duration(
     what: &str,
     value: HostDuration,
     allow_zero: bool,
@@ -283,7 +289,7 @@ fn checked_duration(
     }
 }
 
-fn resolve_cache(options: CacheOptions) -> Result<CacheConfig, Error> {
+fn resolve_cache(options: CacheOptions, read_env: bool) -> Result<CacheConfig, Error> {
     let lifetime = TOKEN_LIFETIME.as_secs_f64();
     let max_entries = match options.max_entries {
         None => DEFAULT_MAX_ENTRIES,
@@ -314,6 +320,10 @@ fn resolve_cache(options: CacheOptions) -> Result<CacheConfig, Error> {
         max_entries,
         min_remaining,
         refresh_ahead,
+        store: options
+            .store
+            .map(|store| resolve_store(store, read_env))
+            .transpose()?,
     })
 }
 
@@ -487,6 +497,7 @@ mod tests {
                 max_entries: Some(10.0),
                 min_remaining: Some(HostDuration::Milliseconds(2000.0)),
                 refresh_ahead: Some(HostDuration::Seconds(4.0)),
+                store: None,
             }),
             ..options()
         }
