@@ -23,7 +23,11 @@ TEST_FEATURES := --features refold-session/test-hooks,refold-session-node/test-h
 TEST_TARGETS :=
 DEMO_TARGETS :=
 
-.PHONY: help build test demo lint test-rust demo-rust fuzz
+# Real components the tests start themselves (never assume one running): pinned Debian packages,
+# installed when missing.
+REDIS_PACKAGES := redis-server=5:7.0.15-1~deb12u10 redis-tools=5:7.0.15-1~deb12u10
+
+.PHONY: help build test demo lint test-rust demo-rust fuzz redis-deps
 
 help:
 	@echo "make demo   # mint tokens against the bundled emulator"
@@ -39,7 +43,10 @@ lint: build
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked $(TEST_FEATURES) -- -D warnings
 
-test-rust: build
+redis-deps:
+	bash scripts/ensure-debian-packages.sh $(REDIS_PACKAGES)
+
+test-rust: build redis-deps
 	$(CARGO) test --workspace --locked $(TEST_FEATURES)
 
 # Property tests of everything that reads the network or the caller, with many cases, for
