@@ -1,6 +1,7 @@
 # Node.js binding: bindings-node/, npm package `refold-session` (napi-rs v3).
 #   make test-node   pinned npm tools, addon, tsc --strict, node --test (all suites)
 #   make demo-node   mint a token from Node against the emulator
+#   make node-pack   dist/refold-session-<version>.tgz to `npm install` from this checkout
 NODE_DIR := bindings-node
 NODE_ADDON := $(NODE_DIR)/refold-session.linux-x64-gnu.node
 NODE_DEPS_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
@@ -10,7 +11,10 @@ NODE ?= node
 TEST_TARGETS += test-node
 DEMO_TARGETS += demo-node
 
-.PHONY: test-node demo-node node-addon node-deps
+NODE_PACK_STAGE := $(CARGO_TARGET_DIR)/node-pack/refold-session
+NODE_PACK_DEST := $(ROOT)/dist
+
+.PHONY: test-node demo-node node-addon node-deps node-pack
 
 # Dev tools (@napi-rs/cli, typescript, @types/node), exactly as pinned in package-lock.json.
 # npm writes node_modules/.package-lock.json, so this reruns only when the lock changes.
@@ -35,3 +39,14 @@ test-node: node-addon node-deps
 demo-node: node-addon
 	REFOLD_BIN=$(REFOLD_BIN) bash scripts/with-emulator.sh --api-key demo-key --linked-account demo-user \
 	  -- $(NODE) $(NODE_DIR)/examples/demo.js
+
+# The package as users get it, installable today (nothing is published yet): a release addon
+# without test hooks and the runtime files that package.json lists, staged apart from the
+# working tree (whose addon is the test build) and packed by npm into dist/.
+node-pack:
+	$(CARGO) build --release --locked -p refold-session-node
+	rm -rf $(NODE_PACK_STAGE)
+	mkdir -p $(NODE_PACK_STAGE) $(NODE_PACK_DEST)
+	cd $(NODE_DIR) && cp package.json $$($(NODE) -p "require('./package.json').files.filter((f) => !f.endsWith('.node')).join(' ')") $(NODE_PACK_STAGE)/
+	objcopy --strip-debug $(CARGO_TARGET_DIR)/release/librefold_session_node.so $(NODE_PACK_STAGE)/refold-session.linux-x64-gnu.node
+	cd $(NODE_PACK_STAGE) && $(NPM) pack --pack-destination $(NODE_PACK_DEST)
