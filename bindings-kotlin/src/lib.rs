@@ -10,8 +10,9 @@
 //! so each client's connection pool lives on exactly one runtime: the async export awaits the
 //! task's `JoinHandle`, the blocking export `block_on`s it from the calling JVM thread. The
 //! runtime's threads are native and never attached to the JVM, so they do not keep a JVM alive.
-//! A call returns one record (`FfiMintedToken`): one buffer instead of an object read through
-//! getters.
+//! A call returns one record (`FfiMintedToken`, `FfiLinkedAccount`, …): one buffer instead of an
+//! object read through getters. The session cache's background refreshes are spawned by the
+//! core on the runtime its call runs on: this one.
 //!
 //! No panic crosses the FFI: every export runs its synchronous part under `catch_unwind`, and a
 //! panic inside a task comes back through its `JoinHandle`; both become the core's `internal`
@@ -30,11 +31,14 @@ use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use refold_session::{
-    Client, ClientOptions, Error, ErrorCode, OptionProblem, SessionToken, Timeout,
-    linked_account_id_not_unicode,
+    CacheOptions, CacheStats, CallOptions, Client, ClientOptions, Error, ErrorCode, HostDuration,
+    OptionProblem, SessionToken, Timeout, linked_account_id_not_unicode,
 };
 use tokio::runtime::Runtime;
 use tokio::task::{JoinError, JoinHandle};
+
+mod accounts;
+mod json;
 
 uniffi::setup_scaffolding!();
 
@@ -145,7 +149,7 @@ impl From<Error> for FfiError {
 }
 
 /// Runs `call`, turning a panic into the `internal` error.
-fn guard<T>(call: impl FnOnce() -> Result<T, FfiError>) -> Result<T, FfiError> {
+pub(crate) fn guard<T>(call: impl FnOnce() -> Result<T, FfiError>) -> Result<T, FfiError> {
     catch_unwind(AssertUnwindSafe(call))
         .unwrap_or_else(|payload| Err(FfiError::from_panic(payload)))
 }
@@ -163,10 +167,59 @@ pub struct FfiOptions {
     pub timeout_seconds: Option<f64>,
     pub max_retries: Option<f64>,
     pub max_idle_connections: Option<f64>,
+    /// The session cache; `None`: off.
+    pub cache: Option<FfiCacheOptions>,
     /// The option, as Kotlin spells it, whose text is not valid Unicode (passed as `None`).
     pub not_unicode: Option<String>,
     /// The JVM's `java.version`, for the `user-agent`.
     pub runtime_version: String,
+}
+
+/// The session cache's settings as Kotlin gives them (`java.time.Duration`s in seconds, so
+/// the core's errors speak seconds, as for the timeout); the core validates and defaults.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct FfiCacheOptions {
+    pub max_entries: Option<f64>,
+    pub min_remaining_seconds: Option<f64>,
+    pub refresh_ahead_seconds: Option<f64>,
+}
+
+impl From<FfiCacheOptions> for CacheOptions {
+    fn from(options: FfiCacheOptions) -> Self {
+        CacheOptions {
+            max_entries: options.max_entries,
+            min_remaining: options.min_remaining_seconds.map(HostDuration::Seconds),
+            refresh_ahead: options.refresh_ahead_seconds.map(HostDuration::Seconds),
+            ..CacheOptions::default()
+        }
+    }
+}
+
+/// The cache's counters (`u64` clamped to Kotlin's `Long`).
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct FfiCacheStats {
+    pub hits: i64,
+    pub misses: i64,
+    pub coalesced: i64,
+    pub refreshes: i64,
+    pub refresh_failures: i64,
+    pub evictions: i64,
+    pub entries: i64,
+}
+
+impl From<CacheStats> for FfiCacheStats {
+    fn from(stats: CacheStats) -> Self {
+        let long = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        FfiCacheStats {
+            hits: long(stats.hits),
+            misses: long(stats.misses),
+            coalesced: long(stats.coalesced),
+            refreshes: long(stats.refreshes),
+            refresh_failures: long(stats.refresh_failures),
+            evictions: long(stats.evictions),
+            entries: long(stats.entries),
+        }
+    }
 }
 
 impl FfiOptions {
@@ -179,6 +232,7 @@ impl FfiOptions {
             timeout: self.timeout_seconds.map(Timeout::Seconds),
             max_retries: self.max_retries,
             max_idle_connections: self.max_idle_connections,
+            cache: self.cache.map(CacheOptions::from),
             binding: Some(("kotlin".into(), self.runtime_version)),
             ..ClientOptions::default()
         };
@@ -249,7 +303,7 @@ impl From<SessionToken> for FfiMintedToken {
 /// alive; being a static, it is never dropped (nothing to join at exit).
 static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
 
-fn runtime() -> Result<&'static Runtime, FfiError> {
+pub(crate) fn runtime() -> Result<&'static Runtime, FfiError> {
     RUNTIME
         .get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
@@ -274,23 +328,21 @@ fn join_error(err: JoinError) -> FfiError {
     }
 }
 
-type Minted = Result<FfiMintedToken, FfiError>;
+/// A core call spawned on the binding's runtime: aborted when dropped, so that cancelling the
+/// awaiting coroutine abandons the request (as dropping the core's future would); resolves to
+/// the task's outcome, a panic inside the task included.
+pub(crate) struct Task<T>(pub(crate) JoinHandle<Result<T, FfiError>>);
 
-/// A spawned mint: aborted when dropped, so that cancelling the awaiting coroutine abandons
-/// the request (as dropping the core's future would); resolves to the task's outcome, a panic
-/// inside the task included.
-struct MintTask(JoinHandle<Minted>);
-
-impl Drop for MintTask {
+impl<T> Drop for Task<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
 }
 
-impl Future for MintTask {
-    type Output = Minted;
+impl<T> Future for Task<T> {
+    type Output = Result<T, FfiError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Minted> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let handle = &mut self.0;
         match catch_unwind(AssertUnwindSafe(|| Pin::new(handle).poll(cx))) {
             Ok(Poll::Ready(outcome)) => Poll::Ready(outcome.map_err(join_error).and_then(|x| x)),
@@ -334,18 +386,18 @@ impl FfiClient {
         })
     }
 
-    /// Mints a session token (the core validates the id, sends, retries and maps errors) as a
-    /// task on the binding's runtime, and awaits it without blocking a thread. Dropping the
-    /// future (cancelling the coroutine) aborts the task. `None` after `release()`. An id of
-    /// `None` is one the Kotlin layer found not to be valid Unicode.
+    /// Mints a session token (the core validates the id, sends, retries and maps errors; with
+    /// the cache on, answers from it unless `fresh`) as a task on the binding's runtime, and
+    /// awaits it without blocking a thread. Dropping the future (cancelling the coroutine)
+    /// aborts the task. `None` after `release()`. An id of `None` is one the Kotlin layer
+    /// found not to be valid Unicode.
     pub async fn get_token_for_linked_account(
         &self,
         linked_account_id: Option<String>,
+        fresh: bool,
     ) -> Result<Option<FfiMintedToken>, FfiError> {
-        let Some(task) = guard(|| self.spawn_mint(linked_account_id))? else {
-            return Ok(None);
-        };
-        task.await.map(Some)
+        self.run(move |client| mint(client, linked_account_id, fresh))
+            .await
     }
 
     /// The same, blocking the calling (JVM) thread until the task is done: one FFI call, no
@@ -353,13 +405,38 @@ impl FfiClient {
     pub fn get_token_for_linked_account_blocking(
         &self,
         linked_account_id: Option<String>,
+        fresh: bool,
     ) -> Result<Option<FfiMintedToken>, FfiError> {
-        guard(|| {
-            let Some(task) = self.spawn_mint(linked_account_id)? else {
-                return Ok(None);
-            };
-            runtime()?.block_on(task).map(Some)
-        })
+        self.run_blocking(move |client| mint(client, linked_account_id, fresh))
+    }
+
+    /// Drops the cached token of the account (nothing without a cache, or for an id that is
+    /// not valid Unicode, which is never cached). `false` after `release()`.
+    pub fn invalidate(&self, linked_account_id: Option<String>) -> Result<bool, FfiError> {
+        let done = self.run_blocking(move |client| async move {
+            if let Some(id) = linked_account_id {
+                client.invalidate(&id).await;
+            }
+            Ok(())
+        })?;
+        Ok(done.is_some())
+    }
+
+    /// Drops every cached token. `false` after `release()`.
+    pub fn invalidate_all(&self) -> Result<bool, FfiError> {
+        let done = self.run_blocking(|client| async move {
+            client.invalidate_all().await;
+            Ok(())
+        })?;
+        Ok(done.is_some())
+    }
+
+    /// The cache's counters; `None` when the cache is off (or after `release()`).
+    pub fn cache_stats(&self) -> Result<Option<FfiCacheStats>, FfiError> {
+        let stats = self.run_blocking(|client| async move {
+            Ok(client.cache_stats().await.map(FfiCacheStats::from))
+        })?;
+        Ok(stats.flatten())
     }
 
     /// The client's endpoint, environment and user-agent; `None` after `release()`.
@@ -390,25 +467,70 @@ impl FfiClient {
 }
 
 impl FfiClient {
-    /// Spawns the core call on the binding's runtime; `None` after `release()`.
-    fn spawn_mint(&self, linked_account_id: Option<String>) -> Result<Option<MintTask>, FfiError> {
+    /// Spawns `call` (given a clone of the core client) as a task on the binding's runtime;
+    /// `None` after `release()`.
+    fn spawn<T, F>(&self, call: impl FnOnce(Client) -> F) -> Result<Option<Task<T>>, FfiError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, FfiError>> + Send + 'static,
+    {
         let Some(client) = self.current() else {
             return Ok(None);
         };
-        let id = linked_account_id.ok_or_else(linked_account_id_not_unicode)?;
-        let handle = runtime()?.spawn(async move {
-            let token = client.get_token_for_linked_account(&id).await?;
-            Ok(FfiMintedToken::from(token))
-        });
-        Ok(Some(MintTask(handle)))
+        Ok(Some(Task(runtime()?.spawn(call(client)))))
     }
 
-    fn current(&self) -> Option<Client> {
+    /// The async form of every call: awaits the spawned task.
+    pub(crate) async fn run<T, F>(
+        &self,
+        call: impl FnOnce(Client) -> F,
+    ) -> Result<Option<T>, FfiError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, FfiError>> + Send + 'static,
+    {
+        let Some(task) = guard(|| self.spawn(call))? else {
+            return Ok(None);
+        };
+        task.await.map(Some)
+    }
+
+    /// The blocking form of every call: `block_on`s the spawned task on the calling thread.
+    pub(crate) fn run_blocking<T, F>(
+        &self,
+        call: impl FnOnce(Client) -> F,
+    ) -> Result<Option<T>, FfiError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, FfiError>> + Send + 'static,
+    {
+        guard(|| {
+            let Some(task) = self.spawn(call)? else {
+                return Ok(None);
+            };
+            runtime()?.block_on(task).map(Some)
+        })
+    }
+
+    pub(crate) fn current(&self) -> Option<Client> {
         match self.client.read() {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
+}
+
+/// One mint (or cache answer), as the record Kotlin receives.
+async fn mint(
+    client: Client,
+    linked_account_id: Option<String>,
+    fresh: bool,
+) -> Result<FfiMintedToken, FfiError> {
+    let id = linked_account_id.ok_or_else(linked_account_id_not_unicode)?;
+    let token = client
+        .get_token_for_linked_account_with(&id, CallOptions { fresh })
+        .await?;
+    Ok(FfiMintedToken::from(token))
 }
 
 /// Native clients alive (built and neither released nor freed), counted in test builds only,
@@ -446,6 +568,7 @@ mod tests {
             timeout_seconds: Some(1.0),
             max_retries: Some(0.0),
             max_idle_connections: Some(4.0),
+            cache: None,
             not_unicode: None,
             runtime_version: "test".into(),
         }
@@ -478,7 +601,7 @@ mod tests {
 
         let client = FfiClient::new(Some("k".into()), options()).expect("valid options");
         let err = client
-            .get_token_for_linked_account_blocking(None)
+            .get_token_for_linked_account_blocking(None, false)
             .expect_err("an invalid_input error");
         assert!(matches!(err, FfiError::InvalidInput { .. }));
         assert_eq!(err.info().attempts, 0);
@@ -498,7 +621,7 @@ mod tests {
         assert!(client.info().unwrap().is_none());
         assert!(
             client
-                .get_token_for_linked_account_blocking(Some("acct".into()))
+                .get_token_for_linked_account_blocking(Some("acct".into()), false)
                 .unwrap()
                 .is_none()
         );
@@ -518,12 +641,12 @@ mod tests {
         let client = FfiClient::new(Some("k".into()), options()).expect("valid options");
         let id = || Some(refold_session::PANIC_LINKED_ACCOUNT_ID.to_owned());
         let err = client
-            .get_token_for_linked_account_blocking(id())
+            .get_token_for_linked_account_blocking(id(), false)
             .expect_err("internal");
         assert!(matches!(err, FfiError::Internal { .. }), "{err:?}");
         let err = runtime()
             .unwrap()
-            .block_on(client.get_token_for_linked_account(id()))
+            .block_on(client.get_token_for_linked_account(id(), false))
             .expect_err("internal");
         assert!(matches!(err, FfiError::Internal { .. }), "{err:?}");
     }

@@ -3,10 +3,13 @@ package ai.refold.session
 import ai.refold.session.ffi.FfiClient
 import ai.refold.session.ffi.FfiClientInfo
 import ai.refold.session.ffi.FfiException
+import ai.refold.session.ffi.FfiLinkedAccount
 import ai.refold.session.ffi.FfiOptions
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.future.future
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
@@ -18,14 +21,18 @@ import java.util.concurrent.atomic.AtomicBoolean
  * One client holds one connection pool; share it across threads, coroutines and requests, and
  * [close] it when the application stops. Every option left null falls back to the environment
  * (`REFOLD_API_KEY` then `COBALT_API_KEY`, `REFOLD_ENVIRONMENT`, `REFOLD_BASE_URL`) and then to
- * the defaults (production, 30 s per attempt, 2 retries, 32 idle connections). Unusable options
- * throw [RefoldException.Configuration] here, before any request.
+ * the defaults (production, 30 s per attempt, 2 retries, 32 idle connections, no cache). Unusable
+ * options throw [RefoldException.Configuration] here, before any request.
  *
  * ```kotlin
- * RefoldClient(apiKey = "sk_live_…").use { refold ->
+ * RefoldClient(apiKey = "sk_live_…", cache = CacheOptions()).use { refold ->
+ *     refold.upsertLinkedAccount(LinkedAccountInput("user-42", name = "Mark"))
  *     val session = refold.getTokenForLinkedAccount("user-42")
  * }
  * ```
+ *
+ * Every call has a `suspend` form for coroutines and a `…Blocking` form for Java and other
+ * blocking callers (same arguments, same exceptions).
  *
  * @param apiKey the API key (default: `REFOLD_API_KEY`, then `COBALT_API_KEY`).
  * @param environment `production`, `sandbox` or `staging` (default: `REFOLD_ENVIRONMENT`, else production).
@@ -35,6 +42,8 @@ import java.util.concurrent.atomic.AtomicBoolean
  * @param maxRetries retries after the first attempt, 0 to 100 (default 2; 0 disables retries).
  * @param maxIdleConnections idle connections kept per host, 0 to 10,000 (default 32; 0 closes
  *   each connection after use).
+ * @param cache turns the session cache on (default: off, every call mints, as the official SDK
+ *   does); `CacheOptions()` for its defaults. See [CacheOptions].
  * @throws RefoldException.Configuration when an option is missing or unusable (text that is not
  *   valid Unicode, such as a lone surrogate, included).
  */
@@ -45,6 +54,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     timeout: Duration? = null,
     maxRetries: Int? = null,
     maxIdleConnections: Int? = null,
+    cache: CacheOptions? = null,
 ) : AutoCloseable {
     private val native: FfiClient
     private val info: FfiClientInfo
@@ -65,9 +75,10 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
         val options = FfiOptions(
             environment = text("environment", environment),
             baseUrl = text("baseUrl", baseUrl),
-            timeoutSeconds = timeout?.let { it.seconds.toDouble() + it.nano / 1e9 },
+            timeoutSeconds = timeout?.toSecondsDouble(),
             maxRetries = maxRetries?.toDouble(),
             maxIdleConnections = maxIdleConnections?.toDouble(),
+            cache = cache?.toNative(),
             notUnicode = notUnicode,
             runtimeVersion = System.getProperty("java.version")?.takeIf { it.isValidUnicode() } ?: "unknown",
         )
@@ -81,15 +92,18 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     }
 
     /**
-     * Mints a session token for [linkedAccountId], retrying transient failures. Suspends
-     * without blocking a thread; cancelling the coroutine abandons the request.
+     * A session token for [linkedAccountId]: minted (retrying transient failures), or, with the
+     * cache on, the cached one while it has life left. [fresh] bypasses the cache: a new token
+     * is minted and stored (for a front end whose token was just refused). Suspends without
+     * blocking a thread; cancelling the coroutine abandons the request.
      *
-     * @throws RefoldException one subclass per failure, e.g. [RefoldException.InvalidLinkedAccount].
+     * @throws RefoldException one subclass per failure, e.g. [RefoldException.InvalidLinkedAccount]
+     *   for an account Refold does not know (create it with [upsertLinkedAccount] first).
      * @throws IllegalStateException after [close].
      */
     @Throws(RefoldException::class)
-    suspend fun getTokenForLinkedAccount(linkedAccountId: String): SessionToken {
-        val minted = translate { open().getTokenForLinkedAccount(linkedAccountId.ifValidUnicode()) }
+    suspend fun getTokenForLinkedAccount(linkedAccountId: String, fresh: Boolean = false): SessionToken {
+        val minted = translate { open().getTokenForLinkedAccount(linkedAccountId.ifValidUnicode(), fresh) }
         return SessionToken.from(minted ?: throw closedError())
     }
 
@@ -98,8 +112,9 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * the calling thread (one native call; the request runs on the native runtime).
      */
     @Throws(RefoldException::class)
-    fun getTokenForLinkedAccountBlocking(linkedAccountId: String): SessionToken {
-        val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId.ifValidUnicode()) }
+    @JvmOverloads
+    fun getTokenForLinkedAccountBlocking(linkedAccountId: String, fresh: Boolean = false): SessionToken {
+        val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), fresh) }
         return SessionToken.from(minted ?: throw closedError())
     }
 
@@ -107,8 +122,138 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * [getTokenForLinkedAccount] as a [CompletableFuture], for asynchronous Java code. The
      * future fails with the same [RefoldException]; cancelling it abandons the request.
      */
-    fun getTokenForLinkedAccountAsync(linkedAccountId: String): CompletableFuture<SessionToken> =
-        futureScope.future { getTokenForLinkedAccount(linkedAccountId) }
+    @JvmOverloads
+    fun getTokenForLinkedAccountAsync(linkedAccountId: String, fresh: Boolean = false): CompletableFuture<SessionToken> =
+        futureScope.future { getTokenForLinkedAccount(linkedAccountId, fresh) }
+
+    /**
+     * Creates the linked account, or updates the one with this id (`PUT`, retried like every
+     * idempotent call). The official SDK's `upsertLinkedAccount`.
+     *
+     * @throws RefoldException [RefoldException.InvalidInput] for an input the core rejects
+     *   (nothing is sent), else one subclass per failure.
+     * @throws IllegalArgumentException for a value JSON has no form for (see [LinkedAccountInput]).
+     */
+    @Throws(RefoldException::class)
+    suspend fun upsertLinkedAccount(input: LinkedAccountInput): LinkedAccount = save(input, create = false)
+
+    /** [upsertLinkedAccount], blocking the calling thread. */
+    @Throws(RefoldException::class)
+    fun upsertLinkedAccountBlocking(input: LinkedAccountInput): LinkedAccount = saveBlocking(input, create = false)
+
+    /**
+     * Creates the linked account (`POST`); one that exists already is
+     * [RefoldException.BadRequest]. Not idempotent: retried only when the request never left.
+     * The official SDK's `createLinkedAccount`.
+     */
+    @Throws(RefoldException::class)
+    suspend fun createLinkedAccount(input: LinkedAccountInput): LinkedAccount = save(input, create = true)
+
+    /** [createLinkedAccount], blocking the calling thread. */
+    @Throws(RefoldException::class)
+    fun createLinkedAccountBlocking(input: LinkedAccountInput): LinkedAccount = saveBlocking(input, create = true)
+
+    /**
+     * The linked account [linkedAccountId] (the official SDK's `getLinkedAccountById`); an
+     * unknown one is [RefoldException.NotFound].
+     */
+    @Throws(RefoldException::class)
+    suspend fun getLinkedAccount(linkedAccountId: String): LinkedAccount =
+        account(translate { open().getLinkedAccount(linkedAccountId.ifValidUnicode()) })
+
+    /** [getLinkedAccount], blocking the calling thread. */
+    @Throws(RefoldException::class)
+    fun getLinkedAccountBlocking(linkedAccountId: String): LinkedAccount =
+        account(translate { open().getLinkedAccountBlocking(linkedAccountId.ifValidUnicode()) })
+
+    /**
+     * Deletes the linked account; an unknown one is [RefoldException.NotFound]. Returns
+     * Refold's answer (e.g. `{message=…}`). With the cache on, a token already cached for the
+     * account stays until [invalidate].
+     */
+    @Throws(RefoldException::class)
+    suspend fun deleteLinkedAccount(linkedAccountId: String): Map<String, Any?> =
+        (translate { open().deleteLinkedAccount(linkedAccountId.ifValidUnicode()) } ?: throw closedError()).toKotlinMap()
+
+    /** [deleteLinkedAccount], blocking the calling thread. */
+    @Throws(RefoldException::class)
+    fun deleteLinkedAccountBlocking(linkedAccountId: String): Map<String, Any?> =
+        (translate { open().deleteLinkedAccountBlocking(linkedAccountId.ifValidUnicode()) } ?: throw closedError()).toKotlinMap()
+
+    /**
+     * One page of linked accounts, in creation order (the official SDK's
+     * `getAllLinkedAccounts({page, limit})`): [page] from 1, [limit] from 1 to 100 (null: 10).
+     */
+    @Throws(RefoldException::class)
+    suspend fun listLinkedAccounts(page: Int = 1, limit: Int? = null): LinkedAccountPage =
+        LinkedAccountPage.from(translate { open().listLinkedAccounts(page, limit) } ?: throw closedError())
+
+    /** [listLinkedAccounts], blocking the calling thread. */
+    @Throws(RefoldException::class)
+    @JvmOverloads
+    fun listLinkedAccountsBlocking(page: Int = 1, limit: Int? = null): LinkedAccountPage =
+        LinkedAccountPage.from(translate { open().listLinkedAccountsBlocking(page, limit) } ?: throw closedError())
+
+    /**
+     * Every linked account, page after page ([limit] per request; null: 10), fetched as the
+     * flow is collected; each collection starts again from page 1. A failure is thrown from
+     * `collect` as a [RefoldException]; the walk is bounded (the core stops after the last
+     * page, an empty page, or 100,000 pages).
+     */
+    fun linkedAccounts(limit: Int? = null): Flow<LinkedAccount> = flow {
+        val pages = translate { open().linkedAccountPages(limit) } ?: throw closedError()
+        pages.use {
+            while (true) {
+                open()
+                val page = translate { pages.nextPage() } ?: break
+                for (account in page.accounts) emit(LinkedAccount.from(account))
+            }
+        }
+    }
+
+    /**
+     * [linkedAccounts] for Java and other blocking callers: an [Iterable] whose iterators fetch
+     * page after page on the calling thread as they advance (each iterator from page 1).
+     * `hasNext()` and `next()` throw the [RefoldException] of a failed page (undeclared, as
+     * `Iterator` cannot declare it: Java catches it as `Exception`, or walks the pages with
+     * [listLinkedAccountsBlocking]).
+     */
+    @JvmOverloads
+    fun linkedAccountsBlocking(limit: Int? = null): Iterable<LinkedAccount> = Iterable {
+        iterator {
+            val pages = translate { open().linkedAccountPages(limit) } ?: throw closedError()
+            pages.use {
+                while (true) {
+                    open()
+                    val page = translate { pages.nextPageBlocking() } ?: break
+                    yieldAll(page.accounts.map(LinkedAccount::from))
+                }
+            }
+        }
+    }
+
+    /**
+     * Drops the cached token of [linkedAccountId] (wiped from memory), so the next call
+     * mints. Does nothing when the cache is off. In memory only: returns at once.
+     */
+    @Throws(RefoldException::class)
+    fun invalidate(linkedAccountId: String) {
+        if (!translate { open().invalidate(linkedAccountId.ifValidUnicode()) }) throw closedError()
+    }
+
+    /** Drops every cached token. Does nothing when the cache is off. */
+    @Throws(RefoldException::class)
+    fun invalidateAll() {
+        if (!translate { open().invalidateAll() }) throw closedError()
+    }
+
+    /** The session cache's counters, or null when the cache is off. */
+    @Throws(RefoldException::class)
+    fun cacheStats(): CacheStats? {
+        val stats = translate { open().cacheStats() }
+        if (stats == null && closed.get()) throw closedError()
+        return stats?.let(CacheStats::from)
+    }
 
     /** The full session-token URL requests go to. */
     val endpoint: String
@@ -143,6 +288,18 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     override fun toString(): String =
         if (isClosed) "RefoldClient(closed)" else "RefoldClient(endpoint=$endpoint)"
 
+    private suspend fun save(input: LinkedAccountInput, create: Boolean): LinkedAccount {
+        val (fields, credentials) = input.toNative()
+        return account(translate { open().saveLinkedAccount(fields, credentials, create) })
+    }
+
+    private fun saveBlocking(input: LinkedAccountInput, create: Boolean): LinkedAccount {
+        val (fields, credentials) = input.toNative()
+        return account(translate { open().saveLinkedAccountBlocking(fields, credentials, create) })
+    }
+
+    private fun account(native: FfiLinkedAccount?): LinkedAccount = LinkedAccount.from(native ?: throw closedError())
+
     private fun open(): FfiClient {
         if (closed.get()) throw closedError()
         return native
@@ -172,17 +329,5 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
          * `invalid_input` in its own words, with nothing sent.
          */
         fun String.ifValidUnicode(): String? = takeIf { it.isValidUnicode() }
-
-        /** Whether this UTF-16 text is well formed: every surrogate is half of a pair. */
-        fun String.isValidUnicode(): Boolean {
-            var index = 0
-            while (index < length) {
-                val char = this[index++]
-                if (!char.isSurrogate()) continue
-                if (!char.isHighSurrogate() || index == length || !this[index].isLowSurrogate()) return false
-                index++
-            }
-            return true
-        }
     }
 }

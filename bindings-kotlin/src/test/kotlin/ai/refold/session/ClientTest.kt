@@ -63,14 +63,15 @@ class ClientTest {
             timeoutSeconds = null,
             maxRetries = null,
             maxIdleConnections = null,
+            cache = null,
             notUnicode = null,
             runtimeVersion = "test",
         )
         val native = FfiClient(Emulator.KEY, options)
         try {
             val records = listOf(
-                native.getTokenForLinkedAccountBlocking("acct-1")!!,
-                runBlocking { native.getTokenForLinkedAccount("acct-1")!! },
+                native.getTokenForLinkedAccountBlocking("acct-1", false)!!,
+                runBlocking { native.getTokenForLinkedAccount("acct-1", false)!! },
             )
             for (record in records) {
                 val secret = String(record.tokenUtf8, Charsets.UTF_8)

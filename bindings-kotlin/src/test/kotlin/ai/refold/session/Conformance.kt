@@ -1,5 +1,6 @@
 package ai.refold.session
 
+import org.json.JSONArray
 import org.json.JSONObject
 import org.junit.jupiter.api.Assumptions.assumeTrue
 import java.nio.charset.StandardCharsets
@@ -53,12 +54,14 @@ object Conformance {
         return if (case.optBoolean("lone_surrogates", false)) codeUnits(input) else input
     }
 
-    /** Builds a client from `defaults` overlaid with the case's `client`, base URL = [baseUrl] unless given. */
-    fun client(case: JSONObject, baseUrl: String): RefoldClient {
+    /** Builds a client from `defaults` overlaid with the case's `client` (if any), base URL = [baseUrl] unless given. */
+    fun client(case: JSONObject?, baseUrl: String): RefoldClient {
         val options = JSONObject(file.getJSONObject("defaults").toString())
-        case.optJSONObject("client")?.let { overrides -> overrides.keySet().forEach { options.put(it, overrides.get(it)) } }
+        case?.optJSONObject("client")?.let { overrides -> overrides.keySet().forEach { options.put(it, overrides.get(it)) } }
+        val known = setOf("api_key", "environment", "base_url", "timeout_ms", "max_retries", "max_idle_connections", "cache")
+        check(known.containsAll(options.keySet())) { "unknown client options: ${options.keySet() - known}" }
         if (!options.has("base_url")) options.put("base_url", baseUrl)
-        val escapes = case.optBoolean("lone_surrogates", false)
+        val escapes = case?.optBoolean("lone_surrogates", false) ?: false
         fun string(name: String): String? =
             if (options.isNull(name)) null else options.getString(name).let { if (escapes) codeUnits(it) else it }
         fun number(name: String): Double? = if (options.isNull(name)) null else options.getDouble(name)
@@ -73,7 +76,50 @@ object Conformance {
             timeout = number("timeout_ms")?.let { Duration.ofNanos(Math.round(it * 1e6)) },
             maxRetries = int("max_retries"),
             maxIdleConnections = int("max_idle_connections"),
+            cache = options.optJSONObject("cache")?.let { cache ->
+                check(setOf("max_entries", "min_remaining_ms", "refresh_ahead_ms").containsAll(cache.keySet())) { "cache: ${cache.keySet()}" }
+                fun millis(name: String) = if (cache.isNull(name)) null else Duration.ofNanos(Math.round(cache.getDouble(name) * 1e6))
+                CacheOptions(
+                    maxEntries = if (cache.isNull("max_entries")) null else cache.getInt("max_entries"),
+                    minRemaining = millis("min_remaining_ms"),
+                    refreshAhead = millis("refresh_ahead_ms"),
+                )
+            },
         )
+    }
+
+    /** The official SDK's payload `{linked_account_id, name?, udf?, your_app?}` as a [LinkedAccountInput]. */
+    fun accountInput(json: JSONObject): LinkedAccountInput {
+        val known = setOf("linked_account_id", "name", "udf", "your_app")
+        check(known.containsAll(json.keySet())) { "unknown linked account fields: ${json.keySet() - known}" }
+        val app = json.optJSONObject("your_app")
+        return LinkedAccountInput(
+            linkedAccountId = json.getString("linked_account_id"),
+            name = if (json.isNull("name")) null else json.getString("name"),
+            udf = json.optJSONObject("udf")?.toMap(),
+            yourApp = app?.let {
+                YourApp(it.getString("app_id"), if (it.isNull("auth_credentials")) null else plain(it.get("auth_credentials")))
+            },
+        )
+    }
+
+    /** An org.json value as plain Kotlin values (maps, lists, `null` for JSON null). */
+    fun plain(value: Any?): Any? = when (value) {
+        null, JSONObject.NULL -> null
+        is JSONObject -> value.toMap()
+        is JSONArray -> value.toList()
+        else -> value
+    }
+
+    /** Numbers compared by value: whole ones as Long, others as Double; maps and lists element-wise. */
+    fun normalized(value: Any?): Any? = when (value) {
+        null, JSONObject.NULL -> null
+        is JSONObject -> normalized(value.toMap())
+        is JSONArray -> normalized(value.toList())
+        is Map<*, *> -> value.entries.associate { (key, item) -> key to normalized(item) }
+        is List<*> -> value.map { normalized(it) }
+        is Number -> value.toDouble().let { if (it == Math.rint(it) && Math.abs(it) < 9.0e15) it.toLong() else it }
+        else -> value
     }
 
     /** The decoded (unverified) payload of a JWT. */

@@ -5,12 +5,12 @@ import org.json.JSONObject
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assertions.fail
 import org.junit.jupiter.api.Assumptions.assumeFalse
-import org.junit.jupiter.api.Assumptions.assumeTrue
 import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.Test
@@ -20,10 +20,10 @@ import java.time.Instant
 import kotlin.math.abs
 
 /**
- * Every case of `conformance/cases.json` through the Kotlin API (the suspend function) against
- * one live emulator. Cases with a non-string input (`dynamic_only`) do not apply to Kotlin's
- * static types, and the binding does not expose the linked-account calls (`call` other than
- * `session_token`, in the case or its `setup`) yet: both are reported as skipped.
+ * Every case of `conformance/cases.json` through the Kotlin API (the suspend functions)
+ * against one live emulator: session tokens, the linked-account calls with their `setup`
+ * steps, `token_ttl_s`, and the session cache's `sequence`s. Only the cases whose input is
+ * not a string (`dynamic_only`) are skipped: they do not apply to Kotlin's static types.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConformanceTest {
@@ -37,14 +37,13 @@ class ConformanceTest {
     @AfterAll
     fun stop() = emulator.close()
 
-    private companion object {
-        const val SESSION_TOKEN = "session_token"
-    }
-
     @Test
     fun `the table is not empty and every code has a subclass`() {
-        assertTrue(Conformance.cases.size >= 40, "cases.json has ${Conformance.cases.size} cases")
-        val codes = Conformance.cases.mapNotNull { it.getJSONObject("expect").optString("code", null) }.toSet()
+        assertTrue(Conformance.cases.size >= 100, "cases.json has ${Conformance.cases.size} cases")
+        val codes = Conformance.cases.flatMap { case ->
+            listOfNotNull(case.optJSONObject("expect")?.optString("code", null)) +
+                (case.optJSONArray("steps")?.mapNotNull { (it as JSONObject).optString("expect_error", null) } ?: emptyList())
+        }.toSet()
         val unknown = codes - Conformance.classForCode.keys
         assertTrue(unknown.isEmpty(), "codes of the table without a subclass: $unknown")
         // One subclass per code of docs/contract.md §Errors, and the test-side map knows them all.
@@ -52,15 +51,20 @@ class ConformanceTest {
             .filter { RefoldException::class.java.isAssignableFrom(it) }.toSet()
         assertEquals(subclasses, Conformance.classForCode.values.map { it.java }.toSet())
         assertEquals(14, Conformance.classForCode.size, "the contract lists 14 codes")
+        // Only dynamic_only cases may be skipped; every call and sequence op is known here.
+        val calls = Conformance.cases.flatMap { case ->
+            listOf(case.optString("call", SESSION_TOKEN)) + (case.optJSONArray("setup")?.map { (it as JSONObject).getString("call") } ?: emptyList())
+        }.toSet()
+        assertEquals(emptySet<String>(), calls - CALLS - SEQUENCE, "calls this runner cannot make")
+        val ops = Conformance.cases.flatMap { case -> case.optJSONArray("steps")?.map { (it as JSONObject).getString("op") } ?: emptyList() }.toSet()
+        assertEquals(emptySet<String>(), ops - OPS, "sequence ops this runner cannot run")
+        assertTrue(Conformance.cases.count { it.optBoolean("dynamic_only", false) } <= 4, "few cases are dynamic_only")
     }
 
     @TestFactory
     fun conformance(): List<DynamicTest> = Conformance.cases.map { case ->
         DynamicTest.dynamicTest(case.getString("name")) {
             assumeFalse(case.optBoolean("dynamic_only", false), "a non-string linked_account_id cannot be written in Kotlin")
-            val calls = listOf(case.optString("call", SESSION_TOKEN)) +
-                (case.optJSONArray("setup")?.map { (it as JSONObject).getString("call") } ?: emptyList())
-            assumeTrue(calls.all { it == SESSION_TOKEN }, "the Kotlin binding has no linked-account calls yet ($calls)")
             run(case)
         }
     }
@@ -68,30 +72,56 @@ class ConformanceTest {
     private fun run(case: JSONObject) {
         val name = case.getString("name")
         emulator.reset()
+        case.optJSONArray("setup")?.let { setup ->
+            Conformance.client(null, emulator.baseUrl).use { client ->
+                for (step in setup.map { it as JSONObject }) {
+                    val result = runCatching { runBlocking { call(client, step.getString("call"), step.get("input")) } }
+                    if (!step.optBoolean("ignore_error", false)) {
+                        result.getOrElse { fail("$name: setup ${step.getString("call")} failed: $it", it) }
+                    }
+                }
+            }
+            emulator.reset()
+        }
+        if (case.has("token_ttl_s")) emulator.config(JSONObject().put("token_ttl_s", case.get("token_ttl_s")))
         case.optJSONArray("faults")?.let { emulator.faults(it) }
-        val input = Conformance.input(case)
+
+        if (case.optString("call") == SEQUENCE) {
+            runSequence(name, case)
+            assertEquals(case.getInt("requests_received"), emulator.requestCount(), "$name: requests received")
+            return
+        }
+
+        val input: Any = case.get("input").let { if (it is String) Conformance.input(case) else it }
+        val callName = case.optString("call", SESSION_TOKEN)
         val expect = case.getJSONObject("expect")
 
         var elapsedMs = 0L
-        val outcome: Result<SessionToken> = runCatching {
+        val outcome: Result<Any> = runCatching {
             Conformance.client(case, emulator.baseUrl).use { client ->
                 val started = System.nanoTime()
                 try {
-                    runBlocking { client.getTokenForLinkedAccount(input) }
+                    runBlocking { call(client, callName, input) }
                 } finally {
                     elapsedMs = (System.nanoTime() - started) / 1_000_000
                 }
             }
         }
 
-        when (expect.getString("outcome")) {
-            "token" -> checkToken(name, input, expect, outcome.getOrElse { fail("$name: expected a token, got $it", it) })
-            "error" -> {
-                val error = outcome.exceptionOrNull() ?: fail("$name: expected an error, got a token")
-                if (error !is RefoldException) fail<Unit>("$name: not a RefoldException: $error", error)
-                checkError(name, expect, error as RefoldException)
+        val wanted = expect.getString("outcome")
+        if (wanted == "error") {
+            val error = outcome.exceptionOrNull() ?: fail("$name: expected an error, got ${outcome.getOrNull()}")
+            if (error !is RefoldException) fail<Unit>("$name: not a RefoldException: $error", error)
+            checkError(name, expect, error as RefoldException)
+        } else {
+            val result = outcome.getOrElse { fail("$name: expected $wanted, got $it", it) }
+            when (wanted) {
+                "token" -> checkToken(name, input as String, expect, result as? SessionToken ?: fail("$name: not a token: $result"))
+                "account" -> checkAccount(name, expect, result as? LinkedAccount ?: fail("$name: not an account: $result"))
+                "page" -> checkPage(name, expect, result as? LinkedAccountPage ?: fail("$name: not a page: $result"))
+                "object" -> assertTrue(result is Map<*, *>, "$name: not an object: $result")
+                else -> fail("$name: unknown outcome $wanted")
             }
-            else -> fail("$name: unknown outcome")
         }
 
         assertEquals(case.getInt("requests_received"), emulator.requestCount(), "$name: requests received")
@@ -105,6 +135,103 @@ class ConformanceTest {
             val logged = emulator.requests().getJSONArray("requests")
             val last = logged.getJSONObject(logged.length() - 1)
             assertEquals(input, JSONObject(last.getString("body")).getString("linked_account_id"), "$name: id on the wire")
+        }
+    }
+
+    /** Makes one call of the table with [input] (an id string, or the call's JSON object). */
+    private suspend fun call(client: RefoldClient, call: String, input: Any): Any = when (call) {
+        SESSION_TOKEN -> client.getTokenForLinkedAccount(input as String)
+        "get" -> client.getLinkedAccount(input as String)
+        "delete" -> client.deleteLinkedAccount(input as String)
+        "upsert" -> client.upsertLinkedAccount(Conformance.accountInput(input as JSONObject))
+        "create" -> client.createLinkedAccount(Conformance.accountInput(input as JSONObject))
+        "list" -> (input as JSONObject).let { client.listLinkedAccounts(it.getInt("page"), it.getInt("limit")) }
+        else -> fail("unknown call $call")
+    }
+
+    /** The steps of a `sequence` (the session cache), in order, on one client. */
+    private fun runSequence(name: String, case: JSONObject) {
+        val built = runCatching { Conformance.client(case, emulator.baseUrl) }
+        val saved = mutableMapOf<String, String>()
+        try {
+            for ((index, step) in case.getJSONArray("steps").map { it as JSONObject }.withIndex()) {
+                val at = "$name step $index (${step.getString("op")})"
+                fun client(): RefoldClient = built.getOrElse { fail("$at: the client could not be built: $it", it) }
+                when (step.getString("op")) {
+                    "token" -> {
+                        val started = System.nanoTime()
+                        val result = built.mapCatching { client ->
+                            runBlocking { client.getTokenForLinkedAccount(step.getString("input"), fresh = step.optBoolean("fresh", false)) }
+                        }
+                        val tookMs = (System.nanoTime() - started) / 1_000_000
+                        if (step.has("max_elapsed_ms")) assertTrue(tookMs <= step.getLong("max_elapsed_ms"), "$at: took $tookMs ms")
+                        if (step.has("expect_error")) {
+                            val error = result.exceptionOrNull() ?: fail("$at: expected ${step.getString("expect_error")}, got a token")
+                            assertTrue(error is RefoldException, "$at: not a RefoldException: $error")
+                            checkError(at, JSONObject().put("code", step.getString("expect_error")), error as RefoldException)
+                            continue
+                        }
+                        val token = result.getOrElse { fail("$at: $it", it) }
+                        assertEquals(step.getString("input"), token.linkedAccountId, "$at: linkedAccountId")
+                        step.optString("same_as", null)?.let { assertEquals(saved[it], token.token, "$at: same as $it") }
+                        step.optString("differs_from", null)?.let { assertNotEquals(saved[it], token.token, "$at: differs from $it") }
+                        step.optString("save", null)?.let { saved[it] = token.token }
+                    }
+                    "invalidate" -> client().invalidate(step.getString("input"))
+                    "invalidate_all" -> client().invalidateAll()
+                    "sleep" -> Thread.sleep(step.getLong("ms"))
+                    "faults" -> emulator.faults(step.getJSONArray("faults"))
+                    "stats" -> {
+                        val stats = client().cacheStats()
+                        when (val expect = step.opt("expect")) {
+                            null -> {}
+                            JSONObject.NULL -> assertNull(stats, "$at: the cache is off")
+                            is JSONObject -> {
+                                val present: CacheStats = stats ?: fail("$at: no stats: the cache is off")
+                                for (counter in expect.keySet()) {
+                                    val got = when (counter) {
+                                        "hits" -> present.hits
+                                        "misses" -> present.misses
+                                        "coalesced" -> present.coalesced
+                                        "refreshes" -> present.refreshes
+                                        "refresh_failures" -> present.refreshFailures
+                                        "evictions" -> present.evictions
+                                        "entries" -> present.entries
+                                        else -> fail("$at: unknown counter $counter")
+                                    }
+                                    assertEquals(expect.getLong(counter), got, "$at: $counter ($stats)")
+                                }
+                            }
+                            else -> fail("$at: unknown stats expectation $expect")
+                        }
+                        // Neither the client nor its stats show a cached token.
+                        val shown = "${built.getOrNull()} $stats"
+                        for (token in saved.values) assertFalse(shown.contains(token), "$at: a token shown in $shown")
+                    }
+                    else -> fail("$at: unknown op")
+                }
+            }
+        } finally {
+            built.getOrNull()?.close()
+        }
+    }
+
+    private fun checkAccount(name: String, expect: JSONObject, account: LinkedAccount) {
+        val wanted = expect.getJSONObject("account")
+        if (wanted.has("account_id")) assertEquals(wanted.getString("account_id"), account.accountId, "$name: accountId")
+        if (wanted.has("name")) assertEquals(wanted.getString("name"), account.name, "$name: name")
+        if (wanted.has("environment")) assertEquals(wanted.getString("environment"), account.environment, "$name: environment")
+        if (wanted.has("udf")) assertEquals(Conformance.normalized(wanted.getJSONObject("udf")), Conformance.normalized(account.udf), "$name: udf")
+        assertEquals(account.accountId, account.json["account_id"], "$name: json is the whole object")
+    }
+
+    private fun checkPage(name: String, expect: JSONObject, page: LinkedAccountPage) {
+        assertEquals(expect.getInt("page"), page.page, "$name: page")
+        assertEquals(expect.getInt("limit"), page.limit, "$name: limit")
+        if (expect.has("accounts_count")) assertEquals(expect.getInt("accounts_count"), page.accounts.size, "$name: accounts")
+        if (expect.has("total_min")) assertTrue(page.total >= expect.getLong("total_min"), "$name: total ${page.total}")
+        if (expect.has("next_page")) {
+            if (expect.isNull("next_page")) assertNull(page.nextPage, "$name: nextPage") else assertEquals(expect.getInt("next_page"), page.nextPage, "$name: nextPage")
         }
     }
 
@@ -170,5 +297,12 @@ class ConformanceTest {
                 assertFalse(shown.contains(secret), "$name: \"$secret\" shown in: $shown")
             }
         }
+    }
+
+    private companion object {
+        const val SESSION_TOKEN = "session_token"
+        const val SEQUENCE = "sequence"
+        val CALLS = setOf(SESSION_TOKEN, "get", "delete", "upsert", "create", "list")
+        val OPS = setOf("token", "invalidate", "invalidate_all", "sleep", "faults", "stats")
     }
 }

@@ -51,6 +51,9 @@ class Emulator @JvmOverloads constructor(
 
     fun faults(faults: JSONArray) = post("/__emulator/faults", faults.toString())
 
+    /** `POST /__emulator/config`, e.g. `{"token_ttl_s": 6}` (the next reset restores the defaults). */
+    fun config(config: JSONObject) = post("/__emulator/config", config.toString())
+
     /** `GET /__emulator/requests` as parsed JSON: `{"count": N, "requests": [...]}`. */
     fun requests(): JSONObject {
         val request = HttpRequest.newBuilder(URI.create("$baseUrl/__emulator/requests")).GET().build()
