@@ -1,44 +1,37 @@
 //! `refold_session._native`: the PyO3 half of the Python binding of `refold-session`.
 //!
-//! A thin translation: Python values fill a [`refold_session::ClientOptions`], a call runs the
-//! core's `get_token_for_linked_account` on this binding's tokio runtime (with the GIL
-//! released, or as an asyncio awaitable), and a core [`refold_session::Error`] becomes the
-//! exception class of its code, defined in Python (`refold_session/errors.py`). Every
-//! decision (validation, retries, messages, redaction) is the core's.
+//! A thin translation: Python values fill a [`refold_session::ClientOptions`] and the
+//! arguments of a call; the call runs on this binding's tokio runtime (with the GIL released,
+//! or as an asyncio awaitable), and its answer becomes a tuple of fields that the Python half
+//! (`refold_session/__init__.py`) wraps, or a core [`refold_session::Error`] becomes the
+//! exception class of its code (`refold_session/errors.py`). Every decision (validation,
+//! retries, caching, messages, redaction) is the core's.
 //!
 //! Every entry point catches panics and raises `InternalError` instead of pyo3's
 //! `PanicException` (docs/contract.md §Host-language surface, the `internal` policy).
 
+mod call;
+mod convert;
 mod exit;
 mod runtime;
 
-use std::any::Any;
-use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyUnicodeEncodeError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
-use refold_session::{
-    Client, ClientOptions, Error, ErrorCode, OptionProblem, SessionToken, Timeout, format_rfc3339,
-    linked_account_id_not_unicode, linked_account_id_type_error,
-};
+use refold_session::{Client, ClientOptions, Error, LinkedAccountPages, MAX_PAGE_LIMIT, Timeout};
 use tokio::runtime::Runtime;
 
-use crate::runtime::{ForkAwareTokio, runtime};
-
-/// How often a blocking call wakes up to let Ctrl-C (`KeyboardInterrupt`) through.
-const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+use crate::call::{Answer, Op, Outcome, awaitable, blocking, caught, run};
+use crate::convert::{HostOptions, account_input, linked_account_id_arg, page_arg};
+use crate::runtime::runtime;
 
 /// One client: the options it was built from, what it reports about itself, and, per
-/// process, the core client (its connection pool belongs to the runtime of the process that
-/// built it).
+/// process, the core client (its connection pool and session cache belong to the process
+/// that built it: a child of `os.fork()` builds its own, with an empty cache).
 #[pyclass(module = "refold_session._native", name = "NativeClient", frozen)]
 struct NativeClient {
     options: ClientOptions,
@@ -52,7 +45,8 @@ struct NativeClient {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (api_key=None, environment=None, base_url=None, timeout=None, max_retries=None, max_idle_connections=None))]
+    #[pyo3(signature = (api_key=None, environment=None, base_url=None, timeout=None, max_retries=None, max_idle_connections=None, cache=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         api_key: Option<&Bound<'_, PyAny>>,
@@ -61,6 +55,7 @@ impl NativeClient {
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<&Bound<'_, PyAny>>,
         max_idle_connections: Option<&Bound<'_, PyAny>>,
+        cache: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guard(py, || {
             // Before the client, which may already log.
@@ -74,6 +69,7 @@ impl NativeClient {
             host.options.max_retries = host.count("max_retries", max_retries);
             host.options.max_idle_connections =
                 host.count("max_idle_connections", max_idle_connections);
+            host.options.cache = host.cache(cache);
             host.options.binding = Some((
                 "python".to_owned(),
                 format!("{}.{}.{}", version.major, version.minor, version.patch),
@@ -90,55 +86,204 @@ impl NativeClient {
         })
     }
 
-    /// Mints a token, blocking this thread (not the GIL) until the core has an answer.
-    fn token(&self, py: Python<'_>, linked_account_id: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    /// Gets a session token (from the cache when it is on, unless `fresh`), blocking this
+    /// thread (not the GIL) until the core has an answer.
+    #[pyo3(signature = (linked_account_id, fresh=false))]
+    fn token(
+        &self,
+        py: Python<'_>,
+        linked_account_id: &Bound<'_, PyAny>,
+        fresh: bool,
+    ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let id = linked_account_id_arg(linked_account_id)?;
-            let (client, runtime) = self.client(py)?;
-            let mut task = runtime.spawn(mint(client, id));
-            // Held from re-attaching until this call returns to Python (see `exit`).
-            let mut _pass: exit::Pass;
-            let joined = loop {
-                let waited;
-                (waited, _pass) = py.detach(|| {
-                    let waited = runtime.block_on(async {
-                        tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task).await
-                    });
-                    (waited, exit::pass_or_park())
-                });
-                match waited {
-                    Ok(joined) => break joined,
-                    Err(_still_running) => {
-                        if let Err(interrupt) = py.check_signals() {
-                            task.abort();
-                            return Err(interrupt);
-                        }
-                    }
-                }
-            };
-            // `mint` catches panics itself; a task is only lost if the runtime drops it.
-            let outcome = joined.unwrap_or_else(|lost| Err(Error::internal(&lost.to_string())));
-            Ok(Minted(outcome).into_pyobject(py)?.unbind())
+            self.now(py, Op::Token { id, fresh })
         })
     }
 
-    /// Mints a token as an asyncio awaitable (call it from a coroutine on a running loop).
+    /// [`NativeClient::token`] as an asyncio awaitable.
+    #[pyo3(signature = (linked_account_id, fresh=false))]
     fn token_async<'py>(
+        &self,
+        py: Python<'py>,
+        linked_account_id: &Bound<'py, PyAny>,
+        fresh: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let id = linked_account_id_arg(linked_account_id)?;
+            self.later(py, Op::Token { id, fresh })
+        })
+    }
+
+    #[pyo3(signature = (linked_account_id, name=None, udf=None, your_app=None))]
+    fn upsert(
+        &self,
+        py: Python<'_>,
+        linked_account_id: &Bound<'_, PyAny>,
+        name: Option<&Bound<'_, PyAny>>,
+        udf: Option<&Bound<'_, PyAny>>,
+        your_app: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            let input = account_input(linked_account_id, name, udf, your_app)?;
+            self.now(py, Op::Upsert(input))
+        })
+    }
+
+    #[pyo3(signature = (linked_account_id, name=None, udf=None, your_app=None))]
+    fn upsert_async<'py>(
+        &self,
+        py: Python<'py>,
+        linked_account_id: &Bound<'py, PyAny>,
+        name: Option<&Bound<'py, PyAny>>,
+        udf: Option<&Bound<'py, PyAny>>,
+        your_app: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let input = account_input(linked_account_id, name, udf, your_app)?;
+            self.later(py, Op::Upsert(input))
+        })
+    }
+
+    #[pyo3(signature = (linked_account_id, name=None, udf=None, your_app=None))]
+    fn create(
+        &self,
+        py: Python<'_>,
+        linked_account_id: &Bound<'_, PyAny>,
+        name: Option<&Bound<'_, PyAny>>,
+        udf: Option<&Bound<'_, PyAny>>,
+        your_app: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            let input = account_input(linked_account_id, name, udf, your_app)?;
+            self.now(py, Op::Create(input))
+        })
+    }
+
+    #[pyo3(signature = (linked_account_id, name=None, udf=None, your_app=None))]
+    fn create_async<'py>(
+        &self,
+        py: Python<'py>,
+        linked_account_id: &Bound<'py, PyAny>,
+        name: Option<&Bound<'py, PyAny>>,
+        udf: Option<&Bound<'py, PyAny>>,
+        your_app: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let input = account_input(linked_account_id, name, udf, your_app)?;
+            self.later(py, Op::Create(input))
+        })
+    }
+
+    fn get(&self, py: Python<'_>, linked_account_id: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            self.now(py, Op::Get(linked_account_id_arg(linked_account_id)?))
+        })
+    }
+
+    fn get_async<'py>(
         &self,
         py: Python<'py>,
         linked_account_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            let id = linked_account_id_arg(linked_account_id)?;
-            let (client, runtime) = self.client(py)?;
-            let _context = runtime.enter();
-            pyo3_async_runtimes::generic::future_into_py::<ForkAwareTokio, _, _>(py, async move {
-                Ok(Minted(mint(client, id).await))
+            self.later(py, Op::Get(linked_account_id_arg(linked_account_id)?))
+        })
+    }
+
+    fn delete(&self, py: Python<'_>, linked_account_id: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            self.now(py, Op::Delete(linked_account_id_arg(linked_account_id)?))
+        })
+    }
+
+    fn delete_async<'py>(
+        &self,
+        py: Python<'py>,
+        linked_account_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            self.later(py, Op::Delete(linked_account_id_arg(linked_account_id)?))
+        })
+    }
+
+    fn list(
+        &self,
+        py: Python<'_>,
+        page: &Bound<'_, PyAny>,
+        limit: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        guard(py, || self.now(py, list_op(page, limit)?))
+    }
+
+    fn list_async<'py>(
+        &self,
+        py: Python<'py>,
+        page: &Bound<'py, PyAny>,
+        limit: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || self.later(py, list_op(page, limit)?))
+    }
+
+    /// A walk over every page of linked accounts, `limit` per request.
+    fn pages(slf: &Bound<'_, Self>, limit: &Bound<'_, PyAny>) -> PyResult<NativePages> {
+        let py = slf.py();
+        guard(py, || {
+            let limit = page_arg("limit", limit, MAX_PAGE_LIMIT)?;
+            let (client, _) = slf.get().client(py)?;
+            Ok(NativePages {
+                owner: slf.clone().unbind(),
+                pid: std::process::id(),
+                walk: Arc::new(Mutex::new(Walk::Ready(LinkedAccountPages::new(
+                    client, limit,
+                )))),
             })
         })
     }
 
-    /// Releases the connection pool; later calls raise `RuntimeError`.
+    fn invalidate(
+        &self,
+        py: Python<'_>,
+        linked_account_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            self.now(
+                py,
+                Op::Invalidate(linked_account_id_arg(linked_account_id)?),
+            )
+        })
+    }
+
+    fn invalidate_async<'py>(
+        &self,
+        py: Python<'py>,
+        linked_account_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            self.later(
+                py,
+                Op::Invalidate(linked_account_id_arg(linked_account_id)?),
+            )
+        })
+    }
+
+    fn invalidate_all(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        guard(py, || self.now(py, Op::InvalidateAll))
+    }
+
+    fn invalidate_all_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || self.later(py, Op::InvalidateAll))
+    }
+
+    fn cache_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        guard(py, || self.now(py, Op::Stats))
+    }
+
+    fn cache_stats_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || self.later(py, Op::Stats))
+    }
+
+    /// Releases the connection pool and the cached tokens; later calls raise `RuntimeError`.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         guard(py, || {
             let dropped = self.lock().take();
@@ -177,8 +322,9 @@ impl NativeClient {
     }
 
     /// The core client of this process and the runtime to run it on. After `os.fork()` the
-    /// child builds its own from the same options: the parent's pool is not usable here.
-    /// Called with the GIL held, like [`runtime`], so the lock is never held across a fork.
+    /// child builds its own from the same options: the parent's pool is not usable here, and
+    /// the child starts with an empty cache. Called with the GIL held, like [`runtime`], so
+    /// the lock is never held across a fork.
     fn client(&self, py: Python<'_>) -> PyResult<(Client, &'static Runtime)> {
         let runtime = runtime(py).map_err(|err| error_to_py(py, err))?;
         let pid = std::process::id();
@@ -195,113 +341,123 @@ impl NativeClient {
         *slot = Some((pid, client.clone()));
         Ok((client, runtime))
     }
-}
 
-/// The client options as read from Python. A value of the wrong type is a `TypeError`
-/// (docs/contract.md §Options), worded by the core like every other option problem.
-#[derive(Default)]
-struct HostOptions {
-    options: ClientOptions,
-    /// Whether the first problem reported is a wrong type.
-    wrong_type_first: bool,
-}
-
-impl HostOptions {
-    fn wrong_type(&mut self, option: &str, expected: &str, value: &Bound<'_, PyAny>) {
-        if self.options.host_problem.is_none() {
-            self.wrong_type_first = true;
-        }
-        let problem = OptionProblem::wrong_type(option, expected, &type_name(value));
-        self.options.report(problem);
+    /// Runs `op`, blocking this thread (not the GIL); the answer's fields, or its exception.
+    fn now(&self, py: Python<'_>, op: Op) -> PyResult<Py<PyAny>> {
+        let (client, runtime) = self.client(py)?;
+        blocking(py, runtime, run(client, op), |outcome| {
+            Ok(Outcome(outcome.and_then(|answer| answer))
+                .into_pyobject(py)?
+                .unbind())
+        })
     }
 
-    /// A `str`; one holding a lone surrogate is reported, never replaced.
-    fn text(&mut self, option: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
-        let Some(value) = value.filter(|value| !value.is_none()) else {
-            return Ok(None);
-        };
-        let Ok(text) = value.cast::<PyString>() else {
-            self.wrong_type(option, "a str or None", value);
-            return Ok(None);
-        };
-        match text.to_cow() {
-            Ok(text) => Ok(Some(text.into_owned())),
-            Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(value.py()) => {
-                self.options.report(OptionProblem::not_unicode(option));
-                Ok(None)
-            }
-            Err(err) => Err(err),
-        }
-    }
-
-    /// An `int` or `float` (not `bool`) of seconds; the core judges its value.
-    fn seconds(&mut self, option: &str, value: Option<&Bound<'_, PyAny>>) -> Option<f64> {
-        let value = value.filter(|value| !value.is_none())?;
-        if value.is_instance_of::<PyFloat>() || is_int(value) {
-            return Some(int_or_float(value));
-        }
-        self.wrong_type(option, "a number of seconds (int or float)", value);
-        None
-    }
-
-    /// An `int` (not `bool`); the core judges its value (negative, huge → `configuration`).
-    fn count(&mut self, option: &str, value: Option<&Bound<'_, PyAny>>) -> Option<f64> {
-        let value = value.filter(|value| !value.is_none())?;
-        if is_int(value) {
-            return Some(int_or_float(value));
-        }
-        self.wrong_type(option, "an int", value);
-        None
-    }
-
-    /// The exception for a failed build: `TypeError` when the first problem was a type.
-    fn raise(&self, py: Python<'_>, err: Error) -> PyErr {
-        if self.wrong_type_first && err.code() == ErrorCode::Configuration {
-            PyTypeError::new_err(err.message().to_owned())
-        } else {
-            error_to_py(py, err)
-        }
+    /// `op` as an asyncio awaitable.
+    fn later<'py>(&self, py: Python<'py>, op: Op) -> PyResult<Bound<'py, PyAny>> {
+        let (client, runtime) = self.client(py)?;
+        awaitable(py, runtime, async move { Outcome(run(client, op).await) })
     }
 }
 
-fn is_int(value: &Bound<'_, PyAny>) -> bool {
-    value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>()
-}
-
-/// A Python number as `f64`; an int too large for a float becomes an infinity of its sign,
-/// which the core rejects like any other out-of-range number.
-fn int_or_float(value: &Bound<'_, PyAny>) -> f64 {
-    value.extract::<f64>().unwrap_or_else(|_| {
-        if value.lt(0).unwrap_or(false) {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        }
+fn list_op(page: &Bound<'_, PyAny>, limit: &Bound<'_, PyAny>) -> PyResult<Op> {
+    Ok(Op::List {
+        page: page_arg("page", page, u32::MAX)?,
+        limit: page_arg("limit", limit, MAX_PAGE_LIMIT)?,
     })
 }
 
-fn type_name(value: &Bound<'_, PyAny>) -> String {
-    value
-        .get_type()
-        .name()
-        .map_or_else(|_| "?".to_owned(), |name| name.to_string())
+/// Where a walk over the pages is.
+enum Walk {
+    Ready(LinkedAccountPages),
+    /// A page is being fetched.
+    Fetching,
+    /// After the last page, an error, or the core's page limit.
+    Done,
 }
 
-/// The id as UTF-8: not a `str` → `TypeError` (docs/contract.md §Host-language surface);
-/// holding a lone surrogate → the core's `invalid_input`, and nothing is sent.
-fn linked_account_id_arg(value: &Bound<'_, PyAny>) -> PyResult<String> {
-    let py = value.py();
-    let Ok(text) = value.cast::<PyString>() else {
-        let err = linked_account_id_type_error(&type_name(value));
-        return Err(PyTypeError::new_err(err.message().to_owned()));
-    };
-    match text.to_cow() {
-        Ok(text) => Ok(text.into_owned()),
-        Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(py) => {
-            Err(error_to_py(py, linked_account_id_not_unicode()))
-        }
-        Err(err) => Err(err),
+/// The pages of `NativeClient.pages`, one request per `next_page`: the core's
+/// [`LinkedAccountPages`] (bounded; an empty page ends it), under Python's iterators.
+#[pyclass(module = "refold_session._native", name = "NativePages", frozen)]
+struct NativePages {
+    owner: Py<NativeClient>,
+    /// The process the walk belongs to (its client's pool does not cross a fork).
+    pid: u32,
+    walk: Arc<Mutex<Walk>>,
+}
+
+#[pymethods]
+impl NativePages {
+    /// The next page's fields, or `None` after the last one; blocks like the client's calls.
+    fn next_page(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            let (walk, runtime) = match self.start(py)? {
+                Some(started) => started,
+                None => return Ok(py.None()),
+            };
+            let state = Arc::clone(&self.walk);
+            blocking(py, runtime, fetch(walk, state), |outcome| {
+                let outcome = outcome.unwrap_or_else(|lost| {
+                    *lock_walk(&self.walk) = Walk::Done;
+                    Outcome(Err(lost))
+                });
+                Ok(outcome.into_pyobject(py)?.unbind())
+            })
+        })
     }
+
+    /// [`NativePages::next_page`] as an asyncio awaitable.
+    fn next_page_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let (walk, runtime) = match self.start(py)? {
+                Some(started) => started,
+                None => {
+                    let runtime = runtime(py).map_err(|err| error_to_py(py, err))?;
+                    return awaitable(py, runtime, async { Outcome(Ok(Answer::Page(None))) });
+                }
+            };
+            awaitable(py, runtime, fetch(walk, Arc::clone(&self.walk)))
+        })
+    }
+}
+
+impl NativePages {
+    /// The walk to advance, taken out of its slot, or `None` when it is over.
+    fn start(&self, py: Python<'_>) -> PyResult<Option<(LinkedAccountPages, &'static Runtime)>> {
+        if self.pid != std::process::id() {
+            return Err(PyRuntimeError::new_err(
+                "This iteration over linked accounts began before os.fork(); start a new one in this process.",
+            ));
+        }
+        // Raises if the client was closed meanwhile.
+        let (_, runtime) = self.owner.get().client(py)?;
+        let mut walk = lock_walk(&self.walk);
+        match std::mem::replace(&mut *walk, Walk::Fetching) {
+            Walk::Ready(pages) => Ok(Some((pages, runtime))),
+            Walk::Done => {
+                *walk = Walk::Done;
+                Ok(None)
+            }
+            Walk::Fetching => Err(PyRuntimeError::new_err(
+                "A page of linked accounts is being fetched already; wait for it before asking for the next.",
+            )),
+        }
+    }
+}
+
+fn lock_walk(walk: &Mutex<Walk>) -> MutexGuard<'_, Walk> {
+    walk.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Fetches the next page and puts the walk back (or ends it: after the last page, an error,
+/// or a panic).
+async fn fetch(mut pages: LinkedAccountPages, walk: Arc<Mutex<Walk>>) -> Outcome {
+    let fetched = caught(async { Ok(pages.next_page().await) }).await;
+    let page = fetched.and_then(Option::transpose);
+    *lock_walk(&walk) = match &page {
+        Ok(Some(_)) => Walk::Ready(pages),
+        _ => Walk::Done,
+    };
+    Outcome(page.map(Answer::Page))
 }
 
 /// Runs one entry point; a panic inside it becomes `InternalError`.
@@ -310,66 +466,30 @@ fn guard<T>(py: Python<'_>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
         .unwrap_or_else(|panic| Err(error_to_py(py, Error::from_panic(panic.as_ref()))))
 }
 
-/// One call of the core, with a panic while it runs turned into the `internal` error.
-async fn mint(client: Client, id: String) -> Result<SessionToken, Error> {
-    let call = std::pin::pin!(client.get_token_for_linked_account(&id));
-    CatchPanic(call)
-        .await
-        .unwrap_or_else(|panic| Err(Error::from_panic(panic.as_ref())))
-}
-
-/// A future's output, or the payload of a panic raised while polling it.
-struct CatchPanic<F>(F);
-
-impl<F: Future + Unpin> Future for CatchPanic<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let future = Pin::new(&mut self.0);
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(panic) => Poll::Ready(Err(panic)),
-        }
-    }
-}
-
-/// The outcome of one call, converted to Python on the thread that holds the GIL: the
-/// fields of a `SessionToken` (times as Unix microseconds and as the core's RFC 3339 text),
-/// or the exception of the error's code.
-struct Minted(Result<SessionToken, Error>);
-
-impl<'py> IntoPyObject<'py> for Minted {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let token = self.0.map_err(|err| error_to_py(py, err))?;
-        let fields = (
-            token.token(),
-            token.linked_account_id(),
-            unix_micros(token.expires_at()),
-            token.issued_at().map(unix_micros),
-            token.redacted(),
-            format_rfc3339(token.expires_at()),
-            token.issued_at().map(format_rfc3339),
-        );
-        Ok(fields.into_pyobject(py)?.into_any())
-    }
-}
-
-/// Microseconds since the epoch; token times are never before it, nor past year 9999
-/// (docs/contract.md §Limits), so they fit a `datetime`.
-fn unix_micros(time: SystemTime) -> i64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
-        i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
-    })
-}
-
 /// Builds the Python exception for a core error: `errors._from_core` picks the class of the
 /// code; code, message and fields are passed through unchanged.
 fn error_to_py(py: Python<'_>, err: Error) -> PyErr {
+    exception(
+        py,
+        err.code().as_str(),
+        err.message(),
+        err.status(),
+        err.request_id(),
+        err.retry_after().map(|wait| wait.as_secs_f64()),
+        err.attempts(),
+    )
+}
+
+/// The exception of `code` with these fields (see [`error_to_py`]).
+fn exception(
+    py: Python<'_>,
+    code: &str,
+    message: &str,
+    status: Option<u16>,
+    request_id: Option<&str>,
+    retry_after: Option<f64>,
+    attempts: u32,
+) -> PyErr {
     static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let raised = FACTORY
         .get_or_try_init(py, || {
@@ -380,14 +500,9 @@ fn error_to_py(py: Python<'_>, err: Error) -> PyErr {
             )
         })
         .and_then(|factory| {
-            factory.bind(py).call1((
-                err.code().as_str(),
-                err.message(),
-                err.status(),
-                err.request_id(),
-                err.retry_after().map(|wait| wait.as_secs_f64()),
-                err.attempts(),
-            ))
+            factory
+                .bind(py)
+                .call1((code, message, status, request_id, retry_after, attempts))
         });
     match raised {
         Ok(exception) => PyErr::from_value(exception),
@@ -436,6 +551,7 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     py.import("os")?
         .call_method("register_at_fork", (), Some(&kwargs))?;
     module.add_class::<NativeClient>()?;
+    module.add_class::<NativePages>()?;
     module.add("VERSION", refold_session::VERSION)?;
     module.add(
         "DEFAULT_TIMEOUT",
@@ -446,5 +562,7 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
         "DEFAULT_MAX_IDLE_CONNECTIONS",
         refold_session::DEFAULT_MAX_IDLE_CONNECTIONS,
     )?;
+    module.add("DEFAULT_PAGE_LIMIT", refold_session::DEFAULT_PAGE_LIMIT)?;
+    module.add("MAX_PAGE_LIMIT", refold_session::MAX_PAGE_LIMIT)?;
     Ok(())
 }

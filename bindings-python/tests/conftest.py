@@ -51,6 +51,10 @@ class Emulator:
     def faults(self, faults: List[Dict[str, Any]]) -> None:
         self._call("POST", "/__emulator/faults", faults)
 
+    def config(self, settings: Dict[str, Any]) -> None:
+        """`POST /__emulator/config` (e.g. `{"token_ttl_s": 6}`; the next reset undoes it)."""
+        self._call("POST", "/__emulator/config", settings)
+
     def requests(self) -> Dict[str, Any]:
         return self._call("GET", "/__emulator/requests")  # type: ignore[no-any-return]
 

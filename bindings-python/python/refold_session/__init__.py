@@ -3,17 +3,19 @@
     from refold_session import Refold
 
     refold = Refold()  # API key from REFOLD_API_KEY (or COBALT_API_KEY)
+    refold.upsert_linked_account("user-42", name="Ada")  # once per end-user
     session = refold.get_token_for_linked_account("user-42")
     session.token  # hand this to the front end
 
 :class:`AsyncRefold` does the same on asyncio. Every failure raises a subclass of
-:class:`RefoldError`. The work (validation, HTTP, retries, error mapping) is done by the
-``refold-session`` Rust core; this package translates it to Python.
+:class:`RefoldError`. The work (validation, HTTP, retries, the optional session cache, error
+mapping) is done by the ``refold-session`` Rust core; this package translates it to Python.
 """
 
 from __future__ import annotations
 
 from . import _native
+from ._models import CacheOptions, CacheStats, LinkedAccount, LinkedAccountPage, _utc
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -39,18 +41,28 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as _dt
     from types import TracebackType
-    from typing import Dict, Optional, Tuple, Type, Union
+    from typing import Any, AsyncIterator, Dict, Iterator, Mapping, Optional, Tuple, Type, Union
+
+    from ._models import _UdfValue
 
     # What the native module returns for a minted token: (token, linked_account_id,
     # expires_at and issued_at as Unix microseconds, the redacted token, expires_at and
     # issued_at as the core's RFC 3339 text).
     _Fields = Tuple[str, str, int, Optional[int], str, str, Optional[str]]
     _Number = Union[int, float]
+    _Cache = Union[bool, CacheOptions, Dict[str, Any], None]
+    _Udf = Mapping[str, _UdfValue]
+    # `your_app` in the official SDK's shape: {"app_id": str, "auth_credentials": {...}}.
+    _YourApp = Mapping[str, Any]
 
 __all__ = [
     "Refold",
     "AsyncRefold",
     "SessionToken",
+    "LinkedAccount",
+    "LinkedAccountPage",
+    "CacheOptions",
+    "CacheStats",
     "RefoldError",
     "InvalidInputError",
     "ConfigurationError",
@@ -71,14 +83,6 @@ __all__ = [
 
 #: The version of the Rust core (sent in the ``user-agent``).
 __version__: str = _native.VERSION
-
-
-def _utc(micros: int) -> _dt.datetime:
-    # `datetime` is imported on the first token rather than with the package.
-    import datetime
-
-    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-    return epoch + datetime.timedelta(microseconds=micros)
 
 
 class SessionToken:
@@ -161,6 +165,39 @@ class SessionToken:
         return (SessionToken._from_fields, (self._fields,))
 
 
+
+def _cache_arg(cache: _Cache) -> object:
+    """``cache`` for the native module: ``None``/``bool`` as given, a ``CacheOptions`` or a
+    dict as its fields; another type is passed on for the core to report (``TypeError``)."""
+    if isinstance(cache, dict):
+        cache = CacheOptions(**cache)
+    if isinstance(cache, CacheOptions):
+        return cache._native()
+    return cache
+
+
+def _account(fields: _native._AccountFields) -> LinkedAccount:
+    return LinkedAccount._from_fields(fields)
+
+
+def _walk(pages: _native.NativePages) -> Iterator[LinkedAccount]:
+    while True:
+        page = pages.next_page()
+        if page is None:
+            return
+        for fields in page[0]:
+            yield LinkedAccount._from_fields(fields)
+
+
+async def _walk_async(pages: _native.NativePages) -> AsyncIterator[LinkedAccount]:
+    while True:
+        page = await pages.next_page_async()
+        if page is None:
+            return
+        for fields in page[0]:
+            yield LinkedAccount._from_fields(fields)
+
+
 class _Client:
     """What :class:`Refold` and :class:`AsyncRefold` share: options, properties, ``repr``."""
 
@@ -175,6 +212,7 @@ class _Client:
         timeout: _Number = _native.DEFAULT_TIMEOUT,
         max_retries: int = _native.DEFAULT_MAX_RETRIES,
         max_idle_connections: int = _native.DEFAULT_MAX_IDLE_CONNECTIONS,
+        cache: _Cache = None,
     ) -> None:
         """Builds the client; no request is sent.
 
@@ -187,6 +225,10 @@ class _Client:
             timeout: seconds per attempt (connect, headers and the whole body).
             max_retries: retries of transient failures after the first attempt; 0 disables them.
             max_idle_connections: idle connections kept per host; 0 closes each after use.
+            cache: the session cache, off by default (every call mints, as the official SDK
+                does). ``True`` keeps each linked account's token and reuses it while it has
+                more than an hour left, refreshing it in the background; a
+                :class:`CacheOptions` (or a dict of its fields) tunes it.
 
         Raises:
             ConfigurationError: the options are unusable, e.g. text with a lone surrogate (no
@@ -194,7 +236,13 @@ class _Client:
             TypeError: an option has the wrong type.
         """
         self._native = _native.NativeClient(
-            api_key, environment, base_url, timeout, max_retries, max_idle_connections
+            api_key,
+            environment,
+            base_url,
+            timeout,
+            max_retries,
+            max_idle_connections,
+            _cache_arg(cache),
         )
 
     @property
@@ -225,33 +273,129 @@ class _Client:
 
 
 class Refold(_Client):
-    """Mints session tokens, blocking the calling thread (never the GIL).
+    """Mints session tokens and manages linked accounts, blocking the calling thread (never
+    the GIL).
 
     Takes ``api_key`` and the keyword-only options ``environment``, ``base_url``,
-    ``timeout`` (seconds), ``max_retries`` and ``max_idle_connections`` (see ``__init__``).
+    ``timeout`` (seconds), ``max_retries``, ``max_idle_connections`` and ``cache`` (see
+    ``__init__``).
 
-    One client holds one connection pool and is safe to share between threads; create it
-    once (at import or start-up) and reuse it. It also survives ``os.fork()`` (gunicorn
-    ``--preload``): a child process gets its own pool on first use.
+    One client holds one connection pool (and, with ``cache``, one session cache) and is
+    safe to share between threads; create it once (at import or start-up) and reuse it. It
+    also survives ``os.fork()`` (gunicorn ``--preload``): a child process gets its own pool,
+    and an empty cache, on first use.
     """
 
     __slots__ = ()
 
-    def get_token_for_linked_account(self, linked_account_id: str) -> SessionToken:
-        """Mints a session token for ``linked_account_id``, retrying transient failures.
+    def get_token_for_linked_account(
+        self, linked_account_id: str, *, fresh: bool = False
+    ) -> SessionToken:
+        """A session token for ``linked_account_id`` (the account must exist: see
+        :meth:`upsert_linked_account`), retrying transient failures. With the cache on, a
+        cached token with life left is returned without a request; ``fresh=True`` mints a
+        new one anyway (and caches it), e.g. after the front end got a 401.
 
         Raises:
             TypeError: ``linked_account_id`` is not a ``str``.
             RefoldError: a subclass per failure (``InvalidInputError``,
-                ``InvalidLinkedAccountError``, ``AuthenticationError``, …).
+                ``InvalidLinkedAccountError`` for an unknown account, ``AuthenticationError``, …).
         """
-        return SessionToken._from_fields(self._native.token(linked_account_id))
+        return SessionToken._from_fields(self._native.token(linked_account_id, fresh))
 
     #: Alias for code written against the official Node SDK's naming.
     getTokenForLinkedAccount = get_token_for_linked_account
 
+    def upsert_linked_account(
+        self,
+        linked_account_id: str,
+        *,
+        name: Optional[str] = None,
+        udf: Optional[_Udf] = None,
+        your_app: Optional[_YourApp] = None,
+    ) -> LinkedAccount:
+        """Creates the linked account, or updates it if it exists (safe to call on every
+        sign-in; retried like every idempotent call).
+
+        Args:
+            linked_account_id: your id of the end-user (the one tokens are minted for).
+            name: a display name.
+            udf: user-defined fields: values are ``str``, ``int``, ``float``, ``bool`` or
+                ``None``.
+            your_app: ``{"app_id": ..., "auth_credentials": {...}}``: your own app's
+                credentials for this account, a secret (never shown in messages or logs).
+
+        Raises:
+            TypeError: ``linked_account_id`` is not a ``str``, or a value has no JSON form.
+            InvalidInputError: the account is unusable (e.g. a nested ``udf`` value); nothing
+                is sent.
+            RefoldError: a subclass per failure.
+        """
+        return _account(self._native.upsert(linked_account_id, name, udf, your_app))
+
+    def create_linked_account(
+        self,
+        linked_account_id: str,
+        *,
+        name: Optional[str] = None,
+        udf: Optional[_Udf] = None,
+        your_app: Optional[_YourApp] = None,
+    ) -> LinkedAccount:
+        """Creates the linked account (arguments as :meth:`upsert_linked_account`). One that
+        exists already raises ``BadRequestError``. Not retried once the request may have
+        reached Refold (a repeated create could fail as a duplicate).
+        """
+        return _account(self._native.create(linked_account_id, name, udf, your_app))
+
+    def get_linked_account(self, linked_account_id: str) -> LinkedAccount:
+        """The linked account ``linked_account_id``.
+
+        Raises:
+            NotFoundError: there is no such account.
+        """
+        return _account(self._native.get(linked_account_id))
+
+    def delete_linked_account(self, linked_account_id: str) -> Dict[str, Any]:
+        """Deletes the linked account and returns Refold's answer (e.g. ``{"message": …}``).
+        Tokens minted for it stop working for new calls; with the cache on, drop its cached
+        token with :meth:`invalidate`.
+
+        Raises:
+            NotFoundError: there is no such account.
+        """
+        return self._native.delete(linked_account_id)
+
+    def list_linked_accounts(
+        self, page: int = 1, limit: int = _native.DEFAULT_PAGE_LIMIT
+    ) -> LinkedAccountPage:
+        """One page of linked accounts in creation order: ``page`` from 1, ``limit`` from 1
+        to 100 (else ``InvalidInputError``, nothing sent)."""
+        return LinkedAccountPage._from_fields(self._native.list(page, limit))
+
+    def iter_linked_accounts(
+        self, limit: int = _native.DEFAULT_PAGE_LIMIT
+    ) -> Iterator[LinkedAccount]:
+        """Every linked account, fetching page after page (``limit`` per request) as the
+        iteration goes. An error is raised by the ``next()`` that needed the page."""
+        return _walk(self._native.pages(limit))
+
+    def invalidate(self, linked_account_id: str) -> None:
+        """Drops the cached token of ``linked_account_id`` (the next call mints). Does
+        nothing without a cache."""
+        self._native.invalidate(linked_account_id)
+
+    def invalidate_all(self) -> None:
+        """Drops every cached token. Does nothing without a cache."""
+        self._native.invalidate_all()
+
+    def cache_stats(self) -> Optional[CacheStats]:
+        """The session cache's counters, or ``None`` when the cache is off."""
+        fields = self._native.cache_stats()
+        return None if fields is None else CacheStats._from_fields(fields)
+
     def close(self) -> None:
-        """Releases the connection pool; the client cannot be used afterwards."""
+        """Releases the connection pool and the cached tokens; the client cannot be used
+        afterwards."""
         self._native.close()
 
     def __enter__(self) -> Refold:
@@ -267,7 +411,8 @@ class Refold(_Client):
 
 
 class AsyncRefold(_Client):
-    """:class:`Refold` for asyncio: ``await client.get_token_for_linked_account(id)``.
+    """:class:`Refold` for asyncio: ``await client.get_token_for_linked_account(id)``, and
+    ``async for account in client.iter_linked_accounts()``.
 
     Takes the same options. Calls never block the event loop: the request runs on the
     binding's own I/O threads. Safe to share between tasks (and threads, and loops).
@@ -275,21 +420,82 @@ class AsyncRefold(_Client):
 
     __slots__ = ()
 
-    async def get_token_for_linked_account(self, linked_account_id: str) -> SessionToken:
-        """Mints a session token for ``linked_account_id``, retrying transient failures.
+    async def get_token_for_linked_account(
+        self, linked_account_id: str, *, fresh: bool = False
+    ) -> SessionToken:
+        """A session token for ``linked_account_id``, retrying transient failures; from the
+        cache when it is on, unless ``fresh=True`` (see :meth:`Refold.get_token_for_linked_account`).
 
         Raises:
             TypeError: ``linked_account_id`` is not a ``str``.
             RefoldError: a subclass per failure.
         """
-        fields = await self._native.token_async(linked_account_id)
+        fields = await self._native.token_async(linked_account_id, fresh)
         return SessionToken._from_fields(fields)
 
     #: Alias for code written against the official Node SDK's naming.
     getTokenForLinkedAccount = get_token_for_linked_account
 
+    async def upsert_linked_account(
+        self,
+        linked_account_id: str,
+        *,
+        name: Optional[str] = None,
+        udf: Optional[_Udf] = None,
+        your_app: Optional[_YourApp] = None,
+    ) -> LinkedAccount:
+        """Creates or updates the linked account (see :meth:`Refold.upsert_linked_account`)."""
+        return _account(await self._native.upsert_async(linked_account_id, name, udf, your_app))
+
+    async def create_linked_account(
+        self,
+        linked_account_id: str,
+        *,
+        name: Optional[str] = None,
+        udf: Optional[_Udf] = None,
+        your_app: Optional[_YourApp] = None,
+    ) -> LinkedAccount:
+        """Creates the linked account (see :meth:`Refold.create_linked_account`)."""
+        return _account(await self._native.create_async(linked_account_id, name, udf, your_app))
+
+    async def get_linked_account(self, linked_account_id: str) -> LinkedAccount:
+        """The linked account ``linked_account_id`` (``NotFoundError`` if there is none)."""
+        return _account(await self._native.get_async(linked_account_id))
+
+    async def delete_linked_account(self, linked_account_id: str) -> Dict[str, Any]:
+        """Deletes the linked account and returns Refold's answer (``NotFoundError`` if there
+        is none)."""
+        return await self._native.delete_async(linked_account_id)
+
+    async def list_linked_accounts(
+        self, page: int = 1, limit: int = _native.DEFAULT_PAGE_LIMIT
+    ) -> LinkedAccountPage:
+        """One page of linked accounts (see :meth:`Refold.list_linked_accounts`)."""
+        return LinkedAccountPage._from_fields(await self._native.list_async(page, limit))
+
+    def iter_linked_accounts(
+        self, limit: int = _native.DEFAULT_PAGE_LIMIT
+    ) -> AsyncIterator[LinkedAccount]:
+        """Every linked account, for ``async for``, fetching page after page (``limit`` per
+        request) as the iteration goes."""
+        return _walk_async(self._native.pages(limit))
+
+    async def invalidate(self, linked_account_id: str) -> None:
+        """Drops the cached token of ``linked_account_id``. Does nothing without a cache."""
+        await self._native.invalidate_async(linked_account_id)
+
+    async def invalidate_all(self) -> None:
+        """Drops every cached token. Does nothing without a cache."""
+        await self._native.invalidate_all_async()
+
+    async def cache_stats(self) -> Optional[CacheStats]:
+        """The session cache's counters, or ``None`` when the cache is off."""
+        fields = await self._native.cache_stats_async()
+        return None if fields is None else CacheStats._from_fields(fields)
+
     async def close(self) -> None:
-        """Releases the connection pool; the client cannot be used afterwards."""
+        """Releases the connection pool and the cached tokens; the client cannot be used
+        afterwards."""
         self._native.close()
 
     async def __aenter__(self) -> AsyncRefold:

@@ -1,0 +1,176 @@
+//! One call of the core, run on this binding's runtime: blocking the calling thread (with the
+//! GIL released) or as an asyncio awaitable, with any panic turned into the `internal` error
+//! (docs/contract.md §Host-language surface, the `internal` policy).
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use refold_session::{
+    CacheStats, CallOptions, Client, Error, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
+    SessionToken,
+};
+use serde_json::{Map, Value};
+use tokio::runtime::Runtime;
+
+use crate::convert::{account_to_py, object_to_py, page_to_py, stats_to_py, token_to_py};
+use crate::error_to_py;
+use crate::exit;
+use crate::runtime::ForkAwareTokio;
+
+/// How often a blocking call wakes up to let Ctrl-C (`KeyboardInterrupt`) through.
+const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// What a Python method asks of the core client.
+pub(crate) enum Op {
+    Token { id: String, fresh: bool },
+    Upsert(LinkedAccountInput),
+    Create(LinkedAccountInput),
+    Get(String),
+    Delete(String),
+    List { page: u32, limit: u32 },
+    Invalidate(String),
+    InvalidateAll,
+    Stats,
+}
+
+/// What the core answered.
+pub(crate) enum Answer {
+    Token(SessionToken),
+    Account(LinkedAccount),
+    Page(Option<LinkedAccountPage>),
+    Object(Map<String, Value>),
+    Stats(Option<CacheStats>),
+    Done,
+}
+
+/// An answer or an error, converted to Python on the thread that holds the GIL: the fields
+/// tuple of the answer, or the exception of the error's code.
+pub(crate) struct Outcome(pub(crate) Result<Answer, Error>);
+
+impl<'py> IntoPyObject<'py> for Outcome {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.0.map_err(|err| error_to_py(py, err))? {
+            Answer::Token(token) => token_to_py(py, &token),
+            Answer::Account(account) => account_to_py(py, &account),
+            Answer::Page(Some(page)) => page_to_py(py, &page),
+            Answer::Page(None) | Answer::Done => Ok(py.None().into_bound(py)),
+            Answer::Object(object) => Ok(object_to_py(py, &object)?.into_any()),
+            Answer::Stats(stats) => stats_to_py(py, stats.as_ref()),
+        }
+    }
+}
+
+/// Runs `op` on `client`; a panic while it runs becomes the `internal` error.
+pub(crate) async fn run(client: Client, op: Op) -> Result<Answer, Error> {
+    caught(async move {
+        Ok(match op {
+            Op::Token { id, fresh } => Answer::Token(
+                client
+                    .get_token_for_linked_account_with(&id, CallOptions { fresh })
+                    .await?,
+            ),
+            Op::Upsert(input) => Answer::Account(client.upsert_linked_account(&input).await?),
+            Op::Create(input) => Answer::Account(client.create_linked_account(&input).await?),
+            Op::Get(id) => Answer::Account(client.get_linked_account(&id).await?),
+            Op::Delete(id) => Answer::Object(client.delete_linked_account(&id).await?),
+            Op::List { page, limit } => {
+                Answer::Page(Some(client.list_linked_accounts(page, limit).await?))
+            }
+            Op::Invalidate(id) => {
+                client.invalidate(&id).await;
+                Answer::Done
+            }
+            Op::InvalidateAll => {
+                client.invalidate_all().await;
+                Answer::Done
+            }
+            Op::Stats => Answer::Stats(client.cache_stats().await),
+        })
+    })
+    .await
+}
+
+/// `future`'s result, or the `internal` error of a panic raised while polling it.
+pub(crate) async fn caught<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    let future = std::pin::pin!(future);
+    CatchPanic(future)
+        .await
+        .unwrap_or_else(|panic| Err(Error::from_panic(panic.as_ref())))
+}
+
+/// A future's output, or the payload of a panic raised while polling it.
+struct CatchPanic<F>(F);
+
+impl<F: Future + Unpin> Future for CatchPanic<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let future = Pin::new(&mut self.0);
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+/// Runs `future` as a task of `runtime`, blocking this thread (not the GIL) until it is
+/// done, and converts its output with `finish` before the call returns to Python. Wakes up
+/// every [`SIGNAL_CHECK_INTERVAL`] so that Ctrl-C aborts the task and raises
+/// `KeyboardInterrupt`. A task the runtime lost (it cannot panic: `caught`) is `internal`.
+pub(crate) fn blocking<T, R>(
+    py: Python<'_>,
+    runtime: &'static Runtime,
+    future: impl Future<Output = T> + Send + 'static,
+    finish: impl FnOnce(Result<T, Error>) -> PyResult<R>,
+) -> PyResult<R>
+where
+    T: Send + 'static,
+{
+    let mut task = runtime.spawn(future);
+    // Held from re-attaching until this call returns to Python (see `exit`).
+    let mut _pass: exit::Pass;
+    let joined = loop {
+        let waited;
+        (waited, _pass) = py.detach(|| {
+            let waited = runtime
+                .block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task).await });
+            (waited, exit::pass_or_park())
+        });
+        match waited {
+            Ok(joined) => break joined,
+            Err(_still_running) => {
+                if let Err(interrupt) = py.check_signals() {
+                    task.abort();
+                    return Err(interrupt);
+                }
+            }
+        }
+    };
+    finish(joined.map_err(|lost| Error::internal(&lost.to_string())))
+}
+
+/// `future` as an asyncio awaitable (called from a coroutine on a running loop); its output
+/// is converted to Python when the loop picks it up.
+pub(crate) fn awaitable<'py, T>(
+    py: Python<'py>,
+    runtime: &'static Runtime,
+    future: impl Future<Output = T> + Send + 'static,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    let _context = runtime.enter();
+    pyo3_async_runtimes::generic::future_into_py::<ForkAwareTokio, _, _>(py, async move {
+        Ok(future.await)
+    })
+}
