@@ -11,6 +11,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -135,5 +139,61 @@ class JavaBlockingTest {
         refold.close();
         assertThrows(IllegalStateException.class, () -> refold.getTokenForLinkedAccountBlocking("acct-1"));
         assertEquals(0, emulator.requestCount());
+    }
+
+    @Test
+    void linkedAccountsAndTheCacheFromJava() throws RefoldException {
+        String secret = "cred_java_DISTINCTIVE_0b7e";
+        CacheOptions cache = new CacheOptions(100, Duration.ofMinutes(5), Duration.ofMinutes(10));
+        try (RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl(), null, null, null, cache)) {
+            Map<String, Object> udf = new HashMap<>();
+            udf.put("plan", "pro");
+            udf.put("seats", 5);
+            LinkedAccountInput input =
+                    new LinkedAccountInput("java-1", "Java User", udf, new YourApp("app-1", Map.of("token", secret)));
+            assertFalse(input.toString().contains(secret), input.toString());
+            LinkedAccount account = refold.upsertLinkedAccountBlocking(input);
+            assertEquals("java-1", account.getAccountId());
+            assertEquals("Java User", account.getName());
+            assertEquals(Map.of("plan", "pro", "seats", 5L), account.getUdf());
+            assertEquals(account, refold.getLinkedAccountBlocking("java-1"));
+            assertEquals("java-2", refold.createLinkedAccountBlocking(new LinkedAccountInput("java-2")).getAccountId());
+
+            LinkedAccountPage page = refold.listLinkedAccountsBlocking(1, 1);
+            assertEquals(1, page.getAccounts().size());
+            assertEquals(Integer.valueOf(2), page.getNextPage());
+            List<String> ids = new ArrayList<>();
+            for (LinkedAccount each : refold.linkedAccountsBlocking(1)) {
+                ids.add(each.getAccountId());
+            }
+            assertTrue(ids.containsAll(List.of("acct-1", "java-1", "java-2")), ids.toString());
+
+            SessionToken first = refold.getTokenForLinkedAccountBlocking("java-1");
+            assertEquals(first, refold.getTokenForLinkedAccountBlocking("java-1"));
+            SessionToken fresh = refold.getTokenForLinkedAccountBlocking("java-1", true);
+            assertFalse(fresh.getToken().equals(first.getToken()));
+            CacheStats stats = refold.cacheStats();
+            assertNotNull(stats);
+            assertEquals(1, stats.getHits());
+            assertEquals(2, stats.getMisses());
+
+            Map<String, Object> answer = refold.deleteLinkedAccountBlocking("java-1");
+            assertFalse(answer.isEmpty());
+            refold.deleteLinkedAccountBlocking("java-2");
+            refold.invalidate("java-1");
+            try {
+                refold.getTokenForLinkedAccountBlocking("java-1");
+                fail("expected InvalidLinkedAccount");
+            } catch (RefoldException.InvalidLinkedAccount e) {
+                assertEquals(500, e.getStatus());
+            }
+            try {
+                refold.getLinkedAccountBlocking("java-1");
+                fail("expected NotFound");
+            } catch (RefoldException.NotFound e) {
+                assertEquals("not_found", e.getCode());
+            }
+            refold.invalidateAll();
+        }
     }
 }
