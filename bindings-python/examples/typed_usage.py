@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from refold_session import (
     AsyncRefold,
     AuthenticationError,
+    CacheOptions,
+    CacheStats,
     InvalidLinkedAccountError,
+    LinkedAccount,
+    LinkedAccountPage,
+    NotFoundError,
     Refold,
     RefoldError,
     SessionToken,
@@ -50,12 +55,58 @@ async def mint_async(linked_account_id: str) -> str:
         return token.token
 
 
+def onboard(client: Refold, user_id: str) -> SessionToken:
+    account: LinkedAccount = client.upsert_linked_account(
+        user_id, name="Ada", udf={"plan": "pro", "seats": 3, "trial": False, "note": None}
+    )
+    account_id: str = account.account_id
+    created: Optional[dt.datetime] = account.created_at
+    whole: Dict[str, Any] = account.json
+    print(account_id, created, whole, account.to_dict(), account.udf.get("plan"))
+    return client.get_token_for_linked_account(account_id, fresh=True)
+
+
+def every_account(client: Refold) -> List[str]:
+    page: LinkedAccountPage = client.list_linked_accounts(page=1, limit=50)
+    next_page: Optional[int] = page.next_page
+    print(page.total, next_page, [one.name for one in page])
+    return [one.account_id for one in client.iter_linked_accounts(limit=100)]
+
+
+def forget(client: Refold, user_id: str) -> None:
+    try:
+        answer: Dict[str, Any] = client.delete_linked_account(user_id)
+        print(answer)
+    except NotFoundError:
+        pass
+    client.invalidate(user_id)
+    stats: Optional[CacheStats] = client.cache_stats()
+    if stats is not None:
+        print(stats.hits, stats.misses, stats.to_dict())
+
+
+async def every_account_async(client: AsyncRefold) -> List[LinkedAccount]:
+    await client.upsert_linked_account("user-7", your_app={"app_id": "a", "auth_credentials": {"k": "v"}})
+    await client.invalidate_all()
+    stats = await client.cache_stats()
+    print(stats)
+    return [account async for account in client.iter_linked_accounts()]
+
+
 def main() -> None:
     with Refold(timeout=5.0) as client:
         token = mint(client, "user-42")
         if token is not None:
             describe(token)
+    with Refold(cache=True) as cached:
+        describe(onboard(cached, "user-42"))
+        print(every_account(cached))
+        forget(cached, "user-42")
+    tuned = Refold(cache=CacheOptions(max_entries=1000, min_remaining=dt.timedelta(minutes=30), refresh_ahead=3600))
+    tuned.close()
+    Refold(cache={"max_entries": 10}).close()
     print(asyncio.run(mint_async("user-42")))
+    print(asyncio.run(every_account_async(AsyncRefold(cache=True))))
 
 
 if __name__ == "__main__":

@@ -153,11 +153,23 @@ def test_context_managers_and_close(emu: Emulator) -> None:
 def test_signature_defaults_come_from_the_core() -> None:
     for cls in (Refold, AsyncRefold):
         params = inspect.signature(cls).parameters
-        assert list(params) == ["api_key", "environment", "base_url", "timeout", "max_retries", "max_idle_connections"]
+        assert list(params) == ["api_key", "environment", "base_url", "timeout", "max_retries",
+                                "max_idle_connections", "cache"]
         assert params["timeout"].default == 30.0 and params["max_retries"].default == 2
         assert params["max_idle_connections"].default == 32
+        assert params["cache"].default is None  # off unless asked for
         assert params["environment"].kind is inspect.Parameter.KEYWORD_ONLY
-    assert inspect.iscoroutinefunction(AsyncRefold.get_token_for_linked_account)
+        assert params["cache"].kind is inspect.Parameter.KEYWORD_ONLY
+        listing = inspect.signature(cls.list_linked_accounts).parameters
+        assert (listing["page"].default, listing["limit"].default) == (1, 10)
+        assert inspect.signature(cls.iter_linked_accounts).parameters["limit"].default == 10
+        fresh = inspect.signature(cls.get_token_for_linked_account).parameters["fresh"]
+        assert fresh.default is False and fresh.kind is inspect.Parameter.KEYWORD_ONLY
+    for name in ("get_token_for_linked_account", "upsert_linked_account", "create_linked_account",
+                 "get_linked_account", "delete_linked_account", "list_linked_accounts",
+                 "invalidate", "invalidate_all", "cache_stats", "close"):
+        assert inspect.iscoroutinefunction(getattr(AsyncRefold, name)), name
+        assert not inspect.iscoroutinefunction(getattr(Refold, name)), name
     assert AsyncRefold.getTokenForLinkedAccount is AsyncRefold.get_token_for_linked_account
     assert Refold.getTokenForLinkedAccount is Refold.get_token_for_linked_account
 

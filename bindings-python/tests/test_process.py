@@ -73,6 +73,50 @@ def test_async_client_created_before_fork_works_in_the_child(emu: Emulator) -> N
     assert emu.count() == 2
 
 
+CACHE_FORK_SCRIPT = """
+import os, sys
+from refold_session import Refold
+client = Refold({key!r}, base_url={url!r}, cache=True)
+parent_token = client.get_token_for_linked_account("acct-1").token
+assert client.get_token_for_linked_account("acct-1").token == parent_token  # cached
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.close(read)
+        # The child starts with an empty cache: it mints its own token.
+        stats = client.cache_stats()
+        child_token = client.get_token_for_linked_account("acct-1").token
+        again = client.get_token_for_linked_account("acct-1").token
+        after = client.cache_stats()
+        ok = (stats.entries, stats.hits, stats.misses) == (0, 0, 0)
+        ok = ok and child_token != parent_token and again == child_token
+        ok = ok and (after.hits, after.misses, after.entries) == (1, 1, 1)
+        os.write(write, child_token.encode())
+        os._exit(0 if ok else 3)
+    except BaseException as error:
+        print("child failed:", repr(error), file=sys.stderr, flush=True)
+        os._exit(4)
+os.close(write)
+child_token = os.read(read, 4096).decode()
+_, status = os.waitpid(pid, 0)
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+# The parent's cache is intact: its own token, from the cache, without a request.
+assert client.get_token_for_linked_account("acct-1").token == parent_token
+stats = client.cache_stats()
+assert (stats.hits, stats.misses, stats.entries) == (2, 1, 1), stats
+assert child_token and child_token != parent_token
+print("cache fork ok")
+"""
+
+
+def test_a_forked_child_starts_with_an_empty_cache_and_the_parents_is_intact(emu: Emulator) -> None:
+    result = run_python(CACHE_FORK_SCRIPT.format(key=API_KEY, url=emu.url), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "cache fork ok" in result.stdout
+    assert emu.count() == 2  # one mint in the parent, one in the child
+
+
 EXIT_SYNC = """
 import sys, time
 from refold_session import Refold

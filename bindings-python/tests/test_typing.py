@@ -36,12 +36,20 @@ def test_mypy_strict_rejects_misuse(tmp_path: Path) -> None:
         "except AuthenticationError as e:\n"
         "    e.status.bit_length()\n"
         "Refold(max_idle_connections='3')\n"
-        "Refold(max_idle_connections=None)\n",
+        "Refold(max_idle_connections=None)\n"
+        "Refold(cache='yes')\n"
+        "client.upsert_linked_account('u', udf={'when': object()})\n"
+        "client.list_linked_accounts(page='1')\n"
+        "stats: int = client.cache_stats().hits\n"
+        "from refold_session import AsyncRefold\n"
+        "for account in AsyncRefold().iter_linked_accounts(): pass\n"
+        "client.get_token_for_linked_account('u', True)\n"
+        "name: str = client.get_linked_account('u').name\n",
         encoding="utf-8",
     )
     result = mypy(str(bad), cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    for line in (2, 3, 4, 8, 9, 10):
+    for line in (2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18):
         assert f"bad_usage.py:{line}: error" in result.stdout, result.stdout
 
 

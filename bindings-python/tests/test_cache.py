@@ -1,0 +1,184 @@
+"""The session cache from Python: one mint for many concurrent callers (asyncio.gather and
+threads), the ways to switch it on, its counters, and no token in any printed form."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, List
+
+import pytest
+
+from refold_session import (
+    AsyncRefold,
+    CacheOptions,
+    CacheStats,
+    ConfigurationError,
+    InvalidLinkedAccountError,
+    Refold,
+    SessionToken,
+)
+
+from conftest import API_KEY, Emulator
+
+CALLS = 1000
+ACCOUNTS = 100
+
+
+def test_1000_concurrent_calls_for_one_cold_account_make_one_request(emu: Emulator) -> None:
+    # The answer is held 300 ms, so every call arrives while the one mint is in flight.
+    emu.faults([{"kind": "delay", "ms": 300}])
+
+    async def run() -> List[SessionToken]:
+        async with AsyncRefold(API_KEY, base_url=emu.url, cache=True) as refold:
+            tokens = await asyncio.gather(
+                *(refold.get_token_for_linked_account("acct-1") for _ in range(CALLS))
+            )
+            stats = await refold.cache_stats()
+            assert stats is not None
+            assert (stats.misses, stats.hits + stats.coalesced, stats.entries) == (1, CALLS - 1, 1)
+            assert stats.coalesced > 0
+            return tokens
+
+    tokens = asyncio.run(run())
+    assert emu.count() == 1
+    assert len(tokens) == CALLS and len({token.token for token in tokens}) == 1
+
+
+def test_1000_concurrent_calls_over_100_accounts_make_100_requests(emu: Emulator) -> None:
+    names = [f"py-cache-{n}" for n in range(ACCOUNTS)]
+
+    async def run() -> List[SessionToken]:
+        async with AsyncRefold(API_KEY, base_url=emu.url, cache=True) as refold:
+            await asyncio.gather(*(refold.upsert_linked_account(name) for name in names))
+            emu.reset()
+            emu.faults([{"kind": "delay", "ms": 200} for _ in range(ACCOUNTS)])
+            calls = [refold.get_token_for_linked_account(names[n % ACCOUNTS]) for n in range(CALLS)]
+            tokens = await asyncio.gather(*calls)
+            stats = await refold.cache_stats()
+            assert stats is not None and (stats.misses, stats.entries) == (ACCOUNTS, ACCOUNTS)
+            return tokens
+
+    tokens = asyncio.run(run())
+    assert emu.count() == ACCOUNTS
+    by_account = {}
+    for token in tokens:
+        by_account.setdefault(token.linked_account_id, set()).add(token.token)
+    assert sorted(by_account) == sorted(names)
+    assert all(len(seen) == 1 for seen in by_account.values())
+    assert len({next(iter(seen)) for seen in by_account.values()}) == ACCOUNTS
+
+
+def test_1000_calls_from_threads_for_one_cold_account_make_one_request(emu: Emulator) -> None:
+    emu.faults([{"kind": "delay", "ms": 300}])
+    refold = Refold(API_KEY, base_url=emu.url, cache=True)
+
+    def call(_: int) -> str:
+        return refold.get_token_for_linked_account("acct-1").token
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        tokens = list(pool.map(call, range(CALLS)))
+    assert emu.count() == 1
+    assert len(tokens) == CALLS and len(set(tokens)) == 1
+    stats = refold.cache_stats()
+    assert stats is not None and stats.misses == 1 and stats.hits + stats.coalesced == CALLS - 1
+    assert stats.coalesced > 0  # threads really waited on the one mint
+
+
+def test_the_ways_to_switch_it_on_and_off(emu: Emulator) -> None:
+    off = [Refold(API_KEY, base_url=emu.url), Refold(API_KEY, base_url=emu.url, cache=False),
+           Refold(API_KEY, base_url=emu.url, cache=None)]
+    for refold in off:
+        assert refold.cache_stats() is None
+        first = refold.get_token_for_linked_account("acct-1")
+        assert refold.get_token_for_linked_account("acct-1") != first
+        refold.invalidate("acct-1")  # nothing to drop: no error
+        refold.invalidate_all()
+    assert emu.count() == 2 * len(off)
+
+    on = [
+        Refold(API_KEY, base_url=emu.url, cache=True),
+        Refold(API_KEY, base_url=emu.url, cache={}),
+        Refold(API_KEY, base_url=emu.url, cache=CacheOptions()),
+        Refold(API_KEY, base_url=emu.url, cache={"max_entries": 5, "min_remaining": 60}),
+        Refold(API_KEY, base_url=emu.url, cache=CacheOptions(
+            max_entries=5, min_remaining=dt.timedelta(minutes=1), refresh_ahead=dt.timedelta(hours=3))),
+    ]
+    emu.reset()
+    for refold in on:
+        first = refold.get_token_for_linked_account("acct-1")
+        assert refold.get_token_for_linked_account("acct-1") == first
+        stats = refold.cache_stats()
+        assert stats == CacheStats._from_fields((1, 1, 0, 0, 0, 0, 1)), stats
+    assert emu.count() == len(on)
+
+
+@pytest.mark.parametrize(
+    "cache, error",
+    [
+        (CacheOptions(max_entries=0), ConfigurationError),
+        ({"max_entries": 1.5}, TypeError),
+        ({"max_entries": 10**30}, ConfigurationError),
+        ({"min_remaining": -1}, ConfigurationError),
+        ({"min_remaining": dt.timedelta(seconds=-1)}, ConfigurationError),
+        ({"min_remaining": dt.timedelta(days=2)}, ConfigurationError),
+        ({"min_remaining": 10, "refresh_ahead": 5}, ConfigurationError),
+        ({"min_remaining": float("nan")}, ConfigurationError),
+        ({"min_remaining": "60"}, TypeError),
+        ({"refresh_ahead": True}, TypeError),
+        ({"max_entirs": 5}, TypeError),
+        ("yes", TypeError),
+        (1, TypeError),
+        ([True], TypeError),
+    ],
+)
+def test_bad_cache_options_fail_the_constructor(cache: Any, error: type, emu: Emulator) -> None:
+    for cls in (Refold, AsyncRefold):
+        with pytest.raises(error) as caught:
+            cls(API_KEY, base_url=emu.url, cache=cache)
+        assert "cache" in str(caught.value) or "CacheOptions" in str(caught.value), caught.value
+    assert emu.count() == 0
+
+
+def test_fresh_invalidate_and_a_deleted_account(emu: Emulator) -> None:
+    refold = Refold(API_KEY, base_url=emu.url, cache=True)
+    refold.upsert_linked_account("py-gone")
+    first = refold.get_token_for_linked_account("py-gone")
+    fresh = refold.get_token_for_linked_account("py-gone", fresh=True)
+    assert fresh != first and refold.get_token_for_linked_account("py-gone") == fresh
+    with pytest.raises(TypeError):
+        refold.get_token_for_linked_account("py-gone", fresh="yes")  # type: ignore[arg-type]
+    refold.delete_linked_account("py-gone")
+    # The cached token outlives the account until it is dropped.
+    assert refold.get_token_for_linked_account("py-gone") == fresh
+    refold.invalidate("py-gone")
+    with pytest.raises(InvalidLinkedAccountError):
+        refold.get_token_for_linked_account("py-gone")
+    stats = refold.cache_stats()
+    assert stats is not None and stats.entries == 0
+    assert stats.to_dict() == {"hits": 2, "misses": 3, "coalesced": 0, "refreshes": 0,
+                               "refresh_failures": 0, "evictions": 0, "entries": 0}
+    with pytest.raises(TypeError):
+        refold.invalidate(42)  # type: ignore[arg-type]
+
+
+def test_no_token_in_printed_forms_of_a_caching_client(emu: Emulator) -> None:
+    async def run() -> None:
+        async with AsyncRefold(API_KEY, base_url=emu.url, cache=True) as refold:
+            token = await refold.get_token_for_linked_account("acct-1")
+            stats = await refold.cache_stats()
+            for text in (repr(refold), str(refold), repr(stats), str(stats), repr(token), str(token)):
+                assert token.token not in text and API_KEY not in text
+            await refold.invalidate("acct-1")
+            await refold.invalidate_all()
+            after = await refold.cache_stats()
+            assert after is not None and after.entries == 0
+
+    asyncio.run(run())
+    refold = Refold(API_KEY, base_url=emu.url, cache=True)
+    token = refold.get_token_for_linked_account("acct-1")
+    for text in (repr(refold), repr(refold.cache_stats()), repr(token)):
+        assert token.token not in text
+    refold.close()
+    assert repr(refold) == "<Refold closed>"
