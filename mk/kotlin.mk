@@ -2,11 +2,13 @@
 #   make test-kotlin   Maven compiles the generated bindings + the Kotlin layer (kotlinc is the
 #                      type checker; javac -Werror for the Java tests), runs the JUnit 5 suites
 #                      against live emulators and installs ai.refold:refold-session into ~/.m2;
-#                      then examples/jvm-consumer builds against that jar alone and mints a token
-#                      against a fresh emulator (the README's install lines are checked to be
-#                      that project's).
+#                      then examples/jvm-consumer builds against that jar alone and runs the
+#                      whole server-side flow against a fresh emulator (the README's install
+#                      lines are checked to be that project's).
 #   make kotlin-install  the README's install route: the same `mvn install`, without the suites
-#   make demo-kotlin   mint from Kotlin and Java (examples/jvm-consumer) against a fresh emulator
+#   make demo-kotlin   examples/jvm-consumer against a fresh emulator: upsert a linked account, mint
+#                      its token twice with the cache on (the second is a hit), delete it, the
+#                      typed error of the next mint; then the same account from Java
 # Maven reuses the workspace's debug build (the `build` target): generate.sh only runs the
 # built uniffi-bindgen on the built library, so nothing is compiled twice. Maven resolves the
 # pinned plugin and dependency versions of the two pom.xml files into ~/.m2 on first use.

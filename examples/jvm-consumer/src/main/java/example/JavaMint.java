@@ -1,5 +1,6 @@
 package example;
 
+import ai.refold.session.LinkedAccountInput;
 import ai.refold.session.RefoldClient;
 import ai.refold.session.RefoldException;
 import ai.refold.session.SessionToken;
@@ -8,9 +9,13 @@ import ai.refold.session.SessionToken;
 public final class JavaMint {
     private JavaMint() {}
 
-    /** Mints a token (options from REFOLD_API_KEY / REFOLD_BASE_URL) and describes the outcome. */
+    /**
+     * Upserts the linked account, mints its token (options from REFOLD_API_KEY /
+     * REFOLD_BASE_URL) and describes the outcome.
+     */
     public static String mint(String linkedAccountId) {
         try (RefoldClient refold = new RefoldClient()) {
+            refold.upsertLinkedAccountBlocking(new LinkedAccountInput(linkedAccountId, "Java User"));
             SessionToken session = refold.getTokenForLinkedAccountBlocking(linkedAccountId);
             return "minted " + session + " for " + session.getLinkedAccountId();
         } catch (RefoldException.InvalidLinkedAccount e) {

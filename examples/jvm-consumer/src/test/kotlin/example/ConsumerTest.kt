@@ -1,5 +1,6 @@
 package example
 
+import ai.refold.session.CacheOptions
 import ai.refold.session.RefoldClient
 import ai.refold.session.RefoldException
 import kotlinx.coroutines.runBlocking
@@ -9,6 +10,10 @@ import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
 import java.time.Instant
 import java.util.Properties
 
@@ -44,6 +49,34 @@ class ConsumerTest {
         assertTrue(session.expiresAt.isAfter(Instant.now()))
         assertFalse(session.toString().contains(session.token))
         assertTrue(JavaMint.mint(account).startsWith("minted "), JavaMint.mint(account))
+    }
+
+    @Test
+    fun `the whole server-side flow with the cache on`() {
+        val before = requestCount()
+        val said = mutableListOf<String>()
+        val error = runBlocking {
+            RefoldClient(cache = CacheOptions()).use { refold ->
+                val error = wholeFlow(refold, "consumer-flow-user") { said += it }
+                val stats = refold.cacheStats() ?: error("the cache is on")
+                assertEquals(1, stats.hits, "the second mint is a hit")
+                error
+            }
+        }
+        assertTrue(error is RefoldException.InvalidLinkedAccount, "$error")
+        assertEquals(4, requestCount() - before, "upsert, one mint, delete, the failed mint: $said")
+        assertTrue(said.any { it.startsWith("upserted LinkedAccount(") && it.contains("accountId=consumer-flow-user") }, "$said")
+        assertTrue(said.any { it.startsWith("second call: the same token, from the cache") }, "$said")
+        assertTrue(said.any { it.startsWith("next mint: InvalidLinkedAccount code=invalid_linked_account status=500") }, "$said")
+    }
+
+    /** The emulator's count of public-API requests (its control plane, over plain HTTP). */
+    private fun requestCount(): Int {
+        val url = System.getenv("REFOLD_EMULATOR_URL") ?: error("run under scripts/with-emulator.sh")
+        val body = HttpClient.newHttpClient()
+            .send(HttpRequest.newBuilder(URI.create("$url/__emulator/requests")).build(), HttpResponse.BodyHandlers.ofString())
+            .body()
+        return Regex(""""count"\s*:\s*(\d+)""").find(body)?.groupValues?.get(1)?.toInt() ?: error("no count in $body")
     }
 
     @Test
