@@ -196,53 +196,8 @@ impl OptionReader<'_> {
     }
 }
 
-/// Test-only census of the addon's objects, process-wide: with it a test proves that a worker
-/// that exits leaves nothing behind (its clients, its dispatcher, its calls in flight).
 #[cfg(feature = "test-hooks")]
-mod census {
-    use std::sync::atomic::{AtomicI64, Ordering};
-
-    pub static CLIENTS: AtomicI64 = AtomicI64::new(0);
-    pub static DISPATCHERS: AtomicI64 = AtomicI64::new(0);
-    pub static CALLS: AtomicI64 = AtomicI64::new(0);
-
-    /// Counts one live object in `counter` until dropped.
-    pub struct Live(&'static AtomicI64);
-
-    impl Live {
-        pub fn new(counter: &'static AtomicI64) -> Live {
-            counter.fetch_add(1, Ordering::SeqCst);
-            Live(counter)
-        }
-    }
-
-    impl Drop for Live {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-}
-
-/// Test-only: how many native clients, dispatchers and calls in flight exist in the whole
-/// process (every environment), for leak tests.
-#[cfg(feature = "test-hooks")]
-#[napi(object)]
-pub struct LiveObjects {
-    pub clients: i64,
-    pub dispatchers: i64,
-    pub calls: i64,
-}
-
-#[cfg(feature = "test-hooks")]
-#[napi]
-pub fn test_hooks_live_objects() -> LiveObjects {
-    use std::sync::atomic::Ordering::SeqCst;
-    LiveObjects {
-        clients: census::CLIENTS.load(SeqCst),
-        dispatchers: census::DISPATCHERS.load(SeqCst),
-        calls: census::CALLS.load(SeqCst),
-    }
-}
+pub mod census;
 
 /// Hands completed calls back to one JavaScript callback `(completion) => void`.
 /// Weak: it never keeps the process alive by itself.
