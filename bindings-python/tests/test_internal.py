@@ -84,3 +84,32 @@ def test_the_process_survives_and_exits_normally(emu: Emulator) -> None:
     assert done.stdout.splitlines() == ["sync: internal", "async: internal", "minted: acct-1"]
     assert "PanicException" not in done.stderr
     assert emu.count() == 1
+
+
+def test_a_panic_while_the_cache_mints_fails_every_waiting_call_and_nothing_hangs(emu: Emulator) -> None:
+    # Concurrent callers of one account share one mint (single flight): when that mint
+    # panics, each of them gets InternalError, nothing is cached, and the cache carries on.
+    client = Refold(API_KEY, base_url=emu.url, cache=True)
+    for _ in range(2):
+        with pytest.raises(InternalError) as caught:
+            client.get_token_for_linked_account(PANIC_ID)
+        check_internal(caught.value)
+
+    async def run() -> None:
+        async with AsyncRefold(API_KEY, base_url=emu.url, cache=True) as aclient:
+            outcomes = await asyncio.wait_for(asyncio.gather(
+                *(aclient.get_token_for_linked_account(PANIC_ID) for _ in range(20)),
+                aclient.get_token_for_linked_account("acct-1"),
+                return_exceptions=True,
+            ), timeout=20)
+            assert [type(outcome).__name__ for outcome in outcomes] == ["InternalError"] * 20 + ["SessionToken"]
+            with pytest.raises(InternalError):
+                await asyncio.wait_for(aclient.get_token_for_linked_account(PANIC_ID), timeout=20)
+            stats = await aclient.cache_stats()
+            assert stats is not None and stats.entries == 1
+
+    asyncio.run(run())
+    assert client.get_token_for_linked_account("acct-1").linked_account_id == "acct-1"
+    stats = client.cache_stats()
+    assert stats is not None and stats.entries == 1
+    assert emu.count() == 2

@@ -32,7 +32,7 @@ __all__ = [
 
 
 class RefoldError(Exception):
-    """A failure to mint a session token.
+    """A failed call: minting a session token, or a linked-account call.
 
     Attributes:
         code: the language-neutral error code, e.g. ``"invalid_linked_account"``.
@@ -80,7 +80,9 @@ class RefoldError(Exception):
 
 
 class InvalidInputError(RefoldError, ValueError):
-    """The linked account id is empty, blank, has a control character or is too long."""
+    """An argument is unusable (nothing was sent): the linked account id is empty, blank, has
+    a control character or a lone surrogate, or is too long; or the account payload, page or
+    limit breaks a rule."""
 
     code = "invalid_input"
 
@@ -92,7 +94,7 @@ class ConfigurationError(RefoldError, ValueError):
 
 
 class BadRequestError(RefoldError):
-    """HTTP 400 or 422."""
+    """HTTP 400 or 422: e.g. creating a linked account that exists."""
 
     code = "bad_request"
 
@@ -110,7 +112,7 @@ class PermissionDeniedError(RefoldError):
 
 
 class NotFoundError(RefoldError):
-    """HTTP 404."""
+    """HTTP 404: e.g. no linked account with that id."""
 
     code = "not_found"
 
