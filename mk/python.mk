@@ -1,8 +1,10 @@
 # Python binding (bindings-python/): PyO3 + maturin, tested with pytest against the emulator.
 #   make test-python   venv from pinned requirements, debug abi3 wheel (with the core's test
-#                      hooks), pytest (conformance sync+async, typing: mypy --strict and
-#                      stubtest, threads, fork, panics, packaging…)
-#   make demo-python   mint from Python (sync and asyncio) against a fresh emulator
+#                      hooks), pytest (conformance sync+async, linked accounts, the session
+#                      cache, typing: mypy --strict and stubtest, threads, fork, panics,
+#                      packaging…)
+#   make demo-python   the server-side flow from Python (upsert, mint twice with the cache,
+#                      list, delete, the typed error; sync and asyncio) against a fresh emulator
 # The venv (bindings-python/.venv) and the wheel (bindings-python/dist/) are build outputs.
 
 PY_DIR := $(ROOT)/bindings-python
