@@ -135,7 +135,7 @@ struct Counters {
 pub(crate) struct TokenCache {
     config: CacheConfig,
     entries: Cache<String, Arc<Entry>>,
-    store: Option<TokenStore>,
+    store: Option<Arc<TokenStore>>,
     /// How long the fleet's mint lock is held: about one attempt's timeout.
     lock_hold: Duration,
     refreshing: Mutex<HashMap<String, RefreshState>>,
@@ -177,7 +177,7 @@ impl TokenCache {
         let store = config
             .store
             .clone()
-            .map(|store| TokenStore::new(store, api_key, base_url));
+            .map(|store| Arc::new(TokenStore::new(store, api_key, base_url)));
         TokenCache {
             config,
             entries,

@@ -11,8 +11,8 @@
 //!   name as associated data, so a value copied under another name fails to decrypt.
 
 use std::fmt;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
@@ -21,7 +21,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use redis::AsyncCommands as _;
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
+use tokio::sync::{Notify, OnceCell};
 
 use crate::error::Error;
 
@@ -36,6 +36,8 @@ pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(250);
 pub const DEFAULT_KEY_PREFIX: &str = "refold:";
 /// Between two connection attempts to a Redis that is down.
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
+/// Longest one connection attempt may take (in the background; callers wait the timeout).
+const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 /// Between two warnings about Redis failing.
 const WARNING_PAUSE: Duration = Duration::from_secs(60);
 
@@ -267,7 +269,8 @@ pub(crate) struct TokenStore {
     /// SHA-256 of the API key and the base URL: part of every key name.
     scope: Vec<u8>,
     connection: OnceCell<Connection>,
-    connecting: tokio::sync::Mutex<()>,
+    connecting: AtomicBool,
+    ready: Notify,
     last_connect_failure: Mutex<Option<Instant>>,
     last_warning: Mutex<Option<Instant>>,
     pub errors: AtomicU64,
@@ -292,7 +295,8 @@ impl TokenStore {
             config,
             scope,
             connection: OnceCell::new(),
-            connecting: tokio::sync::Mutex::new(()),
+            connecting: AtomicBool::new(false),
+            ready: Notify::new(),
             last_connect_failure: Mutex::new(None),
             last_warning: Mutex::new(None),
             errors: AtomicU64::new(0),
@@ -364,64 +368,66 @@ impl TokenStore {
         })
     }
 
-    async fn connection(&self) -> Result<Connection, StoreFailure> {
+    /// The connection, waiting at most the store's timeout for it. Connecting runs in its own
+    /// task, one at a time, so a slow Redis never holds a caller longer than the timeout and a
+    /// connection that comes up late is used by the next call.
+    async fn connection(self: &Arc<Self>) -> Result<Connection, StoreFailure> {
         if let Some(connection) = self.connection.get() {
             return Ok(connection.clone());
         }
-        // One connection attempt at a time: concurrent callers wait for it.
-        let _connecting = self.connecting.lock().await;
-        if let Some(connection) = self.connection.get() {
-            return Ok(connection.clone());
+        let ready = self.ready.notified();
+        tokio::pin!(ready);
+        ready.as_mut().enable();
+        let recently_failed = self
+            .last_connect_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|at| at.elapsed() < RECONNECT_PAUSE);
+        if !recently_failed && !self.connecting.swap(true, Ordering::AcqRel) {
+            let store = Arc::clone(self);
+            tokio::spawn(async move {
+                let topology = store.config.topology.clone();
+                match tokio::time::timeout(CONNECT_LIMIT, connect(topology)).await {
+                    Ok(Ok(connection)) => {
+                        let _ = store.connection.set(connection);
+                    }
+                    failure => {
+                        let why = match failure {
+                            Ok(Err(err)) => format!("connecting failed ({:?})", err.kind()),
+                            _ => "connecting timed out".to_owned(),
+                        };
+                        store.warn(&why);
+                        *store
+                            .last_connect_failure
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+                    }
+                }
+                store.connecting.store(false, Ordering::Release);
+                store.ready.notify_waiters();
+            });
         }
-        {
-            let last = self
-                .last_connect_failure
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|at| at.elapsed() < RECONNECT_PAUSE) {
-                // Redis was down a moment ago: do not wait for it on every call.
+        if !recently_failed {
+            let _ = tokio::time::timeout(self.config.timeout, ready).await;
+        }
+        match self.connection.get() {
+            Some(connection) => Ok(connection.clone()),
+            None => {
                 self.errors.fetch_add(1, Ordering::Relaxed);
-                return Err(StoreFailure);
+                Err(StoreFailure)
             }
-        }
-        let topology = self.config.topology.clone();
-        let connect = async move {
-            match topology {
-                Topology::Single(url) => {
-                    let client = redis::Client::open(url.as_str())?;
-                    let config = redis::aio::ConnectionManagerConfig::new()
-                        .set_connection_timeout(Some(Duration::from_secs(2)))
-                        .set_response_timeout(Some(Duration::from_secs(2)));
-                    Ok::<_, redis::RedisError>(Connection::Single(
-                        redis::aio::ConnectionManager::new_with_config(client, config).await?,
-                    ))
-                }
-                Topology::Cluster(nodes) => {
-                    let client = redis::cluster::ClusterClient::builder(nodes)
-                        .connection_timeout(Duration::from_secs(2))
-                        .response_timeout(Duration::from_secs(2))
-                        .build()?;
-                    Ok(Connection::Cluster(client.get_async_connection().await?))
-                }
-            }
-        };
-        match tokio::time::timeout(self.config.timeout.max(Duration::from_secs(2)), connect).await {
-            Ok(Ok(connection)) => Ok(self
-                .connection
-                .get_or_init(|| async { connection })
-                .await
-                .clone()),
-            Ok(Err(err)) => Err(self.failed(&format!(
-                "connecting failed ({})",
-                format!("{:?}", err.kind())
-            ))),
-            Err(_) => Err(self.failed("connecting timed out")),
         }
     }
 
     /// Counts a failure and warns, at most once a minute.
     fn failed(&self, what: &str) -> StoreFailure {
         self.errors.fetch_add(1, Ordering::Relaxed);
+        self.warn(what);
+        StoreFailure
+    }
+
+    /// Warns that the store is unavailable, at most once a minute.
+    fn warn(&self, what: &str) {
         let mut last = self.last_warning.lock().unwrap_or_else(|e| e.into_inner());
         if last.is_none_or(|at| at.elapsed() >= WARNING_PAUSE) {
             *last = Some(Instant::now());
@@ -430,12 +436,11 @@ impl TokenStore {
                  in-process cache until it is back"
             );
         }
-        StoreFailure
     }
 
     /// Runs one Redis command within the store's timeout.
     async fn run<T>(
-        &self,
+        self: &Arc<Self>,
         what: &str,
         command: impl AsyncFnOnce(Connection) -> redis::RedisResult<T>,
     ) -> Result<T, StoreFailure> {
@@ -451,7 +456,7 @@ impl TokenStore {
 
     /// The stored token of `id`, trying each key's name (rotation). A value that fails to
     /// decrypt is a miss, warned about without its content.
-    pub(crate) async fn get(&self, id: &str) -> Result<Option<Stored>, StoreFailure> {
+    pub(crate) async fn get(self: &Arc<Self>, id: &str) -> Result<Option<Stored>, StoreFailure> {
         for key in &self.config.keys {
             let name = self.name(key, 't', id);
             let lookup = name.clone();
@@ -479,7 +484,7 @@ impl TokenStore {
 
     /// Stores `token` for `id` until `expires_unix_ms`, dropped by Redis `keep_for` earlier.
     pub(crate) async fn put(
-        &self,
+        self: &Arc<Self>,
         id: &str,
         token: &str,
         expires_unix_ms: u64,
@@ -504,7 +509,7 @@ impl TokenStore {
 
     /// Takes the mint lock of `id` for `hold`, if nobody holds it.
     pub(crate) async fn lock(
-        &self,
+        self: &Arc<Self>,
         id: &str,
         hold: Duration,
     ) -> Result<Option<Held>, StoreFailure> {
@@ -527,7 +532,7 @@ impl TokenStore {
     }
 
     /// Releases a lock if it is still ours.
-    pub(crate) async fn unlock(&self, held: Held) {
+    pub(crate) async fn unlock(self: &Arc<Self>, held: Held) {
         let script = redis::Script::new(
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) \
              else return 0 end",
@@ -545,7 +550,7 @@ impl TokenStore {
     }
 
     /// Deletes the stored token of `id` under every key's name.
-    pub(crate) async fn delete(&self, id: &str) -> Result<(), StoreFailure> {
+    pub(crate) async fn delete(self: &Arc<Self>, id: &str) -> Result<(), StoreFailure> {
         let names: Vec<String> = self
             .config
             .keys
@@ -564,7 +569,7 @@ impl TokenStore {
 
     /// Deletes every key under this client's prefix (SCAN, never FLUSHDB); in a cluster, on
     /// every node listed.
-    pub(crate) async fn delete_all(&self) -> Result<u64, StoreFailure> {
+    pub(crate) async fn delete_all(self: &Arc<Self>) -> Result<u64, StoreFailure> {
         let pattern = format!("{}*", glob_escape(&self.config.prefix));
         let nodes = match &self.config.topology {
             Topology::Single(url) => vec![url.clone()],
@@ -618,6 +623,30 @@ impl TokenStore {
     }
 }
 
+/// Opens the connection: a connection manager for one node (it reconnects by itself), a
+/// cluster connection for a cluster.
+async fn connect(topology: Topology) -> redis::RedisResult<Connection> {
+    match topology {
+        Topology::Single(url) => {
+            let client = redis::Client::open(url.as_str())?;
+            let config = redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(2)))
+                .set_response_timeout(Some(Duration::from_secs(2)))
+                .set_number_of_retries(1);
+            Ok(Connection::Single(
+                redis::aio::ConnectionManager::new_with_config(client, config).await?,
+            ))
+        }
+        Topology::Cluster(nodes) => {
+            let client = redis::cluster::ClusterClient::builder(nodes)
+                .connection_timeout(Duration::from_secs(2))
+                .response_timeout(Duration::from_secs(2))
+                .build()?;
+            Ok(Connection::Cluster(client.get_async_connection().await?))
+        }
+    }
+}
+
 fn glob_escape(text: &str) -> String {
     text.chars()
         .flat_map(|c| match c {
@@ -666,23 +695,23 @@ mod tests {
 
     #[test]
     fn values_open_only_under_their_own_name_and_a_known_key() {
-        let store = store(&[KEY_A]);
-        let name = store.name(&store.config.keys[0], 't', "u1");
-        let value = store.seal(&name, "eyJtoken.payload.sig", 42);
+        let writer = store(&[KEY_A]);
+        let name = writer.name(&writer.config.keys[0], 't', "u1");
+        let value = writer.seal(&name, "eyJtoken.payload.sig", 42);
         assert!(!value.windows(5).any(|w| w == b"eyJto"));
-        let opened = store.open(&name, &value).unwrap();
+        let opened = writer.open(&name, &value).unwrap();
         assert_eq!(
             (opened.token.as_str(), opened.expires_unix_ms),
             ("eyJtoken.payload.sig", 42)
         );
-        let other_name = store.name(&store.config.keys[0], 't', "u2");
+        let other_name = writer.name(&writer.config.keys[0], 't', "u2");
         assert!(
-            store.open(&other_name, &value).is_none(),
+            writer.open(&other_name, &value).is_none(),
             "copied under another name"
         );
         let mut tampered = value.clone();
         *tampered.last_mut().unwrap() ^= 1;
-        assert!(store.open(&name, &tampered).is_none());
+        assert!(writer.open(&name, &tampered).is_none());
         assert!(store(&[KEY_B]).open(&name, &value).is_none(), "another key");
         // Rotation: a store whose second key is the old one still opens the value.
         assert!(store(&[KEY_B, KEY_A]).open(&name, &value).is_some());

@@ -42,6 +42,7 @@ fn short(max_entries: Option<f64>) -> CacheOptions {
         max_entries,
         min_remaining: Some(HostDuration::Seconds(2.0)),
         refresh_ahead: Some(HostDuration::Seconds(4.0)),
+        store: None,
     }
 }
 
@@ -242,6 +243,7 @@ async fn a_token_below_min_remaining_is_never_returned() {
             max_entries: None,
             min_remaining: Some(HostDuration::Seconds(2.0)),
             refresh_ahead: Some(HostDuration::Seconds(2.0)),
+            store: None,
         },
     );
     let first = client.get_token_for_linked_account("m1").await.unwrap();

@@ -98,6 +98,7 @@ fn build_client(defaults: &Value, case: &Value, base_url: &str) -> Result<Client
                     .get("refresh_ahead_ms")
                     .and_then(Value::as_f64)
                     .map(HostDuration::Milliseconds),
+                store: None,
             }),
         read_environment_variables: Some(false),
         ..ClientOptions::default()
