@@ -1,5 +1,6 @@
-//! Linked accounts across the FFI: the calls, what they send and return, and the all-pages
-//! walker (the core's `LinkedAccountPages`). Every check and message is the core's.
+//! Linked accounts across the FFI (docs/contract.md §Linked accounts): the calls, what they
+//! send and return, and the all-pages walker (the core's `LinkedAccountPages`). Every check and
+//! message is the core's.
 
 use std::sync::Arc;
 use std::time::SystemTime;
