@@ -20,22 +20,43 @@ const util = require('node:util');
 const native = loadNative();
 
 /**
- * Loads the prebuilt addon for this platform (`refold-session.<platform>-<arch>[-<libc>].node`).
+ * Loads the prebuilt addon for this platform: `refold-session.<platform>-<arch>[-<libc>].node`
+ * next to this file (a checkout, or the linux-x64-gnu package), else the platform package
+ * `refold-session-<platform>-<arch>[-<libc>]` that npm installed as an optional dependency
+ * (napi-rs layout; libc detected as napi-rs's generated loader does).
  * @returns {typeof import('./native')}
  */
 function loadNative() {
   const { platform, arch } = process;
-  const candidates =
-    platform === 'linux' ? [`linux-${arch}-gnu`, `linux-${arch}-musl`] : [`${platform}-${arch}`];
-  for (const triple of candidates) {
-    const file = path.join(__dirname, `refold-session.${triple}.node`);
-    if (fs.existsSync(file)) return require(file);
+  const name = platform === 'linux' ? `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}` : `${platform}-${arch}`;
+  const file = path.join(__dirname, `refold-session.${name}.node`);
+  if (fs.existsSync(file)) return require(file);
+  /** @type {unknown} */
+  let failure;
+  try {
+    return require(`refold-session-${name}`);
+  } catch (error) {
+    failure = error;
   }
   throw new Error(
-    `refold-session: no native addon for ${candidates.join(' or ')} in ${__dirname}. ` +
-      'This package ships a prebuilt addon for linux-x64-gnu; on other platforms build it ' +
-      'from source (see the README, "Building from source").',
+    `refold-session: no native addon for ${name}: neither ${file} nor the package ` +
+      `refold-session-${name} could be loaded. Prebuilt addons exist for linux-x64-gnu, ` +
+      'linux-arm64-gnu, linux-x64-musl and linux-arm64-musl; reinstall without ' +
+      '--omit=optional, or build it from source (see the README, "Building from source").',
+    { cause: failure },
   );
+}
+
+/** glibc or musl: /usr/bin/ldd names musl on musl systems; else Node's report lists glibc. */
+function isMusl() {
+  try {
+    return fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl');
+  } catch {
+    const report = /** @type {{header?: {glibcVersionRuntime?: string}} | undefined} */ (
+      process.report?.getReport?.()
+    );
+    return !report?.header?.glibcVersionRuntime;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
