@@ -28,7 +28,12 @@ const native = loadNative();
  */
 function loadNative() {
   const { platform, arch } = process;
-  const name = platform === 'linux' ? `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}` : `${platform}-${arch}`;
+  const name =
+    platform === 'linux'
+      ? `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}`
+      : platform === 'win32'
+        ? `win32-${arch}-msvc`
+        : `${platform}-${arch}`;
   const file = path.join(__dirname, `refold-session.${name}.node`);
   if (fs.existsSync(file)) return require(file);
   /** @type {unknown} */
@@ -41,7 +46,8 @@ function loadNative() {
   throw new Error(
     `refold-session: no native addon for ${name}: neither ${file} nor the package ` +
       `refold-session-${name} could be loaded. Prebuilt addons exist for linux-x64-gnu, ` +
-      'linux-arm64-gnu, linux-x64-musl and linux-arm64-musl; reinstall without ' +
+      'linux-arm64-gnu, linux-x64-musl, linux-arm64-musl, darwin-arm64, darwin-x64 and ' +
+      'win32-x64-msvc; reinstall without ' +
       '--omit=optional, or build it from source (see the README, "Building from source").',
     { cause: failure },
   );
