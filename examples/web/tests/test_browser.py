@@ -2,8 +2,9 @@
 
 Each test starts a fresh emulator and the backend on free loopback ports, drives Debian's
 Chromium through its WebDriver (Selenium) and checks what a user sees: sign-in, the demo apps
-listed by Refold's front-end SDK, connecting one, the state kept across reloads and per linked
-account, a 401 recovered with a fresh token, and the backend's "account missing" message once
+listed by Refold's front-end SDK, connecting a key-based one, the state kept across reloads and
+per linked account, an OAuth app connected through its consent popup, a 401 recovered with a
+fresh token, and the backend's "account missing" message once
 the linked account is deleted. Around it: the API key never reaches the browser (page source,
 every response it received, read over the DevTools protocol), no token reaches the backend's
 log, and with the session cache 20 reloads mint nothing (the emulator's request log).
@@ -260,6 +261,9 @@ class Browser:
             item.find_element(By.CSS_SELECTOR, f'input[name="{name}"]').send_keys(value)
         item.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
+    def connect_oauth(self, slug: str) -> None:
+        self.driver.find_element(By.CSS_SELECTOR, f'#apps li[data-slug="{slug}"] > button').click()
+
     def screenshot(self, path: Path) -> None:
         self.driver.save_screenshot(str(path))
 
@@ -352,11 +356,17 @@ def test_whole_flow_in_the_browser(stack: Dict[str, Any]) -> None:
     browser.sign_out()
     browser.sign_in("bob")
     assert browser.listed(connected=0)["parcel-post"] is False
+    # bob connects an OAuth app: the SDK opens the consent page (the emulator's stand-in, which
+    # approves at once) in a popup and polls every 3 s until the app shows connected.
+    browser.connect_oauth("lumen-crm")
+    apps = browser.listed(connected=1)
+    assert apps["lumen-crm"] is True and apps["parcel-post"] is False
 
     # Back to alice (still connected), then her linked account is deleted through our library.
     browser.sign_out()
     browser.sign_in("alice")
-    assert browser.listed(connected=1)["parcel-post"] is True
+    apps = browser.listed(connected=1)
+    assert apps["parcel-post"] is True and apps["lumen-crm"] is False
     deleted = subprocess.run([str(REFOLD_BIN), "account", "delete", "alice",
                               "--base-url", emulator.url],
                              env=dict(os.environ, REFOLD_API_KEY=API_KEY),
@@ -402,6 +412,7 @@ def test_whole_flow_in_the_browser(stack: Dict[str, Any]) -> None:
     summary.update({
         "app_list_responses": seen(APPS_PATH, 200),
         "connects": seen("/api/v2/app/parcel-post/save", 200),
+        "oauth_urls": seen("/api/v1/lumen-crm/integrate", 200),
         "unauthorized_from_refold": seen(APPS_PATH, 401),
         "session_responses": seen("/refold/session", 200),
         "tokens_received": len(tokens),
