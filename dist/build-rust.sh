@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# dist/build-rust.sh PLATFORM: the release native pieces of one Linux platform, in target-dist/:
+#   the `refold` CLI, the Node addon (cdylib) and the Kotlin/JNA library (cdylib).
+# (The Python extension is built by maturin in dist/build-wheel.sh.)
+#   gnu:  Debian's rustc with the target's std from libstd-rust-web-dev:<arch>, gcc as linker
+#         (aarch64-linux-gnu-gcc for arm64; aws-lc-sys's C compiles with the same gcc).
+#   musl: no musl std is packaged: -Zbuild-std from rust-web-src (RUSTC_BOOTSTRAP), zig as C
+#         compiler and linker through cargo-zigbuild (zig ships musl libc and libunwind for both
+#         arches). The CLI is linked fully static (+crt-static); the addons are cdylibs, which
+#         need -crt-static (a dynamic musl libc, as on Alpine), so they build in a second dir.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+PLATFORM="$1"; TRIPLE="$(dist_triple "$PLATFORM")"
+T_UP="$(echo "$TRIPLE" | tr 'a-z-' 'A-Z_')"; T_LOW="${TRIPLE//-/_}"
+cd "$DIST_ROOT"
+
+case "$PLATFORM" in
+  *-gnu)
+    if [[ "$TRIPLE" == aarch64-* ]]; then
+      export "CARGO_TARGET_${T_UP}_LINKER=aarch64-linux-gnu-gcc" \
+        "CC_${T_LOW}=aarch64-linux-gnu-gcc" "AR_${T_LOW}=aarch64-linux-gnu-ar"
+    fi
+    dist_log "$PLATFORM: cargo build --release --target $TRIPLE (cli, node, kotlin)"
+    "${DIST_NICE[@]}" "$DIST_CARGO" build --release --locked --target "$TRIPLE" \
+      -p refold-cli -p refold-session-node -p refold-session-kotlin
+    ;;
+  *-musl)
+    export RUSTC_BOOTSTRAP=1
+    BUILD_STD=(-Zbuild-std=std,panic_abort)
+    dist_log "$PLATFORM: static CLI (cargo zigbuild -Zbuild-std, +crt-static)"
+    env CARGO_TARGET_DIR="$DIST_TARGET_DIR/static" \
+      "CARGO_TARGET_${T_UP}_RUSTFLAGS=-C target-feature=+crt-static" \
+      "${DIST_NICE[@]}" cargo-zigbuild zigbuild "${BUILD_STD[@]}" --release --locked \
+      --target "$TRIPLE" -p refold-cli
+    dist_log "$PLATFORM: addons (cargo zigbuild -Zbuild-std, -crt-static)"
+    env "CARGO_TARGET_${T_UP}_RUSTFLAGS=-C target-feature=-crt-static" \
+      "${DIST_NICE[@]}" cargo-zigbuild zigbuild "${BUILD_STD[@]}" --release --locked \
+      --target "$TRIPLE" -p refold-session-node -p refold-session-kotlin
+    ;;
+esac
+
+# The CLI, without debug info, as dist/out/cli/refold-<platform>.
+CLI_DIR="$DIST_TARGET_DIR"; [[ "$PLATFORM" == *-musl ]] && CLI_DIR="$DIST_TARGET_DIR/static"
+mkdir -p "$DIST_OUT/cli"
+objcopy --strip-debug "$CLI_DIR/$TRIPLE/release/refold" "$DIST_OUT/cli/refold-$PLATFORM"
+dist_log "cli: $DIST_OUT/cli/refold-$PLATFORM"

@@ -1,0 +1,31 @@
+# Sourced by every dist/ script: one pinned toolchain for every Linux platform, paths, helpers.
+# Rust: Debian's rustc-web/cargo-web (rustup's download server is not reachable, so `rustup
+# target add` cannot fetch another target's standard library; Debian ships the arm64 one as a
+# multiarch package and the std source for -Zbuild-std). Pinned in dist/toolchain.sh.
+DIST_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DIST_TARGET_DIR="${DIST_TARGET_DIR:-$DIST_ROOT/target-dist}"   # never the shared target/
+DIST_OUT="${DIST_OUT:-$DIST_ROOT/dist/out}"
+DIST_TOOLS="$DIST_TARGET_DIR/tools"                            # venv (maturin, zig), sysroots
+export CARGO_TARGET_DIR="$DIST_TARGET_DIR"
+export RUSTC=/usr/bin/rustc
+DIST_CARGO=/usr/bin/cargo
+export CARGO_TERM_COLOR=never
+# Builds are heavy: never starve the other users of a 2-core machine.
+DIST_NICE=(nice -n 19)
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+# Debian's cargo/rustc first on PATH for tools that call `cargo` themselves (maturin).
+DIST_BIN="$DIST_TOOLS/bin"
+export PATH="$DIST_BIN:$DIST_TOOLS/venv/bin:$PATH"
+
+# platform name (napi-rs spelling) -> Rust target triple
+dist_triple() {
+  case "$1" in
+    linux-x64-gnu) echo x86_64-unknown-linux-gnu ;;
+    linux-arm64-gnu) echo aarch64-unknown-linux-gnu ;;
+    linux-x64-musl) echo x86_64-unknown-linux-musl ;;
+    linux-arm64-musl) echo aarch64-unknown-linux-musl ;;
+    *) echo "dist: unknown platform $1" >&2; return 1 ;;
+  esac
+}
+
+dist_log() { printf 'dist: %s\n' "$*" >&2; }

