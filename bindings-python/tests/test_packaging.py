@@ -49,9 +49,11 @@ def pip_install(python: Path, *args: str, env: Dict[str, str], timeout: float = 
 
 
 def without_rust(venv: Path) -> Dict[str, str]:
-    """The environment of a machine without Rust: the venv, then the system's own dirs."""
+    """The environment of a machine without Rust: only the venv on PATH (this machine's own
+    dirs may hold a system `cargo`, e.g. /usr/bin/cargo from a distribution package, and
+    installing or running a wheel needs nothing from PATH)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO", "RUSTUP", "RUST"))}
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), "/usr/local/bin", "/usr/bin", "/bin"])
+    env["PATH"] = str(venv / "bin")
     env.pop("PYTHONPATH", None)
     return env
 
