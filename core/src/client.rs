@@ -304,13 +304,23 @@ impl Client {
             retry: RetryPolicy::Transient,
             secrets: Vec::new(),
         };
-        self.execute(request, |body, _| match serde_json::from_slice(body) {
-            Ok(serde_json::Value::Object(answer)) => Ok(answer),
-            // An empty 2xx body is a successful delete too.
-            _ if body.iter().all(u8::is_ascii_whitespace) => Ok(serde_json::Map::new()),
-            _ => Err(unexpected_body("a JSON object")),
-        })
-        .await
+        let answer = self
+            .execute(request, |body, _| match serde_json::from_slice(body) {
+                Ok(serde_json::Value::Object(answer)) => Ok(answer),
+                // An empty 2xx body is a successful delete too.
+                _ if body.iter().all(u8::is_ascii_whitespace) => Ok(serde_json::Map::new()),
+                _ => Err(unexpected_body("a JSON object")),
+            })
+            .await;
+        // A deleted (or unknown) account's cached token must not be served any more.
+        if answer.is_ok()
+            || answer
+                .as_ref()
+                .is_err_and(|e| e.code() == ErrorCode::NotFound)
+        {
+            self.invalidate(linked_account_id).await;
+        }
+        answer
     }
 
     /// One page of linked accounts, in creation order: `page` from 1, `limit` from 1 to 100.

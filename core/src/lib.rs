@@ -51,8 +51,8 @@ pub use store::{DEFAULT_KEY_PREFIX, DEFAULT_STORE_TIMEOUT, StoreOptions};
 pub use time::{LATEST_UNIX_SECONDS, format_rfc3339};
 pub use token::{SessionToken, TOKEN_LIFETIME};
 pub use validate::{
-    MAX_LINKED_ACCOUNT_ID_BYTES, linked_account_id_not_unicode, linked_account_id_type_error,
-    validate_linked_account_id,
+    MAX_LINKED_ACCOUNT_ID_BYTES, field_not_unicode, field_type_error,
+    linked_account_id_not_unicode, linked_account_id_type_error, validate_linked_account_id,
 };
 
 /// This crate's version, as sent in the `user-agent`.

@@ -51,6 +51,27 @@ pub fn linked_account_id_not_unicode() -> Error {
     )
 }
 
+/// The `invalid_input` error for another text argument (a linked account's `name`, a `udf`
+/// key or value, `your_app` fields) that is not valid Unicode; `field` names it as the host
+/// spells it.
+pub fn field_not_unicode(field: &str) -> Error {
+    Error::invalid_input(format!(
+        "{} is not valid Unicode text (it holds a lone surrogate); pass it as UTF-8 text.",
+        crate::redact::clean_line(field, 60)
+    ))
+}
+
+/// The `invalid_input` error for an argument of a type the call cannot send (e.g. a date or
+/// NaN inside `udf`), for dynamically typed hosts; the value itself is never shown.
+pub fn field_type_error(field: &str, expected: &str, received: &str) -> Error {
+    Error::invalid_input(format!(
+        "{} must be {}, not {}.",
+        crate::redact::clean_line(field, 60),
+        crate::redact::clean_line(expected, 80),
+        crate::redact::clean_line(received, 40)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +96,19 @@ mod tests {
             assert_eq!(err.code(), ErrorCode::InvalidInput, "{bad:?}");
             assert_eq!(err.attempts(), 0);
         }
+    }
+
+    #[test]
+    fn other_fields_are_worded_by_the_core_too() {
+        let err = field_not_unicode("udf.phone");
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert!(err.message().starts_with("udf.phone is not valid Unicode"));
+        let err = field_type_error("udf.born", "a string, number, boolean or null", "a Date");
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert_eq!(
+            err.message(),
+            "udf.born must be a string, number, boolean or null, not a Date."
+        );
     }
 
     #[test]

@@ -206,7 +206,8 @@ async fn failing_refreshes_keep_serving_and_a_deleted_account_drops_the_entry() 
         "backoff: no second refresh at once"
     );
 
-    // An account deleted at Refold: its refresh is answered 500 and the entry goes.
+    // An account deleted at Refold by someone else (another process, the dashboard): this
+    // client's refresh is answered 500 and the entry goes.
     let known = Emulator::start(EmulatorConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         api_keys: vec![KEY.into()],
@@ -221,7 +222,13 @@ async fn failing_refreshes_keep_serving_and_a_deleted_account_drops_the_entry() 
         .await
         .unwrap();
     client.get_token_for_linked_account("doomed").await.unwrap();
-    client.delete_linked_account("doomed").await.unwrap();
+    let elsewhere = Client::builder()
+        .api_key(KEY)
+        .base_url(known.base_url())
+        .read_environment_variables(false)
+        .build()
+        .unwrap();
+    elsewhere.delete_linked_account("doomed").await.unwrap();
     tokio::time::sleep(Duration::from_millis(2_200)).await;
     client.get_token_for_linked_account("doomed").await.unwrap(); // starts the refresh
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -232,6 +239,37 @@ async fn failing_refreshes_keep_serving_and_a_deleted_account_drops_the_entry() 
     assert_eq!(err.code(), ErrorCode::InvalidLinkedAccount);
     known.shutdown().await;
     emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_account_drops_its_cached_token() {
+    let known = Emulator::start(EmulatorConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        api_keys: vec![KEY.into()],
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = client(&known, CacheOptions::default());
+    client
+        .upsert_linked_account(&LinkedAccountInput::new("gone-soon"))
+        .await
+        .unwrap();
+    client
+        .get_token_for_linked_account("gone-soon")
+        .await
+        .unwrap();
+    client.delete_linked_account("gone-soon").await.unwrap();
+    let err = client
+        .get_token_for_linked_account("gone-soon")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        ErrorCode::InvalidLinkedAccount,
+        "not served from the cache"
+    );
+    known.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,33 +2,60 @@
 //! used directly, C tasks on a multi-threaded tokio runtime.
 //!
 //! ```text
-//! refold-bench-rust --url URL --key KEY --n N --concurrency C [--warmup W] [--prefix P]
+//! refold-bench-rust --client KIND --url URL --key KEY --n N --concurrency C [--warmup W]
+//!                   [--prefix P] [--accounts K] [--redis-url R --encryption-key B64
+//!                   --key-prefix KP] [--value-bytes V]
 //! ```
+//! KIND:
+//! - `ours` (default): every call mints (no cache), a distinct linked account per call;
+//! - `cache-hit`: `cache` on; K accounts are minted first, then every call is a hit (the ids
+//!   cycle over the K);
+//! - `store-hit`: `cache` + `store`; a separate client first mints W + N accounts (Redis
+//!   warm), then a fresh client (empty in-process cache) asks for each once: every timed call
+//!   is an in-process miss answered by Redis;
+//! - `redis-rs`: the raw GET peer: redis-rs's multiplexed connection (shared by the C tasks)
+//!   GETs a V-byte value per call (W + N values SET first);
+//! - `fleet`: `cache` + `store`, N calls over K accounts; prints `READY`, waits for a line on
+//!   stdin, then runs (bench/run.py starts one per language and releases them together).
+//!
 //! Prints one line, `BENCH_JSON {...}`, read by bench/run.py.
 
+use std::io::{BufRead as _, Write as _};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use refold_session::Client;
+use refold_session::{CacheOptions, CacheStats, Client, ClientOptions, StoreOptions};
 
 struct Args {
+    client: String,
     url: String,
     key: String,
     n: usize,
     concurrency: usize,
     warmup: usize,
     prefix: String,
+    accounts: usize,
+    redis_url: String,
+    encryption_key: String,
+    key_prefix: String,
+    value_bytes: usize,
 }
 
 fn parse_args() -> Args {
     let mut args = Args {
+        client: "ours".to_owned(),
         url: String::new(),
         key: String::new(),
         n: 0,
         concurrency: 1,
         warmup: 0,
         prefix: "rust".to_owned(),
+        accounts: 1000,
+        redis_url: String::new(),
+        encryption_key: String::new(),
+        key_prefix: "bench:".to_owned(),
+        value_bytes: 0,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
@@ -36,32 +63,68 @@ fn parse_args() -> Args {
             panic!("flags take a value: {pair:?}")
         };
         match flag.as_str() {
+            "--client" => args.client = value.clone(),
             "--url" => args.url = value.clone(),
             "--key" => args.key = value.clone(),
             "--n" => args.n = value.parse().expect("--n"),
             "--concurrency" => args.concurrency = value.parse().expect("--concurrency"),
             "--warmup" => args.warmup = value.parse().expect("--warmup"),
             "--prefix" => args.prefix = value.clone(),
-            "--client" => {}
+            "--accounts" => args.accounts = value.parse().expect("--accounts"),
+            "--redis-url" => args.redis_url = value.clone(),
+            "--encryption-key" => args.encryption_key = value.clone(),
+            "--key-prefix" => args.key_prefix = value.clone(),
+            "--value-bytes" => args.value_bytes = value.parse().expect("--value-bytes"),
             other => panic!("unknown flag {other}"),
         }
     }
     args
 }
 
-/// Runs `count` calls with `concurrency` tasks; returns (errors, latencies in index order).
+/// What one call does.
+#[derive(Clone)]
+enum Target {
+    Refold(Client),
+    Redis(redis::aio::MultiplexedConnection, usize),
+}
+
+impl Target {
+    async fn call(&mut self, id: &str) -> Result<(), String> {
+        match self {
+            Target::Refold(client) => match client.get_token_for_linked_account(id).await {
+                Ok(token) if !token.token().is_empty() => Ok(()),
+                Ok(_) => Err("empty token".to_owned()),
+                Err(err) => Err(err.to_string()),
+            },
+            Target::Redis(connection, expected) => {
+                let value: Option<Vec<u8>> = redis::cmd("GET")
+                    .arg(id)
+                    .query_async(connection)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                match value {
+                    Some(value) if value.len() == *expected => Ok(()),
+                    other => Err(format!("GET returned {:?} bytes", other.map(|v| v.len()))),
+                }
+            }
+        }
+    }
+}
+
+/// Runs `count` calls with `concurrency` tasks, call `i` on `ids[i % ids.len()]`; returns
+/// (errors, latencies).
 async fn phase(
-    client: &Client,
-    prefix: &str,
+    target: &Target,
+    ids: Arc<Vec<String>>,
     count: usize,
     concurrency: usize,
 ) -> (usize, Vec<Duration>) {
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..concurrency.min(count).max(1) {
-        let client = client.clone();
+        let mut target = target.clone();
         let next = next.clone();
-        let prefix = prefix.to_owned();
+        let ids = ids.clone();
         tasks.push(tokio::spawn(async move {
             let mut errors = 0;
             let mut latencies = Vec::new();
@@ -70,19 +133,16 @@ async fn phase(
                 if i >= count {
                     break;
                 }
-                let id = format!("{prefix}-{i}");
+                let id = &ids[i % ids.len()];
                 let t0 = Instant::now();
-                match client.get_token_for_linked_account(&id).await {
-                    Ok(token) if !token.token().is_empty() => {}
-                    Ok(_) => errors += 1,
-                    Err(err) => {
-                        errors += 1;
-                        if errors <= 3 {
-                            eprintln!("request failed: {err}");
-                        }
+                let result = target.call(id).await;
+                latencies.push(t0.elapsed());
+                if let Err(err) = result {
+                    errors += 1;
+                    if errors <= 3 {
+                        eprintln!("request failed: {err}");
                     }
                 }
-                latencies.push(t0.elapsed());
             }
             (errors, latencies)
         }));
@@ -105,6 +165,59 @@ fn percentile_ms(sorted: &[Duration], p: usize) -> f64 {
     sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
+fn ids(prefix: &str, count: usize) -> Arc<Vec<String>> {
+    Arc::new((0..count).map(|i| format!("{prefix}-{i}")).collect())
+}
+
+fn client(args: &Args, cache: bool, store: bool) -> Client {
+    Client::new(ClientOptions {
+        api_key: Some(args.key.clone()),
+        base_url: Some(args.url.clone()),
+        read_environment_variables: Some(false),
+        cache: cache.then(|| CacheOptions {
+            store: store.then(|| StoreOptions {
+                redis_url: Some(args.redis_url.clone()),
+                encryption_keys: vec![args.encryption_key.clone()],
+                key_prefix: Some(args.key_prefix.clone()),
+                timeout: None,
+            }),
+            ..CacheOptions::default()
+        }),
+        ..ClientOptions::default()
+    })
+    .expect("client")
+}
+
+async fn stats(target: &Target) -> Option<CacheStats> {
+    match target {
+        Target::Refold(client) => client.cache_stats().await,
+        Target::Redis(..) => None,
+    }
+}
+
+/// The counters of the timed phase (after − before), as JSON.
+fn stats_json(before: Option<CacheStats>, after: Option<CacheStats>) -> String {
+    match (before, after) {
+        (Some(b), Some(a)) => format!(
+            "{{\"hits\":{},\"misses\":{},\"coalesced\":{},\"store_hits\":{},\"store_errors\":{}}}",
+            a.hits - b.hits,
+            a.misses - b.misses,
+            a.coalesced - b.coalesced,
+            a.store_hits - b.store_hits,
+            a.store_errors - b.store_errors,
+        ),
+        _ => "null".to_owned(),
+    }
+}
+
+async fn redis_connection(args: &Args) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(args.redis_url.as_str())
+        .expect("redis URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis connection")
+}
+
 fn main() {
     let args = parse_args();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -112,33 +225,88 @@ fn main() {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
-        let client = Client::builder()
-            .api_key(args.key.clone())
-            .base_url(args.url.clone())
-            .read_environment_variables(false)
-            .build()
-            .expect("client");
-        if args.warmup > 0 {
-            phase(
-                &client,
-                &format!("{}-w", args.prefix),
-                args.warmup,
-                args.concurrency,
-            )
-            .await;
+        let setup = Instant::now();
+        let (warm_ids, timed_ids) = (
+            ids(&format!("{}-w", args.prefix), args.warmup),
+            ids(&args.prefix, args.n),
+        );
+        let (target, warm_ids, timed_ids) = match args.client.as_str() {
+            "ours" => (
+                Target::Refold(client(&args, false, false)),
+                warm_ids,
+                timed_ids,
+            ),
+            "cache-hit" => {
+                let target = Target::Refold(client(&args, true, false));
+                let accounts = ids(&args.prefix, args.accounts);
+                let (errors, _) = phase(&target, accounts.clone(), args.accounts, 64).await;
+                assert_eq!(errors, 0, "minting the accounts to hit failed");
+                (target, accounts.clone(), accounts)
+            }
+            "store-hit" => {
+                // Redis warm: another client mints every account the measured one will ask for.
+                let warmer = Target::Refold(client(&args, true, true));
+                for set in [&warm_ids, &timed_ids] {
+                    let (errors, _) = phase(&warmer, set.clone(), set.len(), 64).await;
+                    assert_eq!(errors, 0, "warming the store failed");
+                }
+                drop(warmer);
+                (
+                    Target::Refold(client(&args, true, true)),
+                    warm_ids,
+                    timed_ids,
+                )
+            }
+            "redis-rs" => {
+                let mut connection = redis_connection(&args).await;
+                let value: Vec<u8> = (0..args.value_bytes).map(|_| fastrand::u8(..)).collect();
+                for set in [&warm_ids, &timed_ids] {
+                    for chunk in set.chunks(1000) {
+                        let mut pipe = redis::pipe();
+                        for id in chunk {
+                            pipe.cmd("SET").arg(id).arg(&value).ignore();
+                        }
+                        let () = pipe.query_async(&mut connection).await.expect("SET");
+                    }
+                }
+                (
+                    Target::Redis(connection, args.value_bytes),
+                    warm_ids,
+                    timed_ids,
+                )
+            }
+            "fleet" => {
+                let target = Target::Refold(client(&args, true, true));
+                let accounts = ids(&args.prefix, args.accounts);
+                println!("READY");
+                std::io::stdout().flush().expect("stdout");
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line).expect("stdin");
+                (target, Arc::new(Vec::new()), accounts)
+            }
+            other => panic!("unknown client {other}"),
+        };
+        let setup_s = setup.elapsed().as_secs_f64();
+        if args.warmup > 0 && !warm_ids.is_empty() {
+            phase(&target, warm_ids, args.warmup, args.concurrency).await;
         }
+        let before = stats(&target).await;
         let t0 = Instant::now();
-        let (errors, mut latencies) = phase(&client, &args.prefix, args.n, args.concurrency).await;
+        let (errors, mut latencies) = phase(&target, timed_ids, args.n, args.concurrency).await;
         let seconds = t0.elapsed().as_secs_f64();
+        let after = stats(&target).await;
         latencies.sort_unstable();
         println!(
-            "BENCH_JSON {{\"client\":\"ours\",\"n\":{},\"concurrency\":{},\"seconds\":{seconds},\
-             \"rps\":{},\"p50_ms\":{},\"p99_ms\":{},\"errors\":{errors},\"runtime\":\"rust {}\"}}",
+            "BENCH_JSON {{\"client\":\"{}\",\"n\":{},\"concurrency\":{},\"seconds\":{seconds},\
+             \"rps\":{},\"p50_ms\":{},\"p99_ms\":{},\"errors\":{errors},\"setup_s\":{setup_s},\
+             \"stats\":{},\"runtime\":\"rust {}\"}}",
+            args.client,
             args.n,
             args.concurrency,
             args.n as f64 / seconds,
             percentile_ms(&latencies, 50),
             percentile_ms(&latencies, 99),
+            stats_json(before, after),
             refold_session::VERSION,
         );
     });
