@@ -1,15 +1,28 @@
 // One JVM client of the refold-session benchmark (bench/README.md).
 //   java -cp target/classes:target/lib/*[:REFOLD_JAR] bench.MainKt --client NAME --url URL --key KEY
-//        --n N --concurrency C [--warmup W] [--prefix P]
-// NAME: okhttp, jdk-httpclient (C platform threads, blocking calls), ours-blocking (C threads),
-// ours-coroutines (C coroutines on Dispatchers.Default). Each call POSTs the session-token
-// request with a distinct linked_account_id, parses the JSON and returns the token.
+//        --n N --concurrency C [--warmup W] [--prefix P] [--accounts K]
+//        [--redis-url R --encryption-key B64 --key-prefix KP] [--value-bytes V]
+// NAME (…-blocking: C platform threads; …-coroutines: C coroutines on Dispatchers.Default):
+// - okhttp, jdk-httpclient (threads), ours-blocking, ours-coroutines: each call POSTs the
+//   session-token request with a distinct linked_account_id, parses the JSON and returns the
+//   token (ours: no cache, every call mints);
+// - cache-hit-blocking, cache-hit-coroutines: ours with the cache on; K accounts are minted
+//   first, then every call is a hit (the ids cycle over the K) — src/ours;
+// - store-hit-blocking, store-hit-coroutines: ours with the cache and the Redis store; a separate
+//   client first mints W + N accounts (Redis warm), then a fresh client (empty in-process cache)
+//   asks for each once: every timed call is an in-process miss answered by Redis — src/store,
+//   compiled only when the binding's jar has StoreOptions;
+// - lettuce-sync (threads), lettuce-async (coroutines awaiting RedisFuture): the raw-GET peers,
+//   one shared Lettuce connection GETs a V-byte value per call (W + N values SET first);
+// - fleet: ours with the store (coroutines), N calls over K accounts; prints READY and waits for
+//   a line on stdin before calling (bench/run.py releases every language's fleet together).
 // Prints one line: BENCH_JSON {...} (read by bench/run.py).
 package bench
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.future.await
 import kotlinx.coroutines.runBlocking
 import okhttp3.ConnectionPool
 import okhttp3.MediaType.Companion.toMediaType
@@ -27,11 +40,45 @@ import kotlin.system.exitProcess
 
 const val SESSION_PATH = "/api/v2/public/session-token"
 
+/** The command line. */
+class BenchArgs(private val map: Map<String, String>) {
+    val client = map.getValue("client")
+    val url = map.getValue("url")
+    val key = map.getValue("key")
+    val n = map.getValue("n").toInt()
+    val concurrency = map.getValue("concurrency").toInt()
+    val warmup = map["warmup"]?.toInt() ?: 0
+    val prefix = map["prefix"] ?: "jvm"
+    val accounts = map["accounts"]?.toInt() ?: 1000
+    val redisUrl = map["redis-url"] ?: ""
+    val encryptionKey = map["encryption-key"] ?: ""
+    val keyPrefix = map["key-prefix"] ?: "bench:"
+    val valueBytes = map["value-bytes"]?.toInt() ?: 0
+
+    fun ids(prefix: String, count: Int): List<String> = List(count) { "$prefix-$it" }
+    val warmIds: List<String> get() = ids("$prefix-w", warmup)
+    val timedIds: List<String> get() = ids(prefix, n)
+}
+
 /** A client under test: [suspending] is used by coroutine clients, [blocking] by thread ones. */
 interface BenchClient {
     val coroutines: Boolean get() = false
     fun blocking(id: String): String
     suspend fun suspending(id: String): String = blocking(id)
+
+    /** Set-up before any timing; returns the ids of the warm-up and of the timed phase. */
+    fun prepare(args: BenchArgs): Pair<List<String>, List<String>> = args.warmIds to args.timedIds
+
+    /** The cache's counters (hits, misses, coalesced, store_hits, store_errors), if it has one. */
+    fun stats(): Map<String, Long>? = null
+
+    fun close() {}
+}
+
+/** Runs every id once at concurrency 64 (minting accounts, warming a store); fails on errors. */
+fun warm(client: BenchClient, ids: List<String>, what: String) {
+    val errors = Phase(ids, ids.size, null).run(client, 64)
+    check(errors == 0) { "$what failed ($errors errors)" }
 }
 
 private val mapper = ObjectMapper()
@@ -84,21 +131,75 @@ class JdkHttpBench(url: String, private val key: String) : BenchClient {
     }
 }
 
-fun makeClient(name: String, url: String, key: String, concurrency: Int): BenchClient = when (name) {
-    "okhttp" -> OkHttpBench(url, key, concurrency)
-    "jdk-httpclient" -> JdkHttpBench(url, key)
-    "ours-blocking", "ours-coroutines" -> try {
-        Class.forName("bench.Ours")
-            .getConstructor(String::class.java, String::class.java, Boolean::class.javaPrimitiveType)
-            .newInstance(url, key, name == "ours-coroutines") as BenchClient
-    } catch (e: ClassNotFoundException) {
-        System.err.println("ours is not compiled in: build with -Drefold.jar=PATH")
-        exitProcess(3)
+/** The raw-GET peer: one Lettuce connection (thread-safe, pipelined) shared by every caller. */
+class LettuceBench(private val args: BenchArgs, override val coroutines: Boolean) : BenchClient {
+    private val redis = io.lettuce.core.RedisClient.create(args.redisUrl)
+    private val connection = redis.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)
+    private val sync = connection.sync()
+    private val async = connection.async()
+
+    override fun prepare(args: BenchArgs): Pair<List<String>, List<String>> {
+        val value = ByteArray(args.valueBytes).also { java.util.Random().nextBytes(it) }
+        for (ids in listOf(args.warmIds, args.timedIds)) {
+            for (chunk in ids.chunked(1000)) {
+                chunk.map { async.set(it.toByteArray(), value) }.forEach { it.get() }
+            }
+        }
+        return args.warmIds to args.timedIds
     }
+
+    private fun checked(value: ByteArray?): String {
+        check(value != null && value.size == args.valueBytes) { "GET returned ${value?.size} bytes" }
+        return "ok"
+    }
+
+    override fun blocking(id: String): String = checked(sync.get(id.toByteArray()))
+
+    override suspend fun suspending(id: String): String = checked(async.get(id.toByteArray()).await())
+
+    override fun close() {
+        connection.close()
+        redis.shutdown()
+    }
+}
+
+/** Ours: the classes in src/ours (and src/store) exist only when the binding's jar does. */
+private fun ours(className: String, vararg parameters: Pair<Class<*>, Any>): BenchClient = try {
+    Class.forName(className)
+        .getConstructor(*parameters.map { it.first }.toTypedArray())
+        .newInstance(*parameters.map { it.second }.toTypedArray()) as BenchClient
+} catch (e: ClassNotFoundException) {
+    System.err.println("$className is not compiled in: build with -Drefold.jar=PATH (and a jar with StoreOptions for the store)")
+    exitProcess(3)
+} catch (e: java.lang.reflect.InvocationTargetException) {
+    throw e.targetException
+}
+
+fun makeClient(args: BenchArgs): BenchClient = when (val name = args.client) {
+    "okhttp" -> OkHttpBench(args.url, args.key, args.concurrency)
+    "jdk-httpclient" -> JdkHttpBench(args.url, args.key)
+    "lettuce-sync", "lettuce-async" -> LettuceBench(args, name == "lettuce-async")
+    "ours-blocking", "ours-coroutines" -> ours(
+        "bench.Ours",
+        String::class.java to args.url,
+        String::class.java to args.key,
+        Boolean::class.javaPrimitiveType!! to (name == "ours-coroutines"),
+    )
+    "cache-hit-blocking", "cache-hit-coroutines" -> ours(
+        "bench.OursCacheHit",
+        BenchArgs::class.java to args,
+        Boolean::class.javaPrimitiveType!! to (name == "cache-hit-coroutines"),
+    )
+    "store-hit-blocking", "store-hit-coroutines", "fleet" -> ours(
+        "bench.OursStore",
+        BenchArgs::class.java to args,
+        Boolean::class.javaPrimitiveType!! to (name != "store-hit-blocking"),
+    )
     else -> error("unknown client $name")
 }
 
-class Phase(private val prefix: String, private val count: Int, private val latencies: LongArray?) {
+/** `count` calls; call i uses `ids[i % ids.size]`. */
+class Phase(private val ids: List<String>, private val count: Int, private val latencies: LongArray?) {
     private val next = AtomicInteger()
     val errors = AtomicInteger()
 
@@ -113,7 +214,7 @@ class Phase(private val prefix: String, private val count: Int, private val late
             if (i >= count) return
             val t0 = System.nanoTime()
             try {
-                val token = client.blocking("$prefix-$i")
+                val token = client.blocking(ids[i % ids.size])
                 record(i, t0, token.isNotEmpty(), null)
             } catch (e: Exception) {
                 record(i, t0, false, e)
@@ -127,7 +228,7 @@ class Phase(private val prefix: String, private val count: Int, private val late
             if (i >= count) return
             val t0 = System.nanoTime()
             try {
-                val token = client.suspending("$prefix-$i")
+                val token = client.suspending(ids[i % ids.size])
                 record(i, t0, token.isNotEmpty(), null)
             } catch (e: Exception) {
                 record(i, t0, false, e)
@@ -158,26 +259,34 @@ fun percentile(sorted: LongArray, p: Int): Long {
     return sorted[minOf(rank, sorted.size - 1)]
 }
 
-fun main(argv: Array<String>) {
-    val args = argv.toList().chunked(2).associate { (k, v) -> k.removePrefix("--") to v }
-    val name = args.getValue("client")
-    val n = args.getValue("n").toInt()
-    val concurrency = args.getValue("concurrency").toInt()
-    val warmup = args["warmup"]?.toInt() ?: 0
-    val prefix = args["prefix"] ?: "jvm"
-    val client = makeClient(name, args.getValue("url"), args.getValue("key"), concurrency)
+fun statsJson(before: Map<String, Long>?, after: Map<String, Long>?): String {
+    if (before == null || after == null) return "null"
+    return after.entries.joinToString(",", "{", "}") { (k, v) -> "\"$k\":${v - (before[k] ?: 0)}" }
+}
 
-    if (warmup > 0) Phase("$prefix-w", warmup, null).run(client, concurrency)
+fun main(argv: Array<String>) {
+    val args = BenchArgs(argv.toList().chunked(2).associate { (k, v) -> k.removePrefix("--") to v })
+    val setup = System.nanoTime()
+    val client = makeClient(args)
+    val (warmIds, timedIds) = client.prepare(args)
+    val setupSeconds = (System.nanoTime() - setup) / 1e9
+
+    if (args.warmup > 0 && warmIds.isNotEmpty()) Phase(warmIds, args.warmup, null).run(client, args.concurrency)
+    val before = client.stats()
+    val n = args.n
     val latencies = LongArray(n)
     val t0 = System.nanoTime()
-    val errors = Phase(prefix, n, latencies).run(client, concurrency)
+    val errors = Phase(timedIds, n, latencies).run(client, args.concurrency)
     val seconds = (System.nanoTime() - t0) / 1e9
+    val after = client.stats()
+    client.close()
     latencies.sort()
     val runtime = "JVM ${System.getProperty("java.version")}"
     println(
-        "BENCH_JSON {\"client\":\"$name\",\"n\":$n,\"concurrency\":$concurrency,\"seconds\":$seconds," +
+        "BENCH_JSON {\"client\":\"${args.client}\",\"n\":$n,\"concurrency\":${args.concurrency},\"seconds\":$seconds," +
             "\"rps\":${n / seconds},\"p50_ms\":${percentile(latencies, 50) / 1e6}," +
-            "\"p99_ms\":${percentile(latencies, 99) / 1e6},\"errors\":$errors,\"runtime\":\"$runtime\"}",
+            "\"p99_ms\":${percentile(latencies, 99) / 1e6},\"errors\":$errors,\"setup_s\":$setupSeconds," +
+            "\"stats\":${statsJson(before, after)},\"runtime\":\"$runtime\"}",
     )
     System.out.flush()
     exitProcess(0)
