@@ -4,7 +4,10 @@
 #   - release builds: the emulator (refold), the Rust bench client, the Node and Kotlin addons;
 #   - bench/.venv from bench/python/requirements.txt, plus our release wheel (maturin);
 #   - bench/node/node_modules from package-lock.json (npm ci);
-#   - bench/jvm (Maven; with ours compiled in when the binding's jar could be made).
+#   - bench/jvm (Maven; with ours compiled in when the binding's jar could be made, and the store
+#     clients when that jar has StoreOptions).
+# redis-server (for the fleet-store clients) comes from `make redis-deps`, which `make bench`
+# runs first.
 # A binding that is missing or fails to build is skipped, not fatal: its reason is written to
 # bench/.build/skip-<lang>.txt and shows up in the results.
 # Outputs (all git-ignored) go to bench/.build/.
@@ -39,19 +42,28 @@ if [[ "$(dpkg-query -W -f='${Version}' wrk 2>/dev/null || true)" != "$WRK_VERSIO
 fi
 command -v wrk >/dev/null || skip limit "wrk could not be installed"
 
-# --- Rust: one release build of every Rust artifact ----------------------------------------
-packages=(-p refold-cli -p refold-bench)
-[[ -f "$ROOT/bindings-node/Cargo.toml" ]] && packages+=(-p refold-session-node)
-[[ -f "$ROOT/bindings-kotlin/Cargo.toml" ]] && packages+=(-p refold-session-kotlin)
-say "cargo build --release ${packages[*]}"
-(cd "$ROOT" && cargo build --release --locked "${packages[@]}")
+# --- Rust: release builds -------------------------------------------------------------------
+# The emulator and the Rust client are required; a binding whose addon does not build (e.g. it
+# is being edited) is skipped below, not fatal.
+say "cargo build --release -p refold-cli -p refold-bench"
+(cd "$ROOT" && cargo build --release --locked -p refold-cli -p refold-bench)
+for lang in node kotlin; do
+  crate="refold-session-$lang"
+  [[ -f "$ROOT/bindings-$lang/Cargo.toml" ]] || continue
+  say "cargo build --release -p $crate"
+  if ! (cd "$ROOT" && cargo build --release --locked -p "$crate" >"$BUILD/cargo-$crate.log" 2>&1); then
+    skip "${lang/kotlin/jvm}" "cargo build --release -p $crate failed: $(grep -m1 -E '^error' "$BUILD/cargo-$crate.log" | head -c 200)"
+  fi
+done
 
 # --- Node -----------------------------------------------------------------------------------
 say "npm ci (bench/node)"
 (cd "$BENCH/node" && npm ci --no-audit --no-fund --loglevel=error)
 NODE_PKG="$BUILD/node-pkg"
 rm -rf "$NODE_PKG"
-if [[ -f "$ROOT/bindings-node/index.js" && -f "$REL/librefold_session_node.so" ]]; then
+if [[ -f "$BUILD/skip-node.txt" ]]; then
+  :
+elif [[ -f "$ROOT/bindings-node/index.js" && -f "$REL/librefold_session_node.so" ]]; then
   # The npm package as it ships (its JS files) around the release addon.
   mkdir -p "$NODE_PKG"
   for f in package.json index.js index.mjs index.d.ts index.d.mts; do
@@ -118,23 +130,41 @@ build_bench_jvm() { # [extra maven flags]
   say "mvn package (bench/jvm)"
   (cd "$BENCH/jvm" && mvn -q -B -ntp "$@" package)
 }
+# The store clients (src/store) are compiled only for a jar that has the store's API.
+jar_has_store() {
+  [[ -f "$BUILD/refold-session-release.jar" ]] &&
+    unzip -l "$BUILD/refold-session-release.jar" | grep -q 'ai/refold/session/StoreOptions.class'
+}
+build_bench_jvm_ours() {
+  local flags=(-Drefold.jar="$BUILD/refold-session-release.jar")
+  if jar_has_store; then
+    flags+=(-Drefold.store=1)
+  else
+    echo "the binding's jar has no StoreOptions yet (bench/jvm compiled without src/store)" >"$BUILD/skip-jvm-store.txt"
+  fi
+  rm -rf "$BENCH/jvm/target/classes/bench"
+  build_bench_jvm "${flags[@]}"
+}
 check_ours_jvm() { # builds the client (uniffi checks its checksums), sends nothing
   java -cp "$BENCH/jvm/target/classes:$BENCH/jvm/target/lib/*:$BUILD/refold-session-release.jar" bench.MainKt \
     --client ours-blocking --url http://127.0.0.1:9 --key k --n 0 --concurrency 1 >/dev/null 2>"$BUILD/jvm-check.err"
 }
-if [[ -f "$ROOT/bindings-kotlin/pom.xml" ]]; then
+if [[ -f "$BUILD/skip-jvm.txt" ]]; then
+  rm -rf "$BENCH/jvm/target/classes/bench"
+  build_bench_jvm
+elif [[ -f "$ROOT/bindings-kotlin/pom.xml" ]]; then
   find_kt_jar
   [[ -n "$KT_JAR" ]] || build_kt_jar
-  if stage_kt_jar && build_bench_jvm -Drefold.jar="$BUILD/refold-session-release.jar" && check_ours_jvm; then
+  if stage_kt_jar && build_bench_jvm_ours && check_ours_jvm; then
     :
   else
     build_kt_jar
-    if stage_kt_jar && build_bench_jvm -Drefold.jar="$BUILD/refold-session-release.jar" && check_ours_jvm; then
+    if stage_kt_jar && build_bench_jvm_ours && check_ours_jvm; then
       :
     else
       rm -f "$BUILD/refold-session-release.jar"
       skip jvm "the Kotlin binding's jar could not be built or does not load: $(tail -c 300 "$BUILD/jvm-check.err" 2>/dev/null | tr '\n' ' ')"
-      rm -rf "$BENCH/jvm/target/classes/bench/Ours"*.class "$BENCH/jvm/target/classes/bench/FfiCost"*.class
+      rm -rf "$BENCH/jvm/target/classes/bench"
       build_bench_jvm
     fi
   fi

@@ -3,25 +3,35 @@
 #   make bench                 release builds + pinned peers (bench/prepare.sh), then every client
 #                              at concurrency 1 and 64; writes bench/results/latest.{json,md,png}
 #   make bench N=5000          fewer requests per client per concurrency (default 20000)
-#   make bench BENCH_ONLY=node,python/aiohttp   a subset (results still go to latest.*)
+#   make bench BENCH_ONLY=node,python/aiohttp   a subset (results still go to latest.*
+#                              unless BENCH_TAG=name: bench/results/name.*)
 #   make bench-smoke           tiny N, results to bench/results/smoke.* (git-ignored), ~2 min
 #                              after the release builds exist
+#   make bench BENCH_ONLY=python/cache-hit-sync,node/store-hit   the session-cache hit and
+#                              fleet-store rows (a hit brings its miss path, a store hit its
+#                              language's raw-GET peers; store clients also run the fleet check)
+# The release builds run under `nice -n $(BENCH_BUILD_NICE)` (default 19: the machine is shared);
+# the measurements themselves are not niced.
 # Absolute numbers only mean something within one run on one machine (see bench/README.md).
 
 N ?= 20000
 BENCH_CONCURRENCY ?= 1,64
 BENCH_ONLY ?=
 BENCH_REPEAT ?= 1
+BENCH_BUILD_NICE ?= 19
+# Results go to bench/results/$(BENCH_TAG).{json,md,png}.
+BENCH_TAG ?= latest
 BENCH_PY := $(ROOT)/bench/.venv/bin/python
 
 .PHONY: bench bench-prepare bench-smoke
 
-bench-prepare:
-	bash $(ROOT)/bench/prepare.sh
+bench-prepare: redis-deps
+	nice -n $(BENCH_BUILD_NICE) bash $(ROOT)/bench/prepare.sh
 
 bench: bench-prepare
-	$(BENCH_PY) $(ROOT)/bench/run.py --n $(N) --concurrency $(BENCH_CONCURRENCY) --only "$(BENCH_ONLY)" --repeat $(BENCH_REPEAT)
+	$(BENCH_PY) $(ROOT)/bench/run.py --n $(N) --concurrency $(BENCH_CONCURRENCY) --only "$(BENCH_ONLY)" --repeat $(BENCH_REPEAT) \
+		--tag $(BENCH_TAG)
 
 bench-smoke: bench-prepare
 	$(BENCH_PY) $(ROOT)/bench/run.py --n 300 --warmup 50 --concurrency $(BENCH_CONCURRENCY) \
-		--only "$(BENCH_ONLY)" --tag smoke
+		--hit-accounts 100 --only "$(BENCH_ONLY)" --tag smoke
