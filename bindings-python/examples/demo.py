@@ -32,8 +32,8 @@ def main() -> None:
         names = [one.account_id for one in refold.iter_linked_accounts(limit=2)]
         print(f"3. iter_linked_accounts(limit=2) → {names}")
 
+        # Also drops the account's cached token: the next call mints, and fails.
         print(f"4. delete_linked_account({USER!r}) → {refold.delete_linked_account(USER)}")
-        refold.invalidate(USER)  # drop its cached token too
         try:
             refold.get_token_for_linked_account(USER)
         except InvalidLinkedAccountError as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from refold_session import (
     AsyncRefold,
@@ -18,6 +18,7 @@ from refold_session import (
     Refold,
     RefoldError,
     SessionToken,
+    StoreOptions,
 )
 
 
@@ -83,6 +84,8 @@ def forget(client: Refold, user_id: str) -> None:
     stats: Optional[CacheStats] = client.cache_stats()
     if stats is not None:
         print(stats.hits, stats.misses, stats.to_dict())
+        store_hits: int = stats.store_hits
+        print(store_hits, stats.store_errors)
 
 
 async def every_account_async(client: AsyncRefold) -> List[LinkedAccount]:
@@ -105,6 +108,13 @@ def main() -> None:
     tuned = Refold(cache=CacheOptions(max_entries=1000, min_remaining=dt.timedelta(minutes=30), refresh_ahead=3600))
     tuned.close()
     Refold(cache={"max_entries": 10}).close()
+    # The fleet store: every process with the same Redis and key mints once per account.
+    store = StoreOptions(redis_url="redis://127.0.0.1:6379", encryption_keys=["new", "old"],
+                         key_prefix="myapp:", timeout=dt.timedelta(milliseconds=250))
+    keys: Tuple[str, ...] = store.encryption_keys
+    print(keys == (), CacheOptions(store=store).store)
+    Refold(cache=CacheOptions(store=StoreOptions(encryption_key="k"))).close()
+    Refold(cache={"store": {"redis_url": "rediss://redis.internal:6380"}}).close()
     print(asyncio.run(mint_async("user-42")))
     print(asyncio.run(every_account_async(AsyncRefold(cache=True))))
 

@@ -7,13 +7,14 @@ use pyo3::exceptions::{PyTypeError, PyUnicodeEncodeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use refold_session::{
-    CacheOptions, CacheStats, Client, ClientOptions, Error, ErrorCode, HostDuration, LinkedAccount,
-    LinkedAccountInput, LinkedAccountPage, OptionProblem, SessionToken, format_rfc3339,
-    linked_account_id_not_unicode, linked_account_id_type_error,
+    CacheOptions, CacheStats, ClientOptions, Error, ErrorCode, HostDuration, LinkedAccount,
+    LinkedAccountInput, LinkedAccountPage, OptionProblem, SessionToken, StoreOptions,
+    field_not_unicode, field_type_error, format_rfc3339, linked_account_id_not_unicode,
+    linked_account_id_type_error,
 };
 use serde_json::{Map, Number, Value};
 
-use crate::{error_to_py, exception};
+use crate::error_to_py;
 
 /// The client options as read from Python. A value of the wrong type is a `TypeError`
 /// (docs/contract.md §Options), worded by the core like every other option problem.
@@ -81,23 +82,24 @@ impl HostOptions {
     }
 
     /// `cache`: `None`/`False` (off), `True` (the core's defaults), or the
-    /// `(max_entries, min_remaining, refresh_ahead)` that `refold_session` makes of a
+    /// `(max_entries, min_remaining, refresh_ahead, store)` that `refold_session` makes of a
     /// `CacheOptions` or a dict (durations already in seconds).
-    pub(crate) fn cache(&mut self, value: Option<&Bound<'_, PyAny>>) -> Option<CacheOptions> {
-        let value = value.filter(|value| !value.is_none())?;
+    pub(crate) fn cache(
+        &mut self,
+        value: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<CacheOptions>> {
+        let Some(value) = value.filter(|value| !value.is_none()) else {
+            return Ok(None);
+        };
         if let Ok(on) = value.cast::<PyBool>() {
-            return on.is_true().then(CacheOptions::default);
+            return Ok(on.is_true().then(CacheOptions::default));
         }
-        let fields = value
-            .cast::<PyTuple>()
-            .ok()
-            .filter(|tuple| tuple.len() == 3);
-        let Some(fields) = fields else {
+        let Some(fields) = fields(value, 4) else {
             self.wrong_type("cache", "a bool, a CacheOptions or a dict", value);
-            return None;
+            return Ok(None);
         };
         let field = |index| fields.get_item(index).ok();
-        Some(CacheOptions {
+        Ok(Some(CacheOptions {
             max_entries: self.count("cache max_entries", field(0).as_ref()),
             min_remaining: self
                 .seconds("cache min_remaining", field(1).as_ref())
@@ -105,8 +107,59 @@ impl HostOptions {
             refresh_ahead: self
                 .seconds("cache refresh_ahead", field(2).as_ref())
                 .map(HostDuration::Seconds),
-            ..CacheOptions::default()
-        })
+            store: self.store(field(3).as_ref())?,
+        }))
+    }
+
+    /// `cache.store`: `None` (this process only), or the `(redis_url, encryption_key,
+    /// encryption_keys, key_prefix, timeout)` that `refold_session` makes of a
+    /// `StoreOptions` or a dict (the timeout in seconds). Unset fields are the core's to fill
+    /// from the environment.
+    fn store(&mut self, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<StoreOptions>> {
+        let Some(value) = value.filter(|value| !value.is_none()) else {
+            return Ok(None);
+        };
+        let Some(fields) = fields(value, 5) else {
+            self.wrong_type("cache store", "a StoreOptions or a dict", value);
+            return Ok(None);
+        };
+        let field = |index| fields.get_item(index).ok();
+        let redis_url = self.text("cache store redis_url", field(0).as_ref())?;
+        let key = field(1);
+        let keys = field(2).filter(|keys| !keys.is_none());
+        let mut encryption_keys = Vec::new();
+        if let (Some(key), Some(_)) = (key.as_ref().filter(|key| !key.is_none()), &keys) {
+            self.wrong_type(
+                "cache store encryption_key",
+                "None when encryption_keys is given",
+                key,
+            );
+        } else if let Some(key) = self.text("cache store encryption_key", key.as_ref())? {
+            encryption_keys.push(key);
+        }
+        if let Some(keys) = keys {
+            let items = if keys.is_instance_of::<PyList>() || keys.is_instance_of::<PyTuple>() {
+                keys.try_iter()?.collect::<PyResult<Vec<_>>>()?
+            } else {
+                self.wrong_type("cache store encryption_keys", "a list of str", &keys);
+                Vec::new()
+            };
+            for item in &items {
+                if item.is_none() {
+                    self.wrong_type("cache store encryption_keys[]", "a str", item);
+                } else if let Some(key) = self.text("cache store encryption_keys[]", Some(item))? {
+                    encryption_keys.push(key);
+                }
+            }
+        }
+        Ok(Some(StoreOptions {
+            redis_url,
+            encryption_keys,
+            key_prefix: self.text("cache store key_prefix", field(3).as_ref())?,
+            timeout: self
+                .seconds("cache store timeout", field(4).as_ref())
+                .map(HostDuration::Seconds),
+        }))
     }
 
     /// The exception for a failed build: `TypeError` when the first problem was a type.
@@ -117,6 +170,15 @@ impl HostOptions {
             error_to_py(py, err)
         }
     }
+}
+
+/// The fields of an options object as `refold_session` passes them: a tuple of `len` items.
+fn fields<'py>(value: &Bound<'py, PyAny>, len: usize) -> Option<Bound<'py, PyTuple>> {
+    value
+        .cast::<PyTuple>()
+        .ok()
+        .filter(|tuple| tuple.len() == len)
+        .cloned()
 }
 
 fn is_int(value: &Bound<'_, PyAny>) -> bool {
@@ -160,39 +222,23 @@ pub(crate) fn linked_account_id_arg(value: &Bound<'_, PyAny>) -> PyResult<String
 }
 
 /// A page number or limit: an `int` (or a whole `float`) judged by the core
-/// (`refold_session::page_argument`); another type is a `TypeError`.
+/// (`refold_session::page_argument`); another type is a `TypeError` in the core's words.
 pub(crate) fn page_arg(what: &str, value: &Bound<'_, PyAny>, max: u32) -> PyResult<u32> {
     if !(value.is_instance_of::<PyFloat>() || is_int(value)) {
-        let problem = OptionProblem::wrong_type(what, "an int", &type_name(value));
-        return Err(PyTypeError::new_err(core_words(problem)));
+        let err = field_type_error(what, "an int", &type_name(value));
+        return Err(PyTypeError::new_err(err.message().to_owned()));
     }
     refold_session::page_argument(what, int_or_float(value), max)
         .map_err(|err| error_to_py(value.py(), err))
-}
-
-/// The core's sentence for a problem found in a host value.
-///
-/// Workaround, until the core exposes its wording for these directly (asked for in the
-/// round-2 report): an `OptionProblem` only reaches the caller through `Client::new`, which
-/// reports the first one before reading anything else, so this builds nothing.
-fn core_words(problem: OptionProblem) -> String {
-    let mut options = ClientOptions {
-        read_environment_variables: Some(false),
-        ..ClientOptions::default()
-    };
-    options.report(problem);
-    match Client::new(options) {
-        Err(err) => err.message().to_owned(),
-        Ok(_) => String::new(),
-    }
 }
 
 /// A value of the linked-account payload that has no JSON form.
 enum Unusable {
     /// Not a JSON type at all (`TypeError`).
     Type { at: String, received: String },
-    /// Text with a lone surrogate, a non-finite float, nesting too deep (`InvalidInputError`).
-    Value(OptionProblem),
+    /// Text with a lone surrogate, a non-finite float, nesting too deep: the core's
+    /// `invalid_input` (`InvalidInputError`).
+    Value(Error),
 }
 
 /// Deeper than this is surely a mistake (or a cycle): the core never sees it.
@@ -219,23 +265,11 @@ pub(crate) fn account_input(
             let value = to_json(value, key, 0).map_err(|unusable| match unusable {
                 Unusable::Type { at, received } => {
                     let expected = "a str, int, float, bool, None, dict or list";
-                    PyTypeError::new_err(core_words(OptionProblem::wrong_type(
-                        &at, expected, &received,
-                    )))
+                    let err = field_type_error(&at, expected, &received);
+                    PyTypeError::new_err(err.message().to_owned())
                 }
                 // The core's `invalid_input` (nothing sent), in the core's words.
-                Unusable::Value(problem) => {
-                    let message = core_words(problem);
-                    exception(
-                        py,
-                        ErrorCode::InvalidInput.as_str(),
-                        &message,
-                        None,
-                        None,
-                        None,
-                        0,
-                    )
-                }
+                Unusable::Value(err) => error_to_py(py, err),
             })?;
             payload.insert(key.into(), value);
         }
@@ -246,7 +280,7 @@ pub(crate) fn account_input(
 /// A Python value as JSON, naming where a problem is (`at`).
 fn to_json(value: &Bound<'_, PyAny>, at: &str, depth: usize) -> Result<Value, Unusable> {
     if depth > MAX_DEPTH {
-        return Err(Unusable::Value(OptionProblem::wrong_type(
+        return Err(Unusable::Value(field_type_error(
             at,
             "nested at most 64 levels deep",
             "a deeper value",
@@ -275,7 +309,7 @@ fn to_json(value: &Bound<'_, PyAny>, at: &str, depth: usize) -> Result<Value, Un
         return text
             .to_cow()
             .map(|text| Value::String(text.into_owned()))
-            .map_err(|_| Unusable::Value(OptionProblem::not_unicode(at)));
+            .map_err(|_| Unusable::Value(field_not_unicode(at)));
     }
     if let Ok(dict) = value.cast::<PyDict>() {
         let mut object = Map::new();
@@ -287,7 +321,7 @@ fn to_json(value: &Bound<'_, PyAny>, at: &str, depth: usize) -> Result<Value, Un
                 });
             };
             let Ok(key_text) = key_text.to_cow() else {
-                return Err(Unusable::Value(OptionProblem::not_unicode(&format!(
+                return Err(Unusable::Value(field_not_unicode(&format!(
                     "a key of {at}"
                 ))));
             };
@@ -315,11 +349,7 @@ fn to_json(value: &Bound<'_, PyAny>, at: &str, depth: usize) -> Result<Value, Un
 
 fn finite(number: f64, at: &str) -> Result<Number, Unusable> {
     Number::from_f64(number).ok_or_else(|| {
-        Unusable::Value(OptionProblem::wrong_type(
-            at,
-            "a finite number",
-            &number.to_string(),
-        ))
+        Unusable::Value(field_type_error(at, "a finite number", &number.to_string()))
     })
 }
 
@@ -449,6 +479,8 @@ pub(crate) fn stats_to_py<'py>(
         stats.refresh_failures,
         stats.evictions,
         stats.entries,
+        stats.store_hits,
+        stats.store_errors,
     );
     Ok(fields.into_pyobject(py)?.into_any())
 }

@@ -69,7 +69,7 @@ impl NativeClient {
             host.options.max_retries = host.count("max_retries", max_retries);
             host.options.max_idle_connections =
                 host.count("max_idle_connections", max_idle_connections);
-            host.options.cache = host.cache(cache);
+            host.options.cache = host.cache(cache)?;
             host.options.binding = Some((
                 "python".to_owned(),
                 format!("{}.{}.{}", version.major, version.minor, version.patch),

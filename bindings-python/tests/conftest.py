@@ -26,7 +26,8 @@ REFOLD_BIN = Path(os.environ.get("REFOLD_BIN", ROOT / "target" / "debug" / "refo
 API_KEY: str = CASES["defaults"]["api_key"]
 
 # The core reads these when an option is not given; tests pass everything explicitly.
-ENV_VARS = ("REFOLD_API_KEY", "COBALT_API_KEY", "REFOLD_ENVIRONMENT", "REFOLD_BASE_URL")
+ENV_VARS = ("REFOLD_API_KEY", "COBALT_API_KEY", "REFOLD_ENVIRONMENT", "REFOLD_BASE_URL",
+            "REFOLD_CACHE_REDIS_URL", "REFOLD_CACHE_ENCRYPTION_KEY")
 for _name in ENV_VARS:
     os.environ.pop(_name, None)
 

@@ -16,6 +16,7 @@ from refold_session import (
     CacheStats,
     ConfigurationError,
     InvalidLinkedAccountError,
+    NotFoundError,
     Refold,
     SessionToken,
 )
@@ -110,7 +111,7 @@ def test_the_ways_to_switch_it_on_and_off(emu: Emulator) -> None:
         first = refold.get_token_for_linked_account("acct-1")
         assert refold.get_token_for_linked_account("acct-1") == first
         stats = refold.cache_stats()
-        assert stats == CacheStats._from_fields((1, 1, 0, 0, 0, 0, 1)), stats
+        assert stats == CacheStats._from_fields((1, 1, 0, 0, 0, 0, 1, 0, 0)), stats
     assert emu.count() == len(on)
 
 
@@ -149,18 +150,40 @@ def test_fresh_invalidate_and_a_deleted_account(emu: Emulator) -> None:
     assert fresh != first and refold.get_token_for_linked_account("py-gone") == fresh
     with pytest.raises(TypeError):
         refold.get_token_for_linked_account("py-gone", fresh="yes")  # type: ignore[arg-type]
-    refold.delete_linked_account("py-gone")
-    # The cached token outlives the account until it is dropped.
-    assert refold.get_token_for_linked_account("py-gone") == fresh
     refold.invalidate("py-gone")
+    again = refold.get_token_for_linked_account("py-gone")
+    assert again != fresh and refold.get_token_for_linked_account("py-gone") == again
+    # Deleting the account drops its cached token: the next call mints, and fails.
+    refold.delete_linked_account("py-gone")
+    stats = refold.cache_stats()
+    assert stats is not None and stats.entries == 0
     with pytest.raises(InvalidLinkedAccountError):
         refold.get_token_for_linked_account("py-gone")
     stats = refold.cache_stats()
-    assert stats is not None and stats.entries == 0
-    assert stats.to_dict() == {"hits": 2, "misses": 3, "coalesced": 0, "refreshes": 0,
-                               "refresh_failures": 0, "evictions": 0, "entries": 0}
+    assert stats is not None
+    assert stats.to_dict() == {"hits": 2, "misses": 4, "coalesced": 0, "refreshes": 0,
+                               "refresh_failures": 0, "evictions": 0, "entries": 0,
+                               "store_hits": 0, "store_errors": 0}
     with pytest.raises(TypeError):
         refold.invalidate(42)  # type: ignore[arg-type]
+
+
+def test_deleting_an_account_already_gone_drops_its_cached_token_too(emu: Emulator) -> None:
+    async def run() -> None:
+        async with AsyncRefold(API_KEY, base_url=emu.url, cache=True) as refold:
+            await refold.upsert_linked_account("py-gone-elsewhere")
+            await refold.get_token_for_linked_account("py-gone-elsewhere")
+            # Deleted by someone else (another process, the dashboard): this client's delete
+            # is answered 404, and still drops the token it kept.
+            Refold(API_KEY, base_url=emu.url).delete_linked_account("py-gone-elsewhere")
+            with pytest.raises(NotFoundError):
+                await refold.delete_linked_account("py-gone-elsewhere")
+            stats = await refold.cache_stats()
+            assert stats is not None and stats.entries == 0
+            with pytest.raises(InvalidLinkedAccountError):
+                await refold.get_token_for_linked_account("py-gone-elsewhere")
+
+    asyncio.run(run())
 
 
 def test_no_token_in_printed_forms_of_a_caching_client(emu: Emulator) -> None:

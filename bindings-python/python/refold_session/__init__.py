@@ -15,7 +15,7 @@ mapping) is done by the ``refold-session`` Rust core; this package translates it
 from __future__ import annotations
 
 from . import _native
-from ._models import CacheOptions, CacheStats, LinkedAccount, LinkedAccountPage, _utc
+from ._models import CacheOptions, CacheStats, LinkedAccount, LinkedAccountPage, StoreOptions, _utc
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -62,6 +62,7 @@ __all__ = [
     "LinkedAccount",
     "LinkedAccountPage",
     "CacheOptions",
+    "StoreOptions",
     "CacheStats",
     "RefoldError",
     "InvalidInputError",
@@ -228,7 +229,9 @@ class _Client:
             cache: the session cache, off by default (every call mints, as the official SDK
                 does). ``True`` keeps each linked account's token and reuses it while it has
                 more than an hour left, refreshing it in the background; a
-                :class:`CacheOptions` (or a dict of its fields) tunes it.
+                :class:`CacheOptions` (or a dict of its fields) tunes it, and its ``store``
+                (a :class:`StoreOptions`) shares the tokens with every process of a fleet
+                through Redis.
 
         Raises:
             ConfigurationError: the options are unusable, e.g. text with a lone surrogate (no
@@ -357,8 +360,8 @@ class Refold(_Client):
 
     def delete_linked_account(self, linked_account_id: str) -> Dict[str, Any]:
         """Deletes the linked account and returns Refold's answer (e.g. ``{"message": …}``).
-        Tokens minted for it stop working for new calls; with the cache on, drop its cached
-        token with :meth:`invalidate`.
+        With the cache on, its cached token is dropped too (and its fleet-store entry), also
+        when Refold had no such account; the next call for it mints and fails.
 
         Raises:
             NotFoundError: there is no such account.
@@ -380,12 +383,13 @@ class Refold(_Client):
         return _walk(self._native.pages(limit))
 
     def invalidate(self, linked_account_id: str) -> None:
-        """Drops the cached token of ``linked_account_id`` (the next call mints). Does
-        nothing without a cache."""
+        """Drops the cached token of ``linked_account_id`` (the next call mints), in this
+        process and in the fleet store. Does nothing without a cache."""
         self._native.invalidate(linked_account_id)
 
     def invalidate_all(self) -> None:
-        """Drops every cached token. Does nothing without a cache."""
+        """Drops every cached token, in this process and (every key under the store's
+        prefix) in the fleet store. Does nothing without a cache."""
         self._native.invalidate_all()
 
     def cache_stats(self) -> Optional[CacheStats]:
@@ -464,7 +468,7 @@ class AsyncRefold(_Client):
 
     async def delete_linked_account(self, linked_account_id: str) -> Dict[str, Any]:
         """Deletes the linked account and returns Refold's answer (``NotFoundError`` if there
-        is none)."""
+        is none); drops its cached token (see :meth:`Refold.delete_linked_account`)."""
         return await self._native.delete_async(linked_account_id)
 
     async def list_linked_accounts(

@@ -28,11 +28,15 @@ if TYPE_CHECKING:
     ]
     # (accounts, page, limit, total, total_pages, next_page)
     _PageFields = Tuple[List[_AccountFields], int, int, int, int, Optional[int]]
-    # (hits, misses, coalesced, refreshes, refresh_failures, evictions, entries)
-    _StatsFields = Tuple[int, int, int, int, int, int, int]
+    # (hits, misses, coalesced, refreshes, refresh_failures, evictions, entries, store_hits,
+    # store_errors)
+    _StatsFields = Tuple[int, int, int, int, int, int, int, int, int]
     _Seconds = Union[int, float, "_dt.timedelta"]
+    _Store = Union["StoreOptions", Dict[str, Any], None]
+    # A list or tuple, not any sequence: a lone `str` is one by mistake.
+    _Keys = Union[List[str], Tuple[str, ...]]
 
-__all__ = ["LinkedAccount", "LinkedAccountPage", "CacheOptions", "CacheStats"]
+__all__ = ["LinkedAccount", "LinkedAccountPage", "CacheOptions", "StoreOptions", "CacheStats"]
 
 
 def _utc(micros: int) -> _dt.datetime:
@@ -242,6 +246,111 @@ def _seconds(value: Optional[_Seconds]) -> object:
     return value
 
 
+class StoreOptions:
+    """The fleet store (docs/contract.md §Fleet store): a second level behind the session
+    cache, on Redis, shared by every process of your fleet in any language, so that one of
+    them mints each account's token and the others read it:
+    ``Refold(cache=CacheOptions(store=StoreOptions(...)))``, or ``cache={"store": {...}}``.
+
+    Every field is optional: ``StoreOptions()`` takes the Redis URL and the encryption key
+    from ``REFOLD_CACHE_REDIS_URL`` and ``REFOLD_CACHE_ENCRYPTION_KEY``.
+
+    Args:
+        redis_url: ``redis://…``, ``rediss://…`` (TLS), or a cluster:
+            ``redis+cluster://host1:port,host2:port`` (or node URLs separated by commas).
+        encryption_key: the key tokens are encrypted with in Redis: 32 random bytes in base64
+            (``openssl rand -base64 32``), the same in every process. A secret.
+        encryption_keys: several keys, for rotation (instead of ``encryption_key``): the first
+            encrypts, every one decrypts. Deploy ``[new, old]``, then ``[new]`` a day later.
+        key_prefix: the prefix of every Redis key written (default ``"refold:"``).
+        timeout: the time each Redis call may take before the client falls back to its own
+            cache and a direct mint (``timedelta`` or seconds; default 0.25 s).
+
+    Redis failing never fails a call (``CacheStats.store_errors`` counts it). The values are
+    checked when the client is built (``ConfigurationError``; a wrong type is a
+    ``TypeError``). ``repr()`` shows neither the Redis URL (it may hold a password) nor the
+    keys.
+    """
+
+    __slots__ = ("_redis_url", "_encryption_key", "_encryption_keys", "_key_prefix", "_timeout")
+
+    _redis_url: Optional[str]
+    _encryption_key: Optional[str]
+    _encryption_keys: Optional[_Keys]
+    _key_prefix: Optional[str]
+    _timeout: Optional[_Seconds]
+
+    def __init__(
+        self,
+        *,
+        redis_url: Optional[str] = None,
+        encryption_key: Optional[str] = None,
+        encryption_keys: Optional[_Keys] = None,
+        key_prefix: Optional[str] = None,
+        timeout: Optional[_Seconds] = None,
+    ) -> None:
+        if isinstance(encryption_keys, list):
+            encryption_keys = tuple(encryption_keys)
+        object.__setattr__(self, "_redis_url", redis_url)
+        object.__setattr__(self, "_encryption_key", encryption_key)
+        object.__setattr__(self, "_encryption_keys", encryption_keys)
+        object.__setattr__(self, "_key_prefix", key_prefix)
+        object.__setattr__(self, "_timeout", timeout)
+
+    @property
+    def redis_url(self) -> Optional[str]:
+        return self._redis_url
+
+    @property
+    def encryption_keys(self) -> Tuple[str, ...]:
+        """The keys given (``encryption_key`` or ``encryption_keys``); empty: from
+        ``REFOLD_CACHE_ENCRYPTION_KEY``."""
+        if self._encryption_key is not None:
+            return (self._encryption_key,)
+        return tuple(self._encryption_keys or ())
+
+    @property
+    def key_prefix(self) -> Optional[str]:
+        return self._key_prefix
+
+    @property
+    def timeout(self) -> Optional[_Seconds]:
+        return self._timeout
+
+    def _native(self) -> Tuple[object, object, object, object, object]:
+        return (self._redis_url, self._encryption_key, self._encryption_keys, self._key_prefix,
+                _seconds(self._timeout))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("StoreOptions is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StoreOptions):
+            return NotImplemented
+        return self._native() == other._native()
+
+    def __hash__(self) -> int:
+        return hash(self._native())
+
+    def __repr__(self) -> str:
+        url = None if self._redis_url is None else "[REDACTED]"
+        return (
+            f"StoreOptions(redis_url={url!r}, "
+            f"encryption_keys=[{len(self.encryption_keys)} redacted], "
+            f"key_prefix={self._key_prefix!r}, timeout={self._timeout!r})"
+        )
+
+
+def _store_arg(store: object) -> object:
+    """``store`` for the native module: a ``StoreOptions`` or a dict as its fields; another
+    type is passed on for the core to report (``TypeError``)."""
+    if isinstance(store, dict):
+        store = StoreOptions(**store)
+    if isinstance(store, StoreOptions):
+        return store._native()
+    return store
+
+
 class CacheOptions:
     """Settings of the session cache: ``Refold(cache=CacheOptions(...))``. Every field is
     optional; ``Refold(cache=True)`` takes the defaults. A dict with the same keys works too.
@@ -254,16 +363,19 @@ class CacheOptions:
         refresh_ahead: a hit with less life left than this also refreshes the token in the
             background (``timedelta`` or seconds; default 2 hours, at least
             ``min_remaining``).
+        store: the fleet store on Redis, shared by every process (a :class:`StoreOptions` or
+            a dict of its fields); ``None`` (default): this process only.
 
     The values are checked when the client is built (``ConfigurationError``; a wrong type
     is a ``TypeError``).
     """
 
-    __slots__ = ("_max_entries", "_min_remaining", "_refresh_ahead")
+    __slots__ = ("_max_entries", "_min_remaining", "_refresh_ahead", "_store")
 
     _max_entries: Optional[int]
     _min_remaining: Optional[_Seconds]
     _refresh_ahead: Optional[_Seconds]
+    _store: _Store
 
     def __init__(
         self,
@@ -271,10 +383,14 @@ class CacheOptions:
         max_entries: Optional[int] = None,
         min_remaining: Optional[_Seconds] = None,
         refresh_ahead: Optional[_Seconds] = None,
+        store: _Store = None,
     ) -> None:
+        if isinstance(store, dict):
+            store = StoreOptions(**store)
         object.__setattr__(self, "_max_entries", max_entries)
         object.__setattr__(self, "_min_remaining", min_remaining)
         object.__setattr__(self, "_refresh_ahead", refresh_ahead)
+        object.__setattr__(self, "_store", store)
 
     @property
     def max_entries(self) -> Optional[int]:
@@ -288,8 +404,15 @@ class CacheOptions:
     def refresh_ahead(self) -> Optional[_Seconds]:
         return self._refresh_ahead
 
-    def _native(self) -> Tuple[object, object, object]:
-        return (self._max_entries, _seconds(self._min_remaining), _seconds(self._refresh_ahead))
+    @property
+    def store(self) -> Optional[StoreOptions]:
+        """The fleet store's settings (a dict given is read into a :class:`StoreOptions`)."""
+        store = self._store
+        return store if isinstance(store, StoreOptions) else None
+
+    def _native(self) -> Tuple[object, object, object, object]:
+        return (self._max_entries, _seconds(self._min_remaining), _seconds(self._refresh_ahead),
+                _store_arg(self._store))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("CacheOptions is immutable")
@@ -305,7 +428,8 @@ class CacheOptions:
     def __repr__(self) -> str:
         return (
             f"CacheOptions(max_entries={self._max_entries!r}, "
-            f"min_remaining={self._min_remaining!r}, refresh_ahead={self._refresh_ahead!r})"
+            f"min_remaining={self._min_remaining!r}, refresh_ahead={self._refresh_ahead!r}, "
+            f"store={self._store!r})"
         )
 
 
@@ -361,10 +485,22 @@ class CacheStats:
         """Linked accounts cached now."""
         return self._fields[6]
 
+    @property
+    def store_hits(self) -> int:
+        """Tokens found in the fleet store (minted by another process, or by this one
+        earlier); 0 without a store."""
+        return self._fields[7]
+
+    @property
+    def store_errors(self) -> int:
+        """Fleet-store calls that failed or took too long (each fell back to a direct mint);
+        0 without a store."""
+        return self._fields[8]
+
     def to_dict(self) -> Dict[str, int]:
         """The counters by name."""
         names = ("hits", "misses", "coalesced", "refreshes", "refresh_failures", "evictions",
-                 "entries")
+                 "entries", "store_hits", "store_errors")
         return dict(zip(names, self._fields))
 
     def __setattr__(self, name: str, value: object) -> None:

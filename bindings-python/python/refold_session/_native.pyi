@@ -39,9 +39,11 @@ _AccountFields = Tuple[
 ]
 # (accounts, page, limit, total, total_pages, next_page)
 _PageFields = Tuple[List[_AccountFields], int, int, int, int, Optional[int]]
-# (hits, misses, coalesced, refreshes, refresh_failures, evictions, entries)
-_StatsFields = Tuple[int, int, int, int, int, int, int]
-# None or a bool, or (max_entries, min_remaining s, refresh_ahead s)
+# (hits, misses, coalesced, refreshes, refresh_failures, evictions, entries, store_hits,
+#  store_errors)
+_StatsFields = Tuple[int, int, int, int, int, int, int, int, int]
+# None or a bool, or (max_entries, min_remaining s, refresh_ahead s, store), the store None or
+# (redis_url, encryption_key, encryption_keys, key_prefix, timeout s)
 _CacheArg = object
 _Udf = Optional[Mapping[str, _UdfValue]]
 _YourApp = Optional[Mapping[str, Any]]
