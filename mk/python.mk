@@ -1,8 +1,11 @@
 # Python binding (bindings-python/): PyO3 + maturin, tested with pytest against the emulator.
 #   make test-python   venv from pinned requirements, debug abi3 wheel (with the core's test
 #                      hooks), pytest (conformance sync+async, linked accounts, the session
-#                      cache, typing: mypy --strict and stubtest, threads, fork, panics,
+#                      cache, the fleet store against a redis-server the test starts (hence
+#                      redis-deps), typing: mypy --strict and stubtest, threads, fork, panics,
 #                      packaging…)
+#   The fleet worker (bindings-python/tests/fleet_worker.py, run by `make test-fleet`) uses the
+#   same venv and wheel: `$(PY) bindings-python/tests/fleet_worker.py`.
 #   make demo-python   the server-side flow from Python (upsert, mint twice with the cache,
 #                      list, delete, the typed error; sync and asyncio) against a fresh emulator
 # The venv (bindings-python/.venv) and the wheel (bindings-python/dist/) are build outputs.
@@ -37,7 +40,7 @@ python-wheel: build python-venv
 
 # mypy --strict and stubtest run inside pytest (tests/test_typing.py), beside the check that
 # mypy rejects misuse, so that `pytest` alone is the whole suite.
-test-python: python-wheel
+test-python: python-wheel redis-deps
 	cd $(PY_DIR) && REFOLD_BIN=$(REFOLD_BIN) $(PY) -m pytest
 
 demo-python: python-wheel

@@ -20,7 +20,8 @@ def mypy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_package_and_examples_pass_mypy_strict() -> None:
-    result = mypy("python/refold_session", "examples/typed_usage.py", "examples/demo.py", cwd=BINDING)
+    result = mypy("python/refold_session", "examples/typed_usage.py", "examples/demo.py",
+                  "tests/fleet_worker.py", cwd=BINDING)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -44,12 +45,17 @@ def test_mypy_strict_rejects_misuse(tmp_path: Path) -> None:
         "from refold_session import AsyncRefold\n"
         "for account in AsyncRefold().iter_linked_accounts(): pass\n"
         "client.get_token_for_linked_account('u', True)\n"
-        "name: str = client.get_linked_account('u').name\n",
+        "name: str = client.get_linked_account('u').name\n"
+        "from refold_session import CacheOptions, StoreOptions\n"
+        "CacheOptions(store='redis://localhost')\n"
+        "StoreOptions(encryption_keys='one-key')\n"
+        "StoreOptions(timeout='1')\n"
+        "errors: str = client.cache_stats().store_errors\n",
         encoding="utf-8",
     )
     result = mypy(str(bad), cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    for line in (2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18):
+    for line in (2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 20, 21, 22, 23):
         assert f"bad_usage.py:{line}: error" in result.stdout, result.stdout
 
 
