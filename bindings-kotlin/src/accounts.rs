@@ -7,12 +7,13 @@ use std::time::SystemTime;
 
 use refold_session::{
     Client, LinkedAccount, LinkedAccountInput, LinkedAccountPage, LinkedAccountPages,
-    MAX_PAGE_LIMIT, YourApp, linked_account_id_not_unicode, page_argument,
+    MAX_PAGE_LIMIT, YourApp, field_not_unicode, field_type_error, linked_account_id_not_unicode,
+    page_argument,
 };
 use tokio::sync::Mutex;
 
 use crate::json::{FfiJson, FfiJsonMember, members, object};
-use crate::{ErrorInfo, FfiClient, FfiError, guard, runtime};
+use crate::{FfiClient, FfiError, guard, runtime};
 
 /// What `upsert`/`create` send, but the credentials (a separate argument, since uniffi
 /// records become Kotlin data classes whose `toString()` shows every field).
@@ -26,6 +27,20 @@ pub struct FfiAccountFields {
     pub app_id: Option<String>,
     /// The field (as the Kotlin API names it) whose text is not valid Unicode, passed empty.
     pub not_unicode: Option<String>,
+    /// A value the Kotlin layer could not turn into JSON (passed as `null`).
+    pub type_problem: Option<FfiTypeProblem>,
+}
+
+/// A value of a type the call cannot send, as the Kotlin layer found it: the core words the
+/// `invalid_input` error (`field_type_error`); the value itself never crosses.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct FfiTypeProblem {
+    /// Where the value is, as the Kotlin API names it (e.g. `udf["born"]`).
+    pub field: String,
+    /// What it must be.
+    pub expected: String,
+    /// What it is (a type name, or `NaN`).
+    pub received: String,
 }
 
 impl FfiAccountFields {
@@ -36,7 +51,12 @@ impl FfiAccountFields {
             .linked_account_id
             .ok_or_else(linked_account_id_not_unicode)?;
         if let Some(field) = self.not_unicode {
-            return Err(not_unicode(&field));
+            return Err(field_not_unicode(&field).into());
+        }
+        if let Some(problem) = self.type_problem {
+            return Err(
+                field_type_error(&problem.field, &problem.expected, &problem.received).into(),
+            );
         }
         Ok(LinkedAccountInput {
             linked_account_id,
@@ -52,27 +72,6 @@ impl FfiAccountFields {
                 })
                 .transpose()?,
         })
-    }
-}
-
-/// `invalid_input` for text other than the id that holds a lone surrogate.
-///
-/// WORKAROUND (binding-side wording): the core has `linked_account_id_not_unicode()` for the
-/// id only and no public constructor of `invalid_input` for other fields; replace with the
-/// core's helper once it has one (e.g. `refold_session::text_not_unicode(field)`).
-fn not_unicode(field: &str) -> FfiError {
-    FfiError::InvalidInput {
-        info: ErrorInfo {
-            code: "invalid_input".into(),
-            detail: format!(
-                "{field} is not valid Unicode text (it holds a lone surrogate); pass the text \
-                 exactly as your system stores it."
-            ),
-            status: None,
-            request_id: None,
-            retry_after_seconds: None,
-            attempts: 0,
-        },
     }
 }
 

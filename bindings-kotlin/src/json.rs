@@ -79,8 +79,8 @@ pub fn members(object: impl IntoIterator<Item = (String, Value)>) -> Vec<FfiJson
 }
 
 impl FfiJson {
-    /// The value for the core. The Kotlin layer never sends a non-finite number (it rejects
-    /// one with `IllegalArgumentException`), so meeting one here is a bug: `internal`.
+    /// The value for the core. The Kotlin layer never sends a non-finite number (it reports
+    /// one as a type problem, worded by the core), so meeting one here is a bug: `internal`.
     pub fn into_value(self) -> Result<Value, FfiError> {
         Ok(match self {
             FfiJson::Null => Value::Null,

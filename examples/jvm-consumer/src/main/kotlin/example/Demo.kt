@@ -29,8 +29,7 @@ suspend fun wholeFlow(refold: RefoldClient, linkedAccountId: String, say: (Strin
     val from = if (again == session) "the same token, from the cache" else "a new token"
     say("second call: $from (${refold.cacheStats()})")
 
-    val answer = refold.deleteLinkedAccount(linkedAccountId)
-    refold.invalidate(linkedAccountId) // its cached token would otherwise be served until it expires
+    val answer = refold.deleteLinkedAccount(linkedAccountId) // drops its cached token too
     say("deleted $linkedAccountId: $answer")
 
     try {

@@ -2,6 +2,7 @@ package ai.refold.session
 
 import ai.refold.session.ffi.FfiJson
 import ai.refold.session.ffi.FfiJsonMember
+import ai.refold.session.ffi.FfiTypeProblem
 import java.math.BigDecimal
 import java.math.BigInteger
 import java.util.Collections
@@ -17,13 +18,16 @@ internal class ToNativeJson {
         private set
 
     /**
-     * [value] as a native JSON value; [path] names it in the `IllegalArgumentException` for
-     * a value JSON has no form for (a type that is not a JSON value, a non-finite number, a
-     * key that is not a string, or a structure nested too deep: a type error, like Java's
-     * `null` for a non-null parameter).
+     * The first value JSON has no form for (a type that is not a JSON value, a non-finite
+     * number, a key that is not a string, or a structure nested too deep): it was passed as
+     * null, and the call fails with the core's `invalid_input` naming it, before anything is sent.
      */
+    var typeProblem: FfiTypeProblem? = null
+        private set
+
+    /** [value] as a native JSON value; [path] names it in a [typeProblem]. */
     fun convert(value: Any?, path: String, depth: Int = 0): FfiJson {
-        require(depth <= MAX_DEPTH) { "$path is nested more than $MAX_DEPTH levels deep." }
+        if (depth > MAX_DEPTH) return problem(path, "a JSON value nested at most $MAX_DEPTH levels deep", "a deeper one")
         return when (value) {
             null -> FfiJson.Null
             is String -> FfiJson.Text(text(value))
@@ -36,19 +40,18 @@ internal class ToNativeJson {
             is BigDecimal -> integral(value) ?: finite(value.toDouble(), path)
             is Number -> finite(value.toDouble(), path)
             is Map<*, *> -> FfiJson.Object(
-                value.entries.map { (key, member) ->
-                    require(key is String) {
-                        "$path has a key of type ${key?.javaClass?.name ?: "null"}; JSON object keys are strings."
+                value.entries.mapNotNull { (key, member) ->
+                    if (key is String) {
+                        FfiJsonMember(text(key), convert(member, "$path[\"$key\"]", depth + 1))
+                    } else {
+                        problem(path, "a Map with String keys", "a Map with a ${typeName(key)} key")
+                        null
                     }
-                    FfiJsonMember(text(key), convert(member, "$path[\"$key\"]", depth + 1))
                 },
             )
             is Iterable<*> -> FfiJson.Array(value.mapIndexed { index, item -> convert(item, "$path[$index]", depth + 1) })
             is Array<*> -> FfiJson.Array(value.mapIndexed { index, item -> convert(item, "$path[$index]", depth + 1) })
-            else -> throw IllegalArgumentException(
-                "$path is a ${value.javaClass.name}, which JSON cannot carry: use a String, a number, a Boolean, " +
-                    "null, a Map with String keys or a List.",
-            )
+            else -> problem(path, "a String, a number, a Boolean, null, a Map with String keys or a List", "a ${typeName(value)}")
         }
     }
 
@@ -61,10 +64,17 @@ internal class ToNativeJson {
             ""
         }
 
-    private fun finite(value: Double, path: String): FfiJson {
-        require(value.isFinite()) { "$path is $value, which JSON cannot carry." }
-        return FfiJson.Float(value)
+    /** Records the first problem (the path without a key that is not valid Unicode); null goes in its place. */
+    private fun problem(path: String, expected: String, received: String): FfiJson {
+        if (typeProblem == null) {
+            val field = if (path.isValidUnicode()) path else path.substringBefore('[')
+            typeProblem = FfiTypeProblem(field = field, expected = expected, received = received)
+        }
+        return FfiJson.Null
     }
+
+    private fun finite(value: Double, path: String): FfiJson =
+        if (value.isFinite()) FfiJson.Float(value) else problem(path, "a finite number", value.toString())
 
     private fun integral(value: BigDecimal): FfiJson? =
         try {
@@ -76,6 +86,8 @@ internal class ToNativeJson {
     private companion object {
         /** Deeper than any credentials object or user-defined field needs. */
         const val MAX_DEPTH = 64
+
+        fun typeName(value: Any?): String = value?.javaClass?.name ?: "null"
     }
 }
 

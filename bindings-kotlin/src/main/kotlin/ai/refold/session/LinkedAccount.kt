@@ -13,7 +13,7 @@ import java.time.Instant
  * The core checks it before anything is sent ([RefoldException.InvalidInput], no request): the
  * id follows the rules of session tokens, `udf` values are strings, numbers, booleans or null,
  * and [yourApp] needs its credentials. A value JSON has no form for (say a `java.util.Date`
- * in `udf`) throws `IllegalArgumentException`.
+ * or `Double.NaN` in `udf`) is [RefoldException.InvalidInput] too, naming where it is.
  *
  * ```kotlin
  * refold.upsertLinkedAccount(LinkedAccountInput("user-42", name = "Mark Wood", udf = mapOf("plan" to "pro")))
@@ -51,6 +51,7 @@ data class LinkedAccountInput @JvmOverloads constructor(
             udf = nativeUdf,
             appId = appId,
             notUnicode = notUnicode,
+            typeProblem = json.typeProblem,
         )
         return fields to credentials
     }

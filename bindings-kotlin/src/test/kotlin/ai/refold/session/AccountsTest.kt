@@ -202,21 +202,31 @@ class AccountsTest {
     }
 
     @Test
-    fun `values JSON cannot carry are IllegalArgumentException before anything is sent`() = client().use { refold ->
+    fun `values JSON cannot carry are InvalidInput in the core's words before anything is sent`() = client().use { refold ->
         val cases = listOf(
-            mapOf("when" to Date()) to "udf[\"when\"] is a java.util.Date",
-            mapOf("n" to Double.NaN) to "udf[\"n\"] is NaN",
-            mapOf("n" to Float.POSITIVE_INFINITY) to "udf[\"n\"] is Infinity",
-            mapOf("m" to mapOf(1 to "x")) to "udf[\"m\"] has a key of type java.lang.Integer",
+            mapOf("when" to Date()) to "udf[\"when\"] must be a String, a number, a Boolean, null, a Map with String keys or a List, not a java.util.Date.",
+            mapOf("n" to Double.NaN) to "udf[\"n\"] must be a finite number, not NaN.",
+            mapOf("n" to Float.POSITIVE_INFINITY) to "udf[\"n\"] must be a finite number, not Infinity.",
+            mapOf("m" to mapOf(1 to "x")) to "udf[\"m\"] must be a Map with String keys, not a Map with a java.lang.Integer key.",
+            // Both problems: the text one is reported (and the key never reaches uniffi's encoder).
+            mapOf("k\uD800" to listOf(Date())) to "udf is not valid Unicode text",
         )
         for ((udf, words) in cases) {
-            val error = assertThrows<IllegalArgumentException> { refold.upsertLinkedAccountBlocking(LinkedAccountInput("la-t", udf = udf)) }
-            assertTrue(error.message!!.startsWith(words), error.message)
+            val error = assertThrows<RefoldException.InvalidInput> { refold.upsertLinkedAccountBlocking(LinkedAccountInput("la-t", udf = udf)) }
+            assertTrue(error.message.startsWith(words), error.message)
+            assertEquals(0, error.attempts)
         }
         val deep = (1..100).fold<Int, Any?>("x") { inner, _ -> listOf(inner) }
-        assertThrows<IllegalArgumentException> {
+        val error = assertThrows<RefoldException.InvalidInput> {
             runBlocking { refold.upsertLinkedAccount(LinkedAccountInput("la-t", yourApp = YourApp("app", deep))) }
         }
+        assertTrue(error.message.contains("nested at most 64 levels deep"), error.message)
+        // The value itself is never shown.
+        val secret = assertThrows<RefoldException.InvalidInput> {
+            refold.createLinkedAccountBlocking(LinkedAccountInput("la-t", yourApp = YourApp("app", mapOf("key" to StringBuilder("cred_DISTINCTIVE")))))
+        }
+        assertTrue(secret.message.startsWith("yourApp.authCredentials[\"key\"] must be"), secret.message)
+        assertFalse(secret.message.contains("DISTINCTIVE"), secret.message)
         assertEquals(0, emulator.requestCount())
         // Every JVM number kind that JSON can carry is sent as a number.
         val numbers = mapOf("byte" to 1.toByte(), "short" to 2.toShort(), "big" to BigDecimal("3.25"), "whole" to BigDecimal("4.000"))
