@@ -4,8 +4,13 @@
 #                      against live emulators and installs ai.refold:refold-session into ~/.m2;
 #                      then examples/jvm-consumer builds against that jar alone and runs the
 #                      whole server-side flow against a fresh emulator (the README's install
-#                      lines are checked to be that project's).
+#                      lines are checked to be that project's). StoreTest starts its own
+#                      redis-server (hence redis-deps). The build also writes the fleet worker's
+#                      classpath as a java argument file (conformance/fleet/README.md), run from
+#                      the repository root as
+#                        java @bindings-kotlin/target/fleet-worker.argfile ai.refold.session.FleetWorker
 #   make kotlin-install  the README's install route: the same `mvn install`, without the suites
+#                      (it writes the fleet worker's argument file too)
 #   make demo-kotlin   examples/jvm-consumer against a fresh emulator: upsert a linked account, mint
 #                      its token twice with the cache on (the second is a hit), delete it, the
 #                      typed error of the next mint; then the same account from Java
@@ -23,6 +28,8 @@ KT_NOCOLOR := sed -u 's/\x1b\[[0-9;]*m//g'
 KT_FILTER := { $(KT_NOCOLOR) | grep --line-buffered -E '^\[(ERROR|WARNING)\]|Tests run:|BUILD (SUCCESS|FAILURE)|^generate.sh' || true; }
 # One install command for the tests and for the README's `make kotlin-install`.
 KT_INSTALL := cd $(KT_DIR) && $(KT_MVN) install
+# The fleet worker's command (conformance/fleet/), for the root Makefile's test-fleet.
+KT_FLEET_WORKER := java @$(KT_DIR)/target/fleet-worker.argfile ai.refold.session.FleetWorker
 KT_EMULATOR := REFOLD_BIN=$(REFOLD_BIN) bash $(ROOT)/scripts/with-emulator.sh --api-key demo-key --linked-account demo-user --
 
 TEST_TARGETS += test-kotlin
@@ -30,7 +37,7 @@ DEMO_TARGETS += demo-kotlin
 
 .PHONY: test-kotlin demo-kotlin kotlin-install
 
-test-kotlin: build
+test-kotlin: build redis-deps
 	bash $(KT_DIR)/scripts/check-readme-install.sh
 	$(KT_INSTALL) 2>&1 | $(KT_FILTER)
 	$(KT_EMULATOR) $(KT_MVN) -f $(KT_CONSUMER)/pom.xml verify 2>&1 | $(KT_FILTER)

@@ -32,7 +32,7 @@ use std::time::SystemTime;
 
 use refold_session::{
     CacheOptions, CacheStats, CallOptions, Client, ClientOptions, Error, ErrorCode, HostDuration,
-    OptionProblem, SessionToken, Timeout, linked_account_id_not_unicode,
+    OptionProblem, SessionToken, StoreOptions, Timeout, linked_account_id_not_unicode,
 };
 use tokio::runtime::Runtime;
 use tokio::task::{JoinError, JoinHandle};
@@ -182,15 +182,58 @@ pub struct FfiCacheOptions {
     pub max_entries: Option<f64>,
     pub min_remaining_seconds: Option<f64>,
     pub refresh_ahead_seconds: Option<f64>,
+    /// The fleet store on Redis; `None`: in-process only.
+    pub store: Option<FfiStoreOptions>,
 }
 
-impl From<FfiCacheOptions> for CacheOptions {
-    fn from(options: FfiCacheOptions) -> Self {
+/// The fleet store's settings (docs/contract.md §Fleet store); unset ones come from the
+/// environment in the core. The Redis URL (it may hold a password) and the encryption keys
+/// travel as UTF-8 bytes: uniffi makes records Kotlin data classes whose generated
+/// `toString()` would show strings, not a `ByteArray`'s content.
+#[derive(Clone, uniffi::Record)]
+pub struct FfiStoreOptions {
+    pub redis_url_utf8: Option<Vec<u8>>,
+    pub encryption_keys_utf8: Vec<Vec<u8>>,
+    pub key_prefix: Option<String>,
+    pub timeout_seconds: Option<f64>,
+}
+
+impl std::fmt::Debug for FfiStoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FfiStoreOptions")
+            .field("key_prefix", &self.key_prefix)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FfiCacheOptions {
+    /// The core's cache options; text that is not UTF-8 (the Kotlin layer never sends any)
+    /// is reported by option name, as for every other option.
+    fn into_core(self, problems: &mut Vec<OptionProblem>) -> CacheOptions {
+        let mut text = |option: &str, bytes: Vec<u8>| {
+            String::from_utf8(bytes).unwrap_or_else(|_| {
+                problems.push(OptionProblem::not_unicode(option));
+                String::new()
+            })
+        };
+        let store = self.store.map(|store| StoreOptions {
+            redis_url: store
+                .redis_url_utf8
+                .map(|url| text("cache.store.redisUrl", url)),
+            encryption_keys: store
+                .encryption_keys_utf8
+                .into_iter()
+                .map(|key| text("cache.store.encryptionKeys", key))
+                .collect(),
+            key_prefix: store.key_prefix,
+            timeout: store.timeout_seconds.map(HostDuration::Seconds),
+        });
         CacheOptions {
-            max_entries: options.max_entries,
-            min_remaining: options.min_remaining_seconds.map(HostDuration::Seconds),
-            refresh_ahead: options.refresh_ahead_seconds.map(HostDuration::Seconds),
-            ..CacheOptions::default()
+            max_entries: self.max_entries,
+            min_remaining: self.min_remaining_seconds.map(HostDuration::Seconds),
+            refresh_ahead: self.refresh_ahead_seconds.map(HostDuration::Seconds),
+            store,
         }
     }
 }
@@ -205,6 +248,8 @@ pub struct FfiCacheStats {
     pub refresh_failures: i64,
     pub evictions: i64,
     pub entries: i64,
+    pub store_hits: i64,
+    pub store_errors: i64,
 }
 
 impl From<CacheStats> for FfiCacheStats {
@@ -218,6 +263,8 @@ impl From<CacheStats> for FfiCacheStats {
             refresh_failures: long(stats.refresh_failures),
             evictions: long(stats.evictions),
             entries: long(stats.entries),
+            store_hits: long(stats.store_hits),
+            store_errors: long(stats.store_errors),
         }
     }
 }
@@ -225,6 +272,8 @@ impl From<CacheStats> for FfiCacheStats {
 impl FfiOptions {
     /// The core's options: these plus the API key.
     fn into_core(self, api_key: Option<String>) -> ClientOptions {
+        let mut problems = Vec::new();
+        let cache = self.cache.map(|cache| cache.into_core(&mut problems));
         let mut core = ClientOptions {
             api_key,
             environment: self.environment,
@@ -232,12 +281,15 @@ impl FfiOptions {
             timeout: self.timeout_seconds.map(Timeout::Seconds),
             max_retries: self.max_retries,
             max_idle_connections: self.max_idle_connections,
-            cache: self.cache.map(CacheOptions::from),
+            cache,
             binding: Some(("kotlin".into(), self.runtime_version)),
             ..ClientOptions::default()
         };
         if let Some(option) = self.not_unicode {
             core.report(OptionProblem::not_unicode(&option));
+        }
+        for problem in problems {
+            core.report(problem);
         }
         core
     }
@@ -605,6 +657,49 @@ mod tests {
             .expect_err("an invalid_input error");
         assert!(matches!(err, FfiError::InvalidInput { .. }));
         assert_eq!(err.info().attempts, 0);
+    }
+
+    #[test]
+    fn store_options_reach_the_core_and_never_show_their_secrets() {
+        let store = |url: &[u8], key: &[u8]| FfiOptions {
+            cache: Some(FfiCacheOptions {
+                max_entries: None,
+                min_remaining_seconds: None,
+                refresh_ahead_seconds: None,
+                store: Some(FfiStoreOptions {
+                    redis_url_utf8: Some(url.to_vec()),
+                    encryption_keys_utf8: vec![key.to_vec()],
+                    key_prefix: Some("app:".into()),
+                    timeout_seconds: Some(0.5),
+                }),
+            }),
+            ..options()
+        };
+        let key = b"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let shown = format!("{:?}", store(b"redis://:pw_DISTINCTIVE@127.0.0.1:1", key));
+        assert!(
+            !shown.contains("DISTINCTIVE") && !shown.contains("AAECAw"),
+            "{shown}"
+        );
+        FfiClient::new(Some("k".into()), store(b"redis://127.0.0.1:1", key))
+            .expect("valid store options")
+            .release()
+            .unwrap();
+        // The core checks them: a key that is not 32 bytes is a configuration error.
+        let err = FfiClient::new(Some("k".into()), store(b"redis://127.0.0.1:1", b"AAEC"))
+            .err()
+            .expect("a configuration error");
+        assert!(matches!(err, FfiError::Configuration { .. }), "{err:?}");
+        // Bytes that are not UTF-8 (the Kotlin layer never sends any) are named, never shown.
+        let err = FfiClient::new(Some("k".into()), store(b"redis://\xff", key))
+            .err()
+            .expect("a configuration error");
+        assert!(
+            err.info()
+                .detail
+                .starts_with("cache.store.redisUrl is not valid Unicode"),
+            "{err:?}"
+        );
     }
 
     #[test]

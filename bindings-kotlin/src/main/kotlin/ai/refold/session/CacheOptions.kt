@@ -2,6 +2,7 @@ package ai.refold.session
 
 import ai.refold.session.ffi.FfiCacheOptions
 import ai.refold.session.ffi.FfiCacheStats
+import ai.refold.session.ffi.FfiStoreOptions
 import java.time.Duration
 
 /**
@@ -15,16 +16,59 @@ import java.time.Duration
  * @property minRemaining a cached token is returned only with more life left than this (default 1 h).
  * @property refreshAhead a hit with less life left than this refreshes in the background
  *   (default 2 h; at least [minRemaining]).
+ * @property store a fleet-wide second level on Redis, shared by every process (in any
+ *   language) configured with the same store; null: this process only. See [StoreOptions].
  */
 data class CacheOptions @JvmOverloads constructor(
     val maxEntries: Int? = null,
     val minRemaining: Duration? = null,
     val refreshAhead: Duration? = null,
+    val store: StoreOptions? = null,
 ) {
-    internal fun toNative() = FfiCacheOptions(
+    /** [text] passes text on, or null (reporting the option) when it is not valid Unicode. */
+    internal fun toNative(text: (String, String?) -> String?) = FfiCacheOptions(
         maxEntries = maxEntries?.toDouble(),
         minRemainingSeconds = minRemaining?.toSecondsDouble(),
         refreshAheadSeconds = refreshAhead?.toSecondsDouble(),
+        store = store?.toNative(text),
+    )
+}
+
+/**
+ * The fleet store ([CacheOptions.store], docs/contract.md §Fleet store): behind the in-process
+ * cache, a token is looked up in Redis before it is minted, one process mints per account for
+ * the whole fleet, and tokens are encrypted at rest (AES-256-GCM) under key names that reveal
+ * no account id or API key. Redis failing never fails a call: it falls back to a direct mint
+ * (counted in [CacheStats.storeErrors]). `StoreOptions()` takes everything from the
+ * environment.
+ *
+ * @property redisUrl `redis://…`, `rediss://…` (TLS), `redis+cluster://host1:port,host2:port`
+ *   or node URLs separated by commas (default: `REFOLD_CACHE_REDIS_URL`).
+ * @property encryptionKeys base64 32-byte keys (`openssl rand -base64 32`): the first encrypts,
+ *   every one decrypts, so keys rotate by deploying `listOf(new, old)` then `listOf(new)`
+ *   (default: `REFOLD_CACHE_ENCRYPTION_KEY`, comma-separated for several).
+ * @property keyPrefix prefix of every Redis key this client writes (default `refold:`).
+ * @property timeout time allowed to each Redis call before falling back (default 250 ms).
+ */
+data class StoreOptions @JvmOverloads constructor(
+    val redisUrl: String? = null,
+    val encryptionKeys: List<String> = emptyList(),
+    val keyPrefix: String? = null,
+    val timeout: Duration? = null,
+) {
+    /** Kotlin's data-class form without the secrets: the URL (it may hold a password) and the keys. */
+    override fun toString(): String =
+        "StoreOptions(redisUrl=${if (redisUrl == null) "null" else "[REDACTED]"}, " +
+            "encryptionKeys=[${encryptionKeys.size} redacted], keyPrefix=$keyPrefix, timeout=$timeout)"
+
+    /** The URL and keys travel as UTF-8 bytes (see the native record). */
+    internal fun toNative(text: (String, String?) -> String?) = FfiStoreOptions(
+        redisUrlUtf8 = text("cache.store.redisUrl", redisUrl)?.toByteArray(Charsets.UTF_8),
+        encryptionKeysUtf8 = encryptionKeys.map { key ->
+            (text("cache.store.encryptionKeys", key) ?: "").toByteArray(Charsets.UTF_8)
+        },
+        keyPrefix = text("cache.store.keyPrefix", keyPrefix),
+        timeoutSeconds = timeout?.toSecondsDouble(),
     )
 }
 
@@ -38,6 +82,8 @@ data class CacheOptions @JvmOverloads constructor(
  * @property refreshFailures background refreshes that failed.
  * @property evictions entries removed because the cache was full or their time was up.
  * @property entries accounts cached now.
+ * @property storeHits tokens found in the fleet store (minted by another process, or earlier).
+ * @property storeErrors fleet-store calls that failed or took too long (each fell back to a mint).
  */
 data class CacheStats(
     val hits: Long,
@@ -47,6 +93,8 @@ data class CacheStats(
     val refreshFailures: Long,
     val evictions: Long,
     val entries: Long,
+    val storeHits: Long = 0,
+    val storeErrors: Long = 0,
 ) {
     internal companion object {
         fun from(native: FfiCacheStats) = CacheStats(
@@ -57,6 +105,8 @@ data class CacheStats(
             refreshFailures = native.refreshFailures,
             evictions = native.evictions,
             entries = native.entries,
+            storeHits = native.storeHits,
+            storeErrors = native.storeErrors,
         )
     }
 }

@@ -43,7 +43,8 @@ import java.util.concurrent.atomic.AtomicBoolean
  * @param maxIdleConnections idle connections kept per host, 0 to 10,000 (default 32; 0 closes
  *   each connection after use).
  * @param cache turns the session cache on (default: off, every call mints, as the official SDK
- *   does); `CacheOptions()` for its defaults. See [CacheOptions].
+ *   does); `CacheOptions()` for its defaults, `CacheOptions(store = StoreOptions(…))` to share
+ *   it with the fleet through Redis. See [CacheOptions] and [StoreOptions].
  * @throws RefoldException.Configuration when an option is missing or unusable (text that is not
  *   valid Unicode, such as a lone surrogate, included).
  */
@@ -78,11 +79,19 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
             timeoutSeconds = timeout?.toSecondsDouble(),
             maxRetries = maxRetries?.toDouble(),
             maxIdleConnections = maxIdleConnections?.toDouble(),
-            cache = cache?.toNative(),
+            cache = cache?.toNative(::text),
             notUnicode = notUnicode,
             runtimeVersion = System.getProperty("java.version")?.takeIf { it.isValidUnicode() } ?: "unknown",
         )
-        native = translate { FfiClient(key, options) }
+        native = try {
+            translate { FfiClient(key, options) }
+        } finally {
+            // The store's secrets were copied to native memory: wipe the JVM's byte copies.
+            options.cache?.store?.let { store ->
+                store.redisUrlUtf8?.fill(0)
+                store.encryptionKeysUtf8.forEach { it.fill(0) }
+            }
+        }
         info = try {
             translate { native.info() } ?: throw IllegalStateException("The native client was released.")
         } catch (error: Throwable) {
@@ -130,9 +139,9 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * Creates the linked account, or updates the one with this id (`PUT`, retried like every
      * idempotent call). The official SDK's `upsertLinkedAccount`.
      *
-     * @throws RefoldException [RefoldException.InvalidInput] for an input the core rejects
-     *   (nothing is sent), else one subclass per failure.
-     * @throws IllegalArgumentException for a value JSON has no form for (see [LinkedAccountInput]).
+     * @throws RefoldException [RefoldException.InvalidInput] for an input the core rejects or a
+     *   value JSON has no form for (nothing is sent; see [LinkedAccountInput]), else one
+     *   subclass per failure.
      */
     @Throws(RefoldException::class)
     suspend fun upsertLinkedAccount(input: LinkedAccountInput): LinkedAccount = save(input, create = false)
@@ -168,8 +177,8 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
 
     /**
      * Deletes the linked account; an unknown one is [RefoldException.NotFound]. Returns
-     * Refold's answer (e.g. `{message=…}`). With the cache on, a token already cached for the
-     * account stays until [invalidate].
+     * Refold's answer (e.g. `{message=…}`). With the cache on, the account's cached token is
+     * dropped too (and its fleet-store entry), so the next mint reports the deleted account.
      */
     @Throws(RefoldException::class)
     suspend fun deleteLinkedAccount(linkedAccountId: String): Map<String, Any?> =
@@ -234,14 +243,18 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
 
     /**
      * Drops the cached token of [linkedAccountId] (wiped from memory), so the next call
-     * mints. Does nothing when the cache is off. In memory only: returns at once.
+     * mints. Does nothing when the cache is off. With a [StoreOptions] store, the account's
+     * Redis entry is deleted too (waiting at most the store's timeout); else it returns at once.
      */
     @Throws(RefoldException::class)
     fun invalidate(linkedAccountId: String) {
         if (!translate { open().invalidate(linkedAccountId.ifValidUnicode()) }) throw closedError()
     }
 
-    /** Drops every cached token. Does nothing when the cache is off. */
+    /**
+     * Drops every cached token. Does nothing when the cache is off. With a store, also deletes
+     * every Redis key under the store's prefix (with `SCAN`, never `FLUSHDB`).
+     */
     @Throws(RefoldException::class)
     fun invalidateAll() {
         if (!translate { open().invalidateAll() }) throw closedError()
