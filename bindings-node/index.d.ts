@@ -34,7 +34,55 @@ declare class Refold {
    * blank, over-long (1024 bytes), control-character or lone-surrogate id rejects with
    * {@link Refold.InvalidInputError} before anything is sent.
    */
-  getTokenForLinkedAccount(linkedAccount: string | Refold.LinkedAccountPayload): Promise<Refold.SessionToken>;
+  getTokenForLinkedAccount(
+    linkedAccount: string | Refold.LinkedAccountPayload,
+    options?: Refold.TokenOptions,
+  ): Promise<Refold.SessionToken>;
+
+  /**
+   * Creates the end-user's linked account, or updates it if it exists (`PUT`, retried like
+   * every idempotent call): the first step of the server-side flow, before minting its token.
+   *
+   * Rejects with {@link Refold.InvalidInputError} before anything is sent when the payload is
+   * unusable (an invalid id, `udf` values that are not strings, numbers, booleans or null,
+   * `your_app` without `auth_credentials`, text holding a lone surrogate).
+   */
+  upsertLinkedAccount(account: Refold.LinkedAccountInput): Promise<Refold.LinkedAccount>;
+
+  /**
+   * Creates the linked account; one that exists already rejects with
+   * {@link Refold.BadRequestError}. Retried only when the request never left.
+   */
+  createLinkedAccount(account: Refold.LinkedAccountInput): Promise<Refold.LinkedAccount>;
+
+  /** The linked account; an unknown one rejects with {@link Refold.NotFoundError}. */
+  getLinkedAccountById(linkedAccountId: string): Promise<Refold.LinkedAccount>;
+
+  /**
+   * Deletes the linked account (its tokens stop working); an unknown one rejects with
+   * {@link Refold.NotFoundError}. Resolves to Refold's answer, e.g. `{ message }`. With the
+   * cache on, also call {@link Refold.invalidate} so its cached token is dropped.
+   */
+  deleteLinkedAccount(linkedAccountId: string): Promise<Record<string, unknown>>;
+
+  /** One page of linked accounts, in creation order (`page` from 1, `limit` 1 to 100; defaults 1 and 10). */
+  getAllLinkedAccounts(options?: Refold.ListOptions): Promise<Refold.LinkedAccountPage>;
+
+  /**
+   * Every linked account, fetching page after page (`limit` per request, default 10):
+   * `for await (const account of refold.linkedAccounts({ limit: 100 }))`. It stops after the
+   * last page, an empty page or 100,000 pages; an error rejects the loop.
+   */
+  linkedAccounts(options?: Pick<Refold.ListOptions, 'limit'>): AsyncGenerator<Refold.LinkedAccount, void, undefined>;
+
+  /** Drops the cached token of a linked account (its next call mints). Does nothing without a cache. */
+  invalidate(linkedAccountId: string): Promise<void>;
+
+  /** Drops every cached token. Does nothing without a cache. */
+  invalidateAll(): Promise<void>;
+
+  /** The session cache's counters since the client was built, or `null` when the cache is off. */
+  cacheStats(): Promise<Refold.CacheStats | null>;
 
   /** The class itself, for `require('refold-session').default`. */
   static readonly default: typeof Refold;
@@ -65,6 +113,128 @@ declare namespace Refold {
     maxRetries?: number;
     /** Idle connections kept per host: a whole number from 0 to 10000. Default 32; 0 closes each connection after use. */
     maxIdleConnections?: number;
+    /**
+     * The session cache: `true` for the defaults, or its settings. Off by default (every call
+     * mints, as `@cobaltio/cobalt` does). Each client (so each worker thread's) has its own.
+     */
+    cache?: boolean | CacheOptions;
+  }
+
+  /** Settings of the session cache; every one optional. */
+  export interface CacheOptions {
+    /** Accounts kept, least recently used leaving first: a whole number from 1 to 10,000,000. Default 10,000. */
+    maxEntries?: number;
+    /** A cached token is returned only with more life left than this many milliseconds. Default 1 h. */
+    minRemainingMs?: number;
+    /** A hit with less life left than this starts one background refresh (ms, at least `minRemainingMs`). Default 2 h. */
+    refreshAheadMs?: number;
+  }
+
+  /** Options of one `getTokenForLinkedAccount` call. */
+  export interface TokenOptions {
+    /** Bypass the cache: mint a new token and store it (for a front end that just got a 401). */
+    fresh?: boolean;
+  }
+
+  /** The arguments of `getAllLinkedAccounts` (the official SDK's shape). */
+  export interface ListOptions {
+    /** From 1. Default 1. */
+    page?: number;
+    /** Accounts per page, from 1 to 100. Default 10. */
+    limit?: number;
+  }
+
+  /** The session cache's counters since the client was built. */
+  export interface CacheStats {
+    /** Calls answered from the cache without a request. */
+    readonly hits: number;
+    /** Calls that started a mint (no usable entry, or `fresh`). */
+    readonly misses: number;
+    /** Calls that waited for a mint another call had started. */
+    readonly coalesced: number;
+    /** Background refreshes that stored a new token. */
+    readonly refreshes: number;
+    /** Background refreshes that failed. */
+    readonly refreshFailures: number;
+    /** Entries removed because the cache was full or their time was up. */
+    readonly evictions: number;
+    /** Accounts cached now. */
+    readonly entries: number;
+    /** Tokens found in the fleet store. */
+    readonly storeHits: number;
+    /** Fleet-store calls that failed or took too long (each fell back to a direct mint). */
+    readonly storeErrors: number;
+  }
+
+  /** A user-defined field's value. */
+  export type UdfValue = string | number | boolean | null;
+
+  /** What `upsertLinkedAccount` and `createLinkedAccount` take: the official SDK's payload. */
+  export interface LinkedAccountInput {
+    /** Your id of the end-user (the session-token id rules). */
+    linked_account_id: string;
+    /** A display name. */
+    name?: string | null;
+    /** User-defined fields (at most 1,000). */
+    udf?: Record<string, UdfValue> | null;
+    /** Your app's id and this account's credentials for it: a secret, never shown in messages. */
+    your_app?: { app_id: string; auth_credentials: unknown } | null;
+  }
+
+  /**
+   * A linked account as Refold returned it: typed fields, and the whole object (`json`,
+   * `toJSON()`), so fields Refold adds later are not lost.
+   */
+  export class LinkedAccount {
+    private constructor();
+    /** Refold's own id of the account (`_id`). */
+    readonly id: string | null;
+    /** Your id of the end-user: the `linked_account_id` tokens are minted for. */
+    readonly accountId: string;
+    /** The Refold environment the account lives in (e.g. `test`). */
+    readonly environment: string | null;
+    readonly name: string | null;
+    /** User-defined fields as name → value (Refold sends a list of `{key_name, key_value}`). */
+    readonly udf: Readonly<Record<string, UdfValue>>;
+    readonly createdAt: Date | null;
+    readonly updatedAt: Date | null;
+    /** The whole object as Refold returned it (frozen). */
+    readonly json: Readonly<Record<string, unknown>>;
+    /** Refold's object, as `@cobaltio/cobalt` returned it. */
+    toJSON(): Readonly<Record<string, unknown>>;
+  }
+
+  /** What `LinkedAccountPage#toJSON()` returns: Refold's page names. */
+  export interface LinkedAccountPageJSON {
+    docs: readonly LinkedAccount[];
+    totalDocs: number;
+    limit: number;
+    totalPages: number;
+    page: number;
+    hasNextPage: boolean;
+    nextPage: number | null;
+  }
+
+  /** One page of `getAllLinkedAccounts`. */
+  export class LinkedAccountPage {
+    private constructor();
+    /** This page's accounts, in creation order. */
+    readonly accounts: readonly LinkedAccount[];
+    /** This page's number, from 1. */
+    readonly page: number;
+    /** Accounts per page. */
+    readonly limit: number;
+    /** Accounts in all pages. */
+    readonly total: number;
+    readonly totalPages: number;
+    /** The next page's number, or `null` after the last. */
+    readonly nextPage: number | null;
+    /** `@cobaltio/cobalt`'s name for `accounts`. */
+    readonly docs: readonly LinkedAccount[];
+    /** `@cobaltio/cobalt`'s name for `total`. */
+    readonly totalDocs: number;
+    readonly hasNextPage: boolean;
+    toJSON(): LinkedAccountPageJSON;
   }
 
   /** The argument shape of `@cobaltio/cobalt`'s `getTokenForLinkedAccount`. */
@@ -143,7 +313,7 @@ declare namespace Refold {
     toJSON(): { name: string; message: string; code: string; status: number | null; requestId: string | null; retryAfter: number | null; attempts: number };
   }
 
-  /** The linked account id is of the wrong type, empty, blank, too long, has a control character or a lone surrogate. */
+  /** An argument is unusable (nothing was sent): a linked account id of the wrong type, empty, blank, too long, with a control character or a lone surrogate; a linked account payload, page or limit the core refuses. */
   export class InvalidInputError extends RefoldError {
     readonly code: 'invalid_input';
     static readonly code: 'invalid_input';
@@ -153,7 +323,7 @@ declare namespace Refold {
     readonly code: 'configuration';
     static readonly code: 'configuration';
   }
-  /** HTTP 400 or 422. */
+  /** HTTP 400 or 422 (e.g. creating a linked account that exists). */
   export class BadRequestError extends RefoldError {
     readonly code: 'bad_request';
     static readonly code: 'bad_request';
@@ -168,7 +338,7 @@ declare namespace Refold {
     readonly code: 'permission_denied';
     static readonly code: 'permission_denied';
   }
-  /** HTTP 404. */
+  /** HTTP 404 (e.g. no such linked account on get or delete). */
   export class NotFoundError extends RefoldError {
     readonly code: 'not_found';
     static readonly code: 'not_found';

@@ -16,6 +16,10 @@ const util = require('node:util');
 /** @typedef {import('./native').TokenPayload} TokenPayload */
 /** @typedef {import('./native').Completion} Completion */
 /** @typedef {import('./native').NativeClient} NativeClient */
+/** @typedef {import('./native').AccountPayload} AccountPayload */
+/** @typedef {import('./native').PagePayload} PagePayload */
+/** @typedef {import('./native').StatsPayload} StatsPayload */
+/** @typedef {import('./native').ErrorPayload | null} Started */
 
 const native = loadNative();
 
@@ -236,6 +240,130 @@ class SessionToken {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Linked accounts (docs/contract.md §Linked accounts).
+
+/**
+ * Freezes a parsed JSON value and everything in it.
+ * @template T
+ * @param {T} value
+ * @returns {T}
+ */
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+class LinkedAccount {
+  /** The whole object as Refold returned it (frozen). @type {Record<string, unknown>} */
+  #json;
+
+  /**
+   * @internal Built by the client from a native payload.
+   * @param {AccountPayload} payload
+   */
+  constructor(payload) {
+    this.#json = deepFreeze(JSON.parse(payload.json));
+    /** Refold's own id of the account (`_id`). @type {string | null} */
+    this.id = payload.id ?? null;
+    /** Your id of the end-user: the `linked_account_id` tokens are minted for. @type {string} */
+    this.accountId = payload.accountId;
+    /** @type {string | null} */
+    this.environment = payload.environment ?? null;
+    /** @type {string | null} */
+    this.name = payload.name ?? null;
+    /** User-defined fields, name → value (Refold sends a list of `{key_name, key_value}`).
+     * @type {Readonly<Record<string, string | number | boolean | null>>} */
+    this.udf = deepFreeze(JSON.parse(payload.udfJson));
+    /** @type {Date | null} */
+    this.createdAt = payload.createdAtMs == null ? null : new Date(payload.createdAtMs);
+    /** @type {Date | null} */
+    this.updatedAt = payload.updatedAtMs == null ? null : new Date(payload.updatedAtMs);
+    Object.freeze(this);
+  }
+
+  /** The whole object as Refold returned it, fields added later included. */
+  get json() {
+    return this.#json;
+  }
+
+  /** Refold's object, as `@cobaltio/cobalt` returned it (e.g. for `res.json(account)`). */
+  toJSON() {
+    return this.#json;
+  }
+}
+
+class LinkedAccountPage {
+  /**
+   * @internal Built by the client from a native payload.
+   * @param {PagePayload} payload
+   */
+  constructor(payload) {
+    /** @type {readonly LinkedAccount[]} */
+    this.accounts = Object.freeze(payload.accounts.map((account) => new LinkedAccount(account)));
+    /** This page's number, from 1. @type {number} */
+    this.page = payload.page;
+    /** Accounts per page. @type {number} */
+    this.limit = payload.limit;
+    /** Accounts in all pages. @type {number} */
+    this.total = payload.total;
+    /** @type {number} */
+    this.totalPages = payload.totalPages;
+    /** The next page's number, or `null` after the last. @type {number | null} */
+    this.nextPage = payload.nextPage ?? null;
+    Object.freeze(this);
+  }
+
+  /** `@cobaltio/cobalt`'s name for `accounts` (Refold's page has `docs`). */
+  get docs() {
+    return this.accounts;
+  }
+
+  /** `@cobaltio/cobalt`'s name for `total`. */
+  get totalDocs() {
+    return this.total;
+  }
+
+  /** Whether a page follows this one. */
+  get hasNextPage() {
+    return this.nextPage !== null;
+  }
+
+  /** Under the names of Refold's page, as `@cobaltio/cobalt` returned it. */
+  toJSON() {
+    return {
+      docs: this.accounts,
+      totalDocs: this.total,
+      limit: this.limit,
+      totalPages: this.totalPages,
+      page: this.page,
+      hasNextPage: this.hasNextPage,
+      nextPage: this.nextPage,
+    };
+  }
+}
+
+/**
+ * The session cache's counters since the client was built (`entries`: accounts cached now).
+ * @param {StatsPayload} payload
+ */
+function cacheStats(payload) {
+  return Object.freeze({
+    hits: payload.hits,
+    misses: payload.misses,
+    coalesced: payload.coalesced,
+    refreshes: payload.refreshes,
+    refreshFailures: payload.refreshFailures,
+    evictions: payload.evictions,
+    entries: payload.entries,
+    storeHits: payload.storeHits,
+    storeErrors: payload.storeErrors,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Pending calls. The addon hands every outcome back through one dispatcher per environment
 // (see src/lib.rs); a single timer is ref'd while any call is pending so that the process
 // waits for outstanding calls, and unref'd otherwise so that it exits promptly after the last.
@@ -256,24 +384,23 @@ const dispatcher = native.createDispatcher((completion) => {
 if (isErrorPayload(dispatcher)) throw toError(dispatcher);
 
 /**
- * Starts a native call and resolves with its completion (`{ token }` or `{ error }`).
- * @param {NativeClient} nativeClient
- * @param {unknown} id
+ * Starts a native call with a fresh call id and resolves with its completion; a call the addon
+ * refuses to start (bad arguments, a panic) completes at once with that error.
+ * @param {(dispatcher: import('./native').Dispatcher, callId: number) => Started} begin
  * @returns {Promise<Completion>}
  */
-function startCall(nativeClient, id) {
+function startCall(begin) {
   return new Promise((resolve) => {
     let callId = nextCallId;
     while (pending.has(callId)) callId = (callId % 0xffffffff) + 1;
     nextCallId = (callId % 0xffffffff) + 1;
     if (pending.size === 0) keepAlive.ref();
     pending.set(callId, resolve);
-    /** @type {ErrorPayload | null} */
+    /** @type {Started} */
     let refused;
     try {
-      refused = nativeClient.start(dispatcher, callId, id);
+      refused = begin(dispatcher, callId);
     } catch (error) {
-      refused = null;
       forget(callId);
       throw error;
     }
@@ -288,6 +415,17 @@ function startCall(nativeClient, id) {
 function forget(callId) {
   pending.delete(callId);
   if (pending.size === 0) keepAlive.unref();
+}
+
+/**
+ * Makes a native call and resolves with its completion, or rejects with its error.
+ * @param {(dispatcher: import('./native').Dispatcher, callId: number) => Started} begin
+ * @returns {Promise<Completion>}
+ */
+async function call(begin) {
+  const completion = await startCall(begin);
+  if (completion.error !== undefined) throw toError(completion.error);
+  return completion;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,6 +446,7 @@ function typeName(value) {
  * @property {unknown} [timeoutMs]
  * @property {unknown} [maxRetries]
  * @property {unknown} [maxIdleConnections]
+ * @property {unknown} [cache]
  */
 
 class Refold {
@@ -318,9 +457,9 @@ class Refold {
 
   /**
    * @param {unknown} [options] `{ apiKey, environment, baseUrl, timeoutMs, maxRetries,
-   *   maxIdleConnections }`; the `@cobaltio/cobalt` names `server_url` and `sandbox: true`
-   *   are accepted too. Unset options fall back to REFOLD_API_KEY / COBALT_API_KEY /
-   *   REFOLD_ENVIRONMENT / REFOLD_BASE_URL, then to the defaults.
+   *   maxIdleConnections, cache }`; the `@cobaltio/cobalt` names `server_url` and
+   *   `sandbox: true` are accepted too. Unset options fall back to REFOLD_API_KEY /
+   *   COBALT_API_KEY / REFOLD_ENVIRONMENT / REFOLD_BASE_URL, then to the defaults.
    * @throws {RefoldError} `ConfigurationError`; `InternalError` for a bug.
    */
   constructor(options) {
@@ -353,6 +492,7 @@ class Refold {
       given.timeoutMs,
       given.maxRetries,
       given.maxIdleConnections,
+      given.cache,
     );
     if (isErrorPayload(built)) {
       const error = toError(built);
@@ -379,19 +519,125 @@ class Refold {
   }
 
   /**
-   * Mints a session token for a linked account.
+   * Mints a session token for a linked account (with the cache on: a cached one while it has
+   * enough life left).
    * @param {unknown} linkedAccount an id, or `{ linked_account_id: id }`
+   * @param {unknown} [options] `{ fresh: true }` bypasses the cache and stores the new token
    * @returns {Promise<SessionToken>}
    */
-  async getTokenForLinkedAccount(linkedAccount) {
+  async getTokenForLinkedAccount(linkedAccount, options) {
     const id =
       linkedAccount !== null && typeof linkedAccount === 'object'
         ? /** @type {{linked_account_id?: unknown}} */ (linkedAccount).linked_account_id
         : linkedAccount;
-    const outcome = await startCall(this.#native, id);
-    if (outcome.error !== undefined) throw toError(outcome.error);
-    // The addon sets exactly one of `token` and `error`.
-    return new SessionToken(/** @type {TokenPayload} */ (outcome.token));
+    const native = this.#native;
+    const { token } = await call((dispatcher, callId) => native.token(dispatcher, callId, id, options));
+    return new SessionToken(/** @type {TokenPayload} */ (token));
+  }
+
+  /**
+   * Creates the linked account, or updates it if it exists (`PUT`).
+   * @param {unknown} account `{ linked_account_id, name?, udf?, your_app? }`
+   * @returns {Promise<LinkedAccount>}
+   */
+  async upsertLinkedAccount(account) {
+    const native = this.#native;
+    const completion = await call((dispatcher, callId) => native.writeAccount(dispatcher, callId, false, account));
+    return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
+  }
+
+  /**
+   * Creates the linked account; one that exists already rejects with `BadRequestError`.
+   * @param {unknown} account `{ linked_account_id, name?, udf?, your_app? }`
+   * @returns {Promise<LinkedAccount>}
+   */
+  async createLinkedAccount(account) {
+    const native = this.#native;
+    const completion = await call((dispatcher, callId) => native.writeAccount(dispatcher, callId, true, account));
+    return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
+  }
+
+  /**
+   * The linked account; an unknown one rejects with `NotFoundError`.
+   * @param {unknown} linkedAccountId
+   * @returns {Promise<LinkedAccount>}
+   */
+  async getLinkedAccountById(linkedAccountId) {
+    const native = this.#native;
+    const completion = await call((dispatcher, callId) =>
+      native.readAccount(dispatcher, callId, false, linkedAccountId),
+    );
+    return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
+  }
+
+  /**
+   * Deletes the linked account; an unknown one rejects with `NotFoundError`.
+   * @param {unknown} linkedAccountId
+   * @returns {Promise<Record<string, unknown>>} Refold's answer, e.g. `{ message }`
+   */
+  async deleteLinkedAccount(linkedAccountId) {
+    const native = this.#native;
+    const completion = await call((dispatcher, callId) =>
+      native.readAccount(dispatcher, callId, true, linkedAccountId),
+    );
+    return JSON.parse(/** @type {string} */ (completion.objectJson));
+  }
+
+  /**
+   * One page of linked accounts, in creation order.
+   * @param {unknown} [options] `{ page = 1, limit = 10 }`: page from 1, limit from 1 to 100
+   * @returns {Promise<LinkedAccountPage>}
+   */
+  async getAllLinkedAccounts(options) {
+    const native = this.#native;
+    const completion = await call((dispatcher, callId) => native.list(dispatcher, callId, options));
+    return new LinkedAccountPage(/** @type {PagePayload} */ (completion.page));
+  }
+
+  /**
+   * Every linked account, page after page (`limit` per request, default 10), for
+   * `for await (const account of refold.linkedAccounts({ limit }))`. It stops after the last
+   * page, an empty page, or 100,000 pages; an error rejects the loop.
+   * @param {unknown} [options] `{ limit }`
+   * @returns {AsyncGenerator<LinkedAccount, void, undefined>}
+   */
+  async *linkedAccounts(options) {
+    const pages = this.#native.pages(options);
+    if (isErrorPayload(pages)) throw toError(pages);
+    for (;;) {
+      const { page } = await call((dispatcher, callId) => pages.next(dispatcher, callId));
+      if (page === undefined) return;
+      for (const account of page.accounts) yield new LinkedAccount(account);
+    }
+  }
+
+  /**
+   * Drops the cached token of a linked account; its next call mints. Does nothing without a cache.
+   * @param {unknown} linkedAccountId
+   * @returns {Promise<void>}
+   */
+  async invalidate(linkedAccountId) {
+    const native = this.#native;
+    await call((dispatcher, callId) => native.invalidate(dispatcher, callId, linkedAccountId));
+  }
+
+  /**
+   * Drops every cached token. Does nothing without a cache.
+   * @returns {Promise<void>}
+   */
+  async invalidateAll() {
+    const native = this.#native;
+    await call((dispatcher, callId) => native.invalidateAll(dispatcher, callId));
+  }
+
+  /**
+   * The session cache's counters, or `null` when the cache is off.
+   * @returns {Promise<ReturnType<typeof cacheStats> | null>}
+   */
+  async cacheStats() {
+    const native = this.#native;
+    const { stats } = await call((dispatcher, callId) => native.cacheStats(dispatcher, callId));
+    return stats === undefined ? null : cacheStats(stats);
   }
 
   /**
@@ -410,6 +656,8 @@ const exported = {
   Cobalt: Refold,
   default: Refold,
   SessionToken,
+  LinkedAccount,
+  LinkedAccountPage,
   RefoldError,
   InvalidInputError,
   ConfigurationError,

@@ -11,6 +11,8 @@ export default Refold;
 export const {
   Cobalt,
   SessionToken,
+  LinkedAccount,
+  LinkedAccountPage,
   RefoldError,
   InvalidInputError,
   ConfigurationError,

@@ -30,10 +30,55 @@ export interface TokenPayload {
   issuedAtText?: string;
 }
 
-/** The outcome of one call: exactly one of `token` and `error` is set. */
+/** A linked account: the core's reading of it and the whole object as JSON text. */
+export interface AccountPayload {
+  /** `LinkedAccount::json()` as JSON text. */
+  json: string;
+  id?: string;
+  accountId: string;
+  environment?: string;
+  name?: string;
+  /** `LinkedAccount::udf()` (name → value) as JSON text. */
+  udfJson: string;
+  createdAtMs?: number;
+  updatedAtMs?: number;
+}
+
+/** One page of linked accounts. */
+export interface PagePayload {
+  accounts: AccountPayload[];
+  page: number;
+  limit: number;
+  total: number;
+  totalPages: number;
+  nextPage?: number;
+}
+
+/** The session cache's counters. */
+export interface StatsPayload {
+  hits: number;
+  misses: number;
+  coalesced: number;
+  refreshes: number;
+  refreshFailures: number;
+  evictions: number;
+  entries: number;
+  storeHits: number;
+  storeErrors: number;
+}
+
+/**
+ * The outcome of one call: at most one field besides `callId` is set (none for a call that
+ * returns nothing, no stats when the cache is off, no page after the last).
+ */
 export interface Completion {
   callId: number;
   token?: TokenPayload;
+  account?: AccountPayload;
+  page?: PagePayload;
+  /** A JSON object's text (Refold's answer to a delete). */
+  objectJson?: string;
+  stats?: StatsPayload;
   error?: ErrorPayload;
 }
 
@@ -42,14 +87,35 @@ export declare class Dispatcher {
   private constructor();
 }
 
-/** One client: one connection pool. */
+/**
+ * What a call returns at once: `null` when it started (the outcome arrives through the
+ * dispatcher), else the error payload of why it could not start.
+ */
+type Started = ErrorPayload | null;
+
+/** One client: one connection pool and session cache. Arguments of any type are judged natively. */
 export declare class NativeClient {
   private constructor();
-  /**
-   * Starts minting a token for `linkedAccountId` (any value; a non-string is refused);
-   * `null` when started (the outcome arrives through `dispatcher`), else the error payload.
-   */
-  start(dispatcher: Dispatcher, callId: number, linkedAccountId: unknown): ErrorPayload | null;
+  /** Mints (or finds in the cache) a token; `options` is `{ fresh }`. */
+  token(dispatcher: Dispatcher, callId: number, linkedAccountId: unknown, options: unknown): Started;
+  /** Upserts (`PUT`) or with `create` creates (`POST`) the linked account `payload`. */
+  writeAccount(dispatcher: Dispatcher, callId: number, create: boolean, payload: unknown): Started;
+  /** Gets the linked account, or with `delete` deletes it. */
+  readAccount(dispatcher: Dispatcher, callId: number, remove: boolean, linkedAccountId: unknown): Started;
+  /** One page; `options` is `{ page, limit }`. */
+  list(dispatcher: Dispatcher, callId: number, options: unknown): Started;
+  /** A walk over every page; `options` is `{ limit }`. */
+  pages(options: unknown): NativePages | ErrorPayload;
+  invalidate(dispatcher: Dispatcher, callId: number, linkedAccountId: unknown): Started;
+  invalidateAll(dispatcher: Dispatcher, callId: number): Started;
+  cacheStats(dispatcher: Dispatcher, callId: number): Started;
+}
+
+/** A walk over the pages of linked accounts. */
+export declare class NativePages {
+  private constructor();
+  /** Fetches the next page; its completion has no `page` after the last one. */
+  next(dispatcher: Dispatcher, callId: number): Started;
 }
 
 /** A built client and its read-only properties. */
@@ -74,4 +140,5 @@ export declare function createClient(
   timeoutMs: unknown,
   maxRetries: unknown,
   maxIdleConnections: unknown,
+  cache: unknown,
 ): BuiltClient | ErrorPayload;

@@ -1,6 +1,6 @@
 # Node.js binding: bindings-node/, npm package `refold-session` (napi-rs v3).
 #   make test-node   pinned npm tools, addon, tsc --strict, node --test (all suites)
-#   make demo-node   mint a token from Node against the emulator
+#   make demo-node   the server-side flow from Node against the emulator (upsert, mint, cache hit, delete, typed error)
 #   make node-pack   dist/refold-session-<version>.tgz to `npm install` from this checkout
 NODE_DIR := bindings-node
 NODE_ADDON := $(NODE_DIR)/refold-session.linux-x64-gnu.node

@@ -1,5 +1,5 @@
 // The ESM entry's types (`import` condition → index.d.mts): `tsc --noEmit --strict` checks it.
-import Refold, { InvalidLinkedAccountError, RefoldError, type SessionToken } from 'refold-session';
+import Refold, { InvalidLinkedAccountError, LinkedAccount, RefoldError, type SessionToken } from 'refold-session';
 
 const refold = new Refold({ apiKey: 'key', baseUrl: 'http://127.0.0.1:8787' });
 
@@ -16,4 +16,12 @@ export async function mint(id: string): Promise<Date | null> {
     }
     throw error;
   }
+}
+
+export async function names(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const account of refold.linkedAccounts()) {
+    if (account instanceof LinkedAccount && account.name !== null) names.push(account.name);
+  }
+  return names;
 }

@@ -10,8 +10,13 @@ import Refold, {
   RateLimitError,
   RefoldError,
   SessionToken,
+  LinkedAccount,
+  LinkedAccountPage,
+  NotFoundError,
+  type CacheStats,
   type ClientOptions,
   type ErrorCode,
+  type LinkedAccountInput,
 } from 'refold-session';
 
 const options: ClientOptions = {
@@ -68,6 +73,44 @@ export async function mint(linkedAccountId: string): Promise<{ token: string; ex
     }
     return null;
   }
+}
+
+// The server-side flow: upsert the linked account, mint with the cache on, walk every account.
+export async function flow(userId: string): Promise<string[]> {
+  const refold = new Refold({ cache: { maxEntries: 1000, minRemainingMs: 3_600_000, refreshAheadMs: 7_200_000 } });
+  const input: LinkedAccountInput = {
+    linked_account_id: userId,
+    name: 'Ada',
+    udf: { plan: 'pro', seats: 3, vip: true, note: null },
+    your_app: { app_id: 'app-1', auth_credentials: { Authorization: 'Bearer …' } },
+  };
+  const account: LinkedAccount = await refold.upsertLinkedAccount(input);
+  const created: Date | null = account.createdAt;
+  const plan: string | number | boolean | null | undefined = account.udf.plan;
+  const raw: Readonly<Record<string, unknown>> = account.toJSON();
+  console.log(account.id ?? 'no _id', account.accountId, account.name, created?.toISOString(), plan, raw._id);
+  const session: SessionToken = await refold.getTokenForLinkedAccount(userId);
+  const renewed: SessionToken = await refold.getTokenForLinkedAccount(userId, { fresh: true });
+  const stats: CacheStats | null = await refold.cacheStats();
+  console.log(session.token === renewed.token, stats?.hits ?? 'cache off', stats?.storeHits);
+  await refold.invalidate(userId);
+  await refold.invalidateAll();
+  const page: LinkedAccountPage = await refold.getAllLinkedAccounts({ page: 1, limit: 10 });
+  const next: number | null = page.nextPage;
+  const docs: readonly LinkedAccount[] = page.docs;
+  console.log(page.total, page.totalDocs, page.hasNextPage, next, docs.length, page.toJSON().totalPages);
+  const ids: string[] = [];
+  for await (const each of refold.linkedAccounts({ limit: 100 })) ids.push(each.accountId);
+  try {
+    await refold.getLinkedAccountById('nobody');
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  const answer: Record<string, unknown> = await refold.deleteLinkedAccount(userId);
+  console.log(answer.message);
+  const fromCreate: LinkedAccount = await refold.createLinkedAccount({ linked_account_id: `${userId}-2` });
+  ids.push(fromCreate.accountId);
+  return ids;
 }
 
 // The @cobaltio/cobalt style: the class under its old name and the object payload.

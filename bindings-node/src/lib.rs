@@ -1,8 +1,9 @@
 //! The native half of the `refold-session` npm package: a thin napi-rs translation of the
-//! `refold-session` core. Every decision (validation, retries, error codes and messages,
-//! token expiry, the text form of times) is the core's; this file only converts JavaScript
-//! values to a core `ClientOptions` and calls, and core results to plain objects that
-//! `index.js` turns into idiomatic classes. `native.d.ts` declares what it exports.
+//! `refold-session` core. Every decision (validation, retries, caching, error codes and
+//! messages, token expiry, the text form of times) is the core's; this crate only converts
+//! JavaScript values to the core's options and arguments (`convert.rs`), and core results to
+//! plain objects (`payload.rs`) that `index.js` turns into idiomatic classes. `native.d.ts`
+//! declares what it exports.
 //!
 //! Nothing here throws for an expected failure: outcomes are delivered as payloads so the
 //! JavaScript layer can build real `RefoldError` subclasses (napi's own errors carry a fixed
@@ -10,55 +11,42 @@
 //! (docs/contract.md §Host-language surface), so a bug never crashes the process or leaves a
 //! promise pending.
 //!
-//! Calls run on napi's tokio runtime (the addon's only runtime). Each JavaScript environment
-//! (main thread, every worker) creates one [`Dispatcher`]: a single weak threadsafe function
-//! through which every completed call is handed back with its call id. A call is then one
-//! cheap synchronous native call plus a task spawn, with no per-call promise or threadsafe
-//! function, so thousands of calls in flight never stall the event loop (see bench/README.md).
-//! `index.js` keeps the loop alive while calls are pending.
+//! Calls run on napi's tokio runtime (the addon's only runtime, where the core's cache also
+//! runs its background refreshes). Each JavaScript environment (main thread, every worker)
+//! creates one [`Dispatcher`]: a single weak threadsafe function through which every
+//! completed call is handed back with its call id. A call is then one cheap synchronous
+//! native call plus a task spawn, with no per-call promise or threadsafe function, so
+//! thousands of calls in flight never stall the event loop (see bench/README.md). `index.js`
+//! keeps the loop alive while calls are pending.
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, UnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt;
 use futures_util::future::{Either as Race, select};
-use napi::bindgen_prelude::{Either, Function, Unknown, Utf16String};
+use napi::bindgen_prelude::{Either, Function, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::tokio::sync::watch;
-use napi::{Env, Result, Status, ValueType};
+use napi::tokio::sync::{Mutex, watch};
+use napi::{Env, Result, Status};
 use napi_derive::napi;
 use refold_session::{
-    Client, ClientOptions, Error, OptionProblem, SessionToken, Timeout, format_rfc3339,
+    CallOptions, Client, ClientOptions, DEFAULT_PAGE_LIMIT, Error, LinkedAccountPages,
+    MAX_PAGE_LIMIT, OptionProblem, Timeout,
 };
 
-/// A failure, field for field as the core reports it.
-#[napi(object)]
-pub struct ErrorPayload {
-    /// `ErrorCode::as_str()`.
-    pub code: String,
-    /// `Error::message()`, verbatim.
-    pub message: String,
-    pub status: Option<u32>,
-    pub request_id: Option<String>,
-    /// Seconds.
-    pub retry_after: Option<f64>,
-    pub attempts: u32,
-}
+mod convert;
+mod payload;
 
-impl From<Error> for ErrorPayload {
-    fn from(error: Error) -> Self {
-        ErrorPayload {
-            code: error.code().as_str().to_owned(),
-            message: error.message().to_owned(),
-            status: error.status().map(u32::from),
-            request_id: error.request_id().map(str::to_owned),
-            retry_after: error.retry_after().map(|wait| wait.as_secs_f64()),
-            attempts: error.attempts(),
-        }
-    }
-}
+#[cfg(feature = "test-hooks")]
+pub mod census;
+
+use convert::OptionReader;
+use payload::Answer;
+pub use payload::{
+    AccountPayload, Completion, ErrorPayload, PagePayload, StatsPayload, TokenPayload,
+};
 
 /// Runs a synchronous entry point, turning a panic into the core's `internal` error.
 fn guarded<T>(
@@ -70,134 +58,6 @@ fn guarded<T>(
         Err(panic) => Ok(on_panic(Error::from_panic(panic.as_ref()).into())),
     }
 }
-
-/// A minted token. Times are Unix epoch milliseconds (what `new Date(ms)` takes) and, for
-/// `toJSON()`, the core's RFC 3339 text.
-#[napi(object)]
-pub struct TokenPayload {
-    pub token: String,
-    /// `SessionToken::redacted()`: what inspect/toString show instead of the token.
-    pub redacted: String,
-    pub linked_account_id: String,
-    pub expires_at_ms: f64,
-    pub issued_at_ms: Option<f64>,
-    /// `format_rfc3339(expires_at)`.
-    pub expires_at_text: String,
-    /// `format_rfc3339(issued_at)`.
-    pub issued_at_text: Option<String>,
-}
-
-impl From<SessionToken> for TokenPayload {
-    fn from(token: SessionToken) -> Self {
-        TokenPayload {
-            linked_account_id: token.linked_account_id().to_owned(),
-            expires_at_ms: epoch_ms(token.expires_at()),
-            issued_at_ms: token.issued_at().map(epoch_ms),
-            expires_at_text: format_rfc3339(token.expires_at()),
-            issued_at_text: token.issued_at().map(format_rfc3339),
-            redacted: token.redacted(),
-            token: token.into_token(),
-        }
-    }
-}
-
-fn epoch_ms(time: SystemTime) -> f64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(since) => since.as_secs_f64() * 1000.0,
-        Err(before) => -before.duration().as_secs_f64() * 1000.0,
-    }
-}
-
-/// The outcome of one call: exactly one of `token` and `error` is set.
-#[napi(object)]
-pub struct Completion {
-    pub call_id: u32,
-    pub token: Option<TokenPayload>,
-    pub error: Option<ErrorPayload>,
-}
-
-/// JavaScript's `typeof`, with `null` told apart, for wrong-type messages.
-fn js_type_name(value: &Unknown<'_>) -> Result<&'static str> {
-    Ok(match value.get_type()? {
-        ValueType::Undefined => "undefined",
-        ValueType::Null => "null",
-        ValueType::Boolean => "boolean",
-        ValueType::Number => "number",
-        ValueType::String => "string",
-        ValueType::Symbol => "symbol",
-        ValueType::Object => "object",
-        ValueType::Function => "function",
-        ValueType::External => "external",
-        ValueType::BigInt => "bigint",
-        _ => "unknown",
-    })
-}
-
-/// The text of a JavaScript string, or `None` when it holds a lone UTF-16 surrogate, which
-/// is never replaced (docs/contract.md §Host-language surface, the Unicode rule). napi's
-/// UTF-8 conversion turns a lone surrogate into U+FFFD, so only a result holding U+FFFD is
-/// read again as UTF-16 to tell a replaced surrogate from a genuine U+FFFD.
-///
-/// # Safety
-/// `value` must be a string.
-unsafe fn js_text(value: &Unknown<'_>) -> Result<Option<String>> {
-    // SAFETY: the caller checked that the value is a string.
-    let text: String = unsafe { value.cast()? };
-    if !text.contains('\u{FFFD}') {
-        return Ok(Some(text));
-    }
-    // SAFETY: as above.
-    let units: Utf16String = unsafe { value.cast()? };
-    Ok(String::from_utf16(&units).ok())
-}
-
-/// Reads an optional option of any JavaScript type into `options`: absent
-/// (`undefined`/`null`) gives `None`; a wrong type or text that is not Unicode is reported
-/// as an [`OptionProblem`] (the core words the error).
-struct OptionReader<'o> {
-    options: &'o mut ClientOptions,
-}
-
-impl OptionReader<'_> {
-    fn string(&mut self, name: &str, value: Option<Unknown<'_>>) -> Result<Option<String>> {
-        let Some(value) = value else { return Ok(None) };
-        match value.get_type()? {
-            ValueType::Undefined | ValueType::Null => Ok(None),
-            ValueType::String => {
-                // SAFETY: the value was just checked to be a string.
-                let text = unsafe { js_text(&value)? };
-                if text.is_none() {
-                    self.options.report(OptionProblem::not_unicode(name));
-                }
-                Ok(text)
-            }
-            _ => {
-                let received = js_type_name(&value)?;
-                self.options
-                    .report(OptionProblem::wrong_type(name, "a string", received));
-                Ok(None)
-            }
-        }
-    }
-
-    fn number(&mut self, name: &str, value: Option<Unknown<'_>>) -> Result<Option<f64>> {
-        let Some(value) = value else { return Ok(None) };
-        match value.get_type()? {
-            ValueType::Undefined | ValueType::Null => Ok(None),
-            // SAFETY: the value was just checked to be a number.
-            ValueType::Number => Ok(Some(unsafe { value.cast::<f64>()? })),
-            _ => {
-                let received = js_type_name(&value)?;
-                self.options
-                    .report(OptionProblem::wrong_type(name, "a number", received));
-                Ok(None)
-            }
-        }
-    }
-}
-
-#[cfg(feature = "test-hooks")]
-pub mod census;
 
 /// Hands completed calls back to one JavaScript callback `(completion) => void`.
 /// Weak: it never keeps the process alive by itself.
@@ -213,6 +73,41 @@ pub struct Dispatcher {
     environment_alive: watch::Receiver<()>,
     #[cfg(feature = "test-hooks")]
     _live: census::Live,
+}
+
+impl Dispatcher {
+    /// Runs `work` on the runtime and hands its outcome back with `call_id`. A panic inside
+    /// it still settles the caller's promise (else it would hang and keep the process alive):
+    /// it becomes the core's `internal` error.
+    fn launch<F>(&self, call_id: u32, work: F)
+    where
+        F: Future<Output = std::result::Result<Answer, Error>> + Send + 'static,
+    {
+        let completions = Arc::clone(&self.completions);
+        let mut environment_alive = self.environment_alive.clone();
+        #[cfg(feature = "test-hooks")]
+        let live = census::Live::new(&census::CALLS);
+        napi::bindgen_prelude::spawn(async move {
+            #[cfg(feature = "test-hooks")]
+            let _live = live;
+            let call = pin!(
+                AssertUnwindSafe(work.map(|outcome| Completion::new(call_id, outcome)))
+                    .catch_unwind()
+            );
+            // Resolves (with an error) only when the environment's sender is dropped.
+            let gone = pin!(environment_alive.changed());
+            let completion = match select(call, gone).await {
+                Race::Left((Ok(completion), _)) => completion,
+                Race::Left((Err(panic), _)) => {
+                    Completion::new(call_id, Err(Error::from_panic(panic.as_ref())))
+                }
+                Race::Right(_) => return,
+            };
+            // Fails only when the environment is gone (e.g. a terminated worker): then nobody
+            // is waiting for the outcome.
+            let _ = completions.call(completion, ThreadsafeFunctionCallMode::NonBlocking);
+        });
+    }
 }
 
 /// Creates the environment's completion channel around `callback(completion)`, or returns
@@ -243,7 +138,35 @@ pub fn create_dispatcher(
     )
 }
 
-/// One client: one connection pool, shared by every call made through it.
+/// What a `NativeClient` call returns at once: `null` when the call started (its outcome
+/// arrives through the dispatcher), else why it could not start.
+type Started = Option<ErrorPayload>;
+
+/// Starts a call from a synchronous entry point: `prepare` reads the JavaScript arguments
+/// (its error payload refuses the call), then the future it returns runs on the runtime.
+fn start<F>(
+    dispatcher: &Dispatcher,
+    call_id: u32,
+    prepare: impl FnOnce() -> Result<std::result::Result<F, ErrorPayload>>,
+) -> Result<Started>
+where
+    F: Future<Output = std::result::Result<Answer, Error>> + Send + 'static,
+{
+    guarded(
+        AssertUnwindSafe(|| {
+            Ok(match prepare()? {
+                Ok(work) => {
+                    dispatcher.launch(call_id, work);
+                    None
+                }
+                Err(refused) => Some(refused),
+            })
+        }),
+        Some,
+    )
+}
+
+/// One client: one connection pool (and session cache), shared by every call made through it.
 #[napi]
 pub struct NativeClient {
     inner: Client,
@@ -253,65 +176,225 @@ pub struct NativeClient {
 
 #[napi]
 impl NativeClient {
-    /// Starts minting a token for `linked_account_id` (a string); the outcome arrives later
-    /// through `dispatcher` as a [`Completion`] carrying `call_id`. Returns an error payload
-    /// instead when the call cannot start (an id that is not Unicode, a panic).
+    /// Mints (or, with the cache on, finds) a token for `linked_account_id`; the options'
+    /// `fresh` bypasses the cache.
     #[napi]
-    pub fn start(
+    pub fn token(
         &self,
         dispatcher: &Dispatcher,
         call_id: u32,
         linked_account_id: Unknown<'_>,
-    ) -> Result<Option<ErrorPayload>> {
+        options: Option<Unknown<'_>>,
+    ) -> Result<Started> {
+        start(dispatcher, call_id, || {
+            let id = match convert::linked_account_id(&linked_account_id)? {
+                Ok(id) => id,
+                Err(error) => return Ok(Err(error.into())),
+            };
+            let options = match convert::call_options(options)? {
+                Ok(options) => options,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let fresh = match convert::flag("fresh", convert::member(&options, "fresh")?)? {
+                Ok(fresh) => fresh,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let client = self.inner.clone();
+            Ok(Ok(async move {
+                client
+                    .get_token_for_linked_account_with(&id, CallOptions { fresh })
+                    .await
+                    .map(Answer::Token)
+            }))
+        })
+    }
+
+    /// Upserts (`PUT`) or, with `create`, creates (`POST`) the linked account `payload`
+    /// (the official SDK's object).
+    #[napi]
+    pub fn write_account(
+        &self,
+        dispatcher: &Dispatcher,
+        call_id: u32,
+        create: bool,
+        payload: Unknown<'_>,
+    ) -> Result<Started> {
+        start(dispatcher, call_id, || {
+            let input = match convert::account_input(&payload)? {
+                Ok(input) => input,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let client = self.inner.clone();
+            Ok(Ok(async move {
+                if create {
+                    client.create_linked_account(&input).await
+                } else {
+                    client.upsert_linked_account(&input).await
+                }
+                .map(Answer::Account)
+            }))
+        })
+    }
+
+    /// Gets the linked account, or with `delete` deletes it (Refold's answer, an object).
+    #[napi]
+    pub fn read_account(
+        &self,
+        dispatcher: &Dispatcher,
+        call_id: u32,
+        delete: bool,
+        linked_account_id: Unknown<'_>,
+    ) -> Result<Started> {
+        start(dispatcher, call_id, || {
+            let id = match convert::linked_account_id(&linked_account_id)? {
+                Ok(id) => id,
+                Err(error) => return Ok(Err(error.into())),
+            };
+            let client = self.inner.clone();
+            Ok(Ok(async move {
+                if delete {
+                    client.delete_linked_account(&id).await.map(Answer::Object)
+                } else {
+                    client.get_linked_account(&id).await.map(Answer::Account)
+                }
+            }))
+        })
+    }
+
+    /// One page of linked accounts: the options' `page` (from 1, default 1) and `limit`
+    /// (default 10).
+    #[napi]
+    pub fn list(
+        &self,
+        dispatcher: &Dispatcher,
+        call_id: u32,
+        options: Option<Unknown<'_>>,
+    ) -> Result<Started> {
+        start(dispatcher, call_id, || {
+            let options = match convert::call_options(options)? {
+                Ok(options) => options,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let page = convert::member(&options, "page")?;
+            let limit = convert::member(&options, "limit")?;
+            let page = match convert::page_argument("page", page, 1, u32::MAX)? {
+                Ok(page) => page,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let limit =
+                match convert::page_argument("limit", limit, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT)? {
+                    Ok(limit) => limit,
+                    Err(refused) => return Ok(Err(refused)),
+                };
+            let client = self.inner.clone();
+            Ok(Ok(async move {
+                client
+                    .list_linked_accounts(page, limit)
+                    .await
+                    .map(|page| Answer::Page(Some(page)))
+            }))
+        })
+    }
+
+    /// A walk over every page of the options' `limit` accounts (the core's
+    /// `LinkedAccountPages`), or why the options are unusable.
+    #[napi]
+    pub fn pages(&self, options: Option<Unknown<'_>>) -> Result<Either<NativePages, ErrorPayload>> {
         guarded(
             AssertUnwindSafe(|| {
-                if linked_account_id.get_type()? != ValueType::String {
-                    let received = js_type_name(&linked_account_id)?;
-                    return Ok(Some(
-                        refold_session::linked_account_id_type_error(received).into(),
-                    ));
-                }
-                // SAFETY: the value was just checked to be a string.
-                let Some(id) = (unsafe { js_text(&linked_account_id)? }) else {
-                    return Ok(Some(refold_session::linked_account_id_not_unicode().into()));
+                let options = match convert::call_options(options)? {
+                    Ok(options) => options,
+                    Err(refused) => return Ok(Either::B(refused)),
                 };
-                let client = self.inner.clone();
-                let completions = Arc::clone(&dispatcher.completions);
-                let mut environment_alive = dispatcher.environment_alive.clone();
-                #[cfg(feature = "test-hooks")]
-                let live = census::Live::new(&census::CALLS);
-                napi::bindgen_prelude::spawn(async move {
-                    #[cfg(feature = "test-hooks")]
-                    let _live = live;
-                    // A panic must still settle the caller's promise (else it would hang and
-                    // keep the process alive): it becomes the core's `internal` error.
-                    let call = pin!(
-                        AssertUnwindSafe(client.get_token_for_linked_account(&id)).catch_unwind()
-                    );
-                    // Resolves (with an error) only when the environment's sender is dropped.
-                    let gone = pin!(environment_alive.changed());
-                    let outcome = match select(call, gone).await {
-                        Race::Left((outcome, _)) => outcome,
-                        Race::Right(_) => return,
-                    };
-                    let (token, error) = match outcome {
-                        Ok(Ok(token)) => (Some(token.into()), None),
-                        Ok(Err(error)) => (None, Some(error.into())),
-                        Err(panic) => (None, Some(Error::from_panic(panic.as_ref()).into())),
-                    };
-                    let completion = Completion {
-                        call_id,
-                        token,
-                        error,
-                    };
-                    // Fails only when the environment is gone (e.g. a terminated worker):
-                    // then nobody is waiting for the outcome.
-                    let _ = completions.call(completion, ThreadsafeFunctionCallMode::NonBlocking);
-                });
-                Ok(None)
+                let limit = convert::member(&options, "limit")?;
+                Ok(
+                    match convert::page_argument(
+                        "limit",
+                        limit,
+                        DEFAULT_PAGE_LIMIT,
+                        MAX_PAGE_LIMIT,
+                    )? {
+                        Ok(limit) => Either::A(NativePages {
+                            walk: Arc::new(Mutex::new(LinkedAccountPages::new(
+                                self.inner.clone(),
+                                limit,
+                            ))),
+                        }),
+                        Err(refused) => Either::B(refused),
+                    },
+                )
             }),
-            Some,
+            Either::B,
         )
+    }
+
+    /// Drops the cached token of `linked_account_id` (nothing without a cache).
+    #[napi]
+    pub fn invalidate(
+        &self,
+        dispatcher: &Dispatcher,
+        call_id: u32,
+        linked_account_id: Unknown<'_>,
+    ) -> Result<Started> {
+        start(dispatcher, call_id, || {
+            let id = match convert::linked_account_id(&linked_account_id)? {
+                Ok(id) => id,
+                Err(error) => return Ok(Err(error.into())),
+            };
+            let client = self.inner.clone();
+            Ok(Ok(async move {
+                client.invalidate(&id).await;
+                Ok(Answer::Nothing)
+            }))
+        })
+    }
+
+    /// Drops every cached token (nothing without a cache).
+    #[napi]
+    pub fn invalidate_all(&self, dispatcher: &Dispatcher, call_id: u32) -> Result<Started> {
+        start(dispatcher, call_id, || {
+            let client = self.inner.clone();
+            Ok(Ok(async move {
+                client.invalidate_all().await;
+                Ok(Answer::Nothing)
+            }))
+        })
+    }
+
+    /// The cache's counters (absent when the cache is off).
+    #[napi]
+    pub fn cache_stats(&self, dispatcher: &Dispatcher, call_id: u32) -> Result<Started> {
+        start(dispatcher, call_id, || {
+            let client = self.inner.clone();
+            Ok(Ok(
+                async move { Ok(Answer::Stats(client.cache_stats().await)) },
+            ))
+        })
+    }
+}
+
+/// A walk over the pages of linked accounts: one request per `next`.
+#[napi]
+pub struct NativePages {
+    walk: Arc<Mutex<LinkedAccountPages>>,
+}
+
+#[napi]
+impl NativePages {
+    /// Fetches the next page; its completion has no page after the last one (or an error,
+    /// or the core's page limit).
+    #[napi]
+    pub fn next(&self, dispatcher: &Dispatcher, call_id: u32) -> Result<Started> {
+        start(dispatcher, call_id, || {
+            let walk = Arc::clone(&self.walk);
+            Ok(Ok(async move {
+                match walk.lock().await.next_page().await {
+                    Some(Ok(page)) => Ok(Answer::Page(Some(page))),
+                    Some(Err(error)) => Err(error),
+                    None => Ok(Answer::Page(None)),
+                }
+            }))
+        })
     }
 }
 
@@ -345,6 +428,7 @@ pub fn create_client(
     timeout_ms: Option<Unknown<'_>>,
     max_retries: Option<Unknown<'_>>,
     max_idle_connections: Option<Unknown<'_>>,
+    cache: Option<Unknown<'_>>,
 ) -> Result<Either<BuiltClient, ErrorPayload>> {
     guarded(
         AssertUnwindSafe(|| {
@@ -365,6 +449,7 @@ pub fn create_client(
             let timeout_ms = read.number("timeoutMs", timeout_ms)?;
             let max_retries = read.number("maxRetries", max_retries)?;
             let max_idle_connections = read.number("maxIdleConnections", max_idle_connections)?;
+            let cache = read.cache(cache)?;
             #[cfg(feature = "test-hooks")]
             if api_key.as_deref() == Some(refold_session::PANIC_LINKED_ACCOUNT_ID) {
                 panic!("test-hooks: a deliberate panic while building a Node client");
@@ -376,6 +461,7 @@ pub fn create_client(
                 timeout: timeout_ms.map(Timeout::Milliseconds),
                 max_retries,
                 max_idle_connections,
+                cache,
                 ..options
             };
             Ok(match Client::new(options) {

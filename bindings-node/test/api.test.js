@@ -70,6 +70,8 @@ describe('module shape', () => {
     assert.equal(esm.SessionToken, Refold.SessionToken);
     assert.equal(esm.RefoldError, Refold.RefoldError);
     for (const name of ERROR_NAMES) assert.equal(esm[name], Refold[name], name);
+    assert.equal(esm.LinkedAccount, Refold.LinkedAccount);
+    assert.equal(esm.LinkedAccountPage, Refold.LinkedAccountPage);
   });
 });
 
@@ -491,7 +493,7 @@ describe('client properties and maxIdleConnections', () => {
   test('the addon exports only what index.js uses (and, in this test build, the census)', () => {
     const addon = require(require('node:path').join(__dirname, '..', 'refold-session.linux-x64-gnu.node'));
     const exported = Object.keys(addon).filter((name) => !name.startsWith('testHooks'));
-    assert.deepEqual(exported.sort(), ['Dispatcher', 'NativeClient', 'createClient', 'createDispatcher']);
+    assert.deepEqual(exported.sort(), ['Dispatcher', 'NativeClient', 'NativePages', 'createClient', 'createDispatcher']);
     assert.deepEqual(Object.keys(addon).filter((name) => name.startsWith('testHooks')), ['testHooksLiveObjects']);
   });
 });

@@ -18,7 +18,7 @@ let emulator;
 before(async () => {
   emulator = await startEmulator({
     apiKeys: [KEY],
-    linkedAccounts: ['acct-1', 'readme-user@example.com', 'worker-a', 'worker-b'],
+    linkedAccounts: ['acct-1', 'readme-user@example.com', 'worker-a', 'worker-b', 'demo-user'],
   });
 });
 after(async () => {
@@ -37,6 +37,37 @@ test('a script written as the @cobaltio/cobalt README shows works unchanged', as
   assert.ok(match, `stdout: ${run.stdout}`);
   assert.equal(jwtClaims(match[1]).linked_account_id, 'readme-user@example.com');
   assert.equal((await emulator.requests()).count, 1);
+});
+
+test("the demo runs the whole server-side flow: upsert, mint, a cache hit, list, delete, the typed error", async () => {
+  const run = await runNode([path.join(PACKAGE_DIR, 'examples', 'demo.js')], {
+    env: { REFOLD_API_KEY: KEY, REFOLD_BASE_URL: emulator.url },
+  });
+  assert.equal(run.code, 0, run.stderr);
+  for (const line of [
+    "accountId: 'demo-node-user'",
+    'again -> the same token from the cache: true',
+    'hits: 1',
+    "{ message: 'linked account deleted' }",
+    'InvalidLinkedAccountError (code invalid_linked_account, status 500, attempts 1',
+    'InvalidInputError: linked_account_id must be a string, not number',
+  ]) {
+    assert.ok(run.stdout.includes(line), `missing ${JSON.stringify(line)} in:\n${run.stdout}`);
+  }
+  assert.ok(!run.stdout.includes(KEY));
+  // Request by request: the second mint was a cache hit (no request).
+  const { requests } = await emulator.requests();
+  assert.deepEqual(
+    requests.map((request) => `${request.method} ${request.path}`),
+    [
+      'PUT /api/v2/public/linked-account',
+      'POST /api/v2/public/session-token',
+      'GET /api/v2/public/linked-account',
+      'DELETE /api/v2/public/linked-account/demo-node-user',
+      'POST /api/v2/public/session-token',
+      'POST /api/v2/public/session-token',
+    ],
+  );
 });
 
 /** Runs a script and resolves with how long the process lived after printing `minted`. */
