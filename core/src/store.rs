@@ -447,9 +447,7 @@ impl TokenStore {
         let connection = self.connection().await?;
         match tokio::time::timeout(self.config.timeout, command(connection)).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => {
-                Err(self.failed(&format!("{what} failed ({})", format!("{:?}", err.kind()))))
-            }
+            Ok(Err(err)) => Err(self.failed(&format!("{what} failed ({:?})", err.kind()))),
             Err(_) => Err(self.failed(&format!("{what} timed out"))),
         }
     }
@@ -604,9 +602,7 @@ impl TokenStore {
             let keys = match tokio::time::timeout(Duration::from_secs(30), scan).await {
                 Ok(Ok(keys)) => keys,
                 Ok(Err(err)) => {
-                    return Err(
-                        self.failed(&format!("SCAN failed ({})", format!("{:?}", err.kind())))
-                    );
+                    return Err(self.failed(&format!("SCAN failed ({:?})", err.kind())));
                 }
                 Err(_) => return Err(self.failed("SCAN timed out")),
             };

@@ -4,7 +4,6 @@
 //! the emulator's `wire` fault sends each answer byte for byte.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -45,7 +44,7 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 /// The tests of this file measure allocations: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const KEY: &str = "sk_hostile_DISTINCTIVE_a9e1";
 /// Generous: the largest buffer the client may hold is the 1 MiB success body.
@@ -100,7 +99,7 @@ fn wire(status_line: &str, headers: &[(&str, &str)], body: &str, pause_ms: u64) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lying_lengths_never_size_a_buffer() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let emulator = emulator().await;
     let client = client(&emulator, Duration::from_secs(5));
     let huge = ["100000000000", "18446744073709551613"];
@@ -143,7 +142,7 @@ async fn lying_lengths_never_size_a_buffer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_heads_are_invalid_responses() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let emulator = emulator().await;
     let client = client(&emulator, Duration::from_secs(5));
     let heads: [&[(&str, &str)]; 4] = [
@@ -178,7 +177,7 @@ async fn malformed_heads_are_invalid_responses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_longer_than_announced_is_cut_at_the_announced_length() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let emulator = emulator().await;
     let client = client(&emulator, Duration::from_secs(5));
     let body = r#"{"token":"opaque-hostile-token"}"#;
@@ -203,7 +202,7 @@ async fn a_body_longer_than_announced_is_cut_at_the_announced_length() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_announced_4_gb_error_body_that_never_comes_times_out_in_little_memory() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let emulator = emulator().await;
     let client = client(&emulator, Duration::from_millis(800));
     let baseline = LIVE.load(Ordering::Relaxed);
@@ -236,7 +235,7 @@ async fn an_announced_4_gb_error_body_that_never_comes_times_out_in_little_memor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_leaves_no_more_idle_connections_than_the_cap() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let emulator = emulator().await;
     let client = client(&emulator, Duration::from_secs(30));
     let burst = 2_000;
