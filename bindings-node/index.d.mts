@@ -29,6 +29,7 @@ export type LinkedAccountPayload = Refold.LinkedAccountPayload;
 export type SessionTokenJSON = Refold.SessionTokenJSON;
 export type CacheOptions = Refold.CacheOptions;
 export type CacheStats = Refold.CacheStats;
+export type StoreOptions = Refold.StoreOptions;
 export type TokenOptions = Refold.TokenOptions;
 export type ListOptions = Refold.ListOptions;
 export type LinkedAccountInput = Refold.LinkedAccountInput;

@@ -128,6 +128,32 @@ declare namespace Refold {
     minRemainingMs?: number;
     /** A hit with less life left than this starts one background refresh (ms, at least `minRemainingMs`). Default 2 h. */
     refreshAheadMs?: number;
+    /**
+     * A fleet-wide second level on Redis shared by every process (in any language): `true` or
+     * `{}` to take everything from `REFOLD_CACHE_REDIS_URL` / `REFOLD_CACHE_ENCRYPTION_KEY`.
+     * Off by default.
+     */
+    store?: boolean | StoreOptions;
+  }
+
+  /**
+   * Settings of the fleet store; unset ones come from the environment. The encryption keys and
+   * a password in the URL are secrets: never shown in messages.
+   */
+  export interface StoreOptions {
+    /**
+     * `redis://…`, `rediss://…` (TLS), a cluster as `redis+cluster://host1:port,host2:port`, or
+     * node URLs separated by commas. Default: `REFOLD_CACHE_REDIS_URL`.
+     */
+    redisUrl?: string;
+    /** A base64 32-byte key (`openssl rand -base64 32`). Default: `REFOLD_CACHE_ENCRYPTION_KEY`. */
+    encryptionKey?: string;
+    /** Several keys, for rotation (instead of `encryptionKey`): the first encrypts, all decrypt. */
+    encryptionKeys?: readonly string[];
+    /** Prefix of every Redis key this client writes. Default `refold:`. */
+    keyPrefix?: string;
+    /** Time allowed to each Redis call before falling back to a direct mint, in ms. Default 250. */
+    timeoutMs?: number;
   }
 
   /** Options of one `getTokenForLinkedAccount` call. */

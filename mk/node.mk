@@ -1,5 +1,6 @@
 # Node.js binding: bindings-node/, npm package `refold-session` (napi-rs v3).
-#   make test-node   pinned npm tools, addon, tsc --strict, node --test (all suites)
+#   make test-node   pinned npm tools, addon, tsc --strict, node --test (all suites; store.test.js starts a redis-server)
+#   fleet worker     node bindings-node/test/fleet-worker.js (conformance/fleet/driver.py runs it)
 #   make demo-node   the server-side flow from Node against the emulator (upsert, mint, cache hit, delete, typed error)
 #   make node-pack   dist/refold-session-<version>.tgz to `npm install` from this checkout
 NODE_DIR := bindings-node
@@ -32,7 +33,7 @@ node-addon: build
 	  || cp $(CARGO_TARGET_DIR)/debug/librefold_session_node.so $(NODE_ADDON).tmp
 	mv -f $(NODE_ADDON).tmp $(NODE_ADDON)
 
-test-node: node-addon node-deps
+test-node: node-addon node-deps redis-deps
 	cd $(NODE_DIR) && ./node_modules/.bin/tsc -p tsconfig.json --noEmit --strict
 	cd $(NODE_DIR) && REFOLD_BIN=$(REFOLD_BIN) $(NODE) --test --test-reporter=spec test/*.test.js
 

@@ -17,6 +17,7 @@ import Refold, {
   type ClientOptions,
   type ErrorCode,
   type LinkedAccountInput,
+  type StoreOptions,
 } from 'refold-session';
 
 const options: ClientOptions = {
@@ -111,6 +112,19 @@ export async function flow(userId: string): Promise<string[]> {
   const fromCreate: LinkedAccount = await refold.createLinkedAccount({ linked_account_id: `${userId}-2` });
   ids.push(fromCreate.accountId);
   return ids;
+}
+
+// A fleet: the cache's second level on Redis, shared by every process.
+export function fleetClient(): Refold {
+  const store: StoreOptions = {
+    redisUrl: 'rediss://:password@redis.internal:6380',
+    encryptionKeys: ['bmV3LWtleS0zMi1ieXRlcy1sb25nLi4uLi4uLi4uLi4=', 'b2xkLWtleS0zMi1ieXRlcy1sb25nLi4uLi4uLi4uLi4='],
+    keyPrefix: 'myapp:refold:',
+    timeoutMs: 250,
+  };
+  const fromEnvironment = new Refold({ cache: { store: {} } });
+  void fromEnvironment;
+  return new Refold({ cache: { maxEntries: 50_000, store } });
 }
 
 // The @cobaltio/cobalt style: the class under its old name and the object payload.

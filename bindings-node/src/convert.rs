@@ -7,6 +7,7 @@ use napi::bindgen_prelude::{
 use napi::{JsValue, Result, ValueType};
 use refold_session::{
     CacheOptions, ClientOptions, Error, HostDuration, LinkedAccountInput, OptionProblem,
+    StoreOptions,
 };
 use serde_json::{Map, Number, Value};
 
@@ -213,7 +214,8 @@ impl OptionReader<'_> {
         Ok(None)
     }
 
-    /// `cache`: `true` for the defaults, an object of settings, or `false`/absent for none.
+    /// `cache`: `true` for the defaults, an object of settings (`store` among them), or
+    /// `false`/absent for none.
     pub fn cache(&mut self, value: Option<Unknown<'_>>) -> Result<Option<CacheOptions>> {
         let Some(value) = value else { return Ok(None) };
         if value.get_type()? == ValueType::Boolean {
@@ -229,8 +231,77 @@ impl OptionReader<'_> {
             max_entries: self.number("cache.maxEntries", field("maxEntries")?)?,
             min_remaining: self.millis("cache.minRemainingMs", field("minRemainingMs")?)?,
             refresh_ahead: self.millis("cache.refreshAheadMs", field("refreshAheadMs")?)?,
-            store: None,
+            store: self.store(field("store")?)?,
         }))
+    }
+
+    /// `cache.store`: `true` or an object of settings (`{}`: all from the environment) for
+    /// the fleet store on Redis, or `false`/absent for none. `encryptionKey` is one key,
+    /// `encryptionKeys` a list (rotation); not both.
+    fn store(&mut self, value: Option<Unknown<'_>>) -> Result<Option<StoreOptions>> {
+        let Some(value) = value else { return Ok(None) };
+        if value.get_type()? == ValueType::Boolean {
+            // SAFETY: the value was just checked to be a boolean.
+            let on: bool = unsafe { value.cast()? };
+            return Ok(on.then(StoreOptions::default));
+        }
+        let Some(settings) = self.object("cache.store", "a boolean or an object", value)? else {
+            return Ok(None);
+        };
+        let field = |name: &str| settings.get_named_property::<Unknown<'_>>(name).map(Some);
+        let redis_url = self.string("cache.store.redisUrl", field("redisUrl")?)?;
+        let key = self.string("cache.store.encryptionKey", field("encryptionKey")?)?;
+        let keys = self.strings("cache.store.encryptionKeys", field("encryptionKeys")?)?;
+        let encryption_keys = match (key, keys) {
+            (Some(_), Some(_)) => {
+                self.options.report(OptionProblem::wrong_type(
+                    "cache.store.encryptionKey",
+                    "absent when encryptionKeys is given",
+                    "a string",
+                ));
+                Vec::new()
+            }
+            (Some(key), None) => vec![key],
+            (None, keys) => keys.unwrap_or_default(),
+        };
+        Ok(Some(StoreOptions {
+            redis_url,
+            encryption_keys,
+            key_prefix: self.string("cache.store.keyPrefix", field("keyPrefix")?)?,
+            timeout: self.millis("cache.store.timeoutMs", field("timeoutMs")?)?,
+        }))
+    }
+
+    /// An array of strings (`undefined`/`null`: `None`).
+    fn strings(&mut self, name: &str, value: Option<Unknown<'_>>) -> Result<Option<Vec<String>>> {
+        let Some(value) = value else { return Ok(None) };
+        if absent(&value)? {
+            return Ok(None);
+        }
+        if !value.is_array()? {
+            let received = js_type_name(&value)?;
+            self.options.report(OptionProblem::wrong_type(
+                name,
+                "an array of strings",
+                received,
+            ));
+            return Ok(None);
+        }
+        // SAFETY: the value was just checked to be an array.
+        let array: Object<'_> = unsafe { value.cast()? };
+        let item_name = format!("{name}[]");
+        let mut items = Vec::new();
+        for index in 0..array.get_array_length()? {
+            let item: Unknown<'_> = array.get_element(index)?;
+            if absent(&item)? {
+                let received = js_type_name(&item)?;
+                self.options
+                    .report(OptionProblem::wrong_type(&item_name, "a string", received));
+            } else if let Some(text) = self.string(&item_name, Some(item))? {
+                items.push(text);
+            }
+        }
+        Ok(Some(items))
     }
 }
 

@@ -11,7 +11,14 @@ const PACKAGE_DIR = path.resolve(__dirname, '..');
 const REPO_DIR = path.resolve(PACKAGE_DIR, '..');
 
 /** The variables the core reads itself; tests start from none of them. */
-const CORE_ENV = ['REFOLD_API_KEY', 'COBALT_API_KEY', 'REFOLD_ENVIRONMENT', 'REFOLD_BASE_URL'];
+const CORE_ENV = [
+  'REFOLD_API_KEY',
+  'COBALT_API_KEY',
+  'REFOLD_ENVIRONMENT',
+  'REFOLD_BASE_URL',
+  'REFOLD_CACHE_REDIS_URL',
+  'REFOLD_CACHE_ENCRYPTION_KEY',
+];
 for (const name of CORE_ENV) delete process.env[name];
 
 function refoldBin() {
