@@ -60,7 +60,8 @@ demo-rust: build
 
 include $(sort $(wildcard mk/*.mk))
 
-# No trailing echo: the output ends with the last test runner's own summary line.
-test: lint test-rust $(TEST_TARGETS)
+# No trailing echo: the output ends with the last test runner's own summary line (the fleet
+# driver's "fleet: N passed, N failed").
+test: lint test-rust $(TEST_TARGETS) test-fleet
 
 demo: demo-rust $(DEMO_TARGETS)
