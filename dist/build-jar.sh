@@ -26,7 +26,7 @@ for triple in "${!JNA[@]}"; do
   lib="$DIST_TARGET_DIR/$triple/release/librefold_session_kotlin.so"
   [[ -f "$lib" ]] || { dist_log "jar: no $triple library (not built), skipped"; continue; }
   mkdir -p "$STAGE/target/native/${JNA[$triple]}"
-  objcopy --strip-debug "$lib" "$STAGE/target/native/${JNA[$triple]}/librefold_session_kotlin.so"
+  dist_strip "$lib" "$STAGE/target/native/${JNA[$triple]}/librefold_session_kotlin.so"
 done
 # The release workflow adds the macOS and Windows libraries built on their runners:
 # DIST_JNA_EXTRA=<dir> holding darwin-aarch64/, darwin-x86-64/, win32-x86-64/ (JNA's names).

@@ -7,7 +7,8 @@
 #   musl: no musl std is packaged: -Zbuild-std from rust-web-src (RUSTC_BOOTSTRAP), zig as C
 #         compiler and linker through cargo-zigbuild (zig ships musl libc and libunwind for both
 #         arches). The CLI is linked fully static (+crt-static); the addons are cdylibs, which
-#         need -crt-static (a dynamic musl libc, as on Alpine), so they build in a second dir.
+#         need -crt-static (a dynamic musl libc, as on Alpine), so the CLI builds in a second
+#         dir (target-dist/static) to keep both trees' fingerprints.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 PLATFORM="$1"; TRIPLE="$(dist_triple "$PLATFORM")"
@@ -27,20 +28,25 @@ case "$PLATFORM" in
   *-musl)
     export RUSTC_BOOTSTRAP=1
     BUILD_STD=(-Zbuild-std=std,panic_abort)
-    dist_log "$PLATFORM: static CLI (cargo zigbuild -Zbuild-std, +crt-static)"
-    env CARGO_TARGET_DIR="$DIST_TARGET_DIR/static" \
-      "CARGO_TARGET_${T_UP}_RUSTFLAGS=-C target-feature=+crt-static" \
-      "${DIST_NICE[@]}" cargo-zigbuild zigbuild "${BUILD_STD[@]}" --release --locked \
-      --target "$TRIPLE" -p refold-cli
-    dist_log "$PLATFORM: addons (cargo zigbuild -Zbuild-std, -crt-static)"
-    env "CARGO_TARGET_${T_UP}_RUSTFLAGS=-C target-feature=-crt-static" \
-      "${DIST_NICE[@]}" cargo-zigbuild zigbuild "${BUILD_STD[@]}" --release --locked \
-      --target "$TRIPLE" -p refold-session-node -p refold-session-kotlin
+    # The std built here has no self-contained crt objects (rustup's musl std ships them): the
+    # final link gets -C link-self-contained=no (only that crate, via `cargo rustc`, so the
+    # dependency tree is not rebuilt) and zig supplies crt1/rcrt1, musl libc and libunwind.
+    zig_rustc() { # target-dir, crt-static sign, cargo rustc selection...
+      local dir="$1" crt="$2"; shift 2
+      env CARGO_TARGET_DIR="$dir" "CARGO_TARGET_${T_UP}_RUSTFLAGS=-C target-feature=${crt}crt-static" \
+        "${DIST_NICE[@]}" cargo-zigbuild rustc "${BUILD_STD[@]}" --release --locked --target "$TRIPLE" \
+        "$@" -- -C link-self-contained=no
+    }
+    dist_log "$PLATFORM: static CLI (cargo-zigbuild rustc -Zbuild-std, +crt-static)"
+    zig_rustc "$DIST_TARGET_DIR/static" + -p refold-cli --bin refold
+    dist_log "$PLATFORM: addons (cargo-zigbuild rustc -Zbuild-std, -crt-static: dynamic musl libc)"
+    zig_rustc "$DIST_TARGET_DIR" - -p refold-session-node --lib
+    zig_rustc "$DIST_TARGET_DIR" - -p refold-session-kotlin --lib
     ;;
 esac
 
 # The CLI, without debug info, as dist/out/cli/refold-<platform>.
 CLI_DIR="$DIST_TARGET_DIR"; [[ "$PLATFORM" == *-musl ]] && CLI_DIR="$DIST_TARGET_DIR/static"
 mkdir -p "$DIST_OUT/cli"
-objcopy --strip-debug "$CLI_DIR/$TRIPLE/release/refold" "$DIST_OUT/cli/refold-$PLATFORM"
+dist_strip "$CLI_DIR/$TRIPLE/release/refold" "$DIST_OUT/cli/refold-$PLATFORM"
 dist_log "cli: $DIST_OUT/cli/refold-$PLATFORM"

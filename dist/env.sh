@@ -29,3 +29,11 @@ dist_triple() {
 }
 
 dist_log() { printf 'dist: %s\n' "$*" >&2; }
+
+# Copies a built ELF without its debug info (the release profile keeps line tables in
+# target-dist/). The host objcopy reads x86-64 only: arm64 files go through the cross binutils.
+dist_strip() { # src dst
+  local objcopy=objcopy
+  if file -L "$1" | grep -q 'ARM aarch64'; then objcopy=aarch64-linux-gnu-objcopy; fi
+  "$objcopy" --strip-debug "$1" "$2.tmp" && mv -f "$2.tmp" "$2"
+}

@@ -23,7 +23,7 @@ for PLATFORM in "$@"; do
   rm -rf "$STAGE/$PLATFORM"; mkdir -p "$STAGE/$PLATFORM"
   cp "$NODE_DIR/npm/$PLATFORM/package.json" "$NODE_DIR/npm/$PLATFORM/README.md" "$STAGE/$PLATFORM/"
   # Debug info off (the line tables of the release profile stay in target-dist/).
-  objcopy --strip-debug "$LIB" "$STAGE/$PLATFORM/refold-session.$PLATFORM.node"
+  dist_strip "$LIB" "$STAGE/$PLATFORM/refold-session.$PLATFORM.node"
   (cd "$STAGE/$PLATFORM" && npm pack --silent --pack-destination "$DEST" >/dev/null)
   dist_log "npm: $DEST/refold-session-$PLATFORM-$VERSION.tgz"
 done
