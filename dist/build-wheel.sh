@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 PLATFORM="$1"; TRIPLE="$(dist_triple "$PLATFORM")"
 DEST="$DIST_OUT/python"; mkdir -p "$DEST"
-ARGS=(build --release --locked --target "$TRIPLE" --out "$DEST" -m "$DIST_ROOT/bindings-python/pyproject.toml")
+ARGS=(build --release --locked --target "$TRIPLE" --out "$DEST" -m "$DIST_ROOT/bindings-python/Cargo.toml")
 case "$PLATFORM" in
   *-gnu)
     ARGS+=(--compatibility manylinux2014 --zig) ;;
