@@ -18,7 +18,7 @@ bash "$DIST_ROOT/dist/toolchain.sh" test
 bash "$DIST_ROOT/dist/sysroot-arm64.sh"
 ARM="$DIST_TOOLS/arm64"; WORK="$DIST_TARGET_DIR/smoke"; SMOKE="$DIST_ROOT/dist/smoke"
 QEMU=(qemu-aarch64)
-HOST_CLI="$DIST_TARGET_DIR/x86_64-unknown-linux-gnu/release/refold"
+HOST_CLI="${DIST_HOST_CLI:-$DIST_TARGET_DIR/x86_64-unknown-linux-gnu/release/refold}"
 ARM_CLI="$DIST_OUT/cli/refold-linux-arm64-gnu"
 VERSION="$(node -p "require('$DIST_ROOT/bindings-node/package.json').version")"
 export REFOLD_BIN="$HOST_CLI"
@@ -39,9 +39,9 @@ suite() { # name, command...: runs one suite, keeps its closing counts
 cli_smoke() {
   local n=0 token code
   file -L "$ARM_CLI" | grep -q 'ARM aarch64' && echo "ok $((n += 1)) - $(basename "$ARM_CLI") is an aarch64 ELF"
-  token="$("${QEMU[@]}" "$ARM_CLI" token demo-user)"
+  token="$("${EMULATOR[@]}" "${QEMU[@]}" "$ARM_CLI" token demo-user)"
   [[ "$(tr -cd . <<<"$token")" == ".." ]] && echo "ok $((n += 1)) - arm64 refold token demo-user minted a JWT"
-  set +e; "${QEMU[@]}" "$ARM_CLI" token no-such-user 2>/dev/null; code=$?; set -e
+  set +e; "${EMULATOR[@]}" "${QEMU[@]}" "$ARM_CLI" token no-such-user 2>/dev/null; code=$?; set -e
   [[ $code -eq 4 ]] && echo "ok $((n += 1)) - arm64 refold token no-such-user: exit 4 (invalid_linked_account)"
   # The arm64 emulator, served to the native CLI.
   local log="$WORK/arm-emulator.log"
@@ -105,9 +105,6 @@ kotlin_smoke() {
     -cp "$classes:$cp" Smoke
 }
 
-suite cli cli_smoke
-suite node node_smoke
-suite python python_smoke
-suite kotlin kotlin_smoke
+for name in ${DIST_SUITES:-cli node python kotlin}; do suite "$name" "${name}_smoke"; done
 echo "arm64 smoke: $total_passed passed, $total_failed failed"
 [[ $total_failed -eq 0 ]]

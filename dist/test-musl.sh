@@ -14,7 +14,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 bash "$DIST_ROOT/dist/toolchain.sh" test
 WORK="$DIST_TARGET_DIR/musl-test"; rm -rf "$WORK"; mkdir -p "$WORK"
-HOST_CLI="$DIST_TARGET_DIR/x86_64-unknown-linux-gnu/release/refold"
+HOST_CLI="${DIST_HOST_CLI:-$DIST_TARGET_DIR/x86_64-unknown-linux-gnu/release/refold}"
 export REFOLD_BIN="$HOST_CLI"
 EMULATOR=(bash "$DIST_ROOT/scripts/with-emulator.sh" --api-key demo-key --linked-account demo-user --)
 VERSION="$(node -p "require('$DIST_ROOT/bindings-node/package.json').version")"
