@@ -1,8 +1,9 @@
 //! A local HTTP server that stands in for the Refold session-token and
 //! linked-account APIs.
 //!
-//! It speaks the wire protocol of the real service (see the project's
-//! SPEC §1 and §8) for demos, every language's tests and the benchmarks:
+//! It speaks the wire protocol of the real service (docs/contract.md §Wire
+//! protocol and §Emulator) for demos, every language's tests and the
+//! benchmarks:
 //!
 //! - `POST /api/v2/public/session-token` mints HS256 JWTs after checking the
 //!   `x-api-key` header, the body and the linked account;
