@@ -102,29 +102,33 @@ else
 fi
 
 # --- JVM ------------------------------------------------------------------------------------
-# The binding's Maven build packages the debug library; the bench jar is that jar with the
-# release library (built above, debug info stripped) in its place. Same generated code — which
-# is checked: a jar older than the library fails uniffi's checksums, and is then rebuilt.
-KT_JAR=""
-find_kt_jar() {
-  KT_JAR="$(ls "$ROOT"/bindings-kotlin/target/refold-session-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -n1 || true)"
-}
-build_kt_jar() {
-  say "building the Kotlin binding's jar (debug workspace build + mvn package -DskipTests)"
-  (cd "$ROOT" && cargo build --workspace --all-targets --locked) &&
-    (cd "$ROOT/bindings-kotlin" && mvn -q -B -ntp -DskipTests -Drefold.target.dir="$CARGO_TARGET_DIR" \
-      -Drefold.skip.cargo=1 package) || true
-  find_kt_jar
-}
-stage_kt_jar() {
+# The binding's jar as the benchmark runs it (bench/jvm/binding/pom.xml): bindings-kotlin's own
+# Kotlin sources with the uniffi bindings generated from the *release* library built above, and
+# that library (debug info stripped) as its JNA resource — generated code and library match by
+# construction. (bindings-kotlin/target's jar is generated from the debug library with the test
+# features, whose test-only symbols the release library lacks.)
+BINDGEN="$CARGO_TARGET_DIR/debug/uniffi-bindgen"
+build_binding_jar() {
   rm -f "$BUILD/refold-session-release.jar"
-  [[ -n "$KT_JAR" && -f "$REL/librefold_session_kotlin.so" ]] || return 1
-  local stage="$BUILD/jar-stage"
-  rm -rf "$stage" && mkdir -p "$stage/linux-x86-64"
-  cp "$KT_JAR" "$BUILD/refold-session-release.jar"
-  objcopy --strip-debug "$REL/librefold_session_kotlin.so" "$stage/linux-x86-64/librefold_session_kotlin.so"
-  (cd "$stage" && jar uf "$BUILD/refold-session-release.jar" linux-x86-64/librefold_session_kotlin.so)
-  rm -rf "$stage"
+  [[ -f "$REL/librefold_session_kotlin.so" ]] || {
+    echo "the release library was not built" >"$BUILD/jvm.err"
+    return 1
+  }
+  if [[ ! -x "$BINDGEN" ]]; then
+    say "cargo build -p uniffi-bindgen-kotlin"
+    (cd "$ROOT" && cargo build --locked -p uniffi-bindgen-kotlin) >"$BUILD/jvm.err" 2>&1 || return 1
+  fi
+  rm -rf "$BUILD/kotlin-generated" "$BUILD/kotlin-native" "$BUILD/binding-target"
+  mkdir -p "$BUILD/kotlin-native/linux-x86-64"
+  "$BINDGEN" generate "$REL/librefold_session_kotlin.so" --language kotlin --no-format \
+    --config "$ROOT/bindings-kotlin/uniffi-bindgen.toml" --out-dir "$BUILD/kotlin-generated" >"$BUILD/jvm.err" 2>&1 ||
+    return 1
+  objcopy --strip-debug "$REL/librefold_session_kotlin.so" "$BUILD/kotlin-native/linux-x86-64/librefold_session_kotlin.so"
+  say "mvn package (bench/jvm/binding: the binding's jar with the release library)"
+  (cd "$BENCH/jvm/binding" && mvn -q -B -ntp -Drefold.generated="$BUILD/kotlin-generated" \
+    -Drefold.native="$BUILD/kotlin-native" -Dbench.build.dir="$BUILD/binding-target" package) >"$BUILD/jvm.err" 2>&1 ||
+    return 1
+  cp "$BUILD"/binding-target/refold-session-bench-binding-*.jar "$BUILD/refold-session-release.jar"
 }
 build_bench_jvm() { # [extra maven flags]
   say "mvn package (bench/jvm)"
@@ -132,8 +136,7 @@ build_bench_jvm() { # [extra maven flags]
 }
 # The store clients (src/store) are compiled only for a jar that has the store's API.
 jar_has_store() {
-  [[ -f "$BUILD/refold-session-release.jar" ]] &&
-    unzip -l "$BUILD/refold-session-release.jar" | grep -q 'ai/refold/session/StoreOptions.class'
+  unzip -l "$BUILD/refold-session-release.jar" | grep -q 'ai/refold/session/StoreOptions.class'
 }
 build_bench_jvm_ours() {
   local flags=(-Drefold.jar="$BUILD/refold-session-release.jar")
@@ -143,30 +146,23 @@ build_bench_jvm_ours() {
     echo "the binding's jar has no StoreOptions yet (bench/jvm compiled without src/store)" >"$BUILD/skip-jvm-store.txt"
   fi
   rm -rf "$BENCH/jvm/target/classes/bench"
-  build_bench_jvm "${flags[@]}"
+  build_bench_jvm "${flags[@]}" >"$BUILD/jvm.err" 2>&1
 }
-check_ours_jvm() { # builds the client (uniffi checks its checksums), sends nothing
+check_ours_jvm() { # builds the client (loads the library, uniffi checks its checksums), sends nothing
   java -cp "$BENCH/jvm/target/classes:$BENCH/jvm/target/lib/*:$BUILD/refold-session-release.jar" bench.MainKt \
-    --client ours-blocking --url http://127.0.0.1:9 --key k --n 0 --concurrency 1 >/dev/null 2>"$BUILD/jvm-check.err"
+    --client ours-blocking --url http://127.0.0.1:9 --key k --n 0 --concurrency 1 >/dev/null 2>"$BUILD/jvm.err"
 }
 if [[ -f "$BUILD/skip-jvm.txt" ]]; then
   rm -rf "$BENCH/jvm/target/classes/bench"
   build_bench_jvm
 elif [[ -f "$ROOT/bindings-kotlin/pom.xml" ]]; then
-  find_kt_jar
-  [[ -n "$KT_JAR" ]] || build_kt_jar
-  if stage_kt_jar && build_bench_jvm_ours && check_ours_jvm; then
+  if build_binding_jar && build_bench_jvm_ours && check_ours_jvm; then
     :
   else
-    build_kt_jar
-    if stage_kt_jar && build_bench_jvm_ours && check_ours_jvm; then
-      :
-    else
-      rm -f "$BUILD/refold-session-release.jar"
-      skip jvm "the Kotlin binding's jar could not be built or does not load: $(tail -c 300 "$BUILD/jvm-check.err" 2>/dev/null | tr '\n' ' ')"
-      rm -rf "$BENCH/jvm/target/classes/bench"
-      build_bench_jvm
-    fi
+    rm -f "$BUILD/refold-session-release.jar"
+    skip jvm "the Kotlin binding's jar could not be built or does not load: $(grep -v '^\s*at ' "$BUILD/jvm.err" | tail -c 300 | tr '\n' ' ')"
+    rm -rf "$BENCH/jvm/target/classes/bench"
+    build_bench_jvm
   fi
 else
   skip jvm "bindings-kotlin has no pom.xml"
