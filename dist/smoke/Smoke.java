@@ -38,7 +38,7 @@ public final class Smoke {
                     + ", status " + e.getStatus() + ")");
             }
             LinkedAccount account = refold.upsertLinkedAccountBlocking(new LinkedAccountInput("arm64-user", "Arm User"));
-            check("arm64-user".equals(account.getLinkedAccountId()), account.toString());
+            check("arm64-user".equals(account.getAccountId()), account.toString());
             check(refold.getTokenForLinkedAccountBlocking("arm64-user").getToken().split("\\.").length == 3, "a JWT");
             ok("upserted linked account arm64-user and minted its token");
         } catch (Throwable t) {

@@ -27,8 +27,8 @@ async function main() {
   ok(`typed error: ${error.name} (code ${error.code}, status ${error.status})`);
 
   if (typeof refold.upsertLinkedAccount === 'function') {
-    const account = await refold.upsertLinkedAccount({ linkedAccountId: 'arm64-user', name: 'Arm User' });
-    assert.strictEqual(account.linkedAccountId, 'arm64-user');
+    const account = await refold.upsertLinkedAccount({ linked_account_id: 'arm64-user', name: 'Arm User' });
+    assert.strictEqual(account.accountId, 'arm64-user');
     const minted = await refold.getTokenForLinkedAccount('arm64-user');
     assert.strictEqual(minted.token.split('.').length, 3);
     ok('upserted linked account arm64-user and minted its token');

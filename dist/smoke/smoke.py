@@ -38,7 +38,7 @@ def main() -> None:
         ok(f"typed error: {type(error).__name__} (code {error.code}, status {error.status})")
 
     account = refold.upsert_linked_account("arm64-user", name="Arm User")
-    assert account.linked_account_id == "arm64-user"
+    assert account.account_id == "arm64-user", account
     assert refold.get_token_for_linked_account("arm64-user").token.count(".") == 2
     ok("upserted linked account arm64-user and minted its token")
 
