@@ -2,8 +2,8 @@
 # dist/build-rust.sh PLATFORM: the release native pieces of one Linux platform, in target-dist/:
 #   the `refold` CLI, the Node addon (cdylib) and the Kotlin/JNA library (cdylib).
 # (The Python extension is built by maturin in dist/build-wheel.sh.)
-#   gnu:  Debian's rustc with the target's std from libstd-rust-web-dev:<arch>, gcc as linker
-#         (aarch64-linux-gnu-gcc for arm64; aws-lc-sys's C compiles with the same gcc).
+#   gnu:  Debian's rustc with the target's std from libstd-rust-web-dev:<arch>; zig (through
+#         cargo-zigbuild) as C compiler (aws-lc-sys) and linker, against glibc 2.17.
 #   musl: no musl std is packaged: -Zbuild-std from rust-web-src (RUSTC_BOOTSTRAP), zig as C
 #         compiler and linker through cargo-zigbuild (zig ships musl libc and libunwind for both
 #         arches). The CLI is linked fully static (+crt-static); the addons are cdylibs, which
@@ -17,12 +17,11 @@ cd "$DIST_ROOT"
 
 case "$PLATFORM" in
   *-gnu)
-    if [[ "$TRIPLE" == aarch64-* ]]; then
-      export "CARGO_TARGET_${T_UP}_LINKER=aarch64-linux-gnu-gcc" \
-        "CC_${T_LOW}=aarch64-linux-gnu-gcc" "AR_${T_LOW}=aarch64-linux-gnu-ar"
-    fi
-    dist_log "$PLATFORM: cargo build --release --target $TRIPLE (cli, node, kotlin)"
-    "${DIST_NICE[@]}" "$DIST_CARGO" build --release --locked --target "$TRIPLE" \
+    # glibc 2.17 floor (manylinux2014, what napi-rs and PyPI packages target): zig links against
+    # glibc 2.17 stubs (the `.2.17` suffix); Debian's gcc would link against its glibc 2.36 and
+    # the result would need GLIBC_2.34 (stat64@2.33, ...). Same route as the wheels.
+    dist_log "$PLATFORM: cargo-zigbuild --release --target $TRIPLE.2.17 (cli, node, kotlin)"
+    "${DIST_NICE[@]}" cargo-zigbuild zigbuild --release --locked --target "$TRIPLE.2.17" \
       -p refold-cli -p refold-session-node -p refold-session-kotlin
     ;;
   *-musl)
