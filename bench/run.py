@@ -100,6 +100,15 @@ MISS_PATH = {
     ("jvm", "cache-hit-blocking"): "ours-blocking",
     ("jvm", "cache-hit-coroutines"): "ours-coroutines",
 }
+# The raw GET a store hit is compared with: the fastest of the language's Redis clients, in the
+# same calling style where the language has two (a thread-pool service would use redis-py's sync
+# client, an asyncio one redis.asyncio).
+RAW_GET_PEERS = {
+    ("python", "store-hit-sync"): ["redis-py-sync"],
+    ("python", "store-hit-async"): ["redis-py-async"],
+    ("jvm", "store-hit-blocking"): ["lettuce-sync"],
+    ("jvm", "store-hit-coroutines"): ["lettuce-async"],
+}
 # The targets for a hit: p50 at concurrency 1 (µs); rate ≥ 20× the miss path's for
 # Node and Python. A store hit: p50 ≤ 1.5× the language's best raw GET.
 HIT_P50_TARGET_US = {"rust": 1.0, "node": 5.0, "python": 5.0, "jvm": 10.0}
@@ -675,7 +684,8 @@ def analyse_cache_store(results, concurrencies, fleet):
                 stats = r.get("stats") or {}
                 r["all_hits"] = stats.get("hits") == r["n"] and stats.get("misses") == 0
             else:
-                raws = [(rc, get(lang, rc, c)) for (lg, rc, k, _) in CLIENTS if lg == lang and k == "redis"]
+                raws = [(rc, get(lang, rc, c)) for rc in RAW_GET_PEERS.get((lang, cl)) or
+                        [rc for (lg, rc, k, _) in CLIENTS if lg == lang and k == "redis"]]
                 raws = [(rc, x) for rc, x in raws if x]
                 stats = r.get("stats") or {}
                 r["all_store_hits"] = (stats.get("hits") == 0 and stats.get("store_hits") == r["n"]
@@ -769,7 +779,8 @@ def cache_store_markdown(doc) -> list[str]:
                   "insertion into the in-process cache). A raw GET: the language's Redis client GETs a value "
                   f"of the same size ({doc.get('store_value_bytes', '?')} bytes), without decrypting it. "
                   "× raw GET: store-hit p50 (p99) ÷ the p50 (p99) of the language's fastest raw GET at the "
-                  "same concurrency.", "",
+                  "same concurrency (in the same calling style where the language has two: Python sync/async, "
+                  "JVM blocking/coroutines).", "",
                   "| c | language | client | calls/s | p50 µs | p99 µs | × raw GET p50 | × raw GET p99 | in-process miss → Redis hit | requests to Refold | errors |",
                   "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for c in doc["concurrency"]:
@@ -835,6 +846,10 @@ def write_markdown(doc, path: Path):
     if m["other_builds_running_at_start"]:
         lines += [f"**Warning:** other builds were running when this run started "
                   f"({', '.join(m['other_builds_running_at_start'])}); numbers are not reliable.", ""]
+    elif m.get("other_builds_running_at_end"):
+        lines += [f"**Warning:** other builds were running when this run ended "
+                  f"({', '.join(m['other_builds_running_at_end'])}; load average "
+                  f"{m['loadavg_at_start'][0]:.1f} at the start); numbers are not reliable.", ""]
     main_rows = [x for x in CLIENTS if x[2] in MAIN_KINDS and f"{x[0]}/{x[1]}" in doc["results"]]
     for c in doc["concurrency"] if main_rows else []:
         lines += [f"## Concurrency {c}", "",
