@@ -135,8 +135,8 @@ build_bench_jvm() { # [extra maven flags]
   (cd "$BENCH/jvm" && mvn -q -B -ntp "$@" package)
 }
 # The store clients (src/store) are compiled only for a jar that has the store's API.
-jar_has_store() {
-  unzip -l "$BUILD/refold-session-release.jar" | grep -q 'ai/refold/session/StoreOptions.class'
+jar_has_store() { # (not `unzip -l | grep -q`: under pipefail, grep's early exit fails the pipe)
+  unzip -l "$BUILD/refold-session-release.jar" ai/refold/session/StoreOptions.class >/dev/null 2>&1
 }
 build_bench_jvm_ours() {
   local flags=(-Drefold.jar="$BUILD/refold-session-release.jar")
