@@ -49,7 +49,7 @@ for arch in x86_64 aarch64; do
   triple="$(dist_triple "$platform")"
   [[ -f "$DIST_OUT/cli/refold-$platform" ]] || { echo "# $platform not built: skipped"; continue; }
   # The loader probe: a dynamic musl executable (interpreter /lib/ld-musl-$arch.so.1).
-  python-zig cc -target "$arch-linux-musl" -O1 -o "$WORK/dlopen-$arch" "$DIST_ROOT/dist/smoke/dlopen.c"
+  python-zig cc -target "$arch-linux-musl" -dynamic -O1 -o "$WORK/dlopen-$arch" "$DIST_ROOT/dist/smoke/dlopen.c"
   runner=(); [[ $arch == aarch64 ]] && runner=(qemu-aarch64)
   cli="$DIST_OUT/cli/refold-$platform"
   check "$platform cli: static executable" is_static "$cli"
