@@ -241,6 +241,21 @@ impl TokenCache {
         }
     }
 
+    /// A hit answered without awaiting anything: the cached token when it has more than
+    /// `min_remaining` left and is not yet in its refresh window (which needs a task), else
+    /// `None` and the caller takes the async path. Counted as a hit when it answers.
+    pub(crate) fn get_now(&self, id: &str) -> Option<SessionToken> {
+        // moka's lookup never waits on I/O: polled once, it is ready.
+        let entry = futures_util::FutureExt::now_or_never(self.entries.get(id))??;
+        let now = Instant::now();
+        let usable = entry.local_expiry.saturating_duration_since(now) > self.config.min_remaining;
+        if !usable || now >= entry.refresh_from {
+            return None;
+        }
+        self.counters.hits.fetch_add(1, Ordering::Relaxed);
+        Some(entry.token.clone())
+    }
+
     /// A new entry for a token received now.
     fn entry(&self, token: SessionToken) -> Entry {
         let lifetime = token.lifetime().min(TOKEN_LIFETIME * 366);

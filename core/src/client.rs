@@ -179,6 +179,15 @@ impl Client {
             .await
     }
 
+    /// The cached token of `linked_account_id`, answered synchronously, when the cache holds
+    /// one that needs nothing else (enough life left, no refresh due); else `None`, and
+    /// [`Client::get_token_for_linked_account`] gives the answer. Bindings call it first so a
+    /// hit skips their async machinery (runtime hand-off, completion callbacks). Always `None`
+    /// without a cache; counted as a hit when it answers.
+    pub fn cached_token(&self, linked_account_id: &str) -> Option<SessionToken> {
+        self.inner.cache.as_ref()?.get_now(linked_account_id)
+    }
+
     /// Drops the cached token of `linked_account_id` (wiped from memory); the next call mints.
     /// Does nothing without a cache.
     pub async fn invalidate(&self, linked_account_id: &str) {

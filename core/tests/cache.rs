@@ -121,7 +121,15 @@ async fn hits_fresh_calls_and_invalidation_count_exactly() {
     let after_fresh = client.get_token_for_linked_account("u1").await.unwrap();
     assert_eq!(after_fresh.token(), fresh.token(), "fresh stores its token");
 
+    // The synchronous hit the bindings try first: the same token, counted as a hit.
+    let now = client
+        .cached_token("u1")
+        .expect("a usable entry answers at once");
+    assert_eq!(now.token(), fresh.token());
+    assert!(client.cached_token("never-asked").is_none());
+
     client.invalidate("u1").await;
+    assert!(client.cached_token("u1").is_none());
     client.get_token_for_linked_account("u1").await.unwrap();
     assert_eq!(requests(&emulator).await, 3);
     client.invalidate_all().await;
@@ -129,7 +137,7 @@ async fn hits_fresh_calls_and_invalidation_count_exactly() {
     assert_eq!(requests(&emulator).await, 4);
 
     let stats = client.cache_stats().await.unwrap();
-    assert_eq!((stats.hits, stats.misses, stats.coalesced), (2, 4, 0));
+    assert_eq!((stats.hits, stats.misses, stats.coalesced), (3, 4, 0));
     assert_eq!(stats.entries, 1);
 
     // No token in any text the client or its stats produce.
@@ -162,6 +170,10 @@ async fn a_hit_inside_the_window_answers_at_once_and_refreshes_in_the_background
     tokio::time::sleep(Duration::from_millis(2_200)).await;
     faults(&emulator, json!([{"kind": "delay", "ms": 1000}])).await;
     let started = Instant::now();
+    assert!(
+        client.cached_token("r1").is_none(),
+        "a refresh is due: the async path answers"
+    );
     let hit = client.get_token_for_linked_account("r1").await.unwrap();
     let waited = started.elapsed();
     assert_eq!(hit.token(), old.token());
