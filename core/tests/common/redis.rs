@@ -1,5 +1,7 @@
 //! Real `redis-server` processes for the fleet-store tests: a node or a 3-node cluster on free
 //! loopback ports, stopped when dropped. `make test` installs the Debian package.
+// Shared by several test binaries, each of which uses part of it.
+#![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
