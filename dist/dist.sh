@@ -12,7 +12,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 PLATFORMS=("$@"); [[ ${#PLATFORMS[@]} -gt 0 ]] || PLATFORMS=(linux-x64-gnu linux-arm64-gnu linux-x64-musl linux-arm64-musl)
 D="$DIST_ROOT/dist"
 bash "$D/toolchain.sh" build
-rm -rf "$DIST_OUT"; mkdir -p "$DIST_OUT"
+# Per platform outputs are replaced; other platforms' outputs from an earlier run stay.
+mkdir -p "$DIST_OUT"
 for p in "${PLATFORMS[@]}"; do
   bash "$D/build-rust.sh" "$p"
   bash "$D/build-wheel.sh" "$p"
