@@ -10,6 +10,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 PLATFORM="$1"; TRIPLE="$(dist_triple "$PLATFORM")"
 DEST="$DIST_OUT/python"; mkdir -p "$DEST"
+# Its own target dir: maturin's cargo invocation differs from cargo-zigbuild's in ways that
+# change every unit's fingerprint (even host build dependencies), so sharing target-dist/ would
+# rebuild the whole tree twice per run.
+export CARGO_TARGET_DIR="$DIST_TARGET_DIR/wheel"
 ARGS=(build --release --locked --target "$TRIPLE" --out "$DEST" -m "$DIST_ROOT/bindings-python/Cargo.toml")
 case "$PLATFORM" in
   *-gnu)
