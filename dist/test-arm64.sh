@@ -97,7 +97,7 @@ kotlin_smoke() {
   # The jar's runtime dependencies, exactly as its pom resolves them.
   (cd "$DIST_TARGET_DIR/stage/kotlin" && mvn -B -ntp -q -Dstyle.color=never \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
-    -Dmdep.includeScope=runtime -Dmdep.outputFile="$WORK/classpath.txt" >/dev/null)
+    -DincludeScope=runtime -Dmdep.outputFile="$WORK/classpath.txt" >/dev/null)
   cp="$jar:$(cat "$WORK/classpath.txt")"
   mkdir -p "$classes"
   javac -d "$classes" -cp "$cp" "$SMOKE/Smoke.java"
