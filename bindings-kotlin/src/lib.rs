@@ -18,6 +18,11 @@
 //! panic inside a task comes back through its `JoinHandle`; both become the core's `internal`
 //! error (`Error::from_panic`), i.e. `RefoldException.Internal`.
 //!
+//! A cache hit skips the runtime: the blocking export answers it from the core's
+//! `Client::cached_token` before spawning anything, and the Kotlin layer's suspend and future
+//! forms first make one synchronous call (`cached_token`) and only await the async export when
+//! it misses. Both return the same record as a mint, in one FFI call.
+//!
 //! Text that is not valid Unicode (a lone UTF-16 surrogate) never reaches uniffi's encoder, which
 //! would throw `CharacterCodingException`: the Kotlin layer checks first and passes `None` plus
 //! the option's name (or `None` for the id), and the core words the error.
@@ -409,6 +414,9 @@ impl<T> Future for Task<T> {
 #[derive(uniffi::Object)]
 pub struct FfiClient {
     client: RwLock<Option<Client>>,
+    /// Tasks this client spawned on the runtime (test builds only, for the fast path's tests).
+    #[cfg(feature = "test-hooks")]
+    spawned: std::sync::atomic::AtomicU64,
 }
 
 impl Drop for FfiClient {
@@ -434,6 +442,8 @@ impl FfiClient {
             live_clients::built();
             Ok(Arc::new(FfiClient {
                 client: RwLock::new(Some(client)),
+                #[cfg(feature = "test-hooks")]
+                spawned: Default::default(),
             }))
         })
     }
@@ -453,13 +463,28 @@ impl FfiClient {
     }
 
     /// The same, blocking the calling (JVM) thread until the task is done: one FFI call, no
-    /// future handle, poll or callback. Never called from the runtime's own threads.
+    /// future handle, poll or callback. A cache hit (`cached_token`) is answered on the calling
+    /// thread without touching the runtime. Never called from the runtime's own threads.
     pub fn get_token_for_linked_account_blocking(
         &self,
         linked_account_id: Option<String>,
         fresh: bool,
     ) -> Result<Option<FfiMintedToken>, FfiError> {
+        if !fresh && let Some(hit) = self.hit(linked_account_id.as_deref())? {
+            return Ok(Some(hit));
+        }
         self.run_blocking(move |client| mint(client, linked_account_id, fresh))
+    }
+
+    /// The cached token of the account when the core's cache answers it synchronously (enough
+    /// life left, no refresh due; counted as a hit), else `None` and the caller takes the async
+    /// path. Never blocks and spawns nothing: the suspend and future forms call it first.
+    /// `None` without a cache, after `release()`, or for an id of `None` (not valid Unicode).
+    pub fn cached_token(
+        &self,
+        linked_account_id: Option<String>,
+    ) -> Result<Option<FfiMintedToken>, FfiError> {
+        self.hit(linked_account_id.as_deref())
     }
 
     /// Drops the cached token of the account (nothing without a cache, or for an id that is
@@ -529,6 +554,9 @@ impl FfiClient {
         let Some(client) = self.current() else {
             return Ok(None);
         };
+        #[cfg(feature = "test-hooks")]
+        self.spawned
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(Some(Task(runtime()?.spawn(call(client)))))
     }
 
@@ -564,6 +592,21 @@ impl FfiClient {
         })
     }
 
+    /// `cached_token`'s answer, read under the client's lock (no clone of the client).
+    fn hit(&self, linked_account_id: Option<&str>) -> Result<Option<FfiMintedToken>, FfiError> {
+        guard(|| {
+            let slot = match self.client.read() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            let hit = slot
+                .as_ref()
+                .zip(linked_account_id)
+                .and_then(|(client, id)| client.cached_token(id));
+            Ok(hit.map(FfiMintedToken::from))
+        })
+    }
+
     pub(crate) fn current(&self) -> Option<Client> {
         match self.client.read() {
             Ok(guard) => guard.clone(),
@@ -583,6 +626,17 @@ async fn mint(
         .get_token_for_linked_account_with(&id, CallOptions { fresh })
         .await?;
     Ok(FfiMintedToken::from(token))
+}
+
+/// Test-only probes of a client.
+#[cfg(feature = "test-hooks")]
+#[uniffi::export]
+impl FfiClient {
+    /// How many tasks this client has spawned on the runtime (test builds only): a cache hit
+    /// answered on the fast path spawns none.
+    pub fn spawned_task_count(&self) -> u64 {
+        self.spawned.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// Native clients alive (built and neither released nor freed), counted in test builds only,

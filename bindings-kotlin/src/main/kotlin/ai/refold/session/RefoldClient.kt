@@ -112,13 +112,14 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     suspend fun getTokenForLinkedAccount(linkedAccountId: String, fresh: Boolean = false): SessionToken {
-        val minted = translate { open().getTokenForLinkedAccount(linkedAccountId.ifValidUnicode(), fresh) }
-        return SessionToken.from(minted ?: throw closedError())
+        val id = linkedAccountId.ifValidUnicode()
+        return cachedToken(id, fresh) ?: mint(id, fresh)
     }
 
     /**
      * [getTokenForLinkedAccount] for Java and other blocking callers: waits for the token on
-     * the calling thread (one native call; the request runs on the native runtime).
+     * the calling thread (one native call; the request runs on the native runtime, a cache hit
+     * is answered on the calling thread).
      */
     @Throws(RefoldException::class)
     @JvmOverloads
@@ -129,11 +130,20 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
 
     /**
      * [getTokenForLinkedAccount] as a [CompletableFuture], for asynchronous Java code. The
-     * future fails with the same [RefoldException]; cancelling it abandons the request.
+     * future fails with the same [RefoldException]; cancelling it abandons the request. A
+     * cache hit returns an already completed future.
      */
     @JvmOverloads
-    fun getTokenForLinkedAccountAsync(linkedAccountId: String, fresh: Boolean = false): CompletableFuture<SessionToken> =
-        futureScope.future { getTokenForLinkedAccount(linkedAccountId, fresh) }
+    fun getTokenForLinkedAccountAsync(linkedAccountId: String, fresh: Boolean = false): CompletableFuture<SessionToken> {
+        val id = linkedAccountId.ifValidUnicode()
+        val hit = try {
+            cachedToken(id, fresh)
+        } catch (error: Exception) {
+            // As before the fast path: the future fails, the call itself never throws.
+            return CompletableFuture.failedFuture(error)
+        }
+        return hit?.let { CompletableFuture.completedFuture(it) } ?: futureScope.future { mint(id, fresh) }
+    }
 
     /**
      * Creates the linked account, or updates the one with this id (`PUT`, retried like every
@@ -300,6 +310,18 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
 
     override fun toString(): String =
         if (isClosed) "RefoldClient(closed)" else "RefoldClient(endpoint=$endpoint)"
+
+    /**
+     * The fast path of every token call: the cached token when the core answers it at once (one
+     * synchronous native call, nothing spawned, no suspension), else null and the caller takes
+     * the async path. Never for [fresh] calls; null for an id that is not valid Unicode.
+     */
+    private fun cachedToken(id: String?, fresh: Boolean): SessionToken? =
+        if (fresh) null else translate { open().cachedToken(id) }?.let(SessionToken::from)
+
+    /** The async path of the token calls: a task on the native runtime, awaited. */
+    private suspend fun mint(id: String?, fresh: Boolean): SessionToken =
+        SessionToken.from(translate { open().getTokenForLinkedAccount(id, fresh) } ?: throw closedError())
 
     private suspend fun save(input: LinkedAccountInput, create: Boolean): LinkedAccount {
         val (fields, credentials) = input.toNative()

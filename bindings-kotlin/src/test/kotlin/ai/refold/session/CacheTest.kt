@@ -1,5 +1,6 @@
 package ai.refold.session
 
+import ai.refold.session.ffi.FfiClient
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -14,6 +15,9 @@ import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 import java.time.Duration
 import java.util.concurrent.TimeUnit
+import kotlin.coroutines.Continuation
+import kotlin.coroutines.EmptyCoroutineContext
+import kotlin.coroutines.startCoroutine
 
 /** The session cache through the Kotlin API, against a live emulator (the core's cache decides). */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -74,6 +78,40 @@ class CacheTest {
 
         val stats = refold.cacheStats() ?: error("the cache is on")
         assertEquals(CacheStats(hits = 3, misses = 8, coalesced = 0, refreshes = 0, refreshFailures = 0, evictions = 0, entries = 2), stats)
+    }
+
+    @Test
+    fun `a hit is answered on the calling thread without the native runtime`() = client().use { refold ->
+        // The client's native half, for its test-only count of the tasks it spawned.
+        val native = RefoldClient::class.java.getDeclaredField("native").run {
+            isAccessible = true
+            get(refold) as FfiClient
+        }
+        val first = refold.getTokenForLinkedAccountBlocking("acct-1")
+        assertEquals(1uL, native.spawnedTaskCount(), "a miss runs on the runtime")
+
+        // The task count is what tells the paths apart (a hit on the runtime can be quick enough
+        // to look synchronous too); on the fast path every form has its answer on return.
+        assertEquals(first, refold.getTokenForLinkedAccountBlocking("acct-1"))
+        val future = refold.getTokenForLinkedAccountAsync("acct-1")
+        assertTrue(future.isDone, "a hit's future is complete when it is returned")
+        assertEquals(first, future.getNow(null))
+        // Started on this thread, the suspend form has finished when startCoroutine returns.
+        var outcome: Result<SessionToken>? = null
+        suspend { refold.getTokenForLinkedAccount("acct-1") }
+            .startCoroutine(Continuation(EmptyCoroutineContext) { outcome = it })
+        assertEquals(first, outcome?.getOrThrow(), "the suspend form returned without suspending")
+        assertEquals(1uL, native.spawnedTaskCount(), "no hit spawned a task")
+
+        // Misses and fresh calls still take the async path, on every calling style.
+        assertFalse(refold.getTokenForLinkedAccountAsync("acct-2").get(10, TimeUnit.SECONDS) == first)
+        runBlocking { refold.getTokenForLinkedAccount("acct-1", fresh = true) }
+        refold.getTokenForLinkedAccountBlocking("acct-2", fresh = true)
+        assertEquals(4uL, native.spawnedTaskCount())
+        assertEquals(4, emulator.requestCount())
+        val stats = refold.cacheStats() ?: error("the cache is on")
+        assertEquals(3L, stats.hits, "fast-path hits are counted once each")
+        assertEquals(4L, stats.misses)
     }
 
     @Test
