@@ -384,37 +384,40 @@ const dispatcher = native.createDispatcher((completion) => {
 if (isErrorPayload(dispatcher)) throw toError(dispatcher);
 
 /**
+ * A call id no pending call has. Reserving nothing: a completion is delivered only once this
+ * thread returns to the event loop, so the caller registers the id (`completionOf`) after
+ * starting the native call, in the same synchronous turn.
+ */
+function freeCallId() {
+  let callId = nextCallId;
+  while (pending.has(callId)) callId = (callId % 0xffffffff) + 1;
+  nextCallId = (callId % 0xffffffff) + 1;
+  return callId;
+}
+
+/**
+ * The completion of a started call.
+ * @param {number} callId
+ * @returns {Promise<Completion>}
+ */
+function completionOf(callId) {
+  return new Promise((resolve) => {
+    if (pending.size === 0) keepAlive.ref();
+    pending.set(callId, resolve);
+  });
+}
+
+/**
  * Starts a native call with a fresh call id and resolves with its completion; a call the addon
  * refuses to start (bad arguments, a panic) completes at once with that error.
  * @param {(dispatcher: import('./native').Dispatcher, callId: number) => Started} begin
  * @returns {Promise<Completion>}
  */
 function startCall(begin) {
-  return new Promise((resolve) => {
-    let callId = nextCallId;
-    while (pending.has(callId)) callId = (callId % 0xffffffff) + 1;
-    nextCallId = (callId % 0xffffffff) + 1;
-    if (pending.size === 0) keepAlive.ref();
-    pending.set(callId, resolve);
-    /** @type {Started} */
-    let refused;
-    try {
-      refused = begin(dispatcher, callId);
-    } catch (error) {
-      forget(callId);
-      throw error;
-    }
-    if (refused !== null) {
-      forget(callId);
-      resolve({ callId, error: refused });
-    }
-  });
-}
-
-/** @param {number} callId */
-function forget(callId) {
-  pending.delete(callId);
-  if (pending.size === 0) keepAlive.unref();
+  const callId = freeCallId();
+  const refused = begin(dispatcher, callId);
+  if (refused !== null) return Promise.resolve({ callId, error: refused });
+  return completionOf(callId);
 }
 
 /**
@@ -530,9 +533,17 @@ class Refold {
       linkedAccount !== null && typeof linkedAccount === 'object'
         ? /** @type {{linked_account_id?: unknown}} */ (linkedAccount).linked_account_id
         : linkedAccount;
-    const native = this.#native;
-    const { token } = await call((dispatcher, callId) => native.token(dispatcher, callId, id, options));
-    return new SessionToken(/** @type {TokenPayload} */ (token));
+    // A plain cache hit comes back synchronously as the token: the promise is then already
+    // fulfilled when this returns (no runtime, no dispatcher round trip).
+    const callId = freeCallId();
+    const answer = this.#native.token(dispatcher, callId, id, options);
+    if (answer === null) {
+      const completion = await completionOf(callId);
+      if (completion.error !== undefined) throw toError(completion.error);
+      return new SessionToken(/** @type {TokenPayload} */ (completion.token));
+    }
+    if (isErrorPayload(answer)) throw toError(answer);
+    return new SessionToken(answer);
   }
 
   /**

@@ -96,8 +96,11 @@ type Started = ErrorPayload | null;
 /** One client: one connection pool and session cache. Arguments of any type are judged natively. */
 export declare class NativeClient {
   private constructor();
-  /** Mints (or finds in the cache) a token; `options` is `{ fresh }`. */
-  token(dispatcher: Dispatcher, callId: number, linkedAccountId: unknown, options: unknown): Started;
+  /**
+   * Mints (or finds in the cache) a token; `options` is `{ fresh }`. A plain cache hit is
+   * answered at once as the token (no completion follows); else like every call.
+   */
+  token(dispatcher: Dispatcher, callId: number, linkedAccountId: unknown, options: unknown): TokenPayload | Started;
   /** Upserts (`PUT`) or with `create` creates (`POST`) the linked account `payload`. */
   writeAccount(dispatcher: Dispatcher, callId: number, create: boolean, payload: unknown): Started;
   /** Gets the linked account, or with `delete` deletes it. */

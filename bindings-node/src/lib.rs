@@ -17,7 +17,8 @@
 //! completed call is handed back with its call id. A call is then one cheap synchronous
 //! native call plus a task spawn, with no per-call promise or threadsafe function, so
 //! thousands of calls in flight never stall the event loop (see bench/README.md). `index.js`
-//! keeps the loop alive while calls are pending.
+//! keeps the loop alive while calls are pending. A plain session-cache hit skips all of this:
+//! `token` answers it synchronously (`Client::cached_token`) and `index.js` resolves at once.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, UnwindSafe, catch_unwind};
@@ -177,7 +178,9 @@ pub struct NativeClient {
 #[napi]
 impl NativeClient {
     /// Mints (or, with the cache on, finds) a token for `linked_account_id`; the options'
-    /// `fresh` bypasses the cache.
+    /// `fresh` bypasses the cache. A plain cache hit (`Client::cached_token`) is answered at
+    /// once as the token itself, without the runtime or the dispatcher; otherwise `null` (the
+    /// call started) or why it could not start.
     #[napi]
     pub fn token(
         &self,
@@ -185,28 +188,40 @@ impl NativeClient {
         call_id: u32,
         linked_account_id: Unknown<'_>,
         options: Option<Unknown<'_>>,
-    ) -> Result<Started> {
-        start(dispatcher, call_id, || {
-            let id = match convert::linked_account_id(&linked_account_id)? {
-                Ok(id) => id,
-                Err(error) => return Ok(Err(error.into())),
-            };
-            let options = match convert::call_options(options)? {
-                Ok(options) => options,
-                Err(refused) => return Ok(Err(refused)),
-            };
-            let fresh = match convert::flag("fresh", convert::member(&options, "fresh")?)? {
-                Ok(fresh) => fresh,
-                Err(refused) => return Ok(Err(refused)),
-            };
-            let client = self.inner.clone();
-            Ok(Ok(async move {
-                client
-                    .get_token_for_linked_account_with(&id, CallOptions { fresh })
-                    .await
-                    .map(Answer::Token)
-            }))
-        })
+    ) -> Result<Option<Either<TokenPayload, ErrorPayload>>> {
+        guarded(
+            AssertUnwindSafe(|| {
+                let id = match convert::linked_account_id(&linked_account_id)? {
+                    Ok(id) => id,
+                    Err(error) => return Ok(Some(Either::B(error.into()))),
+                };
+                let options = match convert::call_options(options)? {
+                    Ok(options) => options,
+                    Err(refused) => return Ok(Some(Either::B(refused))),
+                };
+                let fresh = match convert::flag("fresh", convert::member(&options, "fresh")?)? {
+                    Ok(fresh) => fresh,
+                    Err(refused) => return Ok(Some(Either::B(refused))),
+                };
+                let hit = if fresh {
+                    None
+                } else {
+                    self.inner.cached_token(&id)
+                };
+                if let Some(token) = hit {
+                    return Ok(Some(Either::A(token.into())));
+                }
+                let client = self.inner.clone();
+                dispatcher.launch(call_id, async move {
+                    client
+                        .get_token_for_linked_account_with(&id, CallOptions { fresh })
+                        .await
+                        .map(Answer::Token)
+                });
+                Ok(None)
+            }),
+            |error| Some(Either::B(error)),
+        )
     }
 
     /// Upserts (`PUT`) or, with `create`, creates (`POST`) the linked account `payload`

@@ -158,6 +158,60 @@ describe('control', () => {
   });
 });
 
+describe('the synchronous hit', () => {
+  /**
+   * Whether `promise` was already settled when it was returned: its reaction, queued now, runs
+   * before this function's own continuation. A call answered through the dispatcher settles
+   * only on a later turn of the event loop.
+   * @param {Promise<unknown>} promise
+   */
+  async function settledAtOnce(promise) {
+    let settled = false;
+    promise.then(
+      () => { settled = true; },
+      () => { settled = true; },
+    );
+    await null;
+    return settled;
+  }
+
+  test('a plain hit is fulfilled when the call returns; a miss and fresh are not', async () => {
+    const refold = cached(true);
+    const miss = refold.getTokenForLinkedAccount('acct-1');
+    assert.equal(await settledAtOnce(miss), false, 'a miss goes through the runtime');
+    const minted = await miss;
+    for (const [id, options] of [['acct-1', undefined], [{ linked_account_id: 'acct-1' }, { fresh: false }]]) {
+      const hit = refold.getTokenForLinkedAccount(id, options);
+      assert.equal(await settledAtOnce(hit), true, 'a hit is answered synchronously');
+      const session = await hit;
+      assert.ok(session instanceof Refold.SessionToken);
+      assert.equal(session.token, minted.token);
+      assert.deepEqual(session.toJSON(), minted.toJSON());
+      assert.deepEqual(session.expiresAt, minted.expiresAt);
+      assert.equal(String(session), String(minted));
+    }
+    const fresh = refold.getTokenForLinkedAccount('acct-1', { fresh: true });
+    assert.equal(await settledAtOnce(fresh), false, 'fresh bypasses the cache');
+    assert.notEqual((await fresh).token, minted.token);
+    const bad = refold.getTokenForLinkedAccount('');
+    assert.equal(await settledAtOnce(bad), false, 'an invalid id is judged by the core');
+    await assert.rejects(bad, Refold.InvalidInputError);
+    assert.equal(await requestCount(), 2);
+    const stats = await refold.cacheStats();
+    assert.equal(stats.hits, 2, 'each synchronous hit counts once');
+    assert.equal(stats.misses, 2);
+  });
+
+  test('without a cache no call is answered synchronously', async () => {
+    const plain = new Refold({ apiKey: KEY, baseUrl: emulator.url });
+    await plain.getTokenForLinkedAccount('acct-1');
+    const again = plain.getTokenForLinkedAccount('acct-1');
+    assert.equal(await settledAtOnce(again), false);
+    await again;
+    assert.equal(await requestCount(), 2);
+  });
+});
+
 describe('options', () => {
   test('maxEntries, minRemainingMs and refreshAheadMs are taken', async () => {
     const small = cached({ maxEntries: 1 });
