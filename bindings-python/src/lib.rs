@@ -19,14 +19,16 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use refold_session::{Client, ClientOptions, Error, LinkedAccountPages, MAX_PAGE_LIMIT, Timeout};
+use refold_session::{
+    Client, ClientOptions, Error, LinkedAccountPages, MAX_PAGE_LIMIT, SessionToken, Timeout,
+};
 use tokio::runtime::Runtime;
 
 use crate::call::{Answer, Op, Outcome, awaitable, blocking, caught, run};
-use crate::convert::{HostOptions, account_input, linked_account_id_arg, page_arg};
+use crate::convert::{HostOptions, account_input, linked_account_id_arg, page_arg, token_to_py};
 use crate::runtime::runtime;
 
 /// One client: the options it was built from, what it reports about itself, and, per
@@ -97,6 +99,10 @@ impl NativeClient {
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let id = linked_account_id_arg(linked_account_id)?;
+            // A plain hit answers here: no GIL release, no runtime hand-off.
+            if let Some(token) = self.cached(py, &id, fresh)? {
+                return Ok(token_to_py(py, &token)?.unbind());
+            }
             self.now(py, Op::Token { id, fresh })
         })
     }
@@ -111,6 +117,12 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let id = linked_account_id_arg(linked_account_id)?;
+            // A plain hit is an awaitable that is already done: awaiting it never yields to
+            // the event loop and nothing runs on the runtime.
+            if let Some(token) = self.cached(py, &id, fresh)? {
+                let fields = token_to_py(py, &token)?.unbind();
+                return Ok(Bound::new(py, Ready(fields))?.into_any());
+            }
             self.later(py, Op::Token { id, fresh })
         })
     }
@@ -327,6 +339,11 @@ impl NativeClient {
     /// the lock is never held across a fork.
     fn client(&self, py: Python<'_>) -> PyResult<(Client, &'static Runtime)> {
         let runtime = runtime(py).map_err(|err| error_to_py(py, err))?;
+        Ok((self.core(py)?, runtime))
+    }
+
+    /// The core client of this process (see [`NativeClient::client`]), without the runtime.
+    fn core(&self, py: Python<'_>) -> PyResult<Client> {
         let pid = std::process::id();
         let mut slot = self.lock();
         let Some((owner, client)) = &*slot else {
@@ -335,11 +352,20 @@ impl NativeClient {
             ));
         };
         if *owner == pid {
-            return Ok((client.clone(), runtime));
+            return Ok(client.clone());
         }
         let client = Client::new(self.options.clone()).map_err(|err| error_to_py(py, err))?;
         *slot = Some((pid, client.clone()));
-        Ok((client, runtime))
+        Ok(client)
+    }
+
+    /// The cached token of `id` when the core answers it at once (a plain hit, counted as
+    /// one); `None` for `fresh` calls and whenever the async path must answer.
+    fn cached(&self, py: Python<'_>, id: &str, fresh: bool) -> PyResult<Option<SessionToken>> {
+        if fresh {
+            return Ok(None);
+        }
+        Ok(self.core(py)?.cached_token(id))
     }
 
     /// Runs `op`, blocking this thread (not the GIL); the answer's fields, or its exception.
@@ -356,6 +382,23 @@ impl NativeClient {
     fn later<'py>(&self, py: Python<'py>, op: Op) -> PyResult<Bound<'py, PyAny>> {
         let (client, runtime) = self.client(py)?;
         awaitable(py, runtime, async move { Outcome(run(client, op).await) })
+    }
+}
+
+/// An awaitable that is already done: `await` gets its value without yielding to the loop
+/// (the answer of a cache hit in `token_async`). Awaiting it again gives the same value.
+#[pyclass(module = "refold_session._native", name = "Ready", frozen)]
+struct Ready(Py<PyAny>);
+
+#[pymethods]
+impl Ready {
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// The iterator protocol under `await`: done at the first step, with the value.
+    fn __next__(&self, py: Python<'_>) -> PyResult<()> {
+        Err(PyStopIteration::new_err((self.0.clone_ref(py),)))
     }
 }
 

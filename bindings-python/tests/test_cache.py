@@ -186,6 +186,38 @@ def test_deleting_an_account_already_gone_drops_its_cached_token_too(emu: Emulat
     asyncio.run(run())
 
 
+def test_a_hit_answers_without_the_async_machinery(emu: Emulator) -> None:
+    # A plain hit is answered synchronously: the coroutine finishes at its first step, never
+    # yielding to the event loop (the async path always yields a future first), and the
+    # blocking call answers it too; both count as hits. fresh=True and a miss still yield.
+    async def run() -> None:
+        async with AsyncRefold(API_KEY, base_url=emu.url, cache=True) as refold:
+            await refold.upsert_linked_account("py-fast-2")
+            minted = await refold.get_token_for_linked_account("acct-1")
+            hit = refold.get_token_for_linked_account("acct-1")
+            with pytest.raises(StopIteration) as done:
+                hit.send(None)
+            assert done.value.value == minted
+            for call in (refold.get_token_for_linked_account("acct-1", fresh=True),
+                         refold.get_token_for_linked_account("py-fast-2")):
+                waiting = call.send(None)  # not done: it waits for a future of the loop
+                assert isinstance(waiting, asyncio.Future)
+                while not waiting.done():
+                    await asyncio.sleep(0.005)
+                with pytest.raises(StopIteration) as done:
+                    call.send(None)
+                assert isinstance(done.value.value, SessionToken)
+            stats = await refold.cache_stats()
+            assert stats is not None and (stats.hits, stats.misses) == (1, 3), stats
+
+    asyncio.run(run())
+    refold = Refold(API_KEY, base_url=emu.url, cache=True)
+    first = refold.get_token_for_linked_account("acct-1")
+    assert refold.get_token_for_linked_account("acct-1") == first
+    stats = refold.cache_stats()
+    assert stats is not None and (stats.hits, stats.misses) == (1, 1), stats
+
+
 def test_no_token_in_printed_forms_of_a_caching_client(emu: Emulator) -> None:
     async def run() -> None:
         async with AsyncRefold(API_KEY, base_url=emu.url, cache=True) as refold:
