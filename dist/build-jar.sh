@@ -20,6 +20,7 @@ for f in "$X64_LIB" "$BINDGEN"; do [[ -f "$f" ]] || { echo "build-jar: $f missin
 rm -rf "$STAGE"; mkdir -p "$STAGE/scripts" "$STAGE/src" "$STAGE/target/native"
 cp "$KT/pom.xml" "$KT/uniffi-bindgen.toml" "$STAGE/"
 cp -r "$KT/src/main" "$STAGE/src/"
+cp -r "$KT/scripts/." "$STAGE/scripts/"   # the pom's other exec steps
 "$BINDGEN" generate "$X64_LIB" --language kotlin --no-format --config "$STAGE/uniffi-bindgen.toml" \
   --out-dir "$STAGE/target/generated-sources/uniffi" >/dev/null
 for triple in "${!JNA[@]}"; do
