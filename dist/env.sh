@@ -7,7 +7,7 @@ DIST_TARGET_DIR="${DIST_TARGET_DIR:-$DIST_ROOT/target-dist}"   # never the share
 DIST_OUT="${DIST_OUT:-$DIST_ROOT/dist/out}"
 DIST_TOOLS="$DIST_TARGET_DIR/tools"                            # venv (maturin, zig), sysroots
 export CARGO_TARGET_DIR="$DIST_TARGET_DIR"
-export RUSTC=/usr/bin/rustc
+export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc  # rustdoc too: doctests of the aarch64 run
 DIST_CARGO=/usr/bin/cargo
 export CARGO_TERM_COLOR=never
 # Builds are heavy: never starve the other users of a 2-core machine.

@@ -42,6 +42,7 @@ bash "$DIST_ROOT/scripts/ensure-debian-packages.sh" "${DEBS[@]}"
 mkdir -p "$DIST_BIN"
 ln -sf /usr/bin/cargo "$DIST_BIN/cargo"
 ln -sf /usr/bin/rustc "$DIST_BIN/rustc"
+ln -sf /usr/bin/rustdoc "$DIST_BIN/rustdoc"
 
 VENV="$DIST_TOOLS/venv"
 STAMP="$VENV/.pins-$(printf '%s ' "${PIP_PINS[@]}" | md5sum | cut -c1-12)"
