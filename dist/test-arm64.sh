@@ -11,6 +11,7 @@
 #           CPython 3.11: dist/smoke/smoke.py (sync and asyncio)
 #   kotlin  the jar (JNA loading linux-aarch64/) with its Maven dependencies, run by Debian's
 #           arm64 OpenJDK 17: dist/smoke/Smoke.java
+#   node_x64, python_x64   the same Node packages and the manylinux2014 x86_64 wheel, natively
 # Each prints `N passed, 0 failed`; the script ends with the total.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -105,6 +106,26 @@ kotlin_smoke() {
     -cp "$classes:$cp" Smoke
 }
 
-for name in ${DIST_SUITES:-cli node python kotlin}; do suite "$name" "${name}_smoke"; done
+# The same packages installed natively on this x86-64 glibc machine (the loader picks
+# linux-x64-gnu; the manylinux2014 x86_64 wheel in a fresh venv).
+node_x64_smoke() {
+  local proj="$WORK/node-x64-project"
+  mkdir -p "$proj"; cp "$WORK/node-project/package.json" "$proj/"
+  (cd "$proj" && npm install --no-audit --no-fund >/dev/null)
+  echo "# installed: $(ls "$proj/node_modules" | tr '\n' ' ')"
+  cp "$SMOKE/smoke.js" "$proj/"
+  (cd "$proj" && DIST_EXPECT_ADDON=linux-x64-gnu "${EMULATOR[@]}" node smoke.js)
+}
+
+python_x64_smoke() {
+  local venv="$WORK/venv-x64" wheel
+  wheel="$(ls "$DIST_OUT"/python/refold_session-*-manylinux*x86_64*.whl | head -1)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --disable-pip-version-check -q --only-binary=:all: --no-deps "$wheel"
+  echo "# installed $(basename "$wheel")"
+  (cd "$WORK" && DIST_EXPECT_SITE="$venv" "${EMULATOR[@]}" "$venv/bin/python" "$SMOKE/smoke.py")
+}
+
+for name in ${DIST_SUITES:-cli node python kotlin node_x64 python_x64}; do suite "$name" "${name}_smoke"; done
 echo "arm64 smoke: $total_passed passed, $total_failed failed"
 [[ $total_failed -eq 0 ]]
