@@ -11,7 +11,8 @@
 #           CPython 3.11: dist/smoke/smoke.py (sync and asyncio)
 #   kotlin  the jar (JNA loading linux-aarch64/) with its Maven dependencies, run by Debian's
 #           arm64 OpenJDK 17: dist/smoke/Smoke.java
-#   node_x64, python_x64   the same Node packages and the manylinux2014 x86_64 wheel, natively
+#   node_x64, python_x64, kotlin_x64   the same npm tarballs, the manylinux2014 x86_64 wheel and
+#           the jar's linux-x86-64/ library, natively
 # Each prints `N passed, 0 failed`; the script ends with the total.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -91,7 +92,10 @@ python_smoke() {
     "import sys; sys.path.insert(0, '$site'); exec(open('$SMOKE/smoke.py').read())"
 }
 
-kotlin_smoke() {
+kotlin_smoke() { kotlin_run "${QEMU[@]}" "$ARM/usr/lib/jvm/java-17-openjdk-arm64/bin/java"; }
+kotlin_x64_smoke() { kotlin_run java; }
+
+kotlin_run() { # java command...
   local jar cp classes="$WORK/java-classes"
   jar="$(ls "$DIST_OUT"/maven/refold-session-*.jar | head -1)"
   unzip -Z1 "$jar" | grep -q '^linux-aarch64/librefold_session_kotlin.so$'
@@ -102,8 +106,7 @@ kotlin_smoke() {
   cp="$jar:$(cat "$WORK/classpath.txt")"
   mkdir -p "$classes"
   javac -d "$classes" -cp "$cp" "$SMOKE/Smoke.java"
-  "${EMULATOR[@]}" "${QEMU[@]}" "$ARM/usr/lib/jvm/java-17-openjdk-arm64/bin/java" \
-    -cp "$classes:$cp" Smoke
+  "${EMULATOR[@]}" "$@" -cp "$classes:$cp" Smoke
 }
 
 # The same packages installed natively on this x86-64 glibc machine (the loader picks
@@ -126,6 +129,6 @@ python_x64_smoke() {
   (cd "$WORK" && DIST_EXPECT_SITE="$venv" "${EMULATOR[@]}" "$venv/bin/python" "$SMOKE/smoke.py")
 }
 
-for name in ${DIST_SUITES:-cli node python kotlin node_x64 python_x64}; do suite "$name" "${name}_smoke"; done
+for name in ${DIST_SUITES:-cli node python kotlin node_x64 python_x64 kotlin_x64}; do suite "$name" "${name}_smoke"; done
 echo "arm64 smoke: $total_passed passed, $total_failed failed"
 [[ $total_failed -eq 0 ]]
