@@ -8,7 +8,8 @@
 #         compiler and linker through cargo-zigbuild (zig ships musl libc and libunwind for both
 #         arches). The CLI is linked fully static (+crt-static); the addons are cdylibs, which
 #         need -crt-static (a dynamic musl libc, as on Alpine), so the CLI builds in a second
-#         dir (target-dist/static) to keep both trees' fingerprints.
+#         dir (target-dist/static) to keep both trees' fingerprints, and the addons in
+#         target-dist/musl (RUSTC_BOOTSTRAP would otherwise dirty the glibc builds' host deps).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 PLATFORM="$1"; TRIPLE="$(dist_triple "$PLATFORM")"
@@ -39,8 +40,8 @@ case "$PLATFORM" in
     dist_log "$PLATFORM: static CLI (cargo-zigbuild rustc -Zbuild-std, +crt-static)"
     zig_rustc "$DIST_TARGET_DIR/static" + -p refold-cli --bin refold
     dist_log "$PLATFORM: addons (cargo-zigbuild rustc -Zbuild-std, -crt-static: dynamic musl libc)"
-    zig_rustc "$DIST_TARGET_DIR" - -p refold-session-node --lib
-    zig_rustc "$DIST_TARGET_DIR" - -p refold-session-kotlin --lib
+    zig_rustc "$DIST_TARGET_DIR/musl" - -p refold-session-node --lib
+    zig_rustc "$DIST_TARGET_DIR/musl" - -p refold-session-kotlin --lib
     ;;
 esac
 

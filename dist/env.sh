@@ -37,3 +37,14 @@ dist_strip() { # src dst
   if file -L "$1" | grep -q 'ARM aarch64'; then objcopy=aarch64-linux-gnu-objcopy; fi
   "$objcopy" --strip-debug "$1" "$2.tmp" && mv -f "$2.tmp" "$2"
 }
+
+# Where a platform's release cdylibs are. The musl addons build in their own dir: their builds
+# set RUSTC_BOOTSTRAP=1 (for -Zbuild-std), which build scripts such as proc-macro2's watch, so
+# sharing the host build dependencies with the glibc builds would rebuild them on every switch.
+dist_libdir() { # platform
+  local triple; triple="$(dist_triple "$1")" || return 1
+  case "$1" in
+    *-musl) echo "$DIST_TARGET_DIR/musl/$triple/release" ;;
+    *) echo "$DIST_TARGET_DIR/$triple/release" ;;
+  esac
+}

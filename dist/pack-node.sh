@@ -18,7 +18,7 @@ read -r -a ALL_PLATFORMS <<<"${DIST_NPM_PLATFORMS:-linux-x64-gnu linux-arm64-gnu
 for PLATFORM in "$@"; do
   [[ "$PLATFORM" == linux-* ]] || continue  # the others are packed by the release workflow
   TRIPLE="$(dist_triple "$PLATFORM")"
-  LIB="$DIST_TARGET_DIR/$TRIPLE/release/librefold_session_node.so"
+  LIB="$(dist_libdir "$PLATFORM")/librefold_session_node.so"
   [[ -f "$LIB" ]] || { echo "pack-node: $LIB missing (dist/build-rust.sh $PLATFORM)" >&2; exit 1; }
   rm -rf "$STAGE/$PLATFORM"; mkdir -p "$STAGE/$PLATFORM"
   cp "$NODE_DIR/npm/$PLATFORM/package.json" "$NODE_DIR/npm/$PLATFORM/README.md" "$STAGE/$PLATFORM/"

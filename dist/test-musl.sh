@@ -73,7 +73,7 @@ for arch in x86_64 aarch64; do
     check "$platform wheel: extension needs musl libc only" only_musl_libc "$(ls "$WORK/$platform-wheel"/refold_session/_native*.so)"
   fi
 
-  kt="$DIST_TARGET_DIR/$triple/release/librefold_session_kotlin.so"
+  kt="$(dist_libdir "$platform")/librefold_session_kotlin.so"
   check "$platform kotlin: library needs musl libc only" only_musl_libc "$kt"
   check "$platform kotlin: ld-musl loads the library" musl_dlopen "$arch" "$kt" \
     "$(nm -D --defined-only "$kt" | awk '/ uniffi_refold_session_kotlin_fn_/{print $3; exit}')"
