@@ -17,7 +17,6 @@ read -r -a ALL_PLATFORMS <<<"${DIST_NPM_PLATFORMS:-linux-x64-gnu linux-arm64-gnu
 
 for PLATFORM in "$@"; do
   [[ "$PLATFORM" == linux-* ]] || continue  # the others are packed by the release workflow
-  TRIPLE="$(dist_triple "$PLATFORM")"
   LIB="$(dist_libdir "$PLATFORM")/librefold_session_node.so"
   [[ -f "$LIB" ]] || { echo "pack-node: $LIB missing (dist/build-rust.sh $PLATFORM)" >&2; exit 1; }
   rm -rf "$STAGE/$PLATFORM"; mkdir -p "$STAGE/$PLATFORM"
