@@ -8,7 +8,7 @@
 # The C runtime they load (libc6, libstdc++6, zlib1g, libexpat1, libffi8, libssl3 :arm64) is
 # installed multiarch by dist/toolchain.sh test, and the programs run as `qemu-aarch64 PROGRAM`
 # WITHOUT -L: with a -L sysroot holding another libc the loader mixes the two and hangs at the
-# first thread spawn (shared/TOOLCHAIN.md).
+# first thread spawn (tried on this machine kind).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 NODE_ARM64=26.12.0
