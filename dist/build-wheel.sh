@@ -13,7 +13,9 @@ DEST="$DIST_OUT/python"; mkdir -p "$DEST"
 # Its own target dir: maturin's cargo invocation differs from cargo-zigbuild's in ways that
 # change every unit's fingerprint (even host build dependencies), so sharing target-dist/ would
 # rebuild the whole tree twice per run.
+# musl wheels apart again (their RUSTC_BOOTSTRAP=1 dirties the host build dependencies).
 export CARGO_TARGET_DIR="$DIST_TARGET_DIR/wheel"
+[[ "$PLATFORM" == *-musl ]] && CARGO_TARGET_DIR="$DIST_TARGET_DIR/wheel-musl"
 ARGS=(build --release --locked --target "$TRIPLE" --out "$DEST" -m "$DIST_ROOT/bindings-python/Cargo.toml")
 case "$PLATFORM" in
   *-gnu)
