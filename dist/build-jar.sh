@@ -13,7 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 KT="$DIST_ROOT/bindings-kotlin"; STAGE="$DIST_TARGET_DIR/stage/kotlin"
 DEST="$DIST_OUT/maven"; mkdir -p "$DEST"
 X64_LIB="$DIST_TARGET_DIR/x86_64-unknown-linux-gnu/release/librefold_session_kotlin.so"
-BINDGEN="$DIST_TARGET_DIR/x86_64-unknown-linux-gnu/release/uniffi-bindgen"
+BINDGEN="$DIST_TARGET_DIR/bindgen/release/uniffi-bindgen"
 declare -A JNA=([x86_64-unknown-linux-gnu]=linux-x86-64 [aarch64-unknown-linux-gnu]=linux-aarch64)
 for f in "$X64_LIB" "$BINDGEN"; do [[ -f "$f" ]] || { echo "build-jar: $f missing" >&2; exit 1; }; done
 

@@ -22,7 +22,8 @@ bash "$D/pack-node.sh" "${PLATFORMS[@]}"
 # The jar: the Kotlin bindings are generated from the linux-x64-gnu library by uniffi-bindgen
 # (host); every built glibc platform's library goes in.
 if [[ " ${PLATFORMS[*]} " == *" linux-x64-gnu "* ]]; then
-  "${DIST_NICE[@]}" "$DIST_CARGO" build --release --locked --target x86_64-unknown-linux-gnu -p uniffi-bindgen-kotlin
+  # Its own target dir: a plain cargo build in the zig builds' dir reruns their build scripts.
+  CARGO_TARGET_DIR="$DIST_TARGET_DIR/bindgen" "${DIST_NICE[@]}" "$DIST_CARGO" build --release --locked -p uniffi-bindgen-kotlin
   bash "$D/build-jar.sh"
 else
   dist_log "jar skipped: it needs linux-x64-gnu (the library the Kotlin sources are generated from)"
