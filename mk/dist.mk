@@ -1,4 +1,4 @@
-# Release packages for Linux beyond the test build (dist/README.md). Slow: NOT in TEST_TARGETS,
+# Release packages for Linux beyond the test build (packaging/README.md). Slow: NOT in TEST_TARGETS,
 # so `make test` (and CI) never run them.
 #   make dist        every package for linux-x64-gnu, linux-arm64-gnu, linux-x64-musl and
 #                    linux-arm64-musl into dist/out/ (CLI, npm tarballs, wheels, jar), built with
@@ -13,15 +13,15 @@ DIST_PLATFORMS ?= linux-x64-gnu linux-arm64-gnu linux-x64-musl linux-arm64-musl
 .PHONY: dist dist-test dist-test-smoke dist-test-musl dist-test-core
 
 dist:
-	bash dist/dist.sh $(DIST_PLATFORMS)
+	bash packaging/dist.sh $(DIST_PLATFORMS)
 
 dist-test-smoke:
-	bash dist/test-arm64.sh
+	bash packaging/test-arm64.sh
 
 dist-test-musl:
-	bash dist/test-musl.sh
+	bash packaging/test-musl.sh
 
 dist-test-core: redis-deps
-	bash dist/test-core-arm64.sh
+	bash packaging/test-core-arm64.sh
 
 dist-test: dist-test-smoke dist-test-musl dist-test-core

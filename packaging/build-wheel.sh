@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# dist/build-wheel.sh PLATFORM: the release cp39-abi3 wheel of bindings-python for one Linux
-# platform, into dist/out/python/, by the pinned maturin (dist/toolchain.sh) with Debian's cargo.
+# packaging/build-wheel.sh PLATFORM: the release cp39-abi3 wheel of bindings-python for one Linux
+# platform, into dist/out/python/, by the pinned maturin (packaging/toolchain.sh) with Debian's cargo.
 #   linux-*-gnu:  --compatibility manylinux2014 (glibc 2.17) through zig (maturin --zig links
 #                 against glibc 2.17 stubs; with Debian's gcc and glibc 2.36 the library needs
 #                 stat64@GLIBC_2.33 and the tag would be manylinux_2_34). maturin's own

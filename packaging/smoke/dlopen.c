@@ -1,4 +1,4 @@
-/* dist/test-musl.sh: loads a shared library with the musl dynamic loader (every relocation bound
+/* packaging/test-musl.sh: loads a shared library with the musl dynamic loader (every relocation bound
  * at load, as musl always does) and looks one symbol up. Built by zig for the musl target. */
 #include <dlfcn.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# dist/build-rust.sh PLATFORM: the release native pieces of one Linux platform, in target-dist/:
+# packaging/build-rust.sh PLATFORM: the release native pieces of one Linux platform, in target-dist/:
 #   the `refold` CLI, the Node addon (cdylib) and the Kotlin/JNA library (cdylib).
-# (The Python extension is built by maturin in dist/build-wheel.sh.)
+# (The Python extension is built by maturin in packaging/build-wheel.sh.)
 #   gnu:  Debian's rustc with the target's std from libstd-rust-web-dev:<arch>; zig (through
 #         cargo-zigbuild) as C compiler (aws-lc-sys) and linker, against glibc 2.17.
 #   musl: no musl std is packaged: -Zbuild-std from rust-web-src (RUSTC_BOOTSTRAP), zig as C

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dist/toolchain.sh: installs every pinned tool `make dist` / `make dist-test` use, when missing.
+# packaging/toolchain.sh: installs every pinned tool `make dist` / `make dist-test` use, when missing.
 #   Debian (exact versions, bookworm): Debian's Rust 1.96 with the arm64 std, the arm64 gcc,
 #   the std source for musl (-Zbuild-std), qemu-user, and the arm64 runtime libraries the
 #   emulated smoke tests load (multiarch).
@@ -15,7 +15,7 @@ DEBS_BUILD=(
   gcc-aarch64-linux-gnu=4:12.2.0-3 libc6-dev-arm64-cross=2.36-8cross1
 )
 # The emulated tests: qemu-user and the arm64 shared libraries that node, python3.11 and
-# openjdk-17 need (the programs themselves are unpacked by dist/sysroot-arm64.sh, since they
+# openjdk-17 need (the programs themselves are unpacked by packaging/sysroot-arm64.sh, since they
 # are not co-installable with the amd64 ones).
 DEBS_TEST=(
   qemu-user=1:7.2+dfsg-7+deb12u18+b3

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dist/dist.sh [PLATFORM...]: `make dist`: every package for every given Linux platform (default:
+# packaging/dist.sh [PLATFORM...]: `make dist`: every package for every given Linux platform (default:
 # linux-x64-gnu linux-arm64-gnu linux-x64-musl linux-arm64-musl) into dist/out/:
 #   cli/refold-<platform>                      the `refold` CLI (musl: static)
 #   npm/refold-session-<platform>-<v>.tgz      napi-rs platform packages, + the main package

