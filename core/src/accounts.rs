@@ -401,8 +401,8 @@ pub(crate) fn validate_page(page: u32, limit: u32) -> Result<(), Error> {
 /// A page number or limit from a dynamically typed host: a whole number from `min` to `max`,
 /// else `invalid_input` naming `what`.
 pub fn page_argument(what: &str, value: f64, max: u32) -> Result<u32, Error> {
-    if value.fract() == 0.0 && (1.0..=f64::from(max)).contains(&value) {
-        Ok(value as u32)
+    if let Some(number) = crate::options::whole_number(value, max as usize).filter(|n| *n >= 1) {
+        Ok(number as u32)
     } else {
         Err(Error::invalid_input(format!(
             "{} must be a whole number from 1 to {max}, not {value}.",

@@ -328,7 +328,7 @@ fn resolve_cache(options: CacheOptions, read_env: bool) -> Result<CacheConfig, E
 }
 
 /// `value` as a whole number in `0..=max`.
-fn whole_number(value: f64, max: usize) -> Option<usize> {
+pub(crate) fn whole_number(value: f64, max: usize) -> Option<usize> {
     (value.fract() == 0.0 && (0.0..=max as f64).contains(&value)).then_some(value as usize)
 }
 

@@ -263,6 +263,38 @@ enum Connection {
     Cluster(redis::cluster_async::ClusterConnection),
 }
 
+/// One place chooses the node or the cluster connection; every command is written once.
+impl redis::aio::ConnectionLike for Connection {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 /// The Redis side of one client.
 pub(crate) struct TokenStore {
     config: StoreConfig,
@@ -459,9 +491,8 @@ impl TokenStore {
             let name = self.name(key, 't', id);
             let lookup = name.clone();
             let value: Option<Vec<u8>> = self
-                .run("GET", async move |mut connection| match &mut connection {
-                    Connection::Single(c) => c.get(&lookup).await,
-                    Connection::Cluster(c) => c.get(&lookup).await,
+                .run("GET", async move |mut connection| {
+                    connection.get(&lookup).await
                 })
                 .await?;
             if let Some(value) = value {
@@ -497,10 +528,7 @@ impl TokenStore {
         self.run("SET", async move |mut connection| {
             let options =
                 redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(ttl_ms));
-            match &mut connection {
-                Connection::Single(c) => c.set_options(&name, value, options).await,
-                Connection::Cluster(c) => c.set_options(&name, value, options).await,
-            }
+            connection.set_options(&name, value, options).await
         })
         .await
     }
@@ -520,10 +548,7 @@ impl TokenStore {
                 let options = redis::SetOptions::default()
                     .conditional_set(redis::ExistenceCheck::NX)
                     .with_expiration(redis::SetExpiry::PX(hold_ms));
-                match &mut connection {
-                    Connection::Single(c) => c.set_options(&key, &token, options).await,
-                    Connection::Cluster(c) => c.set_options(&key, &token, options).await,
-                }
+                connection.set_options(&key, &token, options).await
             })
             .await?;
         Ok(taken.map(|_| Held { name, value }))
@@ -539,10 +564,7 @@ impl TokenStore {
             .run("unlock", async move |mut connection| {
                 let mut invocation = script.key(&held.name);
                 invocation.arg(&held.value);
-                match &mut connection {
-                    Connection::Single(c) => invocation.invoke_async::<i64>(c).await,
-                    Connection::Cluster(c) => invocation.invoke_async::<i64>(c).await,
-                }
+                invocation.invoke_async::<i64>(&mut connection).await
             })
             .await;
     }
@@ -556,9 +578,8 @@ impl TokenStore {
             .map(|key| self.name(key, 't', id))
             .collect();
         for name in names {
-            self.run("DEL", async move |mut connection| match &mut connection {
-                Connection::Single(c) => c.del::<_, i64>(&name).await,
-                Connection::Cluster(c) => c.del::<_, i64>(&name).await,
+            self.run("DEL", async move |mut connection| {
+                connection.del::<_, i64>(&name).await
             })
             .await?;
         }
@@ -607,9 +628,8 @@ impl TokenStore {
                 Err(_) => return Err(self.failed("SCAN timed out")),
             };
             for name in keys {
-                self.run("DEL", async move |mut connection| match &mut connection {
-                    Connection::Single(c) => c.del::<_, i64>(&name).await,
-                    Connection::Cluster(c) => c.del::<_, i64>(&name).await,
+                self.run("DEL", async move |mut connection| {
+                    connection.del::<_, i64>(&name).await
                 })
                 .await?;
                 deleted += 1;
