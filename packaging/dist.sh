@@ -10,7 +10,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 PLATFORMS=("$@"); [[ ${#PLATFORMS[@]} -gt 0 ]] || PLATFORMS=(linux-x64-gnu linux-arm64-gnu linux-x64-musl linux-arm64-musl)
-D="$DIST_ROOT/dist"
+D="$DIST_ROOT/packaging"
 bash "$D/toolchain.sh" build
 # Per platform outputs are replaced; other platforms' outputs from an earlier run stay.
 mkdir -p "$DIST_OUT"
