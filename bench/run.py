@@ -183,16 +183,23 @@ class Measured(subprocess.Popen):
         return pid, sts
 
 
-def measure(cmd, env, timeout=RUN_TIMEOUT_S):
+def measure(cmd, env, timeout=RUN_TIMEOUT_S, watch=None):
+    """Runs cmd to completion; `watch` (bench/scale.py's samplers) is started with the child's
+    pid and stopped when it has exited."""
     t0 = time.perf_counter()
     proc = Measured(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
                     start_new_session=True)
+    if watch is not None:
+        watch.start(proc.pid)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         err += f"\n(killed after {timeout} s)"
+    finally:
+        if watch is not None:
+            watch.stop()
     wall = time.perf_counter() - t0
     ru = proc.rusage
     rss_mib = ru.ru_maxrss / 1024 if ru else None
@@ -207,7 +214,7 @@ def parse_bench_json(out: str):
     return None
 
 
-def run_wrk(url: str, n: int, c: int, warmup: int):
+def run_wrk(url: str, n: int, c: int, warmup: int, watch=None):
     """wrk runs for a duration, not a count: a short run at the same concurrency warms up and
     measures the rate, then the main run lasts about N requests' worth (2 s at least)."""
     if not shutil.which("wrk"):
@@ -222,7 +229,7 @@ def run_wrk(url: str, n: int, c: int, warmup: int):
     rate = probe["requests"] / (probe["duration_us"] / 1e6) if probe and probe["requests"] else 1000
     seconds = max(2, min(120, round(n / rate)))
     env["BENCH_PREFIX"] = f"wrk-c{c}"
-    out, err, rc, rss, cpu, wall = measure([*base, "-d", f"{seconds}s", url], env)
+    out, err, rc, rss, cpu, wall = measure([*base, "-d", f"{seconds}s", url], env, watch=watch)
     data = parse_bench_json(out)
     if rc != 0 or not data:
         return {"error": f"wrk exited {rc}: {err.strip()[-300:]}"}
@@ -242,10 +249,10 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_client(lang, client, url, n, c, warmup, emulator_pid, kind="ours", extra=()):
+def run_client(lang, client, url, n, c, warmup, emulator_pid, kind="ours", extra=(), watch=None):
     before = proc_cpu_s(emulator_pid)
     requests_before = emulator_requests(url)
-    r = _run_client(lang, client, url, n, c, warmup, extra)
+    r = _run_client(lang, client, url, n, c, warmup, extra, watch)
     if "rps" in r:
         r["refold_requests"] = emulator_requests(url) - requests_before
         if kind in MAIN_KINDS:
@@ -254,14 +261,14 @@ def run_client(lang, client, url, n, c, warmup, emulator_pid, kind="ours", extra
     return r
 
 
-def _run_client(lang, client, url, n, c, warmup, extra=()):
+def _run_client(lang, client, url, n, c, warmup, extra=(), watch=None):
     if lang == "limit":
-        return run_wrk(url, n, c, warmup)
+        return run_wrk(url, n, c, warmup, watch)
     prefix = f"{lang}-{client}-c{c}"
     cmd, reason, env = command_for(lang, client, url, n, c, warmup, prefix, extra)
     if cmd is None:
         return {"skipped": reason}
-    out, err, rc, rss, cpu, wall = measure(cmd, env)
+    out, err, rc, rss, cpu, wall = measure(cmd, env, watch=watch)
     data = parse_bench_json(out)
     if rc != 0 or not data:
         return {"error": f"exit {rc}: {err.strip()[-400:]}"}

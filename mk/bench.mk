@@ -10,6 +10,11 @@
 #   make bench BENCH_ONLY=python/cache-hit-sync,node/store-hit   the session-cache hit and
 #                              fleet-store rows (a hit brings its miss path, a store hit its
 #                              language's raw-GET peers; store clients also run the fleet check)
+#   make bench-scale           the scaling run (bench/scale.py): ours and the best peer of each
+#                              language at concurrency 1,16,64,256,1024 (N each) and 10,000 calls
+#                              started at once; writes bench/results/scale.{json,md,png}
+#   make bench-scale N=5000 SCALE_INFLIGHT=2000 SCALE_LEVELS=1,64,1024 BENCH_ONLY=node
+#   make bench-scale-smoke     tiny N → bench/results/scale-smoke.* (git-ignored); plumbing only
 # The release builds run under `nice -n $(BENCH_BUILD_NICE)` (default 19: the machine is shared);
 # the measurements themselves are not niced.
 # Absolute numbers only mean something within one run on one machine (see bench/README.md).
@@ -23,7 +28,10 @@ BENCH_BUILD_NICE ?= 19
 BENCH_TAG ?= latest
 BENCH_PY := $(ROOT)/bench/.venv/bin/python
 
-.PHONY: bench bench-prepare bench-smoke
+SCALE_LEVELS ?= 1,16,64,256,1024
+SCALE_INFLIGHT ?= 10000
+
+.PHONY: bench bench-prepare bench-smoke bench-scale bench-scale-smoke
 
 bench-prepare: redis-deps
 	nice -n $(BENCH_BUILD_NICE) bash $(ROOT)/bench/prepare.sh
@@ -35,3 +43,11 @@ bench: bench-prepare
 bench-smoke: bench-prepare
 	$(BENCH_PY) $(ROOT)/bench/run.py --n 300 --warmup 50 --concurrency $(BENCH_CONCURRENCY) \
 		--hit-accounts 100 --only "$(BENCH_ONLY)" --tag smoke
+
+bench-scale: bench-prepare
+	$(BENCH_PY) $(ROOT)/bench/scale.py --n $(N) --levels $(SCALE_LEVELS) --inflight $(SCALE_INFLIGHT) \
+		--only "$(BENCH_ONLY)" --tag scale
+
+bench-scale-smoke: bench-prepare
+	$(BENCH_PY) $(ROOT)/bench/scale.py --n 300 --warmup 50 --levels $(SCALE_LEVELS) --inflight 500 \
+		--only "$(BENCH_ONLY)" --tag scale-smoke

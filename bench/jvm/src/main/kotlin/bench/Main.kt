@@ -15,7 +15,12 @@
 // - lettuce-sync (threads), lettuce-async (coroutines awaiting RedisFuture): the raw-GET peers,
 //   one shared Lettuce connection GETs a V-byte value per call (W + N values SET first);
 // - fleet: ours with the store (coroutines), N calls over K accounts; prints READY and waits for
-//   a line on stdin before calling (bench/run.py releases every language's fleet together).
+//   a line on stdin before calling (bench/run.py releases every language's fleet together);
+// - okhttp-async (coroutines): the scaling run's JVM peer (bench/scale.py): OkHttp enqueue()
+//   awaited by C coroutines, its Dispatcher (maxRequests, maxRequestsPerHost) and connection
+//   pool sized to C.
+// With --concurrency equal to --n, every worker makes exactly one call and all N are started
+// before any completes (the scaling run's "in flight" level).
 // Prints one line: BENCH_JSON {...} (read by bench/run.py).
 package bench
 
@@ -24,11 +29,16 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.suspendCancellableCoroutine
+import okhttp3.Call
+import okhttp3.Callback
 import okhttp3.ConnectionPool
+import okhttp3.Dispatcher
 import okhttp3.MediaType.Companion.toMediaType
 import okhttp3.OkHttpClient
 import okhttp3.Request
 import okhttp3.RequestBody.Companion.toRequestBody
+import okhttp3.Response
 import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
@@ -36,6 +46,8 @@ import java.net.http.HttpResponse
 import java.time.Duration
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
+import kotlin.coroutines.resume
+import kotlin.coroutines.resumeWithException
 import kotlin.system.exitProcess
 
 const val SESSION_PATH = "/api/v2/public/session-token"
@@ -87,23 +99,57 @@ private fun body(id: String): ByteArray = mapper.writeValueAsBytes(mapOf("linked
 
 private fun token(bytes: java.io.InputStream): String = mapper.readTree(bytes).get("token").asText()
 
-class OkHttpBench(url: String, private val key: String, concurrency: Int) : BenchClient {
+/** OkHttp: execute() in threads, or (async) enqueue() on its Dispatcher awaited by coroutines. */
+class OkHttpBench(url: String, private val key: String, concurrency: Int, async: Boolean = false) : BenchClient {
+    override val coroutines = async
     private val endpoint = url + SESSION_PATH
     private val json = "application/json".toMediaType()
     // One idle connection kept per worker thread (the default keeps 5 and churns at c=64).
     private val client = OkHttpClient.Builder()
         .connectionPool(ConnectionPool(maxOf(5, concurrency), 5, TimeUnit.MINUTES))
+        .apply {
+            // Async: sized to the concurrency (the Dispatcher's defaults, 64 calls and 5 per
+            // host, would queue the rest).
+            if (async) {
+                dispatcher(Dispatcher().apply {
+                    maxRequests = maxOf(64, concurrency)
+                    maxRequestsPerHost = maxOf(5, concurrency)
+                })
+            }
+        }
         .build()
 
-    override fun blocking(id: String): String {
-        val request = Request.Builder().url(endpoint)
-            .header("x-api-key", key)
-            .header("accept", "application/json")
-            .post(body(id).toRequestBody(json))
-            .build()
-        client.newCall(request).execute().use { response ->
-            check(response.isSuccessful) { "status ${response.code}" }
-            return token(response.body.byteStream())
+    private fun request(id: String): Request = Request.Builder().url(endpoint)
+        .header("x-api-key", key)
+        .header("accept", "application/json")
+        .post(body(id).toRequestBody(json))
+        .build()
+
+    private fun tokenOf(response: Response): String = response.use {
+        check(it.isSuccessful) { "status ${it.code}" }
+        token(it.body.byteStream())
+    }
+
+    override fun blocking(id: String): String = tokenOf(client.newCall(request(id)).execute())
+
+    override suspend fun suspending(id: String): String {
+        if (!coroutines) return blocking(id)
+        return suspendCancellableCoroutine { cont ->
+            val call = client.newCall(request(id))
+            cont.invokeOnCancellation { call.cancel() }
+            call.enqueue(object : Callback {
+                override fun onFailure(call: Call, e: java.io.IOException) = cont.resumeWithException(e)
+
+                override fun onResponse(call: Call, response: Response) {
+                    val token = try {
+                        tokenOf(response)
+                    } catch (e: Exception) {
+                        cont.resumeWithException(e)
+                        return
+                    }
+                    cont.resume(token)
+                }
+            })
         }
     }
 }
@@ -177,6 +223,7 @@ private fun ours(className: String, vararg parameters: Pair<Class<*>, Any>): Ben
 
 fun makeClient(args: BenchArgs): BenchClient = when (val name = args.client) {
     "okhttp" -> OkHttpBench(args.url, args.key, args.concurrency)
+    "okhttp-async" -> OkHttpBench(args.url, args.key, args.concurrency, async = true)
     "jdk-httpclient" -> JdkHttpBench(args.url, args.key)
     "lettuce-sync", "lettuce-async" -> LettuceBench(args, name == "lettuce-async")
     "ours-blocking", "ours-coroutines" -> ours(
