@@ -17,12 +17,13 @@ runs, its open file descriptors (/proc/PID/fd) and the emulator's open client co
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import resource
 import sys
 import threading
-import urllib.request
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -53,10 +54,21 @@ FLAT_TOLERANCE = 0.9      # "flat or rising from 64 to 1,024": req/s at 1,024 �
 SAMPLE_S = 0.05
 
 
-def emulator_connections(url: str) -> int:
-    """The emulator's open client connections (its control plane), not counting this request's."""
-    with urllib.request.urlopen(url + "/__emulator/connections", timeout=30) as response:
-        return max(0, int(json.load(response)["open"]) - 1)
+def closed_connections(port: int) -> set[tuple[str, str]]:
+    """The TCP connections to or from `port` in TIME_WAIT (/proc/net/tcp*): every connection
+    closed in the last 60 s leaves one, on the side that closed it first."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "06" and port in (int(fields[1].rsplit(":", 1)[1], 16),
+                                              int(fields[2].rsplit(":", 1)[1], 16)):
+                found.add((fields[1], fields[2]))
+    return found
 
 
 def rss_mib(pid: int) -> float | None:
@@ -74,8 +86,24 @@ class Watch:
     its open file descriptors, the emulator's open client connections and the emulator's RSS."""
 
     def __init__(self, url: str, emulator_pid: int) -> None:
-        self.url, self.emulator_pid = url, emulator_pid
+        self.host = url.removeprefix("http://").rstrip("/")
+        self.emulator_pid = emulator_pid
         self.result: dict = {}
+        self.connects = 0  # the sampler's own connections to the emulator (one, kept alive)
+        self._conn = None
+
+    def emulator_connections(self) -> int:
+        """The emulator's open client connections (its control plane), not counting the sampler's."""
+        if self._conn is None:
+            self._conn = http.client.HTTPConnection(self.host, timeout=30)
+            self.connects += 1
+        try:
+            self._conn.request("GET", "/__emulator/connections")
+            return max(0, int(json.load(self._conn.getresponse())["open"]) - 1)
+        except (OSError, http.client.HTTPException, ValueError):
+            self._conn.close()
+            self._conn = None
+            raise OSError("control request failed")
 
     def start(self, pid: int) -> None:
         self.pid = pid
@@ -97,7 +125,7 @@ class Watch:
                 pass  # not started yet, or exited
             try:
                 r["max_emulator_connections"] = max(r["max_emulator_connections"],
-                                                    emulator_connections(self.url))
+                                                    self.emulator_connections())
             except OSError:
                 pass
             r["max_emulator_rss_mib"] = max(r["max_emulator_rss_mib"], rss_mib(self.emulator_pid) or 0.0)
@@ -108,6 +136,9 @@ class Watch:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def run_level(lang, cl, kind, url, emulator, n, c, warmup):
@@ -118,7 +149,15 @@ def run_level(lang, cl, kind, url, emulator, n, c, warmup):
         return {"skipped": "wrk keeps C connections busy for a duration; it cannot start exactly N calls "
                            "at once (the Rust raw-tcp client is the raw peer of this level)"}
     watch = Watch(url, emulator.pid)
+    port = int(url.rsplit(":", 1)[1])
+    before = closed_connections(port)
     r = R.run_client(lang, cl, url, n, c, warmup, emulator.pid, kind, watch=watch)
+    time.sleep(0.2)  # the exited client's last FINs
+    # Connections closed during the run (warm-up included) and at the client's exit: with
+    # keep-alive and a pool that keeps them, about the number of connections it opened.
+    # Not counted: the sampler's connections and run_client's two control requests (before, after).
+    harness = watch.connects + (2 if "rps" in r else 1)
+    r["connections_closed"] = max(0, len(closed_connections(port) - before) - harness)
     r.update(watch.result)
     return r
 
@@ -227,6 +266,11 @@ def write_markdown(doc, path: Path) -> None:
                    f"Sampled every {SAMPLE_S * 1000:.0f} ms while the process ran: the client's open file "
                    "descriptors (all kinds: sockets, its own files, epoll) and the emulator's open client "
                    "connections (the client's open sockets to it).")
+    lines += table("Connections opened (≈ closed: new TIME_WAIT entries)", lambda r: str(r.get("connections_closed", "–")),
+                   "TCP connections to the emulator that were closed during the run (warm-up included) or "
+                   "when the client exited, counted as new TIME_WAIT entries in /proc/net/tcp: a client that keeps its "
+                   "connections opens about C of them; many more means it closes and reopens (pool churn). "
+                   "Approximate: the kernel may reuse a TIME_WAIT entry for a new loopback connection.")
     lines += table("Errors (failed calls)", lambda r: str(r.get("errors", 0)))
     failures = [(f"{lang}/{cl}", lv, r) for (lang, cl, _, _) in rows
                 for lv, r in results[f"{lang}/{cl}"].items() if "error" in r]
@@ -236,20 +280,20 @@ def write_markdown(doc, path: Path) -> None:
               f"promises awaited by Promise.all; Python: asyncio.gather of {n:,} coroutines; JVM: {n:,} "
               "coroutines) and waits for all of them; nothing is warmed up. Time to complete: from the "
               "first call started to the last completed (the process's wall time, with start-up, beside it).", "",
-              "| language | client | time to complete s | process wall s | calls/s | p50 ms | p99 ms | peak RSS MiB | × best peer RSS | max fds | max emulator connections | errors |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| language | client | time to complete s | process wall s | calls/s | p50 ms | p99 ms | peak RSS MiB | × best peer RSS | max fds | max emulator connections | connections opened | errors |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for (lang, cl, kind, _) in rows:
         r = results[f"{lang}/{cl}"].get(INFLIGHT, {})
         if "rps" not in r:
             why = r.get("skipped") or r.get("error") or "not run"
             lines.append(f"| {R.LANG_TITLES[lang]} | {label(kind, cl)} | {'skipped' if 'skipped' in r else '**failed**'}: "
-                         f"{why[:160]} | | | | | | | | | | |")
+                         f"{why[:160]} | | | | | | | | | | | |")
             continue
         lines.append(
             f"| {R.LANG_TITLES[lang]} | {label(kind, cl)} | {r['seconds']:.2f} | {R.fmt(r.get('wall_s'), '.2f')} | "
             f"{r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {R.fmt(r.get('rss_mib'), '.0f')} | "
             f"{R.fmt(r.get('ratio_best_peer_rss'), '.2f')} | {r.get('max_fds', '–')} | "
-            f"{r.get('max_emulator_connections', '–')} | {r.get('errors', 0)} |")
+            f"{r.get('max_emulator_connections', '–')} | {r.get('connections_closed', '–')} | {r.get('errors', 0)} |")
     lines.append("")
     if failures:
         lines += ["### Failed processes", ""]
@@ -355,7 +399,7 @@ def main() -> None:
                 if "rps" in r:
                     R.log(f"{lang:6} {cl:16} {level!s:>8} {r['rps']:>9,.0f} /s  p99 {r['p99_ms']:,.1f} ms  "
                           f"rss {R.fmt(r.get('rss_mib'), '.0f')} MiB  fds {r.get('max_fds')}  "
-                          f"emulator conns {r.get('max_emulator_connections')}  errors {r.get('errors')}  "
+                          f"emulator conns {r.get('max_emulator_connections')}  closed {r.get('connections_closed')}  errors {r.get('errors')}  "
                           f"seconds {r.get('seconds', 0):.2f}")
                 else:
                     R.log(f"{lang:6} {cl:16} {level!s:>8} {r}")
