@@ -354,7 +354,8 @@ def write_chart(doc, path: Path) -> None:
                 ax.set_title(R.LANG_TITLES[lang], fontsize=10)
             else:
                 ax.set_xlabel("concurrency (calls in flight)", fontsize=8)
-            ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7)
     m = doc["machine"]
     busy = " — BUSY MACHINE" if (m["other_builds_running_at_start"] or m["loadavg_at_start"][0] > 1.0) else ""
     fig.suptitle(f"refold-session scaling: req/s and peak RSS against concurrency (log scales) — "

@@ -16,11 +16,20 @@
 //! - `redis-rs`: the raw GET peer: redis-rs's multiplexed connection (shared by the C tasks)
 //!   GETs a V-byte value per call (W + N values SET first);
 //! - `fleet`: `cache` + `store`, N calls over K accounts; prints `READY`, waits for a line on
-//!   stdin, then runs (bench/run.py starts one per language and releases them together).
+//!   stdin, then runs (bench/run.py starts one per language and releases them together);
+//! - `raw-tcp`: the raw peer of the scaling run (bench/scale.py): a hand-written HTTP/1.1 POST
+//!   on a tokio `TcpStream`, one keep-alive connection per task (opened by its first call), the
+//!   response read by its `content-length` and checked for status 200 and a `"token"` field —
+//!   what wrk does, but for exactly N calls, so that it can also start all N at once.
+//!
+//! With `--concurrency` equal to `--n` every task makes exactly one call and all N are spawned
+//! before any completes (the scaling run's "in flight" level).
 //!
 //! Prints one line, `BENCH_JSON {...}`, read by bench/run.py.
 
 use std::io::{BufRead as _, Write as _};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -82,10 +91,87 @@ fn parse_args() -> Args {
 }
 
 /// What one call does.
-#[derive(Clone)]
 enum Target {
     Refold(Client),
     Redis(redis::aio::MultiplexedConnection, usize),
+    /// host:port, API key, this task's connection (each task opens its own).
+    Raw(Arc<(String, String)>, Option<(TcpStream, Vec<u8>)>),
+}
+
+impl Clone for Target {
+    fn clone(&self) -> Self {
+        match self {
+            Target::Refold(client) => Target::Refold(client.clone()),
+            Target::Redis(connection, expected) => Target::Redis(connection.clone(), *expected),
+            Target::Raw(peer, _) => Target::Raw(peer.clone(), None),
+        }
+    }
+}
+
+/// One session-token POST on `conn` (connected first if it is not), by hand: what wrk sends.
+async fn raw_call(
+    peer: &(String, String),
+    conn: &mut Option<(TcpStream, Vec<u8>)>,
+    id: &str,
+) -> Result<(), String> {
+    let (host, key) = peer;
+    if conn.is_none() {
+        let stream = TcpStream::connect(host.as_str())
+            .await
+            .map_err(|err| format!("connect: {err}"))?;
+        stream.set_nodelay(true).map_err(|err| err.to_string())?;
+        *conn = Some((stream, Vec::with_capacity(4096)));
+    }
+    let (stream, buf) = conn.as_mut().expect("connected");
+    let body = format!("{{\"linked_account_id\":\"{id}\"}}");
+    let request = format!(
+        "POST /api/v2/public/session-token HTTP/1.1\r\nhost: {host}\r\nx-api-key: {key}\r\n\
+         content-type: application/json\r\naccept: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|err| format!("write: {err}"))?;
+    buf.clear();
+    let mut head_end = None;
+    let mut body_len = 0;
+    loop {
+        if head_end.is_none() {
+            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..pos]).to_ascii_lowercase();
+                if !head.starts_with("http/1.1 200") {
+                    return Err(format!("status line {:?}", head.lines().next()));
+                }
+                body_len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .ok_or("no content-length")?;
+                head_end = Some(pos + 4);
+            }
+        }
+        if let Some(start) = head_end {
+            if buf.len() >= start + body_len {
+                let body = &buf[start..start + body_len];
+                return if body.windows(9).any(|w| w == b"\"token\":\"") {
+                    Ok(())
+                } else {
+                    Err("no token in the body".to_owned())
+                };
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        let read = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|err| format!("read: {err}"))?;
+        if read == 0 {
+            return Err("connection closed".to_owned());
+        }
+        buf.extend_from_slice(&chunk[..read]);
+    }
 }
 
 impl Target {
@@ -106,6 +192,13 @@ impl Target {
                     Some(value) if value.len() == *expected => Ok(()),
                     other => Err(format!("GET returned {:?} bytes", other.map(|v| v.len()))),
                 }
+            }
+            Target::Raw(peer, conn) => {
+                let result = raw_call(peer, conn, id).await;
+                if result.is_err() {
+                    *conn = None; // a failed exchange leaves the connection unusable
+                }
+                result
             }
         }
     }
@@ -191,7 +284,7 @@ fn client(args: &Args, cache: bool, store: bool) -> Client {
 async fn stats(target: &Target) -> Option<CacheStats> {
     match target {
         Target::Refold(client) => client.cache_stats().await,
-        Target::Redis(..) => None,
+        Target::Redis(..) | Target::Raw(..) => None,
     }
 }
 
@@ -271,6 +364,19 @@ fn main() {
                 }
                 (
                     Target::Redis(connection, args.value_bytes),
+                    warm_ids,
+                    timed_ids,
+                )
+            }
+            "raw-tcp" => {
+                let host = args
+                    .url
+                    .strip_prefix("http://")
+                    .expect("raw-tcp needs an http:// URL")
+                    .trim_end_matches('/')
+                    .to_owned();
+                (
+                    Target::Raw(Arc::new((host, args.key.clone())), None),
                     warm_ids,
                     timed_ids,
                 )
