@@ -23,6 +23,10 @@
 //! forms first make one synchronous call (`cached_token`) and only await the async export when
 //! it misses. Both return the same record as a mint, in one FFI call.
 //!
+//! The token calls (the blocking and async mints, `cached_token`) have JNI entry points too
+//! (`fast.rs`), which the Kotlin layer uses when it can: one JNI call and one `byte[]` record
+//! instead of uniffi's JNA call sequence; they call the same methods below.
+//!
 //! Text that is not valid Unicode (a lone UTF-16 surrogate) never reaches uniffi's encoder, which
 //! would throw `CharacterCodingException`: the Kotlin layer checks first and passes `None` plus
 //! the option's name (or `None` for the id), and the core words the error.
@@ -43,6 +47,7 @@ use tokio::runtime::Runtime;
 use tokio::task::{JoinError, JoinHandle};
 
 mod accounts;
+mod fast;
 mod json;
 
 uniffi::setup_scaffolding!();
@@ -637,6 +642,58 @@ impl FfiClient {
     pub fn spawned_task_count(&self) -> u64 {
         self.spawned.load(std::sync::atomic::Ordering::SeqCst)
     }
+}
+
+/// Test builds only: an error of `FfiError` variant `variant` (declaration order) with every
+/// field set, for the tests comparing the JNI path's error records with the uniffi path.
+#[cfg(feature = "test-hooks")]
+pub(crate) fn test_error(variant: i32) -> FfiError {
+    let info = ErrorInfo {
+        code: format!("code-{variant}"),
+        detail: format!("detail {variant} \u{e9}\u{1f600}"),
+        status: Some(400 + variant),
+        request_id: Some(format!("req-{variant}")),
+        retry_after_seconds: Some(f64::from(variant) + 0.25),
+        attempts: variant + 1,
+    };
+    match variant {
+        0 => FfiError::InvalidInput { info },
+        1 => FfiError::Configuration { info },
+        2 => FfiError::BadRequest { info },
+        3 => FfiError::Authentication { info },
+        4 => FfiError::PermissionDenied { info },
+        5 => FfiError::NotFound { info },
+        6 => FfiError::RateLimited { info },
+        7 => FfiError::InvalidLinkedAccount { info },
+        8 => FfiError::ServerError { info },
+        9 => FfiError::Timeout { info },
+        10 => FfiError::Connection { info },
+        11 => FfiError::InvalidResponse { info },
+        12 => FfiError::UnexpectedStatus { info },
+        _ => FfiError::Internal { info },
+    }
+}
+
+/// Test builds only: [`test_error`] thrown through uniffi.
+#[cfg(feature = "test-hooks")]
+#[uniffi::export]
+pub fn ffi_error_for_test(variant: i32) -> Result<(), FfiError> {
+    Err(test_error(variant))
+}
+
+/// Test builds only: how many times the JNI entry points (`fast.rs`) were called.
+#[cfg(feature = "test-hooks")]
+#[uniffi::export]
+pub fn fast_call_count() -> u64 {
+    fast::FAST_CALLS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Where this copy of the library has its JNI entry points (`fast.rs`): the Kotlin layer
+/// passes it to `NativeFast.init` to make sure that the library it loaded for JNI is the very
+/// copy uniffi's JNA bindings use (one runtime, one set of clients).
+#[uniffi::export]
+pub fn fast_entry_address() -> u64 {
+    fast::entry_address()
 }
 
 /// Native clients alive (built and neither released nor freed), counted in test builds only,

@@ -11,6 +11,7 @@ import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.future.future
+import kotlinx.coroutines.suspendCancellableCoroutine
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean
@@ -59,6 +60,12 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
 ) : AutoCloseable {
     private val native: FfiClient
     private val info: FfiClientInfo
+
+    /**
+     * The handle the token calls pass to their JNI entry points ([NativeFast]); null when JNI
+     * is unavailable, and the token calls then take the uniffi path like every other call.
+     */
+    private val fast: FastHandle?
     private val closed = AtomicBoolean(false)
 
     init {
@@ -98,6 +105,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
             native.close()
             throw error
         }
+        fast = if (NativeFast.available) FastHandle(native.uniffiCloneHandle()) else null
     }
 
     /**
@@ -111,10 +119,8 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * @throws IllegalStateException after [close].
      */
     @Throws(RefoldException::class)
-    suspend fun getTokenForLinkedAccount(linkedAccountId: String, fresh: Boolean = false): SessionToken {
-        val id = linkedAccountId.ifValidUnicode()
-        return cachedToken(id, fresh) ?: mint(id, fresh)
-    }
+    suspend fun getTokenForLinkedAccount(linkedAccountId: String, fresh: Boolean = false): SessionToken =
+        cachedToken(linkedAccountId, fresh) ?: mint(linkedAccountId, fresh)
 
     /**
      * [getTokenForLinkedAccount] for Java and other blocking callers: waits for the token on
@@ -124,8 +130,13 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     @Throws(RefoldException::class)
     @JvmOverloads
     fun getTokenForLinkedAccountBlocking(linkedAccountId: String, fresh: Boolean = false): SessionToken {
-        val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), fresh) }
-        return SessionToken.from(minted ?: throw closedError())
+        val fast = fast ?: run {
+            val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), fresh) }
+            return SessionToken.from(minted ?: throw closedError())
+        }
+        if (closed.get()) throw closedError()
+        val record = fast.use(::closed) { NativeFast.mintBlocking(it, linkedAccountId, fresh) }
+        return NativeFast.token(record) ?: throw closedError()
     }
 
     /**
@@ -135,7 +146,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @JvmOverloads
     fun getTokenForLinkedAccountAsync(linkedAccountId: String, fresh: Boolean = false): CompletableFuture<SessionToken> {
-        val id = linkedAccountId.ifValidUnicode()
+        val id = linkedAccountId
         val hit = try {
             cachedToken(id, fresh)
         } catch (error: Exception) {
@@ -304,6 +315,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
                 translate { native.release() }
             } finally {
                 native.close()
+                fast?.close()
             }
         }
     }
@@ -316,12 +328,30 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * synchronous native call, nothing spawned, no suspension), else null and the caller takes
      * the async path. Never for [fresh] calls; null for an id that is not valid Unicode.
      */
-    private fun cachedToken(id: String?, fresh: Boolean): SessionToken? =
-        if (fresh) null else translate { open().cachedToken(id) }?.let(SessionToken::from)
+    private fun cachedToken(id: String, fresh: Boolean): SessionToken? {
+        if (fresh) return null
+        val fast = fast ?: return translate { open().cachedToken(id.ifValidUnicode()) }?.let(SessionToken::from)
+        if (closed.get()) throw closedError()
+        val record = fast.use(::closed) { NativeFast.cachedToken(it, id) } ?: return null
+        return NativeFast.token(record)
+    }
 
-    /** The async path of the token calls: a task on the native runtime, awaited. */
-    private suspend fun mint(id: String?, fresh: Boolean): SessionToken =
-        SessionToken.from(translate { open().getTokenForLinkedAccount(id, fresh) } ?: throw closedError())
+    /**
+     * The async path of the token calls: a task on the native runtime, awaited (its record
+     * resumes this coroutine from the runtime's thread; cancelling the coroutine aborts it).
+     */
+    private suspend fun mint(id: String, fresh: Boolean): SessionToken {
+        val fast = fast
+            ?: return SessionToken.from(translate { open().getTokenForLinkedAccount(id.ifValidUnicode(), fresh) } ?: throw closedError())
+        if (closed.get()) throw closedError()
+        val record = suspendCancellableCoroutine { continuation ->
+            val call = fast.use(::closed) { NativeFast.mintStart(it, id, fresh, NativeFast.Completion(continuation)) }
+            if (call != 0L) continuation.invokeOnCancellation { NativeFast.cancel(call) }
+        }
+        return NativeFast.token(record) ?: throw closedError()
+    }
+
+    private fun closed(): Nothing = throw closedError()
 
     private suspend fun save(input: LinkedAccountInput, create: Boolean): LinkedAccount {
         val (fields, credentials) = input.toNative()

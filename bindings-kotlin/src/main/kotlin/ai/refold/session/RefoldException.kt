@@ -82,6 +82,27 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
     class Internal internal constructor(info: ErrorInfo) : RefoldException(info)
 
     internal companion object {
+        /**
+         * The JNI path's error (NativeFast): [variant] is the index of the uniffi variant in
+         * `FfiError`'s declaration order, mapped to the subclass [from] gives that variant.
+         */
+        fun of(variant: Int, info: ErrorInfo): RefoldException = when (variant) {
+            0 -> InvalidInput(info)
+            1 -> Configuration(info)
+            2 -> BadRequest(info)
+            3 -> Authentication(info)
+            4 -> PermissionDenied(info)
+            5 -> NotFound(info)
+            6 -> RateLimited(info)
+            7 -> InvalidLinkedAccount(info)
+            8 -> ServerError(info)
+            9 -> Timeout(info)
+            10 -> Connection(info)
+            11 -> InvalidResponse(info)
+            12 -> UnexpectedStatus(info)
+            else -> Internal(info)
+        }
+
         /** The generated uniffi error, as the idiomatic subclass (same code, same fields). */
         fun from(error: FfiException): RefoldException = when (error) {
             is FfiException.InvalidInput -> InvalidInput(error.info)

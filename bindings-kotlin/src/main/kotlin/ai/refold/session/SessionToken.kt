@@ -36,6 +36,10 @@ class SessionToken private constructor(
          * that its generated data-class `toString()` cannot show it; the bytes are decoded here
          * and then zeroed.
          */
+        /** The fields as the JNI path decodes them (NativeFast). */
+        fun of(token: String, linkedAccountId: String, expiresAt: Instant, issuedAt: Instant?, redacted: String) =
+            SessionToken(token, linkedAccountId, expiresAt, issuedAt, redacted)
+
         fun from(native: FfiMintedToken): SessionToken {
             val bytes = native.tokenUtf8
             val token = String(bytes, Charsets.UTF_8)

@@ -69,7 +69,21 @@ class ConformanceTest {
         }
     }
 
-    private fun run(case: JSONObject) {
+    /**
+     * The session-token cases once more through `getTokenForLinkedAccountBlocking` (its own JNI
+     * entry point, fast.rs; the table above runs the suspend form's).
+     */
+    @TestFactory
+    fun `conformance, blocking`(): List<DynamicTest> = Conformance.cases
+        .filter { it.optString("call", SESSION_TOKEN) == SESSION_TOKEN }
+        .map { case ->
+            DynamicTest.dynamicTest(case.getString("name") + " (blocking)") {
+                assumeFalse(case.optBoolean("dynamic_only", false), "a non-string linked_account_id cannot be written in Kotlin")
+                run(case, blocking = true)
+            }
+        }
+
+    private fun run(case: JSONObject, blocking: Boolean = false) {
         val name = case.getString("name")
         emulator.reset()
         case.optJSONArray("setup")?.let { setup ->
@@ -101,7 +115,7 @@ class ConformanceTest {
             Conformance.client(case, emulator.baseUrl).use { client ->
                 val started = System.nanoTime()
                 try {
-                    runBlocking { call(client, callName, input) }
+                    if (blocking) client.getTokenForLinkedAccountBlocking(input as String) else runBlocking { call(client, callName, input) }
                 } finally {
                     elapsedMs = (System.nanoTime() - started) / 1_000_000
                 }

@@ -1,0 +1,178 @@
+package ai.refold.session
+
+import ai.refold.session.ffi.ErrorInfo
+import ai.refold.session.ffi.UniffiLib
+import ai.refold.session.ffi.fastEntryAddress
+import com.sun.jna.Library
+import com.sun.jna.NativeLibrary
+import kotlinx.coroutines.CancellableContinuation
+import java.nio.ByteBuffer
+import java.time.Duration
+import java.time.Instant
+import java.util.concurrent.atomic.AtomicLong
+import kotlin.coroutines.resume
+
+/**
+ * The JNI entry points of the hot calls (`bindings-kotlin/src/fast.rs`): minting a token
+ * (blocking and suspending) and the synchronous cache lookup, one native call each, whose answer
+ * is one `byte[]` record decoded here into the same [SessionToken] and the same
+ * [RefoldException] subclasses as the uniffi path (which every other call, and these when JNI
+ * is unavailable, still take). See fast.rs for the record's layout.
+ *
+ * The entry points live in the library uniffi's JNA bindings already loaded; it is loaded once
+ * more by path for JNI (the same file, so the same mapping), and `init` checks that it is the
+ * very copy uniffi uses before the path is taken ([available]).
+ */
+internal object NativeFast {
+    /** Whether the JNI entry points are usable; if not, [RefoldClient] keeps the uniffi path. */
+    @JvmField
+    val available: Boolean = load()
+
+    private fun load(): Boolean = try {
+        // The copy uniffi loaded (its generated code registers with this name and class loader,
+        // so JNA answers its cached instance), and that copy's address of the JNI `init`.
+        val name = System.getProperty("uniffi.component.refold_session_kotlin.libraryOverride") ?: "refold_session_kotlin"
+        val expected = fastEntryAddress().toLong()
+        val library = NativeLibrary.getInstance(name, mapOf(Library.OPTION_CLASSLOADER to UniffiLib::class.java.classLoader))
+        System.load(library.file.absolutePath)
+        init(Completion::class.java, expected)
+    } catch (error: LinkageError) {
+        false
+    } catch (error: RuntimeException) {
+        false
+    }
+
+    @JvmStatic
+    private external fun init(completion: Class<Completion>, expected: Long): Boolean
+
+    /** `getTokenForLinkedAccountBlocking`: the record of a token, an error or a released client. */
+    @JvmStatic
+    external fun mintBlocking(handle: Long, linkedAccountId: String, fresh: Boolean): ByteArray
+
+    /** The cache's synchronous answer (a token or an error record), null when it has none. */
+    @JvmStatic
+    external fun cachedToken(handle: Long, linkedAccountId: String): ByteArray?
+
+    /**
+     * `getTokenForLinkedAccount` as a task on the native runtime, which hands its record to
+     * [completion] when done. Returns the call's id for [cancel], or 0 when [completion] already
+     * has the record.
+     */
+    @JvmStatic
+    external fun mintStart(handle: Long, linkedAccountId: String, fresh: Boolean, completion: Completion): Long
+
+    /** Abandons a call started by [mintStart] (nothing if it has finished). */
+    @JvmStatic
+    external fun cancel(call: Long)
+
+    /** Gives back the strong reference of a handle from `uniffiCloneHandle()`. */
+    @JvmStatic
+    external fun free(handle: Long)
+
+    /** Resumes a suspended [mintStart] with its record; called once, by the native runtime. */
+    class Completion(private val continuation: CancellableContinuation<ByteArray>) {
+        fun complete(record: ByteArray) = continuation.resume(record)
+    }
+
+    /**
+     * A token record as a [SessionToken] (the record's copy of the secret is zeroed), an error
+     * record thrown as its [RefoldException], null for a released client.
+     */
+    fun token(record: ByteArray): SessionToken? {
+        val buf = ByteBuffer.wrap(record)
+        return when (buf.get().toInt()) {
+            TAG_TOKEN -> try {
+                SessionToken.of(
+                    token = buf.text(),
+                    linkedAccountId = buf.text(),
+                    expiresAt = buf.instant(),
+                    issuedAt = if (buf.get().toInt() != 0) buf.instant() else null,
+                    redacted = buf.text(),
+                )
+            } finally {
+                record.fill(0)
+            }
+            TAG_ERROR -> throw exception(buf)
+            else -> null
+        }
+    }
+
+    /** An error record (after its tag) as the exception the uniffi path throws for it. */
+    fun exception(buf: ByteBuffer): RefoldException {
+        val variant = buf.get().toInt()
+        val info = ErrorInfo(
+            code = buf.text(),
+            detail = buf.text(),
+            status = if (buf.get().toInt() != 0) buf.getInt() else null,
+            requestId = if (buf.get().toInt() != 0) buf.text() else null,
+            retryAfterSeconds = if (buf.get().toInt() != 0) buf.getDouble() else null,
+            attempts = buf.getInt(),
+        )
+        return RefoldException.of(variant, info)
+    }
+
+    private const val TAG_TOKEN = 0
+    private const val TAG_ERROR = 1
+
+    private fun ByteBuffer.text(): String {
+        val length = getInt()
+        val text = String(array(), arrayOffset() + position(), length, Charsets.UTF_8)
+        position(position() + length)
+        return text
+    }
+
+    /** uniffi's `FfiConverterTimestamp`, on the same encoding. */
+    private fun ByteBuffer.instant(): Instant {
+        val seconds = getLong()
+        val nanos = getInt().toLong()
+        return if (seconds >= 0) {
+            Instant.EPOCH.plus(Duration.ofSeconds(seconds, nanos))
+        } else {
+            Instant.EPOCH.minus(Duration.ofSeconds(-seconds, nanos))
+        }
+    }
+}
+
+/**
+ * A [RefoldClient]'s own strong reference to its native client, for [NativeFast]'s calls: taken
+ * once with the generated `uniffiCloneHandle()`, borrowed by each call while [calls] counts it
+ * in flight, given back once when the client is closed and no call is in flight (or, for a
+ * client never closed, by the cleaner once this object is unreachable, hence no call can be in
+ * flight). The same scheme as the generated object's own call counter.
+ */
+internal class FastHandle(private val handle: Long) {
+    /** 1 while open, plus the calls in flight; 0 once given back. */
+    @PublishedApi
+    internal val calls = AtomicLong(1)
+    private val cleanable = UniffiLib.CLEANER.register(this, Free(handle))
+
+    /** Runs [call] with the handle; [closed] when it was given back already. */
+    inline fun <T> use(closed: () -> Nothing, call: (Long) -> T): T {
+        while (true) {
+            val count = calls.get()
+            if (count == 0L) closed()
+            if (calls.compareAndSet(count, count + 1)) break
+        }
+        try {
+            return call(handle())
+        } finally {
+            release()
+        }
+    }
+
+    /** The client was closed: the handle is given back after the last call in flight. */
+    fun close() = release()
+
+    @PublishedApi
+    internal fun handle(): Long = handle
+
+    @PublishedApi
+    internal fun release() {
+        if (calls.decrementAndGet() == 0L) cleanable.clean()
+    }
+
+    /** Not capturing the [FastHandle]: the cleaner's action once it is unreachable. */
+    private class Free(private val handle: Long) : Runnable {
+        override fun run() = NativeFast.free(handle)
+    }
+}

@@ -1,0 +1,199 @@
+package ai.refold.session
+
+import ai.refold.session.ffi.FfiClient
+import ai.refold.session.ffi.FfiException
+import ai.refold.session.ffi.fastCallCount
+import ai.refold.session.ffi.ffiErrorForTest
+import kotlinx.coroutines.runBlocking
+import org.json.JSONArray
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.assertThrows
+import java.nio.ByteBuffer
+import java.time.Duration
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.ExecutionException
+import java.util.concurrent.TimeUnit
+
+/** Test builds only: fast.rs's error record of an `FfiError` variant (see `test_error`). */
+object NativeFastTestHooks {
+    @JvmStatic
+    external fun errorRecord(variant: Int): ByteArray
+}
+
+/**
+ * The token calls' JNI path (NativeFast, fast.rs): taken by every calling style, and its
+ * answers, errors included, are the uniffi path's, field for field. (Every other suite,
+ * conformance included, runs the token calls through it too.)
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FastPathTest {
+    private lateinit var emulator: Emulator
+
+    @BeforeAll
+    fun start() {
+        emulator = Emulator.start("acct-1")
+    }
+
+    @AfterAll
+    fun stop() = emulator.close()
+
+    @BeforeEach
+    fun reset() = emulator.reset()
+
+    private fun client(cache: CacheOptions? = null, maxRetries: Int? = null, timeout: Duration? = null) =
+        RefoldClient(apiKey = Emulator.KEY, baseUrl = emulator.baseUrl, cache = cache, maxRetries = maxRetries, timeout = timeout)
+
+    private fun RefoldClient.uniffi(): FfiClient = RefoldClient::class.java.getDeclaredField("native").run {
+        isAccessible = true
+        get(this@uniffi) as FfiClient
+    }
+
+    /** How many JNI entries [call] made. */
+    private fun jniCalls(call: () -> Unit): Long {
+        val before = fastCallCount()
+        call()
+        return (fastCallCount() - before).toLong()
+    }
+
+    @Test
+    fun `every calling style mints through one JNI call and a hit through one lookup`() {
+        assertTrue(NativeFast.available, "the JNI entry points are loaded")
+        client().use { refold ->
+            assertEquals(1, jniCalls { refold.getTokenForLinkedAccountBlocking("acct-1") })
+            // The suspend and future forms: the cache lookup (nothing without a cache), the start.
+            assertEquals(2, jniCalls { runBlocking { refold.getTokenForLinkedAccount("acct-1") } })
+            assertEquals(2, jniCalls { refold.getTokenForLinkedAccountAsync("acct-1").get(10, TimeUnit.SECONDS) })
+            assertEquals(3, emulator.requestCount())
+        }
+        client(cache = CacheOptions()).use { refold ->
+            val first = refold.getTokenForLinkedAccountBlocking("acct-1")
+            assertEquals(1, jniCalls { assertEquals(first, refold.getTokenForLinkedAccountBlocking("acct-1")) })
+            assertEquals(1, jniCalls { assertEquals(first, runBlocking { refold.getTokenForLinkedAccount("acct-1") }) })
+            assertEquals(1, jniCalls { assertEquals(first, refold.getTokenForLinkedAccountAsync("acct-1").getNow(null)) })
+            assertEquals(4, emulator.requestCount())
+        }
+    }
+
+    @Test
+    fun `every error variant becomes the exception the uniffi path throws`() {
+        assertTrue(NativeFast.available, "the JNI entry points are loaded")
+        for (variant in 0..13) {
+            val viaUniffi = RefoldException.from(assertThrows<FfiException> { ffiErrorForTest(variant) })
+            val record = ByteBuffer.wrap(NativeFastTestHooks.errorRecord(variant))
+            assertEquals(1, record.get().toInt(), "an error record")
+            val viaJni = NativeFast.exception(record)
+            assertEquals(viaUniffi.javaClass, viaJni.javaClass)
+            assertEquals(describe(viaUniffi), describe(viaJni))
+            // Every field was set (a record that dropped one would still match a default).
+            assertEquals("code-$variant", viaJni.code)
+            assertEquals("detail $variant é\uD83D\uDE00", viaJni.message)
+            assertEquals(400 + variant, viaJni.status)
+            assertEquals("req-$variant", viaJni.requestId)
+            assertEquals(variant + 0.25, viaJni.retryAfterSeconds)
+            assertEquals(variant + 1, viaJni.attempts)
+        }
+        // 14 variants, 14 distinct subclasses.
+        assertEquals(14, (0..13).map { NativeFast.exception(ByteBuffer.wrap(NativeFastTestHooks.errorRecord(it)).apply { get() }).javaClass }.toSet().size)
+    }
+
+    @Test
+    fun `server failures are the same exceptions through JNI as through uniffi`() {
+        val faults = listOf(
+            """{"kind":"status","status":400}""",
+            """{"kind":"status","status":401}""",
+            """{"kind":"status","status":403}""",
+            """{"kind":"status","status":404}""",
+            """{"kind":"status","status":408}""",
+            """{"kind":"status","status":429,"headers":{"retry-after":"7"}}""",
+            """{"kind":"status","status":500}""",
+            """{"kind":"status","status":503}""",
+            """{"kind":"status","status":418}""",
+            """{"kind":"redirect"}""",
+            """{"kind":"close"}""",
+            """{"kind":"raw","body":"not json"}""",
+            """{"kind":"delay","ms":1500}""",
+        )
+        client(maxRetries = 0, timeout = Duration.ofMillis(500)).use { refold ->
+            val seen = mutableSetOf<Class<*>>()
+            for (fault in faults) {
+                // (through JNI?, the call)
+                val errors = listOf<Pair<Boolean, () -> Unit>>(
+                    true to { refold.getTokenForLinkedAccountBlocking("acct-1") },
+                    true to { runBlocking { refold.getTokenForLinkedAccount("acct-1") } },
+                    true to { refold.getTokenForLinkedAccountAsync("acct-1").get(10, TimeUnit.SECONDS) },
+                    false to { throwUniffi(refold.uniffi()) },
+                ).map { (viaJni, call) ->
+                    emulator.faults(JSONArray("[$fault]"))
+                    val jni = jniCalls {
+                        val error = assertThrows<Exception>(fault) { call() }
+                            .let { if (it is ExecutionException) it.cause!! else it }
+                        assertTrue(error is RefoldException, "$fault: $error")
+                        thrown = error as RefoldException
+                    }
+                    assertEquals(viaJni, jni > 0, "$fault: $jni JNI calls")
+                    thrown!!
+                }
+                val shown = errors.map(::describe).toSet()
+                assertEquals(1, shown.size, "$fault: $shown")
+                assertEquals(1, errors.map { it.javaClass }.toSet().size, "$fault: ${errors.map { it.javaClass }}")
+                seen += errors[0].javaClass
+            }
+            // Every kind a server causes (408 and the delay are both Timeout; 418 and the
+            // redirect both UnexpectedStatus). InvalidInput and Internal: ClientTest, on every
+            // calling style; Configuration is the constructor's, not a token call's.
+            assertEquals(11, seen.size, "$seen")
+        }
+    }
+
+    @Test
+    fun `closing a client while blocking calls are in flight is safe`() {
+        val refold = client(maxRetries = 0)
+        emulator.faults(JSONArray(List(16) { """{"kind":"delay","ms":300}""" }.joinToString(",", "[", "]")))
+        val started = CountDownLatch(16)
+        val outcomes = java.util.concurrent.ConcurrentLinkedQueue<Any>()
+        val threads = List(16) {
+            Thread {
+                started.countDown()
+                outcomes += try {
+                    refold.getTokenForLinkedAccountBlocking("acct-1")
+                } catch (error: Exception) {
+                    error
+                }
+            }.apply { start() }
+        }
+        started.await()
+        Thread.sleep(100)
+        refold.close()
+        threads.forEach { it.join(10_000) }
+        assertEquals(16, outcomes.size)
+        // Each call either finished with its token or saw the client closed; none crashed.
+        for (outcome in outcomes) {
+            assertTrue(outcome is SessionToken || outcome is IllegalStateException, "$outcome")
+        }
+        assertThrows<IllegalStateException> { refold.getTokenForLinkedAccountBlocking("acct-1") }
+        assertThrows<IllegalStateException> { runBlocking { refold.getTokenForLinkedAccount("acct-1") } }
+    }
+
+    private var thrown: RefoldException? = null
+
+    private fun throwUniffi(native: FfiClient) {
+        try {
+            native.getTokenForLinkedAccountBlocking("acct-1", false)
+        } catch (error: FfiException) {
+            throw RefoldException.from(error)
+        }
+    }
+
+    /** Everything an exception carries but its request id (each request has its own). */
+    private fun describe(error: RefoldException): String {
+        val message = error.requestId?.let { error.message.replace(it, "<id>") } ?: error.message
+        return "${error.javaClass.simpleName} ${error.code} ${error.status} ${error.retryAfterSeconds} ${error.attempts} " +
+            "${error.requestId != null} $message"
+    }
+}
