@@ -23,7 +23,6 @@ import os
 import resource
 import sys
 import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -54,21 +53,11 @@ FLAT_TOLERANCE = 0.9      # "flat or rising from 64 to 1,024": req/s at 1,024 �
 SAMPLE_S = 0.05
 
 
-def closed_connections(port: int) -> set[tuple[str, str]]:
-    """The TCP connections to or from `port` in TIME_WAIT (/proc/net/tcp*): every connection
-    closed in the last 60 s leaves one, on the side that closed it first."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if fields[3] == "06" and port in (int(fields[1].rsplit(":", 1)[1], 16),
-                                              int(fields[2].rsplit(":", 1)[1], 16)):
-                found.add((fields[1], fields[2]))
-    return found
+def active_opens() -> int:
+    """TCP connections opened so far (connect() calls) in this network namespace:
+    /proc/net/snmp's Tcp ActiveOpens."""
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Tcp:")]
+    return int(lines[1][lines[0].index("ActiveOpens")])
 
 
 def rss_mib(pid: int) -> float | None:
@@ -149,15 +138,12 @@ def run_level(lang, cl, kind, url, emulator, n, c, warmup):
         return {"skipped": "wrk keeps C connections busy for a duration; it cannot start exactly N calls "
                            "at once (the Rust raw-tcp client is the raw peer of this level)"}
     watch = Watch(url, emulator.pid)
-    port = int(url.rsplit(":", 1)[1])
-    before = closed_connections(port)
+    before = active_opens()
     r = R.run_client(lang, cl, url, n, c, warmup, emulator.pid, kind, watch=watch)
-    time.sleep(0.2)  # the exited client's last FINs
-    # Connections closed during the run (warm-up included) and at the client's exit: with
-    # keep-alive and a pool that keeps them, about the number of connections it opened.
-    # Not counted: the sampler's connections and run_client's two control requests (before, after).
+    # Connections the client opened (warm-up included): the namespace's count, less the
+    # harness's own (the sampler's, and run_client's control requests before and after).
     harness = watch.connects + (2 if "rps" in r else 1)
-    r["connections_closed"] = max(0, len(closed_connections(port) - before) - harness)
+    r["connections_opened"] = max(0, active_opens() - before - harness)
     r.update(watch.result)
     return r
 
@@ -206,9 +192,20 @@ def analyse(doc):
         lo, hi = get(results, lang, cl, 64), get(results, lang, cl, 1024)
         if lo and hi:
             ratio = hi["rps"] / lo["rps"]
+            # The peers' own ratios say how much of a fall is the machine's (client and emulator
+            # share its cores) rather than ours.
+            context = []
+            for other in (peer, "wrk" if lang == "rust" else None):
+                if other is None:
+                    continue
+                olang = "limit" if other == "wrk" else lang
+                plo, phi = get(results, olang, other, 64), get(results, olang, other, 1024)
+                if plo and phi:
+                    context.append(f"{other}: {phi['rps'] / plo['rps']:.2f}×")
             targets.append({"client": name, "target": f"req/s flat or rising from 64 to 1,024 (≥ {FLAT_TOLERANCE:g}×)",
                             "met": ratio >= FLAT_TOLERANCE,
-                            "detail": f"{ratio:.2f}× ({lo['rps']:,.0f} → {hi['rps']:,.0f} req/s)"})
+                            "detail": f"{ratio:.2f}× ({lo['rps']:,.0f} → {hi['rps']:,.0f} req/s)"
+                                      + (f"; {', '.join(context)}" if context else "")})
         elif 64 in levels and 1024 in levels:
             why = per.get("1024", {}).get("skipped") or per.get("1024", {}).get("error") or "not run"
             targets.append({"client": name, "target": "req/s flat or rising from 64 to 1,024",
@@ -266,11 +263,12 @@ def write_markdown(doc, path: Path) -> None:
                    f"Sampled every {SAMPLE_S * 1000:.0f} ms while the process ran: the client's open file "
                    "descriptors (all kinds: sockets, its own files, epoll) and the emulator's open client "
                    "connections (the client's open sockets to it).")
-    lines += table("Connections opened (≈ closed: new TIME_WAIT entries)", lambda r: str(r.get("connections_closed", "–")),
-                   "TCP connections to the emulator that were closed during the run (warm-up included) or "
-                   "when the client exited, counted as new TIME_WAIT entries in /proc/net/tcp: a client that keeps its "
-                   "connections opens about C of them; many more means it closes and reopens (pool churn). "
-                   "Approximate: the kernel may reuse a TIME_WAIT entry for a new loopback connection.")
+    lines += table("Connections opened", lambda r: f"{r['connections_opened']:,}" if "connections_opened" in r else "–",
+                   "TCP connections opened while the client ran (warm-up included): the growth of "
+                   "`ActiveOpens` in /proc/net/snmp, less the harness's own control connections. A client "
+                   "that keeps its connections opens about C; many more means it closes idle connections and "
+                   "reopens them (pool churn). The counter is the network namespace's: on a shared machine "
+                   "other processes' connections in the same seconds are included.")
     lines += table("Errors (failed calls)", lambda r: str(r.get("errors", 0)))
     failures = [(f"{lang}/{cl}", lv, r) for (lang, cl, _, _) in rows
                 for lv, r in results[f"{lang}/{cl}"].items() if "error" in r]
@@ -293,7 +291,7 @@ def write_markdown(doc, path: Path) -> None:
             f"| {R.LANG_TITLES[lang]} | {label(kind, cl)} | {r['seconds']:.2f} | {R.fmt(r.get('wall_s'), '.2f')} | "
             f"{r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {R.fmt(r.get('rss_mib'), '.0f')} | "
             f"{R.fmt(r.get('ratio_best_peer_rss'), '.2f')} | {r.get('max_fds', '–')} | "
-            f"{r.get('max_emulator_connections', '–')} | {r.get('connections_closed', '–')} | {r.get('errors', 0)} |")
+            f"{r.get('max_emulator_connections', '–')} | {R.fmt(r.get('connections_opened'), ',')} | {r.get('errors', 0)} |")
     lines.append("")
     if failures:
         lines += ["### Failed processes", ""]
@@ -322,6 +320,7 @@ def write_chart(doc, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     colors = {"limit": "#7f7f7f", "rust": "#b7410e", "node": "#3c873a", "python": "#3776ab", "jvm": "#e76f00"}
     langs = ["rust", "node", "python", "jvm"]
@@ -333,6 +332,7 @@ def write_chart(doc, path: Path) -> None:
                    and f"{x[0]}/{x[1]}" in doc["results"]]
         for row, (key, ylabel) in enumerate([("rps", "requests/s"), ("rss_mib", "peak RSS MiB")]):
             ax = axes[row, col]
+            ours_seen = 0
             for (lg, cl, kind, _) in members:
                 pts = [(x, (get(doc["results"], lg, cl, lv) or {}).get(key))
                        for x, lv in zip(xs, [*levels, INFLIGHT])]
@@ -341,13 +341,18 @@ def write_chart(doc, path: Path) -> None:
                     continue
                 style = "-" if kind == "ours" else "--" if kind == "peer" else ":"
                 color = colors[lg] if kind == "ours" else "#444444" if kind == "peer" else colors["limit"]
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", color=color,
+                marker = "o"
+                if kind == "ours":
+                    marker = "os^"[ours_seen % 3]  # a second binding style of the same language
+                    style = ["-", "-."][min(ours_seen, 1)]
+                    ours_seen += 1
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker=marker, color=color,
                         label=("ours: " if kind == "ours" else "") + cl, linewidth=2 if kind == "ours" else 1.2)
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xticks(xs)
             ax.set_xticklabels([f"{x:,}" for x in levels] + [f"{n:,}\nat once"], fontsize=7)
-            ax.minorticks_off()
+            ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             ax.grid(alpha=0.3)
             ax.set_ylabel(ylabel, fontsize=8)
             if row == 0:
@@ -400,7 +405,7 @@ def main() -> None:
                 if "rps" in r:
                     R.log(f"{lang:6} {cl:16} {level!s:>8} {r['rps']:>9,.0f} /s  p99 {r['p99_ms']:,.1f} ms  "
                           f"rss {R.fmt(r.get('rss_mib'), '.0f')} MiB  fds {r.get('max_fds')}  "
-                          f"emulator conns {r.get('max_emulator_connections')}  closed {r.get('connections_closed')}  errors {r.get('errors')}  "
+                          f"emulator conns {r.get('max_emulator_connections')}  opened {r.get('connections_opened')}  errors {r.get('errors')}  "
                           f"seconds {r.get('seconds', 0):.2f}")
                 else:
                     R.log(f"{lang:6} {cl:16} {level!s:>8} {r}")
