@@ -120,7 +120,7 @@ async fn raw_call(
             .await
             .map_err(|err| format!("connect: {err}"))?;
         stream.set_nodelay(true).map_err(|err| err.to_string())?;
-        *conn = Some((stream, Vec::with_capacity(4096)));
+        *conn = Some((stream, Vec::with_capacity(1024)));
     }
     let (stream, buf) = conn.as_mut().expect("connected");
     let body = format!("{{\"linked_account_id\":\"{id}\"}}");
@@ -162,15 +162,14 @@ async fn raw_call(
                 };
             }
         }
-        let mut chunk = [0u8; 4096];
+        buf.reserve(1024);
         let read = stream
-            .read(&mut chunk)
+            .read_buf(buf)
             .await
             .map_err(|err| format!("read: {err}"))?;
         if read == 0 {
             return Err("connection closed".to_owned());
         }
-        buf.extend_from_slice(&chunk[..read]);
     }
 }
 
