@@ -23,6 +23,7 @@ import os
 import resource
 import sys
 import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -130,6 +131,43 @@ class Watch:
             self._conn = None
 
 
+def artifacts() -> dict:
+    """Which builds of ours this run measured (bench/.venv's installed package can be replaced by
+    anyone running prepare.sh or pip on a shared machine): path, modification time, size."""
+    import datetime as dt
+    import glob
+
+    out = {}
+    for label, pattern in [("rust client", str(R.REL / "refold-bench-rust")),
+                           ("emulator", str(R.REL / "refold")),
+                           ("node addon", str(R.NODE_PKG / "*.node")),
+                           ("python native module", str(R.VENV_PY.parent.parent / "lib" / "python3*" /
+                                                        "site-packages" / "refold_session" / "_native*.so")),
+                           ("jvm jar", str(R.KT_JAR))]:
+        for path in glob.glob(pattern)[:1]:
+            st = Path(path).stat()
+            out[label] = {"path": path, "size": st.st_size, "mtime_utc": dt.datetime.fromtimestamp(
+                st.st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}
+    return out
+
+
+def settle(watch: Watch, timeout_s: float = 60.0) -> None:
+    """Waits until the emulator has closed the previous client's connections (after 10,000 in
+    flight it takes a moment), so that they are not counted as this client's."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if watch.emulator_connections() == 0:
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    if watch._conn is not None:
+        watch._conn.close()
+        watch._conn = None
+    watch.connects = 0
+
+
 def run_level(lang, cl, kind, url, emulator, n, c, warmup):
     cap = THREAD_CAP.get((lang, cl))
     if cap is not None and c > cap:
@@ -138,6 +176,7 @@ def run_level(lang, cl, kind, url, emulator, n, c, warmup):
         return {"skipped": "wrk keeps C connections busy for a duration; it cannot start exactly N calls "
                            "at once (the Rust raw-tcp client is the raw peer of this level)"}
     watch = Watch(url, emulator.pid)
+    settle(watch)
     before = active_opens()
     r = R.run_client(lang, cl, url, n, c, warmup, emulator.pid, kind, watch=watch)
     # Connections the client opened (warm-up included): the namespace's count, less the
@@ -309,6 +348,9 @@ def write_markdown(doc, path: Path) -> None:
     for t in doc["targets"]:
         met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
         lines.append(f"| {t['client']} | {t['target']} | {met} | {t['detail']} |")
+    lines += ["", "## Builds measured", "", "| what | built (mtime, UTC) | path |", "| --- | --- | --- |"]
+    for what, a in doc.get("artifacts", {}).items():
+        lines.append(f"| {what} | {a['mtime_utc']} | `{a['path']}` |")
     lines += ["", "## Clients", "", "| language | client | configuration |", "| --- | --- | --- |"]
     for (lang, cl, kind, what) in rows:
         lines.append(f"| {R.LANG_TITLES[lang]} | {label(kind, cl)} | {what} |")
@@ -385,7 +427,7 @@ def main() -> None:
     only = {x for x in args.only.split(",") if x}
     selected = [x for x in SCALE_CLIENTS if not only or x[0] in only or f"{x[0]}/{x[1]}" in only]
     doc = {"n": args.n, "warmup": warmup, "levels": levels, "inflight": args.inflight,
-           "machine": R.machine(), "nofile_limit": resource.getrlimit(resource.RLIMIT_NOFILE),
+           "machine": R.machine(), "artifacts": artifacts(), "nofile_limit": resource.getrlimit(resource.RLIMIT_NOFILE),
            "clients": [{"language": lg, "client": cl, "kind": k, "what": w} for (lg, cl, k, w) in selected],
            "results": {}}
     if doc["machine"]["other_builds_running_at_start"]:
