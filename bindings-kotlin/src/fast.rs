@@ -42,7 +42,7 @@
 //! ```
 
 use std::collections::HashMap;
-use std::ffi::c_void;
+use std::ffi::{CStr, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr;
@@ -52,8 +52,8 @@ use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jni_sys::{
-    JNI_OK, JNI_VERSION_1_8, JNIEnv, JavaVM, jboolean, jbyte, jbyteArray, jclass, jlong, jmethodID,
-    jobject, jsize, jstring, jvalue,
+    JNI_OK, JNI_VERSION_1_8, JNIEnv, JNINativeMethod, JavaVM, jboolean, jbyte, jbyteArray, jclass,
+    jint, jlong, jmethodID, jobject, jsize, jstring, jvalue,
 };
 use tokio::task::AbortHandle;
 
@@ -69,8 +69,11 @@ static VM: AtomicUsize = AtomicUsize::new(0);
 /// threads cannot look classes up: they only see the system class loader).
 static COMPLETE: AtomicUsize = AtomicUsize::new(0);
 
-/// Suspending calls in flight, by id, for `cancel`.
-static CALLS: OnceLock<Mutex<HashMap<u64, AbortHandle>>> = OnceLock::new();
+/// Suspending calls in flight, by id, for `cancel`: `None` while the task is being spawned,
+/// then its abort handle. Sharded by id, and nothing but the map operation happens under a
+/// shard's lock (the spawn, which may wake a runtime thread, does not).
+static CALLS: OnceLock<[Mutex<HashMap<u64, Option<AbortHandle>>>; SHARDS]> = OnceLock::new();
+const SHARDS: usize = 16;
 static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
 
 /// JNI entries called (test builds only): the tests' proof that the public API takes this path.
@@ -82,8 +85,11 @@ fn counted() {
     FAST_CALLS.fetch_add(1, Ordering::SeqCst);
 }
 
-fn calls() -> &'static Mutex<HashMap<u64, AbortHandle>> {
-    CALLS.get_or_init(Default::default)
+/// The shard of call `call`, locked.
+fn calls(call: u64) -> std::sync::MutexGuard<'static, HashMap<u64, Option<AbortHandle>>> {
+    CALLS.get_or_init(Default::default)[call as usize % SHARDS]
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 // ---- the record ---------------------------------------------------------------------------
@@ -344,6 +350,83 @@ fn guarded(body: impl FnOnce() -> Record) -> Record {
 
 // ---- the entries (ai.refold.session.NativeFast, static) -------------------------------------
 
+/// Binds `NativeFast`'s native methods to this copy of the library (`RegisterNatives`). Called
+/// by the Kotlin layer through JNA, on the library instance uniffi's bindings loaded: a jar's
+/// library is extracted by JNA to a temporary file that JNA deletes once it is loaded, so the
+/// JVM cannot `System.load` it again, and binding by registration also makes sure JNI runs the
+/// very copy uniffi uses. Returns JNI's status (0: bound).
+#[unsafe(no_mangle)]
+pub extern "C" fn refold_session_kotlin_register_natives(env: *mut JNIEnv, class: jclass) -> jint {
+    let methods: [(&CStr, &CStr, *mut c_void); 6] = [
+        (
+            c"init",
+            c"(Ljava/lang/Class;J)Z",
+            Java_ai_refold_session_NativeFast_init as *mut c_void,
+        ),
+        (
+            c"mintBlocking",
+            c"(JLjava/lang/String;Z)[B",
+            Java_ai_refold_session_NativeFast_mintBlocking as *mut c_void,
+        ),
+        (
+            c"cachedToken",
+            c"(JLjava/lang/String;)[B",
+            Java_ai_refold_session_NativeFast_cachedToken as *mut c_void,
+        ),
+        (
+            c"mintStart",
+            c"(JLjava/lang/String;ZLai/refold/session/NativeFast$Completion;)J",
+            Java_ai_refold_session_NativeFast_mintStart as *mut c_void,
+        ),
+        (
+            c"cancel",
+            c"(J)V",
+            Java_ai_refold_session_NativeFast_cancel as *mut c_void,
+        ),
+        (
+            c"free",
+            c"(J)V",
+            Java_ai_refold_session_NativeFast_free as *mut c_void,
+        ),
+    ];
+    register(env, class, &methods)
+}
+
+/// Test builds only: binds `NativeFastTestHooks` (the tests' class) the same way.
+#[cfg(feature = "test-hooks")]
+#[unsafe(no_mangle)]
+pub extern "C" fn refold_session_kotlin_register_test_natives(
+    env: *mut JNIEnv,
+    class: jclass,
+) -> jint {
+    let methods: [(&CStr, &CStr, *mut c_void); 1] = [(
+        c"errorRecord",
+        c"(I)[B",
+        Java_ai_refold_session_NativeFastTestHooks_errorRecord as *mut c_void,
+    )];
+    register(env, class, &methods)
+}
+
+fn register(env: *mut JNIEnv, class: jclass, methods: &[(&CStr, &CStr, *mut c_void)]) -> jint {
+    catch_unwind(AssertUnwindSafe(|| unsafe {
+        let methods: Vec<JNINativeMethod> = methods
+            .iter()
+            .map(|(name, signature, function)| JNINativeMethod {
+                name: name.as_ptr().cast_mut(),
+                signature: signature.as_ptr().cast_mut(),
+                fnPtr: *function,
+            })
+            .collect();
+        let status =
+            (fns(env).RegisterNatives)(env, class, methods.as_ptr(), methods.len() as jint);
+        if status != JNI_OK {
+            (fns(env).ExceptionClear)(env);
+        }
+        status
+    }))
+    .unwrap_or(jni_sys::JNI_ERR)
+}
+
 /// This copy's address of `init` (see `fast_entry_address`).
 pub(crate) fn entry_address() -> u64 {
     let init: extern "system" fn(*mut JNIEnv, jclass, jclass, jlong) -> jboolean =
@@ -454,20 +537,18 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_mintStart(
         #[cfg(feature = "test-hooks")]
         ffi.spawned.fetch_add(1, Ordering::SeqCst);
         let call = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
-        // The task removes its entry before completing; the lock held across `spawn` and
-        // `insert` makes sure the entry is there by then.
-        let mut in_flight = calls()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Registered before the spawn, so that the task, which removes it when done, always
+        // finds it; `cancel` comes only after `mintStart` has returned, so it finds the abort
+        // handle, or nothing once the task is done.
+        calls(call).insert(call, None);
         let task = runtime.spawn(async move {
             let outcome = CatchUnwind(Box::pin(mint(client, id, fresh))).await;
-            calls()
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .remove(&call);
+            calls(call).remove(&call);
             completion.complete(&outcome_record(outcome.map(Some)));
         });
-        in_flight.insert(call, task.abort_handle());
+        if let Some(slot) = calls(call).get_mut(&call) {
+            *slot = Some(task.abort_handle());
+        }
         Ok(Some(call))
     }));
     let record = match started {
@@ -501,10 +582,7 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_cancel(
     call: jlong,
 ) {
     let _ = catch_unwind(|| {
-        let task = calls()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&(call as u64));
+        let task = calls(call as u64).remove(&(call as u64)).flatten();
         if let Some(task) = task {
             task.abort();
         }

@@ -3,6 +3,7 @@ package ai.refold.session
 import ai.refold.session.ffi.ErrorInfo
 import ai.refold.session.ffi.UniffiLib
 import ai.refold.session.ffi.fastEntryAddress
+import com.sun.jna.JNIEnv
 import com.sun.jna.Library
 import com.sun.jna.NativeLibrary
 import kotlinx.coroutines.CancellableContinuation
@@ -19,9 +20,11 @@ import kotlin.coroutines.resume
  * [RefoldException] subclasses as the uniffi path (which every other call, and these when JNI
  * is unavailable, still take). See fast.rs for the record's layout.
  *
- * The entry points live in the library uniffi's JNA bindings already loaded; it is loaded once
- * more by path for JNI (the same file, so the same mapping), and `init` checks that it is the
- * very copy uniffi uses before the path is taken ([available]).
+ * The entry points live in the library uniffi's JNA bindings already loaded, and are bound to
+ * this object's `external` methods by `RegisterNatives` on that library instance (called once
+ * through JNA), not by `System.load`: JNA deletes the temporary file it extracts a jar's library
+ * to as soon as it is loaded. `init` then checks that the copy bound is the one uniffi calls
+ * before the path is taken ([available]).
  */
 internal object NativeFast {
     /** Whether the JNI entry points are usable; if not, [RefoldClient] keeps the uniffi path. */
@@ -29,17 +32,27 @@ internal object NativeFast {
     val available: Boolean = load()
 
     private fun load(): Boolean = try {
-        // The copy uniffi loaded (its generated code registers with this name and class loader,
-        // so JNA answers its cached instance), and that copy's address of the JNI `init`.
-        val name = System.getProperty("uniffi.component.refold_session_kotlin.libraryOverride") ?: "refold_session_kotlin"
+        // That copy's address of the JNI `init` (this uniffi call also loads the library).
         val expected = fastEntryAddress().toLong()
-        val library = NativeLibrary.getInstance(name, mapOf(Library.OPTION_CLASSLOADER to UniffiLib::class.java.classLoader))
-        System.load(library.file.absolutePath)
-        init(Completion::class.java, expected)
+        register("refold_session_kotlin_register_natives", NativeFast::class.java) &&
+            init(Completion::class.java, expected)
     } catch (error: LinkageError) {
         false
     } catch (error: RuntimeException) {
         false
+    }
+
+    /**
+     * Calls [symbol] (`fn(JNIEnv*, jclass) -> jint`, `RegisterNatives` for [target]) in the
+     * library instance uniffi's generated code registered with: the same name and class loader,
+     * hence JNA's cached instance.
+     */
+    fun register(symbol: String, target: Class<*>): Boolean {
+        val name = System.getProperty("uniffi.component.refold_session_kotlin.libraryOverride") ?: "refold_session_kotlin"
+        val library = NativeLibrary.getInstance(name, mapOf(Library.OPTION_CLASSLOADER to UniffiLib::class.java.classLoader))
+        val status = library.getFunction(symbol)
+            .invoke(Int::class.javaObjectType, arrayOf(JNIEnv.CURRENT, target), mapOf(Library.OPTION_ALLOW_OBJECTS to true))
+        return status == 0
     }
 
     @JvmStatic

@@ -66,6 +66,9 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * is unavailable, and the token calls then take the uniffi path like every other call.
      */
     private val fast: FastHandle?
+
+    /** Whether the cache is on: without it, the token calls skip the cache lookup. */
+    private val cacheOn = cache != null
     private val closed = AtomicBoolean(false)
 
     init {
@@ -329,7 +332,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * the async path. Never for [fresh] calls; null for an id that is not valid Unicode.
      */
     private fun cachedToken(id: String, fresh: Boolean): SessionToken? {
-        if (fresh) return null
+        if (fresh || !cacheOn) return null
         val fast = fast ?: return translate { open().cachedToken(id.ifValidUnicode()) }?.let(SessionToken::from)
         if (closed.get()) throw closedError()
         val record = fast.use(::closed) { NativeFast.cachedToken(it, id) } ?: return null

@@ -14,7 +14,12 @@ import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
+import java.io.File
 import java.nio.ByteBuffer
+import java.nio.file.Files
+import java.nio.file.Paths
+import java.util.jar.JarEntry
+import java.util.jar.JarOutputStream
 import java.time.Duration
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.ExecutionException
@@ -22,6 +27,10 @@ import java.util.concurrent.TimeUnit
 
 /** Test builds only: fast.rs's error record of an `FfiError` variant (see `test_error`). */
 object NativeFastTestHooks {
+    init {
+        check(NativeFast.available && NativeFast.register("refold_session_kotlin_register_test_natives", NativeFastTestHooks::class.java))
+    }
+
     @JvmStatic
     external fun errorRecord(variant: Int): ByteArray
 }
@@ -66,9 +75,9 @@ class FastPathTest {
         assertTrue(NativeFast.available, "the JNI entry points are loaded")
         client().use { refold ->
             assertEquals(1, jniCalls { refold.getTokenForLinkedAccountBlocking("acct-1") })
-            // The suspend and future forms: the cache lookup (nothing without a cache), the start.
-            assertEquals(2, jniCalls { runBlocking { refold.getTokenForLinkedAccount("acct-1") } })
-            assertEquals(2, jniCalls { refold.getTokenForLinkedAccountAsync("acct-1").get(10, TimeUnit.SECONDS) })
+            // The suspend and future forms: the start (no cache lookup without a cache).
+            assertEquals(1, jniCalls { runBlocking { refold.getTokenForLinkedAccount("acct-1") } })
+            assertEquals(1, jniCalls { refold.getTokenForLinkedAccountAsync("acct-1").get(10, TimeUnit.SECONDS) })
             assertEquals(3, emulator.requestCount())
         }
         client(cache = CacheOptions()).use { refold ->
@@ -76,7 +85,11 @@ class FastPathTest {
             assertEquals(1, jniCalls { assertEquals(first, refold.getTokenForLinkedAccountBlocking("acct-1")) })
             assertEquals(1, jniCalls { assertEquals(first, runBlocking { refold.getTokenForLinkedAccount("acct-1") }) })
             assertEquals(1, jniCalls { assertEquals(first, refold.getTokenForLinkedAccountAsync("acct-1").getNow(null)) })
-            assertEquals(4, emulator.requestCount())
+            // A miss: the lookup, then the start; a fresh call: the start only.
+            refold.invalidate("acct-1")
+            assertEquals(2, jniCalls { runBlocking { refold.getTokenForLinkedAccount("acct-1") } })
+            assertEquals(1, jniCalls { runBlocking { refold.getTokenForLinkedAccount("acct-1", fresh = true) } })
+            assertEquals(6, emulator.requestCount())
         }
     }
 
@@ -178,6 +191,43 @@ class FastPathTest {
         }
         assertThrows<IllegalStateException> { refold.getTokenForLinkedAccountBlocking("acct-1") }
         assertThrows<IllegalStateException> { runBlocking { refold.getTokenForLinkedAccount("acct-1") } }
+    }
+
+    @Test
+    fun `the JNI path is taken when the binding and its library come from a jar`() {
+        // The main classes and the library as a jar (JNA then extracts the library to a
+        // temporary file and deletes it once loaded), in a fresh JVM.
+        val classes = Paths.get(NativeFast::class.java.protectionDomain.codeSource.location.toURI())
+        assertTrue(Files.isDirectory(classes), "$classes")
+        val jar = Files.createTempFile("refold-session-", ".jar")
+        try {
+            JarOutputStream(Files.newOutputStream(jar)).use { out ->
+                Files.walk(classes).use { paths ->
+                    for (path in paths.filter { Files.isRegularFile(it) }.toList()) {
+                        out.putNextEntry(JarEntry(classes.relativize(path).joinToString("/")))
+                        Files.copy(path, out)
+                        out.closeEntry()
+                    }
+                }
+            }
+            val classPath = (listOf(jar.toString()) + System.getProperty("java.class.path").split(File.pathSeparator)
+                .filter { Paths.get(it).toAbsolutePath() != classes.toAbsolutePath() }).joinToString(File.pathSeparator)
+            val java = Paths.get(System.getProperty("java.home"), "bin", "java").toString()
+            val builder = ProcessBuilder(java, "-cp", classPath, JarMain::class.java.name, "acct-1").redirectErrorStream(true)
+            builder.environment().apply {
+                put("REFOLD_API_KEY", Emulator.KEY)
+                put("REFOLD_BASE_URL", emulator.baseUrl)
+            }
+            val process = builder.start()
+            val output = process.inputStream.bufferedReader().readText()
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), output)
+            assertEquals(0, process.exitValue(), output)
+            assertTrue(Regex("library=\\S*jna\\S*").containsMatchIn(output), "JNA extracted the library: $output")
+            assertTrue(output.contains("available=true jniCalls=2"), output)
+            assertEquals(2, emulator.requestCount())
+        } finally {
+            Files.deleteIfExists(jar)
+        }
     }
 
     private var thrown: RefoldException? = null
