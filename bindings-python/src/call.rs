@@ -20,7 +20,6 @@ use tokio::runtime::Runtime;
 use crate::convert::{account_to_py, object_to_py, page_to_py, stats_to_py, token_to_py};
 use crate::error_to_py;
 use crate::exit;
-use crate::runtime::ForkAwareTokio;
 
 /// How often a blocking call wakes up to let Ctrl-C (`KeyboardInterrupt`) through.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
@@ -157,20 +156,4 @@ where
         }
     };
     finish(joined.map_err(|lost| Error::internal(&lost.to_string())))
-}
-
-/// `future` as an asyncio awaitable (called from a coroutine on a running loop); its output
-/// is converted to Python when the loop picks it up.
-pub(crate) fn awaitable<'py, T>(
-    py: Python<'py>,
-    runtime: &'static Runtime,
-    future: impl Future<Output = T> + Send + 'static,
-) -> PyResult<Bound<'py, PyAny>>
-where
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    let _context = runtime.enter();
-    pyo3_async_runtimes::generic::future_into_py::<ForkAwareTokio, _, _>(py, async move {
-        Ok(future.await)
-    })
 }

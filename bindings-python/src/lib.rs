@@ -12,6 +12,7 @@
 
 mod call;
 mod convert;
+mod deliver;
 mod exit;
 mod runtime;
 
@@ -27,8 +28,9 @@ use refold_session::{
 };
 use tokio::runtime::Runtime;
 
-use crate::call::{Answer, Op, Outcome, awaitable, blocking, caught, run};
+use crate::call::{Answer, Op, Outcome, blocking, caught, run};
 use crate::convert::{HostOptions, account_input, linked_account_id_arg, page_arg, token_to_py};
+use crate::deliver::awaitable;
 use crate::runtime::runtime;
 
 /// One client: the options it was built from, what it reports about itself, and, per
