@@ -281,18 +281,23 @@ fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         .call0()
 }
 
-/// `future` as an asyncio future of the running loop, run as a task of `runtime`.
-pub(crate) fn awaitable<'py>(
+/// The future `make` builds, as an asyncio future of the running loop, run as a task of
+/// `runtime`. The core's futures are large (kilobytes): they are built and boxed on the
+/// runtime's thread, so that the loop's thread only moves `make` (a few words) into the task.
+pub(crate) fn awaitable<'py, F>(
     py: Python<'py>,
     runtime: &'static tokio::runtime::Runtime,
-    future: impl Future<Output = Outcome> + Send + 'static,
-) -> PyResult<Bound<'py, PyAny>> {
+    make: impl FnOnce() -> F + Send + 'static,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Outcome> + Send + 'static,
+{
     let event_loop = running_loop(py)?;
     let inbox = inbox(&event_loop)?;
     let waiting = event_loop.call_method0(intern!(py, "create_future"))?;
     let target = waiting.clone().unbind();
     let task = runtime.spawn(async move {
-        let outcome = future.await;
+        let outcome = Box::pin(make()).await;
         inbox.push(target, outcome);
     });
     let abort = Bound::new(py, Abort(task.abort_handle()))?;

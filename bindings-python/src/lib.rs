@@ -383,7 +383,9 @@ impl NativeClient {
     /// `op` as an asyncio awaitable.
     fn later<'py>(&self, py: Python<'py>, op: Op) -> PyResult<Bound<'py, PyAny>> {
         let (client, runtime) = self.client(py)?;
-        awaitable(py, runtime, async move { Outcome(run(client, op).await) })
+        awaitable(py, runtime, move || async move {
+            Outcome(run(client, op).await)
+        })
     }
 }
 
@@ -457,10 +459,11 @@ impl NativePages {
                 Some(started) => started,
                 None => {
                     let runtime = runtime(py).map_err(|err| error_to_py(py, err))?;
-                    return awaitable(py, runtime, async { Outcome(Ok(Answer::Page(None))) });
+                    return awaitable(py, runtime, || async { Outcome(Ok(Answer::Page(None))) });
                 }
             };
-            awaitable(py, runtime, fetch(walk, Arc::clone(&self.walk)))
+            let state = Arc::clone(&self.walk);
+            awaitable(py, runtime, move || fetch(walk, state))
         })
     }
 }
