@@ -20,7 +20,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use refold_session::{
@@ -109,7 +109,9 @@ impl NativeClient {
         })
     }
 
-    /// [`NativeClient::token`] as an asyncio awaitable.
+    /// [`NativeClient::token`] for asyncio: the token's fields at once for a plain hit (the
+    /// caller returns them without awaiting anything: no yield to the event loop, nothing run
+    /// on the runtime), else an awaitable of them.
     #[pyo3(signature = (linked_account_id, fresh=false))]
     fn token_async<'py>(
         &self,
@@ -119,11 +121,8 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let id = linked_account_id_arg(linked_account_id)?;
-            // A plain hit is an awaitable that is already done: awaiting it never yields to
-            // the event loop and nothing runs on the runtime.
             if let Some(token) = self.cached(py, &id, fresh)? {
-                let fields = token_to_py(py, &token)?.unbind();
-                return Ok(Bound::new(py, Ready(fields))?.into_any());
+                return token_to_py(py, &token);
             }
             self.later(py, Op::Token { id, fresh })
         })
@@ -386,23 +385,6 @@ impl NativeClient {
         awaitable(py, runtime, move || async move {
             Outcome(run(client, op).await)
         })
-    }
-}
-
-/// An awaitable that is already done: `await` gets its value without yielding to the loop
-/// (the answer of a cache hit in `token_async`). Awaiting it again gives the same value.
-#[pyclass(module = "refold_session._native", name = "Ready", frozen)]
-struct Ready(Py<PyAny>);
-
-#[pymethods]
-impl Ready {
-    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    /// The iterator protocol under `await`: done at the first step, with the value.
-    fn __next__(&self, py: Python<'_>) -> PyResult<()> {
-        Err(PyStopIteration::new_err((self.0.clone_ref(py),)))
     }
 }
 
