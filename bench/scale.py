@@ -264,8 +264,9 @@ def write_markdown(doc, path: Path) -> None:
     lines = [
         f"# refold-session scaling run — {m['date_utc']}", "",
         f"{m['cores']} cores ({m['cpu']}), Linux {m['kernel']}, commit {m['git_commit']}; "
-        f"N = {doc['n']:,} calls per client per concurrency after {doc['warmup']:,} warm-up calls; then "
-        f"{doc['inflight']:,} calls started at once (no warm-up); open files limit (ulimit -n) "
+        f"N = {doc['n']:,} calls per client per concurrency after {doc['warmup']:,} warm-up calls; "
+        + (f"then {doc['inflight']:,} calls started at once (no warm-up); " if doc["inflight"] else "")
+        + f"open files limit (ulimit -n) "
         f"{doc['nofile_limit'][0]} for the harness, every client and the emulator alike. Emulator "
         "(release) on loopback, sharing the machine with the client: compare ratios, not absolute numbers.", ""]
     busy = m["other_builds_running_at_start"] or m.get("other_builds_running_at_end")
@@ -345,6 +346,9 @@ def write_markdown(doc, path: Path) -> None:
             f"{R.fmt(r.get('ratio_best_peer_rss'), '.2f')} | {r.get('max_fds', '–')} | "
             f"{r.get('max_emulator_connections', '–')} | {opened(r)} | {r.get('errors', 0)} |")
     lines.append("")
+    for e in doc.get("emulator_exits", []):
+        lines += [f"**The emulator exited** (code {e['returncode']}) during {e['client']} at {e['level']}; "
+                  "a fresh one served the runs after it.", ""]
     if failures:
         lines += ["### Failed processes", ""]
         for name, lv, r in failures:
@@ -455,7 +459,18 @@ def main() -> None:
             if args.inflight:
                 runs.append((INFLIGHT, args.inflight, args.inflight, 0))
             for (level, n, c, w) in runs:
-                r = run_level(lang, cl, kind, url, emulator, n, c, w)
+                try:
+                    r = run_level(lang, cl, kind, url, emulator, n, c, w)
+                except Exception as exc:  # noqa: BLE001 - recorded; the other runs go on
+                    r = {"error": f"harness: {exc!r}"[:400]}
+                if emulator.poll() is not None:
+                    # Recorded, then a fresh emulator for the remaining runs.
+                    r.setdefault("error", "")
+                    r["error"] += f" (the emulator exited with {emulator.returncode} during this run)"
+                    doc.setdefault("emulator_exits", []).append(
+                        {"client": f"{lang}/{cl}", "level": str(level), "returncode": emulator.returncode})
+                    emulator, url = R.start_emulator()
+                    R.log(f"the emulator had exited; restarted at {url}")
                 per[str(level)] = r
                 if "rps" in r:
                     R.log(f"{lang:6} {cl:16} {level!s:>8} {r['rps']:>9,.0f} /s  p99 {r['p99_ms']:,.1f} ms  "
