@@ -346,6 +346,18 @@ def write_markdown(doc, path: Path) -> None:
             f"{R.fmt(r.get('ratio_best_peer_rss'), '.2f')} | {r.get('max_fds', '–')} | "
             f"{r.get('max_emulator_connections', '–')} | {opened(r)} | {r.get('errors', 0)} |")
     lines.append("")
+    # Ours retry: a call that failed and then succeeded is not an error but is a second request.
+    extra = []
+    for (lang, cl, _, _) in rows:
+        if lang == "limit":
+            continue
+        for lv, r in results[f"{lang}/{cl}"].items():
+            if "rps" in r and r.get("refold_requests") is not None:
+                sent = r["n"] + (0 if lv == INFLIGHT else doc["warmup"])
+                if r["refold_requests"] != sent:
+                    extra.append(f"{lang}/{cl} at {lv}: {r['refold_requests']:,} requests for {sent:,} calls")
+    lines += ["Requests the emulator answered per run: " + ("exactly one per call in every run (no retries)."
+              if not extra else "not one per call in " + "; ".join(extra) + "."), ""]
     for e in doc.get("emulator_exits", []):
         lines += [f"**The emulator exited** (code {e['returncode']}) during {e['client']} at {e['level']}; "
                   "a fresh one served the runs after it.", ""]
