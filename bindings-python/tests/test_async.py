@@ -68,12 +68,14 @@ def test_many_concurrent_calls_each_get_their_own_answer(emu: Emulator) -> None:
 def test_cancelling_an_async_call_stops_its_work(emu: Emulator) -> None:
     # Every attempt outlasts the client's timeout and is retried, so a call that kept running
     # would keep sending requests; a cancelled one must stop at the first.
-    emu.faults([{"kind": "delay", "ms": 700}] * 12)
+    delays = [{"kind": "delay", "ms": 1500}] * 12
 
     async def run(cancel: bool) -> None:
-        async with AsyncRefold(API_KEY, base_url=emu.url, timeout=0.15, max_retries=4) as client:
+        async with AsyncRefold(API_KEY, base_url=emu.url, timeout=0.4, max_retries=4) as client:
             call = asyncio.ensure_future(client.get_token_for_linked_account("acct-1"))
-            await asyncio.sleep(0.05)
+            deadline = time.monotonic() + 5
+            while emu.count() < 1 and time.monotonic() < deadline:  # the first attempt is in
+                await asyncio.sleep(0.005)
             if cancel:
                 call.cancel()
                 with pytest.raises(asyncio.CancelledError):
@@ -82,15 +84,16 @@ def test_cancelling_an_async_call_stops_its_work(emu: Emulator) -> None:
                 # The same call, shielded from the cancellation of its waiter, keeps going.
                 with pytest.raises(asyncio.TimeoutError):
                     await asyncio.wait_for(asyncio.shield(call), 0.01)
-            await asyncio.sleep(1.2)
+            await asyncio.sleep(1.5)
             if not cancel:
                 call.cancel()
                 await asyncio.gather(call, return_exceptions=True)
 
+    emu.faults(delays)
     asyncio.run(run(cancel=True))
     assert emu.count() == 1
     emu.reset()
-    emu.faults([{"kind": "delay", "ms": 700}] * 12)
+    emu.faults(delays)
     asyncio.run(run(cancel=False))
     assert emu.count() > 1
 
