@@ -72,7 +72,8 @@ static COMPLETE: AtomicUsize = AtomicUsize::new(0);
 /// Suspending calls in flight, by id, for `cancel`: `None` while the task is being spawned,
 /// then its abort handle. Sharded by id, and nothing but the map operation happens under a
 /// shard's lock (the spawn, which may wake a runtime thread, does not).
-static CALLS: OnceLock<[Mutex<HashMap<u64, Option<AbortHandle>>>; SHARDS]> = OnceLock::new();
+static CALLS: OnceLock<[Mutex<Shard>; SHARDS]> = OnceLock::new();
+type Shard = HashMap<u64, Option<AbortHandle>>;
 const SHARDS: usize = 16;
 static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
 
@@ -86,7 +87,7 @@ fn counted() {
 }
 
 /// The shard of call `call`, locked.
-fn calls(call: u64) -> std::sync::MutexGuard<'static, HashMap<u64, Option<AbortHandle>>> {
+fn calls(call: u64) -> std::sync::MutexGuard<'static, Shard> {
     CALLS.get_or_init(Default::default)[call as usize % SHARDS]
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
