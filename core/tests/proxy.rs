@@ -3,7 +3,8 @@
 //! absolute-form plain-HTTP requests to the real emulator; an https:// base URL reaches the
 //! emulator through a TLS terminator serving the localhost certificate of fixtures/
 //! (`localhost-leaf.*`, signed by `test-ca.crt`, trusted through `SSL_CERT_FILE`). Its own
-//! test binary with a single test: the variables are process-wide.
+//! test binary with a single test: the variables are process-wide. The proxy also serves
+//! TLS itself, for an `https://` proxy URL.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,7 @@ use refold_emulator::{Emulator, EmulatorConfig};
 use refold_session::{Client, ErrorCode};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
@@ -44,7 +45,7 @@ impl Seen {
 }
 
 /// Reads up to the end of a request head; returns the head and any bytes read past it.
-async fn read_head(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+async fn read_head(stream: &mut (impl AsyncRead + Unpin)) -> Option<(String, Vec<u8>)> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -63,7 +64,7 @@ async fn read_head(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
 /// One proxied connection: `CONNECT host:port` opens a tunnel; an absolute-form request
 /// (`POST http://host:port/path HTTP/1.1`) is sent on in origin form, and the connection then
 /// relays bytes both ways.
-async fn proxy_connection(mut client: TcpStream, seen: Seen) {
+async fn proxy_connection(mut client: impl AsyncRead + AsyncWrite + Unpin, seen: Seen) {
     let Some((head, rest)) = read_head(&mut client).await else {
         return;
     };
@@ -107,7 +108,8 @@ async fn proxy_connection(mut client: TcpStream, seen: Seen) {
     let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
 }
 
-async fn start_proxy() -> (u16, Seen) {
+/// The proxy; with `tls`, clients speak TLS to it (an `https://` proxy URL).
+async fn start_proxy(tls: Option<TlsAcceptor>) -> (u16, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Seen::default();
@@ -115,14 +117,24 @@ async fn start_proxy() -> (u16, Seen) {
     tokio::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
-            tokio::spawn(proxy_connection(stream, log.clone()));
+            let (log, tls) = (log.clone(), tls.clone());
+            tokio::spawn(async move {
+                match tls {
+                    None => proxy_connection(stream, log).await,
+                    Some(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            proxy_connection(stream, log).await;
+                        }
+                    }
+                }
+            });
         }
     });
     (port, seen)
 }
 
-/// TLS in front of the emulator: localhost's certificate, decrypted bytes relayed to `to`.
-async fn start_tls_terminator(to: std::net::SocketAddr) -> u16 {
+/// A TLS acceptor serving localhost's certificate (signed by the test CA).
+fn localhost_acceptor() -> TlsAcceptor {
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let cert = CertificateDer::from_pem_file(fixtures.join("localhost-leaf.crt")).unwrap();
     let key = PrivateKeyDer::from_pem_file(fixtures.join("localhost-leaf.key")).unwrap();
@@ -134,7 +146,12 @@ async fn start_tls_terminator(to: std::net::SocketAddr) -> u16 {
     .with_no_client_auth()
     .with_single_cert(vec![cert], key)
     .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+    TlsAcceptor::from(Arc::new(config))
+}
+
+/// TLS in front of the emulator: localhost's certificate, decrypted bytes relayed to `to`.
+async fn start_tls_terminator(to: std::net::SocketAddr) -> u16 {
+    let acceptor = localhost_acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -191,7 +208,7 @@ async fn proxy_variables_are_honoured() {
     .unwrap();
     let emulator_port = emulator.addr().port();
     let tls_port = start_tls_terminator(emulator.addr()).await;
-    let (proxy_port, seen) = start_proxy().await;
+    let (proxy_port, seen) = start_proxy(None).await;
     let proxy = format!("http://127.0.0.1:{proxy_port}");
     // SAFETY: the only test of this binary; nothing else reads the environment meanwhile.
     unsafe {
@@ -262,6 +279,34 @@ async fn proxy_variables_are_honoured() {
         format!("CONNECT {DENIED_HOST}:443 HTTP/1.1")
     );
     assert_eq!(emulator_count(&emulator).await, 3);
+
+    // A proxy spoken to over TLS (an https:// proxy URL), for both kinds of base URL.
+    let (tls_proxy_port, tls_seen) = start_proxy(Some(localhost_acceptor())).await;
+    let tls_proxy = format!("https://localhost:{tls_proxy_port}");
+    // SAFETY: as above.
+    unsafe {
+        std::env::set_var("HTTPS_PROXY", &tls_proxy);
+        std::env::set_var("HTTP_PROXY", &tls_proxy);
+    }
+    let session = client(&format!("https://localhost:{tls_port}"))
+        .get_token_for_linked_account("proxy-tls-2")
+        .await
+        .unwrap();
+    assert_eq!(session.linked_account_id(), "proxy-tls-2");
+    let session = client(&format!("http://localhost:{emulator_port}"))
+        .get_token_for_linked_account("proxy-http-2")
+        .await
+        .unwrap();
+    assert_eq!(session.linked_account_id(), "proxy-http-2");
+    assert_eq!(
+        tls_seen.lines(),
+        [
+            format!("CONNECT localhost:{tls_port} HTTP/1.1"),
+            format!("POST http://localhost:{emulator_port}/api/v2/public/session-token HTTP/1.1"),
+        ]
+    );
+    assert_eq!(seen.lines().len(), 3, "{:?}", seen.lines());
+    assert_eq!(emulator_count(&emulator).await, 5);
 
     emulator.shutdown().await;
 }
