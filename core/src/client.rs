@@ -7,9 +7,9 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
+use hyper::Method;
 use hyper::Uri;
-use reqwest::Method;
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderValue};
 
 use crate::accounts::{
     LinkedAccount, LinkedAccountInput, LinkedAccountPage, MAX_PAGES, validate_page,
@@ -407,7 +407,7 @@ impl Client {
     }
 
     /// `url` as a request target; a URL hyper cannot take is an internal error.
-    fn uri(&self, url: &reqwest::Url) -> Result<Uri, Error> {
+    fn uri(&self, url: &url::Url) -> Result<Uri, Error> {
         parse_uri(url).map_err(|err| {
             Error::internal(&format!(
                 "the request URL could not be used: {}",
@@ -552,7 +552,7 @@ impl Client {
 }
 
 /// A URL the crate built (always absolute http(s)) as hyper's `Uri`.
-fn parse_uri(url: &reqwest::Url) -> Result<Uri, hyper::http::uri::InvalidUri> {
+fn parse_uri(url: &url::Url) -> Result<Uri, hyper::http::uri::InvalidUri> {
     url.as_str().parse()
 }
 

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::Url;
-use reqwest::header::HeaderMap;
+use hyper::header::HeaderMap;
+use url::Url;
 
 use crate::client::MAX_BODY_BYTES;
 use crate::error::{Error, ErrorCode};

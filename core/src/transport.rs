@@ -14,6 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Uri;
+use hyper::header::HeaderValue;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::Client as PoolClient;
@@ -21,7 +22,6 @@ use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use reqwest::header::HeaderValue;
 
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 pub(crate) type Body = Full<Bytes>;
@@ -32,7 +32,7 @@ type Tcp = MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>;
 /// spoken to in plain TCP or in TLS (an `https://` proxy URL); or to a proxy that is sent
 /// absolute-form plain-HTTP requests.
 #[derive(Clone)]
-pub(crate) enum Connector {
+enum Route {
     Direct(HttpsConnector<HttpConnector>),
     Tunnel(HttpsConnector<Tunnel<HttpConnector>>),
     TlsTunnel(HttpsConnector<Tunnel<HttpsConnector<HttpConnector>>>),
@@ -115,44 +115,52 @@ impl Write for Conn {
     }
 }
 
+/// Makes the pool's connections by `route`, each within the connect timeout (TCP, any proxy
+/// handshake and TLS together).
+#[derive(Clone)]
+pub(crate) struct Connector {
+    route: Route,
+    connect_timeout: Duration,
+}
+
 impl tower_service::Service<Uri> for Connector {
     type Response = Conn;
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        match self {
-            Connector::Direct(c) | Connector::Forward { connector: c, .. } => c.poll_ready(cx),
-            Connector::Tunnel(c) => c.poll_ready(cx),
-            Connector::TlsTunnel(c) => c.poll_ready(cx),
+        match &mut self.route {
+            Route::Direct(c) | Route::Forward { connector: c, .. } => c.poll_ready(cx),
+            Route::Tunnel(c) => c.poll_ready(cx),
+            Route::TlsTunnel(c) => c.poll_ready(cx),
         }
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
         type Connecting = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
-        let (connecting, forward_proxy): (Connecting, bool) = match self {
-            Connector::Direct(c) => {
+        let (connecting, forward_proxy): (Connecting, bool) = match &mut self.route {
+            Route::Direct(c) => {
                 let connecting = c.call(dst);
                 (
                     Box::pin(async move { Ok(Stream::Tcp(connecting.await?)) }),
                     false,
                 )
             }
-            Connector::Tunnel(c) => {
+            Route::Tunnel(c) => {
                 let connecting = c.call(dst);
                 (
                     Box::pin(async move { Ok(Stream::Tcp(connecting.await?)) }),
                     false,
                 )
             }
-            Connector::TlsTunnel(c) => {
+            Route::TlsTunnel(c) => {
                 let connecting = c.call(dst);
                 (
                     Box::pin(async move { Ok(Stream::TlsInTls(Box::new(connecting.await?))) }),
                     false,
                 )
             }
-            Connector::Forward { connector, proxy } => {
+            Route::Forward { connector, proxy } => {
                 let connecting = connector.call(proxy.clone());
                 (
                     Box::pin(async move { Ok(Stream::Tcp(connecting.await?)) }),
@@ -160,9 +168,15 @@ impl tower_service::Service<Uri> for Connector {
                 )
             }
         };
+        let connect_timeout = self.connect_timeout;
         Box::pin(async move {
+            let stream = tokio::time::timeout(connect_timeout, connecting)
+                .await
+                .map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
+                })??;
             Ok(Conn {
-                stream: connecting.await?,
+                stream,
                 forward_proxy,
             })
         })
@@ -188,7 +202,12 @@ impl Transport {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
-        http.set_connect_timeout(Some(options.connect_timeout));
+        // As reqwest's defaults were: dead pooled connections are noticed.
+        http.set_keepalive(Some(Duration::from_secs(15)));
+        http.set_keepalive_interval(Some(Duration::from_secs(15)));
+        http.set_keepalive_retries(Some(3));
+        #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+        http.set_tcp_user_timeout(Some(Duration::from_secs(30)));
 
         let provider = rustls::crypto::CryptoProvider::get_default()
             .cloned()
@@ -208,25 +227,30 @@ impl Transport {
         };
 
         let mut proxy_authorization = None;
-        let connector = match Matcher::from_system().intercept(origin) {
-            None => Connector::Direct(https().wrap_connector(http)),
+        let route = match Matcher::from_system().intercept(origin) {
+            None => Route::Direct(https().wrap_connector(http)),
             Some(intercept) if origin.scheme_str() == Some("https") => {
                 let proxy = intercept.uri().clone();
                 let auth = intercept.basic_auth().cloned();
                 if proxy.scheme_str() == Some("https") {
-                    let to_proxy = https().wrap_connector(http);
-                    Connector::TlsTunnel(
+                    // The proxy itself is asked for HTTP/1.1: CONNECT is an HTTP/1 request here.
+                    let to_proxy = hyper_rustls::HttpsConnectorBuilder::new()
+                        .with_tls_config(tls.clone())
+                        .https_or_http()
+                        .enable_http1()
+                        .wrap_connector(http);
+                    Route::TlsTunnel(
                         https().wrap_connector(with_auth(Tunnel::new(proxy, to_proxy), &auth)),
                     )
                 } else {
-                    Connector::Tunnel(
+                    Route::Tunnel(
                         https().wrap_connector(with_auth(Tunnel::new(proxy, http), &auth)),
                     )
                 }
             }
             Some(intercept) => {
                 proxy_authorization = intercept.basic_auth().cloned();
-                Connector::Forward {
+                Route::Forward {
                     connector: https().wrap_connector(http),
                     proxy: intercept.uri().clone(),
                 }
@@ -237,7 +261,10 @@ impl Transport {
             .pool_max_idle_per_host(options.max_idle_per_host)
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
-            .build(connector);
+            .build(Connector {
+                route,
+                connect_timeout: options.connect_timeout,
+            });
         Ok(Transport {
             pool,
             proxy_authorization,
