@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use reqwest::Method;
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use http_body_util::BodyExt as _;
+use hyper::Method;
+use hyper::Uri;
+use hyper::header::{self, HeaderMap, HeaderValue};
 
 use crate::accounts::{
     LinkedAccount, LinkedAccountInput, LinkedAccountPage, MAX_PAGES, validate_page,
@@ -24,6 +26,7 @@ use crate::mapping::{
 use crate::options::{ClientOptions, POOL_IDLE_TIMEOUT, ResolvedConfig};
 use crate::retry::delay_before_retry;
 use crate::token::SessionToken;
+use crate::transport::{Body, Transport, TransportOptions};
 use crate::validate::validate_linked_account_id;
 
 /// Largest 2xx body read: a bigger one is `invalid_response`.
@@ -47,7 +50,11 @@ pub struct Client {
 
 struct Inner {
     config: ResolvedConfig,
-    http: reqwest::Client,
+    transport: Transport,
+    /// Every request's headers, prepared once: accept, content-type, user-agent, x-api-key.
+    headers: HeaderMap,
+    /// The session-token URL, parsed once.
+    endpoint: Uri,
     cache: Option<Arc<TokenCache>>,
 }
 
@@ -77,28 +84,36 @@ impl Client {
     /// (no request is sent). Every binding and the CLI come through here.
     pub fn new(options: ClientOptions) -> Result<Client, Error> {
         let config = options.resolve()?;
-        let mut default_headers = HeaderMap::new();
-        default_headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        default_headers.insert(
+        let setup_error = |err: &(dyn std::error::Error + 'static)| {
+            Error::internal(&format!(
+                "the HTTP client could not be set up: {}",
+                crate::mapping::describe_chain(err, &config.api_key)
+            ))
+        };
+        let endpoint = parse_uri(&config.endpoint).map_err(|err| setup_error(&err))?;
+        let transport = Transport::new(
+            &endpoint,
+            &TransportOptions {
+                connect_timeout: config.connect_timeout,
+                pool_idle_timeout: POOL_IDLE_TIMEOUT,
+                max_idle_per_host: config.max_idle_connections,
+            },
+        )
+        .map_err(|err| setup_error(&*err))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        let http = reqwest::Client::builder()
-            // A redirect would forward x-api-key to another host: a 3xx is an error instead.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_max_idle_per_host(config.max_idle_connections)
-            .tcp_nodelay(true)
-            .user_agent(config.user_agent.clone())
-            .default_headers(default_headers)
-            .build()
-            .map_err(|err| {
-                Error::internal(&format!(
-                    "the HTTP client could not be set up: {}",
-                    crate::mapping::describe_chain(&err, &config.api_key)
-                ))
-            })?;
+        headers.insert(
+            header::USER_AGENT,
+            HeaderValue::from_str(&config.user_agent).map_err(|err| setup_error(&err))?,
+        );
+        headers.insert("x-api-key", config.api_key_header.clone());
+        if let Some(auth) = &transport.proxy_authorization {
+            headers.insert(header::PROXY_AUTHORIZATION, auth.clone());
+        }
         let cache = config.cache.clone().map(|cache| {
             Arc::new(TokenCache::new(
                 cache,
@@ -110,7 +125,9 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
-                http,
+                transport,
+                headers,
+                endpoint,
                 cache,
             }),
         })
@@ -225,7 +242,7 @@ impl Client {
             .expect("a JSON object of one string always serialises");
         let request = Request {
             method: Method::POST,
-            url: self.inner.config.endpoint.clone(),
+            url: self.inner.endpoint.clone(),
             body: Some(Bytes::from(body)),
             call: Call::SessionToken(linked_account_id),
             retry: RetryPolicy::Transient,
@@ -272,7 +289,7 @@ impl Client {
         let body = serde_json::to_vec(&input.to_body()).expect("JSON values always serialise");
         let request = Request {
             method,
-            url: api_url(&self.inner.config.base, LINKED_ACCOUNT_PATH),
+            url: self.uri(&api_url(&self.inner.config.base, LINKED_ACCOUNT_PATH))?,
             body: Some(Bytes::from(body)),
             call,
             retry,
@@ -289,7 +306,10 @@ impl Client {
         validate_linked_account_id(linked_account_id)?;
         let request = Request {
             method: Method::GET,
-            url: linked_account_url(&self.inner.config.base, linked_account_id),
+            url: self.uri(&linked_account_url(
+                &self.inner.config.base,
+                linked_account_id,
+            ))?,
             body: None,
             call: Call::Get(linked_account_id),
             retry: RetryPolicy::Transient,
@@ -307,7 +327,10 @@ impl Client {
         validate_linked_account_id(linked_account_id)?;
         let request = Request {
             method: Method::DELETE,
-            url: linked_account_url(&self.inner.config.base, linked_account_id),
+            url: self.uri(&linked_account_url(
+                &self.inner.config.base,
+                linked_account_id,
+            ))?,
             body: None,
             call: Call::Delete(linked_account_id),
             retry: RetryPolicy::Transient,
@@ -345,7 +368,7 @@ impl Client {
             .append_pair("limit", &limit.to_string());
         let request = Request {
             method: Method::GET,
-            url,
+            url: self.uri(&url)?,
             body: None,
             call: Call::List,
             retry: RetryPolicy::Transient,
@@ -381,6 +404,16 @@ impl Client {
                 }
             },
         )
+    }
+
+    /// `url` as a request target; a URL hyper cannot take is an internal error.
+    fn uri(&self, url: &url::Url) -> Result<Uri, Error> {
+        parse_uri(url).map_err(|err| {
+            Error::internal(&format!(
+                "the request URL could not be used: {}",
+                crate::mapping::describe_chain(&err, &self.inner.config.api_key)
+            ))
+        })
     }
 
     /// Sends `request`, retrying as its policy allows, and decodes a 2xx body with `decode`.
@@ -428,18 +461,20 @@ impl Client {
     ) -> Result<T, Error> {
         let config = &self.inner.config;
         let exchange = async {
-            let mut builder = self
+            let body = request.body.clone().map_or_else(Body::default, Body::new);
+            let mut http_request = hyper::Request::new(body);
+            *http_request.method_mut() = request.method.clone();
+            *http_request.uri_mut() = request.url.clone();
+            *http_request.headers_mut() = self.inner.headers.clone();
+            let response = self
                 .inner
-                .http
-                .request(request.method.clone(), request.url.clone())
-                .header("x-api-key", config.api_key_header.clone());
-            if let Some(body) = &request.body {
-                builder = builder.body(body.clone());
-            }
-            let response = builder
-                .send()
+                .transport
+                .pool
+                .request(http_request)
                 .await
-                .map_err(|err| transport_error(&err, &config.endpoint, &config.api_key))?;
+                .map_err(|err| {
+                    transport_error(&err, err.is_connect(), &config.endpoint, &config.api_key)
+                })?;
             self.read_response(response, request.call, decode).await
         };
         match tokio::time::timeout(config.timeout, exchange).await {
@@ -453,23 +488,23 @@ impl Client {
     /// server may announce anything.
     async fn read_response<T>(
         &self,
-        mut response: reqwest::Response,
+        response: hyper::Response<hyper::body::Incoming>,
         call: Call<'_>,
         decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let config = &self.inner.config;
         let key = config.api_key.as_str();
-        let status = response.status().as_u16();
-        // Taken, not cloned: the body is still readable without them.
-        let headers = std::mem::take(response.headers_mut());
+        let (parts, mut response) = response.into_parts();
+        let status = parts.status.as_u16();
+        let headers = parts.headers;
         let received_at = SystemTime::now();
-        let success = response.status().is_success();
+        let success = parts.status.is_success();
         let limit = if success {
             MAX_BODY_BYTES
         } else {
             MAX_ERROR_BODY_BYTES
         };
-        let announced = response.content_length();
+        let announced = hyper::body::Body::size_hint(&response).exact();
         if success && announced.is_some_and(|len| len > limit as u64) {
             return Err(with_response_context(
                 oversized_error(),
@@ -483,12 +518,16 @@ impl Client {
         let mut body = Vec::with_capacity(capacity);
         let mut oversized = false;
         loop {
-            let chunk = match response.chunk().await {
-                Ok(Some(chunk)) => chunk,
-                Ok(None) => break,
+            let chunk = match response.frame().await {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(chunk) => chunk,
+                    // Trailers carry nothing we read.
+                    Err(_) => continue,
+                },
+                None => break,
                 // The status already arrived: an error body cut short is still that error.
-                Err(_) if !success => break,
-                Err(err) => return Err(transport_error(&err, &config.endpoint, key)),
+                Some(Err(_)) if !success => break,
+                Some(Err(err)) => return Err(transport_error(&err, false, &config.endpoint, key)),
             };
             let room = limit - body.len();
             if chunk.len() > room {
@@ -512,10 +551,15 @@ impl Client {
     }
 }
 
+/// A URL the crate built (always absolute http(s)) as hyper's `Uri`.
+fn parse_uri(url: &url::Url) -> Result<Uri, hyper::http::uri::InvalidUri> {
+    url.as_str().parse()
+}
+
 /// One logical request: where it goes, what it carries and how it may be retried.
 struct Request<'a> {
     method: Method,
-    url: reqwest::Url,
+    url: Uri,
     body: Option<Bytes>,
     call: Call<'a>,
     retry: RetryPolicy,

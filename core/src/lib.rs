@@ -28,6 +28,7 @@ mod retry;
 mod store;
 mod time;
 mod token;
+mod transport;
 mod validate;
 
 pub use accounts::{

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::Url;
-use reqwest::header::HeaderMap;
+use hyper::header::HeaderMap;
+use url::Url;
 
 use crate::client::MAX_BODY_BYTES;
 use crate::error::{Error, ErrorCode};
@@ -241,7 +241,12 @@ enum TransportFailure {
 
 /// The error a failure before a complete response becomes, in plain words: what happened,
 /// then what to do.
-pub(crate) fn transport_error(err: &reqwest::Error, endpoint: &Url, api_key: &str) -> Error {
+pub(crate) fn transport_error(
+    err: &(dyn std::error::Error + 'static),
+    is_connect: bool,
+    endpoint: &Url,
+    api_key: &str,
+) -> Error {
     let host = endpoint.host_str().unwrap_or("the API");
     let host_port = match endpoint.port_or_known_default() {
         Some(port) => format!("{host}:{port}"),
@@ -309,13 +314,10 @@ pub(crate) fn transport_error(err: &reqwest::Error, endpoint: &Url, api_key: &st
         format!("Could not get an answer from Refold: {what}; {advice}."),
     )
     .with_retryable(retryable)
-    .with_nothing_sent(err.is_connect())
+    .with_nothing_sent(is_connect)
 }
 
-fn classify(err: &reqwest::Error) -> TransportFailure {
-    if err.is_timeout() {
-        return TransportFailure::TimedOut;
-    }
+fn classify(err: &(dyn std::error::Error + 'static)) -> TransportFailure {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(error) = current {
         if matches!(
@@ -332,12 +334,16 @@ fn classify(err: &reqwest::Error) -> TransportFailure {
                     120,
                 ));
             }
+            if hyper_error.is_timeout() {
+                return TransportFailure::TimedOut;
+            }
             if hyper_error.is_incomplete_message() {
                 return TransportFailure::ClosedEarly;
             }
         }
         if let Some(io) = error.downcast_ref::<std::io::Error>() {
             match io.kind() {
+                std::io::ErrorKind::TimedOut => return TransportFailure::TimedOut,
                 std::io::ErrorKind::ConnectionRefused => return TransportFailure::Refused,
                 std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
                     return TransportFailure::Reset;
@@ -364,11 +370,10 @@ fn classify(err: &reqwest::Error) -> TransportFailure {
     TransportFailure::Other
 }
 
-/// The texts of the `source()` chain below reqwest's own ("error sending request for url"),
-/// redacted and bounded.
-pub(crate) fn describe_chain(err: &reqwest::Error, api_key: &str) -> String {
+/// The texts of the whole `source()` chain, redacted and bounded.
+pub(crate) fn describe_chain(err: &(dyn std::error::Error + 'static), api_key: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let mut current = std::error::Error::source(err);
+    let mut current = Some(err);
     while let Some(error) = current {
         let text = error.to_string();
         if !text.is_empty() && !parts.iter().any(|seen| seen.contains(&text)) {
@@ -376,25 +381,7 @@ pub(crate) fn describe_chain(err: &reqwest::Error, api_key: &str) -> String {
         }
         current = error.source();
     }
-    if parts.is_empty() {
-        parts.push(err.without_url_text());
-    }
     clean_line(&redact_secrets(&parts.join(": "), api_key), 300)
-}
-
-/// reqwest's own text without the URL it appends.
-trait WithoutUrl {
-    fn without_url_text(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_text(&self) -> String {
-        let text = self.to_string();
-        match self.url() {
-            Some(url) => text.replace(&format!(" ({url})"), ""),
-            None => text,
-        }
-    }
 }
 
 fn describe_duration(duration: Duration) -> String {

@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::Url;
-use reqwest::header::HeaderValue;
+use hyper::header::HeaderValue;
+use url::Url;
 
 use crate::cache::{
     CacheConfig, DEFAULT_MAX_ENTRIES, DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD,

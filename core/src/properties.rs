@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::mapping::{Call, extract_token, status_error, with_response_context};
 use crate::options::{ClientOptions, OptionProblem, Timeout};

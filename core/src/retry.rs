@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::HeaderMap;
+use hyper::header::HeaderMap;
 
 /// First backoff delay; each further retry doubles it.
 const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
@@ -68,7 +68,7 @@ pub fn delay_before_retry(retry: u32, server_wish: Option<Duration>) -> Duration
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
+    use hyper::header::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

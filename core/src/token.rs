@@ -125,13 +125,53 @@ impl TimeClaims {
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')) else {
             return TimeClaims::default();
         };
-        let Ok(serde_json::Value::Object(claims)) = serde_json::from_slice(&bytes) else {
+        let Ok(RawClaims { exp, iat }) = serde_json::from_slice(&bytes) else {
             return TimeClaims::default();
         };
         TimeClaims {
-            exp: claims.get("exp").and_then(unix_time),
-            iat: claims.get("iat").and_then(unix_time),
+            exp: exp.as_ref().and_then(unix_time),
+            iat: iat.as_ref().and_then(unix_time),
         }
+    }
+}
+
+/// The `exp` and `iat` members of a JSON object, whatever their type (a later duplicate wins,
+/// as in a `serde_json::Value` map); every other member is skipped without being stored.
+/// Anything but an object is an error.
+struct RawClaims {
+    exp: Option<serde_json::Value>,
+    iat: Option<serde_json::Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for RawClaims {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawClaims;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawClaims, A::Error> {
+                let mut claims = RawClaims {
+                    exp: None,
+                    iat: None,
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "exp" => claims.exp = Some(map.next_value()?),
+                        "iat" => claims.iat = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(claims)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 
@@ -160,6 +200,17 @@ mod tests {
     fn exp_wins_when_present() {
         let token =
             SessionToken::from_response(jwt(r#"{"iat":1000,"exp":5000}"#), "u1".into(), at(9));
+        assert_eq!(token.expires_at(), at(5000));
+        assert_eq!(token.issued_at(), Some(at(1000)));
+    }
+
+    #[test]
+    fn a_later_duplicate_claim_wins_and_other_members_are_skipped() {
+        let token = SessionToken::from_response(
+            jwt(r#"{"exp":1,"sub":{"a":[1,"x"]},"exp":5000,"iat":1000,"n":null}"#),
+            "u1".into(),
+            at(9),
+        );
         assert_eq!(token.expires_at(), at(5000));
         assert_eq!(token.issued_at(), Some(at(1000)));
     }
