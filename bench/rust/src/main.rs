@@ -28,11 +28,11 @@
 //! Prints one line, `BENCH_JSON {...}`, read by bench/run.py.
 
 use std::io::{BufRead as _, Write as _};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 
 use refold_session::{CacheOptions, CacheStats, Client, ClientOptions, StoreOptions};
 
