@@ -111,7 +111,7 @@ declare namespace Refold {
     timeoutMs?: number;
     /** Retries after the first attempt: a whole number from 0 to 100. Default 2; 0 disables retries. */
     maxRetries?: number;
-    /** Idle connections kept per host: a whole number from 0 to 10000. Default 32; 0 closes each connection after use. */
+    /** Idle connections kept per host: a whole number from 0 to 10000. Default 1024; 0 closes each connection after use. */
     maxIdleConnections?: number;
     /**
      * The session cache: `true` for the defaults, or its settings. Off by default (every call

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean
  * One client holds one connection pool; share it across threads, coroutines and requests, and
  * [close] it when the application stops. Every option left null falls back to the environment
  * (`REFOLD_API_KEY` then `COBALT_API_KEY`, `REFOLD_ENVIRONMENT`, `REFOLD_BASE_URL`) and then to
- * the defaults (production, 30 s per attempt, 2 retries, 32 idle connections, no cache). Unusable
+ * the defaults (production, 30 s per attempt, 2 retries, 1,024 idle connections, no cache). Unusable
  * options throw [RefoldException.Configuration] here, before any request.
  *
  * ```kotlin
@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean
  *   `http://` to a loopback host. The official Node SDK calls it `server_url`.
  * @param timeout per attempt, covering connect, headers and body (default 30 s).
  * @param maxRetries retries after the first attempt, 0 to 100 (default 2; 0 disables retries).
- * @param maxIdleConnections idle connections kept per host, 0 to 10,000 (default 32; 0 closes
+ * @param maxIdleConnections idle connections kept per host, 0 to 10,000 (default 1,024; 0 closes
  *   each connection after use).
  * @param cache turns the session cache on (default: off, every call mints, as the official SDK
  *   does); `CacheOptions()` for its defaults, `CacheOptions(store = StoreOptions(…))` to share
