@@ -3,6 +3,8 @@
 #   make bench                 release builds + pinned peers (bench/prepare.sh), then every client
 #                              at concurrency 1 and 64; writes bench/results/latest.{json,md,png}
 #   make bench N=5000          fewer requests per client per concurrency (default 20000)
+#   make bench BENCH_REPEAT=1  one run per client and concurrency (default 3: the median run is
+#                              reported, as the committed results are)
 #   make bench BENCH_ONLY=node,python/aiohttp   a subset (results still go to latest.*
 #                              unless BENCH_TAG=name: bench/results/name.*)
 #   make bench-smoke           tiny N, results to bench/results/smoke.* (git-ignored), ~2 min
@@ -22,7 +24,7 @@
 N ?= 20000
 BENCH_CONCURRENCY ?= 1,64
 BENCH_ONLY ?=
-BENCH_REPEAT ?= 1
+BENCH_REPEAT ?= 3
 BENCH_BUILD_NICE ?= 19
 # Results go to bench/results/$(BENCH_TAG).{json,md,png}.
 BENCH_TAG ?= latest
