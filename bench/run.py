@@ -362,6 +362,7 @@ def machine():
         "cores": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
         "loadavg_at_start": os.getloadavg(),
         "other_builds_running_at_start": busy,
+        "builds_paused_at_start": busy_processes(stopped=True),
         "git_commit": commit,
         "versions": {
             "node": version(["node", "--version"]),
@@ -373,7 +374,9 @@ def machine():
     }
 
 
-def busy_processes():
+def busy_processes(stopped=False):
+    """Build tools running on the machine (or, with stopped=True, paused ones: a build stopped
+    with SIGSTOP for the length of a run takes no CPU and is recorded apart)."""
     names = re.compile(r"\b(cargo|rustc|mvn|maturin|napi|javac|kotlinc|cc1|ld)\b")
     found = []
     for pid in os.listdir("/proc"):
@@ -381,9 +384,10 @@ def busy_processes():
             continue
         try:
             comm = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
             continue
-        if names.search(comm):
+        if names.search(comm) and (state in "Tt") == stopped:
             found.append(comm)
     return sorted(set(found))
 
@@ -836,6 +840,14 @@ def cache_store_markdown(doc) -> list[str]:
     return lines
 
 
+def paused_note(m):
+    """A line naming the builds that were paused (SIGSTOP) for the whole run, if any."""
+    if not m.get("builds_paused_at_start"):
+        return []
+    return [f"Builds paused (SIGSTOP, no CPU) for the whole run: "
+            f"{', '.join(m['builds_paused_at_start'])}.", ""]
+
+
 def write_markdown(doc, path: Path):
     m = doc["machine"]
     repeat = doc.get("repeat", 1)
@@ -857,6 +869,7 @@ def write_markdown(doc, path: Path):
         lines += [f"**Warning:** other builds were running when this run ended "
                   f"({', '.join(m['other_builds_running_at_end'])}; load average "
                   f"{m['loadavg_at_start'][0]:.1f} at the start); numbers are not reliable.", ""]
+    lines += paused_note(m)
     main_rows = [x for x in CLIENTS if x[2] in MAIN_KINDS and f"{x[0]}/{x[1]}" in doc["results"]]
     for c in doc["concurrency"] if main_rows else []:
         lines += [f"## Concurrency {c}", "",

@@ -275,6 +275,7 @@ def write_markdown(doc, path: Path) -> None:
                   f"running at the start: {', '.join(m['other_builds_running_at_start']) or 'none seen'}, at the "
                   f"end: {', '.join(m.get('other_builds_running_at_end') or []) or 'none seen'}. "
                   "Numbers are inflated and noisy; rerun on a quiet machine before quoting them.", ""]
+    lines += R.paused_note(m)
 
     def cell(lang, cl, level, fn):
         r = results[f"{lang}/{cl}"].get(str(level), {})
