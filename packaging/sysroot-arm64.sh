@@ -22,6 +22,10 @@ cd "$DEBS"
 for pkg in python3.11-minimal:arm64=$PY_DEB libpython3.11-minimal:arm64=$PY_DEB \
            libpython3.11-stdlib:arm64=$PY_DEB openjdk-17-jre-headless:arm64=$JDK_DEB; do
   name=${pkg%%:*}
+  # A download cut short (e.g. a full disk) stays behind: keep a cached .deb only if it unpacks.
+  for cached in "${name}_"*_arm64.deb; do
+    [[ -f "$cached" ]] && { dpkg-deb --fsys-tarfile "$cached" >/dev/null 2>&1 || rm -f "$cached"; }
+  done
   ls "${name}_"*_arm64.deb >/dev/null 2>&1 || apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null
 done
 for deb in *_arm64.deb; do dpkg-deb -x "$deb" "$ROOTFS"; done
