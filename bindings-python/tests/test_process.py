@@ -209,7 +209,10 @@ def test_exit_while_a_daemon_thread_waits_on_a_call_is_clean(emu: Emulator) -> N
 
 
 CTRL_C = """
-import time
+import signal, time
+# A process started in the background by a non-interactive shell inherits SIGINT ignored, and
+# Python then installs no KeyboardInterrupt handler: put the standard one back.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from refold_session import Refold
 client = Refold({key!r}, base_url={url!r}, max_retries=0)
 print("calling", flush=True)
