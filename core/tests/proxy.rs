@@ -11,11 +11,13 @@ use std::sync::{Arc, Mutex};
 
 use refold_emulator::{Emulator, EmulatorConfig};
 use refold_session::{Client, ErrorCode};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
+
+#[path = "common/tls.rs"]
+mod tls;
+use tls::{localhost_acceptor, start_tls_terminator};
 
 const KEY: &str = "sk_proxy_DISTINCTIVE_7e42";
 /// The proxy refuses tunnels to this host (403), as a corporate proxy refuses a blocked site.
@@ -134,42 +136,6 @@ async fn start_proxy(tls: Option<TlsAcceptor>) -> (u16, Seen) {
 }
 
 /// A TLS acceptor serving localhost's certificate (signed by the test CA).
-fn localhost_acceptor() -> TlsAcceptor {
-    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let cert = CertificateDer::from_pem_file(fixtures.join("localhost-leaf.crt")).unwrap();
-    let key = PrivateKeyDer::from_pem_file(fixtures.join("localhost-leaf.key")).unwrap();
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![cert], key)
-    .unwrap();
-    TlsAcceptor::from(Arc::new(config))
-}
-
-/// TLS in front of the emulator: localhost's certificate, decrypted bytes relayed to `to`.
-async fn start_tls_terminator(to: std::net::SocketAddr) -> u16 {
-    let acceptor = localhost_acceptor();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let mut upstream = TcpStream::connect(to).await.unwrap();
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
-            });
-        }
-    });
-    port
-}
-
 fn client(base_url: &str) -> Client {
     Client::builder()
         .read_environment_variables(false)
@@ -207,7 +173,7 @@ async fn proxy_variables_are_honoured() {
     .await
     .unwrap();
     let emulator_port = emulator.addr().port();
-    let tls_port = start_tls_terminator(emulator.addr()).await;
+    let (tls_port, _) = start_tls_terminator(emulator.addr(), &[]).await;
     let (proxy_port, seen) = start_proxy(None).await;
     let proxy = format!("http://127.0.0.1:{proxy_port}");
     // SAFETY: the only test of this binary; nothing else reads the environment meanwhile.
@@ -281,7 +247,7 @@ async fn proxy_variables_are_honoured() {
     assert_eq!(emulator_count(&emulator).await, 3);
 
     // A proxy spoken to over TLS (an https:// proxy URL), for both kinds of base URL.
-    let (tls_proxy_port, tls_seen) = start_proxy(Some(localhost_acceptor())).await;
+    let (tls_proxy_port, tls_seen) = start_proxy(Some(localhost_acceptor(&[]))).await;
     let tls_proxy = format!("https://localhost:{tls_proxy_port}");
     // SAFETY: as above.
     unsafe {
