@@ -46,10 +46,16 @@ pub(crate) fn requests(state: &State) -> Response<ResponseBody> {
     respond::json(StatusCode::OK, &state.requests_json())
 }
 
-/// `GET /__emulator/connections`: client TCP connections open right now,
-/// the asking one included.
+/// `GET /__emulator/connections`: client TCP connections open right now, the asking one
+/// included, and how many were accepted since start.
 pub(crate) fn connections(state: &State) -> Response<ResponseBody> {
-    respond::json(StatusCode::OK, &json!({ "open": state.open_connections() }))
+    respond::json(
+        StatusCode::OK,
+        &json!({
+            "open": state.open_connections(),
+            "accepted": state.accepted_connections(),
+        }),
+    )
 }
 
 /// `GET /__emulator/config`: the run-time settings.

@@ -47,8 +47,8 @@
 //! `{"count", "requests": [{"method", "path", "query", "headers", "body"}]}`
 //! (the last 100 public-API requests, `x-api-key` and `auth_credentials`
 //! redacted). `GET
-//! /__emulator/connections` returns `{"open": N}`, the client connections
-//! open now, the asking one included. `GET`/`POST /__emulator/config` read
+//! /__emulator/connections` returns `{"open": N, "accepted": M}`, the client
+//! connections open now (the asking one included) and accepted since start. `GET`/`POST /__emulator/config` read
 //! and change `{"token_ttl_s": N}`, the lifetime of minted tokens
 //! ([`EmulatorConfig::token_ttl`] at start; a reset restores it).
 //!

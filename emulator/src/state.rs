@@ -62,6 +62,9 @@ pub(crate) struct State {
     request_ids: AtomicU64,
     /// Client TCP connections currently open (see [`OpenConnection`]).
     open_connections: AtomicU64,
+    /// Client TCP connections accepted since start (a client that keeps its connections
+    /// opens about as many as it has calls in flight).
+    accepted_connections: AtomicU64,
     /// Lifetime of minted tokens in seconds, changeable at run time.
     token_ttl: AtomicU64,
     /// The configured lifetime, restored by a reset.
@@ -91,6 +94,7 @@ impl State {
             recorder: Mutex::default(),
             request_ids: AtomicU64::new(0),
             open_connections: AtomicU64::new(0),
+            accepted_connections: AtomicU64::new(0),
             token_ttl: AtomicU64::new(token_ttl),
             configured_token_ttl: token_ttl,
         }
@@ -128,12 +132,18 @@ impl State {
     /// Counts a just-accepted connection until the guard is dropped.
     pub(crate) fn connection_opened(self: &Arc<Self>) -> OpenConnection {
         self.open_connections.fetch_add(1, Ordering::Relaxed);
+        self.accepted_connections.fetch_add(1, Ordering::Relaxed);
         OpenConnection(self.clone())
     }
 
     /// How many client connections are open now.
     pub(crate) fn open_connections(&self) -> u64 {
         self.open_connections.load(Ordering::Relaxed)
+    }
+
+    /// How many client connections were accepted since start.
+    pub(crate) fn accepted_connections(&self) -> u64 {
+        self.accepted_connections.load(Ordering::Relaxed)
     }
 
     /// The next `x-request-id` number (1-based).

@@ -101,13 +101,18 @@ async fn reset_clears_faults_counters_and_log_but_keeps_accounts() {
 
 /// `GET /__emulator/connections` on a fresh connection (which counts itself).
 async fn open_connections(addr: std::net::SocketAddr) -> u64 {
+    connection_counts(addr).await["open"]
+        .as_u64()
+        .expect("open is a count")
+}
+
+async fn connection_counts(addr: std::net::SocketAddr) -> serde_json::Value {
     let request = b"GET /__emulator/connections HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
     let seen = raw_exchange(addr, request, usize::MAX).await;
     let text = String::from_utf8(seen.bytes).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").expect("a complete answer");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let value: serde_json::Value = serde_json::from_str(body).unwrap();
-    value["open"].as_u64().expect("open is a count")
+    serde_json::from_str(body).unwrap()
 }
 
 /// Polls until the count is `expected`: the server notices a close a moment
@@ -125,6 +130,21 @@ async fn wait_for_open(addr: std::net::SocketAddr, expected: u64) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_counts_every_connection_accepted_since_start() {
+    let h = start().await;
+    let addr = h.emulator.addr();
+    let before = connection_counts(addr).await["accepted"]
+        .as_u64()
+        .expect("accepted is a count");
+    for _ in 0..3 {
+        drop(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    // Closed connections stay counted; the asking connection counts itself.
+    let after = connection_counts(addr).await["accepted"].as_u64().unwrap();
+    assert_eq!(after, before + 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
