@@ -466,16 +466,16 @@ impl Client {
             *http_request.method_mut() = request.method.clone();
             *http_request.uri_mut() = request.url.clone();
             *http_request.headers_mut() = self.inner.headers.clone();
-            let response = self
-                .inner
+            self.inner
                 .transport
                 .pool
-                .request(http_request)
+                .exchange(http_request, |response| {
+                    self.read_response(response, request.call, decode)
+                })
                 .await
                 .map_err(|err| {
                     transport_error(&err, err.is_connect(), &config.endpoint, &config.api_key)
-                })?;
-            self.read_response(response, request.call, decode).await
+                })?
         };
         match tokio::time::timeout(config.timeout, exchange).await {
             Ok(outcome) => outcome,

@@ -21,6 +21,7 @@ mod environment;
 mod error;
 mod mapping;
 mod options;
+mod pool;
 #[cfg(test)]
 mod properties;
 mod redact;

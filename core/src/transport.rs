@@ -1,4 +1,4 @@
-//! The HTTP transport: one hyper-util connection pool per client, rustls with the operating
+//! The HTTP transport: how a client's connections are made (its pool is `pool.rs`): rustls with the operating
 //! system's trust store (rustls-platform-verifier), HTTP/2 where the server offers it by ALPN,
 //! and the standard proxy variables (`HTTPS_PROXY` through a `CONNECT` tunnel, `HTTP_PROXY`
 //! with absolute-form requests, `NO_PROXY`). The proxy decision is made once per client: every
@@ -17,11 +17,12 @@ use hyper::Uri;
 use hyper::header::HeaderValue;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
-use hyper_util::client::legacy::Client as PoolClient;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
+
+use crate::pool::{Pool, PoolOptions};
 
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 pub(crate) type Body = Full<Bytes>;
@@ -185,7 +186,7 @@ impl tower_service::Service<Uri> for Connector {
 
 /// The pool and what every request of the client carries besides its own headers.
 pub(crate) struct Transport {
-    pub(crate) pool: PoolClient<Connector, Body>,
+    pub(crate) pool: Pool,
     /// `proxy-authorization` for a plain-HTTP proxy with credentials in its URL.
     pub(crate) proxy_authorization: Option<HeaderValue>,
 }
@@ -256,15 +257,20 @@ impl Transport {
                 }
             }
         };
-        let pool = PoolClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(options.pool_idle_timeout)
-            .pool_max_idle_per_host(options.max_idle_per_host)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(Connector {
-                route,
-                connect_timeout: options.connect_timeout,
-            });
+        let forward_proxy = matches!(route, Route::Forward { .. });
+        let connector = Connector {
+            route,
+            connect_timeout: options.connect_timeout,
+        };
+        let pool = Pool::new(
+            connector,
+            origin.clone(),
+            forward_proxy,
+            PoolOptions {
+                idle_timeout: options.pool_idle_timeout,
+                max_idle: options.max_idle_per_host,
+            },
+        )?;
         Ok(Transport {
             pool,
             proxy_authorization,

@@ -41,20 +41,30 @@ async fn http2_when_offered_else_http1() {
             .build()
             .unwrap();
         // Several calls at once: with HTTP/2 they share one connection.
-        let calls = (0..4).map(|i| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                client
-                    .get_token_for_linked_account(&format!("h2-{i}"))
-                    .await
-                    .unwrap()
-                    .linked_account_id()
-                    .to_owned()
-            })
-        });
-        for (i, call) in calls.collect::<Vec<_>>().into_iter().enumerate() {
-            assert_eq!(call.await.unwrap(), format!("h2-{i}"));
+        // Two rounds of four calls at once: the second finds the first's connections (HTTP/1:
+        // each back in the pool; HTTP/2: the one shared) and opens none.
+        let mut opened = Vec::new();
+        for round in 0..2 {
+            let calls = (0..4).map(|i| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    client
+                        .get_token_for_linked_account(&format!("h2-{round}-{i}"))
+                        .await
+                        .unwrap()
+                        .linked_account_id()
+                        .to_owned()
+                })
+            });
+            for (i, call) in calls.collect::<Vec<_>>().into_iter().enumerate() {
+                assert_eq!(call.await.unwrap(), format!("h2-{round}-{i}"));
+            }
+            opened.push(negotiated.lock().unwrap().len());
         }
+        assert!(
+            opened[0] >= 1 && opened[1] == opened[0],
+            "{alpn:?}: {opened:?}"
+        );
         let negotiated = negotiated.lock().unwrap().clone();
         assert!(!negotiated.is_empty());
         assert!(negotiated.iter().all(|p| *p == expected), "{negotiated:?}");

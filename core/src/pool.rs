@@ -1,0 +1,389 @@
+//! The connection pool. An HTTP/1 connection is driven by the call that is using it, inside the
+//! caller's own task, and goes back to the pool the moment its answer has been read: no task
+//! per connection, no hand-off to one per request, and at most one connection per call in
+//! flight. A connection that negotiated HTTP/2 by ALPN is shared by every call instead, with its
+//! own task (HTTP/2 multiplexes, so something must read frames for calls that are not polling).
+//!
+//! Idle HTTP/1 connections are not read while idle; a server that closed one is noticed when
+//! the next call picks it up (the close is read before the request is written, and that request
+//! moves to another connection). Idle connections close after `idle_timeout`, at most
+//! `max_idle` stay open.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper::header::{HOST, HeaderValue};
+use hyper::{Request, Response, Uri};
+use hyper_util::client::legacy::connect::Connection as _;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tower_service::Service as _;
+
+use crate::transport::{Body, BoxError, Conn, Connector};
+
+/// Why a request got no response. Its text and `source()` chain read as hyper-util's client
+/// errors did ("client error (Connect)", "client error (SendRequest)"), so the messages built
+/// from them by `mapping` stayed word for word the same.
+#[derive(Debug)]
+pub(crate) enum PoolError {
+    /// The connection could not be made (nothing was sent).
+    Connect(BoxError),
+    /// The connection failed while sending the request or waiting for the response head.
+    SendRequest(hyper::Error),
+}
+
+impl PoolError {
+    pub(crate) fn is_connect(&self) -> bool {
+        matches!(self, PoolError::Connect(_))
+    }
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolError::Connect(_) => f.write_str("client error (Connect)"),
+            PoolError::SendRequest(_) => f.write_str("client error (SendRequest)"),
+        }
+    }
+}
+
+impl StdError for PoolError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            PoolError::Connect(err) => Some(&**err),
+            PoolError::SendRequest(err) => Some(err),
+        }
+    }
+}
+
+pub(crate) struct PoolOptions {
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_idle: usize,
+}
+
+/// Connections to the one origin of a client.
+pub(crate) struct Pool {
+    shared: Arc<Shared>,
+    connector: Connector,
+    /// The origin the connector is asked for.
+    origin: Uri,
+    /// `Host` of every HTTP/1 request, prepared once.
+    host: HeaderValue,
+    /// Whether HTTP/1 requests go to a forward proxy (absolute-form) rather than the origin.
+    forward_proxy: bool,
+}
+
+struct Shared {
+    /// Most recently used last: a call takes the warmest connection.
+    idle: Mutex<Idle>,
+    options: PoolOptions,
+}
+
+#[derive(Default)]
+struct Idle {
+    h1: Vec<IdleH1>,
+    /// The shared HTTP/2 connection, once one was negotiated.
+    h2: Option<http2::SendRequest<Body>>,
+    /// Whether a task is closing expired connections.
+    reaping: bool,
+}
+
+/// An HTTP/1 connection: the handle requests are sent through and the state machine that
+/// writes and reads them, polled only by the call using it.
+struct H1 {
+    sender: http1::SendRequest<Body>,
+    /// Boxed: its TLS state is kilobytes, and every call's future would carry it inline.
+    connection: Box<http1::Connection<Conn, Body>>,
+}
+
+struct IdleH1 {
+    h1: H1,
+    since: Instant,
+}
+
+enum Fresh {
+    H1(H1),
+    H2(http2::SendRequest<Body>),
+}
+
+impl Pool {
+    pub(crate) fn new(
+        connector: Connector,
+        origin: Uri,
+        forward_proxy: bool,
+        options: PoolOptions,
+    ) -> Result<Pool, BoxError> {
+        let host = origin.host().ok_or("the base URL has no host")?;
+        let host = match origin.port_u16() {
+            Some(port) if Some(port) != default_port(&origin) => {
+                HeaderValue::from_str(&format!("{host}:{port}"))?
+            }
+            _ => HeaderValue::from_str(host)?,
+        };
+        Ok(Pool {
+            shared: Arc::new(Shared {
+                idle: Mutex::new(Idle::default()),
+                options,
+            }),
+            connector,
+            origin,
+            host,
+            forward_proxy,
+        })
+    }
+
+    /// Sends `request` (its URI absolute, to this pool's origin) and hands the response to
+    /// `read`, driving the connection until `read` is done. `Err` only when no response head
+    /// arrived; what `read` makes of the body (and of a connection lost during it) is its own.
+    pub(crate) async fn exchange<R, F, Fut>(
+        &self,
+        request: Request<Body>,
+        read: F,
+    ) -> Result<R, PoolError>
+    where
+        F: FnOnce(Response<Incoming>) -> Fut,
+        Fut: Future<Output = R>,
+    {
+        let (response, h1) = Box::pin(self.send(request)).await?;
+        let (sender, mut connection) = match h1 {
+            Some(H1 { sender, connection }) => (Some(sender), Some(connection)),
+            None => (None, None),
+        };
+        let output = drive(&mut connection, pin!(read(response))).await;
+        if let (Some(sender), Some(mut connection)) = (sender, connection) {
+            // One more turn lets the connection finish the exchange and ask for the next request.
+            let idle =
+                poll_fn(|cx| Poll::Ready(Pin::new(&mut *connection).poll(cx).is_pending())).await;
+            if idle && sender.is_ready() {
+                self.checkin(H1 { sender, connection });
+            }
+        }
+        Ok(output)
+    }
+
+    /// Sends `request` and waits for the response head; with it, the HTTP/1 connection that
+    /// must be driven while its body is read (none for HTTP/2 or a connection already closed).
+    async fn send(
+        &self,
+        mut request: Request<Body>,
+    ) -> Result<(Response<Incoming>, Option<H1>), PoolError> {
+        if let Some(h2) = self.shared.h2() {
+            return Ok((send_h2(h2, request).await?, None));
+        }
+        let absolute = request.uri().clone();
+        loop {
+            let (mut h1, reused) = match self.shared.checkout() {
+                Some(h1) => (h1, true),
+                None => match Box::pin(self.connect()).await? {
+                    Fresh::H1(h1) => (h1, false),
+                    Fresh::H2(h2) => {
+                        request.headers_mut().remove(HOST);
+                        *request.uri_mut() = absolute;
+                        return Ok((send_h2(h2, request).await?, None));
+                    }
+                },
+            };
+            self.to_h1_form(&mut request);
+            let sending = pin!(h1.sender.try_send_request(request));
+            let mut connection = Some(h1.connection);
+            match drive(&mut connection, sending).await {
+                Ok(response) => {
+                    let h1 = connection.map(|connection| H1 {
+                        sender: h1.sender,
+                        connection,
+                    });
+                    return Ok((response, h1));
+                }
+                // A connection that closed while idle hands the request back unsent.
+                Err(mut err) => match err.take_message() {
+                    Some(unsent) if reused => {
+                        request = unsent;
+                        *request.uri_mut() = absolute.clone();
+                    }
+                    _ => return Err(PoolError::SendRequest(err.into_error())),
+                },
+            }
+        }
+    }
+
+    /// Origin-form (or absolute-form to a forward proxy) and `Host`, as HTTP/1 asks.
+    fn to_h1_form(&self, request: &mut Request<Body>) {
+        request.headers_mut().insert(HOST, self.host.clone());
+        if !self.forward_proxy {
+            let path = request
+                .uri()
+                .path_and_query()
+                .cloned()
+                .unwrap_or_else(|| hyper::http::uri::PathAndQuery::from_static("/"));
+            *request.uri_mut() = Uri::from(path);
+        }
+    }
+
+    async fn connect(&self) -> Result<Fresh, PoolError> {
+        let io = self
+            .connector
+            .clone()
+            .call(self.origin.clone())
+            .await
+            .map_err(PoolError::Connect)?;
+        if io.connected().is_negotiated_h2() {
+            let (mut sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .handshake(io)
+                .await
+                .map_err(PoolError::SendRequest)?;
+            tokio::spawn(async move {
+                if let Err(err) = connection.await {
+                    log::debug!("HTTP/2 connection closed: {err}");
+                }
+            });
+            sender.ready().await.map_err(PoolError::SendRequest)?;
+            self.shared.share_h2(&sender);
+            return Ok(Fresh::H2(sender));
+        }
+        let (sender, connection) = http1::handshake(io).await.map_err(PoolError::SendRequest)?;
+        Ok(Fresh::H1(H1 {
+            sender,
+            connection: Box::new(connection),
+        }))
+    }
+
+    fn checkin(&self, h1: H1) {
+        let start_reaper = {
+            let mut idle = self.shared.lock();
+            if idle.h1.len() >= self.shared.options.max_idle {
+                return;
+            }
+            idle.h1.push(IdleH1 {
+                h1,
+                since: Instant::now(),
+            });
+            !std::mem::replace(&mut idle.reaping, true)
+        };
+        if start_reaper {
+            spawn_reaper(Arc::downgrade(&self.shared));
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Idle> {
+        // The lock is never held across anything that can panic; a poisoned one is still sound.
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn h2(&self) -> Option<http2::SendRequest<Body>> {
+        let mut idle = self.lock();
+        match &idle.h2 {
+            Some(h2) if !h2.is_closed() => Some(h2.clone()),
+            Some(_) => {
+                idle.h2 = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn share_h2(&self, sender: &http2::SendRequest<Body>) {
+        let mut idle = self.lock();
+        if idle.h2.as_ref().is_none_or(http2::SendRequest::is_closed) {
+            idle.h2 = Some(sender.clone());
+        }
+    }
+
+    /// The most recently used connection that has not expired.
+    fn checkout(&self) -> Option<H1> {
+        let mut idle = self.lock();
+        let entry = idle.h1.pop()?;
+        if entry.since.elapsed() < self.options.idle_timeout {
+            return Some(entry.h1);
+        }
+        // The warmest one expired, so every other one did too.
+        idle.h1.clear();
+        None
+    }
+}
+
+/// Closes expired idle connections while any are idle; stops when none are or the pool is gone.
+fn spawn_reaper(shared: Weak<Shared>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        if let Some(shared) = shared.upgrade() {
+            shared.lock().reaping = false;
+        }
+        return;
+    };
+    runtime.spawn(async move {
+        loop {
+            let period = match shared.upgrade() {
+                Some(shared) => shared.options.idle_timeout,
+                None => return,
+            };
+            tokio::time::sleep(period.max(Duration::from_millis(100)) / 2).await;
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            let (expired, none_left) = {
+                let mut idle = shared.lock();
+                let timeout = shared.options.idle_timeout;
+                let count = idle
+                    .h1
+                    .partition_point(|entry| entry.since.elapsed() >= timeout);
+                let expired: Vec<IdleH1> = idle.h1.drain(..count).collect();
+                let none_left = idle.h1.is_empty();
+                if none_left {
+                    idle.reaping = false;
+                }
+                (expired, none_left)
+            };
+            // Closed outside the lock.
+            drop(expired);
+            if none_left {
+                return;
+            }
+        }
+    });
+}
+
+/// Polls `connection` (if any) alongside `work` until `work` is done. A connection that ends is
+/// dropped at once: that answers the request it held (with the reason, and the request itself
+/// if it was never sent); on return, `connection` is `None` if it ended.
+async fn drive<T>(
+    connection: &mut Option<Box<http1::Connection<Conn, Body>>>,
+    mut work: Pin<&mut impl Future<Output = T>>,
+) -> T {
+    poll_fn(|cx| {
+        if let Some(open) = connection.as_mut()
+            && Pin::new(&mut **open).poll(cx).is_ready()
+        {
+            *connection = None;
+        }
+        work.as_mut().poll(cx)
+    })
+    .await
+}
+
+async fn send_h2(
+    mut sender: http2::SendRequest<Body>,
+    request: Request<Body>,
+) -> Result<Response<Incoming>, PoolError> {
+    sender
+        .send_request(request)
+        .await
+        .map_err(PoolError::SendRequest)
+}
+
+fn default_port(uri: &Uri) -> Option<u16> {
+    match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    }
+}
