@@ -6,10 +6,11 @@
 //! `RefoldException`) lives in `src/main/kotlin` and wraps the generated
 //! `ai.refold.session.ffi` package.
 //!
-//! Every core call runs as a task on the binding's own multi-thread tokio runtime (`runtime()`),
-//! so each client's connection pool lives on exactly one runtime: the async export awaits the
-//! task's `JoinHandle`, the blocking export `block_on`s it from the calling JVM thread. The
-//! runtime's threads are native and never attached to the JVM, so they do not keep a JVM alive.
+//! Every core call runs on the binding's own multi-thread tokio runtime (`runtime()`), so each
+//! client's connections are served by exactly one runtime's I/O driver: the async export spawns
+//! a task and awaits its `JoinHandle`, the blocking export runs the call on the calling JVM
+//! thread with `block_on` (no hand-off to a worker and back). The runtime's threads are native
+//! and never attached to the JVM, so they do not keep a JVM alive.
 //! A call returns one record (`FfiMintedToken`, `FfiLinkedAccount`, …): one buffer instead of an
 //! object read through getters. The session cache's background refreshes are spawned by the
 //! core on the runtime its call runs on: this one.
@@ -419,7 +420,8 @@ impl<T> Future for Task<T> {
 #[derive(uniffi::Object)]
 pub struct FfiClient {
     client: RwLock<Option<Client>>,
-    /// Tasks this client spawned on the runtime (test builds only, for the fast path's tests).
+    /// Calls this client ran on the runtime, spawned or on a blocking caller's thread (test
+    /// builds only, for the fast path's tests).
     #[cfg(feature = "test-hooks")]
     spawned: std::sync::atomic::AtomicU64,
 }
@@ -559,10 +561,15 @@ impl FfiClient {
         let Some(client) = self.current() else {
             return Ok(None);
         };
+        self.count_run();
+        Ok(Some(Task(runtime()?.spawn(call(client)))))
+    }
+
+    /// Counts a call run on the runtime (test builds only).
+    fn count_run(&self) {
         #[cfg(feature = "test-hooks")]
         self.spawned
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Ok(Some(Task(runtime()?.spawn(call(client)))))
     }
 
     /// The async form of every call: awaits the spawned task.
@@ -580,7 +587,10 @@ impl FfiClient {
         task.await.map(Some)
     }
 
-    /// The blocking form of every call: `block_on`s the spawned task on the calling thread.
+    /// The blocking form of every call: runs it on the calling thread (`block_on`), which
+    /// writes the request itself and is woken by the runtime's I/O driver when the answer is
+    /// in — one thread hand-off per call instead of two (a spawned task on a worker, then back).
+    /// Its background work (the cache's refreshes) still goes to the runtime.
     pub(crate) fn run_blocking<T, F>(
         &self,
         call: impl FnOnce(Client) -> F,
@@ -590,10 +600,12 @@ impl FfiClient {
         F: Future<Output = Result<T, FfiError>> + Send + 'static,
     {
         guard(|| {
-            let Some(task) = self.spawn(call)? else {
+            let Some(client) = self.current() else {
                 return Ok(None);
             };
-            runtime()?.block_on(task).map(Some)
+            self.count_run();
+            // A panic inside unwinds to `guard` on this thread: the core's `internal` error.
+            runtime()?.block_on(call(client)).map(Some)
         })
     }
 
@@ -637,8 +649,8 @@ async fn mint(
 #[cfg(feature = "test-hooks")]
 #[uniffi::export]
 impl FfiClient {
-    /// How many tasks this client has spawned on the runtime (test builds only): a cache hit
-    /// answered on the fast path spawns none.
+    /// How many calls this client has run on the runtime, spawned or blocking (test builds
+    /// only): a cache hit answered on the fast path runs none.
     pub fn spawned_task_count(&self) -> u64 {
         self.spawned.load(std::sync::atomic::Ordering::SeqCst)
     }
