@@ -42,8 +42,35 @@ struct NativeClient {
     endpoint: String,
     environment: &'static str,
     user_agent: String,
-    /// The pid that built the client, and the client; `None` once closed.
-    client: Mutex<Option<(u32, Client)>>,
+    /// The core client of the process that built it; `None` once closed.
+    client: Mutex<Option<ProcessClient>>,
+}
+
+/// A core client and the process that built it. Never dropped in another process (a child of
+/// `os.fork()` replacing or closing what it inherited, or collecting it): the parent's pooled
+/// connections are registered in an epoll instance the two processes share, and closing the
+/// child's copies would take the parent's registrations with them (the parent would never
+/// notice its next answer on one). The child leaks its copy instead, once per client.
+struct ProcessClient {
+    pid: u32,
+    client: Option<Client>,
+}
+
+impl ProcessClient {
+    fn new(client: Client) -> ProcessClient {
+        ProcessClient {
+            pid: std::process::id(),
+            client: Some(client),
+        }
+    }
+}
+
+impl Drop for ProcessClient {
+    fn drop(&mut self) {
+        if self.pid != std::process::id() {
+            std::mem::forget(self.client.take());
+        }
+    }
 }
 
 #[pymethods]
@@ -85,7 +112,7 @@ impl NativeClient {
                 endpoint: client.endpoint().to_owned(),
                 environment: client.environment().as_str(),
                 user_agent: client.user_agent().to_owned(),
-                client: Mutex::new(Some((std::process::id(), client))),
+                client: Mutex::new(Some(ProcessClient::new(client))),
             })
         })
     }
@@ -330,7 +357,7 @@ impl NativeClient {
 }
 
 impl NativeClient {
-    fn lock(&self) -> MutexGuard<'_, Option<(u32, Client)>> {
+    fn lock(&self) -> MutexGuard<'_, Option<ProcessClient>> {
         self.client.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -347,16 +374,18 @@ impl NativeClient {
     fn core(&self, py: Python<'_>) -> PyResult<Client> {
         let pid = std::process::id();
         let mut slot = self.lock();
-        let Some((owner, client)) = &*slot else {
+        let Some(current) = &*slot else {
             return Err(PyRuntimeError::new_err(
                 "This refold_session client is closed; create a new one.",
             ));
         };
-        if *owner == pid {
+        if current.pid == pid
+            && let Some(client) = &current.client
+        {
             return Ok(client.clone());
         }
         let client = Client::new(self.options.clone()).map_err(|err| error_to_py(py, err))?;
-        *slot = Some((pid, client.clone()));
+        *slot = Some(ProcessClient::new(client.clone()));
         Ok(client)
     }
 

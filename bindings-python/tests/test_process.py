@@ -12,8 +12,12 @@ from refold_session import Refold
 client = Refold({key!r}, base_url={url!r})
 client.get_token_for_linked_account("acct-1")  # the parent's runtime and pool are live
 children = []
-for n in range(3):
+for n in range(4):
     pid = os.fork()
+    if pid == 0 and n == 3:
+        # Closing what it inherited must not touch the parent's pooled connection.
+        client.close()
+        os._exit(0)
     if pid == 0:
         try:
             token = client.get_token_for_linked_account("acct-1")
@@ -34,8 +38,11 @@ for pid in children:
             break
         assert time.monotonic() < deadline, "a forked child hung"
         time.sleep(0.02)
-# The parent is unaffected.
+# The parent is unaffected: its pooled connection still answers (a lost registration in the
+# epoll instance it shares with the children would leave this call waiting for its timeout).
+started = time.monotonic()
 client.get_token_for_linked_account("acct-1")
+assert time.monotonic() - started < 10, "the parent's call waited for its timeout"
 print("fork ok")
 """
 
