@@ -11,13 +11,14 @@
 //! (docs/contract.md §Host-language surface), so a bug never crashes the process or leaves a
 //! promise pending.
 //!
-//! Calls run on napi's tokio runtime (the addon's only runtime, where the core's cache also
-//! runs its background refreshes). Each JavaScript environment (main thread, every worker)
-//! creates one [`Dispatcher`]: a single weak threadsafe function through which every
-//! completed call is handed back with its call id. A call is then one cheap synchronous
-//! native call plus a task spawn, with no per-call promise or threadsafe function, so
-//! thousands of calls in flight never stall the event loop (see bench/README.md). `index.js`
-//! keeps the loop alive while calls are pending. A plain session-cache hit skips all of this:
+//! Calls run on napi's tokio runtime (the addon's only runtime, with one I/O thread: [`init`];
+//! the core's cache runs its background refreshes there too). Each JavaScript environment
+//! (main thread, every worker) creates one [`Dispatcher`]: a single weak threadsafe function
+//! through which every completed call is handed back with its call id. A call is then one
+//! cheap synchronous native call plus a task spawn, with no per-call promise or threadsafe
+//! function, so thousands of calls in flight never stall the event loop (see
+//! bench/README.md). `index.js` keeps the loop alive while calls are pending. A plain
+//! session-cache hit skips all of this:
 //! `token` answers it synchronously (`Client::cached_token`) and `index.js` resolves at once.
 
 use std::future::Future;
@@ -48,6 +49,24 @@ use payload::Answer;
 pub use payload::{
     AccountPayload, Completion, ErrorPayload, PagePayload, StatsPayload, TokenPayload,
 };
+
+/// The addon's runtime: one I/O thread instead of napi's default of one per core. A call costs
+/// the runtime about a third of what it costs the JavaScript thread that starts it, so one
+/// thread keeps up with any event loop, and each extra busy thread only adds wake-ups and
+/// context switches beside the loop (bench/README.md § Round 3: 42–46k vs 34–39k req/s at
+/// concurrency 64). The core's DNS lookups still use tokio's separate blocking pool.
+#[napi_derive::module_init]
+fn init() {
+    let runtime = napi::tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("refold-session-io")
+        .enable_all()
+        .build();
+    // Without it napi builds its default runtime on first use.
+    if let Ok(runtime) = runtime {
+        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    }
+}
 
 /// Runs a synchronous entry point, turning a panic into the core's `internal` error.
 fn guarded<T>(

@@ -232,3 +232,15 @@ test('1,000 calls in flight never block the event loop (10 ms timer lag < 50 ms)
   const shown = runs.map((run) => `${run.worstLag.toFixed(1)} ms lag over ${run.ticks} ticks, ${run.elapsed.toFixed(0)} ms of calls`);
   assert.ok(best < 50, `worst timer lag per run: ${shown.join('; ')}`);
 });
+
+test('calls run on one native I/O thread, however many are in flight', { skip: process.platform !== 'linux' }, async () => {
+  const fs = require('node:fs');
+  const refold = new Refold({ apiKey: KEY, baseUrl: emulator.url });
+  await Promise.all(Array.from({ length: 64 }, () => refold.getTokenForLinkedAccount('acct-1')));
+  // Linux keeps 15 bytes of a thread's name: "refold-session-io" reads "refold-session-".
+  const names = fs.readdirSync('/proc/self/task').map((tid) =>
+    fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(),
+  );
+  assert.equal(names.filter((name) => name === 'refold-session-').length, 1, names.join(', '));
+  assert.equal((await emulator.requests()).count, 64);
+});
