@@ -48,7 +48,7 @@ bench-smoke: bench-prepare
 
 bench-scale: bench-prepare
 	$(BENCH_PY) $(ROOT)/bench/scale.py --n $(N) --levels $(SCALE_LEVELS) --inflight $(SCALE_INFLIGHT) \
-		--only "$(BENCH_ONLY)" --tag scale
+		--repeat $(BENCH_REPEAT) --only "$(BENCH_ONLY)" --tag scale
 
 bench-scale-smoke: bench-prepare
 	$(BENCH_PY) $(ROOT)/bench/scale.py --n 300 --warmup 50 --levels $(SCALE_LEVELS) --inflight 500 \
