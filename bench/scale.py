@@ -81,6 +81,7 @@ class Watch:
         self.emulator_pid = emulator_pid
         self.result: dict = {}
         self.connects = 0  # the sampler's own connections to the emulator (one, kept alive)
+        self.stale = 0  # connections still open on the emulator from before this run (settle)
         self._conn = None
 
     def emulator_connections(self) -> int:
@@ -116,7 +117,7 @@ class Watch:
                 pass  # not started yet, or exited
             try:
                 r["max_emulator_connections"] = max(r["max_emulator_connections"],
-                                                    self.emulator_connections())
+                                                    self.emulator_connections() - self.stale)
             except OSError:
                 pass
             r["max_emulator_rss_mib"] = max(r["max_emulator_rss_mib"], rss_mib(self.emulator_pid) or 0.0)
@@ -152,17 +153,28 @@ def artifacts() -> dict:
     return out
 
 
-def settle(watch: Watch, timeout_s: float = 60.0) -> None:
+def settle(watch: Watch, timeout_s: float = 60.0, steady_s: float = 1.0) -> None:
     """Waits until the emulator has closed the previous client's connections (after 10,000 in
-    flight it takes a moment), so that they are not counted as this client's."""
+    flight it takes a moment), so that they are not counted as this client's: until none is
+    open, or the count has not moved for `steady_s` (a connection whose client vanished without
+    a FIN — seen after a burst overflowed the listen queue — stays open on the server for good,
+    and would otherwise cost every later run the whole timeout)."""
     deadline = time.monotonic() + timeout_s
+    last, since = None, time.monotonic()
     while time.monotonic() < deadline:
         try:
-            if watch.emulator_connections() == 0:
-                break
+            open_now = watch.emulator_connections()
         except OSError:
-            pass
+            open_now = None
+        if open_now == 0:
+            last = 0
+            break
+        if open_now != last:
+            last, since = open_now, time.monotonic()
+        elif time.monotonic() - since >= steady_s:
+            break
         time.sleep(0.1)
+    watch.stale = last or 0
     if watch._conn is not None:
         watch._conn.close()
         watch._conn = None
@@ -185,6 +197,7 @@ def run_level(lang, cl, kind, url, emulator, n, c, warmup):
     before = active_opens()
     r = R.run_client(lang, cl, url, n, c, warmup, emulator.pid, kind, watch=watch)
     r["background_opens_per_s"] = background_per_s
+    r["stale_emulator_connections"] = watch.stale
     # Connections the client opened (warm-up included): the namespace's count, less the
     # harness's own (the sampler's, and run_client's control requests before and after).
     harness = watch.connects + (2 if "rps" in r else 1)
