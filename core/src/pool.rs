@@ -150,6 +150,8 @@ impl Pool {
         F: FnOnce(Response<Incoming>) -> Fut,
         Fut: Future<Output = R>,
     {
+        // Boxed (one allocation per call, as hyper-util's pool made too): inline, the sending
+        // state doubled every caller's future and overflowed a test thread's stack in debug builds.
         let (response, h1) = Box::pin(self.send(request)).await?;
         let (sender, mut connection) = match h1 {
             Some(H1 { sender, connection }) => (Some(sender), Some(connection)),
