@@ -107,7 +107,8 @@ struct IdleH1 {
     since: Instant,
 }
 
-enum Fresh {
+/// A connection to send on: an HTTP/1 one of the caller's own, or the shared HTTP/2 one.
+enum Taken {
     H1(H1),
     H2(http2::SendRequest<Body>),
 }
@@ -175,21 +176,20 @@ impl Pool {
         &self,
         mut request: Request<Body>,
     ) -> Result<(Response<Incoming>, Option<H1>), PoolError> {
-        if let Some(h2) = self.shared.h2() {
-            return Ok((send_h2(h2, request).await?, None));
-        }
         let absolute = request.uri().clone();
         loop {
-            let (mut h1, reused) = match self.shared.checkout() {
-                Some(h1) => (h1, true),
-                None => match Box::pin(self.connect()).await? {
-                    Fresh::H1(h1) => (h1, false),
-                    Fresh::H2(h2) => {
-                        request.headers_mut().remove(HOST);
-                        *request.uri_mut() = absolute;
-                        return Ok((send_h2(h2, request).await?, None));
-                    }
-                },
+            let (taken, reused) = match self.shared.take() {
+                Some(taken) => (taken, true),
+                None => (Box::pin(self.connect()).await?, false),
+            };
+            let mut h1 = match taken {
+                Taken::H1(h1) => h1,
+                Taken::H2(h2) => {
+                    // As sent to HTTP/2: absolute, no `Host` (an HTTP/1 attempt may have set it).
+                    request.headers_mut().remove(HOST);
+                    *request.uri_mut() = absolute;
+                    return Ok((send_h2(h2, request).await?, None));
+                }
             };
             self.to_h1_form(&mut request);
             let sending = pin!(h1.sender.try_send_request(request));
@@ -227,7 +227,7 @@ impl Pool {
         }
     }
 
-    async fn connect(&self) -> Result<Fresh, PoolError> {
+    async fn connect(&self) -> Result<Taken, PoolError> {
         let io = self
             .connector
             .clone()
@@ -247,10 +247,10 @@ impl Pool {
             });
             sender.ready().await.map_err(PoolError::SendRequest)?;
             self.shared.share_h2(&sender);
-            return Ok(Fresh::H2(sender));
+            return Ok(Taken::H2(sender));
         }
         let (sender, connection) = http1::handshake(io).await.map_err(PoolError::SendRequest)?;
-        Ok(Fresh::H1(H1 {
+        Ok(Taken::H1(H1 {
             sender,
             connection: Box::new(connection),
         }))
@@ -282,18 +282,6 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn h2(&self) -> Option<http2::SendRequest<Body>> {
-        let mut idle = self.lock();
-        match &idle.h2 {
-            Some(h2) if !h2.is_closed() => Some(h2.clone()),
-            Some(_) => {
-                idle.h2 = None;
-                None
-            }
-            None => None,
-        }
-    }
-
     fn share_h2(&self, sender: &http2::SendRequest<Body>) {
         let mut idle = self.lock();
         if idle.h2.as_ref().is_none_or(http2::SendRequest::is_closed) {
@@ -301,12 +289,18 @@ impl Shared {
         }
     }
 
-    /// The most recently used connection that has not expired.
-    fn checkout(&self) -> Option<H1> {
+    /// The shared HTTP/2 connection while it is open, else the most recently used HTTP/1
+    /// connection that has not expired: one lock per call.
+    fn take(&self) -> Option<Taken> {
         let mut idle = self.lock();
+        match idle.h2.as_ref() {
+            Some(h2) if !h2.is_closed() => return Some(Taken::H2(h2.clone())),
+            Some(_) => idle.h2 = None,
+            None => {}
+        }
         let entry = idle.h1.pop()?;
         if entry.since.elapsed() < self.options.idle_timeout {
-            return Some(entry.h1);
+            return Some(Taken::H1(entry.h1));
         }
         // The warmest one expired, so every other one did too.
         idle.h1.clear();
