@@ -7,7 +7,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use refold_emulator::{Emulator, EmulatorConfig};
+use refold_emulator::Emulator;
 use refold_session::{Client, ClientOptions, ErrorCode, Timeout};
 use serde_json::{Value, json};
 
@@ -46,19 +46,15 @@ static ALLOCATOR: Counting = Counting;
 /// The tests of this file measure allocations: one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+#[path = "common/emulator.rs"]
+mod emulator;
+
 const KEY: &str = "sk_hostile_DISTINCTIVE_a9e1";
 /// Generous: the largest buffer the client may hold is the 1 MiB success body.
 const ALLOCATION_LIMIT: usize = 4 * 1024 * 1024;
 
 async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        api_keys: vec![KEY.into()],
-        any_linked_account: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap()
+    emulator::start(KEY).await
 }
 
 fn client(emulator: &Emulator, timeout: Duration) -> Client {
@@ -273,14 +269,6 @@ async fn a_burst_leaves_no_more_idle_connections_than_the_cap() {
 }
 
 async fn open_connections(emulator: &Emulator) -> usize {
-    let response: Value = reqwest::Client::new()
-        .get(format!("{}/__emulator/connections", emulator.base_url()))
-        .header("connection", "close")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    response["open"].as_u64().unwrap() as usize
+    let counts = emulator::control(emulator, "/__emulator/connections").await;
+    counts["open"].as_u64().unwrap() as usize
 }

@@ -4,22 +4,13 @@
 
 use std::time::Duration;
 
-use refold_emulator::{Emulator, EmulatorConfig};
+use refold_emulator::Emulator;
 use refold_session::{Client, ClientOptions};
-use serde_json::Value;
+
+#[path = "common/emulator.rs"]
+mod emulator;
 
 const KEY: &str = "sk_pool_DISTINCTIVE_7c2e";
-
-async fn emulator(addr: &str) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        addr: addr.parse().unwrap(),
-        api_keys: vec![KEY.into()],
-        any_linked_account: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap()
-}
 
 fn client(emulator: &Emulator) -> Client {
     Client::new(ClientOptions {
@@ -34,15 +25,7 @@ fn client(emulator: &Emulator) -> Client {
 
 /// Connections the emulator accepted so far, less this question's own.
 async fn accepted(emulator: &Emulator) -> u64 {
-    let counts: Value = reqwest::Client::new()
-        .get(format!("{}/__emulator/connections", emulator.base_url()))
-        .header("connection", "close")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let counts = emulator::control(emulator, "/__emulator/connections").await;
     counts["accepted"].as_u64().unwrap() - 1
 }
 
@@ -50,7 +33,7 @@ async fn accepted(emulator: &Emulator) -> u64 {
 async fn calls_made_c_at_a_time_use_at_most_c_connections() {
     const TASKS: usize = 16;
     const CALLS_EACH: usize = 40;
-    let emulator = emulator("127.0.0.1:0").await;
+    let emulator = emulator::start(KEY).await;
     let client = client(&emulator);
     // Each question to the emulator is one connection of its own.
     let before = accepted(&emulator).await + 1;
@@ -81,25 +64,20 @@ async fn calls_made_c_at_a_time_use_at_most_c_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_the_server_closed_while_idle_is_replaced_unseen() {
-    let first = emulator("127.0.0.1:0").await;
+    let first = emulator::start(KEY).await;
     let addr = first.addr();
     let client = client(&first);
     client.get_token_for_linked_account("idle-1").await.unwrap();
     // The server goes away and comes back on the same port: the pooled connection is closed.
     first.shutdown().await;
-    let second = emulator(&addr.to_string()).await;
+    let second = emulator::start_at(&addr.to_string(), KEY).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let session = client
         .get_token_for_linked_account("idle-2")
         .await
         .expect("the closed connection is replaced, not reported");
     assert_eq!(session.linked_account_id(), "idle-2");
-    let requests: Value = reqwest::get(format!("{}/__emulator/requests", second.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let requests = emulator::control(&second, "/__emulator/requests").await;
     assert_eq!(requests["count"], 1);
     second.shutdown().await;
 }

@@ -9,12 +9,14 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use refold_emulator::{Emulator, EmulatorConfig};
+use refold_emulator::Emulator;
 use refold_session::{Client, ErrorCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
+#[path = "common/emulator.rs"]
+mod emulator;
 #[path = "common/tls.rs"]
 mod tls;
 use tls::{localhost_acceptor, start_tls_terminator};
@@ -147,31 +149,15 @@ fn client(base_url: &str) -> Client {
 }
 
 async fn emulator_count(emulator: &Emulator) -> u64 {
-    let log: serde_json::Value = reqwest::Client::builder()
-        .no_proxy()
-        .build()
+    emulator::control(emulator, "/__emulator/requests").await["count"]
+        .as_u64()
         .unwrap()
-        .get(format!("{}/__emulator/requests", emulator.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    log["count"].as_u64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_variables_are_honoured() {
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let emulator = Emulator::start(EmulatorConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        api_keys: vec![KEY.into()],
-        any_linked_account: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emulator = emulator::start(KEY).await;
     let emulator_port = emulator.addr().port();
     let (tls_port, _) = start_tls_terminator(emulator.addr(), &[]).await;
     let (proxy_port, seen) = start_proxy(None).await;

@@ -5,27 +5,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use refold_session::{Client, ErrorCode};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
+
+#[path = "common/tls.rs"]
+mod tls;
 
 const CERT: &[u8] = include_bytes!("fixtures/self-signed.crt");
 const KEY: &[u8] = include_bytes!("fixtures/self-signed.key");
 
 #[tokio::test]
 async fn untrusted_certificate_is_not_retried() {
-    let cert = CertificateDer::from_pem_slice(CERT).unwrap();
-    let key = PrivateKeyDer::from_pem_slice(KEY).unwrap();
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![cert], key)
-    .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let acceptor = tls::acceptor(CERT, KEY, &[]);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let connections = Arc::new(AtomicUsize::new(0));

@@ -2,21 +2,17 @@
 
 use std::collections::HashSet;
 
-use refold_emulator::{Emulator, EmulatorConfig};
+use refold_emulator::Emulator;
 use refold_session::{Client, ErrorCode};
 use serde_json::Value;
+
+#[path = "common/emulator.rs"]
+mod emulator;
 
 const KEY: &str = "sk_wire_DISTINCTIVE_51d0";
 
 async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        api_keys: vec![KEY.into()],
-        any_linked_account: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap()
+    emulator::start(KEY).await
 }
 
 fn client(emulator: &Emulator) -> Client {

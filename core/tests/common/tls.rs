@@ -18,8 +18,15 @@ pub type Negotiated = Arc<Mutex<Vec<Option<Vec<u8>>>>>;
 /// An acceptor presenting `localhost-leaf.crt` (signed by `test-ca.crt`) and offering `alpn`.
 pub fn localhost_acceptor(alpn: &[&[u8]]) -> TlsAcceptor {
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let cert = CertificateDer::from_pem_file(fixtures.join("localhost-leaf.crt")).unwrap();
-    let key = PrivateKeyDer::from_pem_file(fixtures.join("localhost-leaf.key")).unwrap();
+    let cert = std::fs::read(fixtures.join("localhost-leaf.crt")).unwrap();
+    let key = std::fs::read(fixtures.join("localhost-leaf.key")).unwrap();
+    acceptor(&cert, &key, alpn)
+}
+
+/// An acceptor presenting the PEM certificate `cert` with its key `key`, offering `alpn`.
+pub fn acceptor(cert: &[u8], key: &[u8], alpn: &[&[u8]]) -> TlsAcceptor {
+    let cert = CertificateDer::from_pem_slice(cert).unwrap();
+    let key = PrivateKeyDer::from_pem_slice(key).unwrap();
     let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(Arc::new(
         tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
     ))
