@@ -161,6 +161,14 @@ def app_lists(requests: List[Dict[str, Any]]) -> int:
     return sum(1 for r in requests if r["path"] == APPS_PATH)
 
 
+def is_stale(error: WebDriverException) -> bool:
+    """An element of a document the page has since replaced. Chromium reports it as a stale
+    element, or, when the navigation lands between finding the element and using it, as an
+    "unknown error" from its inspector (seen in CI with Chromium 156 after a sign-in's reload)."""
+    return isinstance(error, StaleElementReferenceException) or (
+        "does not belong to the document" in (error.msg or ""))
+
+
 class Browser:
     """Chromium through chromedriver, recording every response over the DevTools protocol."""
 
@@ -215,11 +223,18 @@ class Browser:
         self.driver.refresh()
 
     def wait(self, check: Callable[[], Any], what: str, timeout: float = 20) -> Any:
+        def attempt(_: Any) -> Any:
+            try:
+                return check()
+            except NoSuchElementException:
+                return None
+            except WebDriverException as error:
+                if is_stale(error):
+                    return None  # the page is being replaced: look again in the new one
+                raise
+
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.05,
-                                 ignored_exceptions=(NoSuchElementException,
-                                                     StaleElementReferenceException)
-                                 ).until(lambda _: check())
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(attempt)
         except TimeoutException:
             raise AssertionError(f"timed out waiting for {what}; status {self.text('status')!r},"
                                  f" error {self.text('error')!r}") from None
@@ -228,8 +243,29 @@ class Browser:
         try:
             element = self.driver.find_element(By.ID, element_id)
             return element.text if element.is_displayed() else ""
-        except (NoSuchElementException, StaleElementReferenceException):
+        except NoSuchElementException:
             return ""
+        except WebDriverException as error:
+            if is_stale(error):
+                return ""
+            raise
+
+    def click_and_reload(self, css: str) -> None:
+        """Clicks what makes the page reload itself (sign-in, sign-out: `location.reload()` after
+        a POST) and waits until the old document is gone, so no later look finds its elements."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.CSS_SELECTOR, css).click()
+
+        def gone() -> bool:
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException as error:
+                if is_stale(error):
+                    return True
+                raise
+
+        self.wait(gone, f"the page to reload after clicking {css}")
 
     def apps(self) -> Dict[str, bool]:
         return {li.get_attribute("data-slug"): li.get_attribute("data-connected") == "true"
@@ -248,11 +284,11 @@ class Browser:
         field.clear()
         field.send_keys(name)
         self.drain()
-        self.driver.find_element(By.CSS_SELECTOR, "#signin button").click()
+        self.click_and_reload("#signin button")
 
     def sign_out(self) -> None:
         self.drain()
-        self.driver.find_element(By.ID, "signout").click()
+        self.click_and_reload("#signout")
         self.wait(lambda: self.driver.find_element(By.ID, "signin").is_displayed(), "sign-in")
 
     def connect(self, slug: str, values: Dict[str, str]) -> None:
