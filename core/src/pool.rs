@@ -317,6 +317,9 @@ fn spawn_reaper(shared: Weak<Shared>) {
         return;
     };
     runtime.spawn(async move {
+        // A runtime that shuts down drops this task mid-sleep: the next connection checked in
+        // (maybe on another runtime) must start a reaper again.
+        let mut guard = ReaperGuard(shared.clone());
         loop {
             let period = match shared.upgrade() {
                 Some(shared) => shared.options.idle_timeout,
@@ -342,10 +345,23 @@ fn spawn_reaper(shared: Weak<Shared>) {
             // Closed outside the lock.
             drop(expired);
             if none_left {
+                // `reaping` was cleared under the lock above, where a checkin can see it.
+                guard.0 = Weak::new();
                 return;
             }
         }
     });
+}
+
+/// Clears `reaping` when a reaper task ends other than by finding nothing left to close.
+struct ReaperGuard(Weak<Shared>);
+
+impl Drop for ReaperGuard {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0.upgrade() {
+            shared.lock().reaping = false;
+        }
+    }
 }
 
 /// Polls `connection` (if any) alongside `work` until `work` is done. A connection that ends is
@@ -381,5 +397,41 @@ fn default_port(uri: &Uri) -> Option<u16> {
         Some("https") => Some(443),
         Some("http") => Some(80),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pool used from two runtimes in turn: the first one's shutdown ends its reaper, and the
+    /// next checkin (on the second) must be free to start another.
+    #[test]
+    fn a_reaper_ended_by_its_runtime_shutting_down_can_be_started_again() {
+        let shared = Arc::new(Shared {
+            idle: Mutex::new(Idle {
+                reaping: true,
+                ..Idle::default()
+            }),
+            options: PoolOptions {
+                idle_timeout: Duration::from_secs(20),
+                max_idle: 1,
+            },
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            spawn_reaper(Arc::downgrade(&shared));
+            // Into its first sleep.
+            tokio::task::yield_now().await;
+        });
+        assert!(shared.lock().reaping, "the reaper is asleep, still reaping");
+        drop(runtime);
+        assert!(
+            !shared.lock().reaping,
+            "the runtime's shutdown ended the reaper"
+        );
     }
 }

@@ -81,3 +81,58 @@ async fn a_connection_the_server_closed_while_idle_is_replaced_unseen() {
     assert_eq!(requests["count"], 1);
     second.shutdown().await;
 }
+
+/// A client kept across tokio runtimes (a `static` client, one runtime per test): the
+/// connection the first runtime left idle is bound to that runtime's I/O driver, so once that
+/// runtime is gone the next call must move to a new connection, unseen, with retries off.
+#[test]
+fn a_client_outlives_the_runtime_that_opened_its_connection() {
+    let server = tokio::runtime::Runtime::new().unwrap();
+    let emulator = server.block_on(emulator::start(KEY));
+    let client = client(&emulator);
+    // Each question to the emulator is one connection of its own.
+    let before = server.block_on(accepted(&emulator)) + 1;
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    first
+        .block_on(client.get_token_for_linked_account("runtime-1"))
+        .unwrap();
+    drop(first);
+    for runtime in [
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap(),
+    ] {
+        let session = runtime
+            .block_on(async {
+                tokio::time::timeout(
+                    Duration::from_secs(10),
+                    client.get_token_for_linked_account("runtime-2"),
+                )
+                .await
+            })
+            .expect("the call neither hangs on the dead runtime's connection")
+            .expect("nor reports it");
+        assert_eq!(session.linked_account_id(), "runtime-2");
+        drop(runtime);
+    }
+    let requests = server.block_on(emulator::control(&emulator, "/__emulator/requests"));
+    assert_eq!(
+        requests["count"], 3,
+        "one request per call, none lost or repeated"
+    );
+    let opened = server.block_on(accepted(&emulator)) - before - 1;
+    assert_eq!(
+        opened, 3,
+        "each runtime's call needed a connection of its own"
+    );
+    server.block_on(emulator.shutdown());
+}
