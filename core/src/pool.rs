@@ -316,10 +316,12 @@ fn spawn_reaper(shared: Weak<Shared>) {
         }
         return;
     };
+    // A runtime that shuts down drops this task, mid-sleep or before its first poll: the next
+    // connection checked in (maybe on another runtime) must start a reaper again. Made outside
+    // the task, so that a task never polled drops it too.
+    let guard = ReaperGuard(shared.clone());
     runtime.spawn(async move {
-        // A runtime that shuts down drops this task mid-sleep: the next connection checked in
-        // (maybe on another runtime) must start a reaper again.
-        let mut guard = ReaperGuard(shared.clone());
+        let mut guard = guard;
         loop {
             let period = match shared.upgrade() {
                 Some(shared) => shared.options.idle_timeout,
@@ -404,11 +406,8 @@ fn default_port(uri: &Uri) -> Option<u16> {
 mod tests {
     use super::*;
 
-    /// A pool used from two runtimes in turn: the first one's shutdown ends its reaper, and the
-    /// next checkin (on the second) must be free to start another.
-    #[test]
-    fn a_reaper_ended_by_its_runtime_shutting_down_can_be_started_again() {
-        let shared = Arc::new(Shared {
+    fn reaping_pool() -> Arc<Shared> {
+        Arc::new(Shared {
             idle: Mutex::new(Idle {
                 reaping: true,
                 ..Idle::default()
@@ -417,21 +416,36 @@ mod tests {
                 idle_timeout: Duration::from_secs(20),
                 max_idle: 1,
             },
-        });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            spawn_reaper(Arc::downgrade(&shared));
-            // Into its first sleep.
-            tokio::task::yield_now().await;
-        });
-        assert!(shared.lock().reaping, "the reaper is asleep, still reaping");
-        drop(runtime);
-        assert!(
-            !shared.lock().reaping,
-            "the runtime's shutdown ended the reaper"
-        );
+        })
+    }
+
+    /// A pool used from two runtimes in turn: the first one's shutdown ends its reaper, and the
+    /// next checkin (on the second) must be free to start another; whether the reaper was
+    /// asleep or had not run yet.
+    #[test]
+    fn a_reaper_ended_by_its_runtime_shutting_down_can_be_started_again() {
+        for polled in [true, false] {
+            let shared = reaping_pool();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                spawn_reaper(Arc::downgrade(&shared));
+                if polled {
+                    // Into its first sleep.
+                    tokio::task::yield_now().await;
+                }
+            });
+            assert!(
+                shared.lock().reaping,
+                "the reaper is pending, still reaping"
+            );
+            drop(runtime);
+            assert!(
+                !shared.lock().reaping,
+                "the runtime's shutdown ended the reaper (polled before: {polled})"
+            );
+        }
     }
 }
