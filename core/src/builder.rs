@@ -52,6 +52,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Connections open to the host at once, 1 to 10,000 (default 1,024); calls beyond it wait,
+    /// within their timeout, for one to come free.
+    pub fn max_connections(mut self, count: u32) -> Self {
+        self.options.max_connections = Some(f64::from(count));
+        self
+    }
+
     /// Whether unset options are read from `REFOLD_*` environment variables (default true).
     pub fn read_environment_variables(mut self, read: bool) -> Self {
         self.options.read_environment_variables = Some(read);

@@ -74,6 +74,7 @@ impl fmt::Debug for Client {
             .field("timeout", &config.timeout)
             .field("max_retries", &config.max_retries)
             .field("max_idle_connections", &config.max_idle_connections)
+            .field("max_connections", &config.max_connections)
             .field("cache", &config.cache)
             .finish()
     }
@@ -97,6 +98,7 @@ impl Client {
                 connect_timeout: config.connect_timeout,
                 pool_idle_timeout: POOL_IDLE_TIMEOUT,
                 max_idle_per_host: config.max_idle_connections,
+                max_per_host: config.max_connections,
             },
         )
         .map_err(|err| setup_error(&*err))?;

@@ -45,8 +45,8 @@ pub use endpoint::{LINKED_ACCOUNT_PATH, SESSION_TOKEN_PATH};
 pub use environment::Environment;
 pub use error::{Error, ErrorCode};
 pub use options::{
-    CacheOptions, ClientOptions, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT, HostDuration, OptionProblem, POOL_IDLE_TIMEOUT, Timeout,
+    CacheOptions, ClientOptions, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS,
+    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, HostDuration, OptionProblem, POOL_IDLE_TIMEOUT, Timeout,
 };
 pub use redact::REDACTED;
 pub use store::{DEFAULT_KEY_PREFIX, DEFAULT_STORE_TIMEOUT, StoreOptions};

@@ -32,6 +32,12 @@ pub const MAX_RETRIES_LIMIT: u32 = 100;
 pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 1_024;
 /// Most idle connections per host accepted.
 pub const MAX_IDLE_CONNECTIONS_LIMIT: usize = 10_000;
+/// Connections open to the host at once unless configured (in use, idle or being opened): the
+/// caller's concurrency never sizes the sockets a client opens. Calls beyond it wait, within
+/// their timeout, for a connection to come free.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1_024;
+/// Most connections per host accepted.
+pub const MAX_CONNECTIONS_LIMIT: usize = 10_000;
 /// How long an idle connection is kept: below the keep-alive timeouts of common load
 /// balancers (60 s and more), so reusing one the server is closing is rare.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -115,8 +121,11 @@ pub struct ClientOptions {
     pub timeout: Option<Timeout>,
     /// Retries after the first attempt: a whole number from 0 to 100 (default 2).
     pub max_retries: Option<f64>,
-    /// Idle connections kept per host: a whole number from 0 to 10,000 (default 32).
+    /// Idle connections kept per host: a whole number from 0 to 10,000 (default 1,024).
     pub max_idle_connections: Option<f64>,
+    /// Connections open to the host at once: a whole number from 1 to 10,000 (default 1,024).
+    /// Calls beyond it wait, within their timeout, for one to come free.
+    pub max_connections: Option<f64>,
     /// The binding and its host runtime, for the `user-agent` (e.g. `("node", "v20.1.0")`).
     pub binding: Option<(String, String)>,
     /// The session cache: off when `None` (every call mints, as the official SDK does).
@@ -143,6 +152,7 @@ impl fmt::Debug for ClientOptions {
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .field("max_idle_connections", &self.max_idle_connections)
+            .field("max_connections", &self.max_connections)
             .field("cache", &self.cache)
             .field("host_problem", &self.host_problem)
             .finish_non_exhaustive()
@@ -163,6 +173,7 @@ pub(crate) struct ResolvedConfig {
     pub connect_timeout: Duration,
     pub max_retries: u32,
     pub max_idle_connections: usize,
+    pub max_connections: usize,
     pub user_agent: String,
     pub cache: Option<CacheConfig>,
 }
@@ -237,6 +248,18 @@ impl ClientOptions {
             })?,
         };
 
+        let max_connections = match self.max_connections {
+            None => DEFAULT_MAX_CONNECTIONS,
+            Some(count) => whole_number(count, MAX_CONNECTIONS_LIMIT)
+                .filter(|count| *count >= 1)
+                .ok_or_else(|| {
+                    Error::configuration(format!(
+                        "max connections must be a whole number from 1 to \
+                         {MAX_CONNECTIONS_LIMIT}, not {count}."
+                    ))
+                })?,
+        };
+
         Ok(ResolvedConfig {
             api_key,
             api_key_header,
@@ -247,6 +270,7 @@ impl ClientOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_retries,
             max_idle_connections,
+            max_connections,
             user_agent: user_agent(self.binding),
             cache: self
                 .cache
@@ -382,6 +406,7 @@ mod tests {
         assert_eq!(config.timeout, DEFAULT_TIMEOUT);
         assert_eq!(config.max_retries, 2);
         assert_eq!(config.max_idle_connections, 1_024);
+        assert_eq!(config.max_connections, 1_024);
         assert!(config.user_agent.starts_with("refold-session/"));
         assert!(config.user_agent.contains("(rust "));
     }
@@ -432,6 +457,9 @@ mod tests {
             with(|o| o.max_retries = Some(f64::NAN)),
             with(|o| o.max_idle_connections = Some(-1.0)),
             with(|o| o.max_idle_connections = Some(10_001.0)),
+            with(|o| o.max_connections = Some(0.0)),
+            with(|o| o.max_connections = Some(2.5)),
+            with(|o| o.max_connections = Some(10_001.0)),
             with(|o| o.report(OptionProblem::not_unicode("apiKey"))),
             with(|o| {
                 o.cache = Some(CacheOptions {
@@ -471,6 +499,7 @@ mod tests {
         let config = ClientOptions {
             max_retries: Some(100.0),
             max_idle_connections: Some(0.0),
+            max_connections: Some(1.0),
             timeout: Some(Timeout::Milliseconds(250.0)),
             ..options()
         }
@@ -478,6 +507,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.max_retries, 100);
         assert_eq!(config.max_idle_connections, 0);
+        assert_eq!(config.max_connections, 1);
         assert_eq!(config.timeout, Duration::from_millis(250));
     }
 

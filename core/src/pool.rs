@@ -8,11 +8,16 @@
 //! the next call picks it up (the close is read before the request is written, and that request
 //! moves to another connection). Idle connections close after `idle_timeout`, at most
 //! `max_idle` stay open.
+//!
+//! At most `max_open` connections are open at once (in use, idle or being opened), whatever
+//! the caller's concurrency: a call that finds none idle and the cap reached waits, within its
+//! attempt's timeout, until one goes idle or closes.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -23,6 +28,7 @@ use hyper::header::{HOST, HeaderValue};
 use hyper::{Request, Response, Uri};
 use hyper_util::client::legacy::connect::Connection as _;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::sync::Notify;
 use tower_service::Service as _;
 
 use crate::transport::{Body, BoxError, Conn, Connector};
@@ -65,11 +71,14 @@ impl StdError for PoolError {
 pub(crate) struct PoolOptions {
     pub(crate) idle_timeout: Duration,
     pub(crate) max_idle: usize,
+    /// Connections open at once; at least 1 (the options check it).
+    pub(crate) max_open: usize,
 }
 
 /// Connections to the one origin of a client.
 pub(crate) struct Pool {
     shared: Arc<Shared>,
+    limit: Arc<Limit>,
     connector: Connector,
     /// The origin the connector is asked for.
     origin: Uri,
@@ -100,6 +109,27 @@ struct H1 {
     sender: http1::SendRequest<Body>,
     /// Boxed: its TLS state is kilobytes, and every call's future would carry it inline.
     connection: Box<http1::Connection<Conn, Body>>,
+    slot: Slot,
+}
+
+/// The connections open against the cap. Held by the pool and by every connection's [`Slot`]
+/// (not by [`Shared`], so that an idle connection never keeps its pool alive).
+struct Limit {
+    open: AtomicUsize,
+    max: usize,
+    /// Calls waiting at the cap; releases notify only when there are some.
+    waiting: AtomicUsize,
+    /// A connection went idle or closed.
+    freed: Notify,
+}
+
+/// One open connection's place under the cap, given back when the connection is dropped.
+struct Slot(Arc<Limit>);
+
+/// A connection to send on, or a place to open one.
+enum Acquired {
+    Pooled(Taken),
+    New(Slot),
 }
 
 struct IdleH1 {
@@ -128,6 +158,12 @@ impl Pool {
             _ => HeaderValue::from_str(host)?,
         };
         Ok(Pool {
+            limit: Arc::new(Limit {
+                open: AtomicUsize::new(0),
+                max: options.max_open.max(1),
+                waiting: AtomicUsize::new(0),
+                freed: Notify::new(),
+            }),
             shared: Arc::new(Shared {
                 idle: Mutex::new(Idle::default()),
                 options,
@@ -154,17 +190,25 @@ impl Pool {
         // Boxed (one allocation per call, as hyper-util's pool made too): inline, the sending
         // state doubled every caller's future and overflowed a test thread's stack in debug builds.
         let (response, h1) = Box::pin(self.send(request)).await?;
-        let (sender, mut connection) = match h1 {
-            Some(H1 { sender, connection }) => (Some(sender), Some(connection)),
+        let (rest, mut connection) = match h1 {
+            Some(H1 {
+                sender,
+                connection,
+                slot,
+            }) => (Some((sender, slot)), Some(connection)),
             None => (None, None),
         };
         let output = drive(&mut connection, pin!(read(response))).await;
-        if let (Some(sender), Some(mut connection)) = (sender, connection) {
+        if let (Some((sender, slot)), Some(mut connection)) = (rest, connection) {
             // One more turn lets the connection finish the exchange and ask for the next request.
             let idle =
                 poll_fn(|cx| Poll::Ready(Pin::new(&mut *connection).poll(cx).is_pending())).await;
             if idle && sender.is_ready() {
-                self.checkin(H1 { sender, connection });
+                self.checkin(H1 {
+                    sender,
+                    connection,
+                    slot,
+                });
             }
         }
         Ok(output)
@@ -178,9 +222,9 @@ impl Pool {
     ) -> Result<(Response<Incoming>, Option<H1>), PoolError> {
         let absolute = request.uri().clone();
         loop {
-            let (taken, reused) = match self.shared.take() {
-                Some(taken) => (taken, true),
-                None => (Box::pin(self.connect()).await?, false),
+            let (taken, reused) = match self.acquire().await {
+                Acquired::Pooled(taken) => (taken, true),
+                Acquired::New(slot) => (Box::pin(self.connect(slot)).await?, false),
             };
             let mut h1 = match taken {
                 Taken::H1(h1) => h1,
@@ -199,6 +243,7 @@ impl Pool {
                     let h1 = connection.map(|connection| H1 {
                         sender: h1.sender,
                         connection,
+                        slot: h1.slot,
                     });
                     return Ok((response, h1));
                 }
@@ -227,7 +272,32 @@ impl Pool {
         }
     }
 
-    async fn connect(&self) -> Result<Taken, PoolError> {
+    /// An idle connection (or the shared HTTP/2 one), else a place to open one; at the cap,
+    /// waits until a connection goes idle or closes.
+    async fn acquire(&self) -> Acquired {
+        if let Some(acquired) = self.try_acquire() {
+            return acquired;
+        }
+        let _waiting = Waiting::new(&self.limit);
+        loop {
+            // Registered before looking again, so a release in between still wakes this call.
+            let mut freed = pin!(self.limit.freed.notified());
+            freed.as_mut().enable();
+            if let Some(acquired) = self.try_acquire() {
+                return acquired;
+            }
+            freed.await;
+        }
+    }
+
+    fn try_acquire(&self) -> Option<Acquired> {
+        match self.shared.take() {
+            Some(taken) => Some(Acquired::Pooled(taken)),
+            None => self.limit.reserve().map(Acquired::New),
+        }
+    }
+
+    async fn connect(&self, slot: Slot) -> Result<Taken, PoolError> {
         let io = self
             .connector
             .clone()
@@ -247,27 +317,36 @@ impl Pool {
             });
             sender.ready().await.map_err(PoolError::SendRequest)?;
             self.shared.share_h2(&sender);
+            // One connection shared by every call: it takes no place under the cap.
+            drop(slot);
             return Ok(Taken::H2(sender));
         }
         let (sender, connection) = http1::handshake(io).await.map_err(PoolError::SendRequest)?;
         Ok(Taken::H1(H1 {
             sender,
             connection: Box::new(connection),
+            slot,
         }))
     }
 
     fn checkin(&self, h1: H1) {
-        let start_reaper = {
+        let (start_reaper, refused) = {
             let mut idle = self.shared.lock();
             if idle.h1.len() >= self.shared.options.max_idle {
-                return;
+                (false, Some(h1))
+            } else {
+                idle.h1.push(IdleH1 {
+                    h1,
+                    since: Instant::now(),
+                });
+                (!std::mem::replace(&mut idle.reaping, true), None)
             }
-            idle.h1.push(IdleH1 {
-                h1,
-                since: Instant::now(),
-            });
-            !std::mem::replace(&mut idle.reaping, true)
         };
+        // Closed (its slot given back) outside the lock; otherwise it is free for a waiter.
+        match refused {
+            Some(closed) => drop(closed),
+            None => self.limit.wake_one(),
+        }
         if start_reaper {
             spawn_reaper(Arc::downgrade(&self.shared));
         }
@@ -302,9 +381,55 @@ impl Shared {
         if entry.since.elapsed() < self.options.idle_timeout {
             return Some(Taken::H1(entry.h1));
         }
-        // The warmest one expired, so every other one did too.
-        idle.h1.clear();
+        // The warmest one expired, so every other one did too; closed outside the lock.
+        let expired = std::mem::take(&mut idle.h1);
+        drop(idle);
+        drop(entry);
+        drop(expired);
         None
+    }
+}
+
+impl Limit {
+    fn reserve(self: &Arc<Self>) -> Option<Slot> {
+        self.open
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |open| {
+                (open < self.max).then_some(open + 1)
+            })
+            .ok()?;
+        Some(Slot(self.clone()))
+    }
+
+    /// Wakes one call waiting at the cap, if any is.
+    fn wake_one(&self) {
+        // SeqCst pairs with `Waiting::new`: either this sees the waiter, or the waiter's next
+        // look sees what was released before it.
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.freed.notify_one();
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        self.0.wake_one();
+    }
+}
+
+/// A call counted as waiting at the cap while it lives (a cancelled wait included).
+struct Waiting<'a>(&'a Limit);
+
+impl<'a> Waiting<'a> {
+    fn new(limit: &'a Limit) -> Self {
+        limit.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(limit)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -415,6 +540,7 @@ mod tests {
             options: PoolOptions {
                 idle_timeout: Duration::from_secs(20),
                 max_idle: 1,
+                max_open: 1,
             },
         })
     }

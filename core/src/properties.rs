@@ -200,6 +200,7 @@ proptest! {
         timeout in proptest::option::of(any::<f64>()),
         retries in proptest::option::of(any::<f64>()),
         idle in proptest::option::of(any::<f64>()),
+        connections in proptest::option::of(any::<f64>()),
         problem in any::<bool>(),
     ) {
         let mut options = ClientOptions {
@@ -209,6 +210,7 @@ proptest! {
             timeout: timeout.map(Timeout::Milliseconds),
             max_retries: retries,
             max_idle_connections: idle,
+            max_connections: connections,
             read_environment_variables: Some(false),
             ..ClientOptions::default()
         };

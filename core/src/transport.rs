@@ -195,6 +195,7 @@ pub(crate) struct TransportOptions {
     pub(crate) connect_timeout: Duration,
     pub(crate) pool_idle_timeout: Duration,
     pub(crate) max_idle_per_host: usize,
+    pub(crate) max_per_host: usize,
 }
 
 impl Transport {
@@ -269,6 +270,7 @@ impl Transport {
             PoolOptions {
                 idle_timeout: options.pool_idle_timeout,
                 max_idle: options.max_idle_per_host,
+                max_open: options.max_per_host,
             },
         )?;
         Ok(Transport {

@@ -1,11 +1,12 @@
 //! The connection pool against a live emulator: calls that run C at a time use at most C
-//! connections, and a connection the server closed while it sat idle is replaced without the
-//! caller seeing an error (no retry allowed).
+//! connections, never more than `max_connections` whatever C is, and a connection the server
+//! closed while it sat idle is replaced without the caller seeing an error (no retry allowed).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use refold_emulator::Emulator;
-use refold_session::{Client, ClientOptions};
+use refold_session::{Client, ClientOptions, ErrorCode, Timeout};
+use serde_json::json;
 
 #[path = "common/emulator.rs"]
 mod emulator;
@@ -13,14 +14,39 @@ mod emulator;
 const KEY: &str = "sk_pool_DISTINCTIVE_7c2e";
 
 fn client(emulator: &Emulator) -> Client {
+    client_with(emulator, ClientOptions::default())
+}
+
+/// A client of `emulator` with retries off and `options`' pool settings.
+fn client_with(emulator: &Emulator, options: ClientOptions) -> Client {
     Client::new(ClientOptions {
         api_key: Some(KEY.into()),
         base_url: Some(emulator.base_url()),
         max_retries: Some(0.0),
         read_environment_variables: Some(false),
-        ..ClientOptions::default()
+        ..options
     })
     .unwrap()
+}
+
+/// `tasks` tasks making `calls` calls each, all of which must succeed.
+async fn run_calls(client: &Client, tasks: usize, calls: usize) {
+    let running: Vec<_> = (0..tasks)
+        .map(|task| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for call in 0..calls {
+                    client
+                        .get_token_for_linked_account(&format!("capped-{task}-{call}"))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in running {
+        task.await.unwrap();
+    }
 }
 
 /// Connections the emulator accepted so far, less this question's own.
@@ -135,4 +161,128 @@ fn a_client_outlives_the_runtime_that_opened_its_connection() {
         "each runtime's call needed a connection of its own"
     );
     server.block_on(emulator.shutdown());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_beyond_max_connections_wait_for_one() {
+    let emulator = emulator::start(KEY).await;
+    let client = client_with(
+        &emulator,
+        ClientOptions {
+            max_connections: Some(2.0),
+            ..ClientOptions::default()
+        },
+    );
+    let before = accepted(&emulator).await + 1;
+    run_calls(&client, 32, 5).await;
+    let opened = accepted(&emulator).await - before;
+    println!("32 tasks × 5 calls, at most 2 connections: {opened} opened");
+    assert!((1..=2).contains(&opened), "{opened} connections opened");
+    let requests = emulator::control(&emulator, "/__emulator/requests").await;
+    assert_eq!(requests["count"], 160);
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_closed_after_use_frees_its_place_for_a_waiting_call() {
+    let emulator = emulator::start(KEY).await;
+    // None kept idle: each connection closes after its call, and only its close lets the next
+    // waiting call open another.
+    let client = client_with(
+        &emulator,
+        ClientOptions {
+            max_connections: Some(1.0),
+            max_idle_connections: Some(0.0),
+            ..ClientOptions::default()
+        },
+    );
+    let before = accepted(&emulator).await + 1;
+    run_calls(&client, 8, 3).await;
+    let opened = accepted(&emulator).await - before;
+    assert_eq!(opened, 24, "one connection per call, one at a time");
+    let open = emulator::control(&emulator, "/__emulator/connections").await;
+    assert!(open["open"].as_u64().unwrap() <= 2, "{open}");
+    emulator.shutdown().await;
+}
+
+/// The bodies of the public-API requests the emulator logged.
+async fn request_bodies(emulator: &Emulator) -> Vec<String> {
+    let requests = emulator::control(emulator, "/__emulator/requests").await;
+    requests["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["body"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_cancelled_while_waiting_at_the_cap_sends_nothing() {
+    let emulator = emulator::start(KEY).await;
+    let client = client_with(
+        &emulator,
+        ClientOptions {
+            max_connections: Some(1.0),
+            ..ClientOptions::default()
+        },
+    );
+    // The first call holds the only connection for 1.5 s; a second one gives up waiting.
+    emulator::faults(&emulator, json!([{"kind": "delay", "ms": 1_500}])).await;
+    let before = accepted(&emulator).await + 1;
+    let holder = {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_token_for_linked_account("holder").await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let waited = tokio::time::timeout(
+        Duration::from_millis(300),
+        client.get_token_for_linked_account("cancelled"),
+    )
+    .await;
+    assert!(
+        waited.is_err(),
+        "the call waits while the holder has the place"
+    );
+    holder.await.unwrap().unwrap();
+    client.get_token_for_linked_account("after").await.unwrap();
+    // The holder's connection went back to the pool and served the last call.
+    assert_eq!(accepted(&emulator).await - before, 1);
+    let bodies = request_bodies(&emulator).await;
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(
+        bodies.iter().all(|body| !body.contains("cancelled")),
+        "{bodies:?}"
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_timed_out_at_the_cap_gives_its_place_to_a_waiting_call() {
+    let emulator = emulator::start(KEY).await;
+    let client = client_with(
+        &emulator,
+        ClientOptions {
+            max_connections: Some(1.0),
+            timeout: Some(Timeout::Duration(Duration::from_millis(800))),
+            ..ClientOptions::default()
+        },
+    );
+    // The holder's answer comes after its timeout; the waiter (its own timeout still running)
+    // gets the place when the holder's call ends and drops that connection.
+    emulator::faults(&emulator, json!([{"kind": "delay", "ms": 5_000}])).await;
+    let before = accepted(&emulator).await + 1;
+    let holder = {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_token_for_linked_account("holder").await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let waiter = client.get_token_for_linked_account("waiter").await.unwrap();
+    assert_eq!(waiter.linked_account_id(), "waiter");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let held = holder.await.unwrap().unwrap_err();
+    assert_eq!(held.code(), ErrorCode::Timeout, "{held}");
+    assert_eq!(accepted(&emulator).await - before, 2);
+    assert_eq!(request_bodies(&emulator).await.len(), 2);
+    emulator.shutdown().await;
 }

@@ -39,3 +39,17 @@ pub async fn control(emulator: &Emulator, path: &str) -> Value {
         .await
         .unwrap()
 }
+
+/// Queues `faults` (a JSON array) for the next public-API requests.
+pub async fn faults(emulator: &Emulator, faults: Value) {
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{}/__emulator/faults", emulator.base_url()))
+        .body(faults.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "faults refused: {faults}");
+}
