@@ -114,6 +114,11 @@ declare namespace Refold {
     /** Idle connections kept per host: a whole number from 0 to 10000. Default 1024; 0 closes each connection after use. */
     maxIdleConnections?: number;
     /**
+     * Connections open to the host at once (in use, idle or being opened): a whole number from
+     * 1 to 10000. Default 1024. Calls beyond it wait, within their timeout, for one to come free.
+     */
+    maxConnections?: number;
+    /**
      * The session cache: `true` for the defaults, or its settings. Off by default (every call
      * mints, as `@cobaltio/cobalt` does). Each client (so each worker thread's) has its own.
      */

@@ -449,6 +449,7 @@ function typeName(value) {
  * @property {unknown} [timeoutMs]
  * @property {unknown} [maxRetries]
  * @property {unknown} [maxIdleConnections]
+ * @property {unknown} [maxConnections]
  * @property {unknown} [cache]
  */
 
@@ -460,7 +461,7 @@ class Refold {
 
   /**
    * @param {unknown} [options] `{ apiKey, environment, baseUrl, timeoutMs, maxRetries,
-   *   maxIdleConnections, cache }`; the `@cobaltio/cobalt` names `server_url` and
+   *   maxIdleConnections, maxConnections, cache }`; the `@cobaltio/cobalt` names `server_url` and
    *   `sandbox: true` are accepted too. Unset options fall back to REFOLD_API_KEY /
    *   COBALT_API_KEY / REFOLD_ENVIRONMENT / REFOLD_BASE_URL, then to the defaults.
    * @throws {RefoldError} `ConfigurationError`; `InternalError` for a bug.
@@ -495,6 +496,7 @@ class Refold {
       given.timeoutMs,
       given.maxRetries,
       given.maxIdleConnections,
+      given.maxConnections,
       given.cache,
     );
     if (isErrorPayload(built)) {

@@ -143,5 +143,6 @@ export declare function createClient(
   timeoutMs: unknown,
   maxRetries: unknown,
   maxIdleConnections: unknown,
+  maxConnections: unknown,
   cache: unknown,
 ): BuiltClient | ErrorPayload;

@@ -26,6 +26,7 @@ const options: ClientOptions = {
   timeoutMs: 10_000,
   maxRetries: 2,
   maxIdleConnections: 8,
+  maxConnections: 64,
 };
 
 export async function mint(linkedAccountId: string): Promise<{ token: string; expiresAt: Date; issuedAt: Date | null } | null> {

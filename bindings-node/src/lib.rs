@@ -462,6 +462,7 @@ pub fn create_client(
     timeout_ms: Option<Unknown<'_>>,
     max_retries: Option<Unknown<'_>>,
     max_idle_connections: Option<Unknown<'_>>,
+    max_connections: Option<Unknown<'_>>,
     cache: Option<Unknown<'_>>,
 ) -> Result<Either<BuiltClient, ErrorPayload>> {
     guarded(
@@ -483,6 +484,7 @@ pub fn create_client(
             let timeout_ms = read.number("timeoutMs", timeout_ms)?;
             let max_retries = read.number("maxRetries", max_retries)?;
             let max_idle_connections = read.number("maxIdleConnections", max_idle_connections)?;
+            let max_connections = read.number("maxConnections", max_connections)?;
             let cache = read.cache(cache)?;
             #[cfg(feature = "test-hooks")]
             if api_key.as_deref() == Some(refold_session::PANIC_LINKED_ACCOUNT_ID) {
@@ -495,6 +497,7 @@ pub fn create_client(
                 timeout: timeout_ms.map(Timeout::Milliseconds),
                 max_retries,
                 max_idle_connections,
+                max_connections,
                 cache,
                 ..options
             };

@@ -456,7 +456,7 @@ describe('internal errors (the test-hooks build panics inside the core on purpos
   });
 });
 
-describe('client properties and maxIdleConnections', () => {
+describe('client properties, maxIdleConnections and maxConnections', () => {
   test('endpoint, environment and userAgent are read-only strings from the core', async () => {
     const refold = new Refold({ apiKey: KEY, baseUrl: emulator.url, environment: 'sandbox' });
     assert.equal(refold.endpoint, `${emulator.url}/api/v2/public/session-token`);
@@ -483,6 +483,25 @@ describe('client properties and maxIdleConnections', () => {
       ['4', /maxIdleConnections must be a number, not string/],
     ]) {
       assert.throws(() => new Refold({ apiKey: KEY, maxIdleConnections: value }), (error) => {
+        assert.ok(error instanceof Refold.ConfigurationError);
+        assert.match(error.message, pattern);
+        return true;
+      });
+    }
+  });
+
+  test('maxConnections: calls beyond it wait for a connection; bad values are ConfigurationError', async () => {
+    const one = new Refold({ apiKey: KEY, baseUrl: emulator.url, maxConnections: 1 });
+    const sessions = await Promise.all(Array.from({ length: 16 }, () => one.getTokenForLinkedAccount('acct-1')));
+    assert.equal(sessions.length, 16);
+    assert.ok(sessions.every((session) => session.linkedAccountId === 'acct-1'));
+    assert.equal((await emulator.requests()).count, 16);
+    for (const [value, pattern] of [
+      [0, /max connections must be a whole number from 1 to 10000, not 0/],
+      [10001, /max connections/],
+      ['4', /maxConnections must be a number, not string/],
+    ]) {
+      assert.throws(() => new Refold({ apiKey: KEY, maxConnections: value }), (error) => {
         assert.ok(error instanceof Refold.ConfigurationError);
         assert.match(error.message, pattern);
         return true;

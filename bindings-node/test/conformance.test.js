@@ -60,6 +60,7 @@ function clientOptions(kase) {
   if (merged.timeout_ms !== undefined) options.timeoutMs = merged.timeout_ms;
   if (merged.max_retries !== undefined) options.maxRetries = merged.max_retries;
   if (merged.max_idle_connections !== undefined) options.maxIdleConnections = merged.max_idle_connections;
+  if (merged.max_connections !== undefined) options.maxConnections = merged.max_connections;
   if (merged.cache !== undefined) {
     const cache = {};
     if (merged.cache.max_entries !== undefined) cache.maxEntries = merged.cache.max_entries;
