@@ -76,7 +76,7 @@ impl Drop for ProcessClient {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (api_key=None, environment=None, base_url=None, timeout=None, max_retries=None, max_idle_connections=None, cache=None))]
+    #[pyo3(signature = (api_key=None, environment=None, base_url=None, timeout=None, max_retries=None, max_idle_connections=None, cache=None, max_connections=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -87,6 +87,7 @@ impl NativeClient {
         max_retries: Option<&Bound<'_, PyAny>>,
         max_idle_connections: Option<&Bound<'_, PyAny>>,
         cache: Option<&Bound<'_, PyAny>>,
+        max_connections: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guard(py, || {
             // Before the client, which may already log.
@@ -100,6 +101,7 @@ impl NativeClient {
             host.options.max_retries = host.count("max_retries", max_retries);
             host.options.max_idle_connections =
                 host.count("max_idle_connections", max_idle_connections);
+            host.options.max_connections = host.count("max_connections", max_connections);
             host.options.cache = host.cache(cache)?;
             host.options.binding = Some((
                 "python".to_owned(),
@@ -620,6 +622,10 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add(
         "DEFAULT_MAX_IDLE_CONNECTIONS",
         refold_session::DEFAULT_MAX_IDLE_CONNECTIONS,
+    )?;
+    module.add(
+        "DEFAULT_MAX_CONNECTIONS",
+        refold_session::DEFAULT_MAX_CONNECTIONS,
     )?;
     module.add("DEFAULT_PAGE_LIMIT", refold_session::DEFAULT_PAGE_LIMIT)?;
     module.add("MAX_PAGE_LIMIT", refold_session::MAX_PAGE_LIMIT)?;

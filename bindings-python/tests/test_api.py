@@ -154,9 +154,10 @@ def test_signature_defaults_come_from_the_core() -> None:
     for cls in (Refold, AsyncRefold):
         params = inspect.signature(cls).parameters
         assert list(params) == ["api_key", "environment", "base_url", "timeout", "max_retries",
-                                "max_idle_connections", "cache"]
+                                "max_idle_connections", "max_connections", "cache"]
         assert params["timeout"].default == 30.0 and params["max_retries"].default == 2
         assert params["max_idle_connections"].default == 1024
+        assert params["max_connections"].default == 1024
         assert params["cache"].default is None  # off unless asked for
         assert params["environment"].kind is inspect.Parameter.KEYWORD_ONLY
         assert params["cache"].kind is inspect.Parameter.KEYWORD_ONLY

@@ -74,6 +74,8 @@ def client_options(case: Optional[Dict[str, Any]], base_url: str) -> Dict[str, A
     }
     if "max_idle_connections" in options:
         python["max_idle_connections"] = options["max_idle_connections"]
+    if "max_connections" in options:
+        python["max_connections"] = options["max_connections"]
     if "cache" in options:
         cache = options["cache"]
         # Milliseconds in the table; seconds (or timedelta) in Python.

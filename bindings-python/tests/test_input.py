@@ -115,6 +115,8 @@ def test_str_subclass_is_accepted(emu: Emulator) -> None:
         {"max_idle_connections": "32"},
         {"max_idle_connections": 32.0},
         {"max_idle_connections": True},
+        {"max_connections": "4"},
+        {"max_connections": 4.0},
     ],
     ids=repr,
 )
@@ -151,6 +153,9 @@ def test_wrong_option_types_are_type_errors(options: Any, emu: Emulator) -> None
         {"max_idle_connections": -1},
         {"max_idle_connections": 10_001},
         {"max_idle_connections": 2**70},
+        {"max_connections": 0},
+        {"max_connections": 10_001},
+        {"max_connections": -(2**70)},
     ],
     ids=repr,
 )

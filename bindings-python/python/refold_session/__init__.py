@@ -213,6 +213,7 @@ class _Client:
         timeout: _Number = _native.DEFAULT_TIMEOUT,
         max_retries: int = _native.DEFAULT_MAX_RETRIES,
         max_idle_connections: int = _native.DEFAULT_MAX_IDLE_CONNECTIONS,
+        max_connections: int = _native.DEFAULT_MAX_CONNECTIONS,
         cache: _Cache = None,
     ) -> None:
         """Builds the client; no request is sent.
@@ -226,6 +227,9 @@ class _Client:
             timeout: seconds per attempt (connect, headers and the whole body).
             max_retries: retries of transient failures after the first attempt; 0 disables them.
             max_idle_connections: idle connections kept per host; 0 closes each after use.
+            max_connections: connections open to the host at once (in use, idle or being
+                opened), 1 to 10,000; calls beyond it wait, within their timeout, for one to
+                come free.
             cache: the session cache, off by default (every call mints, as the official SDK
                 does). ``True`` keeps each linked account's token and reuses it while it has
                 more than an hour left, refreshing it in the background; a
@@ -246,6 +250,7 @@ class _Client:
             max_retries,
             max_idle_connections,
             _cache_arg(cache),
+            max_connections,
         )
 
     @property
@@ -280,7 +285,8 @@ class Refold(_Client):
     the GIL).
 
     Takes ``api_key`` and the keyword-only options ``environment``, ``base_url``,
-    ``timeout`` (seconds), ``max_retries``, ``max_idle_connections`` and ``cache`` (see
+    ``timeout`` (seconds), ``max_retries``, ``max_idle_connections``, ``max_connections`` and
+    ``cache`` (see
     ``__init__``).
 
     One client holds one connection pool (and, with ``cache``, one session cache) and is

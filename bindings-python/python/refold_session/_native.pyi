@@ -8,6 +8,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_IDLE_CONNECTIONS",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_PAGE_LIMIT",
     "MAX_PAGE_LIMIT",
 ]
@@ -16,6 +17,7 @@ VERSION: str
 DEFAULT_TIMEOUT: float
 DEFAULT_MAX_RETRIES: int
 DEFAULT_MAX_IDLE_CONNECTIONS: int
+DEFAULT_MAX_CONNECTIONS: int
 DEFAULT_PAGE_LIMIT: int
 MAX_PAGE_LIMIT: int
 
@@ -59,6 +61,7 @@ class NativeClient:
         max_retries: Optional[int] = None,
         max_idle_connections: Optional[int] = None,
         cache: _CacheArg = None,
+        max_connections: Optional[int] = None,
     ) -> NativeClient: ...
     def token(self, linked_account_id: str, fresh: bool = False) -> _Fields: ...
     # The fields themselves for a plain cache hit, else an awaitable of them.
