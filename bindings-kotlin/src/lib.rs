@@ -178,6 +178,7 @@ pub struct FfiOptions {
     pub timeout_seconds: Option<f64>,
     pub max_retries: Option<f64>,
     pub max_idle_connections: Option<f64>,
+    pub max_connections: Option<f64>,
     /// The session cache; `None`: off.
     pub cache: Option<FfiCacheOptions>,
     /// The option, as Kotlin spells it, whose text is not valid Unicode (passed as `None`).
@@ -292,6 +293,7 @@ impl FfiOptions {
             timeout: self.timeout_seconds.map(Timeout::Seconds),
             max_retries: self.max_retries,
             max_idle_connections: self.max_idle_connections,
+            max_connections: self.max_connections,
             cache,
             binding: Some(("kotlin".into(), self.runtime_version)),
             ..ClientOptions::default()
@@ -743,6 +745,7 @@ mod tests {
             timeout_seconds: Some(1.0),
             max_retries: Some(0.0),
             max_idle_connections: Some(4.0),
+            max_connections: Some(8.0),
             cache: None,
             not_unicode: None,
             runtime_version: "test".into(),

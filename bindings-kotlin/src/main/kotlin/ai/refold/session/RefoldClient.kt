@@ -46,6 +46,9 @@ import java.util.concurrent.atomic.AtomicBoolean
  * @param cache turns the session cache on (default: off, every call mints, as the official SDK
  *   does); `CacheOptions()` for its defaults, `CacheOptions(store = StoreOptions(…))` to share
  *   it with the fleet through Redis. See [CacheOptions] and [StoreOptions].
+ * @param maxConnections connections open to the host at once (in use, idle or being opened),
+ *   1 to 10,000 (default 1,024); calls beyond it wait, within their timeout, for one to come
+ *   free. Last, so that positional calls written before it still compile.
  * @throws RefoldException.Configuration when an option is missing or unusable (text that is not
  *   valid Unicode, such as a lone surrogate, included).
  */
@@ -57,6 +60,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     maxRetries: Int? = null,
     maxIdleConnections: Int? = null,
     cache: CacheOptions? = null,
+    maxConnections: Int? = null,
 ) : AutoCloseable {
     private val native: FfiClient
     private val info: FfiClientInfo
@@ -89,6 +93,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
             timeoutSeconds = timeout?.toSecondsDouble(),
             maxRetries = maxRetries?.toDouble(),
             maxIdleConnections = maxIdleConnections?.toDouble(),
+            maxConnections = maxConnections?.toDouble(),
             cache = cache?.toNative(::text),
             notUnicode = notUnicode,
             runtimeVersion = System.getProperty("java.version")?.takeIf { it.isValidUnicode() } ?: "unknown",

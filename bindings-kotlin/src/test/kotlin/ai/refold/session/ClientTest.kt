@@ -63,6 +63,7 @@ class ClientTest {
             timeoutSeconds = null,
             maxRetries = null,
             maxIdleConnections = null,
+            maxConnections = null,
             cache = null,
             notUnicode = null,
             runtimeVersion = "test",
@@ -200,6 +201,8 @@ class ClientTest {
             { RefoldClient(apiKey = Emulator.KEY, maxRetries = 101) },
             { RefoldClient(apiKey = Emulator.KEY, maxIdleConnections = -1) },
             { RefoldClient(apiKey = Emulator.KEY, maxIdleConnections = 10_001) },
+            { RefoldClient(apiKey = Emulator.KEY, maxConnections = 0) },
+            { RefoldClient(apiKey = Emulator.KEY, maxConnections = 10_001) },
         )
         for ((index, build) in cases.withIndex()) {
             val error = assertThrows<RefoldException.Configuration>("case $index") { build() }
@@ -251,6 +254,24 @@ class ClientTest {
             repeat(3) { assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1").linkedAccountId) }
         }
         assertEquals(3, emulator.requestCount())
+        // maxConnections = 1: eight threads' blocking calls wait their turn for one connection
+        // (each blocks its own thread while it waits) and all succeed.
+        emulator.reset()
+        val failures = java.util.concurrent.ConcurrentLinkedQueue<Throwable>()
+        RefoldClient(apiKey = Emulator.KEY, baseUrl = emulator.baseUrl, maxConnections = 1).use { refold ->
+            val threads = (0 until 8).map {
+                Thread {
+                    try {
+                        repeat(3) { assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1").linkedAccountId) }
+                    } catch (error: Throwable) {
+                        failures.add(error)
+                    }
+                }.apply { start() }
+            }
+            threads.forEach { it.join() }
+        }
+        assertEquals(listOf<Throwable>(), failures.toList())
+        assertEquals(24, emulator.requestCount())
     }
 
     @Test

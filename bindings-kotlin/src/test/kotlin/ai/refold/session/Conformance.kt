@@ -58,7 +58,7 @@ object Conformance {
     fun client(case: JSONObject?, baseUrl: String): RefoldClient {
         val options = JSONObject(file.getJSONObject("defaults").toString())
         case?.optJSONObject("client")?.let { overrides -> overrides.keySet().forEach { options.put(it, overrides.get(it)) } }
-        val known = setOf("api_key", "environment", "base_url", "timeout_ms", "max_retries", "max_idle_connections", "cache")
+        val known = setOf("api_key", "environment", "base_url", "timeout_ms", "max_retries", "max_idle_connections", "max_connections", "cache")
         check(known.containsAll(options.keySet())) { "unknown client options: ${options.keySet() - known}" }
         if (!options.has("base_url")) options.put("base_url", baseUrl)
         val escapes = case?.optBoolean("lone_surrogates", false) ?: false
@@ -76,6 +76,7 @@ object Conformance {
             timeout = number("timeout_ms")?.let { Duration.ofNanos(Math.round(it * 1e6)) },
             maxRetries = int("max_retries"),
             maxIdleConnections = int("max_idle_connections"),
+            maxConnections = int("max_connections"),
             cache = options.optJSONObject("cache")?.let { cache ->
                 check(setOf("max_entries", "min_remaining_ms", "refresh_ahead_ms").containsAll(cache.keySet())) { "cache: ${cache.keySet()}" }
                 fun millis(name: String) = if (cache.isNull(name)) null else Duration.ofNanos(Math.round(cache.getDouble(name) * 1e6))
