@@ -85,6 +85,7 @@ fn build_client(defaults: &Value, case: &Value, base_url: &str) -> Result<Client
             .map(Timeout::Milliseconds),
         max_retries: options.get("max_retries").and_then(Value::as_f64),
         max_idle_connections: options.get("max_idle_connections").and_then(Value::as_f64),
+        max_connections: options.get("max_connections").and_then(Value::as_f64),
         cache: options
             .get("cache")
             .and_then(Value::as_object)
