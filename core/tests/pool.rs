@@ -37,7 +37,7 @@ async fn run_calls(client: &Client, tasks: usize, calls: usize) {
             tokio::spawn(async move {
                 for call in 0..calls {
                     client
-                        .get_token_for_linked_account(&format!("capped-{task}-{call}"))
+                        .get_token_for_linked_account(&format!("pool-{task}-{call}"))
                         .await
                         .unwrap();
                 }
@@ -63,22 +63,7 @@ async fn calls_made_c_at_a_time_use_at_most_c_connections() {
     let client = client(&emulator);
     // Each question to the emulator is one connection of its own.
     let before = accepted(&emulator).await + 1;
-    let tasks: Vec<_> = (0..TASKS)
-        .map(|task| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                for call in 0..CALLS_EACH {
-                    client
-                        .get_token_for_linked_account(&format!("pool-{task}-{call}"))
-                        .await
-                        .unwrap();
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    run_calls(&client, TASKS, CALLS_EACH).await;
     let opened = accepted(&emulator).await - before;
     println!("{TASKS} tasks × {CALLS_EACH} calls: {opened} connections opened");
     assert!(
