@@ -230,35 +230,27 @@ impl ClientOptions {
             None => DEFAULT_TIMEOUT,
             Some(timeout) => checked_duration("The timeout", timeout, false, MAX_TIMEOUT_SECONDS)?,
         };
-        let max_retries = match self.max_retries {
-            None => DEFAULT_MAX_RETRIES,
-            Some(retries) => whole_number(retries, MAX_RETRIES_LIMIT as usize).ok_or_else(|| {
-                Error::configuration(format!(
-                    "max retries must be a whole number from 0 to {MAX_RETRIES_LIMIT}, not {retries}."
-                ))
-            })? as u32,
-        };
-        let max_idle_connections = match self.max_idle_connections {
-            None => DEFAULT_MAX_IDLE_CONNECTIONS,
-            Some(count) => whole_number(count, MAX_IDLE_CONNECTIONS_LIMIT).ok_or_else(|| {
-                Error::configuration(format!(
-                    "max idle connections must be a whole number from 0 to \
-                     {MAX_IDLE_CONNECTIONS_LIMIT}, not {count}."
-                ))
-            })?,
-        };
-
-        let max_connections = match self.max_connections {
-            None => DEFAULT_MAX_CONNECTIONS,
-            Some(count) => whole_number(count, MAX_CONNECTIONS_LIMIT)
-                .filter(|count| *count >= 1)
-                .ok_or_else(|| {
-                    Error::configuration(format!(
-                        "max connections must be a whole number from 1 to \
-                         {MAX_CONNECTIONS_LIMIT}, not {count}."
-                    ))
-                })?,
-        };
+        let max_retries = whole_count(
+            self.max_retries,
+            DEFAULT_MAX_RETRIES as usize,
+            0,
+            MAX_RETRIES_LIMIT as usize,
+            "max retries",
+        )? as u32;
+        let max_idle_connections = whole_count(
+            self.max_idle_connections,
+            DEFAULT_MAX_IDLE_CONNECTIONS,
+            0,
+            MAX_IDLE_CONNECTIONS_LIMIT,
+            "max idle connections",
+        )?;
+        let max_connections = whole_count(
+            self.max_connections,
+            DEFAULT_MAX_CONNECTIONS,
+            1,
+            MAX_CONNECTIONS_LIMIT,
+            "max connections",
+        )?;
 
         Ok(ResolvedConfig {
             api_key,
@@ -318,17 +310,13 @@ pub(crate) fn checked_duration(
 
 fn resolve_cache(options: CacheOptions, read_env: bool) -> Result<CacheConfig, Error> {
     let lifetime = TOKEN_LIFETIME.as_secs_f64();
-    let max_entries = match options.max_entries {
-        None => DEFAULT_MAX_ENTRIES,
-        Some(count) => whole_number(count, MAX_CACHE_ENTRIES)
-            .filter(|count| *count >= 1)
-            .ok_or_else(|| {
-                Error::configuration(format!(
-                    "The cache's max entries must be a whole number from 1 to \
-                     {MAX_CACHE_ENTRIES}, not {count}."
-                ))
-            })? as u64,
-    };
+    let max_entries = whole_count(
+        options.max_entries,
+        DEFAULT_MAX_ENTRIES as usize,
+        1,
+        MAX_CACHE_ENTRIES,
+        "The cache's max entries",
+    )? as u64;
     let min_remaining = match options.min_remaining {
         None => DEFAULT_MIN_REMAINING,
         Some(value) => checked_duration("The cache's min remaining", value, true, lifetime)?,
@@ -357,6 +345,27 @@ fn resolve_cache(options: CacheOptions, read_env: bool) -> Result<CacheConfig, E
 /// `value` as a whole number in `0..=max`.
 pub(crate) fn whole_number(value: f64, max: usize) -> Option<usize> {
     (value.fract() == 0.0 && (0.0..=max as f64).contains(&value)).then_some(value as usize)
+}
+
+/// A count option as the host gave it: `default` when unset, else a whole number from `min` to
+/// `max`, or the configuration error naming it as `what`.
+fn whole_count(
+    value: Option<f64>,
+    default: usize,
+    min: usize,
+    max: usize,
+    what: &str,
+) -> Result<usize, Error> {
+    match value {
+        None => Ok(default),
+        Some(count) => whole_number(count, max)
+            .filter(|count| *count >= min)
+            .ok_or_else(|| {
+                Error::configuration(format!(
+                    "{what} must be a whole number from {min} to {max}, not {count}."
+                ))
+            }),
+    }
 }
 
 fn user_agent(binding: Option<(String, String)>) -> String {
