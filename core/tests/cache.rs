@@ -10,6 +10,9 @@ use refold_session::{
 };
 use serde_json::{Value, json};
 
+#[path = "common/emulator.rs"]
+mod emulator;
+
 const KEY: &str = "sk_cache_DISTINCTIVE_77c1";
 
 async fn emulator(token_ttl_s: u64) -> Emulator {
@@ -54,16 +57,6 @@ async fn requests(emulator: &Emulator) -> u64 {
         .await
         .unwrap();
     log["count"].as_u64().unwrap()
-}
-
-async fn faults(emulator: &Emulator, faults: Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/__emulator/faults", emulator.base_url()))
-        .body(faults.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,7 +161,7 @@ async fn a_hit_inside_the_window_answers_at_once_and_refreshes_in_the_background
     let old = client.get_token_for_linked_account("r1").await.unwrap();
     // 6 s tokens, refresh window 4 s (+ up to 10 %): from 1.6 s on a hit refreshes.
     tokio::time::sleep(Duration::from_millis(2_200)).await;
-    faults(&emulator, json!([{"kind": "delay", "ms": 1000}])).await;
+    emulator::faults(&emulator, json!([{"kind": "delay", "ms": 1000}])).await;
     let started = Instant::now();
     assert!(
         client.cached_token("r1").is_none(),
@@ -200,7 +193,7 @@ async fn failing_refreshes_keep_serving_and_a_deleted_account_drops_the_entry() 
     let client = client(&emulator, short(None));
     let old = client.get_token_for_linked_account("f1").await.unwrap();
     tokio::time::sleep(Duration::from_millis(2_200)).await;
-    faults(&emulator, json!([{"kind": "status", "status": 503}])).await;
+    emulator::faults(&emulator, json!([{"kind": "status", "status": 503}])).await;
     let hit = client.get_token_for_linked_account("f1").await.unwrap();
     assert_eq!(hit.token(), old.token());
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -69,20 +69,6 @@ fn client(emulator: &Emulator, timeout: Duration) -> Client {
     .unwrap()
 }
 
-async fn install_faults(emulator: &Emulator, faults: Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/__emulator/faults", emulator.base_url()))
-        .body(faults.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{:?}",
-        response.text().await
-    );
-}
-
 fn wire(status_line: &str, headers: &[(&str, &str)], body: &str, pause_ms: u64) -> Value {
     json!([{
         "kind": "wire",
@@ -110,7 +96,7 @@ async fn lying_lengths_never_size_a_buffer() {
     for length in huge {
         for (status_line, code) in expected {
             for pause_ms in [0, 200] {
-                install_faults(
+                emulator::faults(
                     &emulator,
                     wire(status_line, &[("content-length", length)], "x", pause_ms),
                 )
@@ -149,7 +135,7 @@ async fn malformed_heads_are_invalid_responses() {
     ];
     for headers in heads {
         for status_line in ["HTTP/1.1 200 OK", "HTTP/1.1 500 X"] {
-            install_faults(&emulator, wire(status_line, headers, "hello", 0)).await;
+            emulator::faults(&emulator, wire(status_line, headers, "hello", 0)).await;
             let err = client
                 .get_token_for_linked_account("acct")
                 .await
@@ -178,7 +164,7 @@ async fn a_body_longer_than_announced_is_cut_at_the_announced_length() {
     let client = client(&emulator, Duration::from_secs(5));
     let body = r#"{"token":"opaque-hostile-token"}"#;
     let longer = format!("{body}GARBAGE AFTER THE ANNOUNCED LENGTH");
-    install_faults(
+    emulator::faults(
         &emulator,
         wire(
             "HTTP/1.1 200 OK",
@@ -203,7 +189,7 @@ async fn an_announced_4_gb_error_body_that_never_comes_times_out_in_little_memor
     let client = client(&emulator, Duration::from_millis(800));
     let baseline = LIVE.load(Ordering::Relaxed);
     PEAK_LIVE.store(baseline, Ordering::Relaxed);
-    install_faults(
+    emulator::faults(
         &emulator,
         wire(
             "HTTP/1.1 500 X",

@@ -26,10 +26,7 @@ pub async fn start(key: &str) -> Emulator {
 /// `GET` of a control-plane path (`/__emulator/…`) on a connection of its own, never through a
 /// proxy a test has set in the environment.
 pub async fn control(emulator: &Emulator, path: &str) -> Value {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
+    control_client()
         .get(format!("{}{path}", emulator.base_url()))
         .header("connection", "close")
         .send()
@@ -42,14 +39,17 @@ pub async fn control(emulator: &Emulator, path: &str) -> Value {
 
 /// Queues `faults` (a JSON array) for the next public-API requests.
 pub async fn faults(emulator: &Emulator, faults: Value) {
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
+    let response = control_client()
         .post(format!("{}/__emulator/faults", emulator.base_url()))
         .body(faults.to_string())
         .send()
         .await
         .unwrap();
     assert!(response.status().is_success(), "faults refused: {faults}");
+}
+
+/// A client for the control plane that never goes through a proxy a test set in the
+/// environment.
+fn control_client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
 }
