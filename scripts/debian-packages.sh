@@ -23,6 +23,8 @@ APT_LISTS_MAX_AGE_MIN="${APT_LISTS_MAX_AGE_MIN:-360}"
 NATIVE_ARCH="$(dpkg --print-architecture)"
 SUDO=""; [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# Wait for another apt-get or dpkg (a shared machine) rather than fail at once.
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
 
 die() { echo "error: $*" >&2; exit 1; }
 warn() { echo "warning: $*" >&2; }
@@ -76,7 +78,7 @@ UPDATED=0
 LISTS_MAY_BE_OLD=0   # check: go on with the lists at hand when apt-get update fails
 apt_update() {
   local log; log="$(mktemp)"
-  if ! $SUDO apt-get update -q >"$log" 2>&1; then
+  if ! $SUDO apt-get "${APT_WAIT[@]}" update -q >"$log" 2>&1; then
     cat "$log" >&2; rm -f "$log"
     return 1
   fi
@@ -120,9 +122,12 @@ query_served() { # NAME...
     pkg="${pkg// /}"; pkg="${pkg%%:*}"; ver="${ver// /}"
     [[ "$src" == *" Packages" && "$src" != *-backports* ]] || continue
     arch="${src% Packages}"; arch="${arch##* }"
-    k="$pkg:$arch"
-    [[ -v SERVED[$k] ]] || continue
-    [[ " ${SERVED[$k]} " == *" $ver "* ]] || SERVED[$k]="${SERVED[$k]} $ver"
+    local -a keys=("$pkg:$arch")
+    [[ "$arch" != all ]] || keys=("${archs[@]/#/$pkg:}")   # an arch-all package serves every arch
+    for k in "${keys[@]}"; do
+      [[ -v SERVED[$k] ]] || continue
+      [[ " ${SERVED[$k]} " == *" $ver "* ]] || SERVED[$k]="${SERVED[$k]} $ver"
+    done
   done < <(apt-cache madison "${names[@]}" 2>/dev/null || true)
   for n in "${names[@]}"; do
     k="$(key_of "$n")"
@@ -240,7 +245,7 @@ install_targets() { # NAME... (after resolve_all); returns 1 when apt-get fails
   INSTALLED_ANY=1
   echo "debian packages: installing ${specs[*]}" >&2
   local log; log="$(mktemp)"
-  if ! $SUDO apt-get install -y -q --no-install-recommends --allow-downgrades "${specs[@]}" >"$log" 2>&1; then
+  if ! $SUDO apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends --allow-downgrades "${specs[@]}" >"$log" 2>&1; then
     INSTALL_LOG="$log"
     return 1
   fi
