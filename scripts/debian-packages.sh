@@ -301,54 +301,38 @@ cmd_resolve() {
   for n in "${EXTRA[@]}"; do echo "$n"; done
 }
 
+# What `install` would say for each group, without installing: its warnings and failures.
 cmd_check() {
-  local names=("$@") n skipped=() checked=() stale=0 groups=0
+  local names=("$@") n m skipped=() checked=() natives=() stale=0 noted=0 groups=0
   [[ ${#names[@]} -gt 0 ]] || names=("${ROWS[@]}")
   for n in "${names[@]}"; do
     [[ -v PIN[$n] ]] || { echo "check-pins: $n is not in $PINS_FILE"; continue; }
     if foreign_arch_ready "$(arch_of "$n")"; then checked+=("$n"); else skipped+=("$n"); fi
   done
+  for n in "${checked[@]}"; do
+    [[ "${MULTIARCH[$n]}" != native ]] || natives+=("$(native_copy "$n")")
+  done
   LISTS_MAY_BE_OLD=1
-  [[ ${#checked[@]} -eq 0 ]] || query_served "${checked[@]}"
+  [[ ${#checked[@]} -eq 0 ]] || query_served "${checked[@]}" "${natives[@]}"   # one apt-cache call
   local -A seen=()
   for n in "${checked[@]}"; do
-    local g="${GROUP[$n]}" m newest ok
+    local g="${GROUP[$n]}" said
     [[ -v seen[$g] ]] && continue
     seen[$g]=1; groups=$((groups + 1))
     local -a members=()
     for m in "${checked[@]}"; do [[ "${GROUP[$m]}" == "$g" ]] && members+=("$m"); done
-    if served_by_all "${PIN[$n]}" "${members[@]}"; then
-      :
-    else
-      stale=$((stale + 1))
-      newest="$(newest_served - "${members[@]}" || true)"
-      if [[ -z "$newest" ]]; then
-        echo "check-pins: $(label "${PIN[$n]}" "${members[@]}") is not served, and Debian serves no version of it"
-      else
-        meets_min "$newest" "${MIN[$n]}" && ok="meets the minimum ${MIN[$n]}: the installers use it" ||
-          ok="BELOW the minimum ${MIN[$n]}: the installers fail"
-        echo "check-pins: $(label "${PIN[$n]}" "${members[@]}") is no longer served; Debian serves $newest ($ok)"
-      fi
-    fi
-    if [[ "${MULTIARCH[$n]}" == native ]]; then
-      local c iv; c="$(native_copy "$n")"; iv="$(installed "$c")"
-      if [[ -n "$iv" && "$iv" != "${PIN[$n]}" ]]; then
-        query_served "$c"
-        if meets_min "$iv" "${MIN[$n]}" && served_by_all "$iv" "$n" "$c"; then
-          echo "check-pins: $n follows the installed $c=$iv (Multi-Arch: same), not its pin ${PIN[$n]}"
-        else
-          local both; both="$( { served_by_all "${PIN[$n]}" "$n" "$c" && echo "${PIN[$n]}"; } || newest_served "${MIN[$n]}" "$n" "$c" || echo "nothing served")"
-          echo "check-pins: the installed $c=$iv is not served for both architectures: installing $n moves both to $both (Multi-Arch: same)"
-        fi
-      fi
-    fi
+    served_by_all "${PIN[$n]}" "${members[@]}" || stale=$((stale + 1))
+    said="$( (resolve_all "${members[@]}") 2>&1 >/dev/null || true)"
+    [[ -n "$said" ]] || continue
+    noted=$((noted + 1))
+    sed -e 's/^warning: /check-pins: /' -e 's/^error: /check-pins: the installers FAIL: /' <<<"$said"
   done
   [[ ${#skipped[@]} -eq 0 ]] ||
     echo "check-pins: ${#skipped[@]} rows not checked (${skipped[0]}, ...): their architecture is not configured here (packaging/toolchain.sh adds arm64)"
-  if [[ "$stale" == 0 ]]; then
-    echo "check-pins: every pin checked ($groups groups, ${#checked[@]} packages) is served by Debian"
+  if [[ "$noted" == 0 ]]; then
+    echo "check-pins: every pin checked ($groups groups, ${#checked[@]} packages) is served by Debian and would be installed as pinned"
   else
-    echo "check-pins: $stale of $groups pinned groups are no longer served; refresh them in ${PINS_FILE#"$(cd "$HERE/.." && pwd)/"} on purpose"
+    echo "check-pins: $stale of $groups pinned groups are no longer served by Debian ($noted with a note above); refresh them in ${PINS_FILE#"$(cd "$HERE/.." && pwd)/"} on purpose"
   fi
 }
 

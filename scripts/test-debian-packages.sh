@@ -80,10 +80,12 @@ else
   echo "skip the Multi-Arch: same case: arm64 is not configured here (packaging/toolchain.sh adds it; make dist-test runs it)"
 fi
 
-# 7. check never fails, and names a gone pin with what Debian serves now.
-name="check (make check-pins) exits 0 and lists a gone pin with Debian's version"
-if CHROMIUM_VERSION=0.0-gone run bash "$PKGS" check chromium chromium-driver redis-server &&
-  grep -q "^check-pins: chromium=0.0-gone (with chromium-driver) is no longer served; Debian serves $chromium_now" "$TMP/out"; then
+# 7. check never fails: it names a gone pin with what Debian serves now, and a failure to come.
+name="check (make check-pins) exits 0, lists a gone pin with Debian's version and an unmet minimum"
+if DEBIAN_PINS="$(pins_with redis-server 5:0.0-gone 5:99)" CHROMIUM_VERSION=0.0-gone \
+  run bash "$PKGS" check chromium chromium-driver redis-server &&
+  grep -q "^check-pins: pinned chromium=0.0-gone (with chromium-driver) is no longer served by Debian; using $chromium_now" "$TMP/out" &&
+  grep -q "^check-pins: the installers FAIL: pinned redis-server=5:0.0-gone is not served by Debian, and nothing it serves meets the minimum 5:99" "$TMP/out"; then
   ok "$name"
 else fail "$name"; fi
 
