@@ -23,17 +23,20 @@ TEST_FEATURES := --features refold-session/test-hooks,refold-session-node/test-h
 TEST_TARGETS :=
 DEMO_TARGETS :=
 
-# Real components the tests start themselves (never assume one running): pinned Debian packages,
-# installed when missing.
-REDIS_PACKAGES := redis-server=5:7.0.15-1~deb12u10 redis-tools=5:7.0.15-1~deb12u10
+# Real components the tests start themselves (never assume one running): Debian packages pinned
+# in scripts/debian-pins.txt, installed by scripts/debian-packages.sh when missing (a pin Debian no
+# longer serves falls back, with a warning, to the version it serves now; REDIS_VERSION=... overrides).
+DEBIAN_PACKAGES := bash $(ROOT)/scripts/debian-packages.sh
+REDIS_PACKAGES := redis-server redis-tools
 
-.PHONY: help build test demo lint test-rust demo-rust fuzz redis-deps
+.PHONY: help build test demo lint test-rust demo-rust fuzz redis-deps check-pins test-debian-pins
 
 help:
 	@echo "make demo   # mint tokens against the bundled emulator"
 	@echo "make test   # lints + every test suite in every language"
 	@echo "make bench  # benchmarks (release builds; slow)"
 	@echo "make fuzz   # property tests with many cases for FUZZ_SECONDS (default 300)"
+	@echo "make check-pins  # the Debian pins the archive no longer serves (information)"
 
 ## Rust: one debug build of the whole workspace serves every test suite.
 build:
@@ -44,7 +47,16 @@ lint: build
 	$(CARGO) clippy --workspace --all-targets --locked $(TEST_FEATURES) -- -D warnings
 
 redis-deps:
-	bash scripts/ensure-debian-packages.sh $(REDIS_PACKAGES)
+	@$(DEBIAN_PACKAGES) install $(REDIS_PACKAGES)
+
+# Every Debian pin the archive no longer serves, with what it serves now, so the pins can be
+# refreshed on purpose. Information only: never fails (make test runs it first).
+check-pins:
+	@$(DEBIAN_PACKAGES) check || echo "check-pins: could not check the pins (above)"
+
+# The pin policy itself (fallback, warning, minimum, Multi-Arch: same) against today's archive.
+test-debian-pins:
+	bash scripts/test-debian-packages.sh
 
 test-rust: build redis-deps
 	$(CARGO) test --workspace --locked $(TEST_FEATURES)
@@ -62,6 +74,6 @@ include $(sort $(wildcard mk/*.mk))
 
 # No trailing echo: the output ends with the last test runner's own summary line (the fleet
 # driver's "fleet: N passed, N failed").
-test: lint test-rust $(TEST_TARGETS) test-fleet
+test: check-pins test-debian-pins lint test-rust $(TEST_TARGETS) test-fleet
 
 demo: demo-rust $(DEMO_TARGETS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and installs everything `make bench` runs, all from pinned versions:
-#   - wrk (Debian's package, version pinned below) — the loopback limit;
+#   - wrk (Debian's package, pinned in scripts/debian-pins.txt) — the loopback limit;
 #   - release builds: the emulator (refold), the Rust bench client, the Node and Kotlin addons;
 #   - bench/.venv from bench/python/requirements.txt, plus our release wheel (maturin);
 #   - bench/node/node_modules from package-lock.json (npm ci);
@@ -18,7 +18,6 @@ ROOT="$(cd "$BENCH/.." && pwd)"
 BUILD="$BENCH/.build"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 REL="$CARGO_TARGET_DIR/release"
-WRK_VERSION="4.1.0-3+b2"
 PYTHON="${PYTHON:-python3}"
 
 mkdir -p "$BUILD"
@@ -30,17 +29,7 @@ skip() { # skip LANG REASON
 }
 
 # --- the load generator --------------------------------------------------------------------
-if [[ "$(dpkg-query -W -f='${Version}' wrk 2>/dev/null || true)" != "$WRK_VERSION" ]]; then
-  say "installing wrk $WRK_VERSION (apt)"
-  if [[ "$(id -u)" == 0 ]]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "wrk=$WRK_VERSION" >/dev/null ||
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-  else
-    sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null
-  fi
-fi
-command -v wrk >/dev/null || skip limit "wrk could not be installed"
+bash "$ROOT/scripts/debian-packages.sh" install wrk || skip limit "wrk could not be installed (above)"
 
 # --- Rust: release builds -------------------------------------------------------------------
 # The emulator and the Rust client are required; a binding whose addon does not build (e.g. it

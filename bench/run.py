@@ -329,13 +329,19 @@ def startup_costs():
 
 # --- machine and versions ------------------------------------------------------------------------
 
-def wrk_version() -> str:
+def debian_version(package: str) -> str:
+    """The installed version of a Debian package the run uses (scripts/debian-packages.sh may have
+    installed another than the pin, when Debian no longer served it)."""
     try:
-        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "wrk"], capture_output=True,
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True,
                              text=True).stdout.strip()
         return out or "?"
     except OSError:
         return "?"
+
+
+def wrk_version() -> str:
+    return debian_version("wrk")
 
 
 def machine():
@@ -370,6 +376,7 @@ def machine():
             "java": version(["java", "-version"]),
             "rustc": version(["rustc", "--version"]),
             "wrk": wrk_version(),
+            "redis-server": debian_version("redis-server"),
         },
     }
 
@@ -848,6 +855,12 @@ def paused_note(m):
             f"{', '.join(m['builds_paused_at_start'])}.", ""]
 
 
+def debian_line(m) -> str:
+    v = m.get("versions", {})
+    return (f"Debian packages (pinned in scripts/debian-pins.txt): wrk {v.get('wrk', '?')}, "
+            f"redis-server {v.get('redis-server', '?')}.")
+
+
 def write_markdown(doc, path: Path):
     m = doc["machine"]
     repeat = doc.get("repeat", 1)
@@ -860,6 +873,8 @@ def write_markdown(doc, path: Path):
         f"{best_of}; "
         "emulator (release) on loopback, sharing the machine with the client. "
         "Absolute numbers only mean something within one run on one machine: compare the ratios.",
+        "",
+        debian_line(m),
         "",
     ]
     if m["other_builds_running_at_start"]:

@@ -3,7 +3,8 @@
 # bundled by esbuild) calls the emulator with it. Each backend uses our package as users get it:
 # the packed npm tarball (node-pack), the wheel (python-wheel), the Maven artifact
 # (kotlin-install).
-#   make test-web   Debian's Chromium + chromedriver (pinned, apt-get when missing), then
+#   make test-web   Debian's Chromium + chromedriver (scripts/debian-pins.txt, installed by
+#                   scripts/debian-packages.sh when missing; CHROMIUM_VERSION=... overrides), then
 #                   examples/web/tests (pytest + Selenium): the flow once per backend
 #   make demo-web   the Express example against a fresh emulator; prints the URL to open
 # Build outputs (ignored): examples/*/node_modules, examples/*/.venv, examples/web/public/cobalt.js,
@@ -33,8 +34,9 @@ DEMO_TARGETS += demo-web
 
 .PHONY: test-web demo-web web-chromium web-sdk web-venv express-deps fastapi-deps spring-boot-jar
 
+# The browser and its WebDriver at one version; the installed versions go to the test log.
 web-chromium:
-	@bash $(ROOT)/scripts/install-chromium.sh >/dev/null
+	@$(DEBIAN_PACKAGES) install chromium chromium-common chromium-driver fonts-dejavu-core
 
 # esbuild and the front-end SDK, exactly as pinned in package-lock.json; the bundle is rebuilt
 # when they change.

