@@ -43,6 +43,7 @@ build:
 	$(CARGO) build --workspace --all-targets --locked $(TEST_FEATURES)
 
 lint: build
+	bash scripts/check-core-imports.sh core/src
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked $(TEST_FEATURES) -- -D warnings
 

@@ -7,6 +7,13 @@ use crate::environment::Environment;
 use crate::error::Error;
 use crate::options::{ClientOptions, Timeout};
 
+impl Client {
+    /// Starts configuring a client with typed setters.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+}
+
 /// Builds a [`Client`]. Unset options fall back to environment variables, then to defaults;
 /// every problem is reported by [`ClientBuilder::build`] as a `configuration` error.
 #[derive(Clone, Debug, Default)]
@@ -46,14 +53,17 @@ impl ClientBuilder {
         self
     }
 
-    /// Idle connections kept per host (default 32; 0 closes each after use).
+    /// Idle connections kept per host, 0 to 10,000 (default:
+    /// [`crate::default_max_idle_connections`], a quarter of the open-file limit, at most
+    /// 1,024); 0 closes each after use.
     pub fn max_idle_connections(mut self, count: u32) -> Self {
         self.options.max_idle_connections = Some(f64::from(count));
         self
     }
 
-    /// Connections open to the host at once, 1 to 10,000 (default 1,024); calls beyond it wait,
-    /// within their timeout, for one to come free.
+    /// Requests in flight to the host at once, hence connections in use, 1 to 10,000 (default:
+    /// [`crate::default_max_connections`], a quarter of the open-file limit, at most 1,024);
+    /// calls beyond it wait, within their timeout, for one to finish.
     pub fn max_connections(mut self, count: u32) -> Self {
         self.options.max_connections = Some(f64::from(count));
         self

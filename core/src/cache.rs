@@ -14,7 +14,8 @@ use moka::notification::RemovalCause;
 use moka::policy::{EvictionPolicy, Expiry};
 
 use crate::error::{Error, ErrorCode};
-use crate::store::{StoreConfig, StoreFailure, Stored, TokenStore, now_unix_ms};
+use crate::store::{StoreConfig, StoreFailure, Stored, TokenStore};
+use crate::time::now_unix_ms;
 use crate::token::{SessionToken, TOKEN_LIFETIME};
 
 /// Accounts kept unless configured.
@@ -532,8 +533,8 @@ impl TokenCache {
             refresh_failures: read(&self.counters.refresh_failures),
             evictions: read(&self.counters.evictions),
             entries: self.entries.entry_count(),
-            store_hits: self.store.as_ref().map_or(0, |store| read(&store.hits)),
-            store_errors: self.store.as_ref().map_or(0, |store| read(&store.errors)),
+            store_hits: self.store.as_ref().map_or(0, |store| store.hits()),
+            store_errors: self.store.as_ref().map_or(0, |store| store.errors()),
         }
     }
 }

@@ -59,7 +59,7 @@ impl fmt::Display for Environment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorCode;
+    use crate::error::ErrorCode;
 
     #[test]
     fn names_parse_loosely_and_print_canonically() {

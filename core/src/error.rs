@@ -5,6 +5,8 @@ use std::any::Any;
 use std::fmt;
 use std::time::Duration;
 
+use crate::redact::REDACTED;
+
 /// What went wrong, as the same string in every language (`as_str`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -196,10 +198,10 @@ impl Error {
     pub(crate) fn redact(mut self, secrets: &[String]) -> Error {
         for secret in secrets {
             if self.inner.message.contains(secret.as_str()) {
-                self.inner.message = self.inner.message.replace(secret.as_str(), crate::REDACTED);
+                self.inner.message = self.inner.message.replace(secret.as_str(), REDACTED);
             }
             if let Some(id) = &mut self.inner.request_id {
-                *id = id.replace(secret.as_str(), crate::REDACTED);
+                *id = id.replace(secret.as_str(), REDACTED);
             }
         }
         self

@@ -13,15 +13,17 @@
 //! and tokens never appear in messages or `Debug` output. Requires a tokio runtime.
 
 mod accounts;
+mod body;
 mod builder;
 mod cache;
 mod client;
+mod connections;
 mod endpoint;
+mod engine;
 mod environment;
 mod error;
 mod mapping;
 mod options;
-mod pool;
 #[cfg(test)]
 mod properties;
 mod redact;
@@ -29,28 +31,31 @@ mod retry;
 mod store;
 mod time;
 mod token;
-mod transport;
 mod validate;
 
 pub use accounts::{
-    DEFAULT_PAGE_LIMIT, LinkedAccount, LinkedAccountInput, LinkedAccountPage, MAX_PAGE_LIMIT,
-    MAX_PAGES, YourApp, page_argument,
+    DEFAULT_PAGE_LIMIT, LinkedAccount, LinkedAccountInput, LinkedAccountPage, LinkedAccountPages,
+    MAX_PAGE_LIMIT, MAX_PAGES, YourApp, page_argument,
 };
+pub use body::{MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES};
 pub use builder::ClientBuilder;
 pub use cache::{CacheStats, DEFAULT_MAX_ENTRIES, DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD};
 #[cfg(feature = "test-hooks")]
 pub use client::PANIC_LINKED_ACCOUNT_ID;
-pub use client::{CallOptions, Client, LinkedAccountPages, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES};
+pub use client::{CallOptions, Client};
+pub use connections::{
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS, POOL_IDLE_TIMEOUT,
+    default_max_connections, default_max_idle_connections,
+};
 pub use endpoint::{LINKED_ACCOUNT_PATH, SESSION_TOKEN_PATH};
 pub use environment::Environment;
 pub use error::{Error, ErrorCode};
 pub use options::{
-    CacheOptions, ClientOptions, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS,
-    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, HostDuration, OptionProblem, POOL_IDLE_TIMEOUT, Timeout,
+    CacheOptions, ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, OptionProblem, Timeout,
 };
 pub use redact::REDACTED;
 pub use store::{DEFAULT_KEY_PREFIX, DEFAULT_STORE_TIMEOUT, StoreOptions};
-pub use time::{LATEST_UNIX_SECONDS, format_rfc3339};
+pub use time::{HostDuration, LATEST_UNIX_SECONDS, format_rfc3339};
 pub use token::{SessionToken, TOKEN_LIFETIME};
 pub use validate::{
     MAX_LINKED_ACCOUNT_ID_BYTES, field_not_unicode, field_type_error,

@@ -2,12 +2,12 @@
 //! retried, the sentence that tells the user what to do, and the reading of transport
 //! failures and unusable 2xx bodies.
 
+use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 
-use hyper::header::HeaderMap;
+use reqwest::header::HeaderMap;
 use url::Url;
 
-use crate::client::MAX_BODY_BYTES;
 use crate::error::{Error, ErrorCode};
 use crate::redact::{clean_line, redact_secrets, server_message};
 use crate::retry::{retry_after, should_retry_override};
@@ -169,14 +169,13 @@ pub(crate) fn with_response_context(
         .with_retryable(retryable)
 }
 
-/// A 2xx body over [`MAX_BODY_BYTES`].
-pub(crate) fn oversized_error() -> Error {
+/// A 2xx body that is not what the call expects (`expected`, e.g. "a linked account").
+pub(crate) fn unexpected_body(expected: &str) -> Error {
     Error::new(
         ErrorCode::InvalidResponse,
         format!(
-            "Refold answered with a body larger than {} MiB, which is not a session-token \
-             response; check the base URL.",
-            MAX_BODY_BYTES / (1024 * 1024)
+            "Refold answered with something other than {expected}; check the base URL points \
+             at the Refold API."
         ),
     )
 }
@@ -240,13 +239,8 @@ enum TransportFailure {
 }
 
 /// The error a failure before a complete response becomes, in plain words: what happened,
-/// then what to do.
-pub(crate) fn transport_error(
-    err: &(dyn std::error::Error + 'static),
-    is_connect: bool,
-    endpoint: &Url,
-    api_key: &str,
-) -> Error {
+/// then what to do. A failure to connect sent nothing (so even a `POST` may be retried).
+pub(crate) fn transport_error(err: &reqwest::Error, endpoint: &Url, api_key: &str) -> Error {
     let host = endpoint.host_str().unwrap_or("the API");
     let host_port = match endpoint.port_or_known_default() {
         Some(port) => format!("{host}:{port}"),
@@ -314,10 +308,13 @@ pub(crate) fn transport_error(
         format!("Could not get an answer from Refold: {what}; {advice}."),
     )
     .with_retryable(retryable)
-    .with_nothing_sent(is_connect)
+    .with_nothing_sent(err.is_connect())
 }
 
-fn classify(err: &(dyn std::error::Error + 'static)) -> TransportFailure {
+fn classify(err: &reqwest::Error) -> TransportFailure {
+    if err.is_timeout() {
+        return TransportFailure::TimedOut;
+    }
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(error) = current {
         if matches!(
@@ -370,10 +367,21 @@ fn classify(err: &(dyn std::error::Error + 'static)) -> TransportFailure {
     TransportFailure::Other
 }
 
-/// The texts of the whole `source()` chain, redacted and bounded.
+/// The texts of the `source()` chain, redacted and bounded. Of a reqwest error only its causes
+/// are told: its own text says "error sending request" and names the URL, and its `Display`
+/// leaves the causes out.
 pub(crate) fn describe_chain(err: &(dyn std::error::Error + 'static), api_key: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(err);
+    let mut current = match err.downcast_ref::<reqwest::Error>() {
+        Some(top) => match top.source() {
+            Some(cause) => Some(cause),
+            None => {
+                parts.push(text_without_url(top));
+                None
+            }
+        },
+        None => Some(err),
+    };
     while let Some(error) = current {
         let text = error.to_string();
         if !text.is_empty() && !parts.iter().any(|seen| seen.contains(&text)) {
@@ -382,6 +390,15 @@ pub(crate) fn describe_chain(err: &(dyn std::error::Error + 'static), api_key: &
         current = error.source();
     }
     clean_line(&redact_secrets(&parts.join(": "), api_key), 300)
+}
+
+/// reqwest's own text without the URL it appends.
+fn text_without_url(err: &reqwest::Error) -> String {
+    let text = err.to_string();
+    match err.url() {
+        Some(url) => text.replace(&format!(" for url ({url})"), ""),
+        None => text,
+    }
 }
 
 fn describe_duration(duration: Duration) -> String {

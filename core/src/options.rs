@@ -4,55 +4,33 @@
 use std::fmt;
 use std::time::Duration;
 
-use hyper::header::HeaderValue;
+use reqwest::header::HeaderValue;
 use url::Url;
 
 use crate::cache::{
     CacheConfig, DEFAULT_MAX_ENTRIES, DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD,
 };
+use crate::connections::{
+    DEFAULT_CONNECT_TIMEOUT, MAX_CONNECTIONS_LIMIT, MAX_IDLE_CONNECTIONS_LIMIT,
+    default_max_connections, default_max_idle_connections,
+};
 use crate::endpoint::{SESSION_TOKEN_PATH, api_base, api_url};
 use crate::environment::Environment;
 use crate::error::Error;
-use crate::redact::clean_line;
+use crate::redact::{REDACTED, clean_line};
 use crate::store::{StoreOptions, resolve_store};
+use crate::time::HostDuration;
 use crate::token::TOKEN_LIFETIME;
+use crate::validate::{checked_duration, whole_count};
 
 /// Per-attempt timeout unless configured.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connect timeout (part of each attempt).
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Retries after the first attempt unless configured.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Most retries accepted: a caller's number never sizes an unbounded loop.
 pub const MAX_RETRIES_LIMIT: u32 = 100;
-/// Idle connections kept per host unless configured. A pool that keeps fewer than the calls a
-/// service has in flight closes and reopens connections on every burst (measured: 6,000 new
-/// connections per 24,000 calls at concurrency 64 with 32, and a third of the throughput);
-/// idle ones still close after [`POOL_IDLE_TIMEOUT`].
-pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 1_024;
-/// Most idle connections per host accepted.
-pub const MAX_IDLE_CONNECTIONS_LIMIT: usize = 10_000;
-/// Connections open to the host at once unless configured (in use, idle or being opened): the
-/// caller's concurrency never sizes the sockets a client opens. Calls beyond it wait, within
-/// their timeout, for a connection to come free.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1_024;
-/// Most connections per host accepted.
-pub const MAX_CONNECTIONS_LIMIT: usize = 10_000;
-/// How long an idle connection is kept: below the keep-alive timeouts of common load
-/// balancers (60 s and more), so reusing one the server is closing is rare.
-pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
-/// Longest timeout accepted (about 31 years): beyond it the number is surely a mistake.
-const MAX_TIMEOUT_SECONDS: f64 = 1e9;
 /// Most accounts a cache may be configured to keep.
 const MAX_CACHE_ENTRIES: usize = 10_000_000;
-
-/// A length of time as the host expresses it; errors about it are worded in the same unit.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum HostDuration {
-    Duration(Duration),
-    Seconds(f64),
-    Milliseconds(f64),
-}
 
 /// The per-attempt timeout, as the host expresses it.
 pub type Timeout = HostDuration;
@@ -121,10 +99,12 @@ pub struct ClientOptions {
     pub timeout: Option<Timeout>,
     /// Retries after the first attempt: a whole number from 0 to 100 (default 2).
     pub max_retries: Option<f64>,
-    /// Idle connections kept per host: a whole number from 0 to 10,000 (default 1,024).
+    /// Idle connections kept per host: a whole number from 0 to 10,000 (default:
+    /// [`crate::default_max_idle_connections`]).
     pub max_idle_connections: Option<f64>,
-    /// Connections open to the host at once: a whole number from 1 to 10,000 (default 1,024).
-    /// Calls beyond it wait, within their timeout, for one to come free.
+    /// Requests in flight to the host at once, hence connections in use: a whole number from 1
+    /// to 10,000 (default: [`crate::default_max_connections`]). Calls beyond it wait, within
+    /// their timeout, for one to finish.
     pub max_connections: Option<f64>,
     /// The binding and its host runtime, for the `user-agent` (e.g. `("node", "v20.1.0")`).
     pub binding: Option<(String, String)>,
@@ -146,7 +126,7 @@ impl ClientOptions {
 impl fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOptions")
-            .field("api_key", &self.api_key.as_ref().map(|_| crate::REDACTED))
+            .field("api_key", &self.api_key.as_ref().map(|_| REDACTED))
             .field("environment", &self.environment)
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
@@ -228,7 +208,7 @@ impl ClientOptions {
 
         let timeout = match self.timeout {
             None => DEFAULT_TIMEOUT,
-            Some(timeout) => checked_duration("The timeout", timeout, false, MAX_TIMEOUT_SECONDS)?,
+            Some(timeout) => checked_duration("The timeout", timeout, false, None)?,
         };
         let max_retries = whole_count(
             self.max_retries,
@@ -239,14 +219,14 @@ impl ClientOptions {
         )? as u32;
         let max_idle_connections = whole_count(
             self.max_idle_connections,
-            DEFAULT_MAX_IDLE_CONNECTIONS,
+            default_max_idle_connections(),
             0,
             MAX_IDLE_CONNECTIONS_LIMIT,
             "max idle connections",
         )?;
         let max_connections = whole_count(
             self.max_connections,
-            DEFAULT_MAX_CONNECTIONS,
+            default_max_connections(),
             1,
             MAX_CONNECTIONS_LIMIT,
             "max connections",
@@ -272,42 +252,6 @@ impl ClientOptions {
     }
 }
 
-/// A length of time as the host gave it, or why it is unusable: `what` names it in the
-/// message, which speaks the host's unit.
-pub(crate) fn checked_duration(
-    what: &str,
-    value: HostDuration,
-    allow_zero: bool,
-    max_seconds: f64,
-) -> Result<Duration, Error> {
-    let (number, per_second, unit) = match value {
-        HostDuration::Duration(duration) => (duration.as_secs_f64(), 1.0, "seconds"),
-        HostDuration::Seconds(seconds) => (seconds, 1.0, "seconds"),
-        HostDuration::Milliseconds(millis) => (millis, 1000.0, "milliseconds"),
-    };
-    let seconds = number / per_second;
-    let in_range = seconds.is_finite()
-        && (seconds > 0.0 || (allow_zero && seconds == 0.0))
-        && seconds < max_seconds;
-    if in_range {
-        Ok(Duration::from_secs_f64(seconds))
-    } else {
-        let kind = if allow_zero {
-            "non-negative"
-        } else {
-            "positive"
-        };
-        let limit = if max_seconds < MAX_TIMEOUT_SECONDS {
-            format!(" below {} {unit}", max_seconds * per_second)
-        } else {
-            String::new()
-        };
-        Err(Error::configuration(format!(
-            "{what} must be a {kind} number of {unit}{limit}, not {number}."
-        )))
-    }
-}
-
 fn resolve_cache(options: CacheOptions, read_env: bool) -> Result<CacheConfig, Error> {
     let lifetime = TOKEN_LIFETIME.as_secs_f64();
     let max_entries = whole_count(
@@ -319,11 +263,11 @@ fn resolve_cache(options: CacheOptions, read_env: bool) -> Result<CacheConfig, E
     )? as u64;
     let min_remaining = match options.min_remaining {
         None => DEFAULT_MIN_REMAINING,
-        Some(value) => checked_duration("The cache's min remaining", value, true, lifetime)?,
+        Some(value) => checked_duration("The cache's min remaining", value, true, Some(lifetime))?,
     };
     let refresh_ahead = match options.refresh_ahead {
         None => DEFAULT_REFRESH_AHEAD.max(min_remaining),
-        Some(value) => checked_duration("The cache's refresh ahead", value, true, lifetime)?,
+        Some(value) => checked_duration("The cache's refresh ahead", value, true, Some(lifetime))?,
     };
     if refresh_ahead < min_remaining {
         return Err(Error::configuration(
@@ -340,32 +284,6 @@ fn resolve_cache(options: CacheOptions, read_env: bool) -> Result<CacheConfig, E
             .map(|store| resolve_store(store, read_env))
             .transpose()?,
     })
-}
-
-/// `value` as a whole number in `0..=max`.
-pub(crate) fn whole_number(value: f64, max: usize) -> Option<usize> {
-    (value.fract() == 0.0 && (0.0..=max as f64).contains(&value)).then_some(value as usize)
-}
-
-/// A count option as the host gave it: `default` when unset, else a whole number from `min` to
-/// `max`, or the configuration error naming it as `what`.
-fn whole_count(
-    value: Option<f64>,
-    default: usize,
-    min: usize,
-    max: usize,
-    what: &str,
-) -> Result<usize, Error> {
-    match value {
-        None => Ok(default),
-        Some(count) => whole_number(count, max)
-            .filter(|count| *count >= min)
-            .ok_or_else(|| {
-                Error::configuration(format!(
-                    "{what} must be a whole number from {min} to {max}, not {count}."
-                ))
-            }),
-    }
 }
 
 fn user_agent(binding: Option<(String, String)>) -> String {
@@ -388,7 +306,7 @@ fn user_agent(binding: Option<(String, String)>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorCode;
+    use crate::error::ErrorCode;
 
     fn options() -> ClientOptions {
         ClientOptions {
@@ -414,8 +332,8 @@ mod tests {
         );
         assert_eq!(config.timeout, DEFAULT_TIMEOUT);
         assert_eq!(config.max_retries, 2);
-        assert_eq!(config.max_idle_connections, 1_024);
-        assert_eq!(config.max_connections, 1_024);
+        assert_eq!(config.max_idle_connections, default_max_idle_connections());
+        assert_eq!(config.max_connections, default_max_connections());
         assert!(config.user_agent.starts_with("refold-session/"));
         assert!(config.user_agent.contains("(rust "));
     }

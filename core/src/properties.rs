@@ -10,17 +10,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::error::ErrorCode;
 use crate::mapping::{Call, extract_token, status_error, with_response_context};
 use crate::options::{ClientOptions, OptionProblem, Timeout};
 use crate::redact::{redact_secrets, server_message};
 use crate::retry::{MAX_HONOURED_RETRY_AFTER, delay_before_retry, retry_after};
 use crate::time::{LATEST_UNIX_SECONDS, format_rfc3339};
 use crate::token::{SessionToken, TOKEN_LIFETIME};
-use crate::validate::validate_linked_account_id;
-use crate::{ErrorCode, MAX_LINKED_ACCOUNT_ID_BYTES};
+use crate::validate::{MAX_LINKED_ACCOUNT_ID_BYTES, validate_linked_account_id};
 
 const KEY: &str = "sk_prop_DISTINCTIVE_51c0";
 const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwcm9wIn0.c2lnbmF0dXJlX3Byb3A";

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use hyper::header::HeaderMap;
+use reqwest::header::HeaderMap;
 
 /// First backoff delay; each further retry doubles it.
 const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
@@ -68,7 +68,7 @@ pub fn delay_before_retry(retry: u32, server_wish: Option<Duration>) -> Duration
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hyper::header::HeaderValue;
+    use reqwest::header::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -1,15 +1,33 @@
-//! Instants read from the wire and instants shown as text (docs/contract.md §Session token).
+//! Time: instants read from the wire or shown as text (docs/contract.md §Session token), the
+//! wall clock in milliseconds, and lengths of time as a host expresses them.
 //!
 //! A time claim is only believed from 1970-01-01T00:00:00Z to [`LATEST_UNIX_SECONDS`]
-//! (9999-12-30T00:00:00Z), a range every host's date type holds (JavaScript `Date`, Python
-//! `datetime`, `java.time.Instant`) even after the 24-hour lifetime is added; anything outside
-//! counts as absent.
+//! (9999-12-30T00:00:00Z), a range every host's date type holds even after the 24-hour
+//! lifetime is added; anything outside counts as absent.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jiff::Span;
+use jiff::civil::{self, Date};
+use jiff::fmt::temporal::Pieces;
 
 /// The latest instant a token's claim may name, in Unix seconds: 9999-12-30T00:00:00Z, so
 /// that adding the 24-hour lifetime still stays within year 9999.
 pub const LATEST_UNIX_SECONDS: u64 = 253_402_128_000;
+/// Longest RFC 3339 text read: Refold's own are 24 characters.
+const MAX_RFC3339_CHARS: usize = 40;
+/// The last second of year 9999, the end of the calendar.
+const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
+const SECONDS_PER_DAY: u64 = 86_400;
+const EPOCH: Date = civil::date(1970, 1, 1);
+
+/// A length of time as the host expresses it; errors about it are worded in the same unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HostDuration {
+    Duration(Duration),
+    Seconds(f64),
+    Milliseconds(f64),
+}
 
 /// A JWT NumericDate (seconds since the epoch, possibly fractional), if it is in range.
 pub(crate) fn from_unix_seconds(seconds: f64) -> Option<SystemTime> {
@@ -21,15 +39,21 @@ pub(crate) fn from_unix_seconds(seconds: f64) -> Option<SystemTime> {
 
 /// `time` as RFC 3339 in UTC with whole seconds, e.g. `2026-11-25T20:08:19Z`: the one text
 /// form every language prints (CLI `--json`, Python `to_dict()`, Node `toJSON`). Instants
-/// before 1970 print as 1970-01-01T00:00:00Z (the token never holds one).
+/// before 1970 print as 1970-01-01T00:00:00Z and after year 9999 as 9999-12-31T23:59:59Z
+/// (a token never holds either).
 pub fn format_rfc3339(time: SystemTime) -> String {
     let seconds = time
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs()) as i64;
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
+        .map_or(0, |since| since.as_secs())
+        .min(LAST_SECOND_OF_9999);
+    let days = (seconds / SECONDS_PER_DAY) as i64;
+    let date = Span::new()
+        .try_days(days)
+        .and_then(|days| EPOCH.checked_add(days))
+        .unwrap_or(Date::MAX);
+    let rest = seconds % SECONDS_PER_DAY;
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        "{date}T{:02}:{:02}:{:02}Z",
         rest / 3600,
         rest % 3600 / 60,
         rest % 60
@@ -37,90 +61,34 @@ pub fn format_rfc3339(time: SystemTime) -> String {
 }
 
 /// Reads an RFC 3339 / ISO 8601 instant as Refold writes them (`2023-01-20T16:09:41.700Z`,
-/// or with a `+HH:MM` offset). Anything else, or outside 1970..=9999, is `None`.
+/// or with a `+HH:MM` offset). A date the calendar does not have (2023-02-31), anything else,
+/// or an instant outside 1970..=9999 is `None`.
 pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
-    let bytes = text.as_bytes();
-    if bytes.len() < 20 || bytes.len() > 40 || !text.is_ascii() {
+    if text.len() > MAX_RFC3339_CHARS || !text.is_ascii() {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        let digits = text.get(range)?;
-        digits
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| digits.parse().ok())?
-    };
-    if bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if bytes[13] != b':' || bytes[16] != b':' {
-        return None;
-    }
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut rest = &text[19..];
-    let mut nanos = 0u32;
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let kept = &fraction[..digits.min(9)];
-        nanos = kept.parse::<u32>().ok()? * 10u32.pow(9 - kept.len() as u32);
-        rest = &fraction[digits..];
-    }
-    let offset_seconds = match rest {
-        "Z" | "z" => 0,
-        _ if rest.len() == 6
-            && matches!(rest.as_bytes()[0], b'+' | b'-')
-            && rest.as_bytes()[3] == b':' =>
-        {
-            let sign = if rest.starts_with('-') { -1 } else { 1 };
-            let hours: i64 = rest[1..3].parse().ok()?;
-            let minutes: i64 = rest[4..6].parse().ok()?;
-            sign * (hours * 3600 + minutes * 60)
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month as u32, day as u32);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
+    // The calendar's checks are jiff's; an instant needs a time and a numeric offset.
+    let pieces = Pieces::parse(text).ok()?;
+    let time = pieces.time()?;
+    let offset = pieces.to_numeric_offset()?;
+    let days = i64::from(pieces.date().since(EPOCH).ok()?.get_days());
+    let seconds = days * SECONDS_PER_DAY as i64
+        + i64::from(time.hour()) * 3600
+        + i64::from(time.minute()) * 60
+        + i64::from(time.second())
+        - i64::from(offset.seconds());
     let seconds = u64::try_from(seconds)
         .ok()
-        .filter(|s| *s <= LATEST_UNIX_SECONDS + 2 * 86_400)?;
+        .filter(|seconds| *seconds <= LATEST_UNIX_SECONDS + 2 * SECONDS_PER_DAY)?;
+    let nanos = u32::try_from(time.subsec_nanosecond()).ok()?;
     Some(UNIX_EPOCH + Duration::new(seconds, nanos))
 }
 
-/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let month = i64::from(month);
-    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+/// Milliseconds since the epoch now (0 for a clock set before 1970).
+pub(crate) fn now_unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
 }
 
 #[cfg(test)]
@@ -144,6 +112,14 @@ mod tests {
             format_rfc3339(latest + Duration::from_secs(86_400 * 2 - 1)),
             "9999-12-31T23:59:59Z"
         );
+        assert_eq!(
+            format_rfc3339(latest + Duration::from_secs(86_400 * 400)),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            format_rfc3339(UNIX_EPOCH - Duration::from_secs(1)),
+            "1970-01-01T00:00:00Z"
+        );
     }
 
     #[test]
@@ -160,6 +136,10 @@ mod tests {
             parse_rfc3339("2023-01-20T18:09:41+02:00"),
             parse_rfc3339("2023-01-20T16:09:41Z")
         );
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z"),
+            Some(UNIX_EPOCH + Duration::from_secs(1_709_164_800))
+        );
         for bad in [
             "",
             "2023-01-20",
@@ -168,8 +148,23 @@ mod tests {
             "2023-01-20T16:09:41",
             "x023-01-20T16:09:41Z",
             "2023-01-20T16:09:41.Z",
+            "2023-01-20T24:00:00Z",
+            "2023-01-20T16:09:41.700Z and more text after the instant",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_the_calendar_does_not_have_are_absent() {
+        for impossible in [
+            "2023-02-31T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2023-04-31T12:00:00Z",
+            "2100-02-29T00:00:00Z",
+            "2023-01-00T00:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(impossible), None, "{impossible}");
         }
     }
 

@@ -1,5 +1,5 @@
-//! Linked accounts (docs/contract.md §Linked accounts): what a caller sends to create or
-//! update one, what Refold returns, and the checks made before anything is sent.
+//! Linked accounts as data (docs/contract.md §Linked accounts): what a caller sends to create
+//! or update one, what Refold returns, and the checks made before anything is sent.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,8 +8,9 @@ use std::time::SystemTime;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::redact::REDACTED;
-use crate::validate::validate_linked_account_id;
+use crate::redact::{REDACTED, clean_line};
+use crate::time::parse_rfc3339;
+use crate::validate::{linked_account_id_type_error, validate_linked_account_id, whole_number};
 
 /// Most accounts one list page may ask for (Refold's own limit).
 pub const MAX_PAGE_LIMIT: u32 = 100;
@@ -92,13 +93,13 @@ impl LinkedAccountInput {
             return Err(Error::invalid_input(format!(
                 "Unknown linked account field \"{}\"; use linked_account_id, name, udf or \
                  your_app.",
-                crate::redact::clean_line(unknown, 40)
+                clean_line(unknown, 40)
             )));
         }
         let linked_account_id = match object.get("linked_account_id") {
             Some(Value::String(id)) => id.clone(),
             None => return Err(Error::invalid_input("linked_account_id is missing.")),
-            Some(other) => return Err(crate::linked_account_id_type_error(json_type(other))),
+            Some(other) => return Err(linked_account_id_type_error(json_type(other))),
         };
         let name = match object.get("name") {
             None | Some(Value::Null) => None,
@@ -163,7 +164,7 @@ impl LinkedAccountInput {
                 if matches!(value, Value::Array(_) | Value::Object(_)) {
                     return Err(Error::invalid_input(format!(
                         "udf field \"{}\" must be a string, number, boolean or null, not {}.",
-                        crate::redact::clean_line(key, 40),
+                        clean_line(key, 40),
                         json_type(value)
                     )));
                 }
@@ -252,7 +253,7 @@ impl LinkedAccount {
         let time = |key: &str| {
             json.get(key)
                 .and_then(Value::as_str)
-                .and_then(crate::time::parse_rfc3339)
+                .and_then(parse_rfc3339)
         };
         let udf = match json.get("udf") {
             // Refold's form: [{"key_name", "key_value", …}]; an object is accepted too.
@@ -401,12 +402,12 @@ pub(crate) fn validate_page(page: u32, limit: u32) -> Result<(), Error> {
 /// A page number or limit from a dynamically typed host: a whole number from `min` to `max`,
 /// else `invalid_input` naming `what`.
 pub fn page_argument(what: &str, value: f64, max: u32) -> Result<u32, Error> {
-    if let Some(number) = crate::options::whole_number(value, max as usize).filter(|n| *n >= 1) {
+    if let Some(number) = whole_number(value, max as usize).filter(|n| *n >= 1) {
         Ok(number as u32)
     } else {
         Err(Error::invalid_input(format!(
             "{} must be a whole number from 1 to {max}, not {value}.",
-            crate::redact::clean_line(what, 20)
+            clean_line(what, 20)
         )))
     }
 }
@@ -425,7 +426,7 @@ fn json_type(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorCode;
+    use crate::error::ErrorCode;
     use serde_json::json;
 
     #[test]

@@ -1,0 +1,148 @@
+//! The linked-account calls of [`Client`] (docs/contract.md §Linked accounts): each builds its
+//! request, sends it through the engine and reads the answer.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use reqwest::Method;
+
+use super::model::{LinkedAccount, LinkedAccountInput, LinkedAccountPage, validate_page};
+use crate::client::Client;
+use crate::endpoint::{LINKED_ACCOUNT_PATH, api_url, linked_account_url};
+use crate::engine::{Request, RetryPolicy};
+use crate::error::{Error, ErrorCode};
+use crate::mapping::{Call, unexpected_body};
+use crate::validate::validate_linked_account_id;
+
+impl Client {
+    /// Creates the linked account, or updates it if it exists (`PUT`; retried like every
+    /// idempotent call).
+    pub async fn upsert_linked_account(
+        &self,
+        input: &LinkedAccountInput,
+    ) -> Result<LinkedAccount, Error> {
+        self.write_linked_account(Method::PUT, input).await
+    }
+
+    /// Creates the linked account; one that exists already is `bad_request`. A `POST` is not
+    /// idempotent: it is retried only when the request never left (e.g. connection refused).
+    pub async fn create_linked_account(
+        &self,
+        input: &LinkedAccountInput,
+    ) -> Result<LinkedAccount, Error> {
+        self.write_linked_account(Method::POST, input).await
+    }
+
+    async fn write_linked_account(
+        &self,
+        method: Method,
+        input: &LinkedAccountInput,
+    ) -> Result<LinkedAccount, Error> {
+        input.validate()?;
+        let id = input.linked_account_id.as_str();
+        let (call, retry) = if method == Method::POST {
+            (Call::Create(id), RetryPolicy::OnlyUnsent)
+        } else {
+            (Call::Upsert(id), RetryPolicy::Transient)
+        };
+        let body = serde_json::to_vec(&input.to_body()).expect("JSON values always serialise");
+        let request = Request {
+            method,
+            url: api_url(&self.config().base, LINKED_ACCOUNT_PATH),
+            body: Some(Bytes::from(body)),
+            call,
+            retry,
+            secrets: input.secrets(),
+        };
+        self.engine().execute(request, decode_account).await
+    }
+
+    /// The linked account `linked_account_id`; an unknown one is `not_found`.
+    pub async fn get_linked_account(
+        &self,
+        linked_account_id: &str,
+    ) -> Result<LinkedAccount, Error> {
+        validate_linked_account_id(linked_account_id)?;
+        let request = Request {
+            method: Method::GET,
+            url: linked_account_url(&self.config().base, linked_account_id),
+            body: None,
+            call: Call::Get(linked_account_id),
+            retry: RetryPolicy::Transient,
+            secrets: Vec::new(),
+        };
+        self.engine().execute(request, decode_account).await
+    }
+
+    /// Deletes the linked account; an unknown one is `not_found`. Returns Refold's answer
+    /// (e.g. `{"message": …}`).
+    pub async fn delete_linked_account(
+        &self,
+        linked_account_id: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+        validate_linked_account_id(linked_account_id)?;
+        let request = Request {
+            method: Method::DELETE,
+            url: linked_account_url(&self.config().base, linked_account_id),
+            body: None,
+            call: Call::Delete(linked_account_id),
+            retry: RetryPolicy::Transient,
+            secrets: Vec::new(),
+        };
+        let answer = self
+            .engine()
+            .execute(request, |body, _| match serde_json::from_slice(body) {
+                Ok(serde_json::Value::Object(answer)) => Ok(answer),
+                // An empty 2xx body is a successful delete too.
+                _ if body.iter().all(u8::is_ascii_whitespace) => Ok(serde_json::Map::new()),
+                _ => Err(unexpected_body("a JSON object")),
+            })
+            .await;
+        // A deleted (or unknown) account's cached token must not be served any more.
+        if answer.is_ok()
+            || answer
+                .as_ref()
+                .is_err_and(|e| e.code() == ErrorCode::NotFound)
+        {
+            self.invalidate(linked_account_id).await;
+        }
+        answer
+    }
+
+    /// One page of linked accounts, in creation order: `page` from 1, `limit` from 1 to 100.
+    pub async fn list_linked_accounts(
+        &self,
+        page: u32,
+        limit: u32,
+    ) -> Result<LinkedAccountPage, Error> {
+        validate_page(page, limit)?;
+        let mut url = api_url(&self.config().base, LINKED_ACCOUNT_PATH);
+        url.query_pairs_mut()
+            .append_pair("page", &page.to_string())
+            .append_pair("limit", &limit.to_string());
+        let request = Request {
+            method: Method::GET,
+            url,
+            body: None,
+            call: Call::List,
+            retry: RetryPolicy::Transient,
+            secrets: Vec::new(),
+        };
+        self.engine()
+            .execute(request, |body, _| {
+                serde_json::from_slice(body)
+                    .ok()
+                    .and_then(|json| LinkedAccountPage::from_json(json, page, limit))
+                    .ok_or_else(|| unexpected_body("a page of linked accounts"))
+            })
+            .await
+    }
+}
+
+fn decode_account(body: &[u8], _received_at: SystemTime) -> Result<LinkedAccount, Error> {
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(object)) => LinkedAccount::from_json(object),
+        _ => None,
+    }
+    .ok_or_else(|| unexpected_body("a linked account"))
+}

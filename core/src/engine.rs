@@ -1,0 +1,206 @@
+//! The request engine: a logical request becomes attempts, retried as its policy allows
+//! (docs/contract.md §Retries). Each attempt waits for a place under `max_connections`, then
+//! sends and reads the whole answer, all within the per-attempt timeout; the answer becomes a
+//! value or an error.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::body::{MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, oversized_error, read_limited};
+use crate::connections::POOL_IDLE_TIMEOUT;
+use crate::error::Error;
+use crate::mapping::{
+    Call, describe_chain, status_error, timeout_error, transport_error, with_response_context,
+};
+use crate::options::ResolvedConfig;
+use crate::retry::delay_before_retry;
+
+/// One logical request: where it goes, what it carries and how it may be retried.
+pub(crate) struct Request<'a> {
+    pub method: Method,
+    pub url: Url,
+    pub body: Option<Bytes>,
+    pub call: Call<'a>,
+    pub retry: RetryPolicy,
+    /// Values to remove from any error message besides the API key.
+    pub secrets: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum RetryPolicy {
+    /// Idempotent: every retryable failure is retried.
+    Transient,
+    /// Not idempotent: only failures before the request left are retried.
+    OnlyUnsent,
+}
+
+/// Sends one client's requests: its HTTP client (connection pool, TLS, proxy), the places
+/// under `max_connections`, and the settings every attempt uses.
+pub(crate) struct Engine {
+    http: reqwest::Client,
+    /// One permit per request in flight: at most `max_connections` connections are in use.
+    in_flight: Semaphore,
+    timeout: Duration,
+    max_retries: u32,
+    /// For messages: the host named, the key redacted.
+    endpoint: Url,
+    api_key: String,
+}
+
+impl Engine {
+    pub(crate) fn new(config: &ResolvedConfig) -> Result<Engine, Error> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert("x-api-key", config.api_key_header.clone());
+        let http = reqwest::Client::builder()
+            // A redirect would forward x-api-key to another host: a 3xx is an error instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_max_idle_per_host(config.max_idle_connections)
+            .tcp_nodelay(true)
+            .user_agent(config.user_agent.as_str())
+            .default_headers(headers)
+            .build()
+            .map_err(|err| {
+                Error::internal(&format!(
+                    "the HTTP client could not be set up: {}",
+                    describe_chain(&err, &config.api_key)
+                ))
+            })?;
+        Ok(Engine {
+            http,
+            in_flight: Semaphore::new(config.max_connections),
+            timeout: config.timeout,
+            max_retries: config.max_retries,
+            endpoint: config.endpoint.clone(),
+            api_key: config.api_key.clone(),
+        })
+    }
+
+    /// Sends `request`, retrying as its policy allows, and decodes a 2xx body with `decode`.
+    pub(crate) async fn execute<T>(
+        &self,
+        request: Request<'_>,
+        decode: impl Fn(&[u8], SystemTime) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let max_attempts = self.max_retries.saturating_add(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let error = match self.attempt(&request, &decode).await {
+                Ok(value) => return Ok(value),
+                Err(error) => error.redact(&request.secrets),
+            };
+            let may_retry = match request.retry {
+                RetryPolicy::Transient => error.is_retryable(),
+                RetryPolicy::OnlyUnsent => error.is_retryable() && error.nothing_sent(),
+            };
+            if !may_retry || attempt >= max_attempts {
+                let mut error = error.with_attempts(attempt);
+                if attempt > 1 {
+                    error = error.append_message(&format!("(Gave up after {attempt} attempts.)"));
+                }
+                return Err(error);
+            }
+            let delay = delay_before_retry(attempt, error.retry_after());
+            log::debug!(
+                "{:?} attempt {attempt} failed with {} (status {:?}); retrying in {} ms",
+                request.method,
+                error.code(),
+                error.status(),
+                delay.as_millis()
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One attempt, bounded by the per-attempt timeout: the wait for a place under
+    /// `max_connections` (a call that gives up waiting has sent nothing), connect, headers and
+    /// the whole body.
+    async fn attempt<T>(
+        &self,
+        request: &Request<'_>,
+        decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let exchange = async {
+            let _in_flight = self
+                .in_flight
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            let mut builder = self
+                .http
+                .request(request.method.clone(), request.url.clone());
+            if let Some(body) = &request.body {
+                builder = builder.body(body.clone());
+            }
+            let response = builder
+                .send()
+                .await
+                .map_err(|err| transport_error(&err, &self.endpoint, &self.api_key))?;
+            self.read_response(response, request.call, decode).await
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(outcome) => outcome,
+            Err(_elapsed) => Err(timeout_error(self.timeout, &self.endpoint)),
+        }
+    }
+
+    /// Reads at most [`MAX_BODY_BYTES`] of a 2xx and [`MAX_ERROR_BODY_BYTES`] of anything
+    /// else, and makes the answer a value or an error.
+    async fn read_response<T>(
+        &self,
+        mut response: reqwest::Response,
+        call: Call<'_>,
+        decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let key = self.api_key.as_str();
+        let status = response.status().as_u16();
+        let success = response.status().is_success();
+        // Taken, not cloned: the body is still readable without them.
+        let headers = std::mem::take(response.headers_mut());
+        let received_at = SystemTime::now();
+        let limit = if success {
+            MAX_BODY_BYTES
+        } else {
+            MAX_ERROR_BODY_BYTES
+        };
+        if success
+            && response
+                .content_length()
+                .is_some_and(|len| len > limit as u64)
+        {
+            return Err(with_response_context(
+                oversized_error(),
+                status,
+                &headers,
+                key,
+            ));
+        }
+        let body = read_limited(&mut response, limit).await;
+        if !success {
+            // The status already arrived: an error body cut short is still that error.
+            let error = status_error(call, status, &body.bytes, key);
+            return Err(with_response_context(error, status, &headers, key));
+        }
+        if let Some(err) = body.cut_short {
+            return Err(transport_error(&err, &self.endpoint, key));
+        }
+        let decoded = if body.oversized {
+            Err(oversized_error())
+        } else {
+            decode(&body.bytes, received_at)
+        };
+        decoded.map_err(|error| with_response_context(error, status, &headers, key))
+    }
+}
