@@ -24,6 +24,9 @@ mod options;
 mod pool;
 #[cfg(test)]
 mod properties;
+// Built ahead of its wiring into the engine, the options and the cache (issue #24).
+#[allow(dead_code, unused_imports)]
+mod ratelimit;
 mod redact;
 mod retry;
 mod store;
