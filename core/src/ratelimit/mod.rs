@@ -1,8 +1,11 @@
-//! The client-side request budget (docs/contract.md §Rate limit, issue #24): Refold allows an
-//! organisation 20 requests per second with bursts of 5, and answers 429 beyond. Every request
-//! asks a [`Budget`] for admission first; one budget per (API key, base URL) is shared by every
-//! client of the process ([`shared_budget`]) and, when a Redis store is configured, by the whole
-//! fleet (`fleet.rs`).
+//! The client-side request budget (issue #24): Refold allows an organisation 20 requests per
+//! second with bursts of 5, and answers 429 beyond. Every request asks a [`Budget`] for
+//! admission first; one budget per (API key, base URL) is shared by every client of the process
+//! ([`shared_budget`]) and, when a Redis store is configured, by the whole fleet (`fleet.rs`).
+//!
+//! Before each attempt: `budget.admit(priority, deadline_within(time left))`; a refusal is
+//! returned as `Refused::into_error` (nothing sent). After each response:
+//! `budget.on_response(&admission, status, retry_after)`.
 //!
 //! - `local.rs`: the GCRA ledger (one theoretical arrival time);
 //! - `adaptive.rs`: the rate actually used, cut on a 429 and raised again on success (AIMD);
