@@ -26,6 +26,9 @@ mod mapping;
 mod options;
 #[cfg(test)]
 mod properties;
+// Built ahead of its wiring into the engine, the options and the cache (issue #24).
+#[allow(dead_code, unused_imports)]
+mod ratelimit;
 mod redact;
 mod retry;
 mod store;
