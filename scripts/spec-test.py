@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Set
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "conformance" / "openapi"
@@ -100,7 +100,7 @@ def restricted_spec(spec: Dict[str, Any], examples: Dict[str, Any]) -> Dict[str,
 
     # Q2: the error statuses the pages document, and the API-wide ones, with the pages' body.
     spec["components"]["schemas"]["ErrorResponse"] = ERROR_BODY
-    documented: Dict[str, set] = {}
+    documented: Dict[str, Set[int]] = {}
     for page in examples["pages"].values():
         documented.setdefault(page["operationId"], set()).update(e["status"] for e in page["examples"] if e["status"] >= 400)
     for item in kept.values():

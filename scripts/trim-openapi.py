@@ -71,7 +71,7 @@ def example_object(example: Any) -> Any:
     return {key: value for key, value in example.items() if key in ("value", "externalValue", "$ref")}
 
 
-class Loader(yaml.SafeLoader):
+class Loader(yaml.SafeLoader):  # type: ignore[misc]
     """YAML 1.2 core-schema scalars: only true/false are booleans and no scalar becomes a
     date, so the JSON copy holds exactly the strings the author wrote."""
 
@@ -110,7 +110,7 @@ def strip_prose(node: Any, names: bool = False) -> Any:
 
 def trim(spec: Dict[str, Any], source: Dict[str, Any]) -> Dict[str, Any]:
     """The document kept: what a client, a generator and schemathesis need."""
-    trimmed = strip_prose(spec)
+    trimmed: Dict[str, Any] = strip_prose(spec)
     # Response Objects must have a description in OpenAPI; an empty one keeps the copy valid.
     for item in trimmed["paths"].values():
         for method in HTTP_METHODS:
@@ -239,6 +239,7 @@ def main() -> int:
 
     read: Callable[[str], str]
     listing: Optional[Callable[[str], List[str]]]
+    date: Optional[str]
     if args.mirror:
         rev = args.rev
         if rev == "recorded":
