@@ -8,10 +8,64 @@ const fs = require('node:fs');
 const path = require('node:path');
 const util = require('node:util');
 
+const Ajv2020 = require('ajv/dist/2020');
+
 const { REPO_DIR, startEmulator, jwtClaims } = require('./helpers');
 const Refold = require('refold-session');
 
-const table = JSON.parse(fs.readFileSync(path.join(REPO_DIR, 'conformance', 'cases.json'), 'utf8'));
+const SCHEMA = JSON.parse(fs.readFileSync(path.join(REPO_DIR, 'conformance', 'cases.schema.json'), 'utf8'));
+
+/** The cases file is not what conformance/cases.schema.json describes. */
+class CasesFileError extends Error {}
+
+/**
+ * Reads a cases file: checked against conformance/cases.schema.json (a CasesFileError naming
+ * every problem otherwise), then every absent member with a `default` in the schema gets it,
+ * as every language's runner does.
+ */
+function loadCases(file) {
+  let document;
+  try {
+    document = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CasesFileError(`${file} is not JSON: ${error.message}`);
+  }
+  const validate = new Ajv2020({ allErrors: true }).compile(SCHEMA);
+  if (!validate(document)) {
+    // "must match then schema" only repeats the problems found inside the `then`.
+    const problems = validate.errors.filter((error) => error.keyword !== 'if').map((error) => {
+      const name = error.params.additionalProperty ?? error.params.propertyName;
+      const allowed = error.params.allowedValues ? ` (${error.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')})` : '';
+      const extra = (name === undefined ? '' : ` ('${name}')`) + allowed;
+      return `  ${where(document, error.instancePath)}: ${error.message}${extra}`;
+    });
+    throw new CasesFileError(`${file} does not match cases.schema.json (${problems.length} problems):\n${problems.join('\n')}`);
+  }
+  applyDefaults(SCHEMA, document);
+  return document;
+}
+
+/** A JSON pointer, with the name of the case it is in. */
+function where(document, pointer) {
+  const [, top, index] = pointer.split('/');
+  const name = top === 'cases' ? document.cases[Number(index)]?.name : undefined;
+  return (pointer || '/') + (typeof name === 'string' ? ` (case ${name})` : '');
+}
+
+/** Fills in the `default` of every absent member of `value` along `properties` and `items`. */
+function applyDefaults(node, value) {
+  while (node.$ref && !node.properties) node = node.$ref.slice(2).split('/').reduce((at, part) => at[part], SCHEMA);
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [name, member] of Object.entries(node.properties || {})) {
+      if (name in value) applyDefaults(member, value[name]);
+      else if ('default' in member) value[name] = structuredClone(member.default);
+    }
+  } else if (Array.isArray(value) && node.items) {
+    for (const item of value) applyDefaults(node.items, item);
+  }
+}
+
+const table = loadCases(path.join(REPO_DIR, 'conformance', 'cases.json'));
 
 const classForCode = {
   invalid_input: Refold.InvalidInputError,
@@ -52,7 +106,7 @@ function decoded(kase, value) {
 
 /** Client options from `defaults` overlaid with the case's `client` (snake_case → Node). */
 function clientOptions(kase) {
-  const merged = { ...table.defaults, ...(kase.client || {}) };
+  const merged = { ...table.defaults, ...kase.client };
   const options = {};
   if (merged.api_key !== null && merged.api_key !== undefined) options.apiKey = decoded(kase, merged.api_key);
   if (merged.environment !== undefined) options.environment = decoded(kase, merged.environment);
@@ -264,10 +318,10 @@ async function runSequence(kase, built) {
 
 /** The case's `setup` calls, with a client built from `defaults` alone. */
 async function runSetup(kase) {
-  if (!kase.setup) return;
-  const client = new Refold(clientOptions({ lone_surrogates: false }));
+  if (kase.setup.length === 0) return;
+  const client = new Refold(clientOptions({ lone_surrogates: false, client: {} }));
   for (const step of kase.setup) {
-    const outcome = await makeCall(client, step.call ?? 'session_token', step.input);
+    const outcome = await makeCall(client, step.call, step.input);
     if (outcome.error && !step.ignore_error) {
       assert.fail(`setup ${step.call} failed: ${util.inspect(outcome.error)}`);
     }
@@ -278,14 +332,14 @@ async function runSetup(kase) {
 for (const kase of table.cases) {
   test(kase.name, async () => {
     if (kase.lone_surrogates) {
-      const strings = [kase.input, ...Object.values(kase.client || {})].filter((v) => typeof v === 'string');
+      const strings = [kase.input, ...Object.values(kase.client)].filter((v) => typeof v === 'string');
       assert.ok(strings.map((v) => decoded(kase, v)).some(hasLoneSurrogate), 'the case decodes to a lone surrogate');
     }
     await emulator.reset();
     await runSetup(kase);
     if (kase.token_ttl_s !== undefined) await emulator.control('POST', 'config', { token_ttl_s: kase.token_ttl_s });
     if (kase.faults) await emulator.faults(kase.faults);
-    const call = kase.call ?? 'session_token';
+    const call = kase.call;
 
     if (call === 'sequence') {
       let built;
@@ -355,4 +409,43 @@ for (const kase of table.cases) {
 test('every case of conformance/cases.json ran above, none skipped', () => {
   assert.ok(table.cases.length >= 119, `${table.cases.length} cases`);
   assert.equal(new Set(table.cases.map((kase) => kase.name)).size, table.cases.length, 'unique names');
+});
+
+test('a malformed cases file is refused, every problem named', (t) => {
+  // A member missing, a misspelt one, a wrong type: refused before any case runs.
+  const document = JSON.parse(fs.readFileSync(path.join(REPO_DIR, 'conformance', 'cases.json'), 'utf8'));
+  const [first, second] = document.cases;
+  delete first.requests_received;
+  second.expect.atempts = 1;
+  document.emulator.api_keys = 'one-key';
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'cases-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const bad = path.join(dir, 'cases.json');
+  fs.writeFileSync(bad, JSON.stringify(document));
+  assert.throws(() => loadCases(bad), (error) => {
+    assert.ok(error instanceof CasesFileError);
+    assert.match(error.message, /does not match cases\.schema\.json \(3 problems\)/);
+    assert.ok(error.message.includes(`/cases/0 (case ${first.name}): must have required property 'requests_received'`), error.message);
+    assert.ok(error.message.includes(`/cases/1/expect (case ${second.name}): must NOT have additional properties ('atempts')`), error.message);
+    assert.ok(error.message.includes('/emulator/api_keys: must be array'), error.message);
+    return true;
+  });
+  fs.writeFileSync(bad, '{');
+  assert.throws(() => loadCases(bad), /is not JSON/);
+});
+
+test("absent members get the schema's defaults", (t) => {
+  const kase = { name: 'minimal', description: 'd', input: 'acct-1', expect: { outcome: 'token' }, requests_received: 1 };
+  const document = { version: 1, emulator: { api_keys: ['k'], linked_accounts: [] }, defaults: {}, cases: [kase] };
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'cases-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'cases.json');
+  fs.writeFileSync(file, JSON.stringify(document));
+  const [loaded] = loadCases(file).cases;
+  assert.equal(loaded.call, 'session_token');
+  assert.deepEqual([loaded.client, loaded.setup], [{}, []]);
+  assert.deepEqual([loaded.lone_surrogates, loaded.dynamic_only, loaded.check_received_id], [false, false, false]);
+  // The table with its defaults applied still matches the schema.
+  fs.writeFileSync(file, JSON.stringify(table));
+  assert.equal(loadCases(file).cases.length, table.cases.length);
 });

@@ -17,9 +17,12 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
+import conformance_cases
+
 ROOT = Path(__file__).resolve().parents[2]
 BINDING = ROOT / "bindings-python"
-CASES = json.loads((ROOT / "conformance" / "cases.json").read_text(encoding="utf-8"))
+#: conformance/cases.json, checked against its schema, with the schema's defaults filled in.
+CASES = conformance_cases.load(ROOT / "conformance" / "cases.json")
 REFOLD_BIN = Path(os.environ.get("REFOLD_BIN", ROOT / "target" / "debug" / "refold"))
 
 #: The distinctive key every test client uses; it must never show up in any text we produce.

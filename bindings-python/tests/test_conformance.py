@@ -8,6 +8,7 @@ import base64
 import datetime as dt
 import json
 import re
+from pathlib import Path
 import time
 import traceback
 from typing import Any, Dict, Optional, Union
@@ -26,7 +27,8 @@ from refold_session import (
     SessionToken,
 )
 
-from conftest import CASES, Emulator
+from conformance_cases import CasesFileError, load
+from conftest import CASES, ROOT, Emulator
 
 # The class each code must raise, by name (docs/contract.md §Errors).
 CLASS_OF_CODE = {
@@ -55,23 +57,26 @@ ESCAPE = re.compile(r"\\u\{([0-9A-Fa-f]{4})\}")
 def decoded(case: Dict[str, Any], value: Any) -> Any:
     """`value` with each `\\u{XXXX}` made that one UTF-16 code unit, in `lone_surrogates`
     cases (a Python str holds a lone surrogate as is)."""
-    if case.get("lone_surrogates") and isinstance(value, str):
+    if case["lone_surrogates"] and isinstance(value, str):
         return ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), value)
     return value
 
 
 def client_options(case: Optional[Dict[str, Any]], base_url: str) -> Dict[str, Any]:
     """The Python options of a case (`None`: `defaults` alone, as setup calls use)."""
-    overrides = {} if case is None else case.get("client", {})
+    overrides = {} if case is None else case["client"]
     options: Dict[str, Any] = {**CASES["defaults"], "base_url": base_url, **overrides}
     text = (lambda value: value) if case is None else (lambda value: decoded(case, value))
     python = {
         "api_key": text(options.get("api_key")),
         "environment": text(options.get("environment")),
         "base_url": text(options.get("base_url")),
-        "timeout": options["timeout_ms"] / 1000,
-        "max_retries": options["max_retries"],
     }
+    # An option absent from the table is left to the binding's default, as in every runner.
+    if "timeout_ms" in options:
+        python["timeout"] = options["timeout_ms"] / 1000
+    if "max_retries" in options:
+        python["max_retries"] = options["max_retries"]
     if "max_idle_connections" in options:
         python["max_idle_connections"] = options["max_idle_connections"]
     if "max_connections" in options:
@@ -147,7 +152,7 @@ def setup(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
                 try:
                     await call_async(client, step["call"], step["input"])
                 except RefoldError:
-                    if not step.get("ignore_error"):
+                    if not step["ignore_error"]:
                         raise
 
     if mode == "sync":
@@ -156,7 +161,7 @@ def setup(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
                 try:
                     call_sync(client, step["call"], step["input"])
                 except RefoldError:
-                    if not step.get("ignore_error"):
+                    if not step["ignore_error"]:
                         raise
     else:
         asyncio.run(run_async())
@@ -164,8 +169,8 @@ def setup(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
 
 
 def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
-    call = case.get("call", "session_token")
-    if case.get("setup"):
+    call = case["call"]
+    if case["setup"]:
         setup(mode, case, emu)
     if "token_ttl_s" in case:
         emu.config({"token_ttl_s": case["token_ttl_s"]})
@@ -198,7 +203,7 @@ def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
         outcome = error
     elapsed_ms = (time.monotonic() - started) * 1000
 
-    if case.get("dynamic_only"):
+    if case["dynamic_only"]:
         assert isinstance(outcome, TypeError), repr(outcome)
         assert not isinstance(outcome, RefoldError)
     elif expect["outcome"] == "token":
@@ -222,7 +227,7 @@ def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
         assert elapsed_ms >= case["min_elapsed_ms"], elapsed_ms
     if "max_elapsed_ms" in case:
         assert elapsed_ms <= case["max_elapsed_ms"], elapsed_ms
-    if case.get("check_received_id"):
+    if case["check_received_id"]:
         last = emu.requests()["requests"][-1]
         assert json.loads(last["body"])["linked_account_id"] == value
 
@@ -454,7 +459,41 @@ def test_every_case_is_run() -> None:
     # Nothing is skipped: every call and every step kind of the table has a runner above.
     names = [case["name"] for case in CASES["cases"]]
     assert len(names) == len(set(names)) and len(names) >= 50
-    calls = {case.get("call", "session_token") for case in CASES["cases"]}
+    calls = {case["call"] for case in CASES["cases"]}
     assert calls <= {"session_token", "get", "delete", "upsert", "create", "list", "sequence"}
     ops = {step["op"] for case in CASES["cases"] for step in case.get("steps", [])}
     assert ops <= {"token", "invalidate", "invalidate_all", "sleep", "faults", "stats"}
+
+
+def test_a_malformed_cases_file_is_refused(tmp_path: Path) -> None:
+    # A member missing, a misspelt one, a wrong type: refused before any case runs, each named.
+    document = json.loads((ROOT / "conformance" / "cases.json").read_text(encoding="utf-8"))
+    first, second = document["cases"][0], document["cases"][1]
+    del first["requests_received"]
+    second["expect"]["atempts"] = 1
+    document["emulator"]["api_keys"] = "one-key"
+    bad = tmp_path / "cases.json"
+    bad.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(CasesFileError) as refused:
+        load(bad)
+    message = str(refused.value)
+    assert "does not match cases.schema.json (3 problems)" in message, message
+    assert f"/cases/0 (case {first['name']}): 'requests_received' is a required property" in message, message
+    assert f"/cases/1/expect (case {second['name']}): Additional properties are not allowed ('atempts' was unexpected)" in message
+    assert "/emulator/api_keys: 'one-key' is not of type 'array'" in message
+    bad.write_text("{", encoding="utf-8")
+    with pytest.raises(CasesFileError, match="is not JSON"):
+        load(bad)
+
+
+def test_absent_members_get_the_schema_defaults(tmp_path: Path) -> None:
+    case = {"name": "minimal", "description": "d", "input": "acct-1", "expect": {"outcome": "token"}, "requests_received": 1}
+    document = {"version": 1, "emulator": {"api_keys": ["k"], "linked_accounts": []}, "defaults": {}, "cases": [case]}
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    loaded = load(path)["cases"][0]
+    assert loaded["call"] == "session_token" and loaded["client"] == {} and loaded["setup"] == []
+    assert loaded["lone_surrogates"] is False and loaded["dynamic_only"] is False and loaded["check_received_id"] is False
+    # The table with its defaults applied still matches the schema.
+    path.write_text(json.dumps(CASES), encoding="utf-8")
+    assert len(load(path)["cases"]) == len(CASES["cases"])

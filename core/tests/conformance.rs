@@ -11,6 +11,78 @@ use refold_session::{
 use serde_json::Value;
 
 const CASES: &str = include_str!("../../conformance/cases.json");
+const SCHEMA: &str = include_str!("../../conformance/cases.schema.json");
+
+/// A cases file checked against `conformance/cases.schema.json` (every problem named
+/// otherwise), with the schema's `default` given to every absent member that has one, as
+/// every language's runner does.
+fn load_cases(text: &str) -> Result<Value, String> {
+    let mut doc: Value =
+        serde_json::from_str(text).map_err(|err| format!("cases.json is not JSON: {err}"))?;
+    let schema: Value = serde_json::from_str(SCHEMA).expect("cases.schema.json is JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("cases.schema.json is a schema");
+    let mut problems: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|err| format!("  {}: {err}", pointer(&doc, err.instance_path().as_str())))
+        .collect();
+    if !problems.is_empty() {
+        problems.sort();
+        return Err(format!(
+            "cases.json does not match cases.schema.json ({} problems):\n{}",
+            problems.len(),
+            problems.join("\n")
+        ));
+    }
+    apply_defaults(&schema, &schema, &mut doc);
+    Ok(doc)
+}
+
+/// A problem's JSON pointer, with the name of the case it is in.
+fn pointer(doc: &Value, at: &str) -> String {
+    let mut parts = at.split('/').skip(1);
+    let name = match (parts.next(), parts.next()) {
+        (Some("cases"), Some(index)) => index
+            .parse::<usize>()
+            .ok()
+            .and_then(|index| doc["cases"][index]["name"].as_str()),
+        _ => None,
+    };
+    let at = if at.is_empty() { "/" } else { at };
+    match name {
+        Some(name) => format!("{at} (case {name})"),
+        None => at.to_owned(),
+    }
+}
+
+/// Fills in the `default` of every absent member of `value` along `properties` and `items`.
+fn apply_defaults(schema: &Value, node: &Value, value: &mut Value) {
+    let mut node = node;
+    while let (Some(reference), None) = (node["$ref"].as_str(), node.get("properties")) {
+        node = schema
+            .pointer(reference.trim_start_matches('#'))
+            .expect("a local reference");
+    }
+    match value {
+        Value::Object(members) => {
+            for (name, member) in node["properties"].as_object().into_iter().flatten() {
+                match members.get_mut(name) {
+                    Some(present) => apply_defaults(schema, member, present),
+                    None => {
+                        if let Some(default) = member.get("default") {
+                            members.insert(name.clone(), default.clone());
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(items) if node["items"].is_object() => {
+            for item in items {
+                apply_defaults(schema, &node["items"], item);
+            }
+        }
+        _ => {}
+    }
+}
 
 struct Harness {
     emulator: Emulator,
@@ -411,30 +483,27 @@ fn check_error(name: &str, expect: &Value, err: &Error) {
     }
 }
 
-fn call_name_of(case: &Value) -> &str {
-    case["call"].as_str().unwrap_or("session_token")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_conformance_case_passes() {
-    let doc: Value = serde_json::from_str(CASES).unwrap();
+    let doc = load_cases(CASES).unwrap_or_else(|problems| panic!("{problems}"));
     let harness = Harness::start(&doc).await;
     let base_url = harness.emulator.base_url();
     let mut ran = 0;
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        if case["dynamic_only"].as_bool() == Some(true) {
+        if case["dynamic_only"].as_bool().unwrap() {
             continue; // a number or null cannot be passed as &str
         }
-        if case["lone_surrogates"].as_bool() == Some(true) {
+        if case["lone_surrogates"].as_bool().unwrap() {
             continue; // a Rust string cannot hold a lone UTF-16 surrogate
         }
         harness.post("/__emulator/reset", "{}".into()).await;
-        if let Some(setup) = case["setup"].as_array() {
+        let setup = case["setup"].as_array().unwrap();
+        if !setup.is_empty() {
             let client = build_client(&doc["defaults"], &Value::Null, &base_url).unwrap();
             for step in setup {
                 let result = call(&client, step["call"].as_str().unwrap(), &step["input"]).await;
-                if step["ignore_error"].as_bool() != Some(true) {
+                if !step["ignore_error"].as_bool().unwrap() {
                     result.unwrap_or_else(|err| panic!("{name}: setup failed: {err}"));
                 }
             }
@@ -448,7 +517,8 @@ async fn every_conformance_case_passes() {
         if let Some(faults) = case.get("faults") {
             harness.post("/__emulator/faults", faults.to_string()).await;
         }
-        if call_name_of(case) == "sequence" {
+        let call_name = case["call"].as_str().unwrap();
+        if call_name == "sequence" {
             let client = build_client(&doc["defaults"], case, &base_url);
             run_sequence(&harness, name, client, &case["steps"]).await;
             let log = harness.requests().await;
@@ -461,7 +531,6 @@ async fn every_conformance_case_passes() {
             continue;
         }
         let input = &case["input"];
-        let call_name = call_name_of(case);
         let expect = &case["expect"];
         let started = Instant::now();
         let outcome = match build_client(&doc["defaults"], case, &base_url) {
@@ -499,14 +568,12 @@ async fn every_conformance_case_passes() {
             );
         }
         let log = harness.requests().await;
-        if let Some(count) = case["requests_received"].as_u64() {
-            assert_eq!(
-                log["count"].as_u64(),
-                Some(count),
-                "{name}: requests received"
-            );
-        }
-        if case["check_received_id"].as_bool() == Some(true) {
+        assert_eq!(
+            log["count"].as_u64(),
+            case["requests_received"].as_u64(),
+            "{name}: requests received"
+        );
+        if case["check_received_id"].as_bool().unwrap() {
             let last = log["requests"]
                 .as_array()
                 .unwrap()
@@ -523,4 +590,55 @@ async fn every_conformance_case_passes() {
     }
     assert!(ran >= 100, "only {ran} cases ran");
     harness.emulator.shutdown().await;
+}
+
+#[test]
+fn a_malformed_cases_file_is_refused_every_problem_named() {
+    // A member missing, a misspelt one, a wrong type: refused before any case runs.
+    let mut doc: Value = serde_json::from_str(CASES).unwrap();
+    let first = doc["cases"][0]["name"].as_str().unwrap().to_owned();
+    let second = doc["cases"][1]["name"].as_str().unwrap().to_owned();
+    doc["cases"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("requests_received");
+    doc["cases"][1]["expect"]["atempts"] = 1.into();
+    doc["emulator"]["api_keys"] = "one-key".into();
+    let message = load_cases(&doc.to_string()).expect_err("refused");
+    assert!(
+        message.contains("does not match cases.schema.json (3 problems)"),
+        "{message}"
+    );
+    for wanted in [
+        format!("/cases/0 (case {first}): \"requests_received\" is a required property"),
+        format!(
+            "/cases/1/expect (case {second}): Additional properties are not allowed ('atempts' was unexpected)"
+        ),
+        "/emulator/api_keys: \"one-key\" is not of type \"array\"".to_owned(),
+    ] {
+        assert!(message.contains(&wanted), "{wanted} not in {message}");
+    }
+    assert!(load_cases("{").unwrap_err().contains("is not JSON"));
+}
+
+#[test]
+fn absent_members_get_the_schema_defaults() {
+    let doc = serde_json::json!({
+        "version": 1,
+        "emulator": {"api_keys": ["k"], "linked_accounts": []},
+        "defaults": {},
+        "cases": [{"name": "minimal", "description": "d", "input": "acct-1",
+                   "expect": {"outcome": "token"}, "requests_received": 1}],
+    });
+    let loaded = load_cases(&doc.to_string()).unwrap();
+    let case = &loaded["cases"][0];
+    assert_eq!(case["call"], "session_token");
+    assert_eq!(case["client"], serde_json::json!({}));
+    assert_eq!(case["setup"], serde_json::json!([]));
+    for flag in ["lone_surrogates", "dynamic_only", "check_received_id"] {
+        assert_eq!(case[flag], false, "{flag}");
+    }
+    // The table with its defaults applied still matches the schema.
+    let table = load_cases(CASES).unwrap();
+    assert!(load_cases(&table.to_string()).is_ok());
 }

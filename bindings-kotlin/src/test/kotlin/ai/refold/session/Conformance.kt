@@ -1,20 +1,89 @@
 package ai.refold.session
 
+import com.networknt.schema.InputFormat
+import com.networknt.schema.SchemaRegistry
+import com.networknt.schema.SpecificationVersion
 import org.json.JSONArray
 import org.json.JSONObject
 import org.junit.jupiter.api.Assumptions.assumeTrue
+import tools.jackson.core.JacksonException
 import java.nio.charset.StandardCharsets
 import java.nio.file.Files
+import java.nio.file.Path
 import java.nio.file.Paths
 import java.time.Duration
 import java.util.Base64
 import kotlin.reflect.KClass
 
+/** The cases file is not what `conformance/cases.schema.json` describes. */
+class CasesFileException(message: String) : IllegalStateException(message)
+
 /** `conformance/cases.json`, the behaviour table every binding runs. */
 object Conformance {
     val file: JSONObject by lazy {
-        val path = Paths.get(System.getProperty("refold.cases") ?: "../conformance/cases.json")
-        JSONObject(String(Files.readAllBytes(path), StandardCharsets.UTF_8))
+        load(Paths.get(System.getProperty("refold.cases") ?: "../conformance/cases.json"))
+    }
+
+    private val schemaText: String by lazy {
+        val path = Paths.get(System.getProperty("refold.cases.schema") ?: "../conformance/cases.schema.json")
+        String(Files.readAllBytes(path), StandardCharsets.UTF_8)
+    }
+
+    /**
+     * The cases file at [path], checked against `conformance/cases.schema.json` (a
+     * [CasesFileException] naming every problem otherwise), with the schema's `default` given to
+     * every absent member that has one, as every language's runner does.
+     */
+    fun load(path: Path): JSONObject {
+        val text = String(Files.readAllBytes(path), StandardCharsets.UTF_8)
+        val schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(schemaText, InputFormat.JSON)
+        val problems = try {
+            schema.validate(text, InputFormat.JSON)
+        } catch (error: JacksonException) {
+            throw CasesFileException("$path is not JSON: ${error.originalMessage}")
+        }
+        if (problems.isNotEmpty()) {
+            val cases = runCatching { JSONObject(text).getJSONArray("cases") }.getOrNull()
+            fun where(pointer: String): String {
+                val index = pointer.split('/').takeIf { it.size > 2 && it[1] == "cases" }?.get(2)?.toIntOrNull()
+                val name = index?.let { cases?.optJSONObject(it)?.optString("name", null) }
+                return if (name == null) pointer else "$pointer (case $name)"
+            }
+            val lines = problems.map { "  ${where(it.instanceLocation.toString())}: ${it.message}" }.sorted()
+            throw CasesFileException("$path does not match cases.schema.json (${problems.size} problems):\n" + lines.joinToString("\n"))
+        }
+        val root = JSONObject(schemaText)
+        return JSONObject(text).also { applyDefaults(root, root, it) }
+    }
+
+    /** Fills in the `default` of every absent member of [value] along `properties` and `items`. */
+    private fun applyDefaults(root: JSONObject, schemaNode: JSONObject, value: Any?) {
+        var node = schemaNode
+        while (node.has("\$ref") && !node.has("properties")) node = resolve(root, node.getString("\$ref"))
+        when (value) {
+            is JSONObject -> node.optJSONObject("properties")?.let { properties ->
+                for (name in properties.keySet()) {
+                    val member = properties.getJSONObject(name)
+                    if (value.has(name)) {
+                        applyDefaults(root, member, value.get(name))
+                    } else if (member.has("default")) {
+                        value.put(name, copy(member.get("default")))
+                    }
+                }
+            }
+            is JSONArray -> node.optJSONObject("items")?.let { items -> value.forEach { applyDefaults(root, items, it) } }
+        }
+    }
+
+    private fun resolve(root: JSONObject, ref: String): JSONObject {
+        check(ref.startsWith("#/")) { "only local references: $ref" }
+        return ref.removePrefix("#/").split('/').fold(root) { node, part -> node.getJSONObject(part) }
+    }
+
+    private fun copy(value: Any): Any = when (value) {
+        is JSONObject -> JSONObject(value.toString())
+        is JSONArray -> JSONArray(value.toString())
+        else -> value
     }
 
     val apiKeys: List<String> get() = file.getJSONObject("emulator").getJSONArray("api_keys").map { it as String }
@@ -51,7 +120,7 @@ object Conformance {
     /** The case's `input`, its escapes replaced when the case is flagged `lone_surrogates`. */
     fun input(case: JSONObject): String {
         val input = case.getString("input")
-        return if (case.optBoolean("lone_surrogates", false)) codeUnits(input) else input
+        return if (case.getBoolean("lone_surrogates")) codeUnits(input) else input
     }
 
     /** Builds a client from `defaults` overlaid with the case's `client` (if any), base URL = [baseUrl] unless given. */
@@ -61,7 +130,7 @@ object Conformance {
         val known = setOf("api_key", "environment", "base_url", "timeout_ms", "max_retries", "max_idle_connections", "max_connections", "cache")
         check(known.containsAll(options.keySet())) { "unknown client options: ${options.keySet() - known}" }
         if (!options.has("base_url")) options.put("base_url", baseUrl)
-        val escapes = case?.optBoolean("lone_surrogates", false) ?: false
+        val escapes = case?.getBoolean("lone_surrogates") ?: false
         fun string(name: String): String? =
             if (options.isNull(name)) null else options.getString(name).let { if (escapes) codeUnits(it) else it }
         fun number(name: String): Double? = if (options.isNull(name)) null else options.getDouble(name)

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertThrows
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assertions.fail
 import org.junit.jupiter.api.Assumptions.assumeFalse
@@ -16,6 +17,11 @@ import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestFactory
 import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.io.TempDir
+import java.nio.charset.StandardCharsets
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.Paths
 import java.time.Instant
 import kotlin.math.abs
 
@@ -53,18 +59,61 @@ class ConformanceTest {
         assertEquals(14, Conformance.classForCode.size, "the contract lists 14 codes")
         // Only dynamic_only cases may be skipped; every call and sequence op is known here.
         val calls = Conformance.cases.flatMap { case ->
-            listOf(case.optString("call", SESSION_TOKEN)) + (case.optJSONArray("setup")?.map { (it as JSONObject).getString("call") } ?: emptyList())
+            listOf(case.getString("call")) + case.getJSONArray("setup").map { (it as JSONObject).getString("call") }
         }.toSet()
         assertEquals(emptySet<String>(), calls - CALLS - SEQUENCE, "calls this runner cannot make")
         val ops = Conformance.cases.flatMap { case -> case.optJSONArray("steps")?.map { (it as JSONObject).getString("op") } ?: emptyList() }.toSet()
         assertEquals(emptySet<String>(), ops - OPS, "sequence ops this runner cannot run")
-        assertTrue(Conformance.cases.count { it.optBoolean("dynamic_only", false) } <= 4, "few cases are dynamic_only")
+        assertTrue(Conformance.cases.count { it.getBoolean("dynamic_only") } <= 4, "few cases are dynamic_only")
+    }
+
+    @Test
+    fun `a malformed cases file is refused, every problem named`(@TempDir dir: Path) {
+        // A member missing, a misspelt one, a wrong type: refused before any case runs.
+        val raw = Paths.get(System.getProperty("refold.cases") ?: "../conformance/cases.json")
+        val document = JSONObject(String(Files.readAllBytes(raw), StandardCharsets.UTF_8))
+        val cases = document.getJSONArray("cases")
+        cases.getJSONObject(0).remove("requests_received")
+        cases.getJSONObject(1).getJSONObject("expect").put("atempts", 1)
+        document.getJSONObject("emulator").put("api_keys", "one-key")
+        val bad = dir.resolve("cases.json")
+        Files.write(bad, document.toString().toByteArray(StandardCharsets.UTF_8))
+        val refused = assertThrows(CasesFileException::class.java) { Conformance.load(bad) }
+        val message = refused.message ?: ""
+        assertTrue(message.contains("does not match cases.schema.json (3 problems)"), message)
+        val first = cases.getJSONObject(0).getString("name")
+        val second = cases.getJSONObject(1).getString("name")
+        assertTrue(message.contains("/cases/0 (case $first): ") && message.contains("requests_received"), message)
+        assertTrue(message.contains("/cases/1/expect (case $second): ") && message.contains("atempts"), message)
+        assertTrue(message.contains("/emulator/api_keys"), message)
+        Files.write(bad, "{".toByteArray(StandardCharsets.UTF_8))
+        val notJson = assertThrows(CasesFileException::class.java) { Conformance.load(bad) }
+        assertTrue(notJson.message!!.contains("is not JSON"), notJson.message)
+    }
+
+    @Test
+    fun `absent members get the schema's defaults`(@TempDir dir: Path) {
+        val case = JSONObject(mapOf("name" to "minimal", "description" to "d", "input" to "acct-1", "requests_received" to 1))
+            .put("expect", JSONObject().put("outcome", "token"))
+        val document = JSONObject().put("version", 1).put("defaults", JSONObject())
+            .put("emulator", JSONObject().put("api_keys", listOf("k")).put("linked_accounts", emptyList<String>()))
+            .put("cases", listOf(case))
+        val path = dir.resolve("cases.json")
+        Files.write(path, document.toString().toByteArray(StandardCharsets.UTF_8))
+        val loaded = Conformance.load(path).getJSONArray("cases").getJSONObject(0)
+        assertEquals(SESSION_TOKEN, loaded.getString("call"))
+        assertEquals(0, loaded.getJSONObject("client").length())
+        assertEquals(0, loaded.getJSONArray("setup").length())
+        assertFalse(loaded.getBoolean("lone_surrogates") || loaded.getBoolean("dynamic_only") || loaded.getBoolean("check_received_id"))
+        // The table with its defaults applied still matches the schema.
+        Files.write(path, Conformance.file.toString().toByteArray(StandardCharsets.UTF_8))
+        assertEquals(Conformance.cases.size, Conformance.load(path).getJSONArray("cases").length())
     }
 
     @TestFactory
     fun conformance(): List<DynamicTest> = Conformance.cases.map { case ->
         DynamicTest.dynamicTest(case.getString("name")) {
-            assumeFalse(case.optBoolean("dynamic_only", false), "a non-string linked_account_id cannot be written in Kotlin")
+            assumeFalse(case.getBoolean("dynamic_only"), "a non-string linked_account_id cannot be written in Kotlin")
             run(case)
         }
     }
@@ -75,10 +124,10 @@ class ConformanceTest {
      */
     @TestFactory
     fun `conformance, blocking`(): List<DynamicTest> = Conformance.cases
-        .filter { it.optString("call", SESSION_TOKEN) == SESSION_TOKEN }
+        .filter { it.getString("call") == SESSION_TOKEN }
         .map { case ->
             DynamicTest.dynamicTest(case.getString("name") + " (blocking)") {
-                assumeFalse(case.optBoolean("dynamic_only", false), "a non-string linked_account_id cannot be written in Kotlin")
+                assumeFalse(case.getBoolean("dynamic_only"), "a non-string linked_account_id cannot be written in Kotlin")
                 run(case, blocking = true)
             }
         }
@@ -86,11 +135,11 @@ class ConformanceTest {
     private fun run(case: JSONObject, blocking: Boolean = false) {
         val name = case.getString("name")
         emulator.reset()
-        case.optJSONArray("setup")?.let { setup ->
+        case.getJSONArray("setup").takeIf { it.length() > 0 }?.let { setup ->
             Conformance.client(null, emulator.baseUrl).use { client ->
                 for (step in setup.map { it as JSONObject }) {
                     val result = runCatching { runBlocking { call(client, step.getString("call"), step.get("input")) } }
-                    if (!step.optBoolean("ignore_error", false)) {
+                    if (!step.getBoolean("ignore_error")) {
                         result.getOrElse { fail("$name: setup ${step.getString("call")} failed: $it", it) }
                     }
                 }
@@ -100,14 +149,14 @@ class ConformanceTest {
         if (case.has("token_ttl_s")) emulator.config(JSONObject().put("token_ttl_s", case.get("token_ttl_s")))
         case.optJSONArray("faults")?.let { emulator.faults(it) }
 
-        if (case.optString("call") == SEQUENCE) {
+        if (case.getString("call") == SEQUENCE) {
             runSequence(name, case)
             assertEquals(case.getInt("requests_received"), emulator.requestCount(), "$name: requests received")
             return
         }
 
         val input: Any = case.get("input").let { if (it is String) Conformance.input(case) else it }
-        val callName = case.optString("call", SESSION_TOKEN)
+        val callName = case.getString("call")
         val expect = case.getJSONObject("expect")
 
         var elapsedMs = 0L
@@ -145,7 +194,7 @@ class ConformanceTest {
         if (case.has("max_elapsed_ms")) {
             assertTrue(elapsedMs <= case.getLong("max_elapsed_ms"), "$name: took $elapsedMs ms")
         }
-        if (case.optBoolean("check_received_id", false)) {
+        if (case.getBoolean("check_received_id")) {
             val logged = emulator.requests().getJSONArray("requests")
             val last = logged.getJSONObject(logged.length() - 1)
             assertEquals(input, JSONObject(last.getString("body")).getString("linked_account_id"), "$name: id on the wire")
