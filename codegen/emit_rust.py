@@ -296,7 +296,10 @@ def _union(model: Model, types: _Types) -> str:
         while name in used:
             name += "_"
         used.add(name)
-        lines.append(f"    {name}({types.spell(variant)}),")
+        spelled = types.spell(variant)
+        if variant.kind == "named" and types.models[variant.name or ""].kind == "struct":
+            spelled = f"Box<{spelled}>"  # keeps the enum as small as its other variants
+        lines.append(f"    {name}({spelled}),")
     lines.append("}")
     return "\n".join(lines)
 
