@@ -13,6 +13,7 @@
 //! and tokens never appear in messages or `Debug` output. Requires a tokio runtime.
 
 mod accounts;
+pub mod api;
 mod builder;
 mod cache;
 mod client;
