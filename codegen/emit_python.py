@@ -130,10 +130,9 @@ codegen/README.md). Keys are the wire's field names; enums admit values not list
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, TypedDict, Union
 
-TYPE_CHECKING = False  # as in __init__.py: not imported from `typing`
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `typing.Required` is 3.11+; annotations are never evaluated at run time
     from typing_extensions import Required
 
 
