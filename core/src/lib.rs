@@ -13,6 +13,7 @@
 //! and tokens never appear in messages or `Debug` output. Requires a tokio runtime.
 
 mod accounts;
+pub mod api;
 mod body;
 mod builder;
 mod cache;
