@@ -271,7 +271,7 @@ async fn the_active_linked_account_is_the_tokens() {
         .unwrap();
     assert_eq!(json_of(by_key).await, active);
 
-    // Not with the API key, nor an expired or unknown token.
+    // Not with the API key: only a session token names the account.
     let response = h
         .client
         .get(h.url("/api/v2/public/session/active-linked-account"))
