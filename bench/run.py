@@ -405,8 +405,10 @@ def start_emulator():
     exe = REL / "refold"
     if not exe.exists():
         raise SystemExit(f"{exe} is missing: run bench/prepare.sh (make bench does)")
+    # The benchmarks measure clients, not Refold's rate limit (on by default in the emulator).
     proc = subprocess.Popen([str(exe), "emulator", "--addr", "127.0.0.1:0", "--any-linked-account",
-                             "--api-key", API_KEY], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             "--api-key", API_KEY, "--rate-limit", "off"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL,
                             text=True)
     line = proc.stdout.readline()
     m = re.search(r"listening on (http://\S+)", line)

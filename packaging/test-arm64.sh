@@ -47,7 +47,7 @@ cli_smoke() {
   [[ $code -eq 4 ]] && echo "ok $((n += 1)) - arm64 refold token no-such-user: exit 4 (invalid_linked_account)"
   # The arm64 emulator, served to the native CLI.
   local log="$WORK/arm-emulator.log"
-  "${QEMU[@]}" "$ARM_CLI" emulator --addr 127.0.0.1:0 --api-key arm-key --linked-account arm-user >"$log" 2>&1 &
+  "${QEMU[@]}" "$ARM_CLI" emulator --addr 127.0.0.1:0 --api-key arm-key --linked-account arm-user --rate-limit off >"$log" 2>&1 &
   local pid=$! url=""
   for _ in $(seq 1 300); do url="$(sed -n 's/^listening on //p' "$log" | head -n1)"; [[ -n "$url" ]] && break; sleep 0.1; done
   if [[ -n "$url" ]] && REFOLD_API_KEY=arm-key "$HOST_CLI" token arm-user --base-url "$url" | grep -q '\..*\.'; then

@@ -4,7 +4,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export REFOLD_BIN="${1:-$ROOT/target/debug/refold}"
 
-exec "$ROOT/scripts/with-emulator.sh" --api-key demo-key -- bash -c '
+# With Refold's rate limit, as Refold runs: the demo stays within it.
+exec "$ROOT/scripts/with-emulator.sh" --api-key demo-key --rate-limit 20/s,5 -- bash -c '
   set -euo pipefail
   echo "== emulator at $REFOLD_BASE_URL"
   echo "== create linked account demo-user (PUT /api/v2/public/linked-account)"

@@ -2,7 +2,8 @@
 # Runs a command against a fresh emulator on a free loopback port, then stops the emulator.
 #   scripts/with-emulator.sh [emulator flags…] -- command [args…]
 # The command sees REFOLD_EMULATOR_URL and REFOLD_BASE_URL (the emulator's http://127.0.0.1:PORT)
-# and REFOLD_API_KEY (the first --api-key given, else "emulator-key").
+# and REFOLD_API_KEY (the first --api-key given, else "emulator-key"). Without a --rate-limit flag
+# the emulator runs without Refold's rate limit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,15 +11,18 @@ REFOLD_BIN="${REFOLD_BIN:-$ROOT/target/debug/refold}"
 
 flags=()
 api_key="emulator-key"
+# Refold's rate limit is off unless a --rate-limit flag is given: tests and smoke checks run here.
+rate_limit=(--rate-limit off)
 while [[ $# -gt 0 && "$1" != "--" ]]; do
   if [[ "$1" == "--api-key" && $# -ge 2 && "$api_key" == "emulator-key" ]]; then api_key="$2"; fi
+  [[ "$1" == --rate-limit* ]] && rate_limit=()
   flags+=("$1"); shift
 done
 [[ "${1:-}" == "--" ]] && shift
 [[ $# -gt 0 ]] || { echo "usage: $0 [emulator flags…] -- command [args…]" >&2; exit 64; }
 
 log="$(mktemp)"
-"$REFOLD_BIN" emulator --addr 127.0.0.1:0 "${flags[@]}" >"$log" 2>&1 &
+"$REFOLD_BIN" emulator --addr 127.0.0.1:0 "${rate_limit[@]}" "${flags[@]}" >"$log" 2>&1 &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 

@@ -11,7 +11,8 @@ mkdir -p "$OUT"
 N="${N:-20000}"
 
 log="$(mktemp)"
-"$REL/refold" emulator --addr 127.0.0.1:0 --any-linked-account --api-key bench-key >"$log" 2>&1 &
+# Profiles measure the clients, not Refold's rate limit (on by default in the emulator).
+"$REL/refold" emulator --addr 127.0.0.1:0 --any-linked-account --api-key bench-key --rate-limit off >"$log" 2>&1 &
 emu=$!
 trap 'kill $emu 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 100); do grep -q listening "$log" && break; sleep 0.05; done

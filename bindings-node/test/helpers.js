@@ -36,7 +36,8 @@ async function startEmulator({ apiKeys = [], linkedAccounts = [], anyLinkedAccou
   if (!fs.existsSync(bin)) {
     throw new Error(`${bin} not found: build the workspace first (make build)`);
   }
-  const args = ['emulator', '--addr', '127.0.0.1:0'];
+  // Refold's rate limit (on by default in the emulator) is not what these tests test.
+  const args = ['emulator', '--addr', '127.0.0.1:0', '--rate-limit', 'off'];
   for (const key of apiKeys) args.push('--api-key', key);
   for (const id of linkedAccounts) args.push('--linked-account', id);
   if (anyLinkedAccount) args.push('--any-linked-account');

@@ -69,7 +69,8 @@ class Emulator:
 def start_emulator(api_keys: List[str], linked_accounts: List[str]) -> Emulator:
     if not REFOLD_BIN.exists():
         pytest.fail(f"{REFOLD_BIN} is missing: run `make build` first")
-    args = [str(REFOLD_BIN), "emulator", "--addr", "127.0.0.1:0"]
+    # Refold's rate limit (on by default in the emulator) is not what these tests test.
+    args = [str(REFOLD_BIN), "emulator", "--addr", "127.0.0.1:0", "--rate-limit", "off"]
     for key in api_keys:
         args += ["--api-key", key]
     for account in linked_accounts:

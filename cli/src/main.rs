@@ -54,9 +54,17 @@ enum Command {
         /// Treat every linked account id as existing.
         #[arg(long)]
         any_linked_account: bool,
-        /// Lifetime of minted tokens in seconds (exp = iat + this; default 86400).
-        #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
-        token_ttl: u64,
+        /// Lifetime of minted tokens in seconds (exp = iat + this; default 604800, 7 days, or
+        /// 86400 with --legacy-session-token).
+        #[arg(long, value_name = "SECONDS")]
+        token_ttl: Option<u64>,
+        /// Answer session-token requests as Refold's older guide did: {"token"} only, a new
+        /// token every time, 500 for an unknown account.
+        #[arg(long)]
+        legacy_session_token: bool,
+        /// Requests admitted per API key: RATE/s[,BURST] or RATE/min[,BURST], or off.
+        #[arg(long, value_name = "LIMIT", default_value = "20/s,5", value_parser = rate_limit)]
+        rate_limit: RateLimitArg,
     },
 }
 
@@ -152,12 +160,20 @@ fn main() -> ExitCode {
             linked_accounts,
             any_linked_account,
             token_ttl,
+            legacy_session_token,
+            rate_limit,
         } => runtime.block_on(emulator(refold_emulator::EmulatorConfig {
             addr,
             api_keys,
             linked_accounts,
             any_linked_account,
-            token_ttl: std::time::Duration::from_secs(token_ttl),
+            token_ttl: match token_ttl {
+                Some(seconds) => std::time::Duration::from_secs(seconds),
+                None if legacy_session_token => refold_emulator::LEGACY_TOKEN_TTL,
+                None => refold_emulator::DEFAULT_TOKEN_TTL,
+            },
+            legacy_session_token,
+            rate_limit: rate_limit.0,
             ..Default::default()
         })),
     }
@@ -244,6 +260,14 @@ async fn account(action: AccountAction, options: ClientOptions) -> ExitCode {
 }
 
 /// One `--udf KEY=VALUE` argument (command-line syntax; the core checks the values).
+/// `--rate-limit`: a limit, or `None` for `off`.
+#[derive(Clone)]
+struct RateLimitArg(Option<refold_emulator::RateLimit>);
+
+fn rate_limit(text: &str) -> Result<RateLimitArg, String> {
+    refold_emulator::RateLimit::parse(text).map(RateLimitArg)
+}
+
 fn key_value(pair: &str) -> Result<(String, String), String> {
     pair.split_once('=')
         .map(|(key, value)| (key.to_owned(), value.to_owned()))

@@ -16,10 +16,16 @@ struct EmulatorProcess {
 }
 
 impl EmulatorProcess {
+    /// Without the rate limit, as every test but the limit's own.
     fn start() -> EmulatorProcess {
+        EmulatorProcess::start_with(&["--rate-limit", "off"])
+    }
+
+    fn start_with(flags: &[&str]) -> EmulatorProcess {
         let mut child = Command::new(BIN)
             .args(["emulator", "--addr", "127.0.0.1:0", "--api-key", KEY])
             .args(["--linked-account", "cli-user"])
+            .args(flags)
             .stdout(Stdio::piped())
             .spawn()
             .expect("refold emulator starts");
@@ -56,18 +62,31 @@ impl EmulatorProcess {
 impl EmulatorProcess {
     /// `count` from the control plane, over a raw loopback socket (no client library needed).
     fn requests_received(&self) -> u64 {
+        self.http("GET", "/__emulator/requests", &[], "").1["count"]
+            .as_u64()
+            .unwrap()
+    }
+
+    /// One request over a raw loopback socket: the status and the JSON body.
+    fn http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, serde_json::Value) {
         let addr = self.url.trim_start_matches("http://");
         let mut stream = TcpStream::connect(addr).unwrap();
-        write!(
-            stream,
-            "GET /__emulator/requests HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
-        )
-        .unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        write!(stream, "{head}content-length: {}\r\n\r\n{body}", body.len()).unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
-        let body = response.split_once("\r\n\r\n").unwrap().1;
-        let log: serde_json::Value = serde_json::from_str(body).unwrap();
-        log["count"].as_u64().unwrap()
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, serde_json::from_str(body).unwrap())
     }
 }
 
@@ -273,37 +292,80 @@ fn account_commands_run_the_whole_server_side_flow() {
     assert!(text(&bad.stderr).starts_with("error[invalid_input]:"));
 }
 
-#[test]
-fn emulator_token_ttl_sets_the_lifetime_of_minted_tokens() {
-    let mut child = Command::new(BIN)
-        .args(["emulator", "--addr", "127.0.0.1:0", "--api-key", KEY])
-        .args(["--linked-account", "cli-user", "--token-ttl", "6"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let emulator = EmulatorProcess {
-        child,
-        url: line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned(),
-    };
-    let out = emulator.token(&["cli-user", "--json"], Some(KEY));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let token = json["token"].as_str().unwrap();
+fn lifetime(token: &str) -> u64 {
     let claims: serde_json::Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(token.split('.').nth(1).unwrap())
             .unwrap(),
     )
     .unwrap();
+    claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap()
+}
+
+#[test]
+fn emulator_token_ttl_sets_the_lifetime_of_minted_tokens() {
+    let emulator = EmulatorProcess::start_with(&["--token-ttl", "6", "--rate-limit", "off"]);
+    let out = emulator.token(&["cli-user", "--json"], Some(KEY));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lifetime(json["token"].as_str().unwrap()), 6);
+    // Seven days unless told (24 hours in the older generation).
+    let emulator = EmulatorProcess::start();
+    let out = emulator.token(&["cli-user", "--json"], Some(KEY));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lifetime(json["token"].as_str().unwrap()), 604_800);
+}
+
+const MINT_BODY: &str = r#"{"linked_account_id":"cli-user"}"#;
+
+#[test]
+fn emulator_legacy_session_token_answers_as_the_older_guide() {
+    let emulator = EmulatorProcess::start_with(&["--legacy-session-token", "--rate-limit", "off"]);
+    let key = [("x-api-key", KEY)];
+    let (status, body) = emulator.http("POST", "/api/v2/public/session-token", &key, MINT_BODY);
+    assert_eq!(status, 200);
+    assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+    assert_eq!(lifetime(body["token"].as_str().unwrap()), 86_400);
+    let unknown = r#"{"linked_account_id":"nobody"}"#;
+    let (status, body) = emulator.http("POST", "/api/v2/public/session-token", &key, unknown);
+    assert_eq!(status, 500);
+    assert_eq!(body["error_code"], "SERVER_ERROR");
+    let (_, config) = emulator.http("GET", "/__emulator/config", &[], "");
+    assert_eq!(config["legacy_session_token"], true);
+    assert_eq!(config["rate_limit"], "off");
+    // And today's generation by default.
+    let emulator = EmulatorProcess::start();
+    let (status, body) = emulator.http("POST", "/api/v2/public/session-token", &key, unknown);
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "INVALID_LINKED_ACCOUNT_ID");
+}
+
+#[test]
+fn emulator_rate_limit_is_refolds_unless_told() {
+    let emulator = EmulatorProcess::start_with(&[]);
+    let (_, config) = emulator.http("GET", "/__emulator/config", &[], "");
+    assert_eq!(config["rate_limit"], "20/s,5");
+
+    let emulator = EmulatorProcess::start_with(&["--rate-limit", "1/min,1"]);
+    assert!(emulator.token(&["cli-user"], Some(KEY)).status.success());
+    // Refused, not retried: the CLI's exit code for a rate limit.
+    let out = emulator.token(&["cli-user", "--max-retries", "0"], Some(KEY));
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    let (_, log) = emulator.http("GET", "/__emulator/requests", &[], "");
     assert_eq!(
-        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
-        6
+        (log["admitted"].as_u64(), log["rate_limited"].as_u64()),
+        (Some(1), Some(1))
     );
+
+    for bad in ["fast", "0/s", "20/h,5"] {
+        let out = Command::new(BIN)
+            .args(["emulator", "--addr", "127.0.0.1:0", "--rate-limit", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            text(&out.stderr).contains("--rate-limit"),
+            "{bad}: {}",
+            text(&out.stderr)
+        );
+    }
 }

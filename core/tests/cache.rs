@@ -21,6 +21,7 @@ async fn emulator(token_ttl_s: u64) -> Emulator {
         api_keys: vec![KEY.into()],
         any_linked_account: true,
         token_ttl: Duration::from_secs(token_ttl_s),
+        rate_limit: None, // Refold's rate limit (on by default) is not tested here
         ..EmulatorConfig::default()
     })
     .await
@@ -217,6 +218,7 @@ async fn failing_refreshes_keep_serving_and_a_deleted_account_drops_the_entry() 
         addr: "127.0.0.1:0".parse().unwrap(),
         api_keys: vec![KEY.into()],
         token_ttl: Duration::from_secs(6),
+        rate_limit: None, // Refold's rate limit (on by default) is not tested here
         ..EmulatorConfig::default()
     })
     .await
@@ -251,6 +253,7 @@ async fn deleting_an_account_drops_its_cached_token() {
     let known = Emulator::start(EmulatorConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         api_keys: vec![KEY.into()],
+        rate_limit: None, // Refold's rate limit (on by default) is not tested here
         ..EmulatorConfig::default()
     })
     .await

@@ -39,6 +39,7 @@ async fn a_cached_account_costs_its_token_plus_a_small_fixed_amount() {
         addr: "127.0.0.1:0".parse().unwrap(),
         api_keys: vec![KEY.into()],
         any_linked_account: true,
+        rate_limit: None, // Refold's rate limit (on by default) is not tested here
         ..EmulatorConfig::default()
     })
     .await

@@ -103,6 +103,7 @@ impl Harness {
             addr: "127.0.0.1:0".parse().unwrap(),
             api_keys: strings("api_keys"),
             linked_accounts: strings("linked_accounts"),
+            rate_limit: None, // Refold's rate limit (on by default) is not tested here
             ..EmulatorConfig::default()
         })
         .await

@@ -23,6 +23,7 @@ async fn http2_when_offered_else_http1() {
         addr: "127.0.0.1:0".parse().unwrap(),
         api_keys: vec![KEY.into()],
         any_linked_account: true,
+        rate_limit: None, // Refold's rate limit (on by default) is not tested here
         ..EmulatorConfig::default()
     })
     .await

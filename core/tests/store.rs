@@ -21,6 +21,7 @@ async fn emulator() -> Emulator {
         addr: "127.0.0.1:0".parse().unwrap(),
         api_keys: vec![KEY.into()],
         any_linked_account: true,
+        rate_limit: None, // Refold's rate limit (on by default) is not tested here
         ..EmulatorConfig::default()
     })
     .await

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
+use crate::apps::IntegrationView;
 use crate::ids::{ObjectIds, iso_millis, now_millis, org_object_id};
 
 /// Longest `linked_account_id` and `name` accepted over HTTP, in bytes.
@@ -43,6 +44,34 @@ pub(crate) struct AccountInput {
     pub udf: Vec<(String, Value)>,
 }
 
+/// Why a create or upsert body was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum InputError {
+    /// Neither `account_id` nor `linked_account_id` is a non-empty string.
+    MissingId,
+    /// Anything else; the message says what.
+    Invalid(String),
+}
+
+impl From<String> for InputError {
+    fn from(message: String) -> Self {
+        InputError::Invalid(message)
+    }
+}
+
+/// Which form of the document an operation answers with, as Refold's
+/// examples show them.
+pub(crate) enum Shape<'a> {
+    /// Create: `_id`, `account_id`, `name`, `environment` and
+    /// `integrations: null`.
+    Created,
+    /// Upsert: the document without `integrations`, plus `new_account`.
+    Upserted,
+    /// Reads: the whole document with its `integrations` (from this
+    /// function, given the account id).
+    Full(&'a dyn Fn(&str) -> Vec<IntegrationView>),
+}
+
 /// Why a store operation did not happen; each maps to a status and message.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum StoreError {
@@ -64,6 +93,10 @@ struct Account {
     updated_ms: u64,
     /// Mongoose's `__v`: here, how many times the account was updated.
     version: u64,
+    /// The first session-token id (`jti`) issued after the account was
+    /// created: older tokens for the same id (minted before a delete and
+    /// re-create) are no longer valid.
+    tokens_from: u64,
 }
 
 #[derive(Clone)]
@@ -122,6 +155,10 @@ impl Account {
 
     fn view<'a>(&'a self, org: &'a str) -> AccountView<'a> {
         AccountView {
+            is_seed: false,
+            tenant_account_id: None,
+            integrations: None,
+            new_account: None,
             object_id: &self.object_id,
             associated_org: org,
             account_id: &self.account_id,
@@ -156,12 +193,32 @@ struct AccountView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
     udf: Vec<UdfView<'a>>,
+    is_seed: bool,
+    /// Always `null` here: the emulator has no tenants.
+    tenant_account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integrations: Option<Vec<IntegrationView>>,
     #[serde(rename = "createdAt")]
     created_at: String,
     #[serde(rename = "updatedAt")]
     updated_at: String,
     #[serde(rename = "__v")]
     version: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_account: Option<bool>,
+}
+
+/// What create answers, as Refold's example shows it.
+#[derive(Serialize)]
+struct CreatedView<'a> {
+    #[serde(rename = "_id")]
+    object_id: &'a str,
+    account_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    environment: &'static str,
+    /// `null`: a new account has none.
+    integrations: Option<()>,
 }
 
 #[derive(Serialize)]
@@ -253,7 +310,7 @@ impl Store {
             let mut inner = store.write();
             for id in seeded {
                 if !inner.by_id.contains_key(&id) {
-                    let account = store.new_account(id, now);
+                    let account = store.new_account(id, now, 0);
                     inner.insert(account);
                 }
             }
@@ -261,8 +318,9 @@ impl Store {
         store
     }
 
-    fn new_account(&self, account_id: String, now: u64) -> Account {
+    fn new_account(&self, account_id: String, now: u64, tokens_from: u64) -> Account {
         Account {
+            tokens_from,
             object_id: self.ids.next(now),
             account_id,
             seq: 0,
@@ -283,20 +341,34 @@ impl Store {
         self.read().by_id.contains_key(id)
     }
 
-    /// `POST`: creates the account; an existing id is an error.
-    pub(crate) fn create(&self, input: AccountInput) -> Result<Vec<u8>, StoreError> {
+    /// The first token id valid for the stored account `id`, if stored.
+    pub(crate) fn tokens_from(&self, id: &str) -> Option<u64> {
+        self.read().by_id.get(id).map(|account| account.tokens_from)
+    }
+
+    /// `POST`: creates the account (its tokens numbered from
+    /// `tokens_from`); an existing id is an error.
+    pub(crate) fn create(
+        &self,
+        input: AccountInput,
+        tokens_from: u64,
+    ) -> Result<Vec<u8>, StoreError> {
         let mut inner = self.write();
         if inner.by_id.contains_key(&input.id) {
             return Err(StoreError::Exists);
         }
-        self.insert_new(&mut inner, input)
+        self.insert_new(&mut inner, input, tokens_from, Shape::Created)
     }
 
     /// `PUT`: updates the account (merging udf), or creates it.
-    pub(crate) fn upsert(&self, input: AccountInput) -> Result<Vec<u8>, StoreError> {
+    pub(crate) fn upsert(
+        &self,
+        input: AccountInput,
+        tokens_from: u64,
+    ) -> Result<Vec<u8>, StoreError> {
         let mut inner = self.write();
         let Some(current) = inner.by_id.get(&input.id) else {
-            return self.insert_new(&mut inner, input);
+            return self.insert_new(&mut inner, input, tokens_from, Shape::Upserted);
         };
         let now = now_millis();
         let mut updated = current.clone();
@@ -313,27 +385,33 @@ impl Store {
         let new_cost = updated.cost();
         inner.room_for(new_cost, old_cost)?;
         inner.bytes = inner.bytes - old_cost + new_cost;
-        let body = self.render(&updated);
+        let body = self.render(&updated, &Shape::Upserted, false);
         inner.by_id.insert(updated.account_id.clone(), updated);
         Ok(body)
     }
 
-    fn insert_new(&self, inner: &mut Inner, input: AccountInput) -> Result<Vec<u8>, StoreError> {
+    fn insert_new(
+        &self,
+        inner: &mut Inner,
+        input: AccountInput,
+        tokens_from: u64,
+        shape: Shape<'_>,
+    ) -> Result<Vec<u8>, StoreError> {
         check_udf_count(input.udf.len())?;
         let now = now_millis();
-        let mut account = self.new_account(input.id.clone(), now);
+        let mut account = self.new_account(input.id.clone(), now, tokens_from);
         account.apply(input, &self.ids, now);
         inner.room_for_new(account.cost())?;
-        let body = self.render(&account);
+        let body = self.render(&account, &shape, true);
         inner.insert(account);
         Ok(body)
     }
 
-    /// The account document as JSON.
-    pub(crate) fn get(&self, id: &str) -> Result<Vec<u8>, StoreError> {
+    /// The account document as JSON, in `shape`.
+    pub(crate) fn get(&self, id: &str, shape: &Shape<'_>) -> Result<Vec<u8>, StoreError> {
         let inner = self.read();
         let account = inner.by_id.get(id).ok_or(StoreError::NotFound)?;
-        Ok(self.render(account))
+        Ok(self.render(account, shape, false))
     }
 
     pub(crate) fn delete(&self, id: &str) -> Result<(), StoreError> {
@@ -345,8 +423,14 @@ impl Store {
     }
 
     /// Page `page` (1-based) of `limit` accounts in creation order, as
-    /// mongoose-paginate-v2 returns it. Both are already within bounds.
-    pub(crate) fn page(&self, page: u64, limit: u64) -> Vec<u8> {
+    /// mongoose-paginate-v2 returns it, each with its `integrations`. Both
+    /// are already within bounds.
+    pub(crate) fn page(
+        &self,
+        page: u64,
+        limit: u64,
+        integrations: &dyn Fn(&str) -> Vec<IntegrationView>,
+    ) -> Vec<u8> {
         let inner = self.read();
         let total = inner.by_id.len();
         let total_u64 = total as u64;
@@ -362,7 +446,10 @@ impl Store {
                 .skip(offset as usize)
                 .take(limit as usize)
                 .filter_map(|id| inner.by_id.get(id))
-                .map(|account| account.view(&self.org))
+                .map(|account| AccountView {
+                    integrations: Some(integrations(&account.account_id)),
+                    ..account.view(&self.org)
+                })
                 .collect()
         };
         let view = PageView {
@@ -380,8 +467,25 @@ impl Store {
         serde_json::to_vec(&view).expect("a page serialises")
     }
 
-    fn render(&self, account: &Account) -> Vec<u8> {
-        serde_json::to_vec(&account.view(&self.org)).expect("an account serialises")
+    fn render(&self, account: &Account, shape: &Shape<'_>, created: bool) -> Vec<u8> {
+        let rendered = match shape {
+            Shape::Created => serde_json::to_vec(&CreatedView {
+                object_id: &account.object_id,
+                account_id: &account.account_id,
+                name: account.name.as_deref(),
+                environment: "test",
+                integrations: None,
+            }),
+            Shape::Upserted => serde_json::to_vec(&AccountView {
+                new_account: Some(created),
+                ..account.view(&self.org)
+            }),
+            Shape::Full(integrations) => serde_json::to_vec(&AccountView {
+                integrations: Some(integrations(&account.account_id)),
+                ..account.view(&self.org)
+            }),
+        };
+        rendered.expect("an account serialises")
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
@@ -402,62 +506,94 @@ fn check_udf_count(count: usize) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Parses and validates a create/upsert body; the error is a 400 message.
-pub(crate) fn parse_input(body: &[u8]) -> Result<AccountInput, String> {
+/// Where a body's `name`, `udf` and `your_app` are read from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyForm {
+    /// At the top level (create).
+    Flat,
+    /// Under `payload` when the body has one (an object), else at the top
+    /// level (upsert).
+    PayloadOrFlat,
+}
+
+/// Parses and validates a create/upsert body. The id is `account_id` or
+/// its alias `linked_account_id` (both given: they must agree).
+pub(crate) fn parse_input(body: &[u8], form: BodyForm) -> Result<AccountInput, InputError> {
     let fields = match serde_json::from_slice::<Ordered>(body) {
         Ok(Ordered::Object(fields)) => fields,
-        Ok(_) => return Err("request body must be a JSON object".to_owned()),
-        Err(e) => return Err(format!("request body is not valid JSON: {e}")),
+        Ok(_) => return Err("request body must be a JSON object".to_owned().into()),
+        Err(e) => return Err(format!("request body is not valid JSON: {e}").into()),
     };
-    // As JSON.parse: a repeated key's last value wins.
-    let field = |name: &str| fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
-    let id = match field("linked_account_id") {
-        Some(Ordered::String(id)) if !id.is_empty() => id.clone(),
-        _ => return Err("linked_account_id is required and must be a non-empty string".to_owned()),
+    let named = |name: &str| match member(&fields, name) {
+        Some(Ordered::String(id)) if !id.is_empty() => Some(id.clone()),
+        _ => None,
+    };
+    let id = match (named("account_id"), named("linked_account_id")) {
+        (Some(id), Some(alias)) if id != alias => {
+            return Err(
+                "account_id and linked_account_id name different accounts; send one"
+                    .to_owned()
+                    .into(),
+            );
+        }
+        (Some(id), _) | (None, Some(id)) => id,
+        (None, None) => return Err(InputError::MissingId),
     };
     if id.len() > MAX_ID_BYTES {
-        return Err(format!(
-            "linked_account_id must be at most {MAX_ID_BYTES} bytes"
-        ));
+        return Err(format!("linked_account_id must be at most {MAX_ID_BYTES} bytes").into());
     }
-    let name = match field("name") {
+    let fields = match (form, member(&fields, "payload")) {
+        (BodyForm::PayloadOrFlat, Some(Ordered::Object(payload))) => payload,
+        (BodyForm::PayloadOrFlat, Some(Ordered::Null) | None) | (BodyForm::Flat, _) => &fields,
+        (BodyForm::PayloadOrFlat, Some(_)) => {
+            return Err("payload must be an object".to_owned().into());
+        }
+    };
+    let name = match member(fields, "name") {
         None => None,
         Some(Ordered::Null) => Some(None),
         Some(Ordered::String(name)) if name.len() <= MAX_NAME_BYTES => Some(Some(name.clone())),
         Some(Ordered::String(_)) => {
-            return Err(format!("name must be at most {MAX_NAME_BYTES} bytes"));
+            return Err(format!("name must be at most {MAX_NAME_BYTES} bytes").into());
         }
-        Some(_) => return Err("name must be a string".to_owned()),
+        Some(_) => return Err("name must be a string".to_owned().into()),
     };
-    let udf = match field("udf") {
+    let udf = match member(fields, "udf") {
         None | Some(Ordered::Null) => Vec::new(),
         Some(Ordered::Object(entries)) => udf_entries(entries)?,
         Some(_) => {
             return Err(
-                "udf must be an object of string, number, boolean or null values".to_owned(),
+                "udf must be an object of string, number, boolean or null values"
+                    .to_owned()
+                    .into(),
             );
         }
     };
-    match field("your_app") {
+    match member(fields, "your_app") {
         None | Some(Ordered::Null) => {}
         Some(Ordered::Object(app)) => {
-            let app_field = |name: &str| app.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
-            match app_field("auth_credentials") {
-                None | Some(Ordered::Null) => {
-                    return Err("your_app.auth_credentials is required".to_owned());
-                }
-                Some(_) => {}
+            if matches!(member(app, "auth_credentials"), None | Some(Ordered::Null)) {
+                return Err("your_app.auth_credentials is required".to_owned().into());
             }
-            match app_field("app_id") {
-                None | Some(Ordered::String(_)) => {}
-                Some(_) => return Err("your_app.app_id must be a string".to_owned()),
+            if !matches!(member(app, "app_id"), None | Some(Ordered::String(_))) {
+                return Err("your_app.app_id must be a string".to_owned().into());
             }
         }
         Some(_) => {
-            return Err("your_app must be an object with app_id and auth_credentials".to_owned());
+            return Err(
+                "your_app must be an object with app_id and auth_credentials"
+                    .to_owned()
+                    .into(),
+            );
         }
     }
     Ok(AccountInput { id, name, udf })
+}
+
+/// The member `name` of an object; as JSON.parse, a repeated key's last
+/// value wins.
+fn member<'a>(fields: &'a [(String, Ordered)], name: &str) -> Option<&'a Ordered> {
+    fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 fn udf_entries(entries: &[(String, Ordered)]) -> Result<Vec<(String, Value)>, String> {
@@ -679,6 +815,7 @@ mod tests {
     fn inputs_validate_and_keep_udf_order() {
         let input = parse_input(
             br#"{"linked_account_id":"a","udf":{"z":1,"a":"x","m":null,"z":true},"name":null}"#,
+            BodyForm::Flat,
         )
         .unwrap();
         assert_eq!(input.id, "a");
@@ -698,11 +835,50 @@ mod tests {
             r#"{"linked_account_id":"a","name":5}"#,
             r#"{"linked_account_id":5}"#,
         ] {
-            assert!(parse_input(bad.as_bytes()).is_err(), "{bad}");
+            assert!(
+                parse_input(bad.as_bytes(), BodyForm::Flat).is_err(),
+                "{bad}"
+            );
         }
         assert!(
-            parse_input(br#"{"linked_account_id":"a","your_app":{"app_id":"x","auth_credentials":{"k":"s"}}}"#)
+            parse_input(br#"{"linked_account_id":"a","your_app":{"app_id":"x","auth_credentials":{"k":"s"}}}"#, BodyForm::Flat)
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_id_is_account_id_or_its_alias_and_upserts_read_payload() {
+        let id = |body: &str| parse_input(body.as_bytes(), BodyForm::Flat).map(|input| input.id);
+        assert_eq!(id(r#"{"account_id":"a"}"#), Ok("a".to_owned()));
+        assert_eq!(id(r#"{"linked_account_id":"b"}"#), Ok("b".to_owned()));
+        assert_eq!(
+            id(r#"{"account_id":"a","linked_account_id":"a"}"#),
+            Ok("a".to_owned())
+        );
+        assert!(matches!(
+            id(r#"{"account_id":"a","linked_account_id":"b"}"#),
+            Err(InputError::Invalid(_))
+        ));
+        for missing in ["{}", r#"{"account_id":""}"#, r#"{"linked_account_id":5}"#] {
+            assert_eq!(id(missing), Err(InputError::MissingId), "{missing}");
+        }
+        let body = br#"{"account_id":"a","name":"flat","payload":{"name":"nested"}}"#;
+        let upsert = parse_input(body, BodyForm::PayloadOrFlat).unwrap();
+        assert_eq!(upsert.name, Some(Some("nested".to_owned())));
+        let create = parse_input(body, BodyForm::Flat).unwrap();
+        assert_eq!(create.name, Some(Some("flat".to_owned())));
+        // The payload replaces the flat fields as a whole.
+        let body = br#"{"account_id":"a","name":"flat","payload":{"udf":{"k":"v"}}}"#;
+        assert_eq!(
+            parse_input(body, BodyForm::PayloadOrFlat).unwrap().name,
+            None
+        );
+        assert!(
+            parse_input(
+                br#"{"account_id":"a","payload":[]}"#,
+                BodyForm::PayloadOrFlat
+            )
+            .is_err()
         );
     }
 
@@ -718,10 +894,10 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect(),
         };
-        store.create(input("a", &[("k", "v".into())])).unwrap();
-        assert_eq!(store.create(input("a", &[])), Err(StoreError::Exists));
+        store.create(input("a", &[("k", "v".into())]), 0).unwrap();
+        assert_eq!(store.create(input("a", &[]), 0), Err(StoreError::Exists));
         store
-            .upsert(input("a", &[("k", "w".into()), ("j", 1.into())]))
+            .upsert(input("a", &[("k", "w".into()), ("j", 1.into())]), 0)
             .unwrap();
         let expected: usize = store.read().by_id.values().map(Account::cost).sum();
         assert_eq!(store.read().bytes, expected);

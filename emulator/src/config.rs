@@ -4,13 +4,23 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crate::rate_limit::RateLimit;
+
 /// The API key accepted when [`EmulatorConfig::api_keys`] is empty.
 pub const DEFAULT_API_KEY: &str = "emulator-key";
 /// The address used by [`EmulatorConfig::default`].
 pub const DEFAULT_ADDR: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8787);
-/// Lifetime of minted tokens by default, as Refold's: 24 hours.
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(86_400);
+/// Lifetime of minted tokens by default: 7 days, what Refold's documented
+/// answer implies (`expires_in` 599747 and `refresh_expires_in` 2586947 are
+/// 7 and 30 days less the same 5053 s).
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(7 * 86_400);
+/// Lifetime of refresh tokens (at least the session token's): 30 days, as
+/// the same documented answer implies.
+pub const DEFAULT_REFRESH_TOKEN_TTL: Duration = Duration::from_secs(30 * 86_400);
+/// The lifetime the older session-token guide documents ("expires in 24
+/// hrs"); the CLI's default with `--legacy-session-token`.
+pub const LEGACY_TOKEN_TTL: Duration = Duration::from_secs(86_400);
 /// Longest accepted token lifetime: 10 years of 365 days, in seconds.
 pub const MAX_TOKEN_TTL_SECS: u64 = 10 * 365 * 86_400;
 
@@ -37,6 +47,14 @@ pub struct EmulatorConfig {
     /// [`DEFAULT_TOKEN_TTL`] (24 h). `POST /__emulator/config` changes it at
     /// run time and `POST /__emulator/reset` restores this value.
     pub token_ttl: Duration,
+    /// Answer `POST /api/v2/public/session-token` as Refold's older guide
+    /// documents: `{"token"}` only, a new token every time, an unknown
+    /// account a 500, errors with `error_code` and `request_id`.
+    pub legacy_session_token: bool,
+    /// The request budget per API key (and per org for session-token
+    /// calls); `None` admits everything. Default: Refold's 20/s, bursts of 5.
+    /// Tests that do not test the limit turn it off.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for EmulatorConfig {
@@ -49,6 +67,8 @@ impl Default for EmulatorConfig {
             org_id: "emulator-org".to_owned(),
             signing_secret: b"refold-emulator-secret".to_vec(),
             token_ttl: DEFAULT_TOKEN_TTL,
+            legacy_session_token: false,
+            rate_limit: Some(RateLimit::REFOLD),
         }
     }
 }
@@ -81,6 +101,11 @@ impl EmulatorConfig {
                     "the token lifetime must be from 1 to {MAX_TOKEN_TTL_SECS} seconds, not {ttl}"
                 ),
             ));
+        }
+        if let Some(limit) = self.rate_limit {
+            limit
+                .validate()
+                .map_err(|problem| io::Error::new(io::ErrorKind::InvalidInput, problem))?;
         }
         Ok(())
     }
@@ -122,7 +147,7 @@ mod tests {
     fn token_ttl_must_be_one_second_to_ten_years() {
         assert_eq!(
             EmulatorConfig::default().token_ttl,
-            Duration::from_secs(86_400)
+            Duration::from_secs(604_800)
         );
         for (secs, ok) in [
             (0, false),
@@ -156,5 +181,24 @@ mod tests {
             ..EmulatorConfig::default()
         };
         assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn rate_limit_defaults_to_refolds_and_is_checked() {
+        assert_eq!(
+            EmulatorConfig::default().rate_limit,
+            Some(RateLimit::REFOLD)
+        );
+        for (requests, burst, ok) in [(0, 5, false), (20, 0, false), (1_000_000, 1, true)] {
+            let config = EmulatorConfig {
+                rate_limit: Some(RateLimit {
+                    requests,
+                    burst,
+                    ..RateLimit::REFOLD
+                }),
+                ..EmulatorConfig::default()
+            };
+            assert_eq!(config.validate().is_ok(), ok, "{requests}/s,{burst}");
+        }
     }
 }

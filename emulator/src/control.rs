@@ -1,102 +1,123 @@
-//! The unauthenticated control plane under `/__emulator/` (loopback only).
+//! The control plane under `/__emulator/` (loopback only, no
+//! authentication): faults, reset, the request log, connection counts and
+//! the run-time settings.
 
-use hyper::body::Incoming;
-use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::body::ResponseBody;
 use crate::config::MAX_TOKEN_TTL_SECS;
 use crate::faults::parse_faults;
-use crate::respond::{self, Reply};
-use crate::router::read_body;
+use crate::rate_limit::RateLimit;
+use crate::respond::Answer;
+use crate::routes::Call;
 use crate::state::State;
 
-pub(crate) const FAULTS_PATH: &str = "/__emulator/faults";
-pub(crate) const RESET_PATH: &str = "/__emulator/reset";
-pub(crate) const REQUESTS_PATH: &str = "/__emulator/requests";
-pub(crate) const CONNECTIONS_PATH: &str = "/__emulator/connections";
-pub(crate) const CONFIG_PATH: &str = "/__emulator/config";
+/// The settings `POST /__emulator/config` takes.
+const SETTINGS: [&str; 3] = ["token_ttl_s", "rate_limit", "legacy_session_token"];
 
 /// `POST /__emulator/faults`: replaces the fault queue.
-pub(crate) async fn set_faults(state: &State, body: Incoming) -> Reply {
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(reply) => return reply,
-    };
-    Ok(match parse_faults(&body) {
-        Ok(faults) => {
-            let queued = state.set_faults(faults);
-            respond::json(StatusCode::OK, &json!({ "queued": queued }))
-        }
-        Err(problem) => respond::message(
-            StatusCode::BAD_REQUEST,
-            &format!("invalid fault list: {problem}"),
-        ),
-    })
+pub(crate) fn set_faults(state: &State, call: &Call<'_>) -> Answer {
+    match parse_faults(call.body) {
+        Ok(faults) => Answer::ok(&json!({ "queued": state.set_faults(faults) })),
+        Err(problem) => Answer::bad_request(&format!("invalid fault list: {problem}")),
+    }
 }
 
-/// `POST /__emulator/reset`: clears faults, counters and the log.
-pub(crate) fn reset(state: &State) -> Response<ResponseBody> {
+/// `POST /__emulator/reset`: clears faults, counters, the log and the
+/// tokens kept for reuse, and restores the configured settings.
+pub(crate) fn reset(state: &State, _call: &Call<'_>) -> Answer {
     state.reset();
-    respond::json(StatusCode::OK, &json!({ "ok": true }))
+    Answer::ok(&json!({ "ok": true }))
 }
 
-/// `GET /__emulator/requests`: the public-API request count and log.
-pub(crate) fn requests(state: &State) -> Response<ResponseBody> {
-    respond::json(StatusCode::OK, &state.requests_json())
+/// `GET /__emulator/requests`: the public-API request counts and log.
+pub(crate) fn requests(state: &State, _call: &Call<'_>) -> Answer {
+    Answer::ok(&state.requests_json())
 }
 
-/// `GET /__emulator/connections`: client TCP connections open right now, the asking one
-/// included, and how many were accepted since start.
-pub(crate) fn connections(state: &State) -> Response<ResponseBody> {
-    respond::json(
-        StatusCode::OK,
-        &json!({
-            "open": state.open_connections(),
-            "accepted": state.accepted_connections(),
-        }),
-    )
+/// `GET /__emulator/connections`: client TCP connections open right now,
+/// the asking one included, and how many were accepted since start.
+pub(crate) fn connections(state: &State, _call: &Call<'_>) -> Answer {
+    Answer::ok(&json!({
+        "open": state.open_connections(),
+        "accepted": state.accepted_connections(),
+    }))
 }
 
 /// `GET /__emulator/config`: the run-time settings.
-pub(crate) fn config(state: &State) -> Response<ResponseBody> {
-    respond::json(StatusCode::OK, &config_json(state))
+pub(crate) fn config(state: &State, _call: &Call<'_>) -> Answer {
+    Answer::ok(&config_json(state))
 }
 
 fn config_json(state: &State) -> Value {
-    json!({ "token_ttl_s": state.token_ttl() })
+    json!({
+        "token_ttl_s": state.token_ttl(),
+        "rate_limit": state.limiter.limit().map_or_else(|| "off".to_owned(), |l| l.to_string()),
+        "legacy_session_token": state.legacy_session_token(),
+    })
 }
 
 /// `POST /__emulator/config`: changes run-time settings; every field is
 /// optional, unknown ones are rejected, and nothing changes unless all are
 /// valid. Answers the settings now in force.
-pub(crate) async fn set_config(state: &State, body: Incoming) -> Reply {
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(reply) => return reply,
-    };
-    let bad = |problem: &str| Ok(respond::message(StatusCode::BAD_REQUEST, problem));
-    let settings = match serde_json::from_slice(&body) {
+pub(crate) fn set_config(state: &State, call: &Call<'_>) -> Answer {
+    let settings = match serde_json::from_slice(call.body) {
         Ok(Value::Object(settings)) => settings,
-        Ok(_) => return bad("expected a JSON object such as {\"token_ttl_s\": 3600}"),
-        Err(e) => return bad(&format!("body is not valid JSON: {e}")),
+        Ok(_) => {
+            return Answer::bad_request("expected a JSON object such as {\"token_ttl_s\": 3600}");
+        }
+        Err(e) => return Answer::bad_request(&format!("body is not valid JSON: {e}")),
     };
-    if let Some(unknown) = settings.keys().find(|k| k.as_str() != "token_ttl_s") {
-        return bad(&format!("unknown setting `{unknown}` (known: token_ttl_s)"));
+    if let Some(unknown) = settings.keys().find(|k| !SETTINGS.contains(&k.as_str())) {
+        return Answer::bad_request(&format!(
+            "unknown setting `{unknown}` (known: {})",
+            SETTINGS.join(", ")
+        ));
     }
-    if let Some(ttl) = settings.get("token_ttl_s") {
-        match ttl
+    let ttl = match settings.get("token_ttl_s") {
+        None => None,
+        Some(ttl) => match ttl
             .as_u64()
             .filter(|s| (1..=MAX_TOKEN_TTL_SECS).contains(s))
         {
-            Some(seconds) => state.set_token_ttl(seconds),
+            Some(seconds) => Some(seconds),
             None => {
-                return bad(&format!(
+                return Answer::bad_request(&format!(
                     "`token_ttl_s` must be an integer from 1 to {MAX_TOKEN_TTL_SECS} (10 years), \
                      got {ttl}"
                 ));
             }
+        },
+    };
+    let rate_limit = match settings.get("rate_limit") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(text)) => match RateLimit::parse(text) {
+            Ok(limit) => Some(limit),
+            Err(problem) => return Answer::bad_request(&format!("`rate_limit`: {problem}")),
+        },
+        Some(other) => {
+            return Answer::bad_request(&format!(
+                "`rate_limit` must be a string such as \"20/s,5\" or \"off\", got {other}"
+            ));
         }
+    };
+    let legacy = match settings.get("legacy_session_token") {
+        None => None,
+        Some(Value::Bool(legacy)) => Some(*legacy),
+        Some(other) => {
+            return Answer::bad_request(&format!(
+                "`legacy_session_token` must be true or false, got {other}"
+            ));
+        }
+    };
+    if let Some(seconds) = ttl {
+        state.set_token_ttl(seconds);
     }
-    Ok(respond::json(StatusCode::OK, &config_json(state)))
+    if let Some(limit) = rate_limit {
+        state.limiter.set_limit(limit);
+    }
+    if let Some(legacy) = legacy {
+        state.set_legacy_session_token(legacy);
+    }
+    Answer::ok(&config_json(state))
 }

@@ -1,4 +1,6 @@
-//! Dispatches a request to its handler by path and method.
+//! The hyper service: every request of every connection finds its row in
+//! the route table here, and unknown paths, undeclared methods and CORS
+//! preflights are answered from the table too.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,18 +8,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, HeaderValue, ORIGIN};
-use hyper::{Method, Request, StatusCode};
+use hyper::header::{ALLOW, CONNECTION, HeaderValue, ORIGIN};
+use hyper::{Method, Request, Response, StatusCode};
 
-use crate::api::Route;
-use crate::body::Abort;
+use crate::body::{Abort, ResponseBody};
 use crate::conn::Connection;
-use crate::respond::{self, Reply};
+use crate::respond::{self, Reply, SERVER_ERROR};
+use crate::routes::{self, Call, Caller, Lookup};
 use crate::state::State;
-use crate::{api, control, frontend};
-
-pub(crate) const SESSION_TOKEN_PATH: &str = "/api/v2/public/session-token";
-pub(crate) const LINKED_ACCOUNT_PATH: &str = "/api/v2/public/linked-account";
+use crate::{frontend, public};
 
 /// Request bodies larger than this get a 413; real ones are tiny.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
@@ -32,89 +31,82 @@ pub(crate) async fn handle(
     request: Request<Incoming>,
 ) -> Reply {
     let (parts, body) = request.into_parts();
-    let method = parts.method.clone();
     let path = parts.uri.path();
-    // The front-end routes answer browsers: CORS on every answer, and
-    // preflights answered here, never counted, logged or faulted.
-    let cors_origin = frontend::is_frontend_path(path).then(|| parts.headers.get(ORIGIN).cloned());
-    if cors_origin.is_some() && method == Method::OPTIONS {
+    // Routes that take session tokens answer browsers: preflights are
+    // answered here, never counted, logged or faulted.
+    if parts.method == Method::OPTIONS && routes::cors_path(path) {
         return Ok(frontend::preflight(&parts.headers, path));
     }
-    if let Some(allowed) = public_route(&method, path) {
-        let reply = match allowed {
-            Ok(route) => api::public(&state, &conn, route, parts, body).await,
-            Err(allow) => Ok(api::with_request_id(
-                &state,
-                respond::method_not_allowed(allow),
-            )),
-        };
-        return match cors_origin {
-            Some(origin) => reply.map(|response| frontend::with_cors(response, origin.as_ref())),
-            None => reply,
-        };
+    let route = match routes::find(&parts.method, path) {
+        Lookup::Found(route) => route,
+        // Neither counted, logged, faulted nor rate limited.
+        Lookup::WrongMethod(verbs) => {
+            let allow = routes::allow_header(&verbs);
+            let mut response = respond::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                &format!("{} is not allowed on {path}; use {allow}", parts.method),
+            );
+            response.headers_mut().insert(
+                ALLOW,
+                HeaderValue::try_from(allow).expect("method names are valid header values"),
+            );
+            return Ok(unrouted(&state, &parts.headers, path, response));
+        }
+        Lookup::NotFound => {
+            let response = respond::error(
+                StatusCode::NOT_FOUND,
+                "ROUTE_NOT_FOUND",
+                &format!("no route for {path}"),
+            );
+            return Ok(unrouted(&state, &parts.headers, path, response));
+        }
+    };
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        Err(reply) => {
+            return reply.map(|response| unrouted(&state, &parts.headers, path, response));
+        }
+    };
+    if route.is_public() {
+        return public::serve(&state, &conn, route, parts, body).await;
     }
-    match path {
-        control::FAULTS_PATH => match method {
-            Method::POST => control::set_faults(&state, body).await,
-            _ => Ok(respond::method_not_allowed("POST")),
-        },
-        control::RESET_PATH => match method {
-            Method::POST => Ok(control::reset(&state)),
-            _ => Ok(respond::method_not_allowed("POST")),
-        },
-        control::REQUESTS_PATH => match method {
-            Method::GET => Ok(control::requests(&state)),
-            _ => Ok(respond::method_not_allowed("GET")),
-        },
-        control::CONFIG_PATH => match method {
-            Method::GET => Ok(control::config(&state)),
-            Method::POST => control::set_config(&state, body).await,
-            _ => Ok(respond::method_not_allowed("GET, POST")),
-        },
-        frontend::AUTHORIZE_PATH => match method {
-            Method::GET => Ok(frontend::authorize(&state, parts.uri.query())),
-            _ => Ok(respond::method_not_allowed("GET")),
-        },
-        control::CONNECTIONS_PATH => match method {
-            Method::GET => Ok(control::connections(&state)),
-            _ => Ok(respond::method_not_allowed("GET")),
-        },
-        path => Ok(api::with_request_id(&state, respond::not_found(path))),
-    }
+    let call = Call {
+        route,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        body: &body,
+        host: None,
+        caller: Caller::default(),
+    };
+    Ok((route.handler)(&state, &call).into_response())
 }
 
-/// The public-API route of a request: `None` if the path is not a public
-/// one, `Err(allow)` if the method is wrong for it.
-fn public_route(method: &Method, path: &str) -> Option<Result<Route, &'static str>> {
-    Some(if path == SESSION_TOKEN_PATH {
-        match *method {
-            Method::POST => Ok(Route::SessionToken),
-            _ => Err("POST"),
-        }
-    } else if path == LINKED_ACCOUNT_PATH {
-        match *method {
-            Method::GET => Ok(Route::ListAccounts),
-            Method::POST => Ok(Route::CreateAccount),
-            Method::PUT => Ok(Route::UpsertAccount),
-            _ => Err("GET, POST, PUT"),
-        }
-    } else if api::account_path_segment(path).is_some() {
-        match *method {
-            Method::GET => Ok(Route::GetAccount),
-            Method::DELETE => Ok(Route::DeleteAccount),
-            _ => Err("GET, DELETE"),
-        }
-    } else {
-        return frontend::route(method, path);
-    })
+/// An answer no handler gave (404, 405, 408, 413): an `x-request-id`, and
+/// CORS where browsers call.
+fn unrouted(
+    state: &State,
+    headers: &hyper::HeaderMap,
+    path: &str,
+    mut response: Response<ResponseBody>,
+) -> Response<ResponseBody> {
+    response.headers_mut().insert(
+        "x-request-id",
+        respond::request_id_value(state.next_request_id()),
+    );
+    if routes::cors_path(path) {
+        return frontend::with_cors(response, headers.get(ORIGIN));
+    }
+    response
 }
 
 /// Reads a whole request body; the error is the reply to send instead.
-pub(crate) async fn read_body(body: Incoming) -> Result<Bytes, Reply> {
+async fn read_body(body: Incoming) -> Result<Bytes, Reply> {
     let collect = Limited::new(body, MAX_REQUEST_BODY).collect();
     let Ok(collected) = tokio::time::timeout(BODY_READ_TIMEOUT, collect).await else {
-        let mut response = respond::message(
+        let mut response = respond::error(
             StatusCode::REQUEST_TIMEOUT,
+            SERVER_ERROR,
             "request body not received in time",
         );
         // The rest of the body may still come: do not read it as a request.
@@ -125,16 +117,12 @@ pub(crate) async fn read_body(body: Incoming) -> Result<Bytes, Reply> {
     };
     match collected {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Ok(respond::message(
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Ok(respond::error(
             StatusCode::PAYLOAD_TOO_LARGE,
+            SERVER_ERROR,
             "request body too large",
         ))),
         // The client went away mid-body; there is nobody to answer.
         Err(_) => Err(Err(Abort)),
     }
-}
-
-/// `req_<n>` for the `x-request-id` header.
-pub(crate) fn request_id_value(n: u64) -> HeaderValue {
-    HeaderValue::try_from(format!("req_{n}")).expect("ascii header value")
 }

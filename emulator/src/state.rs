@@ -1,20 +1,22 @@
-//! Shared, mutable state of one emulator: accounts, the fault queue and the
-//! request log.
+//! Shared, mutable state of one emulator: accounts, issued tokens, the rate
+//! limiter, the fault queue, the request log and the run-time settings.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use hyper::Method;
-use hyper::header::HeaderMap;
+use hyper::header::{AUTHORIZATION, HeaderMap};
 use serde_json::{Map, Value, json};
 
 use crate::accounts::Store;
-use crate::config::EmulatorConfig;
+use crate::app_connections::AppConnections;
+use crate::config::{DEFAULT_REFRESH_TOKEN_TTL, EmulatorConfig};
 use crate::faults::Fault;
-use crate::frontend::Connections;
-use crate::token::{TokenSigner, unix_now};
+use crate::rate_limit::{Budget, Limiter, RateLimit};
+use crate::sessions::{Issued, Sessions};
+use crate::token::{Signed, TokenKind, TokenSigner, unix_now};
 
 /// How many public-API requests `GET /__emulator/requests` shows.
 const LOG_CAPACITY: usize = 100;
@@ -39,6 +41,7 @@ struct LogEntry {
     request: LoggedRequest,
     /// The body's real length when the logged one was cut.
     cut_from: Option<usize>,
+    rate_limited: bool,
 }
 
 /// Everything a public-API request touches under one lock, so counting,
@@ -46,6 +49,8 @@ struct LogEntry {
 #[derive(Default)]
 struct Recorder {
     count: u64,
+    /// Of `count`, those the rate limit refused.
+    rate_limited: u64,
     log: VecDeque<LogEntry>,
     faults: VecDeque<Fault>,
 }
@@ -55,7 +60,13 @@ pub(crate) struct State {
     any_linked_account: bool,
     pub accounts: Store,
     /// Applications connected per linked account (front-end API).
-    pub connections: Connections,
+    pub app_connections: AppConnections,
+    /// Session tokens issued, for reuse and revocation.
+    pub sessions: Sessions,
+    pub limiter: Limiter,
+    configured_rate_limit: Option<RateLimit>,
+    legacy_session_token: AtomicBool,
+    configured_legacy_session_token: bool,
     org_id: String,
     signer: TokenSigner,
     recorder: Mutex<Recorder>,
@@ -88,7 +99,12 @@ impl State {
             api_keys: config.effective_api_keys(),
             any_linked_account: config.any_linked_account,
             accounts: Store::new(&config.org_id, config.linked_accounts),
-            connections: Connections::default(),
+            app_connections: AppConnections::default(),
+            sessions: Sessions::default(),
+            limiter: Limiter::new(config.rate_limit),
+            configured_rate_limit: config.rate_limit,
+            legacy_session_token: AtomicBool::new(config.legacy_session_token),
+            configured_legacy_session_token: config.legacy_session_token,
             org_id: config.org_id.clone(),
             signer: TokenSigner::new(&config.signing_secret, config.org_id),
             recorder: Mutex::default(),
@@ -100,13 +116,43 @@ impl State {
         }
     }
 
-    /// A token for `linked_account_id`, issued now, with the current lifetime.
-    pub(crate) fn sign_token(&self, linked_account_id: &str) -> String {
+    /// A session token for `linked_account_id`, issued now, with the
+    /// current lifetime.
+    pub(crate) fn sign_session(&self, linked_account_id: &str) -> Signed {
         self.signer.sign(
             linked_account_id,
             unix_now(),
-            self.token_ttl.load(Ordering::Relaxed),
+            self.token_ttl(),
+            TokenKind::Session,
         )
+    }
+
+    /// A session token and its refresh token for `linked_account_id`,
+    /// issued at `now`. The refresh token lives 30 days, or as long as the
+    /// session token if that is longer.
+    pub(crate) fn sign_pair(&self, linked_account_id: &str, now: u64) -> Issued {
+        let ttl = self.token_ttl();
+        let session = self
+            .signer
+            .sign(linked_account_id, now, ttl, TokenKind::Session);
+        let refresh_ttl = ttl.max(DEFAULT_REFRESH_TOKEN_TTL.as_secs());
+        let refresh = self
+            .signer
+            .sign(linked_account_id, now, refresh_ttl, TokenKind::Refresh);
+        Issued {
+            token: session.token,
+            refresh_token: refresh.token,
+            jti: session.jti,
+            refresh_jti: refresh.jti,
+            exp: session.exp,
+            refresh_exp: refresh.exp,
+        }
+    }
+
+    /// The `jti` of the next token: accounts created now accept tokens
+    /// from it on.
+    pub(crate) fn next_token_id(&self) -> u64 {
+        self.signer.next_jti()
     }
 
     /// The claims of a token this emulator signed (expiry not checked).
@@ -151,14 +197,44 @@ impl State {
         self.request_ids.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub(crate) fn api_key_ok(&self, headers: &HeaderMap) -> bool {
-        headers
-            .get("x-api-key")
-            .is_some_and(|v| self.api_keys.iter().any(|k| k.as_bytes() == v.as_bytes()))
+    /// The index of the request's `x-api-key` among the configured keys.
+    pub(crate) fn api_key(&self, headers: &HeaderMap) -> Option<usize> {
+        let sent = headers.get("x-api-key")?;
+        self.api_keys
+            .iter()
+            .position(|k| k.as_bytes() == sent.as_bytes())
+    }
+
+    /// Whose rate-limit budget a request spends: its API key's, else its
+    /// org's when it carries a session token this emulator signed.
+    pub(crate) fn budget(&self, api_key: Option<usize>, bearer: Option<&str>) -> Budget {
+        match api_key {
+            Some(index) => Budget::ApiKey(index),
+            None if bearer.and_then(|t| self.verify_token(t)).is_some() => Budget::Org,
+            None => Budget::Unauthenticated,
+        }
     }
 
     pub(crate) fn account_known(&self, id: &str) -> bool {
         self.any_linked_account || self.accounts.contains(id)
+    }
+
+    /// Whether a token numbered `jti` still speaks for `account`: the
+    /// account exists and was not re-created since the token was issued.
+    pub(crate) fn token_account_valid(&self, account: &str, jti: u64) -> bool {
+        match self.accounts.tokens_from(account) {
+            Some(first) => jti >= first,
+            None => self.any_linked_account,
+        }
+    }
+
+    /// Whether the session-token route answers as the older guide does.
+    pub(crate) fn legacy_session_token(&self) -> bool {
+        self.legacy_session_token.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_legacy_session_token(&self, legacy: bool) {
+        self.legacy_session_token.store(legacy, Ordering::Relaxed);
     }
 
     /// Counts and logs a public-API request and takes the fault it gets.
@@ -167,7 +243,9 @@ impl State {
     /// `auth_credentials` member is replaced by `"[redacted]"` (the body is
     /// then re-serialised) and that only the first [`LOG_BODY_LIMIT`] bytes
     /// are kept.
-    pub(crate) fn record(&self, mut request: LoggedRequest) -> Option<Fault> {
+    /// A request the rate limit refused is counted and logged (flagged)
+    /// but takes no fault.
+    pub(crate) fn record(&self, mut request: LoggedRequest, rate_limited: bool) -> Option<Fault> {
         if let Some(redacted) = redact_credentials(&request.body) {
             request.body = redacted;
         }
@@ -182,7 +260,15 @@ impl State {
         if recorder.log.len() == LOG_CAPACITY {
             recorder.log.pop_front();
         }
-        recorder.log.push_back(LogEntry { request, cut_from });
+        recorder.log.push_back(LogEntry {
+            request,
+            cut_from,
+            rate_limited,
+        });
+        if rate_limited {
+            recorder.rate_limited += 1;
+            return None;
+        }
         recorder.faults.pop_front()
     }
 
@@ -193,21 +279,30 @@ impl State {
         recorder.faults.len()
     }
 
-    /// Forgets faults, counters, the log and run-time settings; linked
-    /// accounts stay.
+    /// Forgets faults, counters, the log, the tokens kept for reuse and
+    /// the rate limiter's budgets, and restores the configured settings;
+    /// linked accounts, connected apps and revocations stay.
     pub(crate) fn reset(&self) {
         let mut recorder = lock(&self.recorder);
         *recorder = Recorder::default();
         self.request_ids.store(0, Ordering::Relaxed);
         self.token_ttl
             .store(self.configured_token_ttl, Ordering::Relaxed);
+        self.limiter.set_limit(self.configured_rate_limit);
+        self.set_legacy_session_token(self.configured_legacy_session_token);
+        self.sessions.forget_all();
     }
 
     /// The `GET /__emulator/requests` document.
     pub(crate) fn requests_json(&self) -> Value {
         let recorder = lock(&self.recorder);
         let requests: Vec<Value> = recorder.log.iter().map(request_json).collect();
-        json!({ "count": recorder.count, "requests": requests })
+        json!({
+            "count": recorder.count,
+            "admitted": recorder.count - recorder.rate_limited,
+            "rate_limited": recorder.rate_limited,
+            "requests": requests,
+        })
     }
 }
 
@@ -215,9 +310,16 @@ fn request_json(entry: &LogEntry) -> Value {
     let request = &entry.request;
     let mut headers = Map::new();
     for (name, value) in &request.headers {
-        // The key is a secret; tests only need to know one was sent.
+        // Keys and tokens are secrets; tests only need to know one was sent.
         let value = if name == "x-api-key" {
             REDACTED.into()
+        } else if name == AUTHORIZATION {
+            let scheme = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().split_once(' '))
+                .map_or("", |(scheme, _)| scheme);
+            format!("{scheme} {REDACTED}").trim_start().to_owned()
         } else {
             String::from_utf8_lossy(value.as_bytes()).into_owned()
         };
@@ -242,6 +344,9 @@ fn request_json(entry: &LogEntry) -> Value {
     if let Some(length) = entry.cut_from {
         logged["body_truncated"] = true.into();
         logged["body_bytes"] = length.into();
+    }
+    if entry.rate_limited {
+        logged["rate_limited"] = true.into();
     }
     logged
 }

@@ -16,8 +16,25 @@ struct Claims<'a> {
     iat: u64,
     exp: u64,
     /// A unique token id, so two tokens minted in the same second still differ (as real
-    /// ones do): the cache tests tell a hit from a new mint by it.
+    /// ones do): the cache tests tell a hit from a new mint by it, and revocation lists it.
     jti: u64,
+    /// Set on refresh tokens only, as in Refold's documented example.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    is_refresh: bool,
+}
+
+/// A token just signed, with what the emulator keeps of it.
+pub(crate) struct Signed {
+    pub token: String,
+    pub jti: u64,
+    pub exp: u64,
+}
+
+/// A session token or its refresh token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    Session,
+    Refresh,
 }
 
 /// Signs tokens for one org with one key.
@@ -44,7 +61,13 @@ impl TokenSigner {
 
     /// A token for `linked_account_id` issued at `iat` that expires `ttl`
     /// seconds later (unix seconds).
-    pub(crate) fn sign(&self, linked_account_id: &str, iat: u64, ttl: u64) -> String {
+    pub(crate) fn sign(
+        &self,
+        linked_account_id: &str,
+        iat: u64,
+        ttl: u64,
+        kind: TokenKind,
+    ) -> Signed {
         let claims = Claims {
             org_id: &self.org_id,
             linked_account_id,
@@ -54,6 +77,7 @@ impl TokenSigner {
             jti: self
                 .minted
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            is_refresh: kind == TokenKind::Refresh,
         };
         // Serialising a struct of strings and integers cannot fail.
         let payload = serde_json::to_vec(&claims).expect("claims serialise");
@@ -66,7 +90,17 @@ impl TokenSigner {
         let signature = mac.finalize().into_bytes();
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(signature, &mut token);
-        token
+        Signed {
+            token,
+            jti: claims.jti,
+            exp: claims.exp,
+        }
+    }
+
+    /// The `jti` the next token will get: tokens numbered below it exist
+    /// already.
+    pub(crate) fn next_jti(&self) -> u64 {
+        self.minted.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -119,7 +153,9 @@ mod tests {
     #[test]
     fn signed_token_verifies_and_carries_claims() {
         let signer = TokenSigner::new(b"k", "org".to_owned());
-        let token = signer.sign("acct \"1\" é", 1_700_000_000, 86_400);
+        let token = signer
+            .sign("acct \"1\" é", 1_700_000_000, 86_400, TokenKind::Session)
+            .token;
         assert_eq!(token.split('.').count(), 3);
         let claims = verify_token(&token, b"k").expect("valid signature");
         assert_eq!(claims["org_id"], "org");
@@ -127,12 +163,19 @@ mod tests {
         assert_eq!(claims["environment"], "test");
         assert_eq!(claims["iat"], 1_700_000_000u64);
         assert_eq!(claims["exp"], 1_700_086_400u64);
+        assert!(claims.get("is_refresh").is_none());
+        let refresh = signer.sign("a", 1, 60, TokenKind::Refresh);
+        let claims = verify_token(&refresh.token, b"k").unwrap();
+        assert_eq!(claims["is_refresh"], true);
+        assert_eq!(claims["jti"], refresh.jti);
+        assert_eq!(refresh.exp, 61);
+        assert_eq!(signer.next_jti(), refresh.jti + 1);
     }
 
     #[test]
     fn wrong_key_or_tampering_fails() {
         let signer = TokenSigner::new(b"k", "org".to_owned());
-        let token = signer.sign("a", 1, 60);
+        let token = signer.sign("a", 1, 60, TokenKind::Session).token;
         assert!(verify_token(&token, b"other").is_none());
         let tampered = token.replacen('.', ".e", 1);
         assert!(verify_token(&tampered, b"k").is_none());
@@ -142,7 +185,7 @@ mod tests {
     #[test]
     fn header_is_standard_hs256() {
         let signer = TokenSigner::new(b"k", "org".to_owned());
-        let token = signer.sign("a", 1, 60);
+        let token = signer.sign("a", 1, 60, TokenKind::Session).token;
         let header = token.split('.').next().unwrap();
         assert_eq!(
             URL_SAFE_NO_PAD.decode(header).unwrap(),

@@ -17,14 +17,36 @@ async fn valid_request_gets_a_signed_token_with_the_right_claims() {
     assert_eq!(header(&response, "x-request-id"), "req_1");
     let body = json_of(response).await;
     let token = body["token"].as_str().expect("token is a string");
+    let members: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        members,
+        ["expires_in", "refresh_expires_in", "refresh_token", "token"]
+    );
 
     let claims = verified_claims(token, DEFAULT_SECRET);
     assert_eq!(claims["org_id"], "emulator-org");
     assert_eq!(claims["linked_account_id"], ACCOUNT);
     assert_eq!(claims["environment"], "test");
+    assert!(claims.get("is_refresh").is_none());
     let iat = claims["iat"].as_u64().unwrap();
     assert!(iat.abs_diff(unix_now()) <= 5, "iat {iat} is not now");
-    assert_eq!(claims["exp"].as_u64().unwrap(), iat + 86_400);
+    // Seven days by default, and expires_in is what is left of them.
+    let exp = claims["exp"].as_u64().unwrap();
+    assert_eq!(exp, iat + 604_800);
+    let expires_in = body["expires_in"].as_u64().unwrap();
+    assert!(exp.abs_diff(unix_now() + expires_in) <= 1, "{body}");
+    // The refresh token: 30 days, marked, for the same account.
+    let refresh = verified_claims(body["refresh_token"].as_str().unwrap(), DEFAULT_SECRET);
+    assert_eq!(refresh["is_refresh"], true);
+    assert_eq!(refresh["linked_account_id"], ACCOUNT);
+    assert_eq!(refresh["exp"].as_u64().unwrap(), iat + 2_592_000);
+    let refresh_expires_in = body["refresh_expires_in"].as_u64().unwrap();
+    assert_eq!(refresh_expires_in - expires_in, 2_592_000 - 604_800);
     // The crate's own helper agrees.
     assert_eq!(verify_token(token, DEFAULT_SECRET), Some(claims));
     assert_eq!(verify_token(token, b"another secret"), None);
@@ -88,49 +110,59 @@ async fn missing_or_wrong_api_key_is_401() {
         let response = h.post_token(key, body.clone()).await.unwrap();
         assert_eq!(response.status(), 401, "key {key:?}");
         assert!(header(&response, "x-request-id").starts_with("req_"));
-        assert_eq!(json_of(response).await["message"], "Invalid API key");
+        assert_eq!(
+            json_of(response).await,
+            json!({"status_code": 401, "http_error_type": "UNAUTHORIZED",
+                   "error": "SERVER_ERROR", "message": "Invalid Credentials"})
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_bodies_are_400_with_a_message() {
+async fn bad_bodies_are_400_in_the_documented_shape() {
     let h = start().await;
+    for body in ["", "not json", "[]", r#""acct-1""#] {
+        let response = h.post_token(Some(KEY), body.into()).await.unwrap();
+        assert_eq!(response.status(), 400, "body {body:?}");
+        let answer = json_of(response).await;
+        assert_eq!(answer["status_code"], 400);
+        assert_eq!(answer["http_error_type"], "BAD_REQUEST");
+        assert_eq!(answer["error"], "SERVER_ERROR");
+        assert!(!answer["message"].as_str().unwrap().is_empty());
+    }
     for body in [
-        "",
-        "not json",
-        "[]",
-        r#""acct-1""#,
         "{}",
         r#"{"linked_account_id":""}"#,
         r#"{"linked_account_id":42}"#,
         r#"{"linked_account_id":null}"#,
     ] {
         let response = h.post_token(Some(KEY), body.into()).await.unwrap();
-        assert_eq!(response.status(), 400, "body {body:?}");
-        let message = json_of(response).await["message"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert!(!message.is_empty());
+        assert_eq!(
+            json_of(response).await,
+            json!({"status_code": 400, "http_error_type": "BAD_REQUEST",
+                   "error": "SERVER_ERROR", "message": "linked_account_id is required"}),
+            "body {body}"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unknown_linked_account_is_500_as_refold_does() {
+async fn unknown_linked_account_is_400_as_documented() {
     let h = start().await;
-    let response = h.mint("nobody").await;
-    assert_eq!(response.status(), 500);
-    let message = json_of(response).await["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(message.contains("linked account not found"), "{message}");
+    let response = h.mint("user_99999").await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        json_of(response).await,
+        json!({"status_code": 400, "http_error_type": "BAD_REQUEST",
+               "error": "INVALID_LINKED_ACCOUNT_ID",
+               "message": "No linked account found for account id : user_99999 in environment test"})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linked_account_endpoint_creates_and_updates_accounts() {
     let h = start().await;
-    assert_eq!(h.mint("new-user").await.status(), 500);
+    assert_eq!(h.mint("new-user").await.status(), 400);
 
     let create = h
         .client
@@ -145,7 +177,7 @@ async fn linked_account_endpoint_creates_and_updates_accounts() {
     let created = json_of(create).await;
     assert_eq!(created["account_id"], "new-user");
     assert_eq!(created["name"], "New User");
-    assert_eq!(created["__v"], 0);
+    assert_eq!(created["integrations"], serde_json::Value::Null);
     assert_eq!(h.mint("new-user").await.status(), 200);
 
     let put = |body: &'static str| {
@@ -164,6 +196,7 @@ async fn linked_account_endpoint_creates_and_updates_accounts() {
     assert_eq!(json_of(kept).await["name"], "Renamed");
     let created = json_of(put(r#"{"linked_account_id":"other"}"#).await.unwrap()).await;
     assert_eq!(created["account_id"], "other");
+    assert_eq!(created["new_account"], true);
     assert!(created.get("name").is_none(), "{created}");
     assert_eq!(h.mint("other").await.status(), 200);
 
@@ -186,7 +219,7 @@ async fn linked_account_endpoint_creates_and_updates_accounts() {
         .await
         .unwrap();
     assert_eq!(unauthorized.status(), 401);
-    assert_eq!(h.mint("sneaky").await.status(), 500);
+    assert_eq!(h.mint("sneaky").await.status(), 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,12 +233,17 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
         .unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(header(&missing, "content-type"), "application/json");
-    assert!(json_of(missing).await["message"].is_string());
+    let answer = json_of(missing).await;
+    assert_eq!(answer["status_code"], 404);
+    assert_eq!(answer["http_error_type"], "NOT_FOUND");
+    assert!(answer["error"].is_string() && answer["message"].is_string());
 
     let wrong = h.client.get(h.url(TOKEN_PATH)).send().await.unwrap();
     assert_eq!(wrong.status(), 405);
     assert_eq!(header(&wrong, "allow"), "POST");
-    assert!(json_of(wrong).await["message"].is_string());
+    let answer = json_of(wrong).await;
+    assert_eq!(answer["status_code"], 405);
+    assert_eq!(answer["http_error_type"], "METHOD_NOT_ALLOWED");
 
     let wrong = h.client.delete(h.url(ACCOUNT_PATH)).send().await.unwrap();
     assert_eq!(wrong.status(), 405);

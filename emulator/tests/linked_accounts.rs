@@ -1,4 +1,5 @@
-//! The linked-account API: every route, status and document shape.
+//! The linked-account API: every route, status and document shape, as
+//! Refold documents them.
 
 mod common;
 
@@ -37,10 +38,70 @@ fn account_path(encoded_id: &str) -> String {
     format!("{ACCOUNT_PATH}/{encoded_id}")
 }
 
+/// `id` percent-encoded as one path segment.
+fn encode_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The documented answer of a create: `_id`, `account_id`, `name` (when
+/// set), `environment` and `integrations: null`, nothing else.
+fn assert_created(created: &Value, id: &str) {
+    assert!(is_object_id(&created["_id"]), "{created}");
+    assert_eq!(created["account_id"], id);
+    assert_eq!(created["environment"], "test");
+    assert_eq!(created["integrations"], Value::Null);
+    let mut members: Vec<&str> = created
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    members.retain(|m| *m != "name");
+    assert_eq!(
+        members,
+        ["_id", "account_id", "environment", "integrations"],
+        "{created}"
+    );
+}
+
+/// Creates the account (checking the create answer) and returns the whole
+/// document, as `GET` answers it.
 async fn create(h: &Harness, body: Value) -> Value {
-    let (status, _, account) = call(h, Method::POST, ACCOUNT_PATH, Some(KEY), Some(body)).await;
+    let (status, _, created) = call(h, Method::POST, ACCOUNT_PATH, Some(KEY), Some(body)).await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["account_id"].as_str().unwrap().to_owned();
+    assert_created(&created, &id);
+    let path = account_path(&encode_segment(&id));
+    let (status, _, account) = call(h, Method::GET, &path, Some(KEY), None).await;
     assert_eq!(status, 200, "{account}");
+    assert_eq!(account["_id"], created["_id"]);
     account
+}
+
+/// The documented error shape, with its code and message.
+fn documented_error(status: u16, code: &str, message: &str) -> Value {
+    let kind = match status {
+        400 => "BAD_REQUEST",
+        401 => "UNAUTHORIZED",
+        404 => "NOT_FOUND",
+        other => panic!("no type for {other}"),
+    };
+    json!({ "status_code": status, "http_error_type": kind, "error": code, "message": message })
+}
+
+/// Checks an error's shape, whatever its message.
+fn assert_error(answer: &Value, status: u16, code: &str) {
+    let message = answer["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(answer, &documented_error(status, code, message));
 }
 
 async fn upsert(h: &Harness, body: Value) -> Value {
@@ -133,11 +194,14 @@ async fn every_route_requires_a_valid_api_key() {
                 call(&h, method.clone(), &path, key, body.clone()).await;
             assert_eq!(status, 401, "{method} {path} key {key:?}");
             assert!(request_id.starts_with("req_"));
-            assert_eq!(answer, json!({ "message": "Invalid API key" }));
+            assert_eq!(
+                answer,
+                documented_error(401, "SERVER_ERROR", "Invalid Credentials")
+            );
         }
     }
     // Nothing was created or deleted.
-    assert_eq!(h.mint("sneaky").await.status(), 500);
+    assert_eq!(h.mint("sneaky").await.status(), 400);
     assert_eq!(h.mint(ACCOUNT).await.status(), 200);
 }
 
@@ -159,7 +223,11 @@ async fn post_creates_the_document_refold_returns() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let account = json_of(response).await;
+    let created = json_of(response).await;
+    assert_created(&created, "user-1");
+    assert_eq!(created["name"], "User One");
+    assert!(!created.to_string().contains("CRED-s3cr3t"));
+    let (_, _, account) = call(&h, Method::GET, &account_path("user-1"), Some(KEY), None).await;
     assert_document(&account, "user-1");
     assert_eq!(account["name"], "User One");
     assert_eq!(account["__v"], 0);
@@ -189,7 +257,12 @@ async fn post_creates_the_document_refold_returns() {
     assert!(!account.to_string().contains("CRED-s3cr3t"));
     assert!(account.get("your_app").is_none());
     assert!(account.get("linked_account_id").is_none());
-    assert_eq!(account.as_object().unwrap().len(), 9, "{account}");
+    // The schema's members besides Refold's example: no seed, no tenant, and
+    // no connected apps yet.
+    assert_eq!(account["is_seed"], false);
+    assert_eq!(account["tenant_account_id"], Value::Null);
+    assert_eq!(account["integrations"], json!([]));
+    assert_eq!(account.as_object().unwrap().len(), 12, "{account}");
     // Field order as Refold's, in the raw text.
     let raw = h
         .client
@@ -210,7 +283,11 @@ async fn post_creates_the_document_refold_returns() {
         "\"udf\"",
         "\"key_name\"",
         "\"key_value\"",
+        // The udf entry's.
         "\"createdAt\"",
+        "\"is_seed\"",
+        "\"tenant_account_id\"",
+        "\"integrations\":[],\"createdAt\"",
     ]
     .iter()
     .map(|field| {
@@ -269,10 +346,7 @@ async fn post_of_an_existing_id_is_400_and_changes_nothing() {
         .await;
         assert_eq!(status, 400, "{id}");
         assert!(request_id.starts_with("req_"));
-        assert_eq!(
-            answer,
-            json!({ "message": "linked account already exists" })
-        );
+        assert_error(&answer, 400, "SERVER_ERROR");
     }
     let (_, _, stored) = call(&h, Method::GET, &account_path("dup"), Some(KEY), None).await;
     assert_eq!(stored, first);
@@ -288,6 +362,9 @@ async fn put_creates_then_updates_merging_udf() {
     .await;
     assert_document(&created, "u");
     assert_eq!(created["__v"], 0);
+    // As documented: no integrations, and whether the upsert created it.
+    assert_eq!(created["new_account"], true);
+    assert!(created.get("integrations").is_none(), "{created}");
 
     tokio::time::sleep(Duration::from_millis(5)).await;
     let updated = upsert(
@@ -297,6 +374,7 @@ async fn put_creates_then_updates_merging_udf() {
     .await;
     assert_document(&updated, "u");
     assert_eq!(updated["__v"], 1);
+    assert_eq!(updated["new_account"], false);
     assert_eq!(updated["_id"], created["_id"]);
     assert_eq!(updated["createdAt"], created["createdAt"]);
     assert_ne!(updated["updatedAt"], created["updatedAt"]);
@@ -349,14 +427,31 @@ async fn get_decodes_the_percent_encoded_id() {
     assert!(request_id.starts_with("req_"));
     assert_eq!(fetched, created);
 
-    let (status, _, answer) = call(&h, Method::GET, &account_path("nobody"), Some(KEY), None).await;
+    let (status, _, answer) = call(
+        &h,
+        Method::GET,
+        &account_path("user_99999"),
+        Some(KEY),
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
-    assert_eq!(answer, json!({ "message": "linked account not found" }));
+    let org = created["associated_org"].as_str().unwrap();
+    assert_eq!(
+        answer,
+        documented_error(
+            404,
+            "SERVER_ERROR",
+            &format!(
+                "Linked Account with account id user_99999 for org {org} in environment test not found"
+            )
+        )
+    );
 
     for bad in ["%zz", "%C3", "%"] {
         let (status, _, answer) = call(&h, Method::GET, &account_path(bad), Some(KEY), None).await;
         assert_eq!(status, 400, "{bad}");
-        assert!(answer["message"].is_string());
+        assert_error(&answer, 400, "SERVER_ERROR");
     }
     // Seeded accounts exist from the start, with generated fields.
     let (status, _, seeded) = call(&h, Method::GET, &account_path(ACCOUNT), Some(KEY), None).await;
@@ -449,7 +544,7 @@ async fn list_pages_in_creation_order_like_mongoose_paginate() {
     ] {
         let (status, answer) = list(&h, bad).await;
         assert_eq!(status, 400, "{bad}");
-        assert!(answer["message"].is_string(), "{bad}");
+        assert_error(&answer, 400, "SERVER_ERROR");
     }
 }
 
@@ -484,7 +579,7 @@ async fn delete_removes_the_account_for_good() {
     .await;
     assert_eq!(status, 200);
     assert!(request_id.starts_with("req_"));
-    assert_eq!(answer, json!({ "message": "linked account deleted" }));
+    assert_eq!(answer, json!({ "message": "User deleted successfully" }));
 
     let (status, _, _) = call(
         &h,
@@ -504,14 +599,15 @@ async fn delete_removes_the_account_for_good() {
     )
     .await;
     assert_eq!(status, 404);
-    assert_eq!(answer, json!({ "message": "linked account not found" }));
-    // A session token for it is now a 500, as for any unknown account.
-    assert_eq!(h.mint("gone soon").await.status(), 500);
+    assert_error(&answer, 404, "SERVER_ERROR");
+    assert!(answer["message"].as_str().unwrap().contains("gone soon"));
+    // A session token for it is now a 400, as for any unknown account.
+    assert_eq!(h.mint("gone soon").await.status(), 400);
 
     // Seeded accounts can be deleted too; the list follows.
     let (status, _, _) = call(&h, Method::DELETE, &account_path(ACCOUNT), Some(KEY), None).await;
     assert_eq!(status, 200);
-    assert_eq!(h.mint(ACCOUNT).await.status(), 500);
+    assert_eq!(h.mint(ACCOUNT).await.status(), 400);
     let (_, page) = list(&h, "").await;
     assert_eq!(page["totalDocs"], 0);
     // And re-created.
@@ -539,7 +635,9 @@ async fn other_methods_are_405_with_allow_and_are_not_logged() {
         assert_eq!(response.status(), 405, "{method} {path}");
         assert_eq!(header(&response, "allow"), allow);
         assert!(header(&response, "x-request-id").starts_with("req_"));
-        assert!(json_of(response).await["message"].is_string());
+        let answer = json_of(response).await;
+        assert_eq!(answer["status_code"], 405);
+        assert_eq!(answer["http_error_type"], "METHOD_NOT_ALLOWED");
     }
     // Deeper paths are no route at all.
     let response = h
@@ -590,7 +688,15 @@ async fn bad_bodies_are_400_and_create_nothing() {
             .await;
             assert_eq!(status, 400, "{method} {body}");
             assert!(request_id.starts_with("req_"));
-            assert!(answer["message"].is_string(), "{body}");
+            // A missing id has its own documented code.
+            let id = body.get("linked_account_id");
+            let code =
+                if body.is_object() && id.and_then(Value::as_str).is_none_or(|id| id.is_empty()) {
+                    "INVALID_LINKED_ACCOUNT_ID"
+                } else {
+                    "SERVER_ERROR"
+                };
+            assert_error(&answer, 400, code);
         }
         let response = h
             .client
@@ -740,7 +846,7 @@ async fn faults_apply_to_linked_account_routes() {
     let (status, _, answer) = call(&h, Method::GET, &account_path("f1"), Some(KEY), None).await;
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(status, 404);
-    assert_eq!(answer, json!({ "message": "linked account not found" }));
+    assert_error(&answer, 404, "SERVER_ERROR");
 
     // truncate: the request is handled, its answer cut.
     let response = h

@@ -12,6 +12,7 @@ pub async fn start_at(addr: &str, key: &str) -> Emulator {
         addr: addr.parse().unwrap(),
         api_keys: vec![key.into()],
         any_linked_account: true,
+        rate_limit: None, // Refold's rate limit (on by default) is not tested here
         ..EmulatorConfig::default()
     })
     .await

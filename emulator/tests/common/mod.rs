@@ -32,10 +32,12 @@ pub async fn start() -> Harness {
     .await
 }
 
-/// The default configuration on a free loopback port.
+/// The default configuration on a free loopback port, without the rate
+/// limit (only tests of the limit turn it on).
 pub fn local_config() -> EmulatorConfig {
     EmulatorConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
+        rate_limit: None,
         ..EmulatorConfig::default()
     }
 }
@@ -63,6 +65,17 @@ impl Harness {
     /// A session-token request with the default key for `id`.
     pub async fn mint(&self, id: &str) -> reqwest::Response {
         self.post_token(Some(KEY), json!({ "linked_account_id": id }).to_string())
+            .await
+            .expect("request succeeds")
+    }
+
+    /// A session-token request that always mints (`?force_refresh=true`).
+    pub async fn mint_fresh(&self, id: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("{TOKEN_PATH}?force_refresh=true")))
+            .header("x-api-key", KEY)
+            .body(json!({ "linked_account_id": id }).to_string())
+            .send()
             .await
             .expect("request succeeds")
     }

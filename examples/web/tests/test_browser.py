@@ -127,8 +127,9 @@ class Process:
 
 class Emulator:
     def __init__(self, results: Path):
+        # Refold's rate limit (on by default in the emulator) is not what these tests test.
         self.process = Process([str(REFOLD_BIN), "emulator", "--addr", "127.0.0.1:0",
-                                "--api-key", API_KEY], ROOT, dict(os.environ),
+                                "--api-key", API_KEY, "--rate-limit", "off"], ROOT, dict(os.environ),
                                results / "emulator.log")
         match = wait_until(lambda: re.search(r"^listening on (http://\S+)$",
                                              self.process.output(), re.M),

@@ -28,7 +28,8 @@ class Emulator @JvmOverloads constructor(
     private val http: HttpClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
 
     init {
-        val command = mutableListOf(binary().toString(), "emulator", "--addr", "127.0.0.1:0")
+        // Refold's rate limit (on by default in the emulator) is not what these tests test.
+        val command = mutableListOf(binary().toString(), "emulator", "--addr", "127.0.0.1:0", "--rate-limit", "off")
         apiKeys.forEach { command += listOf("--api-key", it) }
         linkedAccounts.forEach { command += listOf("--linked-account", it) }
         if (anyLinkedAccount) command += "--any-linked-account"
