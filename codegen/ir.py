@@ -141,6 +141,24 @@ def build(spec: Spec, overlay: Any = None) -> IR:
     return _Builder(spec, overlay).build()
 
 
+def _normalized_overlay_entry(entry: Any) -> Any:
+    """conformance/openapi/overlay.json states where linked_account_id travels as an object
+    ({header, query, path, body}) and pagination as an object ({kind, items, …}); the IR
+    needs the header choice and the pagination kind and items field."""
+    if not isinstance(entry, dict):
+        return entry
+    entry = dict(entry)
+    where = entry.get("linked_account_id")
+    if isinstance(where, dict):
+        entry["linked_account_id"] = "header" if where.get("header") else "none"
+    pagination = entry.get("pagination")
+    if isinstance(pagination, dict):
+        entry["pagination"] = pagination.get("kind", "none")
+        if pagination.get("items"):
+            entry["items"] = pagination["items"]
+    return entry
+
+
 def _is_json(content_type: str) -> bool:
     base = content_type.split(";")[0].strip().lower()
     return base == "application/json" or (base.startswith("application/") and base.endswith("+json"))
@@ -200,7 +218,10 @@ class _Builder:
             return {}
         if not isinstance(overlay, dict) or not isinstance(overlay.get("operations", {}), dict):
             raise SpecError("overlay: expected {\"operations\": {operationId: {...}}}")
-        operations: dict[str, dict[str, Any]] = overlay.get("operations", {})
+        operations: dict[str, dict[str, Any]] = {
+            op_id: _normalized_overlay_entry(entry)
+            for op_id, entry in overlay.get("operations", {}).items()
+        }
         for op_id, entry in operations.items():
             if not isinstance(entry, dict):
                 raise SpecError(f"overlay: {op_id}: expected an object")

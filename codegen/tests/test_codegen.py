@@ -134,7 +134,8 @@ class RefoldDescription(unittest.TestCase):
         self.assertEqual((op.method, op.auth, op.retry, op.pagination, op.pagination_items),
                          ("GET", "api_key", "idempotent", "page", "docs"))
         token = self.ir.operation("generateSessionTokenForLinkedAccount")
-        self.assertEqual((token.retry, token.body_kind, token.linked_account), ("unsent_only", "json", "none"))
+        # The overlay makes minting idempotent: Refold reuses a valid token (contract §Retries).
+        self.assertEqual((token.retry, token.body_kind, token.linked_account), ("idempotent", "json", "none"))
         self.assertEqual(self.ir.operation("triggerEvent").body_kind, "json_or_multipart")
         self.assertEqual(self.ir.operation("listSchedules").linked_account, "required")
         self.assertEqual(self.ir.operation("listExecutions").linked_account, "optional")
