@@ -32,6 +32,9 @@
 //! would throw `CharacterCodingException`: the Kotlin layer checks first and passes `None` plus
 //! the option's name (or `None` for the id), and the core words the error.
 
+// Until this binding moves onto `refold_session::host`: the core's shims of the old API.
+#![allow(deprecated)]
+
 use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -40,9 +43,13 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
+use refold_session::host::legacy::{
+    HostDuration, LegacyCacheOptions as CacheOptions, LegacyOptions as ClientOptions,
+    LegacyStoreOptions as StoreOptions, OptionProblem, Timeout,
+};
 use refold_session::{
-    CacheOptions, CacheStats, CallOptions, Client, ClientOptions, Error, ErrorCode, HostDuration,
-    OptionProblem, SessionToken, StoreOptions, Timeout, linked_account_id_not_unicode,
+    CacheStats, Client, Error, ErrorCode, RequestOptions, SessionToken,
+    linked_account_id_not_unicode,
 };
 use tokio::runtime::Runtime;
 use tokio::task::{JoinError, JoinHandle};
@@ -447,7 +454,7 @@ impl FfiClient {
     #[uniffi::constructor]
     pub fn new(api_key: Option<String>, options: FfiOptions) -> Result<Arc<Self>, FfiError> {
         guard(|| {
-            let client = Client::new(options.into_core(api_key))?;
+            let client = refold_session::host::legacy::build(options.into_core(api_key))?;
             live_clients::built();
             Ok(Arc::new(FfiClient {
                 client: RwLock::new(Some(client)),
@@ -642,7 +649,13 @@ async fn mint(
 ) -> Result<FfiMintedToken, FfiError> {
     let id = linked_account_id.ok_or_else(linked_account_id_not_unicode)?;
     let token = client
-        .get_token_for_linked_account_with(&id, CallOptions { fresh })
+        .get_token_for_linked_account_with(
+            &id,
+            RequestOptions {
+                fresh,
+                ..Default::default()
+            },
+        )
         .await?;
     Ok(FfiMintedToken::from(token))
 }

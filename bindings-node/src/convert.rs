@@ -5,10 +5,11 @@ use napi::bindgen_prelude::{
     JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object, Unknown, Utf16String,
 };
 use napi::{JsValue, Result, ValueType};
-use refold_session::{
-    CacheOptions, ClientOptions, Error, HostDuration, LinkedAccountInput, OptionProblem,
-    StoreOptions,
+use refold_session::host::legacy::{
+    HostDuration, LegacyCacheOptions as CacheOptions, LegacyOptions as ClientOptions,
+    LegacyStoreOptions as StoreOptions, OptionProblem,
 };
+use refold_session::{Error, LinkedAccountInput};
 use serde_json::{Map, Number, Value};
 
 use crate::payload::ErrorPayload;

@@ -21,6 +21,9 @@
 //! session-cache hit skips all of this:
 //! `token` answers it synchronously (`Client::cached_token`) and `index.js` resolves at once.
 
+// Until this binding moves onto `refold_session::host`: the core's shims of the old API.
+#![allow(deprecated)]
+
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, UnwindSafe, catch_unwind};
 use std::pin::pin;
@@ -33,9 +36,9 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::tokio::sync::{Mutex, watch};
 use napi::{Env, Result, Status};
 use napi_derive::napi;
+use refold_session::host::legacy::{LegacyOptions as ClientOptions, OptionProblem, Timeout};
 use refold_session::{
-    CallOptions, Client, ClientOptions, DEFAULT_PAGE_LIMIT, Error, LinkedAccountPages,
-    MAX_PAGE_LIMIT, OptionProblem, Timeout,
+    Client, DEFAULT_PAGE_LIMIT, Error, LinkedAccountPages, MAX_PAGE_LIMIT, RequestOptions,
 };
 
 mod convert;
@@ -233,7 +236,13 @@ impl NativeClient {
                 let client = self.inner.clone();
                 dispatcher.launch(call_id, async move {
                     client
-                        .get_token_for_linked_account_with(&id, CallOptions { fresh })
+                        .get_token_for_linked_account_with(
+                            &id,
+                            RequestOptions {
+                                fresh,
+                                ..Default::default()
+                            },
+                        )
                         .await
                         .map(Answer::Token)
                 });
@@ -501,7 +510,7 @@ pub fn create_client(
                 cache,
                 ..options
             };
-            Ok(match Client::new(options) {
+            Ok(match refold_session::host::legacy::build(options) {
                 Ok(inner) => Either::A(BuiltClient {
                     endpoint: inner.endpoint().to_owned(),
                     environment: inner.environment().as_str().to_owned(),

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use refold_session::{
-    CacheStats, CallOptions, Client, Error, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
-    SessionToken,
+    CacheStats, Client, Error, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
+    RequestOptions, SessionToken,
 };
 use serde_json::{Map, Value};
 use tokio::runtime::Runtime;
@@ -74,7 +74,13 @@ pub(crate) async fn run(client: Client, op: Op) -> Result<Answer, Error> {
         Ok(match op {
             Op::Token { id, fresh } => Answer::Token(
                 client
-                    .get_token_for_linked_account_with(&id, CallOptions { fresh })
+                    .get_token_for_linked_account_with(
+                        &id,
+                        RequestOptions {
+                            fresh,
+                            ..Default::default()
+                        },
+                    )
                     .await?,
             ),
             Op::Upsert(input) => Answer::Account(client.upsert_linked_account(&input).await?),

@@ -6,11 +6,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pyo3::exceptions::{PyTypeError, PyUnicodeEncodeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use refold_session::host::legacy::{
+    HostDuration, LegacyCacheOptions as CacheOptions, LegacyOptions as ClientOptions,
+    LegacyStoreOptions as StoreOptions, OptionProblem,
+};
 use refold_session::{
-    CacheOptions, CacheStats, ClientOptions, Error, ErrorCode, HostDuration, LinkedAccount,
-    LinkedAccountInput, LinkedAccountPage, OptionProblem, SessionToken, StoreOptions,
-    field_not_unicode, field_type_error, format_rfc3339, linked_account_id_not_unicode,
-    linked_account_id_type_error,
+    CacheStats, Error, ErrorCode, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
+    SessionToken, field_not_unicode, field_type_error, format_rfc3339,
+    linked_account_id_not_unicode, linked_account_id_type_error,
 };
 use serde_json::{Map, Number, Value};
 

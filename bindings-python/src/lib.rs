@@ -10,6 +10,9 @@
 //! Every entry point catches panics and raises `InternalError` instead of pyo3's
 //! `PanicException` (docs/contract.md §Host-language surface, the `internal` policy).
 
+// Until this binding moves onto `refold_session::host`: the core's shims of the old API.
+#![allow(deprecated)]
+
 mod call;
 mod convert;
 mod deliver;
@@ -23,9 +26,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use refold_session::{
-    Client, ClientOptions, Error, LinkedAccountPages, MAX_PAGE_LIMIT, SessionToken, Timeout,
-};
+use refold_session::host::legacy::{LegacyOptions as ClientOptions, Timeout};
+use refold_session::{Client, Error, LinkedAccountPages, MAX_PAGE_LIMIT, SessionToken};
 use tokio::runtime::Runtime;
 
 use crate::call::{Answer, Op, Outcome, blocking, caught, run};
@@ -108,7 +110,8 @@ impl NativeClient {
                 format!("{}.{}.{}", version.major, version.minor, version.patch),
             ));
             // Built now so that problems surface at construction (docs/contract.md §Options).
-            let client = Client::new(host.options.clone()).map_err(|err| host.raise(py, err))?;
+            let client = refold_session::host::legacy::build(host.options.clone())
+                .map_err(|err| host.raise(py, err))?;
             Ok(NativeClient {
                 options: host.options,
                 endpoint: client.endpoint().to_owned(),
@@ -386,7 +389,8 @@ impl NativeClient {
         {
             return Ok(client.clone());
         }
-        let client = Client::new(self.options.clone()).map_err(|err| error_to_py(py, err))?;
+        let client = refold_session::host::legacy::build(self.options.clone())
+            .map_err(|err| error_to_py(py, err))?;
         *slot = Some(ProcessClient::new(client.clone()));
         Ok(client)
     }

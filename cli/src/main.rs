@@ -1,13 +1,15 @@
-//! `refold`: mint a session token or manage linked accounts from the shell, or run the local
-//! Refold emulator.
+//! `refold`: mint or revoke a session token or manage linked accounts from the shell, or run
+//! the local Refold emulator.
 
+use std::io::Read as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use refold_session::host::{self, Dialect, HostInfo, HostValue};
 use refold_session::{
-    Client, ClientOptions, Error, ErrorCode, LinkedAccountInput, LinkedAccountPage, SessionToken,
-    Timeout,
+    Client, Error, ErrorCode, LinkedAccountInput, LinkedAccountPage, MAX_SESSION_TOKEN_BYTES,
+    SessionToken,
 };
 
 #[derive(Parser)]
@@ -23,15 +25,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Mint a session token for a linked account (API key from REFOLD_API_KEY).
+    /// Mint a session token for a linked account (API key from REFOLD_API_KEY), or revoke one.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Token {
-        /// The end-user's linked account id.
-        linked_account_id: String,
-        /// Print {"token","linked_account_id","expires_at","issued_at"} instead of the bare token.
+        /// The end-user's linked account id (`refold token -- revoke` for an account named so).
+        linked_account_id: Option<String>,
+        /// Print {"token","linked_account_id","expires_at","issued_at","refresh_token",
+        /// "refresh_expires_at"} instead of the bare token.
         #[arg(long)]
         json: bool,
+        /// Ask Refold for a new token instead of the account's current one.
+        #[arg(long)]
+        fresh: bool,
         #[command(flatten)]
         client: ClientArgs,
+        #[command(subcommand)]
+        action: Option<TokenAction>,
     },
     /// Create, read, list or delete linked accounts (JSON on stdout).
     Account {
@@ -66,6 +75,22 @@ enum Command {
         #[arg(long, value_name = "LIMIT", default_value = "20/s,5", value_parser = rate_limit)]
         rate_limit: RateLimitArg,
     },
+    /// What the core declares once (options per host, error codes, records), as JSON: read by
+    /// the code generator.
+    #[command(name = "__describe", hide = true)]
+    Describe,
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Revoke a session token (authenticated by the token; no API key needed). Prints
+    /// {"success","revoked_count"}.
+    Revoke {
+        /// The token; read from stdin when absent (so it stays out of the shell history).
+        token: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +122,11 @@ enum AccountAction {
     },
     /// Delete a linked account.
     Delete { linked_account_id: String },
+    /// Print the linked account a session token belongs to (authenticated by the token).
+    Active {
+        /// The token; read from stdin when absent (so it stays out of the shell history).
+        token: Option<String>,
+    },
 }
 
 /// The client options every command that calls Refold takes. Values are passed to the core
@@ -123,15 +153,21 @@ struct ClientArgs {
 }
 
 impl ClientArgs {
-    fn options(self) -> ClientOptions {
-        ClientOptions {
-            environment: self.environment,
-            base_url: self.base_url,
-            timeout: self.timeout.map(Timeout::Seconds),
-            max_retries: self.max_retries,
-            binding: Some(("cli".into(), env!("CARGO_PKG_VERSION").into())),
-            ..ClientOptions::default()
-        }
+    /// The client of these flags, read by the core's option table in the CLI's words.
+    fn client(self) -> Result<Client, Error> {
+        let text = |value: Option<String>| value.map_or(HostValue::Missing, HostValue::Text);
+        let number = |value: Option<f64>| value.map_or(HostValue::Missing, HostValue::Number);
+        let flags = HostValue::map(vec![
+            ("--environment", text(self.environment)),
+            ("--base-url", text(self.base_url)),
+            ("--timeout", number(self.timeout)),
+            ("--max-retries", number(self.max_retries)),
+        ]);
+        let options = host::client_options(&flags, &Dialect::CLI)?;
+        host::build_client(
+            options,
+            HostInfo::new(Dialect::CLI, env!("CARGO_PKG_VERSION")),
+        )
     }
 }
 
@@ -149,11 +185,25 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Token {
-            linked_account_id,
+            action: Some(TokenAction::Revoke { token, client }),
+            ..
+        } => runtime.block_on(revoke(token, client)),
+        Command::Token {
+            linked_account_id: Some(linked_account_id),
             json,
+            fresh,
             client,
-        } => runtime.block_on(token(linked_account_id, json, client.options())),
-        Command::Account { action, client } => runtime.block_on(account(action, client.options())),
+            action: None,
+        } => runtime.block_on(mint(linked_account_id, json, fresh, client)),
+        Command::Token { .. } => {
+            eprintln!("error[invalid_input]: give a linked account id, or `revoke`.");
+            ExitCode::from(2)
+        }
+        Command::Account { action, client } => runtime.block_on(account(action, client)),
+        Command::Describe => {
+            print_json(&host::describe());
+            ExitCode::SUCCESS
+        }
         Command::Emulator {
             addr,
             api_keys,
@@ -179,11 +229,15 @@ fn main() -> ExitCode {
     }
 }
 
-async fn token(linked_account_id: String, json: bool, options: ClientOptions) -> ExitCode {
-    let result = match Client::new(options) {
+async fn mint(linked_account_id: String, json: bool, fresh: bool, args: ClientArgs) -> ExitCode {
+    let options = refold_session::RequestOptions {
+        fresh,
+        ..Default::default()
+    };
+    let result = match args.client() {
         Ok(client) => {
             client
-                .get_token_for_linked_account(&linked_account_id)
+                .get_token_for_linked_account_with(&linked_account_id, options)
                 .await
         }
         Err(err) => Err(err),
@@ -201,8 +255,40 @@ async fn token(linked_account_id: String, json: bool, options: ClientOptions) ->
     }
 }
 
-async fn account(action: AccountAction, options: ClientOptions) -> ExitCode {
-    let client = match Client::new(options) {
+async fn revoke(token: Option<String>, args: ClientArgs) -> ExitCode {
+    let result = match (token_argument(token), args.client()) {
+        (Ok(token), Ok(client)) => client.revoke_session_token(&token).await,
+        (Err(err), _) | (_, Err(err)) => Err(err),
+    };
+    match result {
+        Ok(revoked) => {
+            print_json(&serde_json::json!({
+                "success": revoked.success,
+                "revoked_count": revoked.revoked_count,
+            }));
+            ExitCode::SUCCESS
+        }
+        Err(err) => report(&err),
+    }
+}
+
+/// The token argument, else stdin's first line (at most a token's length); never echoed.
+fn token_argument(token: Option<String>) -> Result<String, Error> {
+    if let Some(token) = token {
+        return Ok(token);
+    }
+    let mut read = Vec::new();
+    std::io::stdin()
+        .take(MAX_SESSION_TOKEN_BYTES as u64 + 2)
+        .read_to_end(&mut read)
+        .map_err(|_| Error::internal("reading the token from stdin failed"))?;
+    // Not UTF-8, too long, blank: the core refuses it in its own words.
+    let text = String::from_utf8_lossy(&read);
+    Ok(text.lines().next().unwrap_or("").trim().to_owned())
+}
+
+async fn account(action: AccountAction, args: ClientArgs) -> ExitCode {
+    let client = match args.client() {
         Ok(client) => client,
         Err(err) => return report(&err),
     };
@@ -235,6 +321,13 @@ async fn account(action: AccountAction, options: ClientOptions) -> ExitCode {
             .delete_linked_account(&linked_account_id)
             .await
             .map(|answer| print_json(&answer)),
+        AccountAction::Active { token } => match token_argument(token) {
+            Ok(token) => client
+                .get_active_linked_account(&token)
+                .await
+                .map(|account| print_json(account.json())),
+            Err(err) => Err(err),
+        },
         AccountAction::List {
             all: true, limit, ..
         } => {
@@ -281,6 +374,8 @@ fn page_json(page: &LinkedAccountPage) -> serde_json::Value {
         "limit": page.limit,
         "total": page.total,
         "total_pages": page.total_pages,
+        "paging_counter": page.paging_counter,
+        "prev_page": page.prev_page,
         "next_page": page.next_page,
     })
 }
@@ -292,8 +387,16 @@ fn print_json(value: &impl serde::Serialize) {
     );
 }
 
+/// `error[<code>]: <message>`, and Refold's own code when it sent one.
 fn report(err: &Error) -> ExitCode {
-    eprintln!("error[{}]: {}", err.code(), err.message());
+    match err.server_code() {
+        Some(server_code) => eprintln!(
+            "error[{}]: {} (Refold's code: {server_code})",
+            err.code(),
+            err.message()
+        ),
+        None => eprintln!("error[{}]: {}", err.code(), err.message()),
+    }
     ExitCode::from(exit_code(err))
 }
 
@@ -304,6 +407,8 @@ struct TokenJson<'a> {
     linked_account_id: &'a str,
     expires_at: String,
     issued_at: Option<String>,
+    refresh_token: Option<&'a str>,
+    refresh_expires_at: Option<String>,
 }
 
 fn token_json(session: &SessionToken) -> String {
@@ -312,6 +417,10 @@ fn token_json(session: &SessionToken) -> String {
         linked_account_id: session.linked_account_id(),
         expires_at: refold_session::format_rfc3339(session.expires_at()),
         issued_at: session.issued_at().map(refold_session::format_rfc3339),
+        refresh_token: session.refresh_token(),
+        refresh_expires_at: session
+            .refresh_expires_at()
+            .map(refold_session::format_rfc3339),
     })
     .expect("strings always serialise")
 }

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::io::Read as _;
 
-use refold_session::{CacheOptions, Client, ClientOptions, HostDuration, StoreOptions};
+use std::time::Duration;
+
+use refold_session::{CacheOptions, Client, ClientOptions, StoreOptions};
 use serde_json::{Value, json};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -21,8 +23,8 @@ async fn main() {
         .collect();
     let rounds = plan["rounds"].as_u64().unwrap_or(1);
     let client = Client::new(ClientOptions {
-        timeout: Some(HostDuration::Seconds(5.0)),
-        max_retries: Some(0.0),
+        timeout: Some(Duration::from_secs(5)),
+        max_retries: Some(0),
         cache: Some(CacheOptions {
             store: Some(StoreOptions::default()),
             ..CacheOptions::default()

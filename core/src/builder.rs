@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::client::Client;
 use crate::environment::Environment;
 use crate::error::Error;
-use crate::options::{ClientOptions, Timeout};
+use crate::options::ClientOptions;
 
 impl Client {
     /// Starts configuring a client with typed setters.
@@ -24,13 +24,13 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     /// The API key (default: `REFOLD_API_KEY`, then `COBALT_API_KEY`).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.options.api_key = Some(key.into());
+        self.options.api_key = Some(crate::secret::Secret::new(key));
         self
     }
 
     /// The deployment (default: `REFOLD_ENVIRONMENT`, else production).
     pub fn environment(mut self, environment: Environment) -> Self {
-        self.options.environment = Some(environment.as_str().to_owned());
+        self.options.environment = Some(environment);
         self
     }
 
@@ -43,13 +43,13 @@ impl ClientBuilder {
 
     /// Per-attempt timeout covering connect, headers and the whole body (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = Some(Timeout::Duration(timeout));
+        self.options.timeout = Some(timeout);
         self
     }
 
     /// Retries after the first attempt (default 2; 0 disables retries; at most 100).
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.options.max_retries = Some(f64::from(retries));
+        self.options.max_retries = Some(retries);
         self
     }
 
@@ -57,7 +57,7 @@ impl ClientBuilder {
     /// [`crate::default_max_idle_connections`], a quarter of the open-file limit, at most
     /// 1,024); 0 closes each after use.
     pub fn max_idle_connections(mut self, count: u32) -> Self {
-        self.options.max_idle_connections = Some(f64::from(count));
+        self.options.max_idle_connections = Some(count);
         self
     }
 
@@ -65,7 +65,13 @@ impl ClientBuilder {
     /// [`crate::default_max_connections`], a quarter of the open-file limit, at most 1,024);
     /// calls beyond it wait, within their timeout, for one to finish.
     pub fn max_connections(mut self, count: u32) -> Self {
-        self.options.max_connections = Some(f64::from(count));
+        self.options.max_connections = Some(count);
+        self
+    }
+
+    /// The session cache (off unless set).
+    pub fn cache(mut self, cache: crate::options::CacheOptions) -> Self {
+        self.options.cache = Some(cache);
         self
     }
 

@@ -45,6 +45,7 @@ pub(crate) struct CacheConfig {
 
 /// Counters since the client was built; `entries` is the current number of cached accounts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CacheStats {
     /// Calls answered from the cache without a request.
     pub hits: u64,
@@ -66,7 +67,23 @@ pub struct CacheStats {
     pub store_errors: u64,
 }
 
-/// A cached token and the local times that govern it.
+impl CacheStats {
+    /// The fields every binding maps (docs/contract.md §Session cache).
+    pub const FIELDS: &'static [&'static str] = &[
+        "hits",
+        "misses",
+        "coalesced",
+        "refreshes",
+        "refresh_failures",
+        "evictions",
+        "entries",
+        "store_hits",
+        "store_errors",
+    ];
+}
+
+/// A cached token and the local times that govern it (the token wipes itself when its last
+/// clone goes).
 struct Entry {
     token: SessionToken,
     /// Receipt (local, monotonic) plus the token's lifetime: immune to server clock skew.
@@ -75,12 +92,6 @@ struct Entry {
     expires_unix_ms: u64,
     /// From here on a hit starts a background refresh (jittered per entry).
     refresh_from: Instant,
-}
-
-impl Drop for Entry {
-    fn drop(&mut self) {
-        self.token.wipe();
-    }
 }
 
 /// Refresh bookkeeping of one account (only while it has some).
@@ -189,10 +200,11 @@ impl TokenCache {
         }
     }
 
-    /// A token for `id`: cached, or minted by `mint` once for all concurrent callers.
-    /// `refresh` mints in the background when a hit is inside the refresh window; it holds
+    /// A token for `id`: cached, or minted once for all concurrent callers by `mint(force)`
+    /// (`force`: Refold must mint a new token rather than answer its current one). `refresh`
+    /// mints (forced) in the background when a hit is inside the refresh window; it holds
     /// only a weak reference so a dropped client stops refreshing.
-    pub(crate) async fn get<M, F>(
+    pub(crate) async fn get<M, MF, F>(
         self: &Arc<Self>,
         id: &str,
         fresh: bool,
@@ -200,12 +212,13 @@ impl TokenCache {
         refresh: impl FnOnce() -> Option<F> + Send,
     ) -> Result<SessionToken, Error>
     where
-        M: Future<Output = Result<SessionToken, Error>>,
+        M: Fn(bool) -> MF,
+        MF: Future<Output = Result<SessionToken, Error>>,
         F: Future<Output = Result<SessionToken, Error>> + Send + 'static,
     {
         if fresh {
             self.counters.misses.fetch_add(1, Ordering::Relaxed);
-            let entry = Arc::new(self.entry(mint.await?));
+            let entry = Arc::new(self.entry(mint(true).await?));
             self.share(id, &entry).await;
             let token = entry.token.clone();
             self.entries.insert(id.to_owned(), entry).await;
@@ -281,15 +294,20 @@ impl TokenCache {
     }
 
     /// An entry for a token found in the fleet store, if it has enough life left.
-    fn adopt(&self, id: &str, stored: Stored) -> Option<Entry> {
+    fn adopt(&self, id: &str, mut stored: Stored) -> Option<Entry> {
         let remaining = Duration::from_millis(stored.expires_unix_ms.checked_sub(now_unix_ms())?);
         if remaining <= self.config.min_remaining {
             return None;
         }
-        // Its claims give the token's own times; opaque ones expire when the store says.
-        let received = UNIX_EPOCH + Duration::from_millis(stored.expires_unix_ms);
-        let received = received.checked_sub(TOKEN_LIFETIME).unwrap_or(UNIX_EPOCH);
-        let token = SessionToken::from_response(stored.token, id.to_owned(), received);
+        let at = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
+        let token = SessionToken::from_stored(
+            std::mem::take(&mut stored.token),
+            id.to_owned(),
+            at(stored.expires_unix_ms),
+            remaining,
+            stored.refresh_token.take(),
+            stored.refresh_expires_unix_ms.map(at),
+        );
         Some(self.entry_expiring(token, remaining))
     }
 
@@ -300,20 +318,42 @@ impl TokenCache {
             .local_expiry
             .saturating_duration_since(Instant::now())
             .saturating_sub(self.config.min_remaining);
-        let _ = store
-            .put(id, entry.token.token(), entry.expires_unix_ms, keep)
-            .await;
+        let stored = Stored {
+            token: entry.token.token().to_owned(),
+            expires_unix_ms: entry.expires_unix_ms,
+            refresh_token: entry.token.refresh_token().map(str::to_owned),
+            refresh_expires_unix_ms: entry.token.refresh_expires_at().map(|at| {
+                at.duration_since(UNIX_EPOCH)
+                    .map_or(0, |since| since.as_millis() as u64)
+            }),
+        };
+        let _ = store.put(id, &stored, keep).await;
+    }
+
+    /// A token minted for a miss: Refold answers its current token unless forced, so one
+    /// with `min_remaining` or less left (which the cache would not return) is replaced by a
+    /// forced mint.
+    async fn mint_usable<M, MF>(&self, mint: &M) -> Result<Entry, Error>
+    where
+        M: Fn(bool) -> MF,
+        MF: Future<Output = Result<SessionToken, Error>>,
+    {
+        let token = mint(false).await?;
+        if token.lifetime() > self.config.min_remaining {
+            return Ok(self.entry(token));
+        }
+        mint(true).await.map(|token| self.entry(token))
     }
 
     /// A miss: the fleet store's token, else one mint for the whole fleet (the holder of the
     /// store's lock mints; the others wait for its token), else a direct mint.
-    async fn load(
-        &self,
-        id: &str,
-        mint: impl Future<Output = Result<SessionToken, Error>>,
-    ) -> Result<Entry, Error> {
+    async fn load<M, MF>(&self, id: &str, mint: M) -> Result<Entry, Error>
+    where
+        M: Fn(bool) -> MF,
+        MF: Future<Output = Result<SessionToken, Error>>,
+    {
         let Some(store) = &self.store else {
-            return mint.await.map(|token| self.entry(token));
+            return self.mint_usable(&mint).await;
         };
         match store.get(id).await {
             Ok(Some(stored)) => {
@@ -322,7 +362,7 @@ impl TokenCache {
                 }
             }
             Ok(None) => {}
-            Err(StoreFailure) => return mint.await.map(|token| self.entry(token)),
+            Err(StoreFailure) => return self.mint_usable(&mint).await,
         }
         let held = match store.lock(id, self.lock_hold).await {
             Ok(Some(held)) => Some(held),
@@ -358,7 +398,7 @@ impl TokenCache {
                 }
             }
         }
-        let result = mint.await.map(|token| self.entry(token));
+        let result = self.mint_usable(&mint).await;
         if let Ok(entry) = &result {
             self.share(id, entry).await;
         }
@@ -500,6 +540,40 @@ impl TokenCache {
     fn forget_refresh(&self, id: &str) {
         let mut refreshing = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
         refreshing.remove(id);
+    }
+
+    /// Drops `token` wherever it is cached: the entry of `claimed` (the token's
+    /// `linked_account_id` claim) if it holds it, else any entry that does; and the fleet
+    /// store's copy, if the store holds this very token.
+    pub(crate) async fn forget_token(&self, token: &str, claimed: Option<String>) {
+        let holds = |entry: &Entry| entry.token.token() == token;
+        let mut id = match &claimed {
+            Some(id) => self
+                .entries
+                .get(id)
+                .await
+                .filter(|entry| holds(entry))
+                .map(|_| id.clone()),
+            None => None,
+        };
+        if id.is_none() {
+            id = self
+                .entries
+                .iter()
+                .find(|(_, entry)| holds(entry))
+                .map(|(id, _)| (*id).clone());
+        }
+        if let Some(id) = &id {
+            self.entries.invalidate(id).await;
+            self.forget_refresh(id);
+        }
+        let Some(store) = &self.store else { return };
+        let Some(id) = id.or(claimed) else { return };
+        if let Ok(Some(stored)) = store.get(&id).await {
+            if stored.token == token {
+                let _ = store.delete(&id).await;
+            }
+        }
     }
 
     pub(crate) async fn invalidate(&self, id: &str) {

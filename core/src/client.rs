@@ -1,6 +1,7 @@
 //! The public client: construction from options, session tokens (through the cache when it
 //! is on) and the cache's controls. Requests go through the engine (`engine.rs`); the
-//! linked-account calls are in `accounts/`.
+//! linked-account calls are in `accounts/`, the calls authenticated by a session token in
+//! `sessions.rs`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,11 +10,11 @@ use bytes::Bytes;
 use reqwest::Method;
 
 use crate::cache::{CacheStats, TokenCache};
-use crate::engine::{Engine, Request, RetryPolicy};
+use crate::engine::{Credentials, Engine, Request, RetryPolicy};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::mapping::{Call, extract_token};
-use crate::options::{ClientOptions, ResolvedConfig};
+use crate::options::{ClientOptions, Dialect, RequestOptions, ResolvedConfig};
 use crate::redact::REDACTED;
 use crate::token::SessionToken;
 use crate::validate::validate_linked_account_id;
@@ -36,13 +37,6 @@ struct Inner {
     cache: Option<Arc<TokenCache>>,
 }
 
-/// Per-call options of [`Client::get_token_for_linked_account_with`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CallOptions {
-    /// Bypass the cache: mint a new token and store it (for a front end that just got a 401).
-    pub fresh: bool,
-}
-
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let config = &self.inner.config;
@@ -60,9 +54,13 @@ impl fmt::Debug for Client {
 
 impl Client {
     /// Validates `options`, fills defaults and environment variables, and builds the client
-    /// (no request is sent). Every binding and the CLI come through here.
+    /// (no request is sent). Bindings build theirs with [`crate::host::build_client`].
     pub fn new(options: ClientOptions) -> Result<Client, Error> {
-        let config = options.resolve()?;
+        Client::from_config(options.resolve(&Dialect::RUST, None)?)
+    }
+
+    /// The client of checked options.
+    pub(crate) fn from_config(config: ResolvedConfig) -> Result<Client, Error> {
         let engine = Engine::new(&config)?;
         let cache = config.cache.clone().map(|cache| {
             Arc::new(TokenCache::new(
@@ -102,24 +100,27 @@ impl Client {
     }
 
     /// A session token for `linked_account_id`: from the cache when it is on and holds a
-    /// usable one, else minted (retrying transient failures).
+    /// usable one, else from Refold (which answers the account's current token while it is
+    /// valid), retrying transient failures.
     pub async fn get_token_for_linked_account(
         &self,
         linked_account_id: &str,
     ) -> Result<SessionToken, Error> {
-        self.get_token_for_linked_account_with(linked_account_id, CallOptions::default())
+        self.get_token_for_linked_account_with(linked_account_id, RequestOptions::default())
             .await
     }
 
-    /// [`Client::get_token_for_linked_account`] with per-call options.
+    /// [`Client::get_token_for_linked_account`] with per-call options; `fresh` bypasses the
+    /// cache and has Refold mint a new token (`?force_refresh=true`).
     pub async fn get_token_for_linked_account_with(
         &self,
         linked_account_id: &str,
-        options: CallOptions,
+        options: RequestOptions,
     ) -> Result<SessionToken, Error> {
         validate_linked_account_id(linked_account_id)?;
+        options.check()?;
         let Some(cache) = &self.inner.cache else {
-            return self.mint(linked_account_id).await;
+            return self.mint(linked_account_id, options.fresh, &options).await;
         };
         let client = Arc::downgrade(&self.inner);
         let refresh = move || {
@@ -127,15 +128,12 @@ impl Client {
                 inner: client.upgrade()?,
             };
             let id = linked_account_id.to_owned();
-            Some(async move { client.mint(&id).await })
+            // A refresh runs with the client's own settings, whatever this call's.
+            Some(async move { client.mint(&id, true, &RequestOptions::default()).await })
         };
+        let mint = |force: bool| self.mint(linked_account_id, force, &options);
         cache
-            .get(
-                linked_account_id,
-                options.fresh,
-                self.mint(linked_account_id),
-                refresh,
-            )
+            .get(linked_account_id, options.fresh, mint, refresh)
             .await
     }
 
@@ -163,6 +161,11 @@ impl Client {
         }
     }
 
+    /// The cache of this client, if it has one.
+    pub(crate) fn cache(&self) -> Option<&Arc<TokenCache>> {
+        self.inner.cache.as_ref()
+    }
+
     /// The cache's counters, or `None` when the cache is off.
     pub async fn cache_stats(&self) -> Option<CacheStats> {
         match &self.inner.cache {
@@ -171,8 +174,13 @@ impl Client {
         }
     }
 
-    /// One mint: a session-token request with retries.
-    async fn mint(&self, linked_account_id: &str) -> Result<SessionToken, Error> {
+    /// One session-token request with retries; `force` asks Refold for a new token.
+    async fn mint(
+        &self,
+        linked_account_id: &str,
+        force: bool,
+        options: &RequestOptions,
+    ) -> Result<SessionToken, Error> {
         #[cfg(feature = "test-hooks")]
         if linked_account_id == PANIC_LINKED_ACCOUNT_ID {
             panic!("test-hooks: a deliberate panic inside the core");
@@ -183,18 +191,25 @@ impl Client {
         }
         let body = serde_json::to_vec(&RequestBody { linked_account_id })
             .expect("a JSON object of one string always serialises");
+        let mut url = self.inner.config.endpoint.clone();
+        if force {
+            url.set_query(Some("force_refresh=true"));
+        }
         let request = Request {
             method: Method::POST,
-            url: self.inner.config.endpoint.clone(),
+            url,
             body: Some(Bytes::from(body)),
             call: Call::SessionToken(linked_account_id),
             retry: RetryPolicy::Transient,
+            credentials: Credentials::ApiKey,
+            timeout: options.timeout,
+            max_retries: options.max_retries,
             secrets: Vec::new(),
         };
         self.engine()
             .execute(request, |body, received_at| {
-                extract_token(body).map(|token| {
-                    SessionToken::from_response(token, linked_account_id.to_owned(), received_at)
+                extract_token(body).map(|answer| {
+                    SessionToken::from_answer(answer, linked_account_id.to_owned(), received_at)
                 })
             })
             .await

@@ -11,6 +11,10 @@ use crate::error::Error;
 pub const SESSION_TOKEN_PATH: &str = "/api/v2/public/session-token";
 /// Where linked accounts live below the base URL.
 pub const LINKED_ACCOUNT_PATH: &str = "/api/v2/public/linked-account";
+/// Where a session token is revoked (authenticated by the token).
+pub const REVOKE_PATH: &str = "/api/v2/public/session-token/revoke";
+/// Where a session token's linked account is read (authenticated by the token).
+pub const ACTIVE_LINKED_ACCOUNT_PATH: &str = "/api/v2/public/session/active-linked-account";
 
 #[cfg(test)]
 fn session_token_url(base: &str) -> Result<Url, Error> {

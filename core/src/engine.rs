@@ -20,15 +20,28 @@ use crate::mapping::{
 use crate::options::ResolvedConfig;
 use crate::retry::delay_before_retry;
 
-/// One logical request: where it goes, what it carries and how it may be retried.
+/// One logical request: where it goes, what it carries, how it is authenticated and how it
+/// may be retried.
 pub(crate) struct Request<'a> {
     pub method: Method,
     pub url: Url,
     pub body: Option<Bytes>,
     pub call: Call<'a>,
     pub retry: RetryPolicy,
+    pub credentials: Credentials,
+    /// This call's own per-attempt timeout and retries, else the client's.
+    pub timeout: Option<Duration>,
+    pub max_retries: Option<u32>,
     /// Values to remove from any error message besides the API key.
     pub secrets: Vec<String>,
+}
+
+/// How a request authenticates.
+pub(crate) enum Credentials {
+    /// The client's API key in `x-api-key`.
+    ApiKey,
+    /// A session token in `authorization: Bearer …`, and no API key.
+    Bearer(HeaderValue),
 }
 
 #[derive(Clone, Copy)]
@@ -45,6 +58,7 @@ pub(crate) struct Engine {
     http: reqwest::Client,
     /// One permit per request in flight: at most `max_connections` connections are in use.
     in_flight: Semaphore,
+    api_key_header: HeaderValue,
     timeout: Duration,
     max_retries: u32,
     /// For messages: the host named, the key redacted.
@@ -60,7 +74,6 @@ impl Engine {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        headers.insert("x-api-key", config.api_key_header.clone());
         let http = reqwest::Client::builder()
             // A redirect would forward x-api-key to another host: a 3xx is an error instead.
             .redirect(reqwest::redirect::Policy::none())
@@ -80,6 +93,7 @@ impl Engine {
         Ok(Engine {
             http,
             in_flight: Semaphore::new(config.max_connections),
+            api_key_header: config.api_key_header.clone(),
             timeout: config.timeout,
             max_retries: config.max_retries,
             endpoint: config.endpoint.clone(),
@@ -93,7 +107,10 @@ impl Engine {
         request: Request<'_>,
         decode: impl Fn(&[u8], SystemTime) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let max_attempts = self.max_retries.saturating_add(1);
+        let max_attempts = request
+            .max_retries
+            .unwrap_or(self.max_retries)
+            .saturating_add(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -141,6 +158,10 @@ impl Engine {
             let mut builder = self
                 .http
                 .request(request.method.clone(), request.url.clone());
+            builder = match &request.credentials {
+                Credentials::ApiKey => builder.header("x-api-key", self.api_key_header.clone()),
+                Credentials::Bearer(value) => builder.header(header::AUTHORIZATION, value.clone()),
+            };
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
@@ -150,9 +171,10 @@ impl Engine {
                 .map_err(|err| transport_error(&err, &self.endpoint, &self.api_key))?;
             self.read_response(response, request.call, decode).await
         };
-        match tokio::time::timeout(self.timeout, exchange).await {
+        let timeout = request.timeout.unwrap_or(self.timeout);
+        match tokio::time::timeout(timeout, exchange).await {
             Ok(outcome) => outcome,
-            Err(_elapsed) => Err(timeout_error(self.timeout, &self.endpoint)),
+            Err(_elapsed) => Err(timeout_error(timeout, &self.endpoint)),
         }
     }
 

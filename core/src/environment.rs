@@ -1,12 +1,14 @@
-//! The Refold deployments a client can talk to (docs/contract.md §Options).
+//! The Refold deployments a client can talk to (docs/contract.md §Wire protocol).
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::error::Error;
 
-/// A Refold deployment.
+/// A Refold deployment. Refold tells its test and production environments apart by the API
+/// key (`tk…` / `pk…`), not by host: both are `production`'s URL.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Environment {
     #[default]
     Production,
@@ -24,10 +26,12 @@ impl Environment {
         }
     }
 
-    /// The API base URL of this deployment.
+    /// The API base URL of this deployment. Production is Refold's documented host; sandbox
+    /// and staging are the official Node SDK's hosts, which Refold does not document
+    /// (docs/contract.md §Wire protocol).
     pub const fn base_url(self) -> &'static str {
         match self {
-            Environment::Production => "https://api.gocobalt.io",
+            Environment::Production => "https://app.refold.ai",
             Environment::Sandbox => "https://embedapi.gocobalt.io",
             Environment::Staging => "https://sapis.gocobalt.io",
         }
@@ -47,6 +51,15 @@ impl FromStr for Environment {
                 crate::redact::clean_line(name, 40)
             ))),
         }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Environment {
+    /// From its name, as [`Environment::from_str`] reads it.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse()
+            .map_err(|err: Error| serde::de::Error::custom(err.message()))
     }
 }
 

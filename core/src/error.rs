@@ -7,17 +7,18 @@ use std::time::Duration;
 
 use crate::redact::REDACTED;
 
-/// What went wrong, as the same string in every language (`as_str`).
+/// What went wrong, as the same string in every language (`as_str`, [`ErrorCode::ALL`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
-    /// The linked account id is empty, blank, has a control character or is too long.
+    /// An argument is unusable (an empty or too long id, a value JSON cannot carry…): nothing
+    /// was sent.
     InvalidInput,
     /// The client options are unusable (missing key, unknown environment, unsafe URL…).
     Configuration,
     /// HTTP 400 or 422.
     BadRequest,
-    /// HTTP 401: the API key was rejected.
+    /// HTTP 401: the API key (or, on a session-token call, the token) was rejected.
     Authentication,
     /// HTTP 403.
     PermissionDenied,
@@ -25,7 +26,8 @@ pub enum ErrorCode {
     NotFound,
     /// HTTP 429.
     RateLimited,
-    /// HTTP 500, which Refold answers for an unknown linked account.
+    /// Refold does not know the linked account a session token was asked for (HTTP 400 with
+    /// `INVALID_LINKED_ACCOUNT_ID`, or the older guide's 500).
     InvalidLinkedAccount,
     /// HTTP 501–599 other than 500.
     ServerError,
@@ -33,7 +35,7 @@ pub enum ErrorCode {
     Timeout,
     /// DNS, refused, reset, closed early, or TLS failure.
     Connection,
-    /// A 2xx whose body is not JSON, lacks a token, or is over 1 MiB.
+    /// A 2xx whose body is not what the call expects (not JSON, no token…), or over 1 MiB.
     InvalidResponse,
     /// Any other status, redirects included.
     UnexpectedStatus,
@@ -81,6 +83,31 @@ impl ErrorCode {
     }
 }
 
+impl std::str::FromStr for ErrorCode {
+    type Err = UnknownErrorCode;
+
+    /// The code named by its [`ErrorCode::as_str`] string (exactly, as every language
+    /// spells it).
+    fn from_str(name: &str) -> Result<Self, UnknownErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == name)
+            .ok_or(UnknownErrorCode)
+    }
+}
+
+/// [`ErrorCode::from_str`] got a string that is no code's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownErrorCode;
+
+impl fmt::Display for UnknownErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not an error code of refold-session")
+    }
+}
+
+impl std::error::Error for UnknownErrorCode {}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -101,13 +128,32 @@ struct Inner {
     request_id: Option<String>,
     retry_after: Option<Duration>,
     attempts: u32,
+    /// Refold's own code of the error (`error`, or `error_code`), bounded and redacted.
+    server_code: Option<String>,
+    /// Refold's `http_error_type` (e.g. `BAD_REQUEST`), bounded and redacted.
+    http_error_type: Option<String>,
     retryable: bool,
+    /// The problem is a value of the wrong type in a dynamically typed host (Python raises
+    /// `TypeError` for it).
+    wrong_type: bool,
     /// The failure happened before any byte of the request left (e.g. connection refused):
     /// even a call that is not idempotent may be retried.
     nothing_sent: bool,
 }
 
 impl Error {
+    /// The fields every binding maps (docs/contract.md §Errors).
+    pub const FIELDS: &'static [&'static str] = &[
+        "code",
+        "message",
+        "status",
+        "request_id",
+        "retry_after",
+        "attempts",
+        "server_code",
+        "http_error_type",
+    ];
+
     pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Error {
         Error {
             inner: Box::new(Inner {
@@ -117,7 +163,10 @@ impl Error {
                 request_id: None,
                 retry_after: None,
                 attempts: 0,
+                server_code: None,
+                http_error_type: None,
                 retryable: false,
+                wrong_type: false,
                 nothing_sent: false,
             }),
         }
@@ -189,19 +238,44 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_server_codes(
+        mut self,
+        server_code: Option<String>,
+        http_error_type: Option<String>,
+    ) -> Error {
+        self.inner.server_code = server_code;
+        self.inner.http_error_type = http_error_type;
+        self
+    }
+
+    pub(crate) fn with_wrong_type(mut self) -> Error {
+        self.inner.wrong_type = true;
+        self
+    }
+
     pub(crate) fn nothing_sent(&self) -> bool {
         self.inner.nothing_sent
     }
 
-    /// Removes each of `secrets` (e.g. a linked account's credentials) from the message and
-    /// the request id.
+    /// Removes each of `secrets` (e.g. a linked account's credentials) from the message, the
+    /// request id and the server's codes.
     pub(crate) fn redact(mut self, secrets: &[String]) -> Error {
-        for secret in secrets {
+        for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
             if self.inner.message.contains(secret.as_str()) {
                 self.inner.message = self.inner.message.replace(secret.as_str(), REDACTED);
             }
-            if let Some(id) = &mut self.inner.request_id {
-                *id = id.replace(secret.as_str(), REDACTED);
+            let inner = &mut *self.inner;
+            for text in [
+                &mut inner.request_id,
+                &mut inner.server_code,
+                &mut inner.http_error_type,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if text.contains(secret.as_str()) {
+                    *text = text.replace(secret.as_str(), REDACTED);
+                }
             }
         }
         self
@@ -244,9 +318,28 @@ impl Error {
         self.inner.attempts
     }
 
+    /// Refold's own code of the error, from the error body's `error` (or `error_code`, which
+    /// a few of its services use), e.g. `INVALID_LINKED_ACCOUNT_ID`; at most 100 characters,
+    /// redacted like the message. `None` when no response arrived or the body had none.
+    pub fn server_code(&self) -> Option<&str> {
+        self.inner.server_code.as_deref()
+    }
+
+    /// Refold's `http_error_type` of the error body, e.g. `BAD_REQUEST`; bounded and redacted
+    /// like [`Error::server_code`].
+    pub fn http_error_type(&self) -> Option<&str> {
+        self.inner.http_error_type.as_deref()
+    }
+
     /// Whether the last failure was of a retryable kind (retries may have run out).
     pub fn is_retryable(&self) -> bool {
         self.inner.retryable
+    }
+
+    /// For bindings: the problem is a value of the wrong type given by a dynamically typed
+    /// host (an `invalid_input` or `configuration` error); Python raises `TypeError` for it.
+    pub fn is_wrong_type(&self) -> bool {
+        self.inner.wrong_type
     }
 }
 
@@ -265,6 +358,8 @@ impl fmt::Debug for Error {
             .field("request_id", &self.inner.request_id)
             .field("retry_after", &self.inner.retry_after)
             .field("attempts", &self.inner.attempts)
+            .field("server_code", &self.inner.server_code)
+            .field("http_error_type", &self.inner.http_error_type)
             .finish()
     }
 }
@@ -285,6 +380,32 @@ mod tests {
                 .iter()
                 .all(|name| name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
         );
+    }
+
+    #[test]
+    fn codes_parse_from_their_names_only() {
+        for code in ErrorCode::ALL {
+            assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(code));
+        }
+        for unknown in ["", "Timeout", "timeout ", "rate_limit"] {
+            assert_eq!(
+                unknown.parse::<ErrorCode>(),
+                Err(UnknownErrorCode),
+                "{unknown}"
+            );
+        }
+    }
+
+    #[test]
+    fn redaction_reaches_every_text_field() {
+        let err = Error::new(ErrorCode::BadRequest, "bad SECRET")
+            .with_request_id(Some("req SECRET".into()))
+            .with_server_codes(Some("CODE_SECRET".into()), Some("SECRET".into()))
+            .redact(&["SECRET".into(), String::new()]);
+        assert_eq!(err.message(), "bad [REDACTED]");
+        assert_eq!(err.request_id(), Some("req [REDACTED]"));
+        assert_eq!(err.server_code(), Some("CODE_[REDACTED]"));
+        assert_eq!(err.http_error_type(), Some("[REDACTED]"));
     }
 
     #[test]

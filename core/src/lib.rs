@@ -8,9 +8,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Every failure is an [`Error`] with a language-neutral [`ErrorCode`]; transient failures
-//! (429, 502–504, timeouts, dropped connections) are retried with backoff, and the API key
-//! and tokens never appear in messages or `Debug` output. Requires a tokio runtime.
+//! Every failure is an [`Error`] with a language-neutral [`ErrorCode`] and Refold's own code
+//! ([`Error::server_code`]); transient failures (429, 502–504, timeouts, dropped connections)
+//! are retried with backoff, and the API key and tokens never appear in messages or `Debug`
+//! output. Every call takes per-call [`RequestOptions`] (its `*_with` form). Requires a tokio
+//! runtime. Bindings read their hosts' values through [`host`].
 
 mod accounts;
 pub mod api;
@@ -23,6 +25,7 @@ mod endpoint;
 mod engine;
 mod environment;
 mod error;
+pub mod host;
 mod mapping;
 mod options;
 #[cfg(test)]
@@ -32,39 +35,52 @@ mod properties;
 mod ratelimit;
 mod redact;
 mod retry;
+mod secret;
+mod sessions;
 mod store;
 mod time;
 mod token;
 mod validate;
 
+#[allow(deprecated)]
+pub use accounts::page_argument;
 pub use accounts::{
-    DEFAULT_PAGE_LIMIT, LinkedAccount, LinkedAccountInput, LinkedAccountPage, LinkedAccountPages,
-    MAX_PAGE_LIMIT, MAX_PAGES, YourApp, page_argument,
+    DEFAULT_PAGE_LIMIT, Integration, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
+    LinkedAccountPages, MAX_PAGE_LIMIT, MAX_PAGES, YourApp,
 };
 pub use body::{MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES};
 pub use builder::ClientBuilder;
 pub use cache::{CacheStats, DEFAULT_MAX_ENTRIES, DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD};
+pub use client::Client;
 #[cfg(feature = "test-hooks")]
 pub use client::PANIC_LINKED_ACCOUNT_ID;
-pub use client::{CallOptions, Client};
 pub use connections::{
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS, POOL_IDLE_TIMEOUT,
     default_max_connections, default_max_idle_connections,
 };
-pub use endpoint::{LINKED_ACCOUNT_PATH, SESSION_TOKEN_PATH};
+pub use endpoint::{
+    ACTIVE_LINKED_ACCOUNT_PATH, LINKED_ACCOUNT_PATH, REVOKE_PATH, SESSION_TOKEN_PATH,
+};
 pub use environment::Environment;
-pub use error::{Error, ErrorCode};
+pub use error::{Error, ErrorCode, UnknownErrorCode};
 pub use options::{
-    CacheOptions, ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, OptionProblem, Timeout,
+    CacheOptions, ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, RequestOptions, StoreOptions,
 };
 pub use redact::REDACTED;
-pub use store::{DEFAULT_KEY_PREFIX, DEFAULT_STORE_TIMEOUT, StoreOptions};
-pub use time::{HostDuration, LATEST_UNIX_SECONDS, format_rfc3339};
+pub use secret::Secret;
+pub use sessions::RevokeResult;
+pub use store::{DEFAULT_KEY_PREFIX, DEFAULT_STORE_TIMEOUT};
+pub use time::{LATEST_UNIX_SECONDS, format_rfc3339};
 pub use token::{SessionToken, TOKEN_LIFETIME};
 pub use validate::{
-    MAX_LINKED_ACCOUNT_ID_BYTES, field_not_unicode, field_type_error,
-    linked_account_id_not_unicode, linked_account_id_type_error, validate_linked_account_id,
+    MAX_LINKED_ACCOUNT_ID_BYTES, MAX_SESSION_TOKEN_BYTES, linked_account_id_not_unicode,
+    linked_account_id_type_error, validate_linked_account_id, validate_session_token,
 };
+#[allow(deprecated)]
+pub use validate::{field_not_unicode, field_type_error};
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
 
 /// This crate's version, as sent in the `user-agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

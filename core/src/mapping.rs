@@ -1,6 +1,6 @@
-//! What error a failure becomes (docs/contract.md §Errors): the status table, whether it is
-//! retried, the sentence that tells the user what to do, and the reading of transport
-//! failures and unusable 2xx bodies.
+//! What error a failure becomes (docs/contract.md §Errors): the meaning of an answer by call,
+//! status and Refold's own code, whether it is retried, the sentence that tells the user what
+//! to do, and the reading of transport failures and unusable 2xx bodies.
 
 use std::error::Error as _;
 use std::time::{Duration, SystemTime};
@@ -9,10 +9,17 @@ use reqwest::header::HeaderMap;
 use url::Url;
 
 use crate::error::{Error, ErrorCode};
-use crate::redact::{clean_line, redact_secrets, server_message};
+use crate::redact::{clean_line, redact_secrets, server_codes, server_message};
 use crate::retry::{retry_after, should_retry_override};
+use crate::token::{MAX_EXPIRES_IN, TokenAnswer};
 
-/// Which call an answer belongs to: it words the sentence and decides what 404 and 500 mean.
+/// Refold's code for a linked account it does not know (docs/contract.md §Errors).
+pub(crate) const INVALID_LINKED_ACCOUNT_ID: &str = "INVALID_LINKED_ACCOUNT_ID";
+/// Refold's code for a session token it refuses (invalid, expired or revoked).
+pub(crate) const INVALID_TOKEN: &str = "INVALID_TOKEN";
+
+/// Which call an answer belongs to: it words the sentence and decides what 400, 401, 404 and
+/// 500 mean.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Call<'a> {
     SessionToken(&'a str),
@@ -21,6 +28,17 @@ pub(crate) enum Call<'a> {
     Get(&'a str),
     Delete(&'a str),
     List,
+    /// Revoking the session token presented (authenticated by it, not by the API key).
+    Revoke,
+    /// The linked account of the session token presented.
+    ActiveAccount,
+}
+
+impl Call<'_> {
+    /// Whether the call is authenticated by a session token instead of the API key.
+    pub(crate) fn uses_session_token(self) -> bool {
+        matches!(self, Call::Revoke | Call::ActiveAccount)
+    }
 }
 
 /// How one HTTP status is treated.
@@ -48,15 +66,24 @@ pub fn status_rule(status: u16) -> StatusRule {
     StatusRule { code, retryable }
 }
 
-/// The rule for `status` in answer to `call`: linked-account calls answer an unknown account
-/// with 404, so their 500 is a plain server error (still not retried).
-pub(crate) fn call_status_rule(call: Call<'_>, status: u16) -> StatusRule {
+/// The rule for `status` (with Refold's own `server_code`) in answer to `call`. A session-token
+/// call answers an unknown account with 400 `INVALID_LINKED_ACCOUNT_ID` (the older guide: 500);
+/// the other calls answer it with 404, so their 500 is a plain server error (not retried).
+pub(crate) fn call_status_rule(
+    call: Call<'_>,
+    status: u16,
+    server_code: Option<&str>,
+) -> StatusRule {
+    let settled = |code| StatusRule {
+        code,
+        retryable: false,
+    };
     match (call, status) {
+        (Call::SessionToken(_), 400) if server_code == Some(INVALID_LINKED_ACCOUNT_ID) => {
+            settled(ErrorCode::InvalidLinkedAccount)
+        }
         (Call::SessionToken(_), _) => status_rule(status),
-        (_, 500) => StatusRule {
-            code: ErrorCode::ServerError,
-            retryable: false,
-        },
+        (_, 500) => settled(ErrorCode::ServerError),
         _ => status_rule(status),
     }
 }
@@ -64,15 +91,21 @@ pub(crate) fn call_status_rule(call: Call<'_>, status: u16) -> StatusRule {
 /// The human sentence for a session-token error response: what happened and what to do.
 #[cfg(test)]
 pub fn status_sentence(status: u16, linked_account_id: &str) -> String {
-    call_status_sentence(Call::SessionToken(linked_account_id), status)
+    call_status_sentence(Call::SessionToken(linked_account_id), status, None)
 }
 
 /// The human sentence for an error response to `call`: what happened and what to do next.
-pub(crate) fn call_status_sentence(call: Call<'_>, status: u16) -> String {
-    let rule = call_status_rule(call, status);
+pub(crate) fn call_status_sentence(
+    call: Call<'_>,
+    status: u16,
+    server_code: Option<&str>,
+) -> String {
+    let rule = call_status_rule(call, status, server_code);
     let quoted = |id: &str| format!("\"{}\"", crate::redact::clean_line(id, 80));
     let what = match call {
         Call::SessionToken(_) => "mint session tokens",
+        Call::Revoke => "revoke session tokens",
+        Call::ActiveAccount => "read a session's linked account",
         _ => "manage linked accounts",
     };
     match (rule.code, call) {
@@ -91,6 +124,14 @@ pub(crate) fn call_status_sentence(call: Call<'_>, status: u16) -> String {
         (ErrorCode::BadRequest, _) => {
             format!("Refold rejected the request as invalid (HTTP {status}); check the arguments.")
         }
+        (ErrorCode::Authentication, _)
+            if call.uses_session_token() || server_code == Some(INVALID_TOKEN) =>
+        {
+            format!(
+                "Refold rejected the session token (HTTP {status}): it is invalid, expired or \
+                 revoked; mint a new one."
+            )
+        }
         (ErrorCode::Authentication, _) => format!(
             "Refold rejected the API key (HTTP {status}); check REFOLD_API_KEY or the api key \
              option, and that it belongs to this environment."
@@ -103,9 +144,13 @@ pub(crate) fn call_status_sentence(call: Call<'_>, status: u16) -> String {
             "Refold has no linked account {} (HTTP {status}); create it first, or check the id.",
             quoted(id)
         ),
-        (ErrorCode::NotFound, Call::SessionToken(_)) => format!(
+        (ErrorCode::NotFound, Call::SessionToken(_) | Call::Revoke) => format!(
             "Refold has no session-token endpoint at this address (HTTP {status}); check the \
              environment and base URL."
+        ),
+        (ErrorCode::NotFound, Call::ActiveAccount) => format!(
+            "Refold has no session endpoint at this address, or no linked account for this \
+             session (HTTP {status}); check the base URL and that the account still exists."
         ),
         (ErrorCode::NotFound, _) => format!(
             "Refold has no linked-account endpoint at this address (HTTP {status}); check the \
@@ -116,6 +161,11 @@ pub(crate) fn call_status_sentence(call: Call<'_>, status: u16) -> String {
         }
         (ErrorCode::RateLimited, _) => format!(
             "Refold is rate limiting this API key (HTTP {status}); slow down and retry later."
+        ),
+        (ErrorCode::InvalidLinkedAccount, Call::SessionToken(id)) if status == 400 => format!(
+            "Refold has no linked account {} (HTTP {status}); create the linked account first, \
+             or check the id.",
+            quoted(id)
         ),
         (ErrorCode::InvalidLinkedAccount, Call::SessionToken(id)) => format!(
             "Refold could not mint a token for linked account {} (HTTP {status}), which \
@@ -137,11 +187,17 @@ pub(crate) fn call_status_sentence(call: Call<'_>, status: u16) -> String {
     }
 }
 
-/// The error for a non-2xx answer to `call`: its code, sentence and the server's own message.
+/// The error for a non-2xx answer to `call`: its code, sentence, the server's own message and
+/// codes.
 pub(crate) fn status_error(call: Call<'_>, status: u16, body: &[u8], api_key: &str) -> Error {
-    let rule = call_status_rule(call, status);
-    let mut error =
-        Error::new(rule.code, call_status_sentence(call, status)).with_retryable(rule.retryable);
+    let (server_code, http_error_type) = server_codes(body, api_key);
+    let rule = call_status_rule(call, status, server_code.as_deref());
+    let mut error = Error::new(
+        rule.code,
+        call_status_sentence(call, status, server_code.as_deref()),
+    )
+    .with_retryable(rule.retryable)
+    .with_server_codes(server_code, http_error_type);
     if let Some(server_said) = server_message(body, api_key) {
         error = error.append_message(&format!("Refold said: {server_said}"));
     }
@@ -180,18 +236,34 @@ pub(crate) fn unexpected_body(expected: &str) -> Error {
     )
 }
 
-/// The non-empty string `token` of a 2xx body, or why there is none. The body is never
-/// quoted: it may hold a token.
-pub(crate) fn extract_token(body: &[u8]) -> Result<String, Error> {
+/// Refold's token answer in a 2xx body — a non-empty string `token`, and, when present and
+/// usable, `refresh_token`, `expires_in` and `refresh_expires_in` — or why there is none. The
+/// body is never quoted: it may hold a token.
+pub(crate) fn extract_token(body: &[u8]) -> Result<TokenAnswer, Error> {
+    /// Members of another type than documented count as absent, except `token`.
     #[derive(serde::Deserialize)]
     struct TokenBody {
         token: String,
+        #[serde(default)]
+        refresh_token: serde_json::Value,
+        #[serde(default)]
+        expires_in: serde_json::Value,
+        #[serde(default)]
+        refresh_expires_in: serde_json::Value,
     }
     // serde would also read a struct from a JSON array: only objects take the fast path.
     let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if let Ok(TokenBody { token }) = serde_json::from_slice::<TokenBody>(body) {
-        if is_object && !token.is_empty() {
-            return Ok(token);
+    if let Ok(answer) = serde_json::from_slice::<TokenBody>(body) {
+        if is_object && !answer.token.is_empty() {
+            return Ok(TokenAnswer {
+                token: answer.token,
+                refresh_token: match answer.refresh_token {
+                    serde_json::Value::String(refresh) if !refresh.is_empty() => Some(refresh),
+                    _ => None,
+                },
+                expires_in: seconds_left(&answer.expires_in),
+                refresh_expires_in: seconds_left(&answer.refresh_expires_in),
+            });
         }
     }
     let problem = match serde_json::from_slice::<serde_json::Value>(body) {
@@ -210,6 +282,14 @@ pub(crate) fn extract_token(body: &[u8]) -> Result<String, Error> {
              points at the Refold API."
         ),
     ))
+}
+
+/// A number of seconds left (`expires_in`): finite, not negative, at most
+/// [`MAX_EXPIRES_IN`]; anything else counts as absent.
+fn seconds_left(value: &serde_json::Value) -> Option<Duration> {
+    let seconds = value.as_f64()?;
+    (seconds.is_finite() && (0.0..=MAX_EXPIRES_IN.as_secs_f64()).contains(&seconds))
+        .then(|| Duration::from_secs_f64(seconds))
 }
 
 /// An attempt that ran out of its time.
@@ -458,10 +538,13 @@ mod tests {
 
     #[test]
     fn linked_account_calls_read_404_and_500_their_own_way() {
-        let get = call_status_rule(Call::Get("u1"), 404);
+        let get = call_status_rule(Call::Get("u1"), 404, None);
         assert_eq!(get.code, ErrorCode::NotFound);
-        assert!(call_status_sentence(Call::Delete("u1"), 404).contains("no linked account \"u1\""));
-        let server = call_status_rule(Call::Upsert("u1"), 500);
+        assert!(
+            call_status_sentence(Call::Delete("u1"), 404, None)
+                .contains("no linked account \"u1\"")
+        );
+        let server = call_status_rule(Call::Upsert("u1"), 500, None);
         assert_eq!(
             server,
             StatusRule {
@@ -469,13 +552,95 @@ mod tests {
                 retryable: false
             }
         );
-        assert!(call_status_sentence(Call::Create("u1"), 400).contains("may exist already"));
+        assert!(call_status_sentence(Call::Create("u1"), 400, None).contains("may exist already"));
+        // Only the session-token call reads INVALID_LINKED_ACCOUNT_ID as an unknown account.
+        let create = call_status_rule(Call::Create("u1"), 400, Some(INVALID_LINKED_ACCOUNT_ID));
+        assert_eq!(create.code, ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn meaning_is_decided_by_call_status_and_server_code() {
+        let token = Call::SessionToken("u1");
+        let unknown = call_status_rule(token, 400, Some(INVALID_LINKED_ACCOUNT_ID));
+        assert_eq!(
+            unknown,
+            StatusRule {
+                code: ErrorCode::InvalidLinkedAccount,
+                retryable: false
+            }
+        );
+        let sentence = call_status_sentence(token, 400, Some(INVALID_LINKED_ACCOUNT_ID));
+        assert!(sentence.contains("create the linked account"), "{sentence}");
+        assert_eq!(
+            call_status_rule(token, 400, Some("SERVER_ERROR")).code,
+            ErrorCode::BadRequest
+        );
+        assert_eq!(
+            call_status_rule(token, 500, Some("SERVER_ERROR")).code,
+            ErrorCode::InvalidLinkedAccount
+        );
+        for call in [Call::Revoke, Call::ActiveAccount] {
+            assert_eq!(
+                call_status_rule(call, 401, Some(INVALID_TOKEN)).code,
+                ErrorCode::Authentication
+            );
+            let sentence = call_status_sentence(call, 401, Some(INVALID_TOKEN));
+            assert!(sentence.contains("session token"), "{sentence}");
+            assert!(!sentence.contains("API key"), "{sentence}");
+        }
+        assert!(call_status_sentence(token, 401, Some("SERVER_ERROR")).contains("API key"));
+    }
+
+    #[test]
+    fn error_bodies_give_their_codes() {
+        let body = br#"{"status_code":400,"http_error_type":"BAD_REQUEST","error":"INVALID_LINKED_ACCOUNT_ID","message":"No linked account found"}"#;
+        let error = status_error(Call::SessionToken("u9"), 400, body, "KEY");
+        assert_eq!(error.code(), ErrorCode::InvalidLinkedAccount);
+        assert!(!error.is_retryable());
+        assert_eq!(error.server_code(), Some("INVALID_LINKED_ACCOUNT_ID"));
+        assert_eq!(error.http_error_type(), Some("BAD_REQUEST"));
+        assert!(
+            error
+                .message()
+                .ends_with("Refold said: No linked account found")
+        );
+    }
+
+    #[test]
+    fn token_extraction_reads_the_whole_answer() {
+        let answer = extract_token(
+            br#"{"token":"abc","refresh_token":"def","expires_in":599747,"refresh_expires_in":2586947}"#,
+        )
+        .unwrap();
+        assert_eq!(answer.token, "abc");
+        assert_eq!(answer.refresh_token.as_deref(), Some("def"));
+        assert_eq!(answer.expires_in, Some(Duration::from_secs(599_747)));
+        assert_eq!(
+            answer.refresh_expires_in,
+            Some(Duration::from_secs(2_586_947))
+        );
+        // Unusable extras count as absent; the token is still taken.
+        for extras in [
+            r#""refresh_token":5,"expires_in":"soon""#,
+            r#""refresh_token":"","expires_in":-1"#,
+            r#""refresh_token":null,"expires_in":1e300"#,
+        ] {
+            let body = format!(r#"{{"token":"abc",{extras}}}"#);
+            let answer = extract_token(body.as_bytes()).unwrap();
+            assert_eq!(answer.token, "abc");
+            assert!(
+                answer.refresh_token.is_none() && answer.expires_in.is_none(),
+                "{extras}"
+            );
+        }
     }
 
     #[test]
     fn token_extraction_names_the_problem_without_quoting_the_body() {
         assert_eq!(
-            extract_token(br#"{"token":"abc","extra":1}"#).unwrap(),
+            extract_token(br#"{"token":"abc","extra":1}"#)
+                .unwrap()
+                .token,
             "abc"
         );
         let cases: [(&[u8], &str); 5] = [

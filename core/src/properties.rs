@@ -14,8 +14,9 @@ use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::error::ErrorCode;
+use crate::host::{HostValue, client_options};
 use crate::mapping::{Call, extract_token, status_error, with_response_context};
-use crate::options::{ClientOptions, OptionProblem, Timeout};
+use crate::options::Dialect;
 use crate::redact::{redact_secrets, server_message};
 use crate::retry::{MAX_HONOURED_RETRY_AFTER, delay_before_retry, retry_after};
 use crate::time::{LATEST_UNIX_SECONDS, format_rfc3339};
@@ -71,7 +72,7 @@ proptest! {
     #[test]
     fn any_2xx_body_gives_a_token_or_invalid_response(body in body_bytes()) {
         match extract_token(&body) {
-            Ok(token) => prop_assert!(!token.is_empty()),
+            Ok(answer) => prop_assert!(!answer.token.is_empty()),
             Err(error) => {
                 prop_assert_eq!(error.code(), ErrorCode::InvalidResponse);
                 prop_assert!(!error.message().contains(KEY));
@@ -203,21 +204,26 @@ proptest! {
         connections in proptest::option::of(any::<f64>()),
         problem in any::<bool>(),
     ) {
-        let mut options = ClientOptions {
-            api_key: api_key.map(|key| format!("{key}{KEY}")),
-            environment,
-            base_url,
-            timeout: timeout.map(Timeout::Milliseconds),
-            max_retries: retries,
-            max_idle_connections: idle,
-            max_connections: connections,
-            read_environment_variables: Some(false),
-            ..ClientOptions::default()
+        let text = |value: Option<String>| value.map_or(HostValue::Missing, HostValue::Text);
+        let number = |value: Option<f64>| value.map_or(HostValue::Missing, HostValue::Number);
+        let api_key = if problem {
+            HostValue::NotUnicode
+        } else {
+            text(api_key.map(|key| format!("{key}{KEY}")))
         };
-        if problem {
-            options.report(OptionProblem::not_unicode("apiKey"));
-        }
-        if let Err(error) = options.resolve() {
+        let given = HostValue::map(vec![
+            ("apiKey", api_key),
+            ("environment", text(environment)),
+            ("baseUrl", text(base_url)),
+            ("timeoutMs", number(timeout)),
+            ("maxRetries", number(retries)),
+            ("maxIdleConnections", number(idle)),
+            ("maxConnections", number(connections)),
+            ("readEnvironmentVariables", HostValue::Bool(false)),
+        ]);
+        let built = client_options(&given, &Dialect::NODE)
+            .and_then(|options| options.resolve(&Dialect::NODE, None));
+        if let Err(error) = built {
             prop_assert_eq!(error.code(), ErrorCode::Configuration);
             prop_assert!(!error.message().contains(KEY));
             prop_assert!(error.message().chars().count() < 400);

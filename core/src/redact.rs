@@ -8,6 +8,8 @@ pub const REDACTED: &str = "[REDACTED]";
 const MAX_SERVER_MESSAGE_CHARS: usize = 500;
 /// Longest excerpt kept from a non-JSON body (docs/contract.md §Errors).
 const MAX_TEXT_BODY_CHARS: usize = 200;
+/// Longest server code (`error`, `error_code`, `http_error_type`) kept.
+const MAX_SERVER_CODE_CHARS: usize = 100;
 
 /// Replaces every occurrence of `api_key` and every JWT-shaped run with [`REDACTED`].
 pub fn redact_secrets(text: &str, api_key: &str) -> String {
@@ -67,6 +69,24 @@ pub fn server_message(body: &[u8], api_key: &str) -> Option<String> {
     };
     let cleaned = clean_line(&redact_secrets(&raw, api_key), limit);
     (!cleaned.is_empty()).then_some(cleaned)
+}
+
+/// Refold's codes from an error body `{status_code, http_error_type, error | error_code,
+/// message}` (docs/contract.md §Errors): the internal code (`error` when it is a string, else
+/// `error_code`) and `http_error_type`, each redacted, on one line and bounded.
+pub(crate) fn server_codes(body: &[u8], api_key: &str) -> (Option<String>, Option<String>) {
+    let Ok(serde_json::Value::Object(json)) = serde_json::from_slice(body) else {
+        return (None, None);
+    };
+    let text = |key: &str| {
+        let raw = json.get(key)?.as_str()?;
+        let cleaned = clean_line(&redact_secrets(raw, api_key), MAX_SERVER_CODE_CHARS);
+        (!cleaned.is_empty()).then_some(cleaned)
+    };
+    (
+        text("error").or_else(|| text("error_code")),
+        text("http_error_type"),
+    )
 }
 
 fn json_message(json: &serde_json::Value) -> Option<String> {
@@ -164,6 +184,35 @@ mod tests {
             !message.contains(KEY) && !message.contains(JWT),
             "{message}"
         );
+    }
+
+    #[test]
+    fn server_codes_read_error_then_error_code_bounded_and_redacted() {
+        let body = br#"{"status_code":400,"http_error_type":"BAD_REQUEST","error":"INVALID_LINKED_ACCOUNT_ID","message":"m"}"#;
+        assert_eq!(
+            server_codes(body, KEY),
+            (
+                Some("INVALID_LINKED_ACCOUNT_ID".into()),
+                Some("BAD_REQUEST".into())
+            )
+        );
+        let older = br#"{"http_error_type":"INTERNAL_SERVER_ERROR","error_code":"SERVER_ERROR"}"#;
+        assert_eq!(server_codes(older, KEY).0.as_deref(), Some("SERVER_ERROR"));
+        let nested = br#"{"error":{"message":"x"},"error_code":"E"}"#;
+        assert_eq!(server_codes(nested, KEY).0.as_deref(), Some("E"));
+        let hostile = format!(
+            r#"{{"error":"{KEY} {JWT}\n{}","http_error_type":"  "}}"#,
+            "x".repeat(500)
+        );
+        let (code, kind) = server_codes(hostile.as_bytes(), KEY);
+        let code = code.unwrap();
+        assert!(!code.contains(KEY) && !code.contains(JWT), "{code}");
+        assert!(code.chars().count() <= MAX_SERVER_CODE_CHARS + 1);
+        assert!(!code.chars().any(char::is_control));
+        assert_eq!(kind, None);
+        for not_codes in [&b"not json"[..], b"[1]", br#"{"error":5}"#, b""] {
+            assert_eq!(server_codes(not_codes, KEY), (None, None));
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Time: instants read from the wire or shown as text (docs/contract.md §Session token), the
-//! wall clock in milliseconds, and lengths of time as a host expresses them.
+//! wall clock in milliseconds, and (for `host::legacy`) lengths of time as a host expresses
+//! them.
 //!
 //! A time claim is only believed from 1970-01-01T00:00:00Z to [`LATEST_UNIX_SECONDS`]
 //! (9999-12-30T00:00:00Z), a range every host's date type holds even after the 24-hour
@@ -22,6 +23,7 @@ const SECONDS_PER_DAY: u64 = 86_400;
 const EPOCH: Date = civil::date(1970, 1, 1);
 
 /// A length of time as the host expresses it; errors about it are worded in the same unit.
+/// A shim of `host::legacy` (the bindings' options of today).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum HostDuration {
     Duration(Duration),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use refold_emulator::{Emulator, EmulatorConfig};
 use refold_session::{
-    CacheOptions, CallOptions, Client, ClientOptions, ErrorCode, HostDuration, LinkedAccountInput,
+    CacheOptions, Client, ClientOptions, ErrorCode, LinkedAccountInput, RequestOptions,
 };
 use serde_json::{Value, json};
 
@@ -32,7 +32,7 @@ fn client(emulator: &Emulator, cache: CacheOptions) -> Client {
     Client::new(ClientOptions {
         api_key: Some(KEY.into()),
         base_url: Some(emulator.base_url()),
-        max_retries: Some(0.0),
+        max_retries: Some(0),
         cache: Some(cache),
         read_environment_variables: Some(false),
         ..ClientOptions::default()
@@ -41,23 +41,37 @@ fn client(emulator: &Emulator, cache: CacheOptions) -> Client {
 }
 
 /// TTL 6 s tokens: refresh in the last 4 s, never serve the last 2 s.
-fn short(max_entries: Option<f64>) -> CacheOptions {
+fn short(max_entries: Option<u32>) -> CacheOptions {
     CacheOptions {
         max_entries,
-        min_remaining: Some(HostDuration::Seconds(2.0)),
-        refresh_ahead: Some(HostDuration::Seconds(4.0)),
+        min_remaining: Some(Duration::from_secs(2)),
+        refresh_ahead: Some(Duration::from_secs(4)),
         store: None,
     }
 }
 
-async fn requests(emulator: &Emulator) -> u64 {
-    let log: Value = reqwest::get(format!("{}/__emulator/requests", emulator.base_url()))
+async fn log(emulator: &Emulator) -> Value {
+    reqwest::get(format!("{}/__emulator/requests", emulator.base_url()))
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    log["count"].as_u64().unwrap()
+        .unwrap()
+}
+
+async fn requests(emulator: &Emulator) -> u64 {
+    log(emulator).await["count"].as_u64().unwrap()
+}
+
+/// The query string of each session-token request logged, oldest first.
+async fn token_queries(emulator: &Emulator) -> Vec<Option<String>> {
+    log(emulator).await["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|request| request["path"] == "/api/v2/public/session-token")
+        .map(|request| request["query"].as_str().map(str::to_owned))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,10 +122,15 @@ async fn hits_fresh_calls_and_invalidation_count_exactly() {
     assert_eq!(requests(&emulator).await, 1);
 
     let fresh = client
-        .get_token_for_linked_account_with("u1", CallOptions { fresh: true })
+        .get_token_for_linked_account_with("u1", RequestOptions::new().fresh())
         .await
         .unwrap();
     assert_eq!(requests(&emulator).await, 2);
+    assert_ne!(
+        fresh.token(),
+        first.token(),
+        "fresh has Refold mint a new token"
+    );
     let after_fresh = client.get_token_for_linked_account("u1").await.unwrap();
     assert_eq!(after_fresh.token(), fresh.token(), "fresh stores its token");
 
@@ -124,8 +143,18 @@ async fn hits_fresh_calls_and_invalidation_count_exactly() {
 
     client.invalidate("u1").await;
     assert!(client.cached_token("u1").is_none());
-    client.get_token_for_linked_account("u1").await.unwrap();
+    let again = client.get_token_for_linked_account("u1").await.unwrap();
     assert_eq!(requests(&emulator).await, 3);
+    assert_eq!(
+        again.token(),
+        fresh.token(),
+        "a plain miss gets Refold's current token"
+    );
+    assert_eq!(
+        token_queries(&emulator).await,
+        [None, Some("force_refresh=true".to_owned()), None],
+        "only fresh forces a new token"
+    );
     client.invalidate_all().await;
     client.get_token_for_linked_account("u1").await.unwrap();
     assert_eq!(requests(&emulator).await, 4);
@@ -185,6 +214,11 @@ async fn a_hit_inside_the_window_answers_at_once_and_refreshes_in_the_background
     let stats = client.cache_stats().await.unwrap();
     assert_eq!(stats.refreshes, 1);
     assert_eq!(requests(&emulator).await, 2);
+    assert_eq!(
+        token_queries(&emulator).await,
+        [None, Some("force_refresh=true".to_owned())],
+        "a refresh forces a new token; the first mint does not"
+    );
     emulator.shutdown().await;
 }
 
@@ -213,7 +247,7 @@ async fn failing_refreshes_keep_serving_and_a_deleted_account_drops_the_entry() 
     );
 
     // An account deleted at Refold by someone else (another process, the dashboard): this
-    // client's refresh is answered 500 and the entry goes.
+    // client's refresh is answered 400 INVALID_LINKED_ACCOUNT_ID and the entry goes.
     let known = Emulator::start(EmulatorConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         api_keys: vec![KEY.into()],
@@ -287,8 +321,8 @@ async fn a_token_below_min_remaining_is_never_returned() {
         &emulator,
         CacheOptions {
             max_entries: None,
-            min_remaining: Some(HostDuration::Seconds(2.0)),
-            refresh_ahead: Some(HostDuration::Seconds(2.0)),
+            min_remaining: Some(Duration::from_secs(2)),
+            refresh_ahead: Some(Duration::from_secs(2)),
             store: None,
         },
     );
@@ -296,7 +330,44 @@ async fn a_token_below_min_remaining_is_never_returned() {
     tokio::time::sleep(Duration::from_millis(1_300)).await;
     let second = client.get_token_for_linked_account("m1").await.unwrap();
     assert_ne!(first.token(), second.token());
-    assert_eq!(requests(&emulator).await, 2);
+    assert!(second.lifetime() > Duration::from_secs(2));
+    // Refold answered its current token (too short to return) and then, forced, a new one.
+    assert_eq!(
+        token_queries(&emulator).await,
+        [None, None, Some("force_refresh=true".to_owned())]
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_leaves_the_cache_and_is_never_handed_out_again() {
+    let emulator = emulator(86_400).await;
+    let client = client(&emulator, CacheOptions::default());
+    let token = client.get_token_for_linked_account("rv1").await.unwrap();
+    let other = client.get_token_for_linked_account("rv2").await.unwrap();
+    let revoked = client.revoke_session_token(token.token()).await.unwrap();
+    assert!(revoked.success);
+    assert_eq!(revoked.revoked_count, 1);
+    assert!(client.cached_token("rv1").is_none(), "found by its claim");
+    assert_eq!(
+        client.cached_token("rv2").map(|t| t.token().to_owned()),
+        Some(other.token().to_owned()),
+        "other accounts keep theirs"
+    );
+    let next = client.get_token_for_linked_account("rv1").await.unwrap();
+    assert_ne!(next.token(), token.token());
+    // Revoking again is harmless for the caller's cache, and Refold refuses the dead token.
+    let err = client
+        .revoke_session_token(token.token())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Authentication);
+    assert_eq!(err.server_code(), Some("INVALID_TOKEN"));
+    assert!(!format!("{err:?} {err}").contains(token.token()));
+    assert_eq!(
+        client.cached_token("rv1").map(|t| t.token().to_owned()),
+        Some(next.token().to_owned())
+    );
     emulator.shutdown().await;
 }
 
@@ -306,7 +377,7 @@ async fn the_least_recently_used_account_leaves_a_full_cache() {
     let client = client(
         &emulator,
         CacheOptions {
-            max_entries: Some(10.0),
+            max_entries: Some(10),
             ..CacheOptions::default()
         },
     );

@@ -1,12 +1,15 @@
-//! Runs every case of `conformance/cases.json` against a live emulator over loopback.
+//! Runs every case of `conformance/cases.json` against live emulators over loopback: each
+//! session-token case against both generations of Refold's answer (the documented one, and the
+//! older guide's from an emulator started with `legacy_session_token`).
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use refold_emulator::{Emulator, EmulatorConfig};
+use refold_session::host::{self, Dialect, HostInfo, HostValue};
 use refold_session::{
-    CacheOptions, CallOptions, Client, ClientOptions, Error, HostDuration, LinkedAccount,
-    LinkedAccountInput, LinkedAccountPage, SessionToken, Timeout,
+    Client, Error, LinkedAccount, LinkedAccountInput, LinkedAccountPage, RequestOptions,
+    SessionToken,
 };
 use serde_json::Value;
 
@@ -90,7 +93,8 @@ struct Harness {
 }
 
 impl Harness {
-    async fn start(doc: &Value) -> Harness {
+    /// An emulator for the file; `legacy`: answering session tokens as the older guide did.
+    async fn start(doc: &Value, legacy: bool) -> Harness {
         let strings = |key: &str| -> Vec<String> {
             doc["emulator"][key]
                 .as_array()
@@ -104,6 +108,12 @@ impl Harness {
             api_keys: strings("api_keys"),
             linked_accounts: strings("linked_accounts"),
             rate_limit: None, // Refold's rate limit (on by default) is not tested here
+            legacy_session_token: legacy,
+            token_ttl: if legacy {
+                refold_emulator::LEGACY_TOKEN_TTL
+            } else {
+                refold_emulator::DEFAULT_TOKEN_TTL
+            },
             ..EmulatorConfig::default()
         })
         .await
@@ -142,41 +152,65 @@ impl Harness {
     }
 }
 
+/// A case's client options (snake_case, times in milliseconds) as a host passes them: read by
+/// `core::host` (Node's spelling and units), so values out of range reach the core's checks.
 fn build_client(defaults: &Value, case: &Value, base_url: &str) -> Result<Client, Error> {
     let mut options = defaults.as_object().unwrap().clone();
     if let Some(overrides) = case["client"].as_object() {
         options.extend(overrides.clone());
     }
-    let text = |name: &str| options.get(name).and_then(Value::as_str).map(str::to_owned);
-    Client::new(ClientOptions {
-        api_key: text("api_key"),
-        environment: text("environment"),
-        base_url: text("base_url").or_else(|| Some(base_url.to_owned())),
-        timeout: options
-            .get("timeout_ms")
-            .and_then(Value::as_f64)
-            .map(Timeout::Milliseconds),
-        max_retries: options.get("max_retries").and_then(Value::as_f64),
-        max_idle_connections: options.get("max_idle_connections").and_then(Value::as_f64),
-        max_connections: options.get("max_connections").and_then(Value::as_f64),
-        cache: options
-            .get("cache")
-            .and_then(Value::as_object)
-            .map(|cache| CacheOptions {
-                max_entries: cache.get("max_entries").and_then(Value::as_f64),
-                min_remaining: cache
-                    .get("min_remaining_ms")
-                    .and_then(Value::as_f64)
-                    .map(HostDuration::Milliseconds),
-                refresh_ahead: cache
-                    .get("refresh_ahead_ms")
-                    .and_then(Value::as_f64)
-                    .map(HostDuration::Milliseconds),
-                store: None,
-            }),
-        read_environment_variables: Some(false),
-        ..ClientOptions::default()
-    })
+    options
+        .entry("base_url")
+        .or_insert_with(|| Value::String(base_url.to_owned()));
+    let mut given = host_value(&Value::Object(options));
+    if let HostValue::Map(members) = &mut given {
+        members.push((
+            HostValue::text("readEnvironmentVariables"),
+            HostValue::Bool(false),
+        ));
+    }
+    let options = host::client_options(&given, &Dialect::NODE)?;
+    host::build_client(
+        options,
+        HostInfo {
+            dialect: Dialect::NODE,
+            binding: "rust".into(),
+            runtime_version: "conformance".into(),
+        },
+    )
+}
+
+/// A case's JSON as a host value with Node's option names (`timeout_ms` → `timeoutMs`).
+fn host_value(value: &Value) -> HostValue {
+    match value {
+        Value::Null => HostValue::Null,
+        Value::Bool(flag) => HostValue::Bool(*flag),
+        Value::Number(number) => HostValue::Number(number.as_f64().unwrap()),
+        Value::String(text) => HostValue::text(text.as_str()),
+        Value::Array(items) => HostValue::List(items.iter().map(host_value).collect()),
+        Value::Object(members) => HostValue::map(
+            members
+                .iter()
+                .map(|(key, member)| (camel(key), host_value(member)))
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+fn camel(snake: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for ch in snake.chars() {
+        match ch {
+            '_' => upper = true,
+            _ if upper => {
+                out.extend(ch.to_uppercase());
+                upper = false;
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
 }
 
 /// What a call returned.
@@ -226,16 +260,22 @@ async fn run_sequence(harness: &Harness, name: &str, client: Result<Client, Erro
     let mut saved: std::collections::HashMap<String, String> = Default::default();
     for (index, step) in steps.as_array().unwrap().iter().enumerate() {
         let at = format!("{name} step {index}");
+        // revoke, active_account: a saved token or a literal one.
+        let token = || match step["token_of"].as_str() {
+            Some(label) => saved.get(label).cloned().expect("a saved token"),
+            None => step["input"].as_str().unwrap().to_owned(),
+        };
         match step["op"].as_str().unwrap() {
             "token" => {
                 let started = Instant::now();
                 let result = match &client {
                     Ok(client) => {
-                        let fresh = step["fresh"].as_bool() == Some(true);
+                        let mut options = RequestOptions::new();
+                        options.fresh = step["fresh"].as_bool() == Some(true);
                         client
                             .get_token_for_linked_account_with(
                                 step["input"].as_str().unwrap(),
-                                CallOptions { fresh },
+                                options,
                             )
                             .await
                     }
@@ -260,6 +300,39 @@ async fn run_sequence(harness: &Harness, name: &str, client: Result<Client, Erro
                 }
                 if let Some(label) = step["save"].as_str() {
                     saved.insert(label.to_owned(), token);
+                }
+            }
+            "revoke" => {
+                let result = client
+                    .as_ref()
+                    .unwrap()
+                    .revoke_session_token(&token())
+                    .await;
+                if let Some(code) = step["expect_error"].as_str() {
+                    let err = result.expect_err(&at);
+                    assert_eq!(err.code().as_str(), code, "{at}: {err}");
+                    continue;
+                }
+                let revoked = result.unwrap_or_else(|err| panic!("{at}: {err}"));
+                assert!(revoked.success, "{at}: success");
+                if let Some(count) = step["revoked_count"].as_u64() {
+                    assert_eq!(revoked.revoked_count, count, "{at}: revoked_count");
+                }
+            }
+            "active_account" => {
+                let result = client
+                    .as_ref()
+                    .unwrap()
+                    .get_active_linked_account(&token())
+                    .await;
+                if let Some(code) = step["expect_error"].as_str() {
+                    let err = result.expect_err(&at);
+                    assert_eq!(err.code().as_str(), code, "{at}: {err}");
+                    continue;
+                }
+                let account = result.unwrap_or_else(|err| panic!("{at}: {err}"));
+                if let Some(id) = step["account_id"].as_str() {
+                    assert_eq!(account.account_id(), id, "{at}: account_id");
                 }
             }
             "invalidate" => {
@@ -322,6 +395,20 @@ fn check_account(name: &str, expect: &Value, account: &LinkedAccount) {
             assert_eq!(got, Some(value), "{name}: {field}");
         }
     }
+    if let Some(new_account) = wanted["new_account"].as_bool() {
+        assert_eq!(
+            account.new_account(),
+            Some(new_account),
+            "{name}: new_account"
+        );
+    }
+    if let Some(count) = wanted.get("integrations_count") {
+        assert_eq!(
+            account.integrations().map(|list| list.len() as u64),
+            count.as_u64(),
+            "{name}: integrations"
+        );
+    }
     if let Some(udf) = wanted["udf"].as_object() {
         let got: serde_json::Map<String, Value> = account
             .udf()
@@ -348,6 +435,16 @@ fn check_page(name: &str, expect: &Value, page: &LinkedAccountPage) {
     }
     if let Some(total) = expect["total_min"].as_u64() {
         assert!(page.total >= total, "{name}: total {}", page.total);
+    }
+    if expect.get("prev_page").is_some() {
+        assert_eq!(
+            page.prev_page.map(u64::from),
+            expect["prev_page"].as_u64(),
+            "{name}: prev_page"
+        );
+    }
+    if let Some(counter) = expect["paging_counter"].as_u64() {
+        assert_eq!(page.paging_counter, counter, "{name}: paging_counter");
     }
     if expect.get("next_page").is_some() {
         assert_eq!(
@@ -404,6 +501,21 @@ fn check_token(name: &str, expect: &Value, input: &str, session: &SessionToken) 
             "{name}: expires_in_about_s"
         );
     }
+    if let Some(present) = expect["refresh_token_present"].as_bool() {
+        assert_eq!(
+            session.refresh_token().is_some(),
+            present,
+            "{name}: refresh token"
+        );
+    }
+    if let Some(seconds) = expect["refresh_expires_in_about_s"].as_f64() {
+        let expected = unix(SystemTime::now()) + seconds;
+        let got = session.refresh_expires_at().map(unix);
+        assert!(
+            got.is_some_and(|got| (got - expected).abs() < 60.0),
+            "{name}: refresh_expires_in_about_s {got:?}"
+        );
+    }
     match expect.get("issued_at") {
         Some(Value::String(claim)) => {
             assert_eq!(claim, "iat_claim");
@@ -430,6 +542,12 @@ fn check_token(name: &str, expect: &Value, input: &str, session: &SessionToken) 
         !debug.contains(session.token()),
         "{name}: Debug shows the token"
     );
+    if let Some(refresh) = session.refresh_token() {
+        assert!(
+            !debug.contains(refresh),
+            "{name}: Debug shows the refresh token"
+        );
+    }
 }
 
 fn check_error(name: &str, expect: &Value, err: &Error) {
@@ -454,6 +572,14 @@ fn check_error(name: &str, expect: &Value, err: &Error) {
             got.is_some_and(|g| (g - seconds).abs() < 1e-3),
             "{name}: retry_after {got:?}"
         );
+    }
+    for (field, got) in [
+        ("server_code", err.server_code()),
+        ("http_error_type", err.http_error_type()),
+    ] {
+        if let Some(wanted) = expect.get(field) {
+            assert_eq!(got, wanted.as_str(), "{name}: {field} ({err})");
+        }
     }
     if let Some(id) = expect["request_id"].as_str() {
         assert_eq!(err.request_id(), Some(id), "{name}: request_id");
@@ -487,110 +613,148 @@ fn check_error(name: &str, expect: &Value, err: &Error) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_conformance_case_passes() {
     let doc = load_cases(CASES).unwrap_or_else(|problems| panic!("{problems}"));
-    let harness = Harness::start(&doc).await;
-    let base_url = harness.emulator.base_url();
+    let current = Harness::start(&doc, false).await;
+    let legacy = Harness::start(&doc, true).await;
     let mut ran = 0;
+    let mut ran_legacy = 0;
     for case in doc["cases"].as_array().unwrap() {
-        let name = case["name"].as_str().unwrap();
         if case["dynamic_only"].as_bool().unwrap() {
             continue; // a number or null cannot be passed as &str
         }
         if case["lone_surrogates"].as_bool().unwrap() {
             continue; // a Rust string cannot hold a lone UTF-16 surrogate
         }
-        harness.post("/__emulator/reset", "{}".into()).await;
-        let setup = case["setup"].as_array().unwrap();
-        if !setup.is_empty() {
-            let client = build_client(&doc["defaults"], &Value::Null, &base_url).unwrap();
-            for step in setup {
-                let result = call(&client, step["call"].as_str().unwrap(), &step["input"]).await;
-                if !step["ignore_error"].as_bool().unwrap() {
-                    result.unwrap_or_else(|err| panic!("{name}: setup failed: {err}"));
+        for generation in case["generations"].as_array().unwrap() {
+            let (harness, case) = match generation.as_str().unwrap() {
+                "current" => (&current, case.clone()),
+                _ => {
+                    ran_legacy += 1;
+                    (&legacy, for_legacy(case))
                 }
-            }
-            harness.post("/__emulator/reset", "{}".into()).await;
-        }
-        if let Some(ttl) = case.get("token_ttl_s") {
-            harness
-                .post("/__emulator/config", format!("{{\"token_ttl_s\":{ttl}}}"))
-                .await;
-        }
-        if let Some(faults) = case.get("faults") {
-            harness.post("/__emulator/faults", faults.to_string()).await;
-        }
-        let call_name = case["call"].as_str().unwrap();
-        if call_name == "sequence" {
-            let client = build_client(&doc["defaults"], case, &base_url);
-            run_sequence(&harness, name, client, &case["steps"]).await;
-            let log = harness.requests().await;
-            assert_eq!(
-                log["count"].as_u64(),
-                case["requests_received"].as_u64(),
-                "{name}: requests received"
-            );
+            };
+            run_case(harness, &doc, &case, generation.as_str().unwrap()).await;
             ran += 1;
-            continue;
         }
-        let input = &case["input"];
-        let expect = &case["expect"];
-        let started = Instant::now();
-        let outcome = match build_client(&doc["defaults"], case, &base_url) {
-            Ok(client) => call(&client, call_name, input).await,
-            Err(err) => {
-                assert_eq!(
-                    err.code().as_str(),
-                    "configuration",
-                    "{name}: build failed: {err}"
-                );
-                Err(err)
-            }
-        };
-        let elapsed = started.elapsed().as_millis() as u64;
-        match (expect["outcome"].as_str().unwrap(), &outcome) {
-            ("token", Ok(Outcome::Token(session))) => {
-                check_token(name, expect, input.as_str().unwrap(), session)
-            }
-            ("account", Ok(Outcome::Account(account))) => check_account(name, expect, account),
-            ("page", Ok(Outcome::Page(page))) => check_page(name, expect, page),
-            ("object", Ok(Outcome::Object)) => {}
-            ("error", Err(err)) => check_error(name, expect, err),
-            (wanted, got) => panic!("{name}: expected {wanted}, got {got:?}"),
-        }
-        if let Some(min) = case["min_elapsed_ms"].as_u64() {
-            assert!(
-                elapsed >= min,
-                "{name}: took {elapsed} ms, expected ≥ {min}"
-            );
-        }
-        if let Some(max) = case["max_elapsed_ms"].as_u64() {
-            assert!(
-                elapsed <= max,
-                "{name}: took {elapsed} ms, expected ≤ {max}"
-            );
-        }
-        let log = harness.requests().await;
-        assert_eq!(
-            log["count"].as_u64(),
-            case["requests_received"].as_u64(),
-            "{name}: requests received"
-        );
-        if case["check_received_id"].as_bool().unwrap() {
-            let last = log["requests"]
-                .as_array()
-                .unwrap()
-                .last()
-                .expect("a request");
-            let body: Value = serde_json::from_str(last["body"].as_str().unwrap()).unwrap();
-            assert_eq!(
-                body["linked_account_id"].as_str(),
-                input.as_str(),
-                "{name}: id on the wire"
-            );
-        }
-        ran += 1;
     }
-    assert!(ran >= 100, "only {ran} cases ran");
-    harness.emulator.shutdown().await;
+    assert!(
+        ran >= 200 && ran_legacy >= 60,
+        "only {ran} runs ({ran_legacy} legacy)"
+    );
+    current.emulator.shutdown().await;
+    legacy.emulator.shutdown().await;
+}
+
+/// The case as run against the legacy generation: its `legacy` members replace its own.
+fn for_legacy(case: &Value) -> Value {
+    let mut case = case.clone();
+    if let Some(Value::Object(overlay)) = case.as_object_mut().unwrap().remove("legacy") {
+        case.as_object_mut().unwrap().extend(overlay);
+    }
+    case
+}
+
+async fn run_case(harness: &Harness, doc: &Value, case: &Value, generation: &str) {
+    let name = &format!("{} ({generation})", case["name"].as_str().unwrap());
+    let base_url = harness.emulator.base_url();
+    harness.post("/__emulator/reset", "{}".into()).await;
+    let setup = case["setup"].as_array().unwrap();
+    if !setup.is_empty() {
+        let client = build_client(&doc["defaults"], &Value::Null, &base_url).unwrap();
+        for step in setup {
+            let result = call(&client, step["call"].as_str().unwrap(), &step["input"]).await;
+            if !step["ignore_error"].as_bool().unwrap() {
+                result.unwrap_or_else(|err| panic!("{name}: setup failed: {err}"));
+            }
+        }
+        harness.post("/__emulator/reset", "{}".into()).await;
+    }
+    if let Some(ttl) = case.get("token_ttl_s") {
+        harness
+            .post("/__emulator/config", format!("{{\"token_ttl_s\":{ttl}}}"))
+            .await;
+    }
+    if let Some(faults) = case.get("faults") {
+        harness.post("/__emulator/faults", faults.to_string()).await;
+    }
+    let call_name = case["call"].as_str().unwrap();
+    if call_name == "sequence" {
+        let client = build_client(&doc["defaults"], case, &base_url);
+        run_sequence(harness, name, client, &case["steps"]).await;
+        check_requests(harness, name, case).await;
+        return;
+    }
+    let input = &case["input"];
+    let expect = &case["expect"];
+    let started = Instant::now();
+    let outcome = match build_client(&doc["defaults"], case, &base_url) {
+        Ok(client) => call(&client, call_name, input).await,
+        Err(err) => {
+            assert_eq!(
+                err.code().as_str(),
+                "configuration",
+                "{name}: build failed: {err}"
+            );
+            Err(err)
+        }
+    };
+    let elapsed = started.elapsed().as_millis() as u64;
+    match (expect["outcome"].as_str().unwrap(), &outcome) {
+        ("token", Ok(Outcome::Token(session))) => {
+            check_token(name, expect, input.as_str().unwrap(), session)
+        }
+        ("account", Ok(Outcome::Account(account))) => check_account(name, expect, account),
+        ("page", Ok(Outcome::Page(page))) => check_page(name, expect, page),
+        ("object", Ok(Outcome::Object)) => {}
+        ("error", Err(err)) => check_error(name, expect, err),
+        (wanted, got) => panic!("{name}: expected {wanted}, got {got:?}"),
+    }
+    if let Some(min) = case["min_elapsed_ms"].as_u64() {
+        assert!(
+            elapsed >= min,
+            "{name}: took {elapsed} ms, expected ≥ {min}"
+        );
+    }
+    if let Some(max) = case["max_elapsed_ms"].as_u64() {
+        assert!(
+            elapsed <= max,
+            "{name}: took {elapsed} ms, expected ≤ {max}"
+        );
+    }
+    let log = check_requests(harness, name, case).await;
+    if case["check_received_id"].as_bool().unwrap() {
+        let last = log["requests"]
+            .as_array()
+            .unwrap()
+            .last()
+            .expect("a request");
+        let body: Value = serde_json::from_str(last["body"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            body["linked_account_id"].as_str(),
+            input.as_str(),
+            "{name}: id on the wire"
+        );
+    }
+}
+
+/// `requests_received` and `queries_received` against the emulator's log; the log.
+async fn check_requests(harness: &Harness, name: &str, case: &Value) -> Value {
+    let log = harness.requests().await;
+    assert_eq!(
+        log["count"].as_u64(),
+        case["requests_received"].as_u64(),
+        "{name}: requests received"
+    );
+    if let Some(wanted) = case.get("queries_received") {
+        let got: Vec<Value> = log["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|request| request["path"] == refold_session::SESSION_TOKEN_PATH)
+            .map(|request| request["query"].clone())
+            .collect();
+        assert_eq!(&Value::Array(got), wanted, "{name}: queries received");
+    }
+    log
 }
 
 #[test]
@@ -639,6 +803,11 @@ fn absent_members_get_the_schema_defaults() {
     for flag in ["lone_surrogates", "dynamic_only", "check_received_id"] {
         assert_eq!(case[flag], false, "{flag}");
     }
+    assert_eq!(
+        case["generations"],
+        serde_json::json!(["current", "legacy"])
+    );
+    assert_eq!(case["requires"], serde_json::json!([]));
     // The table with its defaults applied still matches the schema.
     let table = load_cases(CASES).unwrap();
     assert!(load_cases(&table.to_string()).is_ok());

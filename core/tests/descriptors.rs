@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use refold_session::{Client, ClientOptions, Timeout};
+use refold_session::{Client, ClientOptions};
 
 #[path = "common/emulator.rs"]
 mod emulator;
@@ -115,7 +115,7 @@ fn burst(base_url: &str) {
         let client = Client::new(ClientOptions {
             api_key: Some(KEY.into()),
             base_url: Some(base_url.into()),
-            timeout: Some(Timeout::Duration(Duration::from_secs(120))),
+            timeout: Some(Duration::from_secs(120)),
             read_environment_variables: Some(false),
             ..ClientOptions::default()
         })

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use refold_emulator::Emulator;
-use refold_session::{Client, ClientOptions, ErrorCode, Timeout};
+use refold_session::{Client, ClientOptions, ErrorCode};
 use serde_json::{Value, json};
 
 /// Counts the largest single allocation and the peak of live bytes.
@@ -61,8 +61,8 @@ fn client(emulator: &Emulator, timeout: Duration) -> Client {
     Client::new(ClientOptions {
         api_key: Some(KEY.into()),
         base_url: Some(emulator.base_url()),
-        timeout: Some(Timeout::Duration(timeout)),
-        max_retries: Some(0.0),
+        timeout: Some(timeout),
+        max_retries: Some(0),
         read_environment_variables: Some(false),
         ..ClientOptions::default()
     })

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use redis_server::{RedisCluster, RedisServer};
 use refold_emulator::{Emulator, EmulatorConfig};
-use refold_session::{CacheOptions, Client, ClientOptions, HostDuration, StoreOptions};
+use refold_session::{CacheOptions, Client, ClientOptions, StoreOptions};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk_store_DISTINCTIVE_4e2a";
@@ -33,12 +33,12 @@ fn process(emulator: &Emulator, redis_url: &str, keys: &[&str], timeout_s: f64) 
     Client::new(ClientOptions {
         api_key: Some(KEY.into()),
         base_url: Some(emulator.base_url()),
-        timeout: Some(HostDuration::Seconds(timeout_s)),
-        max_retries: Some(0.0),
+        timeout: Some(Duration::from_secs_f64(timeout_s)),
+        max_retries: Some(0),
         cache: Some(CacheOptions {
             store: Some(StoreOptions {
-                redis_url: Some(redis_url.to_owned()),
-                encryption_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+                redis_url: Some(redis_url.into()),
+                encryption_keys: keys.iter().map(|k| (*k).into()).collect(),
                 ..StoreOptions::default()
             }),
             ..CacheOptions::default()

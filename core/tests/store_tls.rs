@@ -55,10 +55,10 @@ async fn a_tls_redis_serves_the_fleet() {
             base_url: Some(emulator.base_url()),
             cache: Some(CacheOptions {
                 store: Some(StoreOptions {
-                    redis_url: Some(format!("rediss://localhost:{port}")),
+                    redis_url: Some(format!("rediss://localhost:{port}").into()),
                     encryption_keys: vec![ENCRYPTION_KEY.into()],
                     // A TLS handshake on a busy machine: more than the default 250 ms.
-                    timeout: Some(refold_session::HostDuration::Seconds(2.0)),
+                    timeout: Some(std::time::Duration::from_secs(2)),
                     ..StoreOptions::default()
                 }),
                 ..CacheOptions::default()

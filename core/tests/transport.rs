@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use refold_emulator::Emulator;
-use refold_session::{Client, ClientOptions, ErrorCode, Timeout};
+use refold_session::{Client, ClientOptions, ErrorCode};
 use serde_json::json;
 
 #[path = "common/emulator.rs"]
@@ -29,7 +29,7 @@ fn client_with(emulator: &Emulator, options: ClientOptions) -> Client {
     Client::new(ClientOptions {
         api_key: Some(KEY.into()),
         base_url: Some(emulator.base_url()),
-        max_retries: Some(0.0),
+        max_retries: Some(0),
         read_environment_variables: Some(false),
         ..options
     })
@@ -162,7 +162,7 @@ async fn calls_beyond_max_connections_wait_for_one() {
     let client = client_with(
         &emulator,
         ClientOptions {
-            max_connections: Some(2.0),
+            max_connections: Some(2),
             ..ClientOptions::default()
         },
     );
@@ -184,7 +184,7 @@ async fn at_most_max_connections_requests_reach_the_server_at_once() {
     let client = client_with(
         &emulator,
         ClientOptions {
-            max_connections: Some(2.0),
+            max_connections: Some(2),
             ..ClientOptions::default()
         },
     );
@@ -233,8 +233,8 @@ async fn a_connection_closed_after_use_frees_its_place_for_a_waiting_call() {
     let client = client_with(
         &emulator,
         ClientOptions {
-            max_connections: Some(1.0),
-            max_idle_connections: Some(0.0),
+            max_connections: Some(1),
+            max_idle_connections: Some(0),
             ..ClientOptions::default()
         },
     );
@@ -264,7 +264,7 @@ async fn a_call_cancelled_while_waiting_at_the_cap_sends_nothing() {
     let client = client_with(
         &emulator,
         ClientOptions {
-            max_connections: Some(1.0),
+            max_connections: Some(1),
             ..ClientOptions::default()
         },
     );
@@ -304,8 +304,8 @@ async fn a_call_timed_out_at_the_cap_gives_its_place_to_a_waiting_call() {
     let client = client_with(
         &emulator,
         ClientOptions {
-            max_connections: Some(1.0),
-            timeout: Some(Timeout::Duration(Duration::from_millis(800))),
+            max_connections: Some(1),
+            timeout: Some(Duration::from_millis(800)),
             ..ClientOptions::default()
         },
     );

@@ -263,13 +263,13 @@ fn ids(prefix: &str, count: usize) -> Arc<Vec<String>> {
 
 fn client(args: &Args, cache: bool, store: bool) -> Client {
     Client::new(ClientOptions {
-        api_key: Some(args.key.clone()),
+        api_key: Some(args.key.clone().into()),
         base_url: Some(args.url.clone()),
         read_environment_variables: Some(false),
         cache: cache.then(|| CacheOptions {
             store: store.then(|| StoreOptions {
-                redis_url: Some(args.redis_url.clone()),
-                encryption_keys: vec![args.encryption_key.clone()],
+                redis_url: Some(args.redis_url.clone().into()),
+                encryption_keys: vec![args.encryption_key.clone().into()],
                 key_prefix: Some(args.key_prefix.clone()),
                 timeout: None,
             }),

@@ -1,5 +1,6 @@
 //! The linked-account calls of [`Client`] (docs/contract.md §Linked accounts): each builds its
-//! request, sends it through the engine and reads the answer.
+//! request, sends it through the engine and reads the answer. Each has a `*_with` form taking
+//! per-call options.
 
 use std::time::SystemTime;
 
@@ -9,19 +10,30 @@ use reqwest::Method;
 use super::model::{LinkedAccount, LinkedAccountInput, LinkedAccountPage, validate_page};
 use crate::client::Client;
 use crate::endpoint::{LINKED_ACCOUNT_PATH, api_url, linked_account_url};
-use crate::engine::{Request, RetryPolicy};
+use crate::engine::{Credentials, Request, RetryPolicy};
 use crate::error::{Error, ErrorCode};
 use crate::mapping::{Call, unexpected_body};
+use crate::options::RequestOptions;
 use crate::validate::validate_linked_account_id;
 
 impl Client {
     /// Creates the linked account, or updates it if it exists (`PUT`; retried like every
-    /// idempotent call).
+    /// idempotent call). Refold's answer says which (`new_account`).
     pub async fn upsert_linked_account(
         &self,
         input: &LinkedAccountInput,
     ) -> Result<LinkedAccount, Error> {
-        self.write_linked_account(Method::PUT, input).await
+        self.upsert_linked_account_with(input, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::upsert_linked_account`] with per-call options.
+    pub async fn upsert_linked_account_with(
+        &self,
+        input: &LinkedAccountInput,
+        options: RequestOptions,
+    ) -> Result<LinkedAccount, Error> {
+        self.write_linked_account(Method::PUT, input, options).await
     }
 
     /// Creates the linked account; one that exists already is `bad_request`. A `POST` is not
@@ -30,15 +42,28 @@ impl Client {
         &self,
         input: &LinkedAccountInput,
     ) -> Result<LinkedAccount, Error> {
-        self.write_linked_account(Method::POST, input).await
+        self.create_linked_account_with(input, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::create_linked_account`] with per-call options.
+    pub async fn create_linked_account_with(
+        &self,
+        input: &LinkedAccountInput,
+        options: RequestOptions,
+    ) -> Result<LinkedAccount, Error> {
+        self.write_linked_account(Method::POST, input, options)
+            .await
     }
 
     async fn write_linked_account(
         &self,
         method: Method,
         input: &LinkedAccountInput,
+        options: RequestOptions,
     ) -> Result<LinkedAccount, Error> {
         input.validate()?;
+        options.check()?;
         let id = input.linked_account_id.as_str();
         let (call, retry) = if method == Method::POST {
             (Call::Create(id), RetryPolicy::OnlyUnsent)
@@ -52,6 +77,9 @@ impl Client {
             body: Some(Bytes::from(body)),
             call,
             retry,
+            credentials: Credentials::ApiKey,
+            timeout: options.timeout,
+            max_retries: options.max_retries,
             secrets: input.secrets(),
         };
         self.engine().execute(request, decode_account).await
@@ -62,13 +90,27 @@ impl Client {
         &self,
         linked_account_id: &str,
     ) -> Result<LinkedAccount, Error> {
+        self.get_linked_account_with(linked_account_id, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::get_linked_account`] with per-call options.
+    pub async fn get_linked_account_with(
+        &self,
+        linked_account_id: &str,
+        options: RequestOptions,
+    ) -> Result<LinkedAccount, Error> {
         validate_linked_account_id(linked_account_id)?;
+        options.check()?;
         let request = Request {
             method: Method::GET,
             url: linked_account_url(&self.config().base, linked_account_id),
             body: None,
             call: Call::Get(linked_account_id),
             retry: RetryPolicy::Transient,
+            credentials: Credentials::ApiKey,
+            timeout: options.timeout,
+            max_retries: options.max_retries,
             secrets: Vec::new(),
         };
         self.engine().execute(request, decode_account).await
@@ -80,13 +122,27 @@ impl Client {
         &self,
         linked_account_id: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+        self.delete_linked_account_with(linked_account_id, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::delete_linked_account`] with per-call options.
+    pub async fn delete_linked_account_with(
+        &self,
+        linked_account_id: &str,
+        options: RequestOptions,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
         validate_linked_account_id(linked_account_id)?;
+        options.check()?;
         let request = Request {
             method: Method::DELETE,
             url: linked_account_url(&self.config().base, linked_account_id),
             body: None,
             call: Call::Delete(linked_account_id),
             retry: RetryPolicy::Transient,
+            credentials: Credentials::ApiKey,
+            timeout: options.timeout,
+            max_retries: options.max_retries,
             secrets: Vec::new(),
         };
         let answer = self
@@ -115,7 +171,19 @@ impl Client {
         page: u32,
         limit: u32,
     ) -> Result<LinkedAccountPage, Error> {
+        self.list_linked_accounts_with(page, limit, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::list_linked_accounts`] with per-call options.
+    pub async fn list_linked_accounts_with(
+        &self,
+        page: u32,
+        limit: u32,
+        options: RequestOptions,
+    ) -> Result<LinkedAccountPage, Error> {
         validate_page(page, limit)?;
+        options.check()?;
         let mut url = api_url(&self.config().base, LINKED_ACCOUNT_PATH);
         url.query_pairs_mut()
             .append_pair("page", &page.to_string())
@@ -126,6 +194,9 @@ impl Client {
             body: None,
             call: Call::List,
             retry: RetryPolicy::Transient,
+            credentials: Credentials::ApiKey,
+            timeout: options.timeout,
+            max_retries: options.max_retries,
             secrets: Vec::new(),
         };
         self.engine()
@@ -139,7 +210,11 @@ impl Client {
     }
 }
 
-fn decode_account(body: &[u8], _received_at: SystemTime) -> Result<LinkedAccount, Error> {
+/// A 2xx body that should be a linked account.
+pub(crate) fn decode_account(
+    body: &[u8],
+    _received_at: SystemTime,
+) -> Result<LinkedAccount, Error> {
     match serde_json::from_slice(body) {
         Ok(serde_json::Value::Object(object)) => LinkedAccount::from_json(object),
         _ => None,

@@ -238,22 +238,100 @@ fn collect_strings(value: &Value, found: &mut Vec<String>) {
 pub struct LinkedAccount {
     id: Option<String>,
     account_id: String,
+    associated_org: Option<String>,
     environment: Option<String>,
     name: Option<String>,
     udf: BTreeMap<String, Value>,
+    integrations: Option<Vec<Integration>>,
+    is_seed: Option<bool>,
+    tenant_account_id: Option<String>,
+    new_account: Option<bool>,
     created_at: Option<SystemTime>,
     updated_at: Option<SystemTime>,
     json: Map<String, Value>,
 }
 
-impl LinkedAccount {
-    /// Reads an account object; `None` when it is not one (no string `account_id`).
-    pub(crate) fn from_json(json: Map<String, Value>) -> Option<LinkedAccount> {
+/// An application a linked account has connected (an entry of its `integrations`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Integration {
+    /// The application's slug (Refold's `type`, e.g. `hubspot`).
+    pub r#type: String,
+    /// Its display name.
+    pub name: String,
+    /// Your custom app's id, or `None` for Refold's own apps.
+    pub app_id: Option<String>,
+    /// Its icon (a URL), when given.
+    pub icon: Option<String>,
+    /// Whether the end-user must connect it again.
+    pub reauth_required: Option<bool>,
+    pub created_at: Option<SystemTime>,
+    pub updated_at: Option<SystemTime>,
+}
+
+impl Integration {
+    /// The fields every binding maps (docs/contract.md §Linked accounts).
+    pub const FIELDS: &'static [&'static str] = &[
+        "type",
+        "name",
+        "app_id",
+        "icon",
+        "reauth_required",
+        "created_at",
+        "updated_at",
+    ];
+
+    /// Reads one entry; `None` without a string `type`.
+    fn from_json(json: &Value) -> Option<Integration> {
         let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_owned);
         let time = |key: &str| {
             json.get(key)
                 .and_then(Value::as_str)
                 .and_then(parse_rfc3339)
+        };
+        Some(Integration {
+            r#type: text("type")?,
+            name: text("name").unwrap_or_default(),
+            app_id: text("app_id"),
+            icon: text("icon"),
+            reauth_required: json.get("reauth_required").and_then(Value::as_bool),
+            created_at: time("createdAt"),
+            updated_at: time("updatedAt"),
+        })
+    }
+}
+
+impl LinkedAccount {
+    /// The fields every binding maps (docs/contract.md §Linked accounts).
+    pub const FIELDS: &'static [&'static str] = &[
+        "id",
+        "account_id",
+        "associated_org",
+        "environment",
+        "name",
+        "udf",
+        "integrations",
+        "is_seed",
+        "tenant_account_id",
+        "new_account",
+        "created_at",
+        "updated_at",
+        "json",
+    ];
+
+    /// Reads an account object; `None` when it is not one (no string `account_id`).
+    pub(crate) fn from_json(json: Map<String, Value>) -> Option<LinkedAccount> {
+        let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_owned);
+        let flag = |key: &str| json.get(key).and_then(Value::as_bool);
+        let time = |key: &str| {
+            json.get(key)
+                .and_then(Value::as_str)
+                .and_then(parse_rfc3339)
+        };
+        let integrations = match json.get("integrations") {
+            Some(Value::Array(entries)) => {
+                Some(entries.iter().filter_map(Integration::from_json).collect())
+            }
+            _ => None,
         };
         let udf = match json.get("udf") {
             // Refold's form: [{"key_name", "key_value", …}]; an object is accepted too.
@@ -270,9 +348,14 @@ impl LinkedAccount {
         Some(LinkedAccount {
             id: text("_id"),
             account_id: text("account_id").or_else(|| text("linked_account_id"))?,
+            associated_org: text("associated_org"),
             environment: text("environment"),
             name: text("name"),
             udf,
+            integrations,
+            is_seed: flag("is_seed"),
+            tenant_account_id: text("tenant_account_id"),
+            new_account: flag("new_account"),
             created_at: time("createdAt"),
             updated_at: time("updatedAt"),
             json,
@@ -287,6 +370,32 @@ impl LinkedAccount {
     /// Your id of the end-user: the `linked_account_id` tokens are minted for.
     pub fn account_id(&self) -> &str {
         &self.account_id
+    }
+
+    /// The organisation the account belongs to (`associated_org`).
+    pub fn associated_org(&self) -> Option<&str> {
+        self.associated_org.as_deref()
+    }
+
+    /// The applications the account has connected; `None` when Refold sent `null` (as a
+    /// create answers) or nothing.
+    pub fn integrations(&self) -> Option<&[Integration]> {
+        self.integrations.as_deref()
+    }
+
+    /// Whether the account was seeded by Refold (`is_seed`), when given.
+    pub fn is_seed(&self) -> Option<bool> {
+        self.is_seed
+    }
+
+    /// The tenant account it belongs to, when given.
+    pub fn tenant_account_id(&self) -> Option<&str> {
+        self.tenant_account_id.as_deref()
+    }
+
+    /// An upsert's answer: whether it created the account (`true`) or updated it.
+    pub fn new_account(&self) -> Option<bool> {
+        self.new_account
     }
 
     /// The Refold environment the account lives in (e.g. `test`).
@@ -328,11 +437,13 @@ impl fmt::Debug for LinkedAccount {
             .field("environment", &self.environment)
             .field("name", &self.name)
             .field("udf", &self.udf)
+            .field("integrations", &self.integrations)
+            .field("new_account", &self.new_account)
             .finish_non_exhaustive()
     }
 }
 
-/// One page of `list_linked_accounts`.
+/// One page of `list_linked_accounts` (Refold's mongoose-paginate page).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkedAccountPage {
     /// The accounts of this page, in creation order.
@@ -341,15 +452,37 @@ pub struct LinkedAccountPage {
     pub page: u32,
     /// Accounts per page.
     pub limit: u32,
-    /// Accounts in all pages.
+    /// Accounts in all pages (`totalDocs`).
     pub total: u64,
     /// Pages in all.
     pub total_pages: u32,
+    /// The number of this page's first account, from 1 (`pagingCounter`).
+    pub paging_counter: u64,
+    /// Whether a page comes before this one.
+    pub has_prev_page: bool,
+    /// The previous page's number, if there is one (only a page before this one counts).
+    pub prev_page: Option<u32>,
+    /// Whether a page comes after this one (only when `next_page` says which).
+    pub has_next_page: bool,
     /// The next page's number, if there is one.
     pub next_page: Option<u32>,
 }
 
 impl LinkedAccountPage {
+    /// The fields every binding maps (docs/contract.md §Linked accounts).
+    pub const FIELDS: &'static [&'static str] = &[
+        "accounts",
+        "page",
+        "limit",
+        "total",
+        "total_pages",
+        "paging_counter",
+        "has_prev_page",
+        "prev_page",
+        "has_next_page",
+        "next_page",
+    ];
+
     /// Reads a mongoose-paginate page; `None` when `docs` is not a list of accounts.
     pub(crate) fn from_json(json: Value, page: u32, limit: u32) -> Option<LinkedAccountPage> {
         let Value::Object(mut object) = json else {
@@ -375,11 +508,25 @@ impl LinkedAccountPage {
                 .map(clamp)
                 .filter(|next| *next > page_number),
         };
+        let limit = number("limit").map_or(limit, clamp);
+        // Only a previous page before this one counts.
+        let prev_page = match object.get("hasPrevPage").and_then(Value::as_bool) {
+            Some(false) => None,
+            _ => number("prevPage")
+                .map(clamp)
+                .filter(|prev| *prev >= 1 && *prev < page_number),
+        };
+        let paging_counter = number("pagingCounter")
+            .unwrap_or_else(|| u64::from(page_number.saturating_sub(1)) * u64::from(limit) + 1);
         Some(LinkedAccountPage {
             page: page_number,
-            limit: number("limit").map_or(limit, clamp),
+            limit,
             total: number("totalDocs").unwrap_or(accounts.len() as u64),
             total_pages: number("totalPages").map_or(page_number, clamp),
+            paging_counter,
+            has_prev_page: prev_page.is_some(),
+            prev_page,
+            has_next_page: next_page.is_some(),
             next_page,
             accounts,
         })
@@ -401,6 +548,8 @@ pub(crate) fn validate_page(page: u32, limit: u32) -> Result<(), Error> {
 
 /// A page number or limit from a dynamically typed host: a whole number from `min` to `max`,
 /// else `invalid_input` naming `what`.
+#[doc(hidden)]
+#[deprecated(note = "a shim until the bindings move onto `refold_session::host::page_arguments`")]
 pub fn page_argument(what: &str, value: f64, max: u32) -> Result<u32, Error> {
     if let Some(number) = whole_number(value, max as usize).filter(|n| *n >= 1) {
         Ok(number as u32)
@@ -489,6 +638,62 @@ mod tests {
             "2023-01-20T16:09:41Z"
         );
         assert_eq!(account.json()["future_field"], 1);
+        assert_eq!(account.integrations(), None);
+    }
+
+    #[test]
+    fn reads_the_documented_shapes() {
+        let created = json!({"_id": "6a3134fdc71d10070e78923e", "account_id": "user_12345",
+            "name": "Acme Inc.", "environment": "test", "integrations": null});
+        let Value::Object(created) = created else {
+            unreachable!()
+        };
+        let created = LinkedAccount::from_json(created).unwrap();
+        assert_eq!(created.integrations(), None);
+        assert_eq!(created.created_at(), None);
+        let upserted = json!({"account_id": "u", "udf": [], "__v": 0, "new_account": false,
+            "is_seed": false, "tenant_account_id": null, "associated_org": "6500a1b2c3d4e5f6a7b8c9d0",
+            "integrations": [
+                {"type": "hubspot", "name": "Hubspot", "icon": "https://x/logo.png", "app_id": null,
+                 "reauth_required": false, "createdAt": "2026-05-29T09:50:34.063Z"},
+                {"type": "custom", "name": "Acme CRM", "app_id": "6a05d19680458c9a09e79c2e"},
+                {"name": "no type: skipped"}, 5]});
+        let Value::Object(upserted) = upserted else {
+            unreachable!()
+        };
+        let upserted = LinkedAccount::from_json(upserted).unwrap();
+        assert_eq!(upserted.new_account(), Some(false));
+        assert_eq!(upserted.is_seed(), Some(false));
+        assert_eq!(upserted.tenant_account_id(), None);
+        assert_eq!(upserted.associated_org(), Some("6500a1b2c3d4e5f6a7b8c9d0"));
+        let integrations = upserted.integrations().unwrap();
+        assert_eq!(integrations.len(), 2);
+        assert_eq!(integrations[0].r#type, "hubspot");
+        assert_eq!(integrations[0].app_id, None);
+        assert_eq!(integrations[0].reauth_required, Some(false));
+        assert!(integrations[0].created_at.is_some());
+        assert_eq!(
+            integrations[1].app_id.as_deref(),
+            Some("6a05d19680458c9a09e79c2e")
+        );
+        let page = LinkedAccountPage::from_json(
+            json!({"docs": [], "totalDocs": 32, "limit": 10, "totalPages": 4, "page": 2,
+                   "pagingCounter": 11, "hasPrevPage": true, "hasNextPage": true,
+                   "prevPage": 1, "nextPage": 3}),
+            2,
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                page.paging_counter,
+                page.has_prev_page,
+                page.prev_page,
+                page.has_next_page,
+                page.next_page
+            ),
+            (11, true, Some(1), true, Some(3))
+        );
     }
 
     #[test]
@@ -500,6 +705,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(page.next_page, None);
+        let page = LinkedAccountPage::from_json(
+            json!({"docs": [], "page": 3, "hasPrevPage": true, "prevPage": 7}),
+            3,
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            (page.prev_page, page.has_prev_page, page.paging_counter),
+            (None, false, 21)
+        );
         assert!(LinkedAccountPage::from_json(json!({"docs": [1]}), 1, 10).is_none());
         assert_eq!(
             validate_page(0, 10).unwrap_err().code(),
@@ -509,10 +724,13 @@ mod tests {
             validate_page(1, 101).unwrap_err().code(),
             ErrorCode::InvalidInput
         );
-        assert_eq!(
-            page_argument("limit", 2.5, 100).unwrap_err().code(),
-            ErrorCode::InvalidInput
-        );
-        assert_eq!(page_argument("page", 7.0, u32::MAX).unwrap(), 7);
+        #[allow(deprecated)]
+        {
+            assert_eq!(
+                page_argument("limit", 2.5, 100).unwrap_err().code(),
+                ErrorCode::InvalidInput
+            );
+            assert_eq!(page_argument("page", 7.0, u32::MAX).unwrap(), 7);
+        }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use super::model::{LinkedAccount, LinkedAccountPage, MAX_PAGES};
 use crate::client::Client;
 use crate::error::Error;
+use crate::options::RequestOptions;
 
 /// Walks the pages of `list_linked_accounts`.
 pub struct LinkedAccountPages {
@@ -13,16 +14,23 @@ pub struct LinkedAccountPages {
     next: Option<u32>,
     limit: u32,
     fetched: u32,
+    options: RequestOptions,
 }
 
 impl LinkedAccountPages {
     /// Pages of `limit` accounts (checked on the first fetch), from page 1.
     pub fn new(client: Client, limit: u32) -> Self {
+        LinkedAccountPages::with_options(client, limit, RequestOptions::default())
+    }
+
+    /// [`LinkedAccountPages::new`] with per-call options for every page's request.
+    pub fn with_options(client: Client, limit: u32, options: RequestOptions) -> Self {
         LinkedAccountPages {
             client,
             next: Some(1),
             limit,
             fetched: 0,
+            options,
         }
     }
 
@@ -33,7 +41,10 @@ impl LinkedAccountPages {
             return None;
         }
         self.fetched += 1;
-        let result = self.client.list_linked_accounts(page, self.limit).await;
+        let result = self
+            .client
+            .list_linked_accounts_with(page, self.limit, self.options)
+            .await;
         if let Ok(fetched) = &result {
             // An empty page ends the walk even if the server claims more.
             if !fetched.accounts.is_empty() {

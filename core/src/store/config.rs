@@ -1,5 +1,5 @@
-//! The fleet store's settings: the options as the host gives them, and their checked form
-//! (the Redis topology, the encryption keys, the key prefix, the timeout).
+//! The fleet store's settings: their checked form (the Redis topology, the encryption keys,
+//! the key prefix, the timeout), filled from the environment where unset.
 
 use std::fmt;
 use std::time::Duration;
@@ -8,51 +8,23 @@ use base64::Engine as _;
 
 use crate::error::Error;
 use crate::redact::{REDACTED, clean_line};
-use crate::time::HostDuration;
-use crate::validate::checked_duration;
 
 /// Each Redis call gets this long unless configured.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(250);
 /// The key prefix unless configured.
 pub const DEFAULT_KEY_PREFIX: &str = "refold:";
-/// Longest time a Redis call may be given.
-const MAX_STORE_TIMEOUT_SECONDS: f64 = 60.0;
 
-/// The store's settings as the host gives them; unset ones come from
-/// `REFOLD_CACHE_REDIS_URL` / `REFOLD_CACHE_ENCRYPTION_KEY`.
-#[derive(Clone, Default, PartialEq)]
-pub struct StoreOptions {
-    /// `redis://…`, `rediss://…` (TLS), or a cluster: `redis+cluster://host1:port,host2:port`
-    /// (or `rediss+cluster://…`), or node URLs separated by commas.
+/// The store's options as given (types and the timeout already checked by the options);
+/// unset ones come from `REFOLD_CACHE_REDIS_URL` / `REFOLD_CACHE_ENCRYPTION_KEY`.
+pub(crate) struct StoreSettings {
     pub redis_url: Option<String>,
-    /// Base64 32-byte keys: the first encrypts and names entries; every one is tried when
-    /// reading (rotation). Empty: `REFOLD_CACHE_ENCRYPTION_KEY` (comma-separated for several).
     pub encryption_keys: Vec<String>,
-    /// Prefix of every key this client writes (default `refold:`).
     pub key_prefix: Option<String>,
-    /// Time allowed to each Redis call before falling back (default 250 ms).
-    pub timeout: Option<HostDuration>,
-}
-
-impl fmt::Debug for StoreOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreOptions")
-            .field(
-                "redis_url",
-                &self.redis_url.as_ref().map(|url| redact_url(url)),
-            )
-            .field(
-                "encryption_keys",
-                &format!("[{} redacted]", self.encryption_keys.len()),
-            )
-            .field("key_prefix", &self.key_prefix)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
+    pub timeout: Duration,
 }
 
 /// A Redis URL without its password, for messages.
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     match url.split_once('@') {
         Some((scheme_and_user, host)) => match scheme_and_user.split_once("://") {
             Some((scheme, _)) => format!("{scheme}://{}@{host}", REDACTED),
@@ -98,7 +70,7 @@ impl PartialEq for StoreConfig {
 }
 
 /// Checks the store options, filling unset ones from the environment when `read_env`.
-pub(crate) fn resolve_store(options: StoreOptions, read_env: bool) -> Result<StoreConfig, Error> {
+pub(crate) fn resolve_store(options: StoreSettings, read_env: bool) -> Result<StoreConfig, Error> {
     let env = |name: &str| {
         read_env
             .then(|| std::env::var(name).ok())
@@ -142,15 +114,7 @@ pub(crate) fn resolve_store(options: StoreOptions, read_env: bool) -> Result<Sto
              without spaces.",
         ));
     }
-    let timeout = match options.timeout {
-        None => DEFAULT_STORE_TIMEOUT,
-        Some(value) => checked_duration(
-            "The cache store's timeout",
-            value,
-            false,
-            Some(MAX_STORE_TIMEOUT_SECONDS),
-        )?,
-    };
+    let timeout = options.timeout;
     Ok(StoreConfig {
         topology,
         keys,
@@ -225,49 +189,34 @@ mod tests {
 
     const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
+    fn settings(url: Option<&str>, keys: &[&str], prefix: Option<&str>) -> StoreSettings {
+        StoreSettings {
+            redis_url: url.map(str::to_owned),
+            encryption_keys: keys.iter().map(|key| (*key).to_owned()).collect(),
+            key_prefix: prefix.map(str::to_owned),
+            timeout: DEFAULT_STORE_TIMEOUT,
+        }
+    }
+
     #[test]
     fn options_are_checked_and_never_echo_secrets() {
-        let bad = |options: StoreOptions| resolve_store(options, false).unwrap_err();
-        let url = Some("redis://127.0.0.1:6379".to_owned());
+        let url = Some("redis://:s3cretpw@127.0.0.1:6379");
         for options in [
-            StoreOptions::default(),
-            StoreOptions {
-                redis_url: url.clone(),
-                ..StoreOptions::default()
-            },
-            StoreOptions {
-                redis_url: url.clone(),
-                encryption_keys: vec!["c2hvcnQ=".into()],
-                ..StoreOptions::default()
-            },
-            StoreOptions {
-                redis_url: url.clone(),
-                encryption_keys: vec!["not base64!!".into()],
-                ..StoreOptions::default()
-            },
-            StoreOptions {
-                redis_url: Some("http://x".into()),
-                encryption_keys: vec![KEY_A.into()],
-                ..StoreOptions::default()
-            },
-            StoreOptions {
-                redis_url: url.clone(),
-                encryption_keys: vec![KEY_A.into()],
-                key_prefix: Some("has space".into()),
-                ..StoreOptions::default()
-            },
+            settings(None, &[], None),
+            settings(url, &[], None),
+            settings(url, &["c2hvcnQ="], None),
+            settings(url, &["not base64!!"], None),
+            settings(Some("http://:s3cretpw@x"), &[KEY_A], None),
+            settings(url, &[KEY_A], Some("has space")),
         ] {
-            let err = bad(options);
+            let err = resolve_store(options, false).unwrap_err();
             assert_eq!(err.code(), ErrorCode::Configuration);
-            assert!(!err.message().contains(KEY_A));
+            assert!(!err.message().contains(KEY_A), "{}", err.message());
+            assert!(!err.message().contains("s3cretpw"), "{}", err.message());
         }
-        let options = StoreOptions {
-            redis_url: Some("redis://:s3cretpw@127.0.0.1:6379".into()),
-            encryption_keys: vec![KEY_A.into()],
-            ..StoreOptions::default()
-        };
-        assert!(!format!("{options:?}").contains("s3cretpw"));
-        assert!(!format!("{options:?}").contains(KEY_A));
+        let config = resolve_store(settings(url, &[KEY_A], None), false).unwrap();
+        assert!(!format!("{config:?}").contains("s3cretpw"));
+        assert_eq!(config.prefix, DEFAULT_KEY_PREFIX);
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //!   where `k` is an encryption key and `fingerprint` the SHA-256 of the API key: no account
 //!   id and no API key appear in Redis;
 //! - lock name: the same with `l:` instead of `t:`;
-//! - value: `0x01 ‖ nonce (12) ‖ AES-256-GCM(expires_unix_ms (u64 BE) ‖ token)` with the key
-//!   name as associated data, so a value copied under another name fails to decrypt.
+//! - value: `0x02 ‖ nonce (12) ‖ AES-256-GCM(expires_unix_ms (u64 BE) ‖
+//!   refresh_expires_unix_ms (u64 BE, 0: unknown) ‖ token length (u32 BE) ‖ token ‖ refresh
+//!   token)` with the key name as associated data, so a value copied under another name fails
+//!   to decrypt. Version 1 (`0x01`, `expires_unix_ms ‖ token`) is still read.
 
 mod config;
 mod redis;
@@ -21,8 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use self::config::{DEFAULT_KEY_PREFIX, DEFAULT_STORE_TIMEOUT, StoreOptions};
-pub(crate) use self::config::{StoreConfig, resolve_store};
+pub use self::config::{DEFAULT_KEY_PREFIX, DEFAULT_STORE_TIMEOUT};
+pub(crate) use self::config::{StoreConfig, StoreSettings, redact_url, resolve_store};
 use self::redis::RedisLink;
 pub(crate) use self::redis::StoreFailure;
 pub(crate) use self::seal::Stored;
@@ -92,12 +94,11 @@ impl TokenStore {
         Ok(None)
     }
 
-    /// Stores `token` for `id` until `expires_unix_ms`, dropped by Redis `ttl` from now.
+    /// Stores `stored` for `id`, dropped by Redis `ttl` from now.
     pub(crate) async fn put(
         &self,
         id: &str,
-        token: &str,
-        expires_unix_ms: u64,
+        stored: &Stored,
         ttl: Duration,
     ) -> Result<(), StoreFailure> {
         let ttl_ms = ttl.as_millis().min(u128::from(u32::MAX)) as u64;
@@ -105,7 +106,7 @@ impl TokenStore {
             return Ok(());
         }
         let name = self.sealer.name(Kind::Token, id);
-        let Some(value) = self.sealer.seal(&name, token, expires_unix_ms) else {
+        let Some(value) = self.sealer.seal(&name, stored) else {
             return Ok(());
         };
         self.redis.set(name, value, ttl_ms).await

@@ -6,16 +6,30 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-/// The value format's version byte.
-const FORMAT_VERSION: u8 = 1;
+/// The value format's version byte: 2 carries the refresh token and its expiry; 1 (the token
+/// and its expiry only) is still read.
+const FORMAT_VERSION: u8 = 2;
+const FORMAT_VERSION_1: u8 = 1;
 const NONCE_BYTES: usize = 12;
 /// Longest value stored or read: a value never sizes more than this.
 const MAX_VALUE_BYTES: usize = 64 * 1024;
 
-/// A token found in the store.
+/// A token as stored: the token, its refresh token, and when each expires (Unix ms; the
+/// refresh token's 0 when unknown).
 pub(crate) struct Stored {
     pub token: String,
     pub expires_unix_ms: u64,
+    pub refresh_token: Option<String>,
+    pub refresh_expires_unix_ms: Option<u64>,
+}
+
+impl Drop for Stored {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.token);
+        if let Some(refresh) = &mut self.refresh_token {
+            zeroize::Zeroize::zeroize(refresh);
+        }
+    }
 }
 
 /// What a key name is for.
@@ -79,16 +93,20 @@ impl Sealer {
         format!("{}{kind}:{hex}", self.prefix)
     }
 
-    /// The value of `token` stored under `name`; `None` for a token too long to store.
-    pub(crate) fn seal(&self, name: &str, token: &str, expires_unix_ms: u64) -> Option<Vec<u8>> {
-        if token.len() > MAX_VALUE_BYTES / 2 {
+    /// The value of `stored` under `name`; `None` for tokens too long to store.
+    pub(crate) fn seal(&self, name: &str, stored: &Stored) -> Option<Vec<u8>> {
+        let refresh = stored.refresh_token.as_deref().unwrap_or("");
+        if stored.token.len() + refresh.len() > MAX_VALUE_BYTES / 2 {
             return None;
         }
         let cipher = Aes256Gcm::new_from_slice(&self.keys[0]).expect("32-byte key");
         let nonce = Nonce::generate();
-        let mut plaintext = Vec::with_capacity(8 + token.len());
-        plaintext.extend_from_slice(&expires_unix_ms.to_be_bytes());
-        plaintext.extend_from_slice(token.as_bytes());
+        let mut plaintext = Vec::with_capacity(20 + stored.token.len() + refresh.len());
+        plaintext.extend_from_slice(&stored.expires_unix_ms.to_be_bytes());
+        plaintext.extend_from_slice(&stored.refresh_expires_unix_ms.unwrap_or(0).to_be_bytes());
+        plaintext.extend_from_slice(&(stored.token.len() as u32).to_be_bytes());
+        plaintext.extend_from_slice(stored.token.as_bytes());
+        plaintext.extend_from_slice(refresh.as_bytes());
         let sealed = cipher
             .encrypt(
                 &nonce,
@@ -106,12 +124,13 @@ impl Sealer {
         Some(value)
     }
 
-    /// The token in `value` stored under `name`, if some key opens it.
+    /// The token in `value` stored under `name`, if some key opens it (either format).
     pub(crate) fn open(&self, name: &str, value: &[u8]) -> Option<Stored> {
         if value.len() > MAX_VALUE_BYTES || value.len() < 1 + NONCE_BYTES + 16 + 8 {
             return None;
         }
-        if value[0] != FORMAT_VERSION {
+        let version = value[0];
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_1 {
             return None;
         }
         let nonce = Nonce::try_from(&value[1..1 + NONCE_BYTES]).ok()?;
@@ -127,15 +146,44 @@ impl Sealer {
                     },
                 )
                 .ok()?;
-            let expires_unix_ms = u64::from_be_bytes(plaintext[..8].try_into().ok()?);
-            let token = String::from_utf8(plaintext.split_off(8)).ok()?;
+            let stored = if version == FORMAT_VERSION_1 {
+                read_v1(&plaintext)
+            } else {
+                read_v2(&plaintext)
+            };
             zeroize::Zeroize::zeroize(&mut plaintext);
-            Some(Stored {
-                token,
-                expires_unix_ms,
-            })
+            stored
         })
     }
+}
+
+/// `expires_unix_ms (u64 BE) ‖ token`.
+fn read_v1(plaintext: &[u8]) -> Option<Stored> {
+    let expires_unix_ms = u64::from_be_bytes(plaintext.get(..8)?.try_into().ok()?);
+    let token = String::from_utf8(plaintext.get(8..)?.to_vec()).ok()?;
+    Some(Stored {
+        token,
+        expires_unix_ms,
+        refresh_token: None,
+        refresh_expires_unix_ms: None,
+    })
+}
+
+/// `expires_unix_ms (u64 BE) ‖ refresh_expires_unix_ms (u64 BE, 0: unknown) ‖ token length
+/// (u32 BE) ‖ token ‖ refresh token (the rest; empty: none)`.
+fn read_v2(plaintext: &[u8]) -> Option<Stored> {
+    let expires_unix_ms = u64::from_be_bytes(plaintext.get(..8)?.try_into().ok()?);
+    let refresh_expires = u64::from_be_bytes(plaintext.get(8..16)?.try_into().ok()?);
+    let token_len = u32::from_be_bytes(plaintext.get(16..20)?.try_into().ok()?) as usize;
+    let token_end = 20usize.checked_add(token_len)?;
+    let token = String::from_utf8(plaintext.get(20..token_end)?.to_vec()).ok()?;
+    let refresh = String::from_utf8(plaintext.get(token_end..)?.to_vec()).ok()?;
+    Some(Stored {
+        token,
+        expires_unix_ms,
+        refresh_token: (!refresh.is_empty()).then_some(refresh),
+        refresh_expires_unix_ms: (refresh_expires != 0).then_some(refresh_expires),
+    })
 }
 
 #[cfg(test)]
@@ -165,16 +213,46 @@ mod tests {
         assert_eq!(sealer.names(Kind::Token, "user-42"), [name]);
     }
 
+    fn stored(token: &str, expires_unix_ms: u64) -> Stored {
+        Stored {
+            token: token.to_owned(),
+            expires_unix_ms,
+            refresh_token: Some("eyJrefresh.payload.sig".to_owned()),
+            refresh_expires_unix_ms: Some(99),
+        }
+    }
+
     #[test]
     fn values_open_only_under_their_own_name_and_a_known_key() {
         let writer = sealer(&[KEY_A]);
         let name = writer.name(Kind::Token, "u1");
-        let value = writer.seal(&name, "eyJtoken.payload.sig", 42).unwrap();
-        assert!(!value.windows(5).any(|w| w == b"eyJto"));
+        let value = writer
+            .seal(&name, &stored("eyJtoken.payload.sig", 42))
+            .unwrap();
+        assert_eq!(value[0], 2);
+        assert!(!value.windows(5).any(|w| w == b"eyJto" || w == b"eyJre"));
         let opened = writer.open(&name, &value).unwrap();
         assert_eq!(
             (opened.token.as_str(), opened.expires_unix_ms),
             ("eyJtoken.payload.sig", 42)
+        );
+        assert_eq!(
+            opened.refresh_token.as_deref(),
+            Some("eyJrefresh.payload.sig")
+        );
+        assert_eq!(opened.refresh_expires_unix_ms, Some(99));
+        let mut bare = stored("t", 7);
+        bare.refresh_token = None;
+        bare.refresh_expires_unix_ms = None;
+        let opened = writer
+            .open(&name, &writer.seal(&name, &bare).unwrap())
+            .unwrap();
+        assert_eq!(
+            (
+                opened.refresh_token.as_deref(),
+                opened.refresh_expires_unix_ms
+            ),
+            (None, None)
         );
         let other_name = writer.name(Kind::Token, "u2");
         assert!(
@@ -195,6 +273,43 @@ mod tests {
     #[test]
     fn a_token_too_long_to_store_is_not_sealed() {
         let sealer = sealer(&[KEY_A]);
-        assert!(sealer.seal("n", &"x".repeat(MAX_VALUE_BYTES), 1).is_none());
+        assert!(
+            sealer
+                .seal("n", &stored(&"x".repeat(MAX_VALUE_BYTES), 1))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_first_format_is_still_read() {
+        let sealer = sealer(&[KEY_A]);
+        let name = sealer.name(Kind::Token, "u1");
+        let cipher = Aes256Gcm::new_from_slice(&KEY_A).unwrap();
+        let nonce = Nonce::generate();
+        let mut plaintext = 42_u64.to_be_bytes().to_vec();
+        plaintext.extend_from_slice(b"old-token");
+        let sealed = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: &plaintext,
+                    aad: name.as_bytes(),
+                },
+            )
+            .unwrap();
+        let mut value = vec![1];
+        value.extend_from_slice(&nonce);
+        value.extend_from_slice(&sealed);
+        let opened = sealer.open(&name, &value).unwrap();
+        assert_eq!(
+            (opened.token.as_str(), opened.expires_unix_ms),
+            ("old-token", 42)
+        );
+        assert_eq!(opened.refresh_token.as_deref(), None);
+        value[0] = 3;
+        assert!(
+            sealer.open(&name, &value).is_none(),
+            "an unknown version is a miss"
+        );
     }
 }

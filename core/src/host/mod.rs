@@ -1,0 +1,56 @@
+//! For bindings (public, but not for Rust applications): every rule about the values a host
+//! passes, in one place (docs/contract.md §Options, §8). A binding converts its native values
+//! to [`HostValue`] with one function, then reads options ([`client_options`],
+//! [`request_options`]), arguments ([`linked_account_id`], [`page_arguments`],
+//! [`linked_account_input`]) and JSON ([`json`]) here, in its [`Dialect`]; builds its client
+//! with [`build_client`]; and generates its stubs from [`describe`].
+
+mod describe;
+mod json;
+pub mod legacy;
+mod read;
+#[cfg(test)]
+mod tests;
+mod value;
+
+pub use self::describe::describe;
+pub use self::json::{json, linked_account_input};
+pub use self::read::{
+    PageArguments, client_options, linked_account_id, page_arguments, request_options,
+};
+pub use self::value::{HostValue, MAX_DEPTH};
+use crate::client::Client;
+use crate::error::Error;
+pub use crate::options::{
+    CACHE_OPTIONS, CLIENT_ALIASES, CLIENT_OPTIONS, Case, ClientOptions, Dialect, DurationUnit,
+    OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, REQUEST_ALIASES, REQUEST_OPTIONS,
+    STORE_OPTIONS, TypeWords, UnknownNames,
+};
+
+/// Who builds a client: the host's dialect (it words the problems), the binding's name and its
+/// runtime's version (for the `user-agent`, e.g. `node v20.1.0`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostInfo {
+    pub dialect: Dialect,
+    /// `node`, `python`, `kotlin`, `cli`…
+    pub binding: String,
+    pub runtime_version: String,
+}
+
+impl HostInfo {
+    /// The binding named after its dialect.
+    pub fn new(dialect: Dialect, runtime_version: impl Into<String>) -> HostInfo {
+        HostInfo {
+            dialect,
+            binding: dialect.name.to_owned(),
+            runtime_version: runtime_version.into(),
+        }
+    }
+}
+
+/// Builds a client for a host: `options` checked with messages in the host's words, and the
+/// host named in the `user-agent`. No request is sent.
+pub fn build_client(options: ClientOptions, host: HostInfo) -> Result<Client, Error> {
+    let config = options.resolve(&host.dialect, Some((host.binding, host.runtime_version)))?;
+    Client::from_config(config)
+}
