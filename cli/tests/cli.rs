@@ -369,3 +369,103 @@ fn emulator_rate_limit_is_refolds_unless_told() {
         );
     }
 }
+
+impl EmulatorProcess {
+    /// `refold <args…> --base-url <emulator>` with `stdin` piped in.
+    fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .args(["--base-url", &self.url])
+            .env("REFOLD_API_KEY", KEY)
+            .env_remove("REFOLD_ENVIRONMENT")
+            .env_remove("REFOLD_BASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+#[test]
+fn token_revoke_and_account_active_take_the_token_from_stdin_and_never_echo_it() {
+    let emulator = EmulatorProcess::start();
+    let minted = emulator.token(&["cli-user"], Some(KEY));
+    let token = text(&minted.stdout).trim().to_owned();
+
+    let active = emulator.run_with_stdin(&["account", "active"], &format!("{token}\n"));
+    assert!(active.status.success(), "{}", text(&active.stderr));
+    let account: serde_json::Value = serde_json::from_slice(&active.stdout).unwrap();
+    assert_eq!(account["account_id"], "cli-user");
+
+    let revoked = emulator.run_with_stdin(&["token", "revoke"], &format!("{token}\n"));
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&revoked.stdout).unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({"success": true, "revoked_count": 1})
+    );
+
+    // The argument form; Refold refuses a revoked token: exit 3, its code shown, never the token.
+    let again = emulator.run_with_stdin(&["token", "revoke", &token], "");
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again.stderr));
+    let stderr = text(&again.stderr);
+    assert!(stderr.starts_with("error[authentication]: "), "{stderr}");
+    assert!(
+        stderr.contains("(Refold's code: INVALID_TOKEN)"),
+        "{stderr}"
+    );
+    for output in [&active, &revoked, &again] {
+        assert!(!text(&output.stdout).contains(&token) && !text(&output.stderr).contains(&token));
+    }
+    let empty = emulator.run_with_stdin(&["token", "revoke"], "\n");
+    assert_eq!(empty.status.code(), Some(2), "{}", text(&empty.stderr));
+    assert!(text(&empty.stderr).starts_with("error[invalid_input]: "));
+    assert_eq!(
+        emulator.requests_received(),
+        4,
+        "the empty token was not sent"
+    );
+}
+
+#[test]
+fn errors_show_refolds_own_code() {
+    let emulator = EmulatorProcess::start();
+    let out = emulator.token(&["no-such-user"], Some(KEY));
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr
+            .trim_end()
+            .ends_with("(Refold's code: INVALID_LINKED_ACCOUNT_ID)"),
+        "{stderr}"
+    );
+    let fresh = emulator.token(&["cli-user", "--fresh", "--json"], Some(KEY));
+    assert!(fresh.status.success(), "{}", text(&fresh.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&fresh.stdout).unwrap();
+    assert!(json["refresh_token"].as_str().unwrap().starts_with("eyJ"));
+    assert!(json["refresh_expires_at"].as_str().unwrap().ends_with('Z'));
+}
+
+#[test]
+fn describe_is_hidden_and_prints_what_the_core_declares() {
+    let out = Command::new(BIN).arg("__describe").output().unwrap();
+    assert!(out.status.success());
+    let described: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        described["error_codes"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("invalid_linked_account"))
+    );
+    assert!(described["options"]["client"].as_array().unwrap().len() >= 9);
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(!text(&help.stdout).contains("__describe"));
+}

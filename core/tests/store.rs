@@ -232,6 +232,45 @@ async fn redis_going_away_never_fails_a_call_and_is_used_again_when_back() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_token_travels_through_the_store_and_a_revoked_token_leaves_it() {
+    let redis = RedisServer::start();
+    let emulator = emulator().await;
+    let first = process(&emulator, &redis.url(), &[ENCRYPTION_KEY], 10.0);
+    let second = process(&emulator, &redis.url(), &[ENCRYPTION_KEY], 10.0);
+    let minted = first
+        .get_token_for_linked_account("rv-fleet")
+        .await
+        .unwrap();
+    let adopted = second
+        .get_token_for_linked_account("rv-fleet")
+        .await
+        .unwrap();
+    assert_eq!(
+        requests(&emulator).await,
+        1,
+        "the second process read the store"
+    );
+    assert_eq!(adopted.token(), minted.token());
+    assert_eq!(adopted.refresh_token(), minted.refresh_token());
+    assert!(adopted.refresh_token().is_some());
+    assert!(adopted.refresh_expires_at().is_some());
+    // Revoked through one process: gone from its cache and from the store.
+    first.revoke_session_token(minted.token()).await.unwrap();
+    let third = process(&emulator, &redis.url(), &[ENCRYPTION_KEY], 10.0);
+    let after = third
+        .get_token_for_linked_account("rv-fleet")
+        .await
+        .unwrap();
+    assert_ne!(
+        after.token(),
+        minted.token(),
+        "the store no longer holds it"
+    );
+    assert_eq!(requests(&emulator).await, 3);
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalidate_all_removes_only_this_clients_prefix() {
     let redis = RedisServer::start();
     redis.cli(&["SET", "someone-else:key", "keep me"]);

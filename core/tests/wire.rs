@@ -135,3 +135,54 @@ async fn https_to_a_plain_http_port_is_a_connection_error() {
     assert!(!err.message().contains(KEY));
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn session_token_calls_send_the_token_and_never_the_api_key() {
+    let emulator = emulator().await;
+    let client = client(&emulator);
+    let session = client
+        .get_token_for_linked_account_with(
+            "wire-bearer",
+            refold_session::RequestOptions::new().fresh(),
+        )
+        .await
+        .unwrap();
+    let account = client
+        .get_active_linked_account(session.token())
+        .await
+        .unwrap();
+    assert_eq!(account.account_id(), "wire-bearer");
+    let revoked = client.revoke_session_token(session.token()).await.unwrap();
+    assert!(revoked.success);
+
+    let log = request_log(&emulator).await;
+    let requests = log["requests"].as_array().unwrap();
+    assert_eq!(
+        requests[0]["query"], "force_refresh=true",
+        "fresh forces a new token"
+    );
+    for (request, method, path) in [
+        (
+            &requests[1],
+            "GET",
+            "/api/v2/public/session/active-linked-account",
+        ),
+        (&requests[2], "POST", "/api/v2/public/session-token/revoke"),
+    ] {
+        assert_eq!(request["method"], method);
+        assert_eq!(request["path"], path);
+        let headers = request["headers"].as_object().unwrap();
+        assert_eq!(headers["authorization"], "Bearer [redacted]");
+        assert!(!headers.contains_key("x-api-key"), "{headers:?}");
+    }
+    assert_eq!(requests[2]["body"], "", "the revocation's body is unused");
+
+    // Checked before anything is sent; the token is never quoted.
+    for bad in ["", "has space", "new\nline"] {
+        let err = client.revoke_session_token(bad).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert_eq!(err.attempts(), 0);
+    }
+    assert_eq!(request_log(&emulator).await["count"], 3);
+    emulator.shutdown().await;
+}
