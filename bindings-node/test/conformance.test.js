@@ -329,8 +329,10 @@ async function runSetup(kase) {
   await emulator.reset();
 }
 
+// `requires`: calls this binding does not offer yet (revoke, the active account) skip the case.
 for (const kase of table.cases) {
-  test(kase.name, async () => {
+  const skip = kase.requires.length > 0 && `needs ${kase.requires.join(', ')}, not in this binding yet`;
+  test(kase.name, { skip }, async () => {
     if (kase.lone_surrogates) {
       const strings = [kase.input, ...Object.values(kase.client)].filter((v) => typeof v === 'string');
       assert.ok(strings.map((v) => decoded(kase, v)).some(hasLoneSurrogate), 'the case decodes to a lone surrogate');

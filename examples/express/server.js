@@ -13,7 +13,7 @@ const HOST = process.env.HOST ?? '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 3000);
 // Where the browser calls Refold; the emulator serves both APIs on one address.
 const API_BASE_URL =
-  process.env.REFOLD_FRONTEND_API_URL ?? process.env.REFOLD_BASE_URL ?? 'https://api.gocobalt.io';
+  process.env.REFOLD_FRONTEND_API_URL ?? process.env.REFOLD_BASE_URL ?? 'https://app.refold.ai';
 const WEB_DIR = process.env.WEB_DIR ?? path.join(__dirname, '..', 'web', 'public');
 
 // One client for the process (API key from REFOLD_API_KEY, base URL from REFOLD_BASE_URL).

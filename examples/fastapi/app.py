@@ -30,7 +30,7 @@ from refold_session import (
 API_BASE_URL = (
     os.environ.get("REFOLD_FRONTEND_API_URL")
     or os.environ.get("REFOLD_BASE_URL")
-    or "https://api.gocobalt.io"
+    or "https://app.refold.ai"
 )
 WEB_DIR = Path(os.environ.get("WEB_DIR") or Path(__file__).parent.parent / "web" / "public")
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
