@@ -219,7 +219,7 @@ describe('options', () => {
   });
 
   test('environments pick the documented hosts; sandbox: true means the sandbox', () => {
-    assert.equal(new Refold({ apiKey: KEY }).endpoint, 'https://api.gocobalt.io/api/v2/public/session-token');
+    assert.equal(new Refold({ apiKey: KEY }).endpoint, 'https://app.refold.ai/api/v2/public/session-token');
     assert.equal(new Refold({ apiKey: KEY }).environment, 'production');
     assert.equal(new Refold({ apiKey: KEY, environment: 'sandbox' }).endpoint, 'https://embedapi.gocobalt.io/api/v2/public/session-token');
     assert.equal(new Refold({ apiKey: KEY, environment: 'staging' }).environment, 'staging');
@@ -323,7 +323,7 @@ describe('errors', () => {
   test('an unknown linked account is an InvalidLinkedAccountError', async () => {
     await assert.rejects(client.getTokenForLinkedAccount('nobody'), (error) => {
       assert.ok(error instanceof Refold.InvalidLinkedAccountError);
-      assert.equal(error.status, 500);
+      assert.equal(error.status, 400);
       assert.equal(error.attempts, 1);
       return true;
     });

@@ -48,7 +48,7 @@ test("the demo runs the whole server-side flow: upsert, mint, a cache hit, list,
     "accountId: 'demo-node-user'",
     'again -> the same token from the cache: true',
     'hits: 1',
-    "{ message: 'linked account deleted' }",
+    "{ message: 'User deleted successfully' }",
     'InvalidLinkedAccountError (code invalid_linked_account, status 500, attempts 1',
     'InvalidInputError: linked_account_id must be a string, not number',
   ]) {

@@ -43,7 +43,7 @@ def test_session_token_fields_and_redaction(emu: Emulator) -> None:
     assert token.token.count(".") == 2 and token.linked_account_id == "acct-1"
     assert token.issued_at is not None and token.issued_at.tzinfo is UTC
     assert token.expires_at.tzinfo is UTC
-    assert token.expires_at - token.issued_at == dt.timedelta(days=1)
+    assert token.expires_at - token.issued_at == dt.timedelta(days=7)  # the emulator's default TTL
     assert before - dt.timedelta(seconds=5) <= token.issued_at <= dt.datetime.now(UTC)
     for shown in (repr(token), str(token), f"{token}", repr([token])):
         assert token.token not in shown
@@ -122,7 +122,7 @@ def test_error_attributes_and_pickling(emu: Emulator) -> None:
     with pytest.raises(InvalidLinkedAccountError) as caught:
         Refold(API_KEY, base_url=emu.url).get_token_for_linked_account("nobody")
     error = caught.value
-    assert (error.code, error.status, error.attempts, error.retry_after) == ("invalid_linked_account", 500, 1, None)
+    assert (error.code, error.status, error.attempts, error.retry_after) == ("invalid_linked_account", 400, 1, None)
     assert error.request_id
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is InvalidLinkedAccountError
@@ -195,7 +195,7 @@ def test_read_only_properties_are_the_same_on_both_clients(emu: Emulator) -> Non
         assert repr(client) == f"<{cls.__name__} endpoint={client.endpoint!r}>"
         default = cls(API_KEY)
         assert (default.environment, default.endpoint) == (
-            "production", "https://api.gocobalt.io/api/v2/public/session-token")
+            "production", "https://app.refold.ai/api/v2/public/session-token")
         for name in ("endpoint", "environment", "user_agent", "closed"):
             with pytest.raises(AttributeError):
                 setattr(client, name, "x")

@@ -285,9 +285,16 @@ impl TokenCache {
             .config
             .refresh_ahead
             .mul_f64(1.0 + 0.1 * fastrand::f64());
+        // The fleet shares the wall-clock expiry: the token's own (never after its `exp`), so a
+        // process that adopts it sees the same `expires_at` as the one that minted it.
+        let by_lifetime = now_unix_ms().saturating_add(remaining.as_millis() as u64);
+        let expires_at_ms = token
+            .expires_at()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as u64);
         Entry {
             local_expiry,
-            expires_unix_ms: now_unix_ms().saturating_add(remaining.as_millis() as u64),
+            expires_unix_ms: by_lifetime.min(expires_at_ms),
             refresh_from: local_expiry.checked_sub(window).unwrap_or(now),
             token,
         }

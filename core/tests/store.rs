@@ -254,6 +254,11 @@ async fn the_refresh_token_travels_through_the_store_and_a_revoked_token_leaves_
     assert_eq!(adopted.refresh_token(), minted.refresh_token());
     assert!(adopted.refresh_token().is_some());
     assert!(adopted.refresh_expires_at().is_some());
+    assert_eq!(
+        adopted.expires_at(),
+        minted.expires_at(),
+        "the same expiry fleet-wide"
+    );
     // Revoked through one process: gone from its cache and from the store.
     first.revoke_session_token(minted.token()).await.unwrap();
     let third = process(&emulator, &redis.url(), &[ENCRYPTION_KEY], 10.0);

@@ -62,7 +62,7 @@ class JavaBlockingTest {
                 fail("expected InvalidLinkedAccount");
             } catch (RefoldException.InvalidLinkedAccount e) {
                 assertEquals("invalid_linked_account", e.getCode());
-                assertEquals(Integer.valueOf(500), e.getStatus());
+                assertEquals(Integer.valueOf(400), e.getStatus());
                 assertEquals(1, e.getAttempts());
                 assertNotNull(e.getRequestId());
                 assertNull(e.getRetryAfterSeconds());
@@ -156,7 +156,10 @@ class JavaBlockingTest {
             assertEquals("java-1", account.getAccountId());
             assertEquals("Java User", account.getName());
             assertEquals(Map.of("plan", "pro", "seats", 5L), account.getUdf());
-            assertEquals(account, refold.getLinkedAccountBlocking("java-1"));
+            // An upsert answers new_account and no integrations; a get, the integrations.
+            LinkedAccount fetched = refold.getLinkedAccountBlocking("java-1");
+            assertEquals(account.getId(), fetched.getId());
+            assertEquals(account.getUdf(), fetched.getUdf());
             assertEquals("java-2", refold.createLinkedAccountBlocking(new LinkedAccountInput("java-2")).getAccountId());
 
             LinkedAccountPage page = refold.listLinkedAccountsBlocking(1, 1);

@@ -66,8 +66,10 @@ class AccountsTest {
         assertNotNull(account.updatedAt)
         assertThrows<UnsupportedOperationException> { (account.json as MutableMap<String, Any?>)["x"] = 1 }
 
-        assertEquals(account, refold.getLinkedAccountBlocking("user-42"))
-        assertEquals(account, runBlocking { refold.getLinkedAccount("user-42") })
+        // An upsert answers new_account and no integrations; a get, the integrations.
+        val fetched = refold.getLinkedAccountBlocking("user-42")
+        assertEquals(listOf(account.id, account.name, account.udf), listOf(fetched.id, fetched.name, fetched.udf))
+        assertEquals(fetched, runBlocking { refold.getLinkedAccount("user-42") })
         val session = runBlocking { refold.getTokenForLinkedAccount("user-42") }
         assertEquals("user-42", session.linkedAccountId)
 

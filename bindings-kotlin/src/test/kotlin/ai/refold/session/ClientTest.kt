@@ -220,7 +220,7 @@ class ClientTest {
             assertEquals("sandbox", it.environment)
         }
         RefoldClient(apiKey = Emulator.KEY).use {
-            assertEquals("https://api.gocobalt.io/api/v2/public/session-token", it.endpoint)
+            assertEquals("https://app.refold.ai/api/v2/public/session-token", it.endpoint)
             assertEquals("production", it.environment)
         }
         client().use { refold ->
