@@ -112,6 +112,7 @@ pub fn linked_account_id(value: &HostValue, dialect: &Dialect) -> Result<String,
 struct Table<'v> {
     path: String,
     rows: &'static [OptionSpec],
+    members: &'v [(HostValue, HostValue)],
     values: Vec<Option<&'v HostValue>>,
     names: Vec<String>,
     /// A flag alias that was given `true` (the value it sets), by row name.
@@ -310,6 +311,7 @@ impl<'d> Reader<'d> {
         Table {
             path: path.to_owned(),
             rows,
+            members,
             values,
             names,
             flags,
@@ -496,10 +498,13 @@ impl<'d> Reader<'d> {
             unreachable!("encryption_keys is a list of secrets")
         };
         let one_name = self.dialect.spell(&join(&store.path, one), false);
-        let single = match self.find_leaf(cache, &store.path, one) {
-            Some(value) if !value.is_absent() => Some(value),
-            _ => None,
-        };
+        let spelled_one = self.dialect.spell(one, false);
+        let single = store
+            .members
+            .iter()
+            .find(|(key, _)| matches!(key, HostValue::Text(text) if *text == spelled_one))
+            .map(|(_, value)| value)
+            .filter(|value| !value.is_absent());
         let mut encryption_keys = Vec::new();
         match (single, keys) {
             (Some(single), Some(_)) => {
@@ -530,19 +535,6 @@ impl<'d> Reader<'d> {
             key_prefix: self.text(&store, "key_prefix"),
             timeout: self.duration(&store, "timeout"),
         })
-    }
-
-    /// The member `leaf` (canonical) of the table at `path` below `parent`, as spelled.
-    fn find_leaf<'v>(&self, parent: &Table<'v>, path: &str, leaf: &str) -> Option<&'v HostValue> {
-        let HostValue::Map(members) = parent.get(path.rsplit('.').next().unwrap_or(path)).value?
-        else {
-            return None;
-        };
-        let spelled = self.dialect.spell(leaf, false);
-        members
-            .iter()
-            .find(|(key, _)| matches!(key, HostValue::Text(text) if *text == spelled))
-            .map(|(_, value)| value)
     }
 }
 
