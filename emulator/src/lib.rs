@@ -36,31 +36,54 @@
 
 mod account_api;
 mod accounts;
+mod actions;
 mod app_connections;
 mod apps;
 mod body;
+mod collection;
 mod config;
+mod configs;
 mod conn;
+mod connect;
 mod control;
+mod credentials;
+mod datarefs;
+mod events;
+mod executions;
 mod faults;
 mod frontend;
+mod generated;
+mod human_tasks;
 mod ids;
 mod inject;
+mod mcp_servers;
+mod multipart;
+mod operations;
 mod public;
 mod rate_limit;
 mod respond;
 mod router;
 mod routes;
+mod schedules;
 mod server;
 mod session_api;
 mod sessions;
 mod state;
+mod tables;
 mod token;
+mod validation;
+mod variables;
+mod webhooks;
+mod webhooks_api;
+mod workflows;
 
 pub use config::{
-    DEFAULT_ADDR, DEFAULT_API_KEY, DEFAULT_REFRESH_TOKEN_TTL, DEFAULT_TOKEN_TTL, EmulatorConfig,
-    LEGACY_TOKEN_TTL, MAX_TOKEN_TTL_SECS,
+    DEFAULT_ADDR, DEFAULT_API_KEY, DEFAULT_EXECUTION_TIME, DEFAULT_REFRESH_TOKEN_TTL,
+    DEFAULT_SCHEDULE_MINUTE, DEFAULT_TOKEN_TTL, DEFAULT_WEBHOOK_BACKOFF, EmulatorConfig,
+    LEGACY_TOKEN_TTL, MAX_EXECUTION_TIME, MAX_SCHEDULE_MINUTE, MAX_TOKEN_TTL_SECS,
+    MAX_WEBHOOK_BACKOFF, MIN_SCHEDULE_MINUTE, MIN_WEBHOOK_BACKOFF,
 };
 pub use rate_limit::{MAX_RATE_BURST, MAX_RATE_REQUESTS, RateLimit, RatePeriod};
 pub use server::Emulator;
 pub use token::verify_token;
+pub use webhooks::{SIGNATURE_HEADER, signature as webhook_signature};
