@@ -527,13 +527,10 @@ pub(crate) fn parse_input(body: &[u8], form: BodyForm) -> Result<AccountInput, I
         Ok(_) => return Err("request body must be a JSON object".to_owned().into()),
         Err(e) => return Err(format!("request body is not valid JSON: {e}").into()),
     };
-    // Either id may be absent, null or empty (then the other one counts),
-    // but one that is there must be a string, whatever the other is.
+    // Either id may be absent or empty (then the other one counts), but
+    // one that is there must be a string (not null), whatever the other is.
     for name in ["account_id", "linked_account_id"] {
-        if !matches!(
-            member(&fields, name),
-            None | Some(Ordered::Null | Ordered::String(_))
-        ) {
+        if !matches!(member(&fields, name), None | Some(Ordered::String(_))) {
             return Err(format!("{name} must be a string").into());
         }
     }
@@ -890,11 +887,7 @@ mod tests {
             id(r#"{"account_id":"a","linked_account_id":"b"}"#),
             Err(InputError::Invalid(_))
         ));
-        for missing in [
-            "{}",
-            r#"{"account_id":""}"#,
-            r#"{"linked_account_id":null}"#,
-        ] {
+        for missing in ["{}", r#"{"account_id":""}"#] {
             assert_eq!(id(missing), Err(InputError::MissingId), "{missing}");
         }
         // A non-string id is refused even when the other one is a string.
@@ -902,6 +895,8 @@ mod tests {
             r#"{"linked_account_id":5}"#,
             r#"{"account_id":5,"linked_account_id":"a"}"#,
             r#"{"account_id":"a","linked_account_id":["a"]}"#,
+            r#"{"account_id":null,"linked_account_id":"a"}"#,
+            r#"{"linked_account_id":null}"#,
         ] {
             assert!(matches!(id(wrong), Err(InputError::Invalid(_))), "{wrong}");
         }

@@ -2,8 +2,10 @@
 //! workflows, tables, …), each optionally owned by a linked account, and
 //! the mongoose-paginate-v2 page Refold's list operations answer.
 
+use std::ops::{Deref, DerefMut, Index};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::respond::Answer;
@@ -14,6 +16,58 @@ pub(crate) const MAX_DOCUMENTS: usize = 10_000;
 /// Most bytes (serialised) of one kind's documents.
 pub(crate) const MAX_BYTES: usize = 64 * 1024 * 1024;
 
+/// A document's members. Indexing a member that is not there gives
+/// `null` (as indexing a `Value` does), never a panic.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(crate) struct Fields(pub Map<String, Value>);
+
+static NULL: Value = Value::Null;
+
+impl Index<&str> for Fields {
+    type Output = Value;
+
+    fn index(&self, name: &str) -> &Value {
+        self.0.get(name).unwrap_or(&NULL)
+    }
+}
+
+impl Deref for Fields {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Map<String, Value> {
+        &self.0
+    }
+}
+
+impl DerefMut for Fields {
+    fn deref_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.0
+    }
+}
+
+impl From<Map<String, Value>> for Fields {
+    fn from(members: Map<String, Value>) -> Fields {
+        Fields(members)
+    }
+}
+
+impl From<Fields> for Value {
+    fn from(fields: Fields) -> Value {
+        Value::Object(fields.0)
+    }
+}
+
+impl Fields {
+    /// The members of `value` when it is an object (else none).
+    pub(crate) fn of(value: Value) -> Fields {
+        match value {
+            Value::Object(members) => Fields(members),
+            _ => Fields::default(),
+        }
+    }
+}
+
 /// One document: its id, the linked account it belongs to (if any), its
 /// members as answered, and what the emulator keeps beside them (never
 /// answered as such).
@@ -21,17 +75,17 @@ pub(crate) const MAX_BYTES: usize = 64 * 1024 * 1024;
 pub(crate) struct Doc {
     pub id: String,
     pub account: Option<String>,
-    pub body: Map<String, Value>,
+    pub body: Fields,
     pub extra: Value,
 }
 
 impl Doc {
     /// A document with nothing kept beside its body.
-    pub(crate) fn new(id: String, account: Option<String>, body: Map<String, Value>) -> Doc {
+    pub(crate) fn new(id: String, account: Option<String>, body: impl Into<Fields>) -> Doc {
         Doc {
             id,
             account,
-            body,
+            body: body.into(),
             extra: Value::Null,
         }
     }
@@ -100,7 +154,7 @@ impl Collection {
     }
 
     /// Adds `doc` (last); a 400 when the collection is full.
-    pub(crate) fn insert(&self, doc: Doc) -> Result<Map<String, Value>, Answer> {
+    pub(crate) fn insert(&self, doc: Doc) -> Result<Fields, Answer> {
         let cost = doc.cost();
         let mut inner = self.lock();
         if inner.docs.len() >= MAX_DOCUMENTS || inner.bytes + cost > MAX_BYTES {
@@ -114,7 +168,7 @@ impl Collection {
 
     /// Adds `doc`, dropping the oldest documents while the collection is
     /// full (for what the emulator makes by itself, such as executions).
-    pub(crate) fn insert_evicting(&self, doc: Doc) -> Map<String, Value> {
+    pub(crate) fn insert_evicting(&self, doc: Doc) -> Fields {
         let cost = doc.cost();
         let mut inner = self.lock();
         while !inner.docs.is_empty()
@@ -278,9 +332,7 @@ pub(crate) fn page(items: Vec<Value>, page: u64, limit: u64, items_name: &str) -
 
 /// The bodies of `docs`.
 pub(crate) fn bodies(docs: Vec<Doc>) -> Vec<Value> {
-    docs.into_iter()
-        .map(|doc| Value::Object(doc.body))
-        .collect()
+    docs.into_iter().map(|doc| Value::from(doc.body)).collect()
 }
 
 #[cfg(test)]
@@ -291,7 +343,7 @@ mod tests {
         Doc::new(
             id.to_owned(),
             account.map(str::to_owned),
-            json!({"_id": id}).as_object().unwrap().clone(),
+            Fields::of(json!({"_id": id})),
         )
     }
 

@@ -49,7 +49,7 @@ pub(crate) fn list(state: &State, call: &Call<'_>) -> Answer {
         })
         .map(|mut doc| {
             doc.body.remove("data");
-            Value::Object(doc.body)
+            Value::from(doc.body)
         })
         .collect();
     let (page_number, limit) = page_query(call, 10);

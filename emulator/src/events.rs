@@ -130,7 +130,10 @@ pub(crate) fn update(state: &State, call: &Call<'_>) -> Answer {
         return Answer::bad_request(&format!("An event named {name} already exists"));
     }
     let body = definition(call, &id);
-    match state.events.update(&id, Scope::Any, |doc| doc.body = body) {
+    match state
+        .events
+        .update(&id, Scope::Any, |doc| doc.body = body.into())
+    {
         Some(Ok(_)) => all(state),
         Some(Err(refused)) => refused,
         None => not_found(),

@@ -255,7 +255,7 @@ pub(crate) fn list(state: &State, call: &Call<'_>) -> Answer {
         .into_iter()
         .map(|mut doc| {
             doc.body.remove("nodes");
-            Value::Object(doc.body)
+            Value::from(doc.body)
         })
         .collect();
     let (page_number, limit) = page_query(call, 10);

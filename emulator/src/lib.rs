@@ -83,6 +83,7 @@ pub use config::{
     LEGACY_TOKEN_TTL, MAX_EXECUTION_TIME, MAX_SCHEDULE_MINUTE, MAX_TOKEN_TTL_SECS,
     MAX_WEBHOOK_BACKOFF, MIN_SCHEDULE_MINUTE, MIN_WEBHOOK_BACKOFF,
 };
+pub use operations::{ApiRoute, api_routes};
 pub use rate_limit::{MAX_RATE_BURST, MAX_RATE_REQUESTS, RateLimit, RatePeriod};
 pub use server::Emulator;
 pub use token::verify_token;

@@ -116,11 +116,11 @@ fn read_part(part: &[u8], form: &mut Form) -> Result<(), String> {
     let name = name.ok_or("a part has no name")?;
     match filename {
         Some(_) => form.files += 1,
-        None => {
-            let text = String::from_utf8(content.to_vec())
-                .map_err(|_| format!("the field {name} is not UTF-8 text"))?;
-            form.fields.push((name, text));
-        }
+        // A field that is not text is a file without a name.
+        None => match String::from_utf8(content.to_vec()) {
+            Ok(text) => form.fields.push((name, text)),
+            Err(_) => form.files += 1,
+        },
     }
     Ok(())
 }

@@ -296,6 +296,53 @@ pub(crate) fn is_stateful(id: &str) -> bool {
     handler(id).is_some()
 }
 
+/// A route of Refold's API as the emulator's table declares it (for tests
+/// that go through every row).
+#[derive(Clone, Debug)]
+pub struct ApiRoute {
+    pub operation_id: &'static str,
+    pub method: &'static str,
+    /// The template, `{name}` for each parameter.
+    pub path: &'static str,
+    /// No credentials needed.
+    pub public: bool,
+    /// The org's API key is accepted.
+    pub key: bool,
+    /// A session token is accepted.
+    pub token: bool,
+    /// With the key: `none` (org level), `optional` or `required`.
+    pub account: &'static str,
+}
+
+/// Every operation of Refold's API description, as routed.
+#[doc(hidden)]
+pub fn api_routes() -> Vec<ApiRoute> {
+    crate::routes::ROUTES
+        .iter()
+        .filter_map(|route| {
+            let op = route.operation?;
+            let (public, key, token, account) = match route.auth {
+                Auth::Public => (true, false, false, AccountNeed::None),
+                Auth::Api(access) => (false, access.key, access.token, access.account),
+                Auth::Control => return None,
+            };
+            Some(ApiRoute {
+                operation_id: op.id,
+                method: route.verb.as_str(),
+                path: route.path,
+                public,
+                key,
+                token,
+                account: match account {
+                    AccountNeed::None => "none",
+                    AccountNeed::Optional => "optional",
+                    AccountNeed::Required => "required",
+                },
+            })
+        })
+        .collect()
+}
+
 /// The documented success bodies, by `operationId`
 /// (`generated/examples.json`; `None`: the page shows no body).
 static EXAMPLES: LazyLock<HashMap<String, Option<Value>>> = LazyLock::new(|| {

@@ -272,38 +272,61 @@ pub(crate) enum Lookup {
     NotFound,
 }
 
-/// The route for `method` on `path`. Among templates that match, the one
-/// whose first differing segment is literal wins.
+/// The route for `method` on `path`. The path is the resource of the most
+/// specific template it matches (among those that match, the one whose
+/// first differing segment is literal; templates differing only in their
+/// parameters' names are the same resource): its methods are the ones the
+/// path takes, so `DELETE /api/v2/public/workflow/enabled` is a 405 and
+/// not a delete of the workflow `enabled`.
 pub(crate) fn find(method: &Method, path: &str) -> Lookup {
     let verb = Verb::of(method);
-    let best = ROUTES
+    let best = best_rank(path);
+    let retired = RETIRED
         .iter()
-        .filter(|route| Some(route.verb) == verb)
-        .filter_map(|route| specificity(route.path, path).map(|rank| (rank, route)))
-        .max_by_key(|(rank, _)| *rank);
-    if let Some((_, route)) = best {
+        .filter(|(retired, _)| Some(*retired) == verb)
+        .filter_map(|(_, template)| specificity(template, path))
+        .max();
+    let Some(best) = best else {
+        return if retired.is_some() {
+            Lookup::Retired
+        } else {
+            Lookup::NotFound
+        };
+    };
+    if let Some(route) = ROUTES
+        .iter()
+        .find(|route| Some(route.verb) == verb && specificity(route.path, path) == Some(best))
+    {
         return Lookup::Found(route);
     }
-    if RETIRED
-        .iter()
-        .any(|(retired, template)| Some(*retired) == verb && specificity(template, path).is_some())
-    {
+    if retired.is_some_and(|rank| rank >= best) {
         return Lookup::Retired;
     }
-    let allowed = allowed(path);
-    if allowed.is_empty() {
-        Lookup::NotFound
-    } else {
-        Lookup::WrongMethod(allowed)
-    }
+    Lookup::WrongMethod(allowed(path))
+}
+
+/// The rank of the most specific template `path` matches.
+fn best_rank(path: &str) -> Option<u64> {
+    ROUTES
+        .iter()
+        .filter_map(|route| specificity(route.path, path))
+        .max()
+}
+
+/// The routes of the resource `path` is (see [`find`]).
+fn resource(path: &str) -> impl Iterator<Item = &'static Route> + '_ {
+    let best = best_rank(path);
+    ROUTES
+        .iter()
+        .filter(move |route| best.is_some() && specificity(route.path, path) == best)
 }
 
 /// The methods any route of `path` takes, in the order GET, POST, PUT,
 /// PATCH, DELETE.
 pub(crate) fn allowed(path: &str) -> Vec<Verb> {
     let mut verbs = Vec::new();
-    for route in ROUTES.iter() {
-        if specificity(route.path, path).is_some() && !verbs.contains(&route.verb) {
+    for route in resource(path) {
+        if !verbs.contains(&route.verb) {
             verbs.push(route.verb);
         }
     }
@@ -313,9 +336,7 @@ pub(crate) fn allowed(path: &str) -> Vec<Verb> {
 
 /// Whether browsers may call `path` (some route of it takes session tokens).
 pub(crate) fn cors_path(path: &str) -> bool {
-    ROUTES
-        .iter()
-        .any(|route| route.auth.cors() && specificity(route.path, path).is_some())
+    resource(path).any(|route| route.auth.cors())
 }
 
 /// `GET, POST` for an `Allow` header.

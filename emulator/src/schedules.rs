@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hyper::StatusCode;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::collection::{Doc, Scope, page, page_query};
+use crate::collection::{Doc, Fields, Scope, page, page_query};
 use crate::executions::{self, Source};
 use crate::ids::{civil_from_days, now_millis};
 use crate::respond::Answer;
@@ -109,7 +109,7 @@ fn tick(state: &State, minute: u64) {
 }
 
 /// Whether the schedule `body` fires at `minute`.
-fn due(body: &Map<String, Value>, minute: u64) -> bool {
+fn due(body: &Fields, minute: u64) -> bool {
     let options = &body["options"];
     let offset = offset_minutes(options["tz"].as_str().unwrap_or("UTC")).unwrap_or(0);
     let local = minute.saturating_add_signed(offset);
@@ -276,7 +276,7 @@ fn not_found() -> Answer {
 }
 
 /// Checks and applies the trigger members of a register or update body.
-fn apply(body: &mut Map<String, Value>, input: &Value) -> Result<(), Answer> {
+fn apply(body: &mut Fields, input: &Value) -> Result<(), Answer> {
     let mut options = body
         .get("options")
         .and_then(Value::as_object)
@@ -359,7 +359,7 @@ pub(crate) fn register(state: &State, call: &Call<'_>) -> Answer {
         Err(refused) => return refused,
     };
     let id = state.new_id();
-    let mut body = json!({
+    let body = json!({
         "_id": id,
         "event_id": state.new_id(),
         "workflow": workflow.id,
@@ -375,10 +375,8 @@ pub(crate) fn register(state: &State, call: &Call<'_>) -> Answer {
         "registered_by_api": true,
         "options": {},
         "payload": {},
-    })
-    .as_object()
-    .cloned()
-    .unwrap_or_default();
+    });
+    let mut body = Fields::of(body);
     if let Err(refused) = apply(&mut body, input) {
         return refused;
     }
@@ -414,7 +412,7 @@ pub(crate) fn list(state: &State, call: &Call<'_>) -> Answer {
                 },
             );
             body.insert("workflow".into(), workflow);
-            Value::Object(body)
+            Value::from(body)
         })
         .collect();
     let (page_number, limit) = page_query(call, 10);
@@ -424,7 +422,7 @@ pub(crate) fn list(state: &State, call: &Call<'_>) -> Answer {
 fn change(
     state: &State,
     call: &Call<'_>,
-    edit: impl FnOnce(&mut Map<String, Value>) -> Result<(), Answer>,
+    edit: impl FnOnce(&mut Fields) -> Result<(), Answer>,
 ) -> Answer {
     let id = call.path_param("schedule_id").unwrap_or_default();
     match state

@@ -102,7 +102,7 @@ pub(crate) fn list(state: &State, call: &Call<'_>) -> Answer {
                 && name.as_ref().is_none_or(|n| doc.body["name"] == n.as_str())
         })
         .into_iter()
-        .map(|doc| Value::Object(doc.body))
+        .map(|doc| Value::from(doc.body))
         .collect();
     let (page_number, limit) = page_query(call, 10);
     Answer::ok(&page(docs, page_number, limit, "docs"))
@@ -219,6 +219,9 @@ pub(crate) fn records_page(state: &State, call: &Call<'_>) -> Answer {
 /// `PATCH /api/v2/public/tables/{table_id}` `{data: object | [object]}`:
 /// each record gets a `record_id`; answers `add_record_result`.
 pub(crate) fn add_records(state: &State, call: &Call<'_>) -> Answer {
+    if let Err(refused) = table(state, call) {
+        return refused;
+    }
     let data = call.member("data").cloned().unwrap_or(Value::Null);
     let items: Vec<Map<String, Value>> = match data {
         Value::Object(one) => vec![one],

@@ -396,8 +396,10 @@ fn compile(method: &str, path: &str) -> OperationChecks {
 }
 
 fn bound(schema: &mut Value, max: i64) {
-    schema["minimum"] = json!(1);
-    schema["maximum"] = json!(max);
+    if let Some(members) = schema.as_object_mut() {
+        members.insert("minimum".into(), json!(1));
+        members.insert("maximum".into(), json!(max));
+    }
 }
 
 /// A `$ref` to `#/components/…` resolved (one level).

@@ -17,7 +17,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::collection::Scope;
+use crate::collection::{Fields, Scope};
 use crate::faults::DeliveryFault;
 use crate::ids::{iso_millis, now_millis};
 use crate::state::State;
@@ -97,7 +97,7 @@ impl Event {
     }
 
     /// A workflow event of the execution `execution` (its document).
-    pub(crate) fn workflow(execution: &serde_json::Map<String, Value>, errored: bool) -> Event {
+    pub(crate) fn workflow(execution: &Fields, errored: bool) -> Event {
         let name = if errored {
             WORKFLOW_ERRORED
         } else {
@@ -388,14 +388,12 @@ fn send(state: &State, id: u64, url: &str, method: &str, body: &[u8], signed: &s
         for attempt in 1..=RETRIES + 1 {
             let status = attempt_once(&url, &method, &body, &signed).await;
             let delivered = status == Ok(200);
-            let record = match status {
-                Ok(code) => {
-                    json!({"attempt": attempt, "status": code, "at": iso_millis(now_millis())})
-                }
-                Err(problem) => {
-                    json!({"attempt": attempt, "error": problem, "at": iso_millis(now_millis())})
-                }
-            };
+            let now = now_millis();
+            let mut record = json!({"attempt": attempt, "at": iso_millis(now), "at_ms": now});
+            match status {
+                Ok(code) => record["status"] = code.into(),
+                Err(problem) => record["error"] = problem.into(),
+            }
             let last = delivered || attempt == RETRIES + 1;
             state.deliveries.update(id, |d| {
                 d.attempts.push(record);

@@ -4,9 +4,9 @@
 //! (the emulator delivers only to this machine; `webhooks.rs` delivers).
 
 use hyper::StatusCode;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::collection::{Doc, Scope, bodies};
+use crate::collection::{Doc, Fields, Scope, bodies};
 use crate::ids::{iso_millis, now_millis};
 use crate::respond::Answer;
 use crate::routes::Call;
@@ -47,7 +47,7 @@ fn invalid_event() -> Answer {
 }
 
 /// Checks and writes the members of a register or update body.
-fn apply(body: &mut Map<String, Value>, input: &Value) -> Result<(), Answer> {
+fn apply(body: &mut Fields, input: &Value) -> Result<(), Answer> {
     if let Some(events) = input.get("webhook_events") {
         let events = events.as_array().ok_or_else(invalid_event)?;
         if events.len() > MAX_LISTED
@@ -108,7 +108,7 @@ pub(crate) fn register(state: &State, call: &Call<'_>) -> Answer {
     }
     let id = state.new_id();
     let now = iso_millis(now_millis());
-    let mut body = json!({
+    let body = json!({
         "_id": id,
         "org_id": state.accounts.org(),
         "environment": "test",
@@ -122,10 +122,8 @@ pub(crate) fn register(state: &State, call: &Call<'_>) -> Answer {
         "createdAt": now,
         "updatedAt": now,
         "__v": 0,
-    })
-    .as_object()
-    .cloned()
-    .unwrap_or_default();
+    });
+    let mut body = Fields::of(body);
     if let Err(refused) = apply(&mut body, &input) {
         return refused;
     }

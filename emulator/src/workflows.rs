@@ -127,17 +127,20 @@ pub(crate) fn list(state: &State, call: &Call<'_>) -> Answer {
     let summaries: Vec<Value> = docs
         .into_iter()
         .map(|doc| {
-            json!({
+            let mut summary = json!({
                 "_id": doc.id,
                 "name": doc.body["name"],
                 "published": doc.body["published"],
-                "slug": doc.body.get("slug").cloned().unwrap_or(Value::Null),
-            })
+            });
+            if let Some(slug) = doc.body.get("slug").filter(|s| s.is_string()) {
+                summary["slug"] = slug.clone();
+            }
+            summary
         })
         .collect();
-    let mut answer = page(summaries, page_number, limit, "docs");
-    answer["schema"] = Value::Null;
-    Answer::ok(&answer)
+    // The page's example adds `"schema": null`; the description types it
+    // an object, so it is left out (absent reads as null).
+    Answer::ok(&page(summaries, page_number, limit, "docs"))
 }
 
 /// `POST /api/v2/public/workflow`: a private draft (`name`, `description`,
@@ -154,14 +157,13 @@ pub(crate) fn create(state: &State, call: &Call<'_>) -> Answer {
         .text("slug")
         .filter(|slug| apps::find(slug).is_some())
         .map(str::to_owned);
-    let body = json!({
+    let mut body = json!({
         "_id": id,
         "name": text("name", "Untitled workflow"),
         "description": text("description", ""),
         "org_id": state.accounts.org(),
         "published": false,
         "associated_workflow": null,
-        "slug": slug,
         "enable_schema_validation": false,
         "nodes": [{"id": "1", "type": "start", "incoming_nodes": [], "outgoing_nodes": [], "data": null}],
         "edges": [],
@@ -169,6 +171,10 @@ pub(crate) fn create(state: &State, call: &Call<'_>) -> Answer {
         "createdAt": now,
         "updatedAt": now,
     });
+    // A workflow without an app (the default custom one) has no slug.
+    if let Some(slug) = slug {
+        body["slug"] = json!(slug);
+    }
     let mut doc = Doc::new(
         id,
         Some(account.to_owned()),
@@ -183,6 +189,7 @@ pub(crate) fn create(state: &State, call: &Call<'_>) -> Answer {
         Ok(body) => {
             let keep = ["_id", "name", "org_id", "nodes", "createdAt", "updatedAt"];
             let shown: Map<String, Value> = body
+                .0
                 .into_iter()
                 .filter(|(k, _)| keep.contains(&k.as_str()))
                 .collect();
@@ -366,6 +373,7 @@ pub(crate) fn get(state: &State, call: &Call<'_>) -> Answer {
     ];
     let shown: Map<String, Value> = doc
         .body
+        .0
         .into_iter()
         .filter(|(k, _)| keep.contains(&k.as_str()))
         .collect();
@@ -403,6 +411,7 @@ pub(crate) fn draft(state: &State, call: &Call<'_>) -> Answer {
     ];
     let shown: Map<String, Value> = draft
         .body
+        .0
         .into_iter()
         .filter(|(k, _)| keep.contains(&k.as_str()))
         .collect();
@@ -452,26 +461,26 @@ pub(crate) fn publish(state: &State, call: &Call<'_>) -> Answer {
         .map(str::to_owned);
     let published_id = existing.clone().unwrap_or_else(|| state.new_id());
     let now = iso_millis(now_millis());
-    let published_body = json!({
+    let mut published_body = json!({
         "_id": published_id,
         "name": draft.body["name"],
         "description": draft.body["description"],
         "published": true,
-        "slug": draft.body["slug"],
         "is_v2": true,
         "nodes": draft.body["nodes"],
         "edges": draft.body["edges"],
         "environment": "test",
         "updatedAt": now,
-    })
-    .as_object()
-    .cloned()
-    .unwrap_or_default();
+    });
+    if let Some(slug) = draft.body.get("slug") {
+        published_body["slug"] = slug.clone();
+    }
+    let published_body = published_body.as_object().cloned().unwrap_or_default();
     let stored = match existing {
         Some(_) => state
             .workflows
             .update(&published_id, Scope::Account(account), |doc| {
-                doc.body = published_body.clone();
+                doc.body = published_body.clone().into();
             })
             .map(|result| result.map(|(_, doc)| doc)),
         None => {
