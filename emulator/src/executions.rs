@@ -211,7 +211,8 @@ pub(crate) fn execute(state: &State, call: &Call<'_>) -> Answer {
 
 /// `GET /api/v2/public/execution`: the account's executions, newest first
 /// (`sortAsc=true`: oldest first), filtered by `status`, `workflow_id`,
-/// `workflow_name`, `slug`, `execution_id`, `execution_type`,
+/// `workflow_name`, `slug`, `execution_id`, `execution_type` (`SYNC`,
+/// `ASYNC`), `execution_source` (`API_CALL`, `SCHEDULE`, `Event`),
 /// `start_date`/`end_date` (ISO 8601, compared as text).
 pub(crate) fn list(state: &State, call: &Call<'_>) -> Answer {
     let query = |name: &str| call.query_text(name).filter(|v| !v.is_empty());
@@ -221,6 +222,7 @@ pub(crate) fn list(state: &State, call: &Call<'_>) -> Answer {
     let slug = query("slug");
     let execution_id = query("execution_id");
     let execution_type = query("execution_type").map(|t| t.to_ascii_uppercase());
+    let execution_source = query("execution_source");
     let (start_date, end_date) = (query("start_date"), query("end_date"));
     let mut docs = state
         .executions
@@ -240,10 +242,13 @@ pub(crate) fn list(state: &State, call: &Call<'_>) -> Answer {
                     .as_ref()
                     .is_none_or(|s| doc.extra["slug"] == s.as_str())
                 && execution_id.as_ref().is_none_or(|e| doc.id == *e)
-                && execution_type.as_ref().is_none_or(|t| {
+                && execution_type
+                    .as_ref()
+                    .is_none_or(|t| body["type_of_execution"] == t.as_str())
+                && execution_source.as_ref().is_none_or(|source| {
                     body["trigger_application_event"]
                         .as_str()
-                        .is_some_and(|v| v.eq_ignore_ascii_case(t))
+                        .is_some_and(|v| v.eq_ignore_ascii_case(source))
                 })
                 && start_date.as_ref().is_none_or(|d| created >= d.as_str())
                 && end_date.as_ref().is_none_or(|d| created <= d.as_str())

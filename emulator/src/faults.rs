@@ -515,4 +515,21 @@ mod tests {
         );
         assert!(parse_err(&list(MAX_FAULTS + 1)).contains("at most 10000 faults"));
     }
+
+    #[test]
+    fn delivery_faults() {
+        assert_eq!(
+            parse_delivery_faults(br#"[{"kind":"drop"},{"kind":"duplicate"}]"#).unwrap(),
+            [DeliveryFault::Drop, DeliveryFault::Duplicate]
+        );
+        for bad in [
+            &b"{}"[..],
+            b"not json",
+            br#"[{"kind":"delay"}]"#,
+            br#"[{"kind":"drop","ms":1}]"#,
+            br#"[5]"#,
+        ] {
+            assert!(parse_delivery_faults(bad).is_err());
+        }
+    }
 }

@@ -532,7 +532,7 @@ mod tests {
             "cron_patten": "* * * * *",
             "options": {"startDate": "2026-07-01", "endDate": "2026-07-31"},
         });
-        let body = body.as_object().unwrap();
+        let body = &Fields::of(body);
         let minute = |t: Time| {
             let mut days = 0;
             while civil_from_days(days) != (t.year, t.month, t.day) {

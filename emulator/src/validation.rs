@@ -101,12 +101,13 @@ pub(crate) fn check(route: &Route, call: &Call<'_>) -> Result<Checked, Answer> {
     };
     let checks = slot.get_or_init(|| compile(op.verb.as_str(), op.path));
     check_params(checks, call)?;
-    let content_type = call
-        .header(CONTENT_TYPE.as_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if checks.multipart.is_some() && content_type.starts_with("multipart/form-data") {
-        let form = multipart::parse(&content_type, call.body).map_err(|problem| {
+    let content_type = call.header(CONTENT_TYPE.as_str()).unwrap_or("");
+    let multipart = content_type
+        .get(..19)
+        .is_some_and(|base| base.eq_ignore_ascii_case("multipart/form-data"));
+    if checks.multipart.is_some() && multipart {
+        // The boundary is case-sensitive: the header as sent.
+        let form = multipart::parse(content_type, call.body).map_err(|problem| {
             Answer::bad_request(&format!("the multipart body is invalid: {problem}"))
         })?;
         if let Some(validator) = &checks.multipart {
