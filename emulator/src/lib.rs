@@ -10,10 +10,17 @@
 //! - the applications a linked account sees, through the public API and the
 //!   front-end API `@cobaltio/cobalt-js` calls with a session token (CORS
 //!   for any origin);
+//! - every other operation of Refold's API description (102 in all), with
+//!   the state a flow needs (events, configs, webhooks, workflows,
+//!   executions, schedules that fire, tables, datarefs, variables, MCP
+//!   servers, …) or its documented example, each request checked against
+//!   the description;
+//! - signed webhook deliveries with Refold's retries;
 //! - errors as `{status_code, http_error_type, error, message}`, and
 //!   Refold's rate limit (20 requests per second, bursts of 5) per API key.
 //!
-//! Every route is a row of one table (`routes.rs`). The unauthenticated
+//! Every route is a row of one table (`routes.rs`; Refold's operations are
+//! generated rows, `generated/routes.rs`). The unauthenticated
 //! control plane under `/__emulator/` queues faults, reads the request log
 //! and changes settings at run time, which is why the server only binds
 //! loopback addresses.
