@@ -222,9 +222,15 @@ fn handler(id: &str) -> Option<(Handler, Option<Customize>)> {
         "toggleConfigWorkflow" => plain(configs::toggle_workflow),
         // Webhooks.
         "listWebhooks" => plain(webhooks_api::list),
-        "registerWebhook" => plain(webhooks_api::register),
+        "registerWebhook" => Some((
+            webhooks_api::register as Handler,
+            Some((|row: Route| row.log_body(webhooks_api::redact_headers)) as Customize),
+        )),
         "getWebhookById" => plain(webhooks_api::get),
-        "updateWebhook" => plain(webhooks_api::update),
+        "updateWebhook" => Some((
+            webhooks_api::update as Handler,
+            Some((|row: Route| row.log_body(webhooks_api::redact_headers)) as Customize),
+        )),
         "deleteWebhook" => plain(webhooks_api::delete),
         "updateWebhooksGroup" => plain(webhooks_api::group_edit),
         // Workflows and executions.
@@ -273,7 +279,10 @@ fn handler(id: &str) -> Option<(Handler, Option<Customize>)> {
         "listVariableDefinitions" => plain(variables::list_definitions),
         "getVariableDefinition" => plain(variables::get_definition),
         "getVariableValue" => plain(variables::get_value),
-        "setVariableValue" => plain(variables::set_value),
+        "setVariableValue" => Some((
+            variables::set_value as Handler,
+            Some((|row: Route| row.log_body(variables::redact_value)) as Customize),
+        )),
         "listVariableValuesByScope" => plain(variables::list_values),
         "deleteVariableValue" => plain(variables::delete_value),
         // MCP servers.

@@ -287,6 +287,20 @@ fn shown_value(doc: &Doc, definition: &Definition) -> Value {
     }
 }
 
+/// What the request log keeps of a set-value body: the value redacted (it
+/// may be a secret).
+pub(crate) fn redact_value(body: &[u8]) -> bytes::Bytes {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(mut members)) => {
+            if members.contains_key("value") {
+                members.insert("value".into(), json!("[redacted]"));
+            }
+            Value::Object(members).to_string().into()
+        }
+        _ => bytes::Bytes::from_static(b"[redacted]"),
+    }
+}
+
 /// `GET /api/v2/public/env/value/{definition_id}`: the value in the
 /// definition's scope (`linked_account_id`, `workflow_id` queries).
 pub(crate) fn get_value(state: &State, call: &Call<'_>) -> Answer {

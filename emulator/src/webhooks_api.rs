@@ -93,6 +93,24 @@ fn apply(body: &mut Fields, input: &Value) -> Result<(), Answer> {
     Ok(())
 }
 
+/// What the request log keeps of a register or update body: the values of
+/// `webhook_headers` redacted (they may carry the receiver's credentials).
+pub(crate) fn redact_headers(body: &[u8]) -> bytes::Bytes {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(mut members)) => {
+            if let Some(Value::Object(headers)) = members.get_mut("webhook_headers") {
+                for value in headers.values_mut() {
+                    *value = json!("[redacted]");
+                }
+            } else if members.contains_key("webhook_headers") {
+                members.insert("webhook_headers".into(), json!("[redacted]"));
+            }
+            Value::Object(members).to_string().into()
+        }
+        _ => bytes::Bytes::from_static(b"[redacted]"),
+    }
+}
+
 /// `POST /api/v2/public/webhook` `{webhook_url, webhook_events, …}`.
 pub(crate) fn register(state: &State, call: &Call<'_>) -> Answer {
     let input = call.json.clone().unwrap_or_else(|| json!({}));

@@ -444,6 +444,12 @@ async fn environment_variables() {
         )
         .await;
     assert!(!set.to_string().contains("s3cr3t-DISTINCTIVE"));
+    assert!(
+        !h.requests()
+            .await
+            .to_string()
+            .contains("s3cr3t-DISTINCTIVE")
+    );
     let value_id = set["_id"].as_str().unwrap().to_owned();
     let read = h
         .expect(
@@ -731,18 +737,15 @@ async fn webhook_registry() {
         )
         .await;
     assert!(far["message"].as_str().unwrap().contains("loopback"));
+    let mut with_headers = body(
+        "http://127.0.0.1:9/h",
+        json!(["Workflow Errored", "Connection Expired"]),
+    );
+    with_headers["webhook_headers"] = json!({"authorization": "Bearer hook_DISTINCTIVE"});
     let created = h
-        .expect(
-            200,
-            "POST",
-            base,
-            As::Key,
-            Some(body(
-                "http://127.0.0.1:9/h",
-                json!(["Workflow Errored", "Connection Expired"]),
-            )),
-        )
+        .expect(200, "POST", base, As::Key, Some(with_headers))
         .await;
+    assert!(!h.requests().await.to_string().contains("hook_DISTINCTIVE"));
     let id = created["_id"].as_str().unwrap().to_owned();
     assert_eq!(
         (created["is_enabled"].clone(), created["method"].clone()),
