@@ -3,8 +3,8 @@
 #   make test-spec        the overlay check (every operationId of the spec once, derived members as
 #                         the spec says, the official SDK's calls as its source has them when the
 #                         SDK mirror is there), the committed copy against a regeneration when the
-#                         docs mirror is there, then schemathesis (pinned) on the 8 session-token and
-#                         linked-account operations against a fresh emulator
+#                         docs mirror is there, then schemathesis (pinned) on all 102 operations against
+#                         a fresh emulator (conformance/openapi/quirks.md lists what it tolerates)
 #   make spec-regenerate  rewrites refold-openapi.json, examples.json and the overlay's derived
 #                         members from the docs mirror's HEAD (REFOLD_DOCS_MIRROR)
 #   make test-spec SPEC_EXAMPLES=200 SPEC_SEED=7   more cases, another seed

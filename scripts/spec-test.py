@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""schemathesis against a fresh emulator, on the operations the emulator serves, with the
-quirks of Refold's description that conformance/openapi/quirks.md accepts (make test-spec).
+"""schemathesis against a fresh emulator, on every operation of Refold's API description, with
+the quirks of the description that conformance/openapi/quirks.md accepts (make test-spec).
 
   spec-test.py --refold target/debug/refold [--max-examples N] [--seed N] [--out DIR]
 
-1. Writes DIR/refold-emulated.json: conformance/openapi/refold-openapi.json cut down to the
-   OPERATIONS below, with the documented changes of quirks.md applied.
+1. Writes DIR/refold-emulated.json: conformance/openapi/refold-openapi.json with
+   codegen/spec-patches.json and the documented changes of quirks.md applied.
 2. Starts `refold emulator` on a free loopback port (its rate limit off when it has one) with one
-   API key and one linked account.
+   API key and any linked account id accepted, so that a case deleting the run's account does
+   not change what the next case gets.
 3. Runs schemathesis (conformance/openapi/schemathesis.toml; auth from
-   conformance/openapi/schemathesis_hooks.py: the API key, or a session token minted for each
-   Bearer-only case) and exits with its status.
+   conformance/openapi/schemathesis_hooks.py: the API key and the run's linked account, or a
+   session token minted for each Bearer-only case) and exits with its status.
 Run it with the Python of the venv of conformance/openapi/requirements-schemathesis.txt.
 """
 
@@ -29,34 +30,32 @@ from typing import Any, Dict, Iterator, List, Set
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "conformance" / "openapi"
+PATCHES = ROOT / "codegen" / "spec-patches.json"
+EXAMPLES = ROOT / "core" / "tests" / "fixtures" / "api-examples.json"
 
-# The session-token and linked-account operations the emulator answers as Refold documents them
-# (deleteIntegration, the 9th operation of those two tags, is not emulated).
-OPERATIONS = (
-    "generateSessionTokenForLinkedAccount",
-    "revokeLinkedAccountSessionToken",
-    "getLinkedAccountBySessionToken",
-    "listLinkedAccounts",
-    "createLinkedAccount",
-    "upsertLinkedAccount",
-    "getLinkedAccountById",
-    "deleteLinkedAccount",
-)
 API_KEY = "sk_schemathesis_DISTINCTIVE_51d3"
 LINKED_ACCOUNT = "acct-schemathesis"
 # Statuses every operation may answer with the error body, whatever its page shows (Q2): a
-# malformed request and a missing or wrong credential.
-API_WIDE_ERRORS = (400, 401)
-# The error body every page's examples show (Q2).
+# malformed request, a missing or wrong credential, and an unknown resource or a missing linked
+# account (the MCP servers page documents that 404).
+API_WIDE_ERRORS = (400, 401, 404)
+# Q2: statuses the emulator answers beyond those, where a page documents them for a sibling
+# operation: a session token outside its linked account's scope (variable values).
+EXTRA_ERRORS = {"Environment Variables": (403,)}
+# The error bodies the pages show (Q2): {status_code, http_error_type, error | error_code,
+# message}, and the service-level shapes of the datastore, execute and auth-structure pages
+# ({message, error} / {error, message}).
 ERROR_BODY = {
     "type": "object",
-    "required": ["status_code", "http_error_type", "error", "message"],
+    "required": ["message"],
     "properties": {
         "status_code": {"type": "integer"},
         "http_error_type": {"type": "string"},
         "error": {"type": "string"},
+        "error_code": {"type": "string"},
         "message": {"type": "string"},
     },
+    "anyOf": [{"required": ["error"]}, {"required": ["error_code"]}],
 }
 # The bounds docs/contract.md gives page and limit, which the spec leaves open (Q3).
 PAGE_BOUNDS = {"page": {"minimum": 1, "maximum": 1_000_000_000}, "limit": {"minimum": 1, "maximum": 100}}
@@ -69,6 +68,7 @@ LINKS = {
     "GenerateSessionToken": {"operationId": "generateSessionTokenForLinkedAccount", "requestBody": {"linked_account_id": ACCOUNT_ID}},
 }
 LINKS_FROM = {"createLinkedAccount": LINKS, "upsertLinkedAccount": LINKS, "getLinkedAccountById": LINKS}
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 
 def walk(node: Any) -> Iterator[Dict[str, Any]]:
@@ -81,51 +81,76 @@ def walk(node: Any) -> Iterator[Dict[str, Any]]:
             yield from walk(value)
 
 
+def operations(spec: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+    for item in spec["paths"].values():
+        for method, op in item.items():
+            if method in HTTP_METHODS:
+                yield op
+
+
+def apply_patches(spec: Dict[str, Any]) -> List[str]:
+    """Q7: codegen/spec-patches.json, our corrections where Refold's documented examples show
+    another shape than the schema."""
+    applied = []
+    for patch in json.loads(PATCHES.read_text(encoding="utf-8"))["patches"]:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in patch["pointer"].split("/")[1:]]
+        node = spec
+        for part in parts[:-1]:
+            node = node[part]
+        node[parts[-1]] = copy.deepcopy(patch["schema"])
+        applied.append(patch["pointer"])
+    return applied
+
+
 def restricted_spec(spec: Dict[str, Any], examples: Dict[str, Any]) -> Dict[str, Any]:
     spec = copy.deepcopy(spec)
-    kept = {}
-    for path, item in spec["paths"].items():
-        methods = {method: op for method, op in item.items() if op.get("operationId") in OPERATIONS}
-        if methods:
-            kept[path] = methods
-    found = {op["operationId"] for item in kept.values() for op in item.values()}
-    if found != set(OPERATIONS):
-        raise SystemExit(f"spec-test: not in the spec: {sorted(set(OPERATIONS) - found)}")
-    spec["paths"] = kept
+    apply_patches(spec)
 
     # Q1: `nullable` (OpenAPI 3.0) means "or null" in this 3.1 document.
     for node in walk(spec):
         if node.pop("nullable", False) is True and isinstance(node.get("type"), str):
             node["type"] = [node["type"], "null"]
 
-    # Q2: the error statuses the pages document, and the API-wide ones, with the pages' body.
+    # Q8: the linked account is part of authentication (the hooks send the run's account with the
+    # key); its header and query parameters leave the cut spec.
+    shared = spec["components"]["parameters"]
+    for op in operations(spec):
+        kept = []
+        for parameter in op.get("parameters", []):
+            resolved = shared[parameter["$ref"].split("/")[-1]] if "$ref" in parameter else parameter
+            if resolved.get("name") == "linked_account_id" and resolved.get("in") in ("header", "query"):
+                continue
+            kept.append(parameter)
+        op["parameters"] = kept
+
+    # Q2: the error statuses the pages document, and the API-wide ones, with the pages' bodies.
     spec["components"]["schemas"]["ErrorResponse"] = ERROR_BODY
     documented: Dict[str, Set[int]] = {}
-    for page in examples["pages"].values():
-        documented.setdefault(page["operationId"], set()).update(e["status"] for e in page["examples"] if e["status"] >= 400)
-    for item in kept.values():
-        for op in item.values():
-            for status in sorted(documented.get(op["operationId"], set()) | set(API_WIDE_ERRORS)):
-                op["responses"].setdefault(
-                    str(status),
-                    {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}},
-                )
+    for example in examples["examples"]:
+        if isinstance(example.get("status"), int) and example["status"] >= 400 and example.get("operation"):
+            documented.setdefault(example["operation"], set()).add(example["status"])
+    for op in operations(spec):
+        statuses = documented.get(op["operationId"], set()) | set(API_WIDE_ERRORS)
+        statuses |= set(EXTRA_ERRORS.get(op["tags"][0], ()))
+        for status in sorted(statuses):
+            op["responses"].setdefault(
+                str(status),
+                {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}},
+            )
 
-    # Q3: page and limit bounds.
-    for op in kept["/api/v2/public/linked-account"].values():
-        for parameter in op.get("parameters", []):
-            if parameter.get("in") == "query" and parameter.get("name") in PAGE_BOUNDS:
-                parameter["schema"].update(PAGE_BOUNDS[parameter["name"]])
+    # Q3: page and limit bounds, wherever a list takes them.
+    for parameter in list(shared.values()) + [p for op in operations(spec) for p in op.get("parameters", [])]:
+        if parameter.get("in") == "query" and parameter.get("name") in PAGE_BOUNDS and parameter.get("schema", {}).get("type") == "integer":
+            parameter["schema"].update(PAGE_BOUNDS[parameter["name"]])
 
     # Q6: a linked account's `integrations` may be null, as the create page's example shows.
     integrations = spec["components"]["schemas"]["LinkedAccount"]["properties"]["integrations"]
     integrations["type"] = ["array", "null"]
 
     # Q4: links between the operations.
-    for item in kept.values():
-        for op in item.values():
-            if op["operationId"] in LINKS_FROM:
-                op["responses"]["200"]["links"] = copy.deepcopy(LINKS_FROM[op["operationId"]])
+    for op in operations(spec):
+        if op["operationId"] in LINKS_FROM:
+            op["responses"]["200"]["links"] = copy.deepcopy(LINKS_FROM[op["operationId"]])
     spec["x-restricted-by"] = "scripts/spec-test.py (conformance/openapi/quirks.md)"
     return spec
 
@@ -142,7 +167,7 @@ class Emulator:
         self.log = tempfile.TemporaryFile(mode="w+")
         flags = emulator_flags(refold)
         self.process = subprocess.Popen(
-            [str(refold), "emulator", "--addr", "127.0.0.1:0", "--api-key", API_KEY, "--linked-account", LINKED_ACCOUNT, *flags],
+            [str(refold), "emulator", "--addr", "127.0.0.1:0", "--api-key", API_KEY, "--linked-account", LINKED_ACCOUNT, "--any-linked-account", *flags],
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
@@ -180,16 +205,18 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "target" / "spec", help="working directory (reports, the cut spec)")
     parser.add_argument("schemathesis_args", nargs="*", help="more arguments for `schemathesis run` (after --)")
     args = parser.parse_args()
+    args.out = args.out.resolve()
 
     spec = json.loads((SPEC_DIR / "refold-openapi.json").read_text(encoding="utf-8"))
-    examples = json.loads((SPEC_DIR / "examples.json").read_text(encoding="utf-8"))
+    examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))
     args.out.mkdir(parents=True, exist_ok=True)
     cut = args.out / "refold-emulated.json"
     cut.write_text(json.dumps(restricted_spec(spec, examples), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     emulator = Emulator(args.refold.resolve())
     try:
-        print(f"spec-test: {len(OPERATIONS)} operations against {emulator.url} (emulator flags: {' '.join(emulator.flags) or 'none'})", flush=True)
+        count = sum(1 for _ in operations(spec))
+        print(f"spec-test: {count} operations against {emulator.url} (emulator flags: {' '.join(emulator.flags) or 'none'})", flush=True)
         command = [
             str(Path(sys.executable).parent / "schemathesis"),
             "--no-color",
@@ -215,6 +242,7 @@ def main() -> int:
             "REFOLD_SPEC_TEST_URL": emulator.url,
             "REFOLD_SPEC_TEST_API_KEY": API_KEY,
             "REFOLD_SPEC_TEST_LINKED_ACCOUNT": LINKED_ACCOUNT,
+            "REFOLD_SPEC_TEST_SPEC": str(cut),
         }
         return subprocess.run(command, cwd=args.out, env=environment).returncode
     finally:

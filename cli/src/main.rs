@@ -74,6 +74,13 @@ enum Command {
         /// Requests admitted per API key: RATE/s[,BURST] or RATE/min[,BURST], or off.
         #[arg(long, value_name = "LIMIT", default_value = "20/s,5", value_parser = rate_limit)]
         rate_limit: RateLimitArg,
+        /// Wait before the first retry of a failed webhook delivery, in milliseconds (then twice
+        /// as long each time; 1 to 60000).
+        #[arg(long, value_name = "MS", default_value_t = 1000)]
+        webhook_backoff_ms: u64,
+        /// How long a minute of the schedule clock lasts, in milliseconds (10 to 3600000).
+        #[arg(long, value_name = "MS", default_value_t = 60000)]
+        schedule_minute_ms: u64,
     },
     /// What the core declares once (options per host, error codes, records), as JSON: read by
     /// the code generator.
@@ -212,6 +219,8 @@ fn main() -> ExitCode {
             token_ttl,
             legacy_session_token,
             rate_limit,
+            webhook_backoff_ms,
+            schedule_minute_ms,
         } => runtime.block_on(emulator(refold_emulator::EmulatorConfig {
             addr,
             api_keys,
@@ -224,6 +233,8 @@ fn main() -> ExitCode {
             },
             legacy_session_token,
             rate_limit: rate_limit.0,
+            webhook_backoff: std::time::Duration::from_millis(webhook_backoff_ms),
+            schedule_minute: std::time::Duration::from_millis(schedule_minute_ms),
             ..Default::default()
         })),
     }

@@ -11,7 +11,7 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-from codegen import emit_kotlin, emit_python, emit_rust, emit_typescript, ir, naming
+from codegen import emit_emulator, emit_kotlin, emit_python, emit_rust, emit_typescript, ir, naming
 from codegen.spec import Spec, SpecError, apply_patches, load_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,6 +148,21 @@ class RefoldDescription(unittest.TestCase):
         bare = ir.build(Spec(without_prose(self.document)), None)
         full = ir.build(Spec(copy.deepcopy(self.document)), None)
         self.assertEqual(render_all(bare), render_all(full))
+
+    def test_emulator_rows(self) -> None:
+        documented = emit_emulator.load_fixture(ROOT / "core/tests/fixtures/api-examples.json")
+        member = emit_emulator.error_member
+        self.assertEqual(member(documented, self.ir.operation("getMcpServer")), "ErrorCode")
+        self.assertEqual(member(documented, self.ir.operation("getLinkedAccountById")), "Error")
+        self.assertIn("required: true", emit_emulator.account_source(self.ir.operation("listSchedules")))
+        self.assertIn("query: true", emit_emulator.account_source(self.ir.operation("listDatarefs")))
+        self.assertEqual(emit_emulator.account_source(self.ir.operation("listLinkedAccounts")), "AccountIn::Nowhere")
+        text = emit_emulator.routes_rs(self.ir, documented, "//")
+        self.assertEqual(text.count("SpecRoute { id:"), len(self.ir.operations))
+        self.assertIn("credentials: Credentials::Public", text)
+        answers = json.loads(emit_emulator.examples_json(self.ir, documented, "x"))["operations"]
+        self.assertEqual(answers["deleteMcpServer"], {"body": None})
+        self.assertEqual(answers["triggerEvent"]["body"], {"message": "Webhook Fired Success"})
 
     def test_output_is_deterministic(self) -> None:
         again = ir.build(Spec(copy.deepcopy(self.document)), load_json(OVERLAY) if OVERLAY.exists() else None)

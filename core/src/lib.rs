@@ -30,6 +30,7 @@ mod mapping;
 mod options;
 #[cfg(test)]
 mod properties;
+pub mod webhook;
 // Built ahead of its wiring into the engine, the options and the cache (issue #24).
 #[allow(dead_code, unused_imports)]
 mod ratelimit;

@@ -19,8 +19,14 @@ pub(crate) fn create(state: &State, call: &Call<'_>) -> Answer {
         Err(error) => return input_error(error),
     };
     let id = input.id.clone();
+    let keys = input.your_app_keys.clone();
     match state.accounts.create(input, state.next_token_id()) {
-        Ok(body) => Answer::json(StatusCode::OK, body),
+        Ok(body) => {
+            if let Some(keys) = keys {
+                state.default_apps.seed(&id, keys);
+            }
+            Answer::json(StatusCode::OK, body)
+        }
         Err(error) => store_error(error, &id, state),
     }
 }
@@ -33,8 +39,19 @@ pub(crate) fn upsert(state: &State, call: &Call<'_>) -> Answer {
         Err(error) => return input_error(error),
     };
     let id = input.id.clone();
+    if let Some(session) = &call.caller.session
+        && session.account != id
+    {
+        return Answer::invalid_token("This session token is for another linked account");
+    }
+    let keys = input.your_app_keys.clone();
     match state.accounts.upsert(input, state.next_token_id()) {
-        Ok(body) => Answer::json(StatusCode::OK, body),
+        Ok(body) => {
+            if let Some(keys) = keys {
+                state.default_apps.seed(&id, keys);
+            }
+            Answer::json(StatusCode::OK, body)
+        }
         Err(error) => store_error(error, &id, state),
     }
 }
@@ -59,6 +76,15 @@ pub(crate) fn get(state: &State, call: &Call<'_>) -> Answer {
         Ok(id) => id,
         Err(answer) => return answer,
     };
+    // A session token reads its own account only; others look absent.
+    if call
+        .caller
+        .session
+        .as_ref()
+        .is_some_and(|s| s.account != id)
+    {
+        return store_error(StoreError::NotFound, &id, state);
+    }
     let integrations = |id: &str| state.app_connections.integrations(id);
     match state.accounts.get(&id, &Shape::Full(&integrations)) {
         Ok(body) => Answer::json(StatusCode::OK, body),
@@ -76,8 +102,7 @@ pub(crate) fn delete(state: &State, call: &Call<'_>) -> Answer {
     if let Err(error) = state.accounts.delete(&id) {
         return store_error(error, &id, state);
     }
-    state.app_connections.forget(&id);
-    state.sessions.forget(&id);
+    state.forget_account(&id);
     Answer::ok(&json!({ "message": "User deleted successfully" }))
 }
 

@@ -42,6 +42,9 @@ pub(crate) struct AccountInput {
     pub name: Option<Option<String>>,
     /// In the order sent; values are JSON primitives.
     pub udf: Vec<(String, Value)>,
+    /// The key names of `your_app.auth_credentials` (its default-app
+    /// integration), when sent; the values are never kept.
+    pub your_app_keys: Option<Vec<String>>,
 }
 
 /// Why a create or upsert body was refused.
@@ -524,6 +527,13 @@ pub(crate) fn parse_input(body: &[u8], form: BodyForm) -> Result<AccountInput, I
         Ok(_) => return Err("request body must be a JSON object".to_owned().into()),
         Err(e) => return Err(format!("request body is not valid JSON: {e}").into()),
     };
+    // Either id may be absent or empty (then the other one counts), but
+    // one that is there must be a string (not null), whatever the other is.
+    for name in ["account_id", "linked_account_id"] {
+        if !matches!(member(&fields, name), None | Some(Ordered::String(_))) {
+            return Err(format!("{name} must be a string").into());
+        }
+    }
     let named = |name: &str| match member(&fields, name) {
         Some(Ordered::String(id)) if !id.is_empty() => Some(id.clone()),
         _ => None,
@@ -569,11 +579,24 @@ pub(crate) fn parse_input(body: &[u8], form: BodyForm) -> Result<AccountInput, I
             );
         }
     };
+    let mut your_app_keys = None;
     match member(fields, "your_app") {
         None | Some(Ordered::Null) => {}
         Some(Ordered::Object(app)) => {
-            if matches!(member(app, "auth_credentials"), None | Some(Ordered::Null)) {
-                return Err("your_app.auth_credentials is required".to_owned().into());
+            match member(app, "auth_credentials") {
+                None | Some(Ordered::Null) => {
+                    return Err("your_app.auth_credentials is required".to_owned().into());
+                }
+                Some(Ordered::Object(credentials)) => {
+                    let mut keys: Vec<String> = Vec::new();
+                    for (key, _) in credentials.iter().take(MAX_UDF_KEYS) {
+                        if key.len() <= MAX_UDF_KEY_BYTES && !keys.contains(key) {
+                            keys.push(key.clone());
+                        }
+                    }
+                    your_app_keys = Some(keys);
+                }
+                Some(_) => your_app_keys = Some(Vec::new()),
             }
             if !matches!(member(app, "app_id"), None | Some(Ordered::String(_))) {
                 return Err("your_app.app_id must be a string".to_owned().into());
@@ -587,7 +610,12 @@ pub(crate) fn parse_input(body: &[u8], form: BodyForm) -> Result<AccountInput, I
             );
         }
     }
-    Ok(AccountInput { id, name, udf })
+    Ok(AccountInput {
+        id,
+        name,
+        udf,
+        your_app_keys,
+    })
 }
 
 /// The member `name` of an object; as JSON.parse, a repeated key's last
@@ -859,8 +887,18 @@ mod tests {
             id(r#"{"account_id":"a","linked_account_id":"b"}"#),
             Err(InputError::Invalid(_))
         ));
-        for missing in ["{}", r#"{"account_id":""}"#, r#"{"linked_account_id":5}"#] {
+        for missing in ["{}", r#"{"account_id":""}"#] {
             assert_eq!(id(missing), Err(InputError::MissingId), "{missing}");
+        }
+        // A non-string id is refused even when the other one is a string.
+        for wrong in [
+            r#"{"linked_account_id":5}"#,
+            r#"{"account_id":5,"linked_account_id":"a"}"#,
+            r#"{"account_id":"a","linked_account_id":["a"]}"#,
+            r#"{"account_id":null,"linked_account_id":"a"}"#,
+            r#"{"linked_account_id":null}"#,
+        ] {
+            assert!(matches!(id(wrong), Err(InputError::Invalid(_))), "{wrong}");
         }
         let body = br#"{"account_id":"a","name":"flat","payload":{"name":"nested"}}"#;
         let upsert = parse_input(body, BodyForm::PayloadOrFlat).unwrap();
@@ -889,6 +927,7 @@ mod tests {
         let input = |id: &str, udf: &[(&str, Value)]| AccountInput {
             id: id.to_owned(),
             name: None,
+            your_app_keys: None,
             udf: udf
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))

@@ -17,6 +17,8 @@ struct Connected {
     slug: &'static str,
     created_ms: u64,
     updated_ms: u64,
+    /// Expired: it needs re-authentication (`reauth_required`).
+    expired: bool,
 }
 
 #[derive(Default)]
@@ -60,7 +62,9 @@ impl AppConnections {
             .get(account)
             .map(|apps| {
                 apps.iter()
-                    .filter_map(|c| apps::integration(c.slug, c.created_ms, c.updated_ms))
+                    .filter_map(|c| {
+                        apps::integration(c.slug, c.created_ms, c.updated_ms, c.expired)
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -85,14 +89,43 @@ impl AppConnections {
         let now = now_millis();
         let apps = inner.by_account.entry(account.to_owned()).or_default();
         match apps.iter_mut().find(|c| c.slug == slug) {
-            Some(existing) => existing.updated_ms = now,
+            Some(existing) => {
+                existing.updated_ms = now;
+                existing.expired = false;
+            }
             None => apps.push(Connected {
                 slug,
                 created_ms: now,
                 updated_ms: now,
+                expired: false,
             }),
         }
         true
+    }
+
+    /// Marks `account`'s connection of `slug` expired; false when there is
+    /// none.
+    pub(crate) fn expire(&self, account: &str, slug: &str) -> bool {
+        let mut inner = self.lock();
+        let Some(connected) = inner
+            .by_account
+            .get_mut(account)
+            .and_then(|apps| apps.iter_mut().find(|c| c.slug == slug))
+        else {
+            return false;
+        };
+        connected.expired = true;
+        connected.updated_ms = now_millis();
+        true
+    }
+
+    /// Whether `account`'s connection of `slug` expired.
+    pub(crate) fn expired(&self, account: &str, slug: &str) -> bool {
+        self.lock()
+            .by_account
+            .get(account)
+            .and_then(|apps| apps.iter().find(|c| c.slug == slug))
+            .is_some_and(|c| c.expired)
     }
 
     /// Forgets a deleted account's connections (and pending grants).

@@ -148,7 +148,7 @@ pub(crate) struct AppView<'a> {
     slug: &'static str,
     pub auth_type: &'static str,
     connected: bool,
-    reauth_required: bool,
+    pub reauth_required: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     auth_input_map: Option<&'static [Field]>,
 }
@@ -190,15 +190,21 @@ pub(crate) struct IntegrationView {
 }
 
 /// The integration of the app `slug`, connected at `created_ms` and last
-/// at `updated_ms`; `None` for a slug that is not a demo app.
-pub(crate) fn integration(slug: &str, created_ms: u64, updated_ms: u64) -> Option<IntegrationView> {
+/// at `updated_ms` (`expired`: it needs re-authentication); `None` for a
+/// slug that is not a demo app.
+pub(crate) fn integration(
+    slug: &str,
+    created_ms: u64,
+    updated_ms: u64,
+    expired: bool,
+) -> Option<IntegrationView> {
     let (index, app) = find(slug)?;
     Some(IntegrationView {
         kind: app.slug,
         name: app.name,
         icon: &ICONS[index],
         app_id: None,
-        reauth_required: false,
+        reauth_required: expired,
         created_at: crate::ids::iso_millis(created_ms),
         updated_at: crate::ids::iso_millis(updated_ms),
     })

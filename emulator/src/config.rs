@@ -23,6 +23,22 @@ pub const DEFAULT_REFRESH_TOKEN_TTL: Duration = Duration::from_secs(30 * 86_400)
 pub const LEGACY_TOKEN_TTL: Duration = Duration::from_secs(86_400);
 /// Longest accepted token lifetime: 10 years of 365 days, in seconds.
 pub const MAX_TOKEN_TTL_SECS: u64 = 10 * 365 * 86_400;
+/// The wait before the first retry of a failed webhook delivery by
+/// default; each later retry waits twice as long.
+pub const DEFAULT_WEBHOOK_BACKOFF: Duration = Duration::from_secs(1);
+/// Bounds of [`EmulatorConfig::webhook_backoff`].
+pub const MIN_WEBHOOK_BACKOFF: Duration = Duration::from_millis(1);
+pub const MAX_WEBHOOK_BACKOFF: Duration = Duration::from_secs(60);
+/// How long a scheduler minute lasts by default: a real one.
+pub const DEFAULT_SCHEDULE_MINUTE: Duration = Duration::from_secs(60);
+/// Bounds of [`EmulatorConfig::schedule_minute`]: the shortest keeps a
+/// `* * * * *` schedule from firing more than 100 times a second.
+pub const MIN_SCHEDULE_MINUTE: Duration = Duration::from_millis(10);
+pub const MAX_SCHEDULE_MINUTE: Duration = Duration::from_secs(3600);
+/// How long an asynchronous workflow execution runs by default.
+pub const DEFAULT_EXECUTION_TIME: Duration = Duration::from_millis(50);
+/// Longest [`EmulatorConfig::execution_time`].
+pub const MAX_EXECUTION_TIME: Duration = Duration::from_secs(600);
 
 /// How an [`Emulator`](crate::Emulator) behaves.
 ///
@@ -55,6 +71,18 @@ pub struct EmulatorConfig {
     /// calls); `None` admits everything. Default: Refold's 20/s, bursts of 5.
     /// Tests that do not test the limit turn it off.
     pub rate_limit: Option<RateLimit>,
+    /// The wait before the first retry of a webhook delivery that did not
+    /// get a 200 (then twice as long, then four times: Refold retries 3
+    /// times with exponential backoff). From 1 ms to 60 s; default 1 s.
+    pub webhook_backoff: Duration,
+    /// How long a minute of the scheduler lasts: schedules fire on a clock
+    /// that advances one minute per `schedule_minute` (from the start
+    /// time), so tests can run a cron schedule quickly. From 10 ms to 1 h;
+    /// default a real minute.
+    pub schedule_minute: Duration,
+    /// How long an asynchronous workflow execution stays `RUNNING` before
+    /// it completes (or errors). Up to 600 s; default 50 ms.
+    pub execution_time: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -69,6 +97,9 @@ impl Default for EmulatorConfig {
             token_ttl: DEFAULT_TOKEN_TTL,
             legacy_session_token: false,
             rate_limit: Some(RateLimit::REFOLD),
+            webhook_backoff: DEFAULT_WEBHOOK_BACKOFF,
+            schedule_minute: DEFAULT_SCHEDULE_MINUTE,
+            execution_time: DEFAULT_EXECUTION_TIME,
         }
     }
 }
@@ -107,6 +138,34 @@ impl EmulatorConfig {
                 .validate()
                 .map_err(|problem| io::Error::new(io::ErrorKind::InvalidInput, problem))?;
         }
+        let bounded = |what: &str, value: Duration, min: Duration, max: Duration| {
+            if (min..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{what} must be from {min:?} to {max:?}, not {value:?}"),
+                ))
+            }
+        };
+        bounded(
+            "the webhook backoff",
+            self.webhook_backoff,
+            MIN_WEBHOOK_BACKOFF,
+            MAX_WEBHOOK_BACKOFF,
+        )?;
+        bounded(
+            "the scheduler minute",
+            self.schedule_minute,
+            MIN_SCHEDULE_MINUTE,
+            MAX_SCHEDULE_MINUTE,
+        )?;
+        bounded(
+            "the execution time",
+            self.execution_time,
+            Duration::ZERO,
+            MAX_EXECUTION_TIME,
+        )?;
         Ok(())
     }
 

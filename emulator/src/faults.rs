@@ -354,6 +354,52 @@ fn parse_headers(value: Option<&Value>) -> Result<HeaderMap, String> {
     Ok(headers)
 }
 
+/// A fault for the next webhook delivery (`POST /__emulator/webhook-faults`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DeliveryFault {
+    /// The delivery is never sent (the log says so).
+    Drop,
+    /// The delivery is sent twice, same body and signature, as Refold may
+    /// deliver an event more than once.
+    Duplicate,
+}
+
+/// Parses a JSON array of delivery faults (`{"kind": "drop"}`,
+/// `{"kind": "duplicate"}`); the error names the fault.
+pub(crate) fn parse_delivery_faults(body: &[u8]) -> Result<Vec<DeliveryFault>, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("body is not valid JSON: {e}"))?;
+    let Value::Array(items) = value else {
+        return Err("expected a JSON array of delivery faults".to_owned());
+    };
+    if items.len() > crate::webhooks::MAX_DELIVERY_FAULTS {
+        return Err(format!(
+            "at most {} delivery faults per list, got {}",
+            crate::webhooks::MAX_DELIVERY_FAULTS,
+            items.len()
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let Value::Object(obj) = item else {
+                return Err(format!("fault {index}: expected an object with a `kind`"));
+            };
+            if let Some(unknown) = obj.keys().find(|k| k.as_str() != "kind") {
+                return Err(format!("fault {index}: unknown field `{unknown}`"));
+            }
+            match obj.get("kind").and_then(Value::as_str) {
+                Some("drop") => Ok(DeliveryFault::Drop),
+                Some("duplicate") => Ok(DeliveryFault::Duplicate),
+                _ => Err(format!(
+                    "fault {index}: `kind` must be \"drop\" or \"duplicate\""
+                )),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,5 +514,22 @@ mod tests {
             MAX_FAULTS
         );
         assert!(parse_err(&list(MAX_FAULTS + 1)).contains("at most 10000 faults"));
+    }
+
+    #[test]
+    fn delivery_faults() {
+        assert_eq!(
+            parse_delivery_faults(br#"[{"kind":"drop"},{"kind":"duplicate"}]"#).unwrap(),
+            [DeliveryFault::Drop, DeliveryFault::Duplicate]
+        );
+        for bad in [
+            &b"{}"[..],
+            b"not json",
+            br#"[{"kind":"delay"}]"#,
+            br#"[{"kind":"drop","ms":1}]"#,
+            br#"[5]"#,
+        ] {
+            assert!(parse_delivery_faults(bad).is_err());
+        }
     }
 }

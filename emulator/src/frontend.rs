@@ -67,13 +67,28 @@ pub(crate) fn apps(state: &State, call: &Call<'_>) -> Answer {
         Ok(account) => account,
         Err(refused) => return refused,
     };
-    let connected = state.app_connections.slugs(account);
     let views: Vec<AppView<'_>> = APPS
         .iter()
         .enumerate()
-        .map(|(i, app)| apps::view(i, app, connected.contains(&app.slug)))
+        .map(|(i, app)| account_view(state, account, i, app))
         .collect();
     Answer::ok(&views)
+}
+
+/// The app as `account` sees it: connected or not, expired or not.
+fn account_view(
+    state: &State,
+    account: &str,
+    index: usize,
+    app: &'static DemoApp,
+) -> AppView<'static> {
+    let connected = state
+        .app_connections
+        .connected_at(account, app.slug)
+        .is_some();
+    let mut view = apps::view(index, app, connected);
+    view.reauth_required = state.app_connections.expired(account, app.slug);
+    view
 }
 
 /// `GET /api/v2/f-sdk/application/{slug}`: one demo app.
@@ -82,11 +97,7 @@ pub(crate) fn app(state: &State, call: &Call<'_>) -> Answer {
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    let connected = state
-        .app_connections
-        .connected_at(account, app.slug)
-        .is_some();
-    Answer::ok(&apps::view(index, app, connected))
+    Answer::ok(&account_view(state, account, index, app))
 }
 
 /// An application as the public API lists it for a linked account: the
@@ -105,7 +116,7 @@ fn public_view(
     app: &'static DemoApp,
 ) -> PublicAppView<'static> {
     let connected_at = state.app_connections.connected_at(account, app.slug);
-    let view = apps::view(index, app, connected_at.is_some());
+    let view = account_view(state, account, index, app);
     PublicAppView {
         connected_accounts: connected_at
             .map(|ms| json!({ "auth_type": view.auth_type, "connectedAt": iso_millis(ms) }))
@@ -129,12 +140,36 @@ pub(crate) fn public_apps(state: &State, call: &Call<'_>) -> Answer {
     Answer::ok(&views)
 }
 
-/// `GET /api/v2/public/application/{slug}`: one demo app for the account.
+/// `GET /api/v2/public/application/{slug}`: one demo app for the account;
+/// an unknown slug is the documented 404.
 pub(crate) fn public_app(state: &State, call: &Call<'_>) -> Answer {
-    match account(call).and_then(|a| Ok((a, path_app(call)?))) {
-        Ok((account, (index, app))) => Answer::ok(&public_view(state, account, index, app)),
-        Err(refused) => refused,
+    let account = match account(call) {
+        Ok(account) => account,
+        Err(refused) => return refused,
+    };
+    match call
+        .path_param("slug")
+        .and_then(|slug| apps::find(&slug).ok_or(slug).ok())
+    {
+        Some((index, app)) => Answer::ok(&public_view(state, account, index, app)),
+        None => application_not_found(state, call),
     }
+}
+
+/// Refold's 404 for an application the org does not have, as the
+/// application pages document it (`EXTERNAL_API_FAILURE`).
+pub(crate) fn application_not_found(state: &State, call: &Call<'_>) -> Answer {
+    let slug = call.path_param("slug").unwrap_or_default();
+    let body = serde_json::json!({
+        "status_code": 404,
+        "http_error_type": "EXTERNAL_API_ERROR",
+        "error": "EXTERNAL_API_FAILURE",
+        "message": format!(
+            "Application with app_type '{slug}' not found for org {}",
+            state.accounts.org()
+        ),
+    });
+    Answer::json(StatusCode::NOT_FOUND, body.to_string())
 }
 
 /// `POST /api/v2/app/{slug}/save` with the form's values as a JSON object:
@@ -144,34 +179,10 @@ pub(crate) fn save(state: &State, call: &Call<'_>) -> Answer {
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    let AppAuth::KeyBased(fields) = app.auth else {
-        return Answer::bad_request(&format!(
-            "{} connects with OAuth 2 (GET /api/v1/{}/integrate), not with keys",
-            app.name, app.slug
-        ));
-    };
-    let values = match serde_json::from_slice::<Value>(call.body) {
-        Ok(Value::Object(values)) => values,
-        _ => {
-            return Answer::bad_request(
-                "the request body must be a JSON object of the application's auth fields",
-            );
-        }
-    };
-    for field in fields {
-        match values.get(field.name) {
-            Some(Value::String(value)) if !value.trim().is_empty() => {}
-            None | Some(Value::Null) if !field.required => {}
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Answer::bad_request(&format!(
-                    "{} ({}) is required to connect {}",
-                    field.label, field.name, app.name
-                ));
-            }
-            Some(_) => return Answer::bad_request(&format!("{} must be a string", field.name)),
-        }
+    if let Err(refused) = check_key_form(app, call.body) {
+        return refused;
     }
-    if !state.app_connections.set(account, app.slug, true) {
+    if !state.connect_app(account, app.slug) {
         return Answer::bad_request(&format!(
             "the emulator keeps connections for at most {MAX_ACCOUNTS} linked accounts"
         ));
@@ -179,12 +190,51 @@ pub(crate) fn save(state: &State, call: &Call<'_>) -> Answer {
     Answer::ok(&json!({ "success": true }))
 }
 
+/// Checks a key-based app's form (a JSON object of its auth fields: each
+/// required one a non-blank string, optional ones a string or absent);
+/// the values are dropped, never stored.
+pub(crate) fn check_key_form(app: &DemoApp, body: &[u8]) -> Result<(), Answer> {
+    let AppAuth::KeyBased(fields) = app.auth else {
+        return Err(Answer::bad_request(&format!(
+            "{} connects with OAuth 2 (GET /api/v1/{}/integrate), not with keys",
+            app.name, app.slug
+        )));
+    };
+    let values = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(values)) => values,
+        _ => {
+            return Err(Answer::bad_request(
+                "the request body must be a JSON object of the application's auth fields",
+            ));
+        }
+    };
+    for field in fields {
+        match values.get(field.name) {
+            Some(Value::String(value)) if !value.trim().is_empty() => {}
+            None | Some(Value::Null) if !field.required => {}
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                return Err(Answer::bad_request(&format!(
+                    "{} ({}) is required to connect {}",
+                    field.label, field.name, app.name
+                )));
+            }
+            Some(_) => {
+                return Err(Answer::bad_request(&format!(
+                    "{} must be a string",
+                    field.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `DELETE /api/v1/linked-acc/integration/{slug}`: disconnects (also when
 /// not connected).
 pub(crate) fn disconnect(state: &State, call: &Call<'_>) -> Answer {
     match account(call).and_then(|a| Ok((a, path_app(call)?))) {
         Ok((account, (_, app))) => {
-            state.app_connections.set(account, app.slug, false);
+            state.disconnect_app(account, app.slug);
             Answer::ok(&json!({ "success": true }))
         }
         Err(refused) => refused,
@@ -239,7 +289,7 @@ pub(crate) fn authorize(state: &State, call: &Call<'_>) -> Answer {
     };
     match state.app_connections.redeem(grant) {
         Some((account, slug)) if state.account_known(&account) => {
-            state.app_connections.set(&account, slug, true);
+            state.connect_app(&account, slug);
             html(StatusCode::OK, "Connected. You can close this window.")
         }
         Some(_) => html(

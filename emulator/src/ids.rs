@@ -84,7 +84,7 @@ pub(crate) fn iso_millis(unix_millis: u64) -> String {
 
 /// Year, month, day of the `days`-th day after 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`, for non-negative day counts).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;

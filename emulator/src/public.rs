@@ -12,12 +12,13 @@ use crate::accounts::percent_decode;
 use crate::conn::Connection;
 use crate::faults::Fault;
 use crate::frontend::with_cors;
+use crate::operations::{ErrorMember, TOKEN_MISSING};
 use crate::rate_limit::{Decision, retry_after_seconds};
-use crate::respond::{self, Answer, INVALID_LINKED_ACCOUNT_ID, Reply};
-use crate::routes::{Auth, Call, Caller, Route};
-use crate::sessions;
+use crate::respond::{self, Answer, Reply};
+use crate::routes::{Access, AccountNeed, Auth, Call, Caller, Route};
 use crate::state::{LoggedRequest, State};
-use crate::{inject, session_api};
+use crate::validation::{self, Checked};
+use crate::{inject, session_api, sessions};
 
 /// The credentials a request carried, read before its headers go to the log.
 struct Credentials {
@@ -28,12 +29,18 @@ struct Credentials {
     account_header: Option<String>,
 }
 
+/// The code and message of a linked-account-level call made with the API
+/// key but no `linked_account_id`, as Refold's MCP servers page documents.
+const MISSING_REQUIRED_FIELD: &str = "MISSING_REQUIRED_FIELD";
+const ACCOUNT_REQUIRED: &str = "Linked account id is required with API Key, for this resource";
+
 /// A public-API request once its body is read and it is logged.
 pub(crate) struct PublicRequest<'a> {
     pub route: &'static Route,
     pub path: &'a str,
     pub query: Option<&'a str>,
     pub body: &'a [u8],
+    headers: &'a HeaderMap,
     host: Option<&'a str>,
     /// `req_<n>`, as in `x-request-id`.
     request_id: &'a str,
@@ -46,7 +53,10 @@ impl PublicRequest<'_> {
             route: self.route,
             path: self.path,
             query: self.query,
+            headers: self.headers,
             body: self.body,
+            json: None,
+            form: None,
             host: self.host,
             caller,
         }
@@ -92,7 +102,7 @@ pub(crate) async fn serve(
             method,
             path: uri.path().to_owned(),
             query: uri.query().map(str::to_owned),
-            headers,
+            headers: headers.clone(),
             body: logged_body,
         },
         decision != Decision::Admitted,
@@ -102,6 +112,7 @@ pub(crate) async fn serve(
         path: uri.path(),
         query: uri.query(),
         body: &body,
+        headers: &headers,
         host: host.as_deref(),
         request_id: request_id.to_str().unwrap_or_default(),
         credentials,
@@ -136,10 +147,21 @@ pub(crate) async fn serve(
     })
 }
 
-/// The route's normal answer: authentication, then its handler.
+/// The route's normal answer: authentication, the description's checks,
+/// then its handler.
 pub(crate) fn answer(state: &State, request: &PublicRequest<'_>) -> Answer {
     let answer = match authenticate(state, request) {
-        Ok(caller) => (request.route.handler)(state, &request.call(caller)),
+        Ok(caller) => {
+            let call = request.call(caller);
+            let answer = match validation::check(request.route, &call) {
+                Ok(Checked { json, form }) => {
+                    let call = Call { json, form, ..call };
+                    (request.route.handler)(state, &call)
+                }
+                Err(refused) => refused,
+            };
+            error_member(request.route, answer)
+        }
         Err(refused) => refused,
     };
     legacy_shape(state, request, answer)
@@ -153,50 +175,119 @@ pub(crate) fn fault_answer(state: &State, request: &PublicRequest<'_>) -> Answer
     }
 }
 
-/// Who the request is from, as its route requires, or the answer refusing it.
+/// Who the request is from, as its route requires, or the answer refusing
+/// it (always with the `error` member: these come before the operation's
+/// own service).
 fn authenticate(state: &State, request: &PublicRequest<'_>) -> Result<Caller, Answer> {
-    let credentials = &request.credentials;
-    let by_session = || {
-        sessions::authenticate(state, credentials.bearer.as_deref()).map(|session| Caller {
-            account: Some(session.account.clone()),
-            session: Some(session),
-        })
+    let access = match request.route.auth {
+        Auth::Control | Auth::Public => return Ok(Caller::default()),
+        Auth::Api(access) => access,
     };
-    match request.route.auth {
-        Auth::Control => Ok(Caller::default()),
-        Auth::ApiKey if credentials.api_key.is_some() => Ok(Caller::default()),
-        Auth::ApiKey => Err(Answer::invalid_credentials()),
-        Auth::SessionToken => by_session(),
-        // A session token names the account itself; it wins over a key.
-        Auth::LinkedAccount if credentials.bearer.is_some() => by_session(),
-        Auth::LinkedAccount if credentials.api_key.is_some() => {
-            let account = match &credentials.account_header {
-                Some(header) => Some(header.clone()),
-                None => request
+    let credentials = &request.credentials;
+    // A session token names the account itself; it wins over a key.
+    if access.token && credentials.bearer.is_some() {
+        return sessions::authenticate(state, credentials.bearer.as_deref()).map(|session| {
+            Caller {
+                account: Some(session.account.clone()),
+                session: Some(session),
+            }
+        });
+    }
+    if !access.key {
+        return Err(token_missing(state, request.route));
+    }
+    if credentials.api_key.is_none() {
+        return Err(Answer::invalid_credentials());
+    }
+    if access.account == AccountNeed::None {
+        return Ok(Caller::default());
+    }
+    let Some(account) = named_account(request, access) else {
+        return match access.account {
+            AccountNeed::Required => Err(error_member(
+                request.route,
+                Answer::error(
+                    StatusCode::NOT_FOUND,
+                    MISSING_REQUIRED_FIELD,
+                    ACCOUNT_REQUIRED,
+                ),
+            )),
+            _ => Ok(Caller::default()),
+        };
+    };
+    if !state.account_known(&account) {
+        return Err(session_api::unknown_account(
+            &account,
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    Ok(Caller {
+        account: Some(account),
+        session: None,
+    })
+}
+
+/// The 401 of a session-token route called without a token: as its page
+/// documents it (`Authorization Token Missing`; the workflow service names
+/// its code `AUTH_SERVICE_ERROR`), else `Invalid token`.
+fn token_missing(state: &State, route: &Route) -> Answer {
+    let Some(op) = route.operation.filter(|op| TOKEN_MISSING.contains(&op.id)) else {
+        return sessions::authenticate(state, None)
+            .err()
+            .unwrap_or_else(|| Answer::invalid_token("Invalid token"));
+    };
+    if op.error_member == ErrorMember::ErrorCode {
+        return error_member(
+            route,
+            Answer::error(
+                StatusCode::UNAUTHORIZED,
+                "AUTH_SERVICE_ERROR",
+                "Authorization Token Missing",
+            ),
+        );
+    }
+    Answer::invalid_token("Authorization Token Missing")
+}
+
+/// The linked account a key-authenticated request names: the
+/// `linked_account_id` header, else the query parameter (where the route
+/// reads them). Empty counts as absent.
+fn named_account(request: &PublicRequest<'_>, access: Access) -> Option<String> {
+    let header = access
+        .from_header
+        .then(|| request.credentials.account_header.clone())
+        .flatten();
+    let account = header.or_else(|| {
+        access
+            .from_query
+            .then(|| {
+                request
                     .call(Caller::default())
                     .query_param("linked_account_id")
-                    .and_then(|raw| percent_decode(raw, true)),
-            };
-            let Some(account) = account.filter(|id| !id.is_empty()) else {
-                return Err(Answer::error(
-                    StatusCode::BAD_REQUEST,
-                    INVALID_LINKED_ACCOUNT_ID,
-                    "linked_account_id required",
-                ));
-            };
-            if !state.account_known(&account) {
-                return Err(session_api::unknown_account(
-                    &account,
-                    StatusCode::BAD_REQUEST,
-                ));
-            }
-            Ok(Caller {
-                account: Some(account),
-                session: None,
+                    .and_then(|raw| percent_decode(raw, true))
             })
-        }
-        Auth::LinkedAccount => Err(Answer::invalid_credentials()),
+            .flatten()
+    });
+    account.filter(|id| !id.is_empty())
+}
+
+/// Renames an error's `error` member `error_code` on the operations whose
+/// pages name it so.
+fn error_member(route: &Route, answer: Answer) -> Answer {
+    let renames = route
+        .operation
+        .is_some_and(|op| op.error_member == ErrorMember::ErrorCode);
+    if !renames || answer.status.as_u16() < 400 {
+        return answer;
     }
+    let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&answer.body) else {
+        return answer;
+    };
+    let Some(code) = body.remove("error") else {
+        return answer;
+    };
+    body.insert("error_code".to_owned(), code);
+    Answer::json(answer.status, Value::Object(body).to_string())
 }
 
 /// The 429 of a request over its budget.

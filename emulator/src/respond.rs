@@ -26,6 +26,7 @@ pub(crate) const INVALID_LINKED_ACCOUNT_ID: &str = "INVALID_LINKED_ACCOUNT_ID";
 
 /// A handler's answer before it becomes a response, so that faults can
 /// reshape its body.
+#[derive(Debug)]
 pub(crate) struct Answer {
     pub status: StatusCode,
     pub content_type: HeaderValue,
@@ -39,6 +40,15 @@ impl Answer {
             status,
             content_type: APPLICATION_JSON,
             body: body.into(),
+        }
+    }
+
+    /// A status without a body.
+    pub(crate) fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            content_type: APPLICATION_JSON,
+            body: Bytes::new(),
         }
     }
 
@@ -78,11 +88,9 @@ impl Answer {
     }
 
     pub(crate) fn into_response(self) -> Response<ResponseBody> {
-        with_body(
-            self.status,
-            Some(self.content_type),
-            ResponseBody::full(self.body),
-        )
+        // An empty answer (a 204) announces no content type.
+        let content_type = (!self.body.is_empty()).then_some(self.content_type);
+        with_body(self.status, content_type, ResponseBody::full(self.body))
     }
 }
 

@@ -61,6 +61,18 @@ pub(crate) async fn handle(
             );
             return Ok(unrouted(&state, &parts.headers, path, response));
         }
+        Lookup::Retired => {
+            let response = respond::error(
+                StatusCode::NOT_FOUND,
+                "ROUTE_NOT_FOUND",
+                &format!(
+                    "no route for {} {path}: Refold's API no longer has it (an older route the \
+                     official Node SDK still calls)",
+                    parts.method
+                ),
+            );
+            return Ok(unrouted(&state, &parts.headers, path, response));
+        }
     };
     let body = match read_body(body).await {
         Ok(body) => body,
@@ -75,7 +87,10 @@ pub(crate) async fn handle(
         route,
         path: parts.uri.path(),
         query: parts.uri.query(),
+        headers: &parts.headers,
         body: &body,
+        json: None,
+        form: None,
         host: None,
         caller: Caller::default(),
     };

@@ -7,10 +7,18 @@
 use bytes::Bytes;
 use hyper::Method;
 
+use std::sync::LazyLock;
+
+use hyper::HeaderMap;
+use serde_json::Value;
+
+use crate::generated::routes::SPEC_ROUTES;
+use crate::multipart::Form;
+use crate::operations::{self, SpecRoute};
 use crate::respond::Answer;
 use crate::sessions::Session;
 use crate::state::State;
-use crate::{account_api, control, frontend, session_api};
+use crate::{control, frontend};
 
 /// An HTTP method a route can declare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +42,17 @@ impl Verb {
         })
     }
 
+    /// Where the method goes in an `Allow` list.
+    fn rank(self) -> u8 {
+        match self {
+            Verb::Get => 0,
+            Verb::Post => 1,
+            Verb::Put => 2,
+            Verb::Patch => 3,
+            Verb::Delete => 4,
+        }
+    }
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verb::Get => "GET",
@@ -49,29 +68,75 @@ impl Verb {
 /// public-API route: rate limited, counted, logged and faulted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Auth {
-    /// The org's `x-api-key` (org-level operations).
-    ApiKey,
-    /// A session token (`authorization: Bearer`), which names the linked
-    /// account. Browsers call these: CORS for any origin.
-    SessionToken,
-    /// Linked-account level: a session token, or `x-api-key` with a
-    /// `linked_account_id` header (or query parameter). CORS as above.
-    LinkedAccount,
+    /// Refold's API, with the credentials [`Access`] names.
+    Api(Access),
+    /// Refold's operations that take no credentials (the task id or the
+    /// slug is all they need).
+    Public,
     /// The emulator's own control plane: no authentication, not counted,
     /// logged, faulted or rate limited, no `x-request-id`.
     Control,
 }
 
+/// Which credentials an API route takes and what it needs of the linked
+/// account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Access {
+    /// The org's `x-api-key`.
+    pub key: bool,
+    /// A session token (`authorization: Bearer`), which names the linked
+    /// account itself and wins over a key. Browsers call these: CORS for
+    /// any origin.
+    pub token: bool,
+    /// With the key: whether the linked account must be named.
+    pub account: AccountNeed,
+    /// With the key: where the linked account is named (the header is
+    /// read before the query).
+    pub from_header: bool,
+    pub from_query: bool,
+}
+
+/// What a route needs of the linked account when the caller uses the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AccountNeed {
+    /// Org level: no account (a `linked_account_id` header is ignored).
+    None,
+    /// Org level, or the account named.
+    Optional,
+    /// The account must be named (Refold answers 404 without it).
+    Required,
+}
+
+/// A session token only.
+pub(crate) const SESSION_TOKEN: Auth = Auth::Api(Access {
+    key: false,
+    token: true,
+    account: AccountNeed::None,
+    from_header: false,
+    from_query: false,
+});
+
 impl Auth {
     /// Whether browsers call the route (with a session token), so its
     /// answers carry CORS headers and `OPTIONS` is a preflight.
     pub(crate) fn cors(self) -> bool {
-        matches!(self, Auth::SessionToken | Auth::LinkedAccount)
+        matches!(self, Auth::Api(Access { token: true, .. }))
     }
 }
 
 /// Computes a route's answer.
 pub(crate) type Handler = fn(&State, &Call<'_>) -> Answer;
+
+/// How much of a request the API description's schema checks before the
+/// handler runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Validation {
+    /// Parameters and body.
+    Full,
+    /// Nothing: routes outside the description, and handlers that check
+    /// their requests as docs/contract.md says.
+    None,
+}
 
 /// One row of [`ROUTES`].
 pub(crate) struct Route {
@@ -80,6 +145,9 @@ pub(crate) struct Route {
     pub path: &'static str,
     pub auth: Auth,
     pub handler: Handler,
+    /// The operation of Refold's API description the route serves.
+    pub operation: Option<&'static SpecRoute>,
+    pub validation: Validation,
     /// What the body faults (`stall_body`, `truncate`, `oversized`)
     /// reshape, computed without authentication; the handler's answer
     /// (after authentication) unless set.
@@ -92,12 +160,14 @@ pub(crate) struct Route {
     pub legacy_errors: bool,
 }
 
-const fn route(verb: Verb, path: &'static str, auth: Auth, handler: Handler) -> Route {
+pub(crate) const fn route(verb: Verb, path: &'static str, auth: Auth, handler: Handler) -> Route {
     Route {
         verb,
         path,
         auth,
         handler,
+        operation: None,
+        validation: Validation::None,
         fault_answer: None,
         log_body: None,
         legacy_errors: false,
@@ -105,21 +175,21 @@ const fn route(verb: Verb, path: &'static str, auth: Auth, handler: Handler) -> 
 }
 
 impl Route {
-    const fn fault_answer(self, answer: Handler) -> Route {
+    pub(crate) const fn fault_answer(self, answer: Handler) -> Route {
         Route {
             fault_answer: Some(answer),
             ..self
         }
     }
 
-    const fn log_body(self, redact: fn(&[u8]) -> Bytes) -> Route {
+    pub(crate) const fn log_body(self, redact: fn(&[u8]) -> Bytes) -> Route {
         Route {
             log_body: Some(redact),
             ..self
         }
     }
 
-    const fn legacy_errors(self) -> Route {
+    pub(crate) const fn legacy_errors(self) -> Route {
         Route {
             legacy_errors: true,
             ..self
@@ -132,43 +202,61 @@ impl Route {
     }
 }
 
-use Auth::{ApiKey, Control, LinkedAccount, SessionToken};
-use Verb::{Delete, Get, Post, Put};
+use Verb::{Delete, Get, Post};
 
-/// Every route. Order does not matter: a literal segment beats a parameter.
+/// The routes outside Refold's API description: the front-end API
+/// `@cobaltio/cobalt-js` calls with a session token, and the control
+/// plane. The description's operations follow from
+/// [`SPEC_ROUTES`](crate::generated::routes::SPEC_ROUTES).
 #[rustfmt::skip]
-pub(crate) static ROUTES: &[Route] = &[
-    // Session tokens (Refold's public API).
-    route(Post, "/api/v2/public/session-token", ApiKey, session_api::issue)
-        .fault_answer(session_api::issue_unchecked)
-        .legacy_errors(),
-    route(Post, "/api/v2/public/session-token/revoke", SessionToken, session_api::revoke),
-    route(Get, "/api/v2/public/session/active-linked-account", SessionToken, session_api::active_account),
-    // Linked accounts.
-    route(Get, "/api/v2/public/linked-account", ApiKey, account_api::list),
-    route(Post, "/api/v2/public/linked-account", ApiKey, account_api::create),
-    route(Put, "/api/v2/public/linked-account", ApiKey, account_api::upsert),
-    route(Get, "/api/v2/public/linked-account/{linked_account_id}", ApiKey, account_api::get),
-    route(Delete, "/api/v2/public/linked-account/{linked_account_id}", ApiKey, account_api::delete),
-    // Applications, as a linked account sees them.
-    route(Get, "/api/v2/public/application", LinkedAccount, frontend::public_apps),
-    route(Get, "/api/v2/public/application/{slug}", LinkedAccount, frontend::public_app),
-    // The front-end API `@cobaltio/cobalt-js` calls with a session token.
-    route(Get, "/api/v2/f-sdk/application", SessionToken, frontend::apps),
-    route(Get, "/api/v2/f-sdk/application/{slug}", SessionToken, frontend::app),
-    route(Post, "/api/v2/app/{slug}/save", SessionToken, frontend::save)
-        .log_body(frontend::redact_form),
-    route(Delete, "/api/v1/linked-acc/integration/{slug}", SessionToken, frontend::disconnect),
-    route(Get, "/api/v3/org/basics", SessionToken, frontend::org_basics),
-    route(Get, "/api/v1/{slug}/integrate", SessionToken, frontend::integrate),
-    // The control plane.
-    route(Post, "/__emulator/faults", Control, control::set_faults),
-    route(Post, "/__emulator/reset", Control, control::reset),
-    route(Get, "/__emulator/requests", Control, control::requests),
-    route(Get, "/__emulator/connections", Control, control::connections),
-    route(Get, "/__emulator/config", Control, control::config),
-    route(Post, "/__emulator/config", Control, control::set_config),
-    route(Get, frontend::AUTHORIZE_PATH, Control, frontend::authorize),
+fn other_routes() -> Vec<Route> {
+    vec![
+        route(Get, "/api/v2/f-sdk/application", SESSION_TOKEN, frontend::apps),
+        route(Get, "/api/v2/f-sdk/application/{slug}", SESSION_TOKEN, frontend::app),
+        route(Post, "/api/v2/app/{slug}/save", SESSION_TOKEN, frontend::save)
+            .log_body(frontend::redact_form),
+        route(Delete, "/api/v1/linked-acc/integration/{slug}", SESSION_TOKEN, frontend::disconnect),
+        route(Get, "/api/v3/org/basics", SESSION_TOKEN, frontend::org_basics),
+        route(Get, "/api/v1/{slug}/integrate", SESSION_TOKEN, frontend::integrate),
+        // The control plane.
+        route(Post, "/__emulator/faults", Auth::Control, control::set_faults),
+        route(Post, "/__emulator/webhook-faults", Auth::Control, control::set_webhook_faults),
+        route(Post, "/__emulator/reset", Auth::Control, control::reset),
+        route(Get, "/__emulator/requests", Auth::Control, control::requests),
+        route(Get, "/__emulator/connections", Auth::Control, control::connections),
+        route(Get, "/__emulator/config", Auth::Control, control::config),
+        route(Post, "/__emulator/config", Auth::Control, control::set_config),
+        route(Get, "/__emulator/webhooks", Auth::Control, control::webhook_deliveries),
+        route(Post, "/__emulator/expire-connection", Auth::Control, control::expire_connection),
+        route(Post, "/__emulator/workflow-errors", Auth::Control, control::workflow_errors),
+        route(Get, frontend::AUTHORIZE_PATH, Auth::Control, frontend::authorize),
+    ]
+}
+
+/// Every route: Refold's operations (one per operation of the API
+/// description, its handler registered by `operationId` in
+/// [`operations`]) and the others. Order does not matter: a literal
+/// segment beats a parameter.
+pub(crate) static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
+    let mut routes: Vec<Route> = SPEC_ROUTES.iter().map(operations::route).collect();
+    routes.extend(other_routes());
+    routes
+});
+
+/// Routes the official Node SDK still calls that Refold's API no longer
+/// has: Refold answers them 404, whatever the method, and so does the
+/// emulator (not 405, although other methods exist on some of these
+/// paths).
+pub(crate) const RETIRED: &[(Verb, &str)] = &[
+    (Get, "/api/v2/public/event"),
+    (Post, "/api/v2/public/event"),
+    (Get, "/api/v2/public/event/{event_id}"),
+    (Verb::Put, "/api/v2/public/event/{event_id}"),
+    (Delete, "/api/v2/public/event/{event_id}"),
+    (Post, "/api/v2/public/webhook/subscribe"),
+    (Post, "/api/v2/public/webhook/unsubscribe"),
+    (Delete, "/api/v2/public/webhook"),
+    (Post, "/api/v1/workflow/{workflow_id}/execute"),
 ];
 
 /// Paths with more segments than this match no route.
@@ -179,45 +267,76 @@ pub(crate) enum Lookup {
     Found(&'static Route),
     /// The path is known but not with this method; the methods it takes.
     WrongMethod(Vec<Verb>),
+    /// A route Refold no longer has (see [`RETIRED`]).
+    Retired,
     NotFound,
 }
 
-/// The route for `method` on `path`. Among templates that match, the one
-/// whose first differing segment is literal wins.
+/// The route for `method` on `path`. The path is the resource of the most
+/// specific template it matches (among those that match, the one whose
+/// first differing segment is literal; templates differing only in their
+/// parameters' names are the same resource): its methods are the ones the
+/// path takes, so `DELETE /api/v2/public/workflow/enabled` is a 405 and
+/// not a delete of the workflow `enabled`.
 pub(crate) fn find(method: &Method, path: &str) -> Lookup {
     let verb = Verb::of(method);
-    let best = ROUTES
+    let best = best_rank(path);
+    let retired = RETIRED
         .iter()
-        .filter(|route| Some(route.verb) == verb)
-        .filter_map(|route| specificity(route.path, path).map(|rank| (rank, route)))
-        .max_by_key(|(rank, _)| *rank);
-    if let Some((_, route)) = best {
+        .filter(|(retired, _)| Some(*retired) == verb)
+        .filter_map(|(_, template)| specificity(template, path))
+        .max();
+    let Some(best) = best else {
+        return if retired.is_some() {
+            Lookup::Retired
+        } else {
+            Lookup::NotFound
+        };
+    };
+    if let Some(route) = ROUTES
+        .iter()
+        .find(|route| Some(route.verb) == verb && specificity(route.path, path) == Some(best))
+    {
         return Lookup::Found(route);
     }
-    let allowed = allowed(path);
-    if allowed.is_empty() {
-        Lookup::NotFound
-    } else {
-        Lookup::WrongMethod(allowed)
+    if retired.is_some_and(|rank| rank >= best) {
+        return Lookup::Retired;
     }
+    Lookup::WrongMethod(allowed(path))
 }
 
-/// The methods any route of `path` takes, in table order.
+/// The rank of the most specific template `path` matches.
+fn best_rank(path: &str) -> Option<u64> {
+    ROUTES
+        .iter()
+        .filter_map(|route| specificity(route.path, path))
+        .max()
+}
+
+/// The routes of the resource `path` is (see [`find`]).
+fn resource(path: &str) -> impl Iterator<Item = &'static Route> + '_ {
+    let best = best_rank(path);
+    ROUTES
+        .iter()
+        .filter(move |route| best.is_some() && specificity(route.path, path) == best)
+}
+
+/// The methods any route of `path` takes, in the order GET, POST, PUT,
+/// PATCH, DELETE.
 pub(crate) fn allowed(path: &str) -> Vec<Verb> {
     let mut verbs = Vec::new();
-    for route in ROUTES {
-        if specificity(route.path, path).is_some() && !verbs.contains(&route.verb) {
+    for route in resource(path) {
+        if !verbs.contains(&route.verb) {
             verbs.push(route.verb);
         }
     }
+    verbs.sort_by_key(|verb| verb.rank());
     verbs
 }
 
 /// Whether browsers may call `path` (some route of it takes session tokens).
 pub(crate) fn cors_path(path: &str) -> bool {
-    ROUTES
-        .iter()
-        .any(|route| route.auth.cors() && specificity(route.path, path).is_some())
+    resource(path).any(|route| route.auth.cors())
 }
 
 /// `GET, POST` for an `Allow` header.
@@ -270,7 +389,12 @@ pub(crate) struct Call<'a> {
     pub route: &'static Route,
     pub path: &'a str,
     pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
     pub body: &'a [u8],
+    /// The body as JSON, once the description's schema accepted it.
+    pub json: Option<Value>,
+    /// A `multipart/form-data` body, once read.
+    pub form: Option<Form>,
     /// The `Host` the client used, for URLs that point back here.
     pub host: Option<&'a str>,
     pub caller: Caller,
@@ -292,11 +416,44 @@ impl Call<'_> {
 
     /// The first value of the query parameter `name`, raw.
     pub(crate) fn query_param(&self, name: &str) -> Option<&str> {
-        self.query?.split('&').find_map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (key == name).then_some(value)
-        })
+        query_value(self.query, name)
     }
+
+    /// The path parameter `name`, percent-decoded (`None` when absent or
+    /// not valid percent-encoded UTF-8).
+    pub(crate) fn path_param(&self, name: &str) -> Option<String> {
+        self.param(name)
+            .and_then(|raw| crate::accounts::percent_decode(raw, false))
+    }
+
+    /// The query parameter `name`, percent-decoded.
+    pub(crate) fn query_text(&self, name: &str) -> Option<String> {
+        self.query_param(name)
+            .and_then(|raw| crate::accounts::percent_decode(raw, true))
+    }
+
+    /// The header `name` as text (`None` when absent or not UTF-8).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The JSON body's member `name`.
+    pub(crate) fn member(&self, name: &str) -> Option<&Value> {
+        self.json.as_ref().and_then(|body| body.get(name))
+    }
+
+    /// The JSON body's member `name` when it is a string.
+    pub(crate) fn text(&self, name: &str) -> Option<&str> {
+        self.member(name).and_then(Value::as_str)
+    }
+}
+
+/// The first value of the query parameter `name` in `query`, raw.
+pub(crate) fn query_value<'q>(query: Option<&'q str>, name: &str) -> Option<&'q str> {
+    query?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then_some(value)
+    })
 }
 
 #[cfg(test)]
@@ -379,7 +536,7 @@ mod tests {
     #[test]
     fn every_undeclared_method_of_a_row_is_405_naming_the_declared_ones() {
         let verbs = [Verb::Get, Verb::Post, Verb::Put, Verb::Patch, Verb::Delete];
-        for route in ROUTES {
+        for route in ROUTES.iter() {
             let concrete = route.path.replace('{', "x").replace('}', "");
             let allow = allowed(&concrete);
             assert!(allow.contains(&route.verb), "{}", route.path);
@@ -391,6 +548,14 @@ mod tests {
                         assert!(!allow.contains(&verb), "{}", route.path);
                         assert_eq!(named, allow, "{}", route.path);
                     }
+                    // Only the official SDK's older routes.
+                    Lookup::Retired => assert!(
+                        RETIRED
+                            .iter()
+                            .any(|(v, t)| *v == verb && specificity(t, &concrete).is_some()),
+                        "{}",
+                        route.path
+                    ),
                     Lookup::NotFound => panic!("{} is unknown", route.path),
                 }
             }
@@ -401,15 +566,40 @@ mod tests {
     }
 
     #[test]
+    fn retired_routes_are_not_found_whatever_the_methods_around_them() {
+        for (verb, template) in RETIRED {
+            let concrete = template.replace('{', "x").replace('}', "");
+            let method = Method::from_bytes(verb.as_str().as_bytes()).unwrap();
+            assert!(
+                matches!(find(&method, &concrete), Lookup::Retired),
+                "{template}"
+            );
+        }
+        // The operations next to them still answer.
+        assert!(matches!(
+            find(&Method::POST, "/api/v2/public/event/my-app"),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            find(&Method::GET, "/api/v2/public/webhook"),
+            Lookup::Found(_)
+        ));
+    }
+
+    #[test]
     fn params_and_query() {
         let Lookup::Found(route) = find(&Method::POST, "/api/v2/app/a%20b/save") else {
             panic!()
         };
+        let headers = HeaderMap::new();
         let call = Call {
             route,
             path: "/api/v2/app/a%20b/save",
             query: Some("x=1&force_refresh=true&x=2"),
+            headers: &headers,
             body: b"",
+            json: None,
+            form: None,
             host: None,
             caller: Caller::default(),
         };

@@ -32,6 +32,7 @@ pub struct Emulator {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     accept_task: Option<JoinHandle<()>>,
+    state: Arc<State>,
 }
 
 impl Emulator {
@@ -48,12 +49,15 @@ impl Emulator {
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(config));
+        state.started();
+        state.spawn(crate::schedules::run);
         let (stop, stopped) = watch::channel(false);
-        let accept_task = tokio::spawn(accept_loop(listener, state, stopped));
+        let accept_task = tokio::spawn(accept_loop(listener, state.clone(), stopped));
         Ok(Emulator {
             addr,
             stop,
             accept_task: Some(accept_task),
+            state,
         })
     }
 
@@ -71,6 +75,7 @@ impl Emulator {
     /// and returns once the listening socket is closed.
     pub async fn shutdown(mut self) {
         self.stop.send_replace(true);
+        self.state.stop();
         if let Some(task) = self.accept_task.take() {
             // The accept task never panics; a cancelled runtime is fine too.
             let _ = task.await;
@@ -81,6 +86,7 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.stop.send_replace(true);
+        self.state.stop();
     }
 }
 

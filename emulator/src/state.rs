@@ -1,22 +1,31 @@
 //! Shared, mutable state of one emulator: accounts, issued tokens, the rate
 //! limiter, the fault queue, the request log and the run-time settings.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::Method;
 use hyper::header::{AUTHORIZATION, HeaderMap};
 use serde_json::{Map, Value, json};
 
+use tokio::sync::watch;
+
 use crate::accounts::Store;
 use crate::app_connections::AppConnections;
+use crate::collection::Collection;
 use crate::config::{DEFAULT_REFRESH_TOKEN_TTL, EmulatorConfig};
+use crate::credentials::DefaultApps;
 use crate::faults::Fault;
+use crate::ids::ObjectIds;
 use crate::rate_limit::{Budget, Limiter, RateLimit};
+use crate::schedules::Scheduler;
 use crate::sessions::{Issued, Sessions};
 use crate::token::{Signed, TokenKind, TokenSigner, unix_now};
+use crate::webhooks::{self, Deliveries, Event};
 
 /// How many public-API requests `GET /__emulator/requests` shows.
 const LOG_CAPACITY: usize = 100;
@@ -55,6 +64,12 @@ struct Recorder {
     faults: VecDeque<Fault>,
 }
 
+/// Background work under way at once (execution runs, deliveries); more
+/// is refused.
+const MAX_TASKS: usize = 1024;
+/// Workflows the control plane made fail.
+const MAX_WORKFLOW_ERRORS: usize = 1000;
+
 pub(crate) struct State {
     api_keys: Vec<String>,
     any_linked_account: bool,
@@ -80,6 +95,40 @@ pub(crate) struct State {
     token_ttl: AtomicU64,
     /// The configured lifetime, restored by a reset.
     configured_token_ttl: u64,
+    /// Ids of the documents below.
+    pub ids: ObjectIds,
+    /// Event definitions of the org's default custom application.
+    pub events: Collection,
+    /// App installations per linked account.
+    pub configs: Collection,
+    pub webhooks: Collection,
+    /// Public workflows (no account) and private ones (their account).
+    pub workflows: Collection,
+    /// Published versions of private workflows.
+    pub workflow_versions: Collection,
+    pub executions: Collection,
+    pub schedules: Collection,
+    pub tables: Collection,
+    pub datarefs: Collection,
+    pub variable_values: Collection,
+    pub mcp_servers: Collection,
+    pub human_tasks: Collection,
+    /// What `createConnectUrl` stashed, by session token id.
+    pub hosted_properties: Mutex<HashMap<u64, Value>>,
+    /// The default-app credential keys of each linked account.
+    pub default_apps: DefaultApps,
+    pub deliveries: Deliveries,
+    pub scheduler: Scheduler,
+    /// Workflows whose executions error, with the error message.
+    workflow_errors: Mutex<HashMap<String, String>>,
+    /// How long an asynchronous execution runs, in milliseconds.
+    execution_ms: AtomicU64,
+    configured_execution_ms: u64,
+    /// This state, for background tasks; set once it is shared.
+    this: OnceLock<Weak<State>>,
+    /// True once the emulator stops: background tasks end.
+    stopped: watch::Sender<bool>,
+    tasks: AtomicUsize,
 }
 
 /// Counts one open client connection for as long as it lives: created on
@@ -113,6 +162,182 @@ impl State {
             accepted_connections: AtomicU64::new(0),
             token_ttl: AtomicU64::new(token_ttl),
             configured_token_ttl: token_ttl,
+            ids: ObjectIds::new(),
+            events: Collection::new("event definitions"),
+            configs: Collection::new("configs"),
+            webhooks: Collection::new("webhooks"),
+            workflows: Collection::new("workflows"),
+            workflow_versions: Collection::new("workflow versions"),
+            executions: Collection::new("executions"),
+            schedules: Collection::new("schedules"),
+            tables: Collection::new("persistent tables"),
+            datarefs: Collection::new("datarefs"),
+            variable_values: Collection::new("variable values"),
+            mcp_servers: Collection::new("MCP servers"),
+            human_tasks: Collection::new("human tasks"),
+            hosted_properties: Mutex::default(),
+            default_apps: DefaultApps::default(),
+            deliveries: Deliveries::new(config.webhook_backoff),
+            scheduler: Scheduler::new(config.schedule_minute),
+            workflow_errors: Mutex::default(),
+            execution_ms: AtomicU64::new(millis(config.execution_time)),
+            configured_execution_ms: millis(config.execution_time),
+            this: OnceLock::new(),
+            stopped: watch::Sender::new(false),
+            tasks: AtomicUsize::new(0),
+        }
+    }
+
+    /// Called once the state is shared: seeds the documents every org has
+    /// and lets handlers start background work.
+    pub(crate) fn started(self: &Arc<Self>) {
+        let _ = self.this.set(Arc::downgrade(self));
+        crate::workflows::seed(self);
+        crate::human_tasks::seed(self);
+    }
+
+    /// Ends every background task (the emulator stops).
+    pub(crate) fn stop(&self) {
+        self.stopped.send_replace(true);
+    }
+
+    /// Runs `task` in the background until it ends or the emulator stops;
+    /// false (nothing started) when too much runs already, the emulator is
+    /// stopping, or there is no runtime.
+    pub(crate) fn spawn<F, Fut>(&self, task: F) -> bool
+    where
+        F: FnOnce(Arc<State>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let (Some(state), Ok(runtime)) = (
+            self.this.get().and_then(Weak::upgrade),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            return false;
+        };
+        if *self.stopped.borrow() || self.tasks.fetch_add(1, Ordering::AcqRel) >= MAX_TASKS {
+            if !*self.stopped.borrow() {
+                self.tasks.fetch_sub(1, Ordering::AcqRel);
+            }
+            return false;
+        }
+        let mut stopped = self.stopped.subscribe();
+        let work = task(state.clone());
+        runtime.spawn(async move {
+            tokio::select! {
+                _ = stopped.wait_for(|stop| *stop) => {}
+                () = work => {}
+            }
+            state.tasks.fetch_sub(1, Ordering::AcqRel);
+        });
+        true
+    }
+
+    /// The configured API key number `index` (the first if out of range).
+    pub(crate) fn api_key_at(&self, index: usize) -> &str {
+        self.api_keys
+            .get(index)
+            .or_else(|| self.api_keys.first())
+            .map_or("", String::as_str)
+    }
+
+    /// A fresh ObjectId, now.
+    pub(crate) fn new_id(&self) -> String {
+        self.ids.next(crate::ids::now_millis())
+    }
+
+    /// Connects `slug` for `account` and sends `Connection Created`; false
+    /// if the connection store is full.
+    pub(crate) fn connect_app(&self, account: &str, slug: &'static str) -> bool {
+        if !self.app_connections.set(account, slug, true) {
+            return false;
+        }
+        webhooks::emit(
+            self,
+            Event::connection(self, webhooks::CONNECTION_CREATED, account, slug),
+        );
+        true
+    }
+
+    /// Disconnects `slug`; sends `Connection Deleted` when it was connected.
+    pub(crate) fn disconnect_app(&self, account: &str, slug: &'static str) {
+        let was = self.app_connections.connected_at(account, slug).is_some();
+        self.app_connections.set(account, slug, false);
+        if was {
+            webhooks::emit(
+                self,
+                Event::connection(self, webhooks::CONNECTION_DELETED, account, slug),
+            );
+        }
+    }
+
+    /// Marks a connection expired (it needs re-authentication) and sends
+    /// `Connection Expired`; false when it is not connected.
+    pub(crate) fn expire_app(&self, account: &str, slug: &'static str) -> bool {
+        if !self.app_connections.expire(account, slug) {
+            return false;
+        }
+        webhooks::emit(
+            self,
+            Event::connection(self, webhooks::CONNECTION_EXPIRED, account, slug),
+        );
+        true
+    }
+
+    /// Everything kept for a deleted linked account goes, and each of its
+    /// connections is reported deleted.
+    pub(crate) fn forget_account(&self, account: &str) {
+        for slug in self.app_connections.slugs(account) {
+            self.disconnect_app(account, slug);
+        }
+        self.app_connections.forget(account);
+        self.sessions.forget(account);
+        self.default_apps.forget(account);
+        for collection in [
+            &self.configs,
+            &self.workflows,
+            &self.workflow_versions,
+            &self.schedules,
+            &self.tables,
+            &self.datarefs,
+            &self.variable_values,
+            &self.mcp_servers,
+        ] {
+            collection.forget_account(account);
+        }
+    }
+
+    /// How long an asynchronous execution runs.
+    pub(crate) fn execution_time(&self) -> Duration {
+        Duration::from_millis(self.execution_ms.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_execution_ms(&self, ms: u64) {
+        self.execution_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The error a workflow's executions end with, if the control plane
+    /// set one.
+    pub(crate) fn workflow_error(&self, workflow_id: &str) -> Option<String> {
+        lock(&self.workflow_errors).get(workflow_id).cloned()
+    }
+
+    /// Makes the workflow's executions error with `message` (`None`:
+    /// complete again); false when too many workflows are set.
+    pub(crate) fn set_workflow_error(&self, workflow_id: &str, message: Option<String>) -> bool {
+        let mut errors = lock(&self.workflow_errors);
+        match message {
+            None => {
+                errors.remove(workflow_id);
+                true
+            }
+            Some(_) if errors.len() >= MAX_WORKFLOW_ERRORS && !errors.contains_key(workflow_id) => {
+                false
+            }
+            Some(message) => {
+                errors.insert(workflow_id.to_owned(), message);
+                true
+            }
         }
     }
 
@@ -291,6 +516,10 @@ impl State {
         self.limiter.set_limit(self.configured_rate_limit);
         self.set_legacy_session_token(self.configured_legacy_session_token);
         self.sessions.forget_all();
+        self.deliveries.reset();
+        self.scheduler.reset();
+        self.set_execution_ms(self.configured_execution_ms);
+        lock(&self.workflow_errors).clear();
     }
 
     /// The `GET /__emulator/requests` document.
@@ -397,7 +626,11 @@ fn redact_value(value: &mut Value) -> bool {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not wedge the emulator for the rest of a test run.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

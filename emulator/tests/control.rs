@@ -231,7 +231,16 @@ async fn token_ttl_comes_from_the_config_and_changes_at_run_time() {
         .send()
         .await
         .unwrap();
-    let settings = |ttl: u64| json!({ "token_ttl_s": ttl, "rate_limit": "off", "legacy_session_token": false });
+    let settings = |ttl: u64| {
+        json!({
+            "token_ttl_s": ttl,
+            "rate_limit": "off",
+            "legacy_session_token": false,
+            "webhook_backoff_ms": 1000,
+            "schedule_minute_ms": 60000,
+            "execution_ms": 50,
+        })
+    };
     assert_eq!(json_of(current).await, settings(90));
 
     assert_eq!(

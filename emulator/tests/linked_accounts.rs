@@ -662,6 +662,8 @@ async fn bad_bodies_are_400_and_create_nothing() {
         json!({ "name": "no id" }),
         json!({ "linked_account_id": "" }),
         json!({ "linked_account_id": 5 }),
+        json!({ "account_id": 5, "linked_account_id": "b" }),
+        json!({ "account_id": "b", "linked_account_id": 5 }),
         json!({ "linked_account_id": long }),
         json!({ "linked_account_id": "b", "name": 5 }),
         json!({ "linked_account_id": "b", "name": long }),
@@ -690,12 +692,11 @@ async fn bad_bodies_are_400_and_create_nothing() {
             assert!(request_id.starts_with("req_"));
             // A missing id has its own documented code.
             let id = body.get("linked_account_id");
-            let code =
-                if body.is_object() && id.and_then(Value::as_str).is_none_or(|id| id.is_empty()) {
-                    "INVALID_LINKED_ACCOUNT_ID"
-                } else {
-                    "SERVER_ERROR"
-                };
+            let code = if body.is_object() && id.is_none_or(|id| id.as_str() == Some("")) {
+                "INVALID_LINKED_ACCOUNT_ID"
+            } else {
+                "SERVER_ERROR"
+            };
             assert_error(&answer, 400, code);
         }
         let response = h

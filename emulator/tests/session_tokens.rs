@@ -48,8 +48,6 @@ fn invalid_token() -> Value {
 const BEARER_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v2/public/session/active-linked-account"),
     ("POST", "/api/v2/public/session-token/revoke"),
-    ("GET", "/api/v2/public/application"),
-    ("GET", "/api/v2/public/application/parcel-post"),
     ("GET", "/api/v2/f-sdk/application"),
     ("GET", "/api/v2/f-sdk/application/parcel-post"),
     ("POST", "/api/v2/app/parcel-post/save"),
@@ -403,14 +401,16 @@ async fn tokens_of_a_re_created_account_start_afresh() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_public_application_list_takes_a_key_and_account_or_a_token() {
+async fn the_public_application_list_takes_the_key_and_an_account() {
     let h = start().await;
     let (_, issued) = issue(&h, "", ACCOUNT).await;
     let token = issued["token"].as_str().unwrap();
     let (status, _) = bearer(&h, Method::POST, "/api/v2/app/parcel-post/save", token).await;
     assert_eq!(status, 200);
-    let (status, by_token) = bearer(&h, Method::GET, "/api/v2/public/application", token).await;
-    assert_eq!(status, 200);
+    // The description's security for the applications is the API key only.
+    let (status, refused) = bearer(&h, Method::GET, "/api/v2/public/application", token).await;
+    assert_eq!(status, 401);
+    assert_eq!(refused["message"], "Invalid Credentials");
     let by_header = h
         .client
         .get(h.url("/api/v2/public/application"))
@@ -421,7 +421,6 @@ async fn the_public_application_list_takes_a_key_and_account_or_a_token() {
         .unwrap();
     assert_eq!(by_header.status(), 200);
     let by_header = json_of(by_header).await;
-    assert_eq!(by_header, by_token);
     let by_query = h
         .client
         .get(h.url(&format!(
@@ -431,8 +430,8 @@ async fn the_public_application_list_takes_a_key_and_account_or_a_token() {
         .send()
         .await
         .unwrap();
-    assert_eq!(json_of(by_query).await, by_token);
-    let parcel = by_token
+    assert_eq!(json_of(by_query).await, by_header);
+    let parcel = by_header
         .as_array()
         .unwrap()
         .iter()
@@ -440,20 +439,22 @@ async fn the_public_application_list_takes_a_key_and_account_or_a_token() {
         .unwrap();
     assert_eq!(parcel["connected"], true);
     assert_eq!(parcel["connected_accounts"][0]["auth_type"], "keybased");
-    let (status, one) = bearer(
-        &h,
-        Method::GET,
-        "/api/v2/public/application/parcel-post",
-        token,
-    )
-    .await;
-    assert_eq!(status, 200);
-    assert_eq!(&one, parcel);
+    let one = h
+        .client
+        .get(h.url("/api/v2/public/application/parcel-post"))
+        .header("x-api-key", KEY)
+        .header("linked_account_id", ACCOUNT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one.status(), 200);
+    assert_eq!(&json_of(one).await, parcel);
 
-    // The key alone names no account; an unknown one is refused.
-    for (account, code) in [
-        (None, "INVALID_LINKED_ACCOUNT_ID"),
-        (Some("nobody"), "INVALID_LINKED_ACCOUNT_ID"),
+    // The key alone names no account (the documented 404); an unknown one
+    // is refused.
+    for (account, status, code) in [
+        (None, 404, "MISSING_REQUIRED_FIELD"),
+        (Some("nobody"), 400, "INVALID_LINKED_ACCOUNT_ID"),
     ] {
         let mut request = h
             .client
@@ -463,7 +464,7 @@ async fn the_public_application_list_takes_a_key_and_account_or_a_token() {
             request = request.header("linked_account_id", account);
         }
         let response = request.send().await.unwrap();
-        assert_eq!(response.status(), 400);
+        assert_eq!(response.status(), status);
         assert_eq!(json_of(response).await["error"], code);
     }
     let response = h

@@ -225,3 +225,131 @@ pub async fn raw_exchange(
         closed_after: started.elapsed(),
     }
 }
+
+/// Who makes an API call.
+#[derive(Clone, Copy)]
+pub enum As<'a> {
+    Nobody,
+    /// The key alone (org level).
+    Key,
+    /// The key with a `linked_account_id` header.
+    KeyFor(&'a str),
+    /// A wrong key.
+    WrongKey,
+    /// A session token.
+    Token(&'a str),
+}
+
+impl Harness {
+    /// An API call: its status and its body as JSON (`null` when empty).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        who: As<'_>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, self.url(path));
+        request = match who {
+            As::Nobody => request,
+            As::Key => request.header("x-api-key", KEY),
+            As::KeyFor(account) => request
+                .header("x-api-key", KEY)
+                .header("linked_account_id", account),
+            As::WrongKey => request.header("x-api-key", "not-the-key"),
+            As::Token(token) => request.header("authorization", format!("Bearer {token}")),
+        };
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("request succeeds");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
+        };
+        (status, body)
+    }
+
+    /// A call that must answer `status`; its body.
+    pub async fn expect(
+        &self,
+        status: u16,
+        method: &str,
+        path: &str,
+        who: As<'_>,
+        body: Option<Value>,
+    ) -> Value {
+        let (got, answer) = self.call(method, path, who, body).await;
+        assert_eq!(got, status, "{method} {path}: {answer}");
+        answer
+    }
+
+    /// A fresh session token for `account`.
+    pub async fn token(&self, account: &str) -> String {
+        let response = self.mint_fresh(account).await;
+        assert_eq!(response.status(), 200);
+        json_of(response).await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `POST /__emulator/config` with `settings`; checks it was accepted.
+    pub async fn configure(&self, settings: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/__emulator/config"))
+            .body(settings.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        json_of(response).await
+    }
+
+    /// A control-plane call: status and JSON body.
+    pub async fn control(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call(method, path, As::Nobody, body).await
+    }
+
+    /// Polls `check` (up to 30 s, every 20 ms) until it gives a value.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(found) = check().await {
+                return found;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// `/a/{b}/c` with every parameter replaced by `value`.
+pub fn concrete(template: &str, value: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                value
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
