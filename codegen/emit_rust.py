@@ -245,7 +245,7 @@ def _struct(model: Model, types: _Types) -> str:
         lines.append(f"    pub {name}: {wrapped},")
         label = naming.rust_str(name.removeprefix("r#"))
         if f.secret:
-            value = f"&redacted(&self.{name})" if (optional or f.nullable) else "&crate::REDACTED"
+            value = f"&redacted(&self.{name})" if (optional or f.nullable) else "&crate::redact::REDACTED"
         else:
             value = f"&self.{name}"
         debug.append(f".field({label}, {value})")
@@ -381,7 +381,7 @@ macro_rules! string_enum {
 
 /// What `Debug` shows of a secret field: whether it is set, never its value.
 fn redacted<T>(value: &Option<T>) -> Option<&'static str> {
-    value.as_ref().map(|_| crate::REDACTED)
+    value.as_ref().map(|_| crate::redact::REDACTED)
 }
 
 /// What `Debug` shows of the fields the API description does not list: their names only.

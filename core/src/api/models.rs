@@ -71,7 +71,7 @@ macro_rules! string_enum {
 
 /// What `Debug` shows of a secret field: whether it is set, never its value.
 fn redacted<T>(value: &Option<T>) -> Option<&'static str> {
-    value.as_ref().map(|_| crate::REDACTED)
+    value.as_ref().map(|_| crate::redact::REDACTED)
 }
 
 /// What `Debug` shows of the fields the API description does not list: their names only.
@@ -324,7 +324,7 @@ pub struct CreateLinkedAccountRequestYourApp {
 impl fmt::Debug for CreateLinkedAccountRequestYourApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateLinkedAccountRequestYourApp")
-            .field("auth_credentials", &crate::REDACTED)
+            .field("auth_credentials", &crate::redact::REDACTED)
             .field("extra", &FieldNames(&self.extra))
             .finish()
     }
@@ -1688,7 +1688,7 @@ pub struct MigrateTokenRequest {
 impl fmt::Debug for MigrateTokenRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MigrateTokenRequest")
-            .field("auth_object", &crate::REDACTED)
+            .field("auth_object", &crate::redact::REDACTED)
             .field("slug", &self.slug)
             .field("extra", &FieldNames(&self.extra))
             .finish()
@@ -2603,7 +2603,7 @@ impl fmt::Debug for SetEnvVariableValueRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetEnvVariableValueRequest")
             .field("linked_account_id", &self.linked_account_id)
-            .field("value", &crate::REDACTED)
+            .field("value", &crate::redact::REDACTED)
             .field("variable_definition_id", &self.variable_definition_id)
             .field("workflow_id", &self.workflow_id)
             .field("extra", &FieldNames(&self.extra))
@@ -2913,7 +2913,7 @@ pub struct UpsertDefaultAppCredentialRequest {
 impl fmt::Debug for UpsertDefaultAppCredentialRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpsertDefaultAppCredentialRequest")
-            .field("value", &crate::REDACTED)
+            .field("value", &crate::redact::REDACTED)
             .field("extra", &FieldNames(&self.extra))
             .finish()
     }

@@ -17,12 +17,12 @@ use tokio::time::Instant;
 
 use super::adaptive::Adaptive;
 use super::fleet::{FleetConnection, FleetLedger, RedisLedger};
-use super::local::{Ask, LocalLedger, Verdict, interval};
-use super::registry::Scope;
-use super::{
+use super::limit::Scope;
+use super::limit::{
     Admission, BudgetStats, MAX_ADMISSION_WAIT, MAX_BACKGROUND_WAITERS, MAX_WAITERS, Priority,
     RateLimit, Refused, RefusedBecause,
 };
+use super::local::{Ask, LocalLedger, Verdict, interval};
 
 /// After a Redis failure the local share decides for this long before Redis is tried again
 /// (as the fleet store waits between connection attempts): a Redis that times out costs one

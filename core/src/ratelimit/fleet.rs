@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use super::MAX_ADMISSION_WAIT;
+use super::limit::MAX_ADMISSION_WAIT;
+use super::limit::Scope;
 use super::local::{Ask, Verdict};
-use super::registry::Scope;
 
 /// Most processes a fleet is taken to have (the local share during an outage never goes
 /// below 1/this of the rate).

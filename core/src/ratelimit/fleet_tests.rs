@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::fleet::{FleetLedger, RedisLedger};
+use super::limit::Scope;
 use super::local::{Ask, Verdict};
-use super::registry::Scope;
 use super::*;
 
 #[path = "../../tests/common/redis.rs"]

@@ -2,45 +2,14 @@
 //! limit shares one, so building a client per request still stays under the limit.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use sha2::{Digest, Sha256};
-
-use super::{Budget, RateLimit};
+use super::budget::Budget;
+use super::limit::{RateLimit, Scope};
 
 /// Above this many budgets, idle ones nobody holds are dropped when another is made (a new
 /// budget starts exactly as an idle one is).
 const PRUNE_ABOVE: usize = 64;
-
-/// What a budget limits: a digest of the API key and the base URL (the key never kept).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Scope([u8; 16]);
-
-impl Scope {
-    pub(crate) fn of(api_key: &str, base_url: &str) -> Scope {
-        let mut digest = Sha256::new();
-        digest.update(b"refold-session rate limit\0");
-        digest.update(api_key.as_bytes());
-        digest.update([0]);
-        digest.update(base_url.as_bytes());
-        let digest = digest.finalize();
-        let mut scope = [0; 16];
-        scope.copy_from_slice(&digest[..16]);
-        Scope(scope)
-    }
-
-    /// 32 hex digits, for Redis key names.
-    pub(crate) fn hex(&self) -> String {
-        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
-    }
-}
-
-impl fmt::Debug for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Scope({}…)", &self.hex()[..8])
-    }
-}
 
 type Key = (Scope, u64, u32);
 

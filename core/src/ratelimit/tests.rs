@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::limit::Scope;
 use super::local::{Ask, LocalLedger, Verdict};
-use super::registry::Scope;
 use super::*;
 use crate::ErrorCode;
 
