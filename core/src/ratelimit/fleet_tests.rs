@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::fleet::{FleetLedger, RedisLedger};
-use super::limit::Scope;
+use super::limit::*;
 use super::local::{Ask, Verdict};
 use super::*;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::limit::Scope;
+use super::limit::*;
 use super::local::{Ask, LocalLedger, Verdict};
 use super::*;
 use crate::ErrorCode;
