@@ -343,7 +343,7 @@ class Models(unittest.TestCase):
         representation = self.build({"Session": {"type": "object", "required": ["token"], "properties": {
             "token": {"type": "string"}, "refresh_token": {"type": "string"}, "expires_in": {"type": "integer"}}}})
         text = render_all(representation)
-        self.assertIn('.field("token", &crate::REDACTED)', text["models.rs"])
+        self.assertIn('.field("token", &crate::redact::REDACTED)', text["models.rs"])
         self.assertIn('.field("refresh_token", &redacted(&self.refresh_token))', text["models.rs"])
         self.assertIn('.field("expires_in", &self.expires_in)', text["models.rs"])
         self.assertIn("token=${redacted(token)}", text["kt"])
