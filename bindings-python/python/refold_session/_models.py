@@ -1,249 +1,40 @@
-"""The values of refold_session besides the session token: linked accounts, their pages, and
-the session cache's options and counters. Re-exported by the package; import them from
-``refold_session``."""
+"""The options of the session cache and its fleet store, as objects (a dict of the same keys
+works too). Re-exported by the package; import them from ``refold_session``. The records the
+calls return (``SessionToken``, ``LinkedAccount``…) are the native module's classes."""
 
 from __future__ import annotations
 
 TYPE_CHECKING = False  # not imported from `typing`: see __init__.py
 if TYPE_CHECKING:
     import datetime as _dt
-    from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+    from typing import Any, Dict, List, Optional, Tuple, Union
 
     #: A value of a user-defined field (``udf``).
     _UdfValue = Union[str, int, float, bool, None]
-    # What the native module returns for an account: (id, account_id, environment, name,
-    # udf, created_at and updated_at as Unix microseconds, the same as the core's RFC 3339
-    # text, the whole object).
-    _AccountFields = Tuple[
-        Optional[str],
-        str,
-        Optional[str],
-        Optional[str],
-        Dict[str, _UdfValue],
-        Optional[int],
-        Optional[int],
-        Optional[str],
-        Optional[str],
-        Dict[str, Any],
-    ]
-    # (accounts, page, limit, total, total_pages, next_page)
-    _PageFields = Tuple[List[_AccountFields], int, int, int, int, Optional[int]]
-    # (hits, misses, coalesced, refreshes, refresh_failures, evictions, entries, store_hits,
-    # store_errors)
-    _StatsFields = Tuple[int, int, int, int, int, int, int, int, int]
     _Seconds = Union[int, float, "_dt.timedelta"]
     _Store = Union["StoreOptions", Dict[str, Any], None]
     # A list or tuple, not any sequence: a lone `str` is one by mistake.
     _Keys = Union[List[str], Tuple[str, ...]]
 
-__all__ = ["LinkedAccount", "LinkedAccountPage", "CacheOptions", "StoreOptions", "CacheStats"]
+__all__ = ["CacheOptions", "StoreOptions"]
 
 
-def _utc(micros: int) -> _dt.datetime:
-    # `datetime` is imported on the first value that needs it rather than with the package.
-    import datetime
-
-    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-    return epoch + datetime.timedelta(microseconds=micros)
+def _given(**fields: object) -> Dict[str, object]:
+    """The fields that were given (not ``None``), by name."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
-class LinkedAccount:
-    """A linked account (one end-user of yours) as Refold returns it. Immutable.
-
-    The typed properties cover what Refold documents; :attr:`json` is the whole object as
-    received, so fields Refold adds later are not lost. ``repr()`` shows the typed fields
-    only.
-    """
-
-    __slots__ = ("_fields", "_created_at", "_updated_at")
-
-    _fields: _AccountFields
-    _created_at: Optional[_dt.datetime]
-    _updated_at: Optional[_dt.datetime]
-
-    def __init__(self) -> None:
-        raise TypeError(
-            "LinkedAccount is returned by the linked-account calls; it is not built directly"
-        )
-
-    @classmethod
-    def _from_fields(cls, fields: _AccountFields) -> LinkedAccount:
-        self = object.__new__(cls)
-        object.__setattr__(self, "_fields", fields)
-        object.__setattr__(self, "_created_at", None if fields[5] is None else _utc(fields[5]))
-        object.__setattr__(self, "_updated_at", None if fields[6] is None else _utc(fields[6]))
-        return self
-
-    @property
-    def id(self) -> Optional[str]:
-        """Refold's own id of the account (``_id``)."""
-        return self._fields[0]
-
-    @property
-    def account_id(self) -> str:
-        """Your id of the end-user: the ``linked_account_id`` tokens are minted for."""
-        return self._fields[1]
-
-    @property
-    def environment(self) -> Optional[str]:
-        """The Refold environment the account lives in (e.g. ``"test"``)."""
-        return self._fields[2]
-
-    @property
-    def name(self) -> Optional[str]:
-        """The display name."""
-        return self._fields[3]
-
-    @property
-    def udf(self) -> Dict[str, _UdfValue]:
-        """The user-defined fields, name → value (a new dict on each access)."""
-        return dict(self._fields[4])
-
-    @property
-    def created_at(self) -> Optional[_dt.datetime]:
-        """When the account was created (aware, UTC), if Refold said."""
-        return self._created_at
-
-    @property
-    def updated_at(self) -> Optional[_dt.datetime]:
-        """When the account last changed (aware, UTC), if Refold said."""
-        return self._updated_at
-
-    @property
-    def json(self) -> Dict[str, Any]:
-        """The whole object Refold returned (a new copy on each access)."""
-        import copy
-
-        return copy.deepcopy(self._fields[9])
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The typed fields, JSON-ready: ``{id, account_id, environment, name, udf,
-        created_at, updated_at}``, times as RFC 3339 text in UTC with whole seconds (the
-        same text in every language), or ``None``."""
-        fields = self._fields
-        return {
-            "id": fields[0],
-            "account_id": fields[1],
-            "environment": fields[2],
-            "name": fields[3],
-            "udf": dict(fields[4]),
-            "created_at": fields[7],
-            "updated_at": fields[8],
-        }
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("LinkedAccount is immutable")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, LinkedAccount):
-            return NotImplemented
-        return self._fields == other._fields
-
-    def __hash__(self) -> int:
-        return hash((self.account_id, self.id))
-
-    def __repr__(self) -> str:
-        return (
-            f"LinkedAccount(account_id={self.account_id!r}, name={self.name!r}, "
-            f"environment={self.environment!r}, id={self.id!r}, udf={self._fields[4]!r}, "
-            f"created_at={self._created_at!r}, updated_at={self._updated_at!r})"
-        )
-
-    def __reduce__(self) -> Tuple[object, Tuple[_AccountFields]]:
-        return (LinkedAccount._from_fields, (self._fields,))
-
-
-class LinkedAccountPage:
-    """One page of :meth:`Refold.list_linked_accounts`. Immutable; iterating it (or
-    ``len()``) goes over its :attr:`accounts`."""
-
-    __slots__ = ("_fields", "_accounts")
-
-    _fields: _PageFields
-    _accounts: Tuple[LinkedAccount, ...]
-
-    def __init__(self) -> None:
-        raise TypeError(
-            "LinkedAccountPage is returned by list_linked_accounts(); it is not built directly"
-        )
-
-    @classmethod
-    def _from_fields(cls, fields: _PageFields) -> LinkedAccountPage:
-        self = object.__new__(cls)
-        object.__setattr__(self, "_fields", fields)
-        object.__setattr__(
-            self, "_accounts", tuple(LinkedAccount._from_fields(one) for one in fields[0])
-        )
-        return self
-
-    @property
-    def accounts(self) -> Tuple[LinkedAccount, ...]:
-        """The accounts of this page, in creation order."""
-        return self._accounts
-
-    @property
-    def page(self) -> int:
-        """This page's number (from 1)."""
-        return self._fields[1]
-
-    @property
-    def limit(self) -> int:
-        """Accounts per page."""
-        return self._fields[2]
-
-    @property
-    def total(self) -> int:
-        """Accounts in all pages."""
-        return self._fields[3]
-
-    @property
-    def total_pages(self) -> int:
-        """Pages in all."""
-        return self._fields[4]
-
-    @property
-    def next_page(self) -> Optional[int]:
-        """The next page's number, or ``None`` after the last page."""
-        return self._fields[5]
-
-    def __iter__(self) -> Iterator[LinkedAccount]:
-        return iter(self._accounts)
-
-    def __len__(self) -> int:
-        return len(self._accounts)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("LinkedAccountPage is immutable")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, LinkedAccountPage):
-            return NotImplemented
-        return self._fields == other._fields
-
-    def __hash__(self) -> int:
-        return hash((self.page, self.limit, self._accounts))
-
-    def __repr__(self) -> str:
-        return (
-            f"LinkedAccountPage(page={self.page!r}, limit={self.limit!r}, "
-            f"total={self.total!r}, total_pages={self.total_pages!r}, "
-            f"next_page={self.next_page!r}, accounts={list(self._accounts)!r})"
-        )
-
-    def __reduce__(self) -> Tuple[object, Tuple[_PageFields]]:
-        return (LinkedAccountPage._from_fields, (self._fields,))
-
-
-def _seconds(value: Optional[_Seconds]) -> object:
-    """A duration for the native module: numbers as given (seconds), a ``timedelta`` in
-    seconds; anything else is passed on for the core to report."""
-    if value is None or isinstance(value, (int, float)):
-        return value
-    import datetime
-
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    return value
+def _plain_options(options: Dict[str, object]) -> Dict[str, object]:
+    """The client options as plain values for the core: a :class:`CacheOptions` or
+    :class:`StoreOptions` (at any level) becomes the dict of its given fields."""
+    plain: Dict[str, object] = {}
+    for name, value in options.items():
+        if isinstance(value, (CacheOptions, StoreOptions)):
+            value = value._as_dict()
+        if isinstance(value, dict):
+            value = _plain_options(value)
+        plain[name] = value
+    return plain
 
 
 class StoreOptions:
@@ -317,9 +108,10 @@ class StoreOptions:
     def timeout(self) -> Optional[_Seconds]:
         return self._timeout
 
-    def _native(self) -> Tuple[object, object, object, object, object]:
-        return (self._redis_url, self._encryption_key, self._encryption_keys, self._key_prefix,
-                _seconds(self._timeout))
+    def _as_dict(self) -> Dict[str, object]:
+        return _given(redis_url=self._redis_url, encryption_key=self._encryption_key,
+                      encryption_keys=self._encryption_keys, key_prefix=self._key_prefix,
+                      timeout=self._timeout)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("StoreOptions is immutable")
@@ -327,10 +119,10 @@ class StoreOptions:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StoreOptions):
             return NotImplemented
-        return self._native() == other._native()
+        return self._as_dict() == other._as_dict()
 
     def __hash__(self) -> int:
-        return hash(self._native())
+        return hash(repr(sorted(self._as_dict().items())))
 
     def __repr__(self) -> str:
         url = None if self._redis_url is None else "[REDACTED]"
@@ -339,16 +131,6 @@ class StoreOptions:
             f"encryption_keys=[{len(self.encryption_keys)} redacted], "
             f"key_prefix={self._key_prefix!r}, timeout={self._timeout!r})"
         )
-
-
-def _store_arg(store: object) -> object:
-    """``store`` for the native module: a ``StoreOptions`` or a dict as its fields; another
-    type is passed on for the core to report (``TypeError``)."""
-    if isinstance(store, dict):
-        store = StoreOptions(**store)
-    if isinstance(store, StoreOptions):
-        return store._native()
-    return store
 
 
 class CacheOptions:
@@ -410,9 +192,11 @@ class CacheOptions:
         store = self._store
         return store if isinstance(store, StoreOptions) else None
 
-    def _native(self) -> Tuple[object, object, object, object]:
-        return (self._max_entries, _seconds(self._min_remaining), _seconds(self._refresh_ahead),
-                _store_arg(self._store))
+    def _as_dict(self) -> Dict[str, object]:
+        store = self._store
+        return _given(max_entries=self._max_entries, min_remaining=self._min_remaining,
+                      refresh_ahead=self._refresh_ahead,
+                      store=store._as_dict() if isinstance(store, StoreOptions) else store)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("CacheOptions is immutable")
@@ -420,10 +204,10 @@ class CacheOptions:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CacheOptions):
             return NotImplemented
-        return self._native() == other._native()
+        return self._as_dict() == other._as_dict()
 
     def __hash__(self) -> int:
-        return hash(self._native())
+        return hash(repr(sorted(self._as_dict().items())))
 
     def __repr__(self) -> str:
         return (
@@ -431,92 +215,3 @@ class CacheOptions:
             f"min_remaining={self._min_remaining!r}, refresh_ahead={self._refresh_ahead!r}, "
             f"store={self._store!r})"
         )
-
-
-class CacheStats:
-    """The session cache's counters since the client was built (:meth:`Refold.cache_stats`);
-    ``entries`` is the number of linked accounts cached now. Immutable."""
-
-    __slots__ = ("_fields",)
-
-    _fields: _StatsFields
-
-    def __init__(self) -> None:
-        raise TypeError("CacheStats is returned by cache_stats(); it is not built directly")
-
-    @classmethod
-    def _from_fields(cls, fields: _StatsFields) -> CacheStats:
-        self = object.__new__(cls)
-        object.__setattr__(self, "_fields", fields)
-        return self
-
-    @property
-    def hits(self) -> int:
-        """Calls answered from the cache without a request."""
-        return self._fields[0]
-
-    @property
-    def misses(self) -> int:
-        """Calls that started a mint (no usable token cached, or ``fresh=True``)."""
-        return self._fields[1]
-
-    @property
-    def coalesced(self) -> int:
-        """Calls that waited for a mint another call had started."""
-        return self._fields[2]
-
-    @property
-    def refreshes(self) -> int:
-        """Background refreshes that stored a new token."""
-        return self._fields[3]
-
-    @property
-    def refresh_failures(self) -> int:
-        """Background refreshes that failed."""
-        return self._fields[4]
-
-    @property
-    def evictions(self) -> int:
-        """Tokens dropped because the cache was full or their time was up."""
-        return self._fields[5]
-
-    @property
-    def entries(self) -> int:
-        """Linked accounts cached now."""
-        return self._fields[6]
-
-    @property
-    def store_hits(self) -> int:
-        """Tokens found in the fleet store (minted by another process, or by this one
-        earlier); 0 without a store."""
-        return self._fields[7]
-
-    @property
-    def store_errors(self) -> int:
-        """Fleet-store calls that failed or took too long (each fell back to a direct mint);
-        0 without a store."""
-        return self._fields[8]
-
-    def to_dict(self) -> Dict[str, int]:
-        """The counters by name."""
-        names = ("hits", "misses", "coalesced", "refreshes", "refresh_failures", "evictions",
-                 "entries", "store_hits", "store_errors")
-        return dict(zip(names, self._fields))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("CacheStats is immutable")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, CacheStats):
-            return NotImplemented
-        return self._fields == other._fields
-
-    def __hash__(self) -> int:
-        return hash(self._fields)
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={value}" for name, value in self.to_dict().items())
-        return f"CacheStats({shown})"
-
-    def __reduce__(self) -> Tuple[object, Tuple[_StatsFields]]:
-        return (CacheStats._from_fields, (self._fields,))
