@@ -77,7 +77,9 @@ impl<'py> IntoPyObject<'py> for Outcome {
 }
 
 /// The Python object of a token: the one made when it was minted, kept in the token's host
-/// slot, so every cache hit hands back the same object without converting again.
+/// slot, so every cache hit hands back the same object without converting again. The slot's
+/// reference goes with the core's last copy of the token, often on a runtime thread without
+/// the GIL: pyo3 then defers the decrement to the next thread that holds it.
 pub(crate) fn token_to_py<'py>(
     py: Python<'py>,
     token: &SessionToken,
