@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use refold_session::host::PageArguments;
 use refold_session::{
     CacheStats, Client, Error, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
@@ -77,23 +78,23 @@ impl<'py> IntoPyObject<'py> for Outcome {
 }
 
 /// The Python object of a token: the one made when it was minted, kept in the token's host
-/// slot, so every cache hit hands back the same object without converting again. The slot's
-/// reference goes with the core's last copy of the token, often on a runtime thread without
-/// the GIL: pyo3 then defers the decrement to the next thread that holds it.
+/// slot, so every cache hit hands back the same object without converting again. The slot
+/// holds a `PyOnceLock`, made without Python (so nothing can release the GIL while the core's
+/// slot is being filled), and the object is made under the GIL. The slot's reference goes with
+/// the core's last copy of the token, often on a runtime thread without the GIL: pyo3 then
+/// defers the decrement to the next thread that holds it.
 pub(crate) fn token_to_py<'py>(
     py: Python<'py>,
     token: &SessionToken,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let made = token.host_object(|| {
-        Py::new(py, records::session_token(token))
-            .ok()
-            .map(Py::into_any)
-    });
-    match made {
-        Some(Some(object)) => Ok(object.bind(py).clone()),
-        // Could not be made (or another type is in the slot): a new object this time.
-        _ => Ok(Bound::new(py, records::session_token(token))?.into_any()),
-    }
+    let Some(slot) = token.host_object(PyOnceLock::<Py<PyAny>>::new) else {
+        // Another type is in the slot (never, with one binding per process): a new object.
+        return Ok(Bound::new(py, records::session_token(token))?.into_any());
+    };
+    let object = slot.get_or_try_init(py, || {
+        Py::new(py, records::session_token(token)).map(Py::into_any)
+    })?;
+    Ok(object.bind(py).clone())
 }
 
 /// Runs `op` on `client` with the call's options; a panic while it runs becomes the
