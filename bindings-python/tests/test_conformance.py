@@ -425,6 +425,11 @@ def check_account(expect: Dict[str, Any], account: LinkedAccount) -> None:
             assert getattr(account, field) == expect[field], field
     if "udf" in expect:
         assert account.udf == expect["udf"]
+    if "new_account" in expect:
+        assert account.new_account == expect["new_account"]
+    if "integrations_count" in expect:
+        count = None if account.integrations is None else len(account.integrations)
+        assert count == expect["integrations_count"], account.integrations
     # The whole object is kept, and the typed view agrees with it.
     whole = account.json
     assert whole.get("account_id", whole.get("linked_account_id")) == account.account_id
@@ -442,6 +447,12 @@ def check_page(expect: Dict[str, Any], page: LinkedAccountPage) -> None:
         assert page.total >= expect["total_min"]
     if "next_page" in expect:
         assert page.next_page == expect["next_page"]
+        assert page.has_next_page == (expect["next_page"] is not None)
+    if "prev_page" in expect:
+        assert page.prev_page == expect["prev_page"]
+        assert page.has_prev_page == (expect["prev_page"] is not None)
+    if "paging_counter" in expect:
+        assert page.paging_counter == expect["paging_counter"]
     assert all(isinstance(account, LinkedAccount) for account in page)
 
 
