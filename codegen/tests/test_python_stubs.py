@@ -35,6 +35,9 @@ class PythonStubs(unittest.TestCase):
         self.assertIn("class _CacheOptionsDict(TypedDict, total=False):", options)
         self.assertIn("cache: Union[bool, CacheOptions, _CacheOptionsDict]", options)
         self.assertIn("class _TokenOptions(TypedDict, total=False):\n        #: per attempt", options)
+        models = files[emit_python_stubs.MODELS_PY]
+        self.assertIn("class CacheOptions:", models)
+        self.assertIn("        max_entries: Optional[int] = None,", models)
         native = files[emit_python_stubs.NATIVE_PYI]
         self.assertIn('ERROR_CODES: List[Literal["invalid_input", "internal"]]', native)
         self.assertIn("def refresh_token(self) -> Optional[str]: ...", native)
