@@ -46,3 +46,18 @@ test-python: python-wheel redis-deps
 demo-python: python-wheel
 	@REFOLD_BIN=$(REFOLD_BIN) bash scripts/with-emulator.sh --api-key demo-key --linked-account demo-user -- \
 		$(PY) $(PY_DIR)/examples/demo.py
+
+# The Python stubs generated from the core's description (codegen/emit_python_stubs.py):
+# _options.py (the options as typed dicts) and _native.pyi. Part of `make generate` and of
+# `make check-generated`, which therefore build the `refold` binary first.
+.PHONY: generate-python-stubs check-python-stubs
+generate: generate-python-stubs
+check-generated: check-python-stubs
+
+generate-python-stubs: build
+	$(REFOLD_BIN) __describe > $(CARGO_TARGET_DIR)/describe.json
+	cd $(ROOT) && $(CODEGEN_PYTHON) -m codegen.emit_python_stubs generate $(CARGO_TARGET_DIR)/describe.json
+
+check-python-stubs: build
+	$(REFOLD_BIN) __describe > $(CARGO_TARGET_DIR)/describe.json
+	cd $(ROOT) && $(CODEGEN_PYTHON) -m codegen.emit_python_stubs check $(CARGO_TARGET_DIR)/describe.json

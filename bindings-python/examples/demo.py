@@ -1,6 +1,7 @@
 """`make demo-python`: the server-side flow from Python against the emulator: create the
 linked account, mint its session token (with the cache on, the second call is a hit), list
-the accounts, delete the account, and the typed error of the next mint; then asyncio.
+the accounts, revoke a token, delete the account, and the typed error of the next mint; then
+asyncio.
 
 Run by scripts/with-emulator.sh, which sets REFOLD_BASE_URL and REFOLD_API_KEY; the client
 reads them itself, as it would read the real key in production.
@@ -28,6 +29,11 @@ def main() -> None:
         print(f"   to_dict(): {json.dumps(session.to_dict())}")
         again = refold.get_token_for_linked_account(USER)
         print(f"   again → the same token: {again == session}; {refold.cache_stats()!r}")
+        owner = refold.get_active_linked_account(session)
+        print(f"   get_active_linked_account(token) → {owner.account_id!r}")
+        print(f"   revoke_session_token(token) → {refold.revoke_session_token(session)!r}")
+        renewed = refold.get_token_for_linked_account(USER)
+        print(f"   after the revocation, a new token: {renewed != session}")
 
         names = [one.account_id for one in refold.iter_linked_accounts(limit=2)]
         print(f"3. iter_linked_accounts(limit=2) → {names}")
@@ -38,7 +44,8 @@ def main() -> None:
             refold.get_token_for_linked_account(USER)
         except InvalidLinkedAccountError as error:
             print(f"5. the next mint → {type(error).__name__}: code={error.code} "
-                  f"status={error.status} attempts={error.attempts} request_id={error.request_id}")
+                  f"status={error.status} attempts={error.attempts} request_id={error.request_id} "
+                  f"server_code={error.server_code}")
             print(f"   {error}")
         else:
             raise SystemExit("expected InvalidLinkedAccountError")

@@ -17,6 +17,7 @@ from refold_session import (
     NotFoundError,
     Refold,
     RefoldError,
+    RevokeResult,
     SessionToken,
     StoreOptions,
 )
@@ -67,6 +68,20 @@ def onboard(client: Refold, user_id: str) -> SessionToken:
     return client.get_token_for_linked_account(account_id, fresh=True)
 
 
+def sign_out(client: Refold, token: SessionToken) -> int:
+    # Per-call options: this call alone gets 5 s and one retry.
+    owner: LinkedAccount = client.get_active_linked_account(token, timeout=dt.timedelta(seconds=5))
+    result: RevokeResult = client.revoke_session_token(token.token, max_retries=1)
+    refresh: Optional[str] = token.refresh_token
+    refresh_expires_at: Optional[dt.datetime] = token.refresh_expires_at
+    print(owner.account_id, owner.integrations, refresh is None, refresh_expires_at, result.success)
+    return result.revoked_count
+
+
+def explain(error: RefoldError) -> Tuple[Optional[str], Optional[str]]:
+    return error.server_code, error.http_error_type
+
+
 def every_account(client: Refold) -> List[str]:
     page: LinkedAccountPage = client.list_linked_accounts(page=1, limit=50)
     next_page: Optional[int] = page.next_page
@@ -102,7 +117,9 @@ def main() -> None:
         if token is not None:
             describe(token)
     with Refold(cache=True) as cached:
-        describe(onboard(cached, "user-42"))
+        token = onboard(cached, "user-42")
+        describe(token)
+        print(sign_out(cached, token))
         print(every_account(cached))
         forget(cached, "user-42")
     tuned = Refold(cache=CacheOptions(max_entries=1000, min_remaining=dt.timedelta(minutes=30), refresh_ahead=3600))

@@ -10,28 +10,31 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use refold_session::host::PageArguments;
 use refold_session::{
     CacheStats, Client, Error, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
-    RequestOptions, SessionToken,
+    RequestOptions, RevokeResult, SessionToken,
 };
 use serde_json::{Map, Value};
 use tokio::runtime::Runtime;
 
-use crate::convert::{account_to_py, object_to_py, page_to_py, stats_to_py, token_to_py};
-use crate::error_to_py;
-use crate::exit;
+use crate::error::error_to_py;
+use crate::{exit, records};
 
 /// How often a blocking call wakes up to let Ctrl-C (`KeyboardInterrupt`) through.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
 /// What a Python method asks of the core client.
 pub(crate) enum Op {
-    Token { id: String, fresh: bool },
+    Token(String),
     Upsert(LinkedAccountInput),
     Create(LinkedAccountInput),
     Get(String),
     Delete(String),
-    List { page: u32, limit: u32 },
+    List(PageArguments),
+    Revoke(String),
+    ActiveAccount(String),
     Invalidate(String),
     InvalidateAll,
     Stats,
@@ -43,12 +46,13 @@ pub(crate) enum Answer {
     Account(LinkedAccount),
     Page(Option<LinkedAccountPage>),
     Object(Map<String, Value>),
+    Revoked(RevokeResult),
     Stats(Option<CacheStats>),
     Done,
 }
 
-/// An answer or an error, converted to Python on the thread that holds the GIL: the fields
-/// tuple of the answer, or the exception of the error's code.
+/// An answer or an error, converted to Python on the thread that holds the GIL: the record
+/// of the answer, or the exception of the error's code.
 pub(crate) struct Outcome(pub(crate) Result<Answer, Error>);
 
 impl<'py> IntoPyObject<'py> for Outcome {
@@ -57,39 +61,75 @@ impl<'py> IntoPyObject<'py> for Outcome {
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match self.0.map_err(|err| error_to_py(py, err))? {
-            Answer::Token(token) => token_to_py(py, &token),
-            Answer::Account(account) => account_to_py(py, &account),
-            Answer::Page(Some(page)) => page_to_py(py, &page),
-            Answer::Page(None) | Answer::Done => Ok(py.None().into_bound(py)),
-            Answer::Object(object) => Ok(object_to_py(py, &object)?.into_any()),
-            Answer::Stats(stats) => stats_to_py(py, stats.as_ref()),
-        }
+        Ok(match self.0.map_err(|err| error_to_py(py, err))? {
+            Answer::Token(token) => token_to_py(py, &token)?,
+            Answer::Account(account) => {
+                Bound::new(py, records::linked_account(py, &account)?)?.into_any()
+            }
+            Answer::Page(Some(page)) => {
+                Bound::new(py, records::linked_account_page(py, &page)?)?.into_any()
+            }
+            Answer::Page(None) | Answer::Done | Answer::Stats(None) => py.None().into_bound(py),
+            Answer::Object(object) => records::object_to_py(py, &object)?.into_any(),
+            Answer::Revoked(result) => Bound::new(py, records::revoke_result(&result))?.into_any(),
+            Answer::Stats(Some(stats)) => Bound::new(py, records::cache_stats(&stats))?.into_any(),
+        })
     }
 }
 
-/// Runs `op` on `client`; a panic while it runs becomes the `internal` error.
-pub(crate) async fn run(client: Client, op: Op) -> Result<Answer, Error> {
+/// The Python object of a token: the one made when it was minted, kept in the token's host
+/// slot, so every cache hit hands back the same object without converting again. The slot
+/// holds a `PyOnceLock`, made without Python (so nothing can release the GIL while the core's
+/// slot is being filled), and the object is made under the GIL. The slot's reference goes with
+/// the core's last copy of the token, often on a runtime thread without the GIL: pyo3 then
+/// defers the decrement to the next thread that holds it.
+pub(crate) fn token_to_py<'py>(
+    py: Python<'py>,
+    token: &SessionToken,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Some(slot) = token.host_object(PyOnceLock::<Py<PyAny>>::new) else {
+        // Another type is in the slot (never, with one binding per process): a new object.
+        return Ok(Bound::new(py, records::session_token(token))?.into_any());
+    };
+    let object = slot.get_or_try_init(py, || {
+        Py::new(py, records::session_token(token)).map(Py::into_any)
+    })?;
+    Ok(object.bind(py).clone())
+}
+
+/// Runs `op` on `client` with the call's options; a panic while it runs becomes the
+/// `internal` error.
+pub(crate) async fn run(client: Client, op: Op, options: RequestOptions) -> Result<Answer, Error> {
     caught(async move {
         Ok(match op {
-            Op::Token { id, fresh } => Answer::Token(
+            Op::Token(id) => Answer::Token(
                 client
-                    .get_token_for_linked_account_with(
-                        &id,
-                        RequestOptions {
-                            fresh,
-                            ..Default::default()
-                        },
-                    )
+                    .get_token_for_linked_account_with(&id, options)
                     .await?,
             ),
-            Op::Upsert(input) => Answer::Account(client.upsert_linked_account(&input).await?),
-            Op::Create(input) => Answer::Account(client.create_linked_account(&input).await?),
-            Op::Get(id) => Answer::Account(client.get_linked_account(&id).await?),
-            Op::Delete(id) => Answer::Object(client.delete_linked_account(&id).await?),
-            Op::List { page, limit } => {
-                Answer::Page(Some(client.list_linked_accounts(page, limit).await?))
+            Op::Upsert(input) => {
+                Answer::Account(client.upsert_linked_account_with(&input, options).await?)
             }
+            Op::Create(input) => {
+                Answer::Account(client.create_linked_account_with(&input, options).await?)
+            }
+            Op::Get(id) => Answer::Account(client.get_linked_account_with(&id, options).await?),
+            Op::Delete(id) => {
+                Answer::Object(client.delete_linked_account_with(&id, options).await?)
+            }
+            Op::List(PageArguments { page, limit }) => Answer::Page(Some(
+                client
+                    .list_linked_accounts_with(page, limit, options)
+                    .await?,
+            )),
+            Op::Revoke(token) => {
+                Answer::Revoked(client.revoke_session_token_with(&token, options).await?)
+            }
+            Op::ActiveAccount(token) => Answer::Account(
+                client
+                    .get_active_linked_account_with(&token, options)
+                    .await?,
+            ),
             Op::Invalidate(id) => {
                 client.invalidate(&id).await;
                 Answer::Done

@@ -39,7 +39,8 @@ use refold_session::Error;
 use tokio::task::AbortHandle;
 
 use crate::call::Outcome;
-use crate::{error_to_py, exit};
+use crate::error::error_to_py;
+use crate::exit;
 
 /// A finished call: the future to complete and what to complete it with.
 type Delivery = (Py<PyAny>, Outcome);

@@ -1,22 +1,21 @@
 //! `refold_session._native`: the PyO3 half of the Python binding of `refold-session`.
 //!
-//! A thin translation: Python values fill a [`refold_session::ClientOptions`] and the
-//! arguments of a call; the call runs on this binding's tokio runtime (with the GIL released,
-//! or as an asyncio awaitable), and its answer becomes a tuple of fields that the Python half
-//! (`refold_session/__init__.py`) wraps, or a core [`refold_session::Error`] becomes the
-//! exception class of its code (`refold_session/errors.py`). Every decision (validation,
-//! retries, caching, messages, redaction) is the core's.
+//! A thin translation: the options and arguments a Python call was given are converted whole
+//! (`convert::host_value`) and read by `refold_session::host` in the Python dialect; the call
+//! runs on this binding's tokio runtime (with the GIL released, or as an asyncio awaitable),
+//! and its answer becomes the record's `#[pyclass]` (`records`), or a core
+//! [`refold_session::Error`] becomes the exception class of its code (`error`). Every
+//! decision (validation, retries, caching, messages, redaction) is the core's.
 //!
 //! Every entry point catches panics and raises `InternalError` instead of pyo3's
 //! `PanicException` (docs/contract.md §Host-language surface, the `internal` policy).
 
-// Until this binding moves onto `refold_session::host`: the core's shims of the old API.
-#![allow(deprecated)]
-
 mod call;
 mod convert;
 mod deliver;
+mod error;
 mod exit;
+mod records;
 mod runtime;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -25,15 +24,21 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use refold_session::host::legacy::{LegacyOptions as ClientOptions, Timeout};
-use refold_session::{Client, Error, LinkedAccountPages, MAX_PAGE_LIMIT, SessionToken};
+use pyo3::types::{PyDict, PyString};
+use refold_session::host::{self, Dialect, HostInfo, HostValue};
+use refold_session::{
+    Client, ClientOptions, Error, ErrorCode, LinkedAccountPages, RequestOptions, SessionToken,
+};
 use tokio::runtime::Runtime;
 
-use crate::call::{Answer, Op, Outcome, blocking, caught, run};
-use crate::convert::{HostOptions, account_input, linked_account_id_arg, page_arg, token_to_py};
+use crate::call::{Answer, Op, Outcome, blocking, caught, run, token_to_py};
+use crate::convert::{host_value, text_value};
 use crate::deliver::awaitable;
+use crate::error::error_to_py;
 use crate::runtime::runtime;
+
+/// This binding's dialect: snake_case names, seconds (or a `timedelta`), unknown names refused.
+const PYTHON: &Dialect = &Dialect::PYTHON;
 
 /// One client: the options it was built from, what it reports about itself, and, per
 /// process, the core client (its connection pool and session cache belong to the process
@@ -41,6 +46,7 @@ use crate::runtime::runtime;
 #[pyclass(module = "refold_session._native", name = "NativeClient", frozen)]
 struct NativeClient {
     options: ClientOptions,
+    host: HostInfo,
     endpoint: String,
     environment: &'static str,
     user_agent: String,
@@ -75,45 +81,58 @@ impl Drop for ProcessClient {
     }
 }
 
+/// A linked account id argument, read by the core (`str` or `TypeError`).
+fn linked_account_id(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    host::linked_account_id(&host_value(value)?, PYTHON).map_err(|err| error_to_py(py, err))
+}
+
+/// A session token argument (`str`), read by the core.
+fn session_token(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    host::session_token(&host_value(value)?, PYTHON).map_err(|err| error_to_py(py, err))
+}
+
+/// The per-call options (a dict of `timeout`, `max_retries`, `fresh`), read by the core.
+fn request_options(py: Python<'_>, options: &Bound<'_, PyAny>) -> PyResult<RequestOptions> {
+    if options.cast::<PyDict>().is_ok_and(|dict| dict.is_empty()) {
+        return Ok(RequestOptions::default());
+    }
+    host::request_options(&host_value(options)?, PYTHON).map_err(|err| error_to_py(py, err))
+}
+
+/// The linked account payload (a dict of `linked_account_id`, `name`, `udf`, `your_app`).
+fn account_input(
+    py: Python<'_>,
+    account: &Bound<'_, PyAny>,
+) -> PyResult<refold_session::LinkedAccountInput> {
+    host::linked_account_input(&host_value(account)?, PYTHON).map_err(|err| error_to_py(py, err))
+}
+
+/// A page argument map (`page`, `limit`), read by the core.
+fn page_arguments(py: Python<'_>, arguments: &Bound<'_, PyAny>) -> PyResult<host::PageArguments> {
+    host::page_arguments(&host_value(arguments)?, PYTHON).map_err(|err| error_to_py(py, err))
+}
+
 #[pymethods]
 impl NativeClient {
+    /// Builds the core client from the options dict, whole; no request is sent.
     #[new]
-    #[pyo3(signature = (api_key=None, environment=None, base_url=None, timeout=None, max_retries=None, max_idle_connections=None, cache=None, max_connections=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        api_key: Option<&Bound<'_, PyAny>>,
-        environment: Option<&Bound<'_, PyAny>>,
-        base_url: Option<&Bound<'_, PyAny>>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        max_retries: Option<&Bound<'_, PyAny>>,
-        max_idle_connections: Option<&Bound<'_, PyAny>>,
-        cache: Option<&Bound<'_, PyAny>>,
-        max_connections: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
+    fn new(py: Python<'_>, options: &Bound<'_, PyAny>) -> PyResult<Self> {
         guard(py, || {
             // Before the client, which may already log.
             install_log_bridge(py)?;
+            let options = host::client_options(&host_value(options)?, PYTHON)
+                .map_err(|err| error_to_py(py, err))?;
             let version = py.version_info();
-            let mut host = HostOptions::default();
-            host.options.api_key = host.text("api_key", api_key)?;
-            host.options.environment = host.text("environment", environment)?;
-            host.options.base_url = host.text("base_url", base_url)?;
-            host.options.timeout = host.seconds("timeout", timeout).map(Timeout::Seconds);
-            host.options.max_retries = host.count("max_retries", max_retries);
-            host.options.max_idle_connections =
-                host.count("max_idle_connections", max_idle_connections);
-            host.options.max_connections = host.count("max_connections", max_connections);
-            host.options.cache = host.cache(cache)?;
-            host.options.binding = Some((
-                "python".to_owned(),
+            let host = HostInfo::new(
+                Dialect::PYTHON,
                 format!("{}.{}.{}", version.major, version.minor, version.patch),
-            ));
+            );
             // Built now so that problems surface at construction (docs/contract.md §Options).
-            let client = refold_session::host::legacy::build(host.options.clone())
-                .map_err(|err| host.raise(py, err))?;
+            let client = host::build_client(options.clone(), host.clone())
+                .map_err(|err| error_to_py(py, err))?;
             Ok(NativeClient {
-                options: host.options,
+                options,
+                host,
                 endpoint: client.endpoint().to_owned(),
                 environment: client.environment().as_str(),
                 user_agent: client.user_agent().to_owned(),
@@ -124,105 +143,97 @@ impl NativeClient {
 
     /// Gets a session token (from the cache when it is on, unless `fresh`), blocking this
     /// thread (not the GIL) until the core has an answer.
-    #[pyo3(signature = (linked_account_id, fresh=false))]
     fn token(
         &self,
         py: Python<'_>,
         linked_account_id: &Bound<'_, PyAny>,
-        fresh: bool,
+        options: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            let id = linked_account_id_arg(linked_account_id)?;
+            let (id, options) = self.token_arguments(py, linked_account_id, options)?;
             // A plain hit answers here: no GIL release, no runtime hand-off.
-            if let Some(token) = self.cached(py, &id, fresh)? {
+            if let Some(token) = self.cached(py, &id, &options)? {
                 return Ok(token_to_py(py, &token)?.unbind());
             }
-            self.now(py, Op::Token { id, fresh })
+            self.now(py, Op::Token(id), options)
         })
     }
 
-    /// [`NativeClient::token`] for asyncio: the token's fields at once for a plain hit (the
-    /// caller returns them without awaiting anything: no yield to the event loop, nothing run
-    /// on the runtime), else an awaitable of them.
-    #[pyo3(signature = (linked_account_id, fresh=false))]
+    /// [`NativeClient::token`] for asyncio: the token itself for a plain hit (the caller
+    /// returns it without awaiting anything: no yield to the event loop, nothing run on the
+    /// runtime), else an awaitable of it.
     fn token_async<'py>(
         &self,
         py: Python<'py>,
         linked_account_id: &Bound<'py, PyAny>,
-        fresh: bool,
+        options: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            let id = linked_account_id_arg(linked_account_id)?;
-            if let Some(token) = self.cached(py, &id, fresh)? {
+            let (id, options) = self.token_arguments(py, linked_account_id, options)?;
+            if let Some(token) = self.cached(py, &id, &options)? {
                 return token_to_py(py, &token);
             }
-            self.later(py, Op::Token { id, fresh })
+            self.later(py, Op::Token(id), options)
         })
     }
 
-    #[pyo3(signature = (linked_account_id, name=None, udf=None, your_app=None))]
     fn upsert(
         &self,
         py: Python<'_>,
-        linked_account_id: &Bound<'_, PyAny>,
-        name: Option<&Bound<'_, PyAny>>,
-        udf: Option<&Bound<'_, PyAny>>,
-        your_app: Option<&Bound<'_, PyAny>>,
+        account: &Bound<'_, PyAny>,
+        options: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            let input = account_input(linked_account_id, name, udf, your_app)?;
-            self.now(py, Op::Upsert(input))
+            let op = Op::Upsert(account_input(py, account)?);
+            self.now(py, op, request_options(py, options)?)
         })
     }
 
-    #[pyo3(signature = (linked_account_id, name=None, udf=None, your_app=None))]
     fn upsert_async<'py>(
         &self,
         py: Python<'py>,
-        linked_account_id: &Bound<'py, PyAny>,
-        name: Option<&Bound<'py, PyAny>>,
-        udf: Option<&Bound<'py, PyAny>>,
-        your_app: Option<&Bound<'py, PyAny>>,
+        account: &Bound<'py, PyAny>,
+        options: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            let input = account_input(linked_account_id, name, udf, your_app)?;
-            self.later(py, Op::Upsert(input))
+            let op = Op::Upsert(account_input(py, account)?);
+            self.later(py, op, request_options(py, options)?)
         })
     }
 
-    #[pyo3(signature = (linked_account_id, name=None, udf=None, your_app=None))]
     fn create(
         &self,
         py: Python<'_>,
-        linked_account_id: &Bound<'_, PyAny>,
-        name: Option<&Bound<'_, PyAny>>,
-        udf: Option<&Bound<'_, PyAny>>,
-        your_app: Option<&Bound<'_, PyAny>>,
+        account: &Bound<'_, PyAny>,
+        options: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            let input = account_input(linked_account_id, name, udf, your_app)?;
-            self.now(py, Op::Create(input))
+            let op = Op::Create(account_input(py, account)?);
+            self.now(py, op, request_options(py, options)?)
         })
     }
 
-    #[pyo3(signature = (linked_account_id, name=None, udf=None, your_app=None))]
     fn create_async<'py>(
         &self,
         py: Python<'py>,
-        linked_account_id: &Bound<'py, PyAny>,
-        name: Option<&Bound<'py, PyAny>>,
-        udf: Option<&Bound<'py, PyAny>>,
-        your_app: Option<&Bound<'py, PyAny>>,
+        account: &Bound<'py, PyAny>,
+        options: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            let input = account_input(linked_account_id, name, udf, your_app)?;
-            self.later(py, Op::Create(input))
+            let op = Op::Create(account_input(py, account)?);
+            self.later(py, op, request_options(py, options)?)
         })
     }
 
-    fn get(&self, py: Python<'_>, linked_account_id: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        linked_account_id: &Bound<'_, PyAny>,
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            self.now(py, Op::Get(linked_account_id_arg(linked_account_id)?))
+            let op = Op::Get(self::linked_account_id(py, linked_account_id)?);
+            self.now(py, op, request_options(py, options)?)
         })
     }
 
@@ -230,15 +241,23 @@ impl NativeClient {
         &self,
         py: Python<'py>,
         linked_account_id: &Bound<'py, PyAny>,
+        options: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            self.later(py, Op::Get(linked_account_id_arg(linked_account_id)?))
+            let op = Op::Get(self::linked_account_id(py, linked_account_id)?);
+            self.later(py, op, request_options(py, options)?)
         })
     }
 
-    fn delete(&self, py: Python<'_>, linked_account_id: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn delete(
+        &self,
+        py: Python<'_>,
+        linked_account_id: &Bound<'_, PyAny>,
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            self.now(py, Op::Delete(linked_account_id_arg(linked_account_id)?))
+            let op = Op::Delete(self::linked_account_id(py, linked_account_id)?);
+            self.now(py, op, request_options(py, options)?)
         })
     }
 
@@ -246,43 +265,107 @@ impl NativeClient {
         &self,
         py: Python<'py>,
         linked_account_id: &Bound<'py, PyAny>,
+        options: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            self.later(py, Op::Delete(linked_account_id_arg(linked_account_id)?))
+            let op = Op::Delete(self::linked_account_id(py, linked_account_id)?);
+            self.later(py, op, request_options(py, options)?)
         })
     }
 
+    /// One page: `arguments` is the dict `{page, limit}`.
     fn list(
         &self,
         py: Python<'_>,
-        page: &Bound<'_, PyAny>,
-        limit: &Bound<'_, PyAny>,
+        arguments: &Bound<'_, PyAny>,
+        options: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        guard(py, || self.now(py, list_op(page, limit)?))
+        guard(py, || {
+            let op = Op::List(page_arguments(py, arguments)?);
+            self.now(py, op, request_options(py, options)?)
+        })
     }
 
     fn list_async<'py>(
         &self,
         py: Python<'py>,
-        page: &Bound<'py, PyAny>,
-        limit: &Bound<'py, PyAny>,
+        arguments: &Bound<'py, PyAny>,
+        options: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || self.later(py, list_op(page, limit)?))
+        guard(py, || {
+            let op = Op::List(page_arguments(py, arguments)?);
+            self.later(py, op, request_options(py, options)?)
+        })
     }
 
-    /// A walk over every page of linked accounts, `limit` per request.
-    fn pages(slf: &Bound<'_, Self>, limit: &Bound<'_, PyAny>) -> PyResult<NativePages> {
+    /// A walk over every page of linked accounts: `arguments` is the dict `{limit}`.
+    fn pages(
+        slf: &Bound<'_, Self>,
+        arguments: &Bound<'_, PyAny>,
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<NativePages> {
         let py = slf.py();
         guard(py, || {
-            let limit = page_arg("limit", limit, MAX_PAGE_LIMIT)?;
+            let limit = page_arguments(py, arguments)?.limit;
+            let options = request_options(py, options)?;
             let (client, _) = slf.get().client(py)?;
             Ok(NativePages {
                 owner: slf.clone().unbind(),
                 pid: std::process::id(),
-                walk: Arc::new(Mutex::new(Walk::Ready(LinkedAccountPages::new(
-                    client, limit,
+                walk: Arc::new(Mutex::new(Walk::Ready(LinkedAccountPages::with_options(
+                    client, limit, options,
                 )))),
             })
+        })
+    }
+
+    /// Revokes a session token (authenticated by the token, not the API key).
+    fn revoke(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            let op = Op::Revoke(session_token(py, token)?);
+            self.now(py, op, request_options(py, options)?)
+        })
+    }
+
+    fn revoke_async<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+        options: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let op = Op::Revoke(session_token(py, token)?);
+            self.later(py, op, request_options(py, options)?)
+        })
+    }
+
+    /// The linked account a session token belongs to.
+    fn active_account(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            let op = Op::ActiveAccount(session_token(py, token)?);
+            self.now(py, op, request_options(py, options)?)
+        })
+    }
+
+    fn active_account_async<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+        options: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let op = Op::ActiveAccount(session_token(py, token)?);
+            self.later(py, op, request_options(py, options)?)
         })
     }
 
@@ -292,10 +375,8 @@ impl NativeClient {
         linked_account_id: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            self.now(
-                py,
-                Op::Invalidate(linked_account_id_arg(linked_account_id)?),
-            )
+            let op = Op::Invalidate(self::linked_account_id(py, linked_account_id)?);
+            self.now(py, op, RequestOptions::default())
         })
     }
 
@@ -305,27 +386,29 @@ impl NativeClient {
         linked_account_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            self.later(
-                py,
-                Op::Invalidate(linked_account_id_arg(linked_account_id)?),
-            )
+            let op = Op::Invalidate(self::linked_account_id(py, linked_account_id)?);
+            self.later(py, op, RequestOptions::default())
         })
     }
 
     fn invalidate_all(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        guard(py, || self.now(py, Op::InvalidateAll))
+        guard(py, || {
+            self.now(py, Op::InvalidateAll, RequestOptions::default())
+        })
     }
 
     fn invalidate_all_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || self.later(py, Op::InvalidateAll))
+        guard(py, || {
+            self.later(py, Op::InvalidateAll, RequestOptions::default())
+        })
     }
 
     fn cache_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        guard(py, || self.now(py, Op::Stats))
+        guard(py, || self.now(py, Op::Stats, RequestOptions::default()))
     }
 
     fn cache_stats_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || self.later(py, Op::Stats))
+        guard(py, || self.later(py, Op::Stats, RequestOptions::default()))
     }
 
     /// Releases the connection pool and the cached tokens; later calls raise `RuntimeError`.
@@ -389,25 +472,50 @@ impl NativeClient {
         {
             return Ok(client.clone());
         }
-        let client = refold_session::host::legacy::build(self.options.clone())
+        let client = host::build_client(self.options.clone(), self.host.clone())
             .map_err(|err| error_to_py(py, err))?;
         *slot = Some(ProcessClient::new(client.clone()));
         Ok(client)
     }
 
+    /// The id and options of a token call; a `str` id and no options (the usual call) skip
+    /// the conversion.
+    fn token_arguments(
+        &self,
+        py: Python<'_>,
+        linked_account_id: &Bound<'_, PyAny>,
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<(String, RequestOptions)> {
+        let id = match linked_account_id.cast::<PyString>() {
+            Ok(text) => match text_value(text)? {
+                HostValue::Text(id) => id,
+                other => {
+                    host::linked_account_id(&other, PYTHON).map_err(|err| error_to_py(py, err))?
+                }
+            },
+            Err(_) => self::linked_account_id(py, linked_account_id)?,
+        };
+        Ok((id, request_options(py, options)?))
+    }
+
     /// The cached token of `id` when the core answers it at once (a plain hit, counted as
     /// one); `None` for `fresh` calls and whenever the async path must answer.
-    fn cached(&self, py: Python<'_>, id: &str, fresh: bool) -> PyResult<Option<SessionToken>> {
-        if fresh {
+    fn cached(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        options: &RequestOptions,
+    ) -> PyResult<Option<SessionToken>> {
+        if options.fresh {
             return Ok(None);
         }
         Ok(self.core(py)?.cached_token(id))
     }
 
-    /// Runs `op`, blocking this thread (not the GIL); the answer's fields, or its exception.
-    fn now(&self, py: Python<'_>, op: Op) -> PyResult<Py<PyAny>> {
+    /// Runs `op`, blocking this thread (not the GIL); the answer's record, or its exception.
+    fn now(&self, py: Python<'_>, op: Op, options: RequestOptions) -> PyResult<Py<PyAny>> {
         let (client, runtime) = self.client(py)?;
-        blocking(py, runtime, run(client, op), |outcome| {
+        blocking(py, runtime, run(client, op, options), |outcome| {
             Ok(Outcome(outcome.and_then(|answer| answer))
                 .into_pyobject(py)?
                 .unbind())
@@ -415,19 +523,17 @@ impl NativeClient {
     }
 
     /// `op` as an asyncio awaitable.
-    fn later<'py>(&self, py: Python<'py>, op: Op) -> PyResult<Bound<'py, PyAny>> {
+    fn later<'py>(
+        &self,
+        py: Python<'py>,
+        op: Op,
+        options: RequestOptions,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (client, runtime) = self.client(py)?;
         awaitable(py, runtime, move || async move {
-            Outcome(run(client, op).await)
+            Outcome(run(client, op, options).await)
         })
     }
-}
-
-fn list_op(page: &Bound<'_, PyAny>, limit: &Bound<'_, PyAny>) -> PyResult<Op> {
-    Ok(Op::List {
-        page: page_arg("page", page, u32::MAX)?,
-        limit: page_arg("limit", limit, MAX_PAGE_LIMIT)?,
-    })
 }
 
 /// Where a walk over the pages is.
@@ -531,50 +637,6 @@ fn guard<T>(py: Python<'_>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
         .unwrap_or_else(|panic| Err(error_to_py(py, Error::from_panic(panic.as_ref()))))
 }
 
-/// Builds the Python exception for a core error: `errors._from_core` picks the class of the
-/// code; code, message and fields are passed through unchanged.
-fn error_to_py(py: Python<'_>, err: Error) -> PyErr {
-    exception(
-        py,
-        err.code().as_str(),
-        err.message(),
-        err.status(),
-        err.request_id(),
-        err.retry_after().map(|wait| wait.as_secs_f64()),
-        err.attempts(),
-    )
-}
-
-/// The exception of `code` with these fields (see [`error_to_py`]).
-fn exception(
-    py: Python<'_>,
-    code: &str,
-    message: &str,
-    status: Option<u16>,
-    request_id: Option<&str>,
-    retry_after: Option<f64>,
-    attempts: u32,
-) -> PyErr {
-    static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let raised = FACTORY
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(
-                py.import("refold_session.errors")?
-                    .getattr("_from_core")?
-                    .unbind(),
-            )
-        })
-        .and_then(|factory| {
-            factory
-                .bind(py)
-                .call1((code, message, status, request_id, retry_after, attempts))
-        });
-    match raised {
-        Ok(exception) => PyErr::from_value(exception),
-        Err(import_failure) => import_failure,
-    }
-}
-
 /// Whether the `log` → `logging` bridge is set up (or another logger was there first).
 static LOG_BRIDGE: AtomicBool = AtomicBool::new(false);
 
@@ -617,21 +679,15 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
         .call_method("register_at_fork", (), Some(&kwargs))?;
     module.add_class::<NativeClient>()?;
     module.add_class::<NativePages>()?;
+    module.add_class::<records::SessionToken>()?;
+    module.add_class::<records::LinkedAccount>()?;
+    module.add_class::<records::Integration>()?;
+    module.add_class::<records::LinkedAccountPage>()?;
+    module.add_class::<records::CacheStats>()?;
+    module.add_class::<records::RevokeResult>()?;
+    // The error classes' table is keyed by these (`errors.py`; a test compares the two).
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+    module.add("ERROR_CODES", codes)?;
     module.add("VERSION", refold_session::VERSION)?;
-    module.add(
-        "DEFAULT_TIMEOUT",
-        refold_session::DEFAULT_TIMEOUT.as_secs_f64(),
-    )?;
-    module.add("DEFAULT_MAX_RETRIES", refold_session::DEFAULT_MAX_RETRIES)?;
-    module.add(
-        "DEFAULT_MAX_IDLE_CONNECTIONS",
-        refold_session::DEFAULT_MAX_IDLE_CONNECTIONS,
-    )?;
-    module.add(
-        "DEFAULT_MAX_CONNECTIONS",
-        refold_session::DEFAULT_MAX_CONNECTIONS,
-    )?;
-    module.add("DEFAULT_PAGE_LIMIT", refold_session::DEFAULT_PAGE_LIMIT)?;
-    module.add("MAX_PAGE_LIMIT", refold_session::MAX_PAGE_LIMIT)?;
     Ok(())
 }

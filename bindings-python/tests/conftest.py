@@ -66,7 +66,9 @@ class Emulator:
         return int(self.requests()["count"])
 
 
-def start_emulator(api_keys: List[str], linked_accounts: List[str]) -> Emulator:
+def start_emulator(api_keys: List[str], linked_accounts: List[str], legacy: bool = False) -> Emulator:
+    """An emulator; `legacy`: answering session tokens as Refold's older guide did (the
+    `legacy` generation of conformance/cases.json)."""
     if not REFOLD_BIN.exists():
         pytest.fail(f"{REFOLD_BIN} is missing: run `make build` first")
     # Refold's rate limit (on by default in the emulator) is not what these tests test.
@@ -75,6 +77,8 @@ def start_emulator(api_keys: List[str], linked_accounts: List[str]) -> Emulator:
         args += ["--api-key", key]
     for account in linked_accounts:
         args += ["--linked-account", account]
+    if legacy:
+        args += ["--legacy-session-token"]
     process = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8"
     )
@@ -92,6 +96,15 @@ def start_emulator(api_keys: List[str], linked_accounts: List[str]) -> Emulator:
     return Emulator(process, line[len("listening on ") :])
 
 
+def stop(emu: Emulator) -> None:
+    emu.process.terminate()
+    try:
+        emu.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        emu.process.kill()
+        emu.process.wait()
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     config = CASES["emulator"]
@@ -99,12 +112,24 @@ def emulator() -> Iterator[Emulator]:
     try:
         yield emu
     finally:
-        emu.process.terminate()
-        try:
-            emu.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            emu.process.kill()
-            emu.process.wait()
+        stop(emu)
+
+
+@pytest.fixture(scope="session")
+def legacy_emulator() -> Iterator[Emulator]:
+    config = CASES["emulator"]
+    emu = start_emulator(config["api_keys"], config["linked_accounts"], legacy=True)
+    try:
+        yield emu
+    finally:
+        stop(emu)
+
+
+@pytest.fixture
+def legacy_emu(legacy_emulator: Emulator) -> Emulator:
+    """The emulator of the legacy generation, reset for this test."""
+    legacy_emulator.reset()
+    return legacy_emulator
 
 
 @pytest.fixture

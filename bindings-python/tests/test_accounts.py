@@ -18,6 +18,7 @@ from refold_session import (
     AsyncRefold,
     BadRequestError,
     InvalidInputError,
+    Integration,
     InvalidLinkedAccountError,
     LinkedAccount,
     LinkedAccountPage,
@@ -54,15 +55,23 @@ def test_upsert_get_list_delete_then_the_token_fails(emu: Emulator) -> None:
     assert isinstance(account.json["udf"], list)
 
     # An upsert answers new_account and no integrations; a get, the integrations.
+    assert account.new_account is True and account.integrations is None
     fetched = refold.get_linked_account("py-acct-1")
     assert (fetched.id, fetched.name, fetched.udf) == (account.id, account.name, account.udf)
+    assert isinstance(fetched.integrations, tuple)
+    assert all(isinstance(one, Integration) for one in fetched.integrations)
+    assert fetched.is_seed in (None, False) and fetched.associated_org == fetched.json.get("associated_org")
+    assert fetched.tenant_account_id == fetched.json.get("tenant_account_id")
+    assert refold.upsert_linked_account("py-acct-1").new_account is False
     token = refold.get_token_for_linked_account("py-acct-1")
     assert token.linked_account_id == "py-acct-1"
 
     page = refold.list_linked_accounts(page=1, limit=100)
     assert isinstance(page, LinkedAccountPage)
     assert "py-acct-1" in [one.account_id for one in page]
-    assert (page.page, page.limit) == (1, 100)
+    assert (page.page, page.limit, page.paging_counter) == (1, 100, 1)
+    assert (page.has_prev_page, page.prev_page) == (False, None)
+    assert page.has_next_page == (page.next_page is not None)
     assert len(page) == min(page.total, 100) and len(page) >= 2
     if page.total <= 100:
         assert page.next_page is None and page.total_pages == 1
@@ -79,6 +88,7 @@ def test_upsert_get_list_delete_then_the_token_fails(emu: Emulator) -> None:
     assert [(r["method"], r["path"]) for r in emu.requests()["requests"]] == [
         ("PUT", "/api/v2/public/linked-account"),
         ("GET", "/api/v2/public/linked-account/py-acct-1"),
+        ("PUT", "/api/v2/public/linked-account"),
         ("POST", "/api/v2/public/session-token"),
         ("GET", "/api/v2/public/linked-account"),
         ("DELETE", "/api/v2/public/linked-account/py-acct-1"),
@@ -127,7 +137,9 @@ def test_values_are_immutable_pickle_and_serialise(emu: Emulator) -> None:
     shown = account.to_dict()
     assert shown == {
         "id": account.id, "account_id": "py-values", "environment": "test", "name": "V",
-        "udf": {"a": 1.5},
+        "udf": {"a": 1.5}, "associated_org": account.associated_org, "integrations": None,
+        "is_seed": account.is_seed, "tenant_account_id": account.tenant_account_id,
+        "new_account": account.new_account,
         # The core's RFC 3339 text: whole seconds, Z, the same instants as the datetimes.
         "created_at": account.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") if account.created_at else None,
         "updated_at": account.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") if account.updated_at else None,
@@ -237,10 +249,10 @@ def test_bad_arguments_are_caught_before_sending(emu: Emulator) -> None:
     for call in (refold.upsert_linked_account, refold.get_linked_account, refold.delete_linked_account):
         with pytest.raises(TypeError):
             call(42)  # type: ignore[arg-type]
-    for page, limit in ((0, 10), (1, 0), (1, 101), (-1, 10), (1.5, 10), (2**64, 10)):
+    for page, limit in ((0, 10), (1, 0), (1, 101), (-1, 10), (2**64, 10)):
         with pytest.raises(InvalidInputError):
             refold.list_linked_accounts(page, limit)  # type: ignore[arg-type]
-    for page, limit in (("1", 10), (1, None), (True, 10)):
+    for page, limit in (("1", 10), (1.5, 10), (True, 10)):
         with pytest.raises(TypeError):
             refold.list_linked_accounts(page, limit)  # type: ignore[arg-type]
     for limit in (0, 101):

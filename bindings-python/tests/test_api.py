@@ -45,15 +45,21 @@ def test_session_token_fields_and_redaction(emu: Emulator) -> None:
     assert token.expires_at.tzinfo is UTC
     assert token.expires_at - token.issued_at == dt.timedelta(days=7)  # the emulator's default TTL
     assert before - dt.timedelta(seconds=5) <= token.issued_at <= dt.datetime.now(UTC)
+    # The whole token answer: the refresh token (a secret) and its expiry.
+    assert token.refresh_token and token.refresh_expires_at is not None
+    assert token.refresh_expires_at.tzinfo is UTC and token.refresh_expires_at > token.expires_at
     for shown in (repr(token), str(token), f"{token}", repr([token])):
-        assert token.token not in shown
+        assert token.token not in shown and token.refresh_token not in shown
         assert token.token[:8] + "…" in shown
+        assert "refresh_token='[REDACTED]'" in shown
         assert "acct-1" in shown
     assert token.to_dict() == {
         "token": token.token,
         "linked_account_id": "acct-1",
         "expires_at": token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "issued_at": token.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "refresh_token": token.refresh_token,
+        "refresh_expires_at": token.refresh_expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     assert json.loads(json.dumps(token.to_dict()))["token"] == token.token
     assert dt.datetime.fromisoformat(token.to_dict()["expires_at"].replace("Z", "+00:00")) == token.expires_at  # type: ignore[union-attr]
@@ -84,6 +90,8 @@ def test_to_dict_times_are_the_cores_text_and_the_datetimes_stay_precise(emu: Em
         "linked_account_id": "acct-1",
         "expires_at": "2030-03-17T18:46:40Z",
         "issued_at": "2030-03-17T17:46:40Z",
+        "refresh_token": None,
+        "refresh_expires_at": None,
     }
     assert pickle.loads(pickle.dumps(token)).to_dict() == token.to_dict()
 
@@ -118,16 +126,30 @@ def test_error_hierarchy() -> None:
     assert len(codes) == 14 and "internal" in codes
 
 
+def test_the_error_table_has_every_code_of_the_core() -> None:
+    # Fails when the core gains a code (ErrorCode::ALL) that errors._CLASS_BY_CODE lacks.
+    from refold_session import _native
+    from refold_session.errors import _CLASS_BY_CODE
+
+    assert set(_native.ERROR_CODES) == set(_CLASS_BY_CODE), set(_native.ERROR_CODES) ^ set(_CLASS_BY_CODE)
+    for code, cls in _CLASS_BY_CODE.items():
+        assert cls.code == code and cls in ALL_ERRORS
+
+
 def test_error_attributes_and_pickling(emu: Emulator) -> None:
     with pytest.raises(InvalidLinkedAccountError) as caught:
         Refold(API_KEY, base_url=emu.url).get_token_for_linked_account("nobody")
     error = caught.value
     assert (error.code, error.status, error.attempts, error.retry_after) == ("invalid_linked_account", 400, 1, None)
+    assert (error.server_code, error.http_error_type) == ("INVALID_LINKED_ACCOUNT_ID", "BAD_REQUEST")
     assert error.request_id
+    assert "server_code='INVALID_LINKED_ACCOUNT_ID'" in repr(error)
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is InvalidLinkedAccountError
-    assert (again.code, again.status, again.request_id, again.attempts, str(again)) == (
-        error.code, error.status, error.request_id, error.attempts, str(error))
+    assert (again.code, again.status, again.request_id, again.attempts, again.server_code,
+            again.http_error_type, str(again)) == (
+        error.code, error.status, error.request_id, error.attempts, error.server_code,
+        error.http_error_type, str(error))
 
 
 def test_context_managers_and_close(emu: Emulator) -> None:
@@ -150,29 +172,119 @@ def test_context_managers_and_close(emu: Emulator) -> None:
     assert emu.count() == 3
 
 
-def test_signature_defaults_come_from_the_core() -> None:
+def test_options_pass_whole_to_the_core() -> None:
+    # No option, default or rule is restated here: the options are one dict for the core.
     for cls in (Refold, AsyncRefold):
         params = inspect.signature(cls).parameters
-        assert list(params) == ["api_key", "environment", "base_url", "timeout", "max_retries",
-                                "max_idle_connections", "max_connections", "cache"]
-        assert params["timeout"].default == 30.0 and params["max_retries"].default == 2
-        assert params["max_idle_connections"].default == 1024
-        assert params["max_connections"].default == 1024
-        assert params["cache"].default is None  # off unless asked for
-        assert params["environment"].kind is inspect.Parameter.KEYWORD_ONLY
-        assert params["cache"].kind is inspect.Parameter.KEYWORD_ONLY
-        listing = inspect.signature(cls.list_linked_accounts).parameters
-        assert (listing["page"].default, listing["limit"].default) == (1, 10)
-        assert inspect.signature(cls.iter_linked_accounts).parameters["limit"].default == 10
-        fresh = inspect.signature(cls.get_token_for_linked_account).parameters["fresh"]
-        assert fresh.default is False and fresh.kind is inspect.Parameter.KEYWORD_ONLY
+        assert list(params) == ["api_key", "options"]
+        assert params["options"].kind is inspect.Parameter.VAR_KEYWORD
+        for name in ("get_token_for_linked_account", "upsert_linked_account", "get_linked_account",
+                     "delete_linked_account", "list_linked_accounts", "iter_linked_accounts",
+                     "revoke_session_token", "get_active_linked_account"):
+            last = list(inspect.signature(getattr(cls, name)).parameters.values())[-1]
+            assert last.kind is inspect.Parameter.VAR_KEYWORD, name
     for name in ("get_token_for_linked_account", "upsert_linked_account", "create_linked_account",
                  "get_linked_account", "delete_linked_account", "list_linked_accounts",
+                 "revoke_session_token", "get_active_linked_account",
                  "invalidate", "invalidate_all", "cache_stats", "close"):
         assert inspect.iscoroutinefunction(getattr(AsyncRefold, name)), name
         assert not inspect.iscoroutinefunction(getattr(Refold, name)), name
     assert AsyncRefold.getTokenForLinkedAccount is AsyncRefold.get_token_for_linked_account
     assert Refold.getTokenForLinkedAccount is Refold.get_token_for_linked_account
+    # A misspelt option is refused by the core, named as Python spells it.
+    with pytest.raises(TypeError, match="max_retry is not one of the client options"):
+        Refold(API_KEY, max_retry=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="timeuot is not one of the call options"):
+        Refold(API_KEY, base_url="http://127.0.0.1:9").get_token_for_linked_account(
+            "acct-1", timeuot=1)  # type: ignore[call-arg]
+
+
+def test_per_call_timeout_and_max_retries(emu: Emulator) -> None:
+    client = Refold(API_KEY, base_url=emu.url, timeout=30, max_retries=0)
+    # One call's timeout (seconds, or a timedelta) overrides the client's.
+    emu.faults([{"kind": "delay", "ms": 2000}])
+    with pytest.raises(APITimeoutError) as late:
+        client.get_token_for_linked_account("acct-1", timeout=0.2)
+    assert late.value.attempts == 1
+    emu.reset()
+    emu.faults([{"kind": "delay", "ms": 2000}])
+    with pytest.raises(APITimeoutError):
+        client.get_linked_account("acct-1", timeout=dt.timedelta(milliseconds=200))
+    # One call's retries override the client's none.
+    emu.reset()
+    emu.faults([{"kind": "status", "status": 503, "headers": {"retry-after-ms": "1"}}])
+    assert client.get_token_for_linked_account("acct-1", max_retries=1).linked_account_id == "acct-1"
+    assert emu.count() == 2
+    # Their values are the core's to judge: invalid_input, nothing sent.
+    emu.reset()
+    with pytest.raises(InvalidInputError, match="max_retries"):
+        client.get_token_for_linked_account("acct-1", max_retries=101)
+    with pytest.raises(TypeError, match="timeout"):
+        client.get_token_for_linked_account("acct-1", timeout="1")  # type: ignore[typeddict-item]
+    assert emu.count() == 0
+
+    async def run() -> None:
+        async with AsyncRefold(API_KEY, base_url=emu.url, max_retries=0) as aclient:
+            emu.faults([{"kind": "delay", "ms": 2000}])
+            with pytest.raises(APITimeoutError):
+                await aclient.get_token_for_linked_account("acct-1", timeout=0.2)
+
+    asyncio.run(run())
+
+
+def test_fresh_sends_force_refresh(emu: Emulator) -> None:
+    client = Refold(API_KEY, base_url=emu.url)
+    first = client.get_token_for_linked_account("acct-1")
+    fresh = client.get_token_for_linked_account("acct-1", fresh=True)
+    assert fresh.token != first.token
+    queries = [request.get("query") for request in emu.requests()["requests"]]
+    assert queries == [None, "force_refresh=true"], queries
+
+
+def test_revoke_uses_the_token_and_no_api_key(emu: Emulator) -> None:
+    client = Refold(API_KEY, base_url=emu.url)
+    token = client.get_token_for_linked_account("acct-1")
+    result = client.revoke_session_token(token)
+    assert isinstance(result, refold_session.RevokeResult)
+    assert result.success is True and result.revoked_count >= 1
+    assert result.to_dict() == {"success": True, "revoked_count": result.revoked_count}
+    assert pickle.loads(pickle.dumps(result)) == result
+    revoke = emu.requests()["requests"][-1]
+    assert revoke["path"].endswith("/session-token/revoke")
+    headers = {name.lower(): value for name, value in revoke["headers"].items()}
+    assert "x-api-key" not in headers
+    assert headers["authorization"] == "[REDACTED]" or token.token not in json.dumps(revoke)
+    # Refused again: authentication, with Refold's code; the token never in the error.
+    with pytest.raises(AuthenticationError) as refused:
+        client.revoke_session_token(token.token)
+    assert refused.value.server_code == "INVALID_TOKEN"
+    assert token.token not in str(refused.value) and token.token not in repr(refused.value)
+    # Not a str: TypeError from the core's rule; empty: invalid_input; nothing sent.
+    before = emu.count()
+    with pytest.raises(TypeError, match="session token must be a str"):
+        client.revoke_session_token(42)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        client.revoke_session_token("")
+    assert emu.count() == before
+
+
+def test_active_linked_account_of_a_token(emu: Emulator) -> None:
+    client = Refold(API_KEY, base_url=emu.url)
+    token = client.get_token_for_linked_account("acct-1")
+    account = client.get_active_linked_account(token)
+    assert isinstance(account, refold_session.LinkedAccount) and account.account_id == "acct-1"
+    assert "x-api-key" not in {name.lower() for name in emu.requests()["requests"][-1]["headers"]}
+
+    async def run() -> None:
+        async with AsyncRefold(API_KEY, base_url=emu.url) as aclient:
+            again = await aclient.get_active_linked_account(token.token)
+            assert again.account_id == "acct-1"
+            result = await aclient.revoke_session_token(token)
+            assert result.success
+            with pytest.raises(AuthenticationError):
+                await aclient.get_active_linked_account(token)
+
+    asyncio.run(run())
 
 
 def test_user_agent_names_python(emu: Emulator) -> None:

@@ -201,7 +201,7 @@ def test_an_answer_for_a_closed_loop_is_dropped(emu: Emulator) -> None:
 
     async def start() -> "asyncio.Future[Any]":
         # The native awaitable, left pending when its loop closes.
-        return client._native.token_async("acct-1")  # type: ignore[return-value]
+        return client._native.token_async("acct-1", {})  # type: ignore[return-value]
 
     loop = asyncio.new_event_loop()
     pending = loop.run_until_complete(start())

@@ -112,27 +112,24 @@ def test_the_ways_to_switch_it_on_and_off(emu: Emulator) -> None:
         first = refold.get_token_for_linked_account("acct-1")
         assert refold.get_token_for_linked_account("acct-1") == first
         stats = refold.cache_stats()
-        assert stats == CacheStats._from_fields((1, 1, 0, 0, 0, 0, 1, 0, 0)), stats
+        assert stats is not None and stats.to_dict() == {
+            "hits": 1, "misses": 1, "coalesced": 0, "refreshes": 0, "refresh_failures": 0,
+            "evictions": 0, "entries": 1, "store_hits": 0, "store_errors": 0}, stats
+        # A hit hands back the object made at the miss.
+        assert refold.get_token_for_linked_account("acct-1") is refold.get_token_for_linked_account("acct-1")
     assert emu.count() == len(on)
 
 
 @pytest.mark.parametrize(
     "cache, error",
     [
+        # The core's rules, reached through each way of passing the cache's options.
         (CacheOptions(max_entries=0), ConfigurationError),
         ({"max_entries": 1.5}, TypeError),
-        ({"max_entries": 10**30}, ConfigurationError),
-        ({"min_remaining": -1}, ConfigurationError),
         ({"min_remaining": dt.timedelta(seconds=-1)}, ConfigurationError),
-        ({"min_remaining": dt.timedelta(days=2)}, ConfigurationError),
         ({"min_remaining": 10, "refresh_ahead": 5}, ConfigurationError),
-        ({"min_remaining": float("nan")}, ConfigurationError),
-        ({"min_remaining": "60"}, TypeError),
-        ({"refresh_ahead": True}, TypeError),
         ({"max_entirs": 5}, TypeError),
         ("yes", TypeError),
-        (1, TypeError),
-        ([True], TypeError),
     ],
 )
 def test_bad_cache_options_fail_the_constructor(cache: Any, error: type, emu: Emulator) -> None:
@@ -198,7 +195,8 @@ def test_a_hit_answers_without_the_async_machinery(emu: Emulator) -> None:
             hit = refold.get_token_for_linked_account("acct-1")
             with pytest.raises(StopIteration) as done:
                 hit.send(None)
-            assert done.value.value == minted
+            # The very object made at the miss (kept in the core's token), not a copy.
+            assert done.value.value is minted
             for call in (refold.get_token_for_linked_account("acct-1", fresh=True),
                          refold.get_token_for_linked_account("py-fast-2")):
                 waiting = call.send(None)  # not done: it waits for a future of the loop
@@ -214,7 +212,7 @@ def test_a_hit_answers_without_the_async_machinery(emu: Emulator) -> None:
     asyncio.run(run())
     refold = Refold(API_KEY, base_url=emu.url, cache=True)
     first = refold.get_token_for_linked_account("acct-1")
-    assert refold.get_token_for_linked_account("acct-1") == first
+    assert refold.get_token_for_linked_account("acct-1") is first
     stats = refold.cache_stats()
     assert stats is not None and (stats.hits, stats.misses) == (1, 1), stats
 

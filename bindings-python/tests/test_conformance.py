@@ -24,6 +24,7 @@ from refold_session import (
     LinkedAccountPage,
     Refold,
     RefoldError,
+    RevokeResult,
     SessionToken,
 )
 
@@ -168,10 +169,14 @@ def setup(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
     emu.reset()
 
 
+def for_legacy(case: Dict[str, Any]) -> Dict[str, Any]:
+    """The case as run against the legacy generation: its `legacy` members replace its own."""
+    legacy = dict(case)
+    legacy.update(legacy.pop("legacy", {}))
+    return legacy
+
+
 def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
-    if case["requires"]:
-        # Calls this binding does not offer yet (revoke, the active account).
-        pytest.skip(f"needs {', '.join(case['requires'])}, not in this binding yet")
     call = case["call"]
     if case["setup"]:
         setup(mode, case, emu)
@@ -181,7 +186,7 @@ def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
         emu.faults(case["faults"])
     if call == "sequence":
         run_sequence(mode, case, emu)
-        assert emu.count() == case["requests_received"]
+        check_requests(case, emu)
         return
     options = client_options(case, emu.url)
     value = decoded(case, case["input"])
@@ -225,7 +230,7 @@ def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
         assert isinstance(outcome, RefoldError), repr(outcome)
         check_error(expect, outcome)
 
-    assert emu.count() == case["requests_received"]
+    check_requests(case, emu)
     if "min_elapsed_ms" in case:
         assert elapsed_ms >= case["min_elapsed_ms"], elapsed_ms
     if "max_elapsed_ms" in case:
@@ -233,6 +238,16 @@ def run_case(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
     if case["check_received_id"]:
         last = emu.requests()["requests"][-1]
         assert json.loads(last["body"])["linked_account_id"] == value
+
+
+def check_requests(case: Dict[str, Any], emu: Emulator) -> None:
+    """`requests_received`, and `queries_received` of the session-token requests logged."""
+    log = emu.requests()
+    assert log["count"] == case["requests_received"], log["count"]
+    if "queries_received" in case:
+        queries = [request.get("query") for request in log["requests"]
+                   if request["path"].endswith("/session-token")]
+        assert queries == case["queries_received"], queries
 
 
 def run_sequence(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
@@ -260,6 +275,31 @@ def run_sequence(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
             saved[step["save"]] = outcome.token
         # A cached token is shown the same redacted way.
         assert outcome.token not in repr(outcome)
+
+    def token_argument(step: Dict[str, Any]) -> str:
+        return saved[step["token_of"]] if "token_of" in step else step["input"]
+
+    def check_session_step(index: int, step: Dict[str, Any], outcome: Any) -> None:
+        """A revoke or active_account step's outcome."""
+        where = f"step {index} {step}"
+        if "expect_error" in step:
+            assert isinstance(outcome, RefoldError), (where, outcome)
+            assert outcome.code == step["expect_error"], (where, outcome)
+            assert type(outcome).__name__ == CLASS_OF_CODE[outcome.code], where
+            if outcome.code == "authentication":
+                assert outcome.server_code == "INVALID_TOKEN", (where, outcome)
+            for token in saved.values():
+                assert token not in repr(outcome) and token not in str(outcome), where
+            return
+        if step["op"] == "revoke":
+            assert isinstance(outcome, RevokeResult), (where, outcome)
+            assert outcome.success is True, where
+            if "revoked_count" in step:
+                assert outcome.revoked_count == step["revoked_count"], (where, outcome)
+        else:
+            assert isinstance(outcome, LinkedAccount), (where, outcome)
+            if "account_id" in step:
+                assert outcome.account_id == step["account_id"], (where, outcome)
 
     def check_stats(index: int, step: Dict[str, Any], stats: Optional[CacheStats]) -> None:
         where = f"step {index} {step}"
@@ -294,6 +334,17 @@ def run_sequence(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
                 except RefoldError as error:
                     outcome = error
                 check_token_step(index, step, outcome, (time.monotonic() - started) * 1000)
+            elif op in ("revoke", "active_account"):
+                try:
+                    if isinstance(built, RefoldError):
+                        raise built
+                    if op == "revoke":
+                        outcome = built.revoke_session_token(token_argument(step))
+                    else:
+                        outcome = built.get_active_linked_account(token_argument(step))
+                except RefoldError as error:
+                    outcome = error
+                check_session_step(index, step, outcome)
             elif op == "sleep":
                 time.sleep(step["ms"] / 1000)
             elif op == "faults":
@@ -333,6 +384,17 @@ def run_sequence(mode: str, case: Dict[str, Any], emu: Emulator) -> None:
                 except RefoldError as error:
                     outcome = error
                 check_token_step(index, step, outcome, (time.monotonic() - started) * 1000)
+            elif op in ("revoke", "active_account"):
+                try:
+                    if isinstance(built, RefoldError):
+                        raise built
+                    if op == "revoke":
+                        outcome = await built.revoke_session_token(token_argument(step))
+                    else:
+                        outcome = await built.get_active_linked_account(token_argument(step))
+                except RefoldError as error:
+                    outcome = error
+                check_session_step(index, step, outcome)
             elif op == "sleep":
                 await asyncio.sleep(step["ms"] / 1000)
             elif op == "faults":
@@ -363,6 +425,11 @@ def check_account(expect: Dict[str, Any], account: LinkedAccount) -> None:
             assert getattr(account, field) == expect[field], field
     if "udf" in expect:
         assert account.udf == expect["udf"]
+    if "new_account" in expect:
+        assert account.new_account == expect["new_account"]
+    if "integrations_count" in expect:
+        count = None if account.integrations is None else len(account.integrations)
+        assert count == expect["integrations_count"], account.integrations
     # The whole object is kept, and the typed view agrees with it.
     whole = account.json
     assert whole.get("account_id", whole.get("linked_account_id")) == account.account_id
@@ -380,6 +447,12 @@ def check_page(expect: Dict[str, Any], page: LinkedAccountPage) -> None:
         assert page.total >= expect["total_min"]
     if "next_page" in expect:
         assert page.next_page == expect["next_page"]
+        assert page.has_next_page == (expect["next_page"] is not None)
+    if "prev_page" in expect:
+        assert page.prev_page == expect["prev_page"]
+        assert page.has_prev_page == (expect["prev_page"] is not None)
+    if "paging_counter" in expect:
+        assert page.paging_counter == expect["paging_counter"]
     assert all(isinstance(account, LinkedAccount) for account in page)
 
 
@@ -406,10 +479,21 @@ def check_token(linked_account_id: str, expect: Dict[str, Any], token: SessionTo
     if "expires_in_about_s" in expect:
         expected = dt.datetime.now(UTC) + dt.timedelta(seconds=expect["expires_in_about_s"])
         assert abs((token.expires_at - expected).total_seconds()) <= 60
-    # The token is never shown whole except on purpose.
-    assert token.token not in repr(token) and token.token not in str(token)
+    if "refresh_token_present" in expect:
+        assert (token.refresh_token is not None) == expect["refresh_token_present"]
+    if "refresh_expires_in_about_s" in expect:
+        expected = dt.datetime.now(UTC) + dt.timedelta(seconds=expect["refresh_expires_in_about_s"])
+        assert token.refresh_expires_at is not None
+        assert abs((token.refresh_expires_at - expected).total_seconds()) <= 60
+    # The token and the refresh token are never shown whole except on purpose.
+    for secret in (token.token, token.refresh_token):
+        if secret is not None:
+            assert secret not in repr(token) and secret not in str(token)
     shown = token.to_dict()
     assert shown["token"] == token.token
+    assert shown["refresh_token"] == token.refresh_token
+    assert shown["refresh_expires_at"] == (
+        None if token.refresh_expires_at is None else rfc3339(token.refresh_expires_at))
     # As text: the core's RFC 3339, whole seconds, of the same instants.
     assert shown["expires_at"] == rfc3339(token.expires_at)
     assert shown["issued_at"] == (None if token.issued_at is None else rfc3339(token.issued_at))
@@ -430,6 +514,9 @@ def check_error(expect: Dict[str, Any], error: RefoldError) -> None:
         assert abs(error.retry_after - expect["retry_after_s"]) <= 0.001
     if "request_id" in expect:
         assert error.request_id == expect["request_id"]
+    for field in ("server_code", "http_error_type"):
+        if field in expect:
+            assert getattr(error, field) == expect[field], field
     if expect.get("request_id_present"):
         assert error.request_id
     for text in expect.get("message_contains", []):
@@ -445,17 +532,27 @@ def check_error(expect: Dict[str, Any], error: RefoldError) -> None:
             assert text not in form
 
 
-CASE_IDS = [case["name"] for case in CASES["cases"]]
+#: Each case once per generation of Refold's session-token answer it runs against.
+RUNS = [
+    (case if generation == "current" else for_legacy(case), generation)
+    for case in CASES["cases"]
+    for generation in case["generations"]
+]
+RUN_IDS = [f"{case['name']}-{generation}" for case, generation in RUNS]
 
 
-@pytest.mark.parametrize("case", CASES["cases"], ids=CASE_IDS)
-def test_sync(case: Dict[str, Any], emu: Emulator) -> None:
-    run_case("sync", case, emu)
+def emulator_of(generation: str, emu: Emulator, legacy_emu: Emulator) -> Emulator:
+    return emu if generation == "current" else legacy_emu
 
 
-@pytest.mark.parametrize("case", CASES["cases"], ids=CASE_IDS)
-def test_async(case: Dict[str, Any], emu: Emulator) -> None:
-    run_case("async", case, emu)
+@pytest.mark.parametrize(("case", "generation"), RUNS, ids=RUN_IDS)
+def test_sync(case: Dict[str, Any], generation: str, emu: Emulator, legacy_emu: Emulator) -> None:
+    run_case("sync", case, emulator_of(generation, emu, legacy_emu))
+
+
+@pytest.mark.parametrize(("case", "generation"), RUNS, ids=RUN_IDS)
+def test_async(case: Dict[str, Any], generation: str, emu: Emulator, legacy_emu: Emulator) -> None:
+    run_case("async", case, emulator_of(generation, emu, legacy_emu))
 
 
 def test_every_case_is_run() -> None:
@@ -464,8 +561,11 @@ def test_every_case_is_run() -> None:
     assert len(names) == len(set(names)) and len(names) >= 50
     calls = {case["call"] for case in CASES["cases"]}
     assert calls <= {"session_token", "get", "delete", "upsert", "create", "list", "sequence"}
-    ops = {step["op"] for case in CASES["cases"] if not case["requires"] for step in case.get("steps", [])}
-    assert ops <= {"token", "invalidate", "invalidate_all", "sleep", "faults", "stats"}
+    ops = {step["op"] for case in CASES["cases"] for step in case.get("steps", [])}
+    assert ops <= {"token", "invalidate", "invalidate_all", "sleep", "faults", "stats", "revoke",
+                   "active_account"}
+    # Both generations of Refold's session-token answer are run.
+    assert sum(generation == "legacy" for _, generation in RUNS) >= 60
 
 
 def test_a_malformed_cases_file_is_refused(tmp_path: Path) -> None:

@@ -18,8 +18,9 @@ from refold_session import (
 
 from conftest import API_KEY, Emulator
 
-WRONG_TYPES = [None, 42, 0, True, 4.2, b"acct-1", bytearray(b"acct-1"), ["acct-1"], {"linked_account_id": "acct-1"}, object()]
-BAD_IDS = ["", " ", " \t\n ", "x" * 2048, "a\x00b", "\x00", "acct\n1", "acct\x7f", "é" * 513]
+# The id's rules are the core's (its tests list them); these prove every path reaches them.
+WRONG_TYPES = [None, 42, True, b"acct-1", {"linked_account_id": "acct-1"}, object()]
+BAD_IDS = ["", "x" * 2048, "acct\n1"]
 
 
 def sync_call(emu: Emulator, value: Any) -> None:
@@ -46,7 +47,7 @@ def test_wrong_type_is_type_error_and_nothing_is_sent(mode: str, value: Any, emu
 
 
 @pytest.mark.parametrize("mode", CALLS)
-@pytest.mark.parametrize("value", BAD_IDS, ids=["empty", "space", "whitespace", "2kb", "nul", "only_nul", "newline", "del", "multibyte_1026_bytes"])
+@pytest.mark.parametrize("value", BAD_IDS, ids=["empty", "2kb", "newline"])
 def test_bad_id_is_invalid_input_and_nothing_is_sent(mode: str, value: str, emu: Emulator) -> None:
     with pytest.raises(InvalidInputError) as caught:
         CALLS[mode](emu, value)
@@ -58,7 +59,7 @@ def test_bad_id_is_invalid_input_and_nothing_is_sent(mode: str, value: str, emu:
 
 
 @pytest.mark.parametrize("mode", CALLS)
-@pytest.mark.parametrize("value", ["\ud800", "acct-\udfff", "\udc00acct", "a\ud83d"], ids=["high", "low_after_text", "low_first", "half_pair"])
+@pytest.mark.parametrize("value", ["\ud800", "a\ud83d"], ids=["high", "half_pair"])
 def test_lone_surrogate_id_is_invalid_input_and_nothing_is_sent(mode: str, value: str, emu: Emulator) -> None:
     # Never replaced (with U+FFFD or anything else) and never Python's UnicodeEncodeError.
     with pytest.raises(InvalidInputError) as caught:
@@ -103,20 +104,13 @@ def test_str_subclass_is_accepted(emu: Emulator) -> None:
 @pytest.mark.parametrize(
     "options",
     [
+        # One per kind of option (the core's tests hold the rest).
         {"api_key": 123},
-        {"api_key": b"key"},
         {"environment": 1},
-        {"base_url": b"http://127.0.0.1"},
         {"timeout": "30"},
-        {"timeout": True},
-        {"max_retries": "2"},
         {"max_retries": 2.0},
-        {"max_retries": False},
-        {"max_idle_connections": "32"},
-        {"max_idle_connections": 32.0},
-        {"max_idle_connections": True},
-        {"max_connections": "4"},
-        {"max_connections": 4.0},
+        {"max_connections": True},
+        {"read_environment_variables": "no"},
     ],
     ids=repr,
 )
@@ -136,26 +130,12 @@ def test_wrong_option_types_are_type_errors(options: Any, emu: Emulator) -> None
     "options",
     [
         {"api_key": ""},
-        {"api_key": "   "},
         {"environment": "moon"},
         {"base_url": "http://203.0.113.7"},
-        {"base_url": "ftp://127.0.0.1"},
-        {"base_url": "not a url"},
-        {"timeout": 0},
-        {"timeout": -1.5},
         {"timeout": float("nan")},
-        {"timeout": float("inf")},
         {"timeout": 10**400},
-        {"max_retries": -1},
-        {"max_retries": 2**70},
         {"max_retries": -(2**70)},
-        {"max_retries": 101},
-        {"max_idle_connections": -1},
         {"max_idle_connections": 10_001},
-        {"max_idle_connections": 2**70},
-        {"max_connections": 0},
-        {"max_connections": 10_001},
-        {"max_connections": -(2**70)},
     ],
     ids=repr,
 )

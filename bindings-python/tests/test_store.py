@@ -206,7 +206,7 @@ def test_the_fleet_worker_takes_the_store_from_the_environment(
          TypeError),
         ({"redis_uri": "redis://127.0.0.1:1"}, TypeError),
         ("redis://127.0.0.1:1", TypeError),
-        (True, TypeError),
+        (True, ConfigurationError),  # the store from the environment: no URL there
     ],
 )
 def test_bad_store_options_fail_the_constructor(store: Any, error: type, emu: Emulator) -> None:

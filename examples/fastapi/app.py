@@ -1,6 +1,7 @@
 """FastAPI backend for the Refold front end: a demo sign-in that upserts the user's linked
-account, GET /refold/session with a session token for the signed-in user, and the shared page
-(../web/public), whose front-end SDK calls Refold with that token.
+account, GET /refold/session with a session token for the signed-in user, POST
+/api/session/sign-out that revokes it, and the shared page (../web/public), whose front-end SDK
+calls Refold with that token.
 
 Run: uvicorn app:app (see README.md).
 """
@@ -78,6 +79,21 @@ async def sign_in(body: SignIn, request: Request):
 async def sign_out(request: Request):
     request.session.clear()
     return Response(status_code=204)
+
+
+@app.post("/api/session/sign-out")
+async def revoke_and_sign_out(request: Request):
+    """Signs the user out and revokes their session token at Refold, so a copy left in the
+    browser stops working at once (not when it expires)."""
+    user = request.session.get("user")
+    if not user:
+        return JSONResponse({"message": "Sign in first."}, 401)
+    refold = request.app.state.refold
+    # The token the page holds: the cached one (or Refold's current one for this account).
+    session = await refold.get_token_for_linked_account(user)
+    result = await refold.revoke_session_token(session)
+    request.session.clear()
+    return JSONResponse({"revoked": result.revoked_count}, headers={"cache-control": "no-store"})
 
 
 @app.get("/refold/session")

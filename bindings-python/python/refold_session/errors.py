@@ -2,8 +2,9 @@
 (docs/contract.md §Errors).
 
 Every exception is a :class:`RefoldError` carrying ``code``, ``status``, ``request_id``,
-``retry_after`` (seconds) and ``attempts``. The core writes the message and never puts the
-API key or a token in it.
+``retry_after`` (seconds), ``attempts``, and Refold's own ``server_code`` and
+``http_error_type``. The core writes the message and never puts the API key or a token in it.
+The class of each code is in one table keyed by the core's code strings (``_CLASS_BY_CODE``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class RefoldError(Exception):
         request_id: the ``x-request-id`` of the last response, for Refold support.
         retry_after: the wait the server asked for, in seconds, or ``None``.
         attempts: how many requests were sent (0 when the call failed before the wire).
+        server_code: Refold's own code of the error (its body's ``error`` or ``error_code``,
+            e.g. ``"INVALID_LINKED_ACCOUNT_ID"``), or ``None``.
+        http_error_type: Refold's ``http_error_type`` (e.g. ``"BAD_REQUEST"``), or ``None``.
     """
 
     #: The code this class stands for (each subclass sets its own).
@@ -55,6 +59,8 @@ class RefoldError(Exception):
         request_id: Optional[str] = None,
         retry_after: Optional[float] = None,
         attempts: int = 0,
+        server_code: Optional[str] = None,
+        http_error_type: Optional[str] = None,
     ) -> None:
         super().__init__(message)
         self.message: str = message
@@ -64,6 +70,8 @@ class RefoldError(Exception):
         self.request_id: Optional[str] = request_id
         self.retry_after: Optional[float] = retry_after
         self.attempts: int = attempts
+        self.server_code: Optional[str] = server_code
+        self.http_error_type: Optional[str] = http_error_type
 
     def __str__(self) -> str:
         return self.message
@@ -72,6 +80,7 @@ class RefoldError(Exception):
         return (
             f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, "
             f"request_id={self.request_id!r}, attempts={self.attempts!r}, "
+            f"server_code={self.server_code!r}, "
             f"message={self.message!r})"
         )
 
@@ -100,7 +109,8 @@ class BadRequestError(RefoldError):
 
 
 class AuthenticationError(RefoldError):
-    """HTTP 401: the API key was rejected."""
+    """HTTP 401: the API key (or, for the calls that take one, the session token) was
+    rejected."""
 
     code = "authentication"
 
@@ -124,7 +134,8 @@ class RateLimitError(RefoldError):
 
 
 class InvalidLinkedAccountError(RefoldError):
-    """HTTP 500: Refold's answer for a linked account id it does not know."""
+    """Refold does not know the linked account id: 400 ``INVALID_LINKED_ACCOUNT_ID`` (its
+    older guide: 500)."""
 
     code = "invalid_linked_account"
 
@@ -166,34 +177,36 @@ class InternalError(RefoldError):
     code = "internal"
 
 
+#: The class of each of the core's error codes (``_native.ERROR_CODES``; a test fails when
+#: the core has a code this table lacks).
 _CLASS_BY_CODE: Dict[str, Type[RefoldError]] = {
-    cls.code: cls
-    for cls in (
-        InvalidInputError,
-        ConfigurationError,
-        BadRequestError,
-        AuthenticationError,
-        PermissionDeniedError,
-        NotFoundError,
-        RateLimitError,
-        InvalidLinkedAccountError,
-        ServerError,
-        APITimeoutError,
-        APIConnectionError,
-        InvalidResponseError,
-        UnexpectedStatusError,
-        InternalError,
-    )
+    "invalid_input": InvalidInputError,
+    "configuration": ConfigurationError,
+    "bad_request": BadRequestError,
+    "authentication": AuthenticationError,
+    "permission_denied": PermissionDeniedError,
+    "not_found": NotFoundError,
+    "rate_limited": RateLimitError,
+    "invalid_linked_account": InvalidLinkedAccountError,
+    "server_error": ServerError,
+    "timeout": APITimeoutError,
+    "connection": APIConnectionError,
+    "invalid_response": InvalidResponseError,
+    "unexpected_status": UnexpectedStatusError,
+    "internal": InternalError,
 }
 
 
 def _from_core(
+    *,
     code: str,
     message: str,
     status: Optional[int],
     request_id: Optional[str],
     retry_after: Optional[float],
     attempts: int,
+    server_code: Optional[str],
+    http_error_type: Optional[str],
 ) -> RefoldError:
     """Called by the native module: the exception for a core error, fields unchanged."""
     cls = _CLASS_BY_CODE.get(code, RefoldError)
@@ -204,5 +217,6 @@ def _from_core(
         request_id=request_id,
         retry_after=retry_after,
         attempts=attempts,
+        server_code=server_code,
+        http_error_type=http_error_type,
     )
-

@@ -107,6 +107,21 @@ pub fn linked_account_id(value: &HostValue, dialect: &Dialect) -> Result<String,
     }
 }
 
+/// A session token argument (revoke, the active linked account): text, else `invalid_input`
+/// (nothing is sent). Its content is checked by the call.
+pub fn session_token(value: &HostValue, dialect: &Dialect) -> Result<String, Error> {
+    match value {
+        HostValue::Text(token) => Ok(token.clone()),
+        HostValue::NotUnicode => Err(not_unicode(ErrorCode::InvalidInput, "The session token")),
+        other => Err(wrong_type(
+            ErrorCode::InvalidInput,
+            "The session token",
+            dialect.words.expect_text,
+            other.type_name(dialect),
+        )),
+    }
+}
+
 /// The members of one table as read: each row's value (or `None`) and the name it was given
 /// under (the host's spelling, or an alias), by row.
 struct Table<'v> {

@@ -812,3 +812,20 @@ fn describe_lists_every_option_code_and_record() {
     assert_eq!(described["aliases"]["client"][0]["name"], "server_url");
     assert!(!format!("{:?}", HostValue::text("sk_DISTINCTIVE")).contains("DISTINCTIVE"));
 }
+
+#[test]
+fn session_tokens_are_text() {
+    assert_eq!(
+        session_token(&text("t.k.n"), &Dialect::PYTHON).unwrap(),
+        "t.k.n"
+    );
+    let err = session_token(&HostValue::Integer(7), &Dialect::PYTHON).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert!(err.is_wrong_type());
+    assert!(
+        err.message()
+            .starts_with("The session token must be a str, not int")
+    );
+    let err = session_token(&HostValue::NotUnicode, &Dialect::NODE).unwrap_err();
+    assert!(!err.is_wrong_type());
+}
