@@ -17,6 +17,7 @@ pub use self::describe::describe;
 pub use self::json::{json, linked_account_input};
 pub use self::read::{
     PageArguments, client_options, linked_account_id, page_arguments, request_options,
+    session_token,
 };
 pub use self::value::{HostValue, MAX_DEPTH};
 use crate::client::Client;

@@ -107,6 +107,24 @@ pub fn linked_account_id(value: &HostValue, dialect: &Dialect) -> Result<String,
     }
 }
 
+/// A session token argument (revoke, the active linked account): text, else `invalid_input`
+/// (nothing is sent); the token is never quoted. Its content is checked by the call.
+pub fn session_token(value: &HostValue, dialect: &Dialect) -> Result<String, Error> {
+    match value {
+        HostValue::Text(token) => Ok(token.clone()),
+        HostValue::NotUnicode => Err(Error::invalid_input(
+            "The session token is not valid Unicode text (it holds a lone surrogate); pass it \
+             exactly as minted.",
+        )),
+        other => Err(wrong_type(
+            ErrorCode::InvalidInput,
+            "the session token",
+            dialect.words.expect_text,
+            other.type_name(dialect),
+        )),
+    }
+}
+
 /// The members of one table as read: each row's value (or `None`) and the name it was given
 /// under (the host's spelling, or an alias), by row.
 struct Table<'v> {
