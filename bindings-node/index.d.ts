@@ -38,6 +38,18 @@ declare class Refold {
     linkedAccount: string | Refold.LinkedAccountPayload,
     options?: Refold.TokenOptions,
   ): Promise<Refold.SessionToken>;
+  /**
+   * Revokes a session token: Refold refuses it (and its refresh token) from now on, and it
+   * leaves this client's cache and the fleet store. Authenticated by the token itself (no API
+   * key is sent). A token Refold refuses (expired, revoked already) rejects with
+   * {@link Refold.AuthenticationError} (`serverCode` `INVALID_TOKEN`).
+   */
+  revokeSessionToken(token: string | Refold.SessionToken, options?: Refold.RequestOptions): Promise<Refold.RevokeResult>;
+  /**
+   * The linked account a session token belongs to, read with the token alone; a token Refold
+   * refuses rejects with {@link Refold.AuthenticationError}.
+   */
+  getActiveLinkedAccount(token: string | Refold.SessionToken, options?: Refold.RequestOptions): Promise<Refold.LinkedAccount>;
 
   /**
    * Creates the end-user's linked account, or updates it if it exists (`PUT`, retried like
@@ -47,23 +59,23 @@ declare class Refold {
    * unusable (an invalid id, `udf` values that are not strings, numbers, booleans or null,
    * `your_app` without `auth_credentials`, text holding a lone surrogate).
    */
-  upsertLinkedAccount(account: Refold.LinkedAccountInput): Promise<Refold.LinkedAccount>;
+  upsertLinkedAccount(account: Refold.LinkedAccountInput, options?: Refold.RequestOptions): Promise<Refold.LinkedAccount>;
 
   /**
    * Creates the linked account; one that exists already rejects with
    * {@link Refold.BadRequestError}. Retried only when the request never left.
    */
-  createLinkedAccount(account: Refold.LinkedAccountInput): Promise<Refold.LinkedAccount>;
+  createLinkedAccount(account: Refold.LinkedAccountInput, options?: Refold.RequestOptions): Promise<Refold.LinkedAccount>;
 
   /** The linked account; an unknown one rejects with {@link Refold.NotFoundError}. */
-  getLinkedAccountById(linkedAccountId: string): Promise<Refold.LinkedAccount>;
+  getLinkedAccountById(linkedAccountId: string, options?: Refold.RequestOptions): Promise<Refold.LinkedAccount>;
 
   /**
    * Deletes the linked account (its tokens stop working); an unknown one rejects with
    * {@link Refold.NotFoundError}. Resolves to Refold's answer, e.g. `{ message }`. With the
    * cache on, also call {@link Refold.invalidate} so its cached token is dropped.
    */
-  deleteLinkedAccount(linkedAccountId: string): Promise<Record<string, unknown>>;
+  deleteLinkedAccount(linkedAccountId: string, options?: Refold.RequestOptions): Promise<Record<string, unknown>>;
 
   /** One page of linked accounts, in creation order (`page` from 1, `limit` 1 to 100; defaults 1 and 10). */
   getAllLinkedAccounts(options?: Refold.ListOptions): Promise<Refold.LinkedAccountPage>;
@@ -73,7 +85,7 @@ declare class Refold {
    * `for await (const account of refold.linkedAccounts({ limit: 100 }))`. It stops after the
    * last page, an empty page or 100,000 pages; an error rejects the loop.
    */
-  linkedAccounts(options?: Pick<Refold.ListOptions, 'limit'>): AsyncGenerator<Refold.LinkedAccount, void, undefined>;
+  linkedAccounts(options?: Omit<Refold.ListOptions, 'page'>): AsyncGenerator<Refold.LinkedAccount, void, undefined>;
 
   /** Drops the cached token of a linked account (its next call mints). Does nothing without a cache. */
   invalidate(linkedAccountId: string): Promise<void>;
@@ -161,14 +173,34 @@ declare namespace Refold {
     timeoutMs?: number;
   }
 
+  /** Options of one call, overriding the client's for it. */
+  export interface RequestOptions {
+    /** This call's per-attempt timeout in milliseconds (`timeoutMs` is accepted too). */
+    timeout?: number;
+    /** Another spelling of `timeout`, as the client option is named. */
+    timeoutMs?: number;
+    /** This call's retries after the first attempt: a whole number from 0 to 100. */
+    maxRetries?: number;
+  }
+
   /** Options of one `getTokenForLinkedAccount` call. */
-  export interface TokenOptions {
-    /** Bypass the cache: mint a new token and store it (for a front end that just got a 401). */
+  export interface TokenOptions extends RequestOptions {
+    /**
+     * Bypass the cache and have Refold mint a new token (`force_refresh=true`), which the
+     * cache stores (for a front end that just got a 401).
+     */
     fresh?: boolean;
   }
 
-  /** The arguments of `getAllLinkedAccounts` (the official SDK's shape). */
-  export interface ListOptions {
+  /** What `revokeSessionToken` resolves to: Refold's answer. */
+  export interface RevokeResult {
+    readonly success: boolean;
+    /** Tokens revoked: 1 when it was its account's current token, else 0. */
+    readonly revokedCount: number;
+  }
+
+  /** The arguments of `getAllLinkedAccounts` (the official SDK's shape), with the per-call options. */
+  export interface ListOptions extends RequestOptions {
     /** From 1. Default 1. */
     page?: number;
     /** Accounts per page, from 1 to 100. Default 10. */
@@ -212,6 +244,19 @@ declare namespace Refold {
     your_app?: { app_id: string; auth_credentials: unknown } | null;
   }
 
+  /** One application connected to a linked account. */
+  export interface Integration {
+    /** The application's slug (Refold's `type`, e.g. `hubspot`). */
+    readonly type: string;
+    readonly name: string;
+    /** Your custom app's id, or `null` for Refold's own apps. */
+    readonly appId: string | null;
+    readonly icon: string | null;
+    /** Whether the end-user must connect it again. */
+    readonly reauthRequired: boolean | null;
+    readonly createdAt: Date | null;
+    readonly updatedAt: Date | null;
+  }
   /**
    * A linked account as Refold returned it: typed fields, and the whole object (`json`,
    * `toJSON()`), so fields Refold adds later are not lost.
@@ -227,6 +272,14 @@ declare namespace Refold {
     readonly name: string | null;
     /** User-defined fields as name → value (Refold sends a list of `{key_name, key_value}`). */
     readonly udf: Readonly<Record<string, UdfValue>>;
+    /** The connected applications, or `null` when Refold sent none (as a create answers). */
+    readonly integrations: readonly Integration[] | null;
+    /** The Refold organisation the account belongs to. */
+    readonly associatedOrg: string | null;
+    readonly isSeed: boolean | null;
+    readonly tenantAccountId: string | null;
+    /** An upsert's answer: whether it created the account (`null` elsewhere). */
+    readonly newAccount: boolean | null;
     readonly createdAt: Date | null;
     readonly updatedAt: Date | null;
     /** The whole object as Refold returned it (frozen). */
@@ -242,7 +295,10 @@ declare namespace Refold {
     limit: number;
     totalPages: number;
     page: number;
+    pagingCounter: number;
+    hasPrevPage: boolean;
     hasNextPage: boolean;
+    prevPage: number | null;
     nextPage: number | null;
   }
 
@@ -258,6 +314,12 @@ declare namespace Refold {
     /** Accounts in all pages. */
     readonly total: number;
     readonly totalPages: number;
+    /** The number of this page's first account, from 1. */
+    readonly pagingCounter: number;
+    /** Whether a page comes before this one. */
+    readonly hasPrevPage: boolean;
+    /** The previous page's number, or `null` on the first. */
+    readonly prevPage: number | null;
     /** The next page's number, or `null` after the last. */
     readonly nextPage: number | null;
     /** `@cobaltio/cobalt`'s name for `accounts`. */
@@ -282,6 +344,9 @@ declare namespace Refold {
     linkedAccountId: string;
     expiresAt: string;
     issuedAt: string | null;
+    /** The refresh token, whole (a secret like the token), or `null`. */
+    refreshToken: string | null;
+    refreshExpiresAt: string | null;
   }
 
   /**
@@ -298,6 +363,13 @@ declare namespace Refold {
     readonly expiresAt: Date;
     /** When Refold issued it (the JWT's `iat`), if the token says. */
     readonly issuedAt: Date | null;
+    /**
+     * The refresh token Refold answered with (`null` for the older answer). A secret like the
+     * token: inspect and toString show `[REDACTED]`.
+     */
+    readonly refreshToken: string | null;
+    /** When the refresh token stops working, if Refold said. */
+    readonly refreshExpiresAt: Date | null;
     toJSON(): SessionTokenJSON;
     toString(): string;
   }
@@ -325,6 +397,8 @@ declare namespace Refold {
     requestId?: string | null;
     retryAfter?: number | null;
     attempts?: number;
+    serverCode?: string | null;
+    httpErrorType?: string | null;
     cause?: unknown;
   }
 
@@ -341,8 +415,25 @@ declare namespace Refold {
     readonly retryAfter: number | null;
     /** Requests sent; 0 when the call failed before the wire. */
     readonly attempts: number;
-    toJSON(): { name: string; message: string; code: string; status: number | null; requestId: string | null; retryAfter: number | null; attempts: number };
+    /** Refold's own code of the error (the body's `error` or `error_code`, e.g. `INVALID_LINKED_ACCOUNT_ID`), or `null`. */
+    readonly serverCode: string | null;
+    /** Refold's `http_error_type` (e.g. `BAD_REQUEST`), or `null`. */
+    readonly httpErrorType: string | null;
+    toJSON(): {
+      name: string;
+      message: string;
+      code: string;
+      status: number | null;
+      requestId: string | null;
+      retryAfter: number | null;
+      attempts: number;
+      serverCode: string | null;
+      httpErrorType: string | null;
+    };
   }
+
+  /** The error class of each code (the core's `ErrorCode::ALL`), by its string. */
+  export const errorClasses: { readonly [Code in ErrorCode]: typeof RefoldError & { readonly code: Code } };
 
   /** An argument is unusable (nothing was sent): a linked account id of the wrong type, empty, blank, too long, with a control character or a lone surrogate; a linked account payload, page or limit the core refuses. */
   export class InvalidInputError extends RefoldError {
@@ -359,7 +450,7 @@ declare namespace Refold {
     readonly code: 'bad_request';
     static readonly code: 'bad_request';
   }
-  /** HTTP 401: the API key was rejected. */
+  /** HTTP 401: the API key (or, for revoke and the active account, the session token) was refused. */
   export class AuthenticationError extends RefoldError {
     readonly code: 'authentication';
     static readonly code: 'authentication';
@@ -379,7 +470,7 @@ declare namespace Refold {
     readonly code: 'rate_limited';
     static readonly code: 'rate_limited';
   }
-  /** HTTP 500, which Refold answers for an unknown linked account: create it first, or check the id. */
+  /** An unknown linked account (Refold: 400 `INVALID_LINKED_ACCOUNT_ID`; its older guide: 500): create it first, or check the id. */
   export class InvalidLinkedAccountError extends RefoldError {
     readonly code: 'invalid_linked_account';
     static readonly code: 'invalid_linked_account';
