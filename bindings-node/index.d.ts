@@ -108,103 +108,25 @@ declare namespace Refold {
 
   export type Environment = 'production' | 'sandbox' | 'staging';
 
-  export interface ClientOptions {
-    /** Default: `REFOLD_API_KEY`, then `COBALT_API_KEY`. */
-    apiKey?: string;
-    /** Default: `REFOLD_ENVIRONMENT`, else `'production'`. */
-    environment?: Environment | (string & {});
-    /** Overrides the environment's URL. Must be https://, or http:// to a loopback host. Default: `REFOLD_BASE_URL`. */
-    baseUrl?: string;
-    /** `@cobaltio/cobalt`'s name for `baseUrl`. */
-    server_url?: string;
-    /** @deprecated `@cobaltio/cobalt`'s flag; use `environment: 'sandbox'`. */
-    sandbox?: boolean;
-    /** Per-attempt timeout in milliseconds, covering connect, headers and body. Default 30000. */
-    timeoutMs?: number;
-    /** Retries after the first attempt: a whole number from 0 to 100. Default 2; 0 disables retries. */
-    maxRetries?: number;
-    /** Idle connections kept per host: a whole number from 0 to 10000. Default 1024; 0 closes each connection after use. */
-    maxIdleConnections?: number;
-    /**
-     * Connections open to the host at once (in use, idle or being opened): a whole number from
-     * 1 to 10000. Default 1024. Calls beyond it wait, within their timeout, for one to come free.
-     */
-    maxConnections?: number;
-    /**
-     * The session cache: `true` for the defaults, or its settings. Off by default (every call
-     * mints, as `@cobaltio/cobalt` does). Each client (so each worker thread's) has its own.
-     */
-    cache?: boolean | CacheOptions;
-  }
-
-  /** Settings of the session cache; every one optional. */
-  export interface CacheOptions {
-    /** Accounts kept, least recently used leaving first: a whole number from 1 to 10,000,000. Default 10,000. */
-    maxEntries?: number;
-    /** A cached token is returned only with more life left than this many milliseconds. Default 1 h. */
-    minRemainingMs?: number;
-    /** A hit with less life left than this starts one background refresh (ms, at least `minRemainingMs`). Default 2 h. */
-    refreshAheadMs?: number;
-    /**
-     * A fleet-wide second level on Redis shared by every process (in any language): `true` or
-     * `{}` to take everything from `REFOLD_CACHE_REDIS_URL` / `REFOLD_CACHE_ENCRYPTION_KEY`.
-     * Off by default.
-     */
-    store?: boolean | StoreOptions;
-  }
-
-  /**
-   * Settings of the fleet store; unset ones come from the environment. The encryption keys and
-   * a password in the URL are secrets: never shown in messages.
-   */
-  export interface StoreOptions {
-    /**
-     * `redis://…`, `rediss://…` (TLS), a cluster as `redis+cluster://host1:port,host2:port`, or
-     * node URLs separated by commas. Default: `REFOLD_CACHE_REDIS_URL`.
-     */
-    redisUrl?: string;
-    /** A base64 32-byte key (`openssl rand -base64 32`). Default: `REFOLD_CACHE_ENCRYPTION_KEY`. */
-    encryptionKey?: string;
-    /** Several keys, for rotation (instead of `encryptionKey`): the first encrypts, all decrypt. */
-    encryptionKeys?: readonly string[];
-    /** Prefix of every Redis key this client writes. Default `refold:`. */
-    keyPrefix?: string;
-    /** Time allowed to each Redis call before falling back to a direct mint, in ms. Default 250. */
-    timeoutMs?: number;
-  }
-
-  /** Options of one call, overriding the client's for it. */
-  export interface RequestOptions {
-    /** This call's per-attempt timeout in milliseconds (`timeoutMs` is accepted too). */
-    timeout?: number;
-    /** Another spelling of `timeout`, as the client option is named. */
-    timeoutMs?: number;
-    /** This call's retries after the first attempt: a whole number from 0 to 100. */
-    maxRetries?: number;
-  }
-
+  // The options, declared once in the core and generated from its tables (options.generated.d.ts).
+  /** `new Refold(options)`: each option falls back to its environment variable, then its default. */
+  export type ClientOptions = import('./options.generated').ClientOptions;
+  /** Settings of the session cache (`cache`); every one optional. */
+  export type CacheOptions = import('./options.generated').CacheOptions;
+  /** Settings of the fleet store on Redis (`cache.store`); unset ones come from the environment. */
+  export type StoreOptions = import('./options.generated').StoreOptions;
+  /** Options of one call, overriding the client's for it (`fresh`: the token call only). */
+  export type RequestOptions = import('./options.generated').RequestOptions;
   /** Options of one `getTokenForLinkedAccount` call. */
-  export interface TokenOptions extends RequestOptions {
-    /**
-     * Bypass the cache and have Refold mint a new token (`force_refresh=true`), which the
-     * cache stores (for a front end that just got a 401).
-     */
-    fresh?: boolean;
-  }
+  export type TokenOptions = RequestOptions;
+  /** The arguments of `getAllLinkedAccounts` (the official SDK's `{page, limit}`), with the per-call options. */
+  export type ListOptions = import('./options.generated').PageOptions & RequestOptions;
 
   /** What `revokeSessionToken` resolves to: Refold's answer. */
   export interface RevokeResult {
     readonly success: boolean;
     /** Tokens revoked: 1 when it was its account's current token, else 0. */
     readonly revokedCount: number;
-  }
-
-  /** The arguments of `getAllLinkedAccounts` (the official SDK's shape), with the per-call options. */
-  export interface ListOptions extends RequestOptions {
-    /** From 1. Default 1. */
-    page?: number;
-    /** Accounts per page, from 1 to 100. Default 10. */
-    limit?: number;
   }
 
   /** The session cache's counters since the client was built. */
@@ -374,22 +296,8 @@ declare namespace Refold {
     toString(): string;
   }
 
-  /** Every error code, the same strings in every language. */
-  export type ErrorCode =
-    | 'invalid_input'
-    | 'configuration'
-    | 'bad_request'
-    | 'authentication'
-    | 'permission_denied'
-    | 'not_found'
-    | 'rate_limited'
-    | 'invalid_linked_account'
-    | 'server_error'
-    | 'timeout'
-    | 'connection'
-    | 'invalid_response'
-    | 'unexpected_status'
-    | 'internal';
+  /** Every error code, the same strings in every language (the core's `ErrorCode::ALL`). */
+  export type ErrorCode = import('./options.generated').ErrorCode;
 
   export interface RefoldErrorFields {
     code?: ErrorCode | (string & {});
