@@ -496,19 +496,19 @@ function completionOf(callId) {
 /**
  * Starts a native call with a fresh call id and resolves with its completion; a call the addon
  * refuses to start (bad arguments, a panic) completes at once with that error.
- * @param {(dispatcher: import('./native').Dispatcher, callId: number) => Started} begin
+ * @param {(callId: number) => Started} begin
  * @returns {Promise<Completion>}
  */
 function startCall(begin) {
   const callId = freeCallId();
-  const refused = begin(dispatcher, callId);
+  const refused = begin(callId);
   if (refused !== null) return Promise.resolve({ callId, error: refused });
   return completionOf(callId);
 }
 
 /**
  * Makes a native call and resolves with its completion, or rejects with its error.
- * @param {(dispatcher: import('./native').Dispatcher, callId: number) => Started} begin
+ * @param {(callId: number) => Started} begin
  * @returns {Promise<Completion>}
  */
 async function call(begin) {
@@ -535,7 +535,7 @@ class Refold {
    * @throws {RefoldError} `ConfigurationError`; `InternalError` for a bug.
    */
   constructor(options) {
-    const built = native.createClient(process.version, options);
+    const built = native.createClient(dispatcher, process.version, options);
     if (isErrorPayload(built)) {
       const error = toError(built);
       Error.captureStackTrace?.(error, Refold);
@@ -576,7 +576,7 @@ class Refold {
     // A plain cache hit comes back synchronously as the token's object (the one made at the
     // miss): the promise is then already fulfilled when this returns.
     const callId = freeCallId();
-    const answer = this.#native.token(dispatcher, callId, id, options);
+    const answer = this.#native.token(callId, id, options);
     if (answer === null) {
       const completion = await completionOf(callId);
       if (completion.error !== undefined) throw toError(completion.error);
@@ -594,7 +594,7 @@ class Refold {
    */
   async upsertLinkedAccount(account, options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) => native.writeAccount(dispatcher, callId, false, account, options));
+    const completion = await call((callId) => native.writeAccount(callId, false, account, options));
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 
@@ -606,7 +606,7 @@ class Refold {
    */
   async createLinkedAccount(account, options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) => native.writeAccount(dispatcher, callId, true, account, options));
+    const completion = await call((callId) => native.writeAccount(callId, true, account, options));
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 
@@ -618,8 +618,8 @@ class Refold {
    */
   async getLinkedAccountById(linkedAccountId, options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) =>
-      native.readAccount(dispatcher, callId, false, linkedAccountId, options),
+    const completion = await call((callId) =>
+      native.readAccount(callId, false, linkedAccountId, options),
     );
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
@@ -632,8 +632,8 @@ class Refold {
    */
   async deleteLinkedAccount(linkedAccountId, options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) =>
-      native.readAccount(dispatcher, callId, true, linkedAccountId, options),
+    const completion = await call((callId) =>
+      native.readAccount(callId, true, linkedAccountId, options),
     );
     return JSON.parse(/** @type {string} */ (completion.objectJson));
   }
@@ -646,7 +646,7 @@ class Refold {
    */
   async getAllLinkedAccounts(options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) => native.list(dispatcher, callId, options));
+    const completion = await call((callId) => native.list(callId, options));
     return new LinkedAccountPage(/** @type {PagePayload} */ (completion.page));
   }
 
@@ -661,7 +661,7 @@ class Refold {
     const pages = this.#native.pages(options);
     if (isErrorPayload(pages)) throw toError(pages);
     for (;;) {
-      const { page } = await call((dispatcher, callId) => pages.next(dispatcher, callId));
+      const { page } = await call((callId) => pages.next(callId));
       if (page === undefined) return;
       for (const account of page.accounts) yield new LinkedAccount(account);
     }
@@ -677,7 +677,7 @@ class Refold {
   async revokeSessionToken(token, options) {
     const native = this.#native;
     const text = token instanceof SessionToken ? token.token : token;
-    const completion = await call((dispatcher, callId) => native.revoke(dispatcher, callId, text, options));
+    const completion = await call((callId) => native.revoke(callId, text, options));
     const revoked = /** @type {RevokePayload} */ (completion.revoked);
     return Object.freeze({ success: revoked.success, revokedCount: revoked.revokedCount });
   }
@@ -692,7 +692,7 @@ class Refold {
   async getActiveLinkedAccount(token, options) {
     const native = this.#native;
     const text = token instanceof SessionToken ? token.token : token;
-    const completion = await call((dispatcher, callId) => native.activeAccount(dispatcher, callId, text, options));
+    const completion = await call((callId) => native.activeAccount(callId, text, options));
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 
@@ -703,7 +703,7 @@ class Refold {
    */
   async invalidate(linkedAccountId) {
     const native = this.#native;
-    await call((dispatcher, callId) => native.invalidate(dispatcher, callId, linkedAccountId));
+    await call((callId) => native.invalidate(callId, linkedAccountId));
   }
 
   /**
@@ -712,7 +712,7 @@ class Refold {
    */
   async invalidateAll() {
     const native = this.#native;
-    await call((dispatcher, callId) => native.invalidateAll(dispatcher, callId));
+    await call((callId) => native.invalidateAll(callId));
   }
 
   /**
@@ -721,7 +721,7 @@ class Refold {
    */
   async cacheStats() {
     const native = this.#native;
-    const { stats } = await call((dispatcher, callId) => native.cacheStats(dispatcher, callId));
+    const { stats } = await call((callId) => native.cacheStats(callId));
     return stats === undefined ? null : cacheStats(stats);
   }
 

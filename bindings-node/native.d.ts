@@ -26,19 +26,19 @@ export declare class NativeClient {
    * once with the token's `SessionToken` object, without the runtime or the dispatcher;
    * otherwise `null` (the call started) or why it could not start.
    */
-  token(dispatcher: Dispatcher, callId: number, linkedAccountId: unknown, options?: unknown | undefined | null): SessionTokenObject | ErrorPayload | null
+  token(callId: number, linkedAccountId: unknown, options?: unknown | undefined | null): SessionTokenObject | ErrorPayload | null
   /**
    * Upserts (`PUT`) or, with `create`, creates (`POST`) the linked account `payload`
    * (the official SDK's object).
    */
-  writeAccount(dispatcher: Dispatcher, callId: number, create: boolean, payload: unknown, options?: unknown | undefined | null): Started
+  writeAccount(callId: number, create: boolean, payload: unknown, options?: unknown | undefined | null): Started
   /** Gets the linked account, or with `remove` deletes it (Refold's answer, an object). */
-  readAccount(dispatcher: Dispatcher, callId: number, remove: boolean, linkedAccountId: unknown, options?: unknown | undefined | null): Started
+  readAccount(callId: number, remove: boolean, linkedAccountId: unknown, options?: unknown | undefined | null): Started
   /**
    * One page of linked accounts: the options' `page` and `limit`, and the per-call options
    * (`timeout`, `maxRetries`), all read by the core from the one object.
    */
-  list(dispatcher: Dispatcher, callId: number, options?: unknown | undefined | null): Started
+  list(callId: number, options?: unknown | undefined | null): Started
   /**
    * A walk over every page of the options' `limit` accounts (the core's
    * `LinkedAccountPages`), each request with the options' per-call options, or why the
@@ -46,15 +46,15 @@ export declare class NativeClient {
    */
   pages(options?: unknown | undefined | null): NativePages | ErrorPayload
   /** Revokes a session token (authenticated by the token itself; it leaves the cache). */
-  revoke(dispatcher: Dispatcher, callId: number, token: unknown, options?: unknown | undefined | null): Started
+  revoke(callId: number, token: unknown, options?: unknown | undefined | null): Started
   /** The linked account a session token belongs to (read with the token alone). */
-  activeAccount(dispatcher: Dispatcher, callId: number, token: unknown, options?: unknown | undefined | null): Started
+  activeAccount(callId: number, token: unknown, options?: unknown | undefined | null): Started
   /** Drops the cached token of `linked_account_id` (nothing without a cache). */
-  invalidate(dispatcher: Dispatcher, callId: number, linkedAccountId: unknown): Started
+  invalidate(callId: number, linkedAccountId: unknown): Started
   /** Drops every cached token (nothing without a cache). */
-  invalidateAll(dispatcher: Dispatcher, callId: number): Started
+  invalidateAll(callId: number): Started
   /** The cache's counters (absent when the cache is off). */
-  cacheStats(dispatcher: Dispatcher, callId: number): Started
+  cacheStats(callId: number): Started
 }
 
 /** A walk over the pages of linked accounts: one request per `next`. */
@@ -63,7 +63,7 @@ export declare class NativePages {
    * Fetches the next page; its completion has no page after the last one (or an error,
    * or the core's page limit).
    */
-  next(dispatcher: Dispatcher, callId: number): Started
+  next(callId: number): Started
 }
 
 /**
@@ -124,12 +124,13 @@ export interface Completion {
 }
 
 /**
- * Builds a client from the options object as the user passed it (any JavaScript value),
+ * Builds a client of the environment of `dispatcher` from the options object as the user
+ * passed it (any JavaScript value),
  * read by the core in Node's dialect (`core::host::client_options`); unset options fall back
  * to the core's environment variables and defaults. Returns the client or an error payload
  * (`configuration`, or `internal` for a panic).
  */
-export declare function createClient(runtimeVersion: string, options?: unknown | undefined | null): BuiltClient | ErrorPayload
+export declare function createClient(dispatcher: Dispatcher, runtimeVersion: string, options?: unknown | undefined | null): BuiltClient | ErrorPayload
 
 /**
  * Creates the environment's completion channel around `callback(completion)` and its token

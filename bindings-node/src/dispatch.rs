@@ -2,7 +2,9 @@
 //! weak threadsafe function through which every completed call is handed back with its call
 //! id, so a call is one cheap synchronous native call plus a task spawn, with no per-call
 //! promise or threadsafe function (thousands of calls in flight never stall the event loop:
-//! bench/README.md). The environment's token factory and release queue live here too.
+//! bench/README.md). The environment's token factory and release queue live here too. Each
+//! client (and page walk) keeps its environment's [`Channel`], so calls take no dispatcher
+//! argument (one class argument less for napi to unwrap on a cache hit).
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, UnwindSafe, catch_unwind};
@@ -112,6 +114,11 @@ type Completions = ThreadsafeFunction<Completion, (), Completion, Status, false,
 /// The completion channel of one JavaScript environment.
 #[napi]
 pub struct Dispatcher {
+    pub(crate) channel: Arc<Channel>,
+}
+
+/// What a dispatcher holds, shared with the environment's clients.
+pub struct Channel {
     completions: Arc<Completions>,
     /// Closed when the environment is torn down (a worker exits or is terminated): its calls
     /// still in flight then stop at once, abandoning their requests, since nobody is left to
@@ -129,11 +136,11 @@ impl Dispatcher {
     /// cache hit).
     #[napi(ts_return_type = "SessionTokenObject")]
     pub fn session_token<'env>(&self, env: &'env Env, token: &NativeToken) -> Result<Object<'env>> {
-        self.token_object(env, &token.token)
+        self.channel.token_object(env, &token.token)
     }
 }
 
-impl Dispatcher {
+impl Channel {
     /// The JavaScript object of `token` (from its host slot), after deleting the references
     /// dropped since the last call.
     pub fn token_object<'env>(&self, env: &'env Env, token: &SessionToken) -> Result<Object<'env>> {
@@ -206,12 +213,14 @@ pub fn create_dispatcher(
                 drop(alive);
             })?;
             Ok(Either::A(Dispatcher {
-                completions: Arc::new(completions),
-                environment_alive,
-                make_token: make_session_token.create_ref()?,
-                released,
-                #[cfg(feature = "test-hooks")]
-                _live: census::Live::new(&census::DISPATCHERS),
+                channel: Arc::new(Channel {
+                    completions: Arc::new(completions),
+                    environment_alive,
+                    make_token: make_session_token.create_ref()?,
+                    released,
+                    #[cfg(feature = "test-hooks")]
+                    _live: census::Live::new(&census::DISPATCHERS),
+                }),
             }))
         }),
         Either::B,

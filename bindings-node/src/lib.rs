@@ -36,7 +36,7 @@ mod host_token;
 mod host_value;
 mod records;
 
-use dispatch::{Answer, guarded};
+use dispatch::{Answer, Channel, guarded};
 pub use dispatch::{Completion, Dispatcher, NativeToken, create_dispatcher};
 use host_value::{host_value, optional};
 pub use records::{
@@ -73,19 +73,19 @@ type Started = Option<ErrorPayload>;
 /// call, nothing sent), then the future it returns runs on the runtime.
 fn start<F>(
     env: &Env,
-    dispatcher: &Dispatcher,
+    channel: &Channel,
     call_id: u32,
     prepare: impl FnOnce() -> Result<std::result::Result<F, Error>>,
 ) -> Result<Started>
 where
     F: Future<Output = std::result::Result<Answer, Error>> + Send + 'static,
 {
-    dispatcher.release_dropped(env);
+    channel.release_dropped(env);
     guarded(
         AssertUnwindSafe(|| {
             Ok(match prepare()? {
                 Ok(work) => {
-                    dispatcher.launch(call_id, work);
+                    channel.launch(call_id, work);
                     None
                 }
                 Err(refused) => Some(refused.into()),
@@ -106,6 +106,8 @@ fn request_options(
 #[napi]
 pub struct NativeClient {
     inner: Client,
+    /// Its environment's completion channel and token factory.
+    channel: Arc<Channel>,
     #[cfg(feature = "test-hooks")]
     _live: census::Live,
 }
@@ -120,7 +122,6 @@ impl NativeClient {
     pub fn token<'env>(
         &self,
         env: &'env Env,
-        dispatcher: &Dispatcher,
         call_id: u32,
         linked_account_id: Unknown<'_>,
         options: Option<Unknown<'_>>,
@@ -141,11 +142,11 @@ impl NativeClient {
                     self.inner.cached_token(&id)
                 };
                 if let Some(token) = hit {
-                    return Ok(Some(Either::A(dispatcher.token_object(env, &token)?)));
+                    return Ok(Some(Either::A(self.channel.token_object(env, &token)?)));
                 }
-                dispatcher.release_dropped(env);
+                self.channel.release_dropped(env);
                 let client = self.inner.clone();
-                dispatcher.launch(call_id, async move {
+                self.channel.launch(call_id, async move {
                     client
                         .get_token_for_linked_account_with(&id, options)
                         .await
@@ -163,13 +164,12 @@ impl NativeClient {
     pub fn write_account(
         &self,
         env: Env,
-        dispatcher: &Dispatcher,
         call_id: u32,
         create: bool,
         payload: Unknown<'_>,
         options: Option<Unknown<'_>>,
     ) -> Result<Started> {
-        start(&env, dispatcher, call_id, || {
+        start(&env, &self.channel, call_id, || {
             let input = match host::linked_account_input(&host_value(&payload)?, NODE) {
                 Ok(input) => input,
                 Err(error) => return Ok(Err(error)),
@@ -195,13 +195,12 @@ impl NativeClient {
     pub fn read_account(
         &self,
         env: Env,
-        dispatcher: &Dispatcher,
         call_id: u32,
         remove: bool,
         linked_account_id: Unknown<'_>,
         options: Option<Unknown<'_>>,
     ) -> Result<Started> {
-        start(&env, dispatcher, call_id, || {
+        start(&env, &self.channel, call_id, || {
             let id = match host::linked_account_id(&host_value(&linked_account_id)?, NODE) {
                 Ok(id) => id,
                 Err(error) => return Ok(Err(error)),
@@ -230,14 +229,8 @@ impl NativeClient {
     /// One page of linked accounts: the options' `page` and `limit`, and the per-call options
     /// (`timeout`, `maxRetries`), all read by the core from the one object.
     #[napi]
-    pub fn list(
-        &self,
-        env: Env,
-        dispatcher: &Dispatcher,
-        call_id: u32,
-        options: Option<Unknown<'_>>,
-    ) -> Result<Started> {
-        start(&env, dispatcher, call_id, || {
+    pub fn list(&self, env: Env, call_id: u32, options: Option<Unknown<'_>>) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
             let given = optional(options.as_ref())?;
             let (pages, options) = match host::page_arguments(&given, NODE)
                 .and_then(|pages| Ok((pages, host::request_options(&given, NODE)?)))
@@ -272,6 +265,7 @@ impl NativeClient {
                             pages.limit,
                             options,
                         ))),
+                        channel: Arc::clone(&self.channel),
                     }),
                     Err(error) => Either::B(error.into()),
                 })
@@ -285,12 +279,11 @@ impl NativeClient {
     pub fn revoke(
         &self,
         env: Env,
-        dispatcher: &Dispatcher,
         call_id: u32,
         token: Unknown<'_>,
         options: Option<Unknown<'_>>,
     ) -> Result<Started> {
-        start(&env, dispatcher, call_id, || {
+        start(&env, &self.channel, call_id, || {
             let token = match host::session_token(&host_value(&token)?, NODE) {
                 Ok(token) => token,
                 Err(error) => return Ok(Err(error)),
@@ -314,12 +307,11 @@ impl NativeClient {
     pub fn active_account(
         &self,
         env: Env,
-        dispatcher: &Dispatcher,
         call_id: u32,
         token: Unknown<'_>,
         options: Option<Unknown<'_>>,
     ) -> Result<Started> {
-        start(&env, dispatcher, call_id, || {
+        start(&env, &self.channel, call_id, || {
             let token = match host::session_token(&host_value(&token)?, NODE) {
                 Ok(token) => token,
                 Err(error) => return Ok(Err(error)),
@@ -343,11 +335,10 @@ impl NativeClient {
     pub fn invalidate(
         &self,
         env: Env,
-        dispatcher: &Dispatcher,
         call_id: u32,
         linked_account_id: Unknown<'_>,
     ) -> Result<Started> {
-        start(&env, dispatcher, call_id, || {
+        start(&env, &self.channel, call_id, || {
             let id = match host::linked_account_id(&host_value(&linked_account_id)?, NODE) {
                 Ok(id) => id,
                 Err(error) => return Ok(Err(error)),
@@ -362,13 +353,8 @@ impl NativeClient {
 
     /// Drops every cached token (nothing without a cache).
     #[napi]
-    pub fn invalidate_all(
-        &self,
-        env: Env,
-        dispatcher: &Dispatcher,
-        call_id: u32,
-    ) -> Result<Started> {
-        start(&env, dispatcher, call_id, || {
+    pub fn invalidate_all(&self, env: Env, call_id: u32) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
             let client = self.inner.clone();
             Ok(Ok(async move {
                 client.invalidate_all().await;
@@ -379,8 +365,8 @@ impl NativeClient {
 
     /// The cache's counters (absent when the cache is off).
     #[napi]
-    pub fn cache_stats(&self, env: Env, dispatcher: &Dispatcher, call_id: u32) -> Result<Started> {
-        start(&env, dispatcher, call_id, || {
+    pub fn cache_stats(&self, env: Env, call_id: u32) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
             let client = self.inner.clone();
             Ok(Ok(
                 async move { Ok(Answer::Stats(client.cache_stats().await)) },
@@ -393,6 +379,7 @@ impl NativeClient {
 #[napi]
 pub struct NativePages {
     walk: Arc<Mutex<LinkedAccountPages>>,
+    channel: Arc<Channel>,
 }
 
 #[napi]
@@ -400,8 +387,8 @@ impl NativePages {
     /// Fetches the next page; its completion has no page after the last one (or an error,
     /// or the core's page limit).
     #[napi]
-    pub fn next(&self, env: Env, dispatcher: &Dispatcher, call_id: u32) -> Result<Started> {
-        start(&env, dispatcher, call_id, || {
+    pub fn next(&self, env: Env, call_id: u32) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
             let walk = Arc::clone(&self.walk);
             Ok(Ok(async move {
                 match walk.lock().await.next_page().await {
@@ -427,12 +414,14 @@ pub struct BuiltClient {
     pub user_agent: String,
 }
 
-/// Builds a client from the options object as the user passed it (any JavaScript value),
+/// Builds a client of the environment of `dispatcher` from the options object as the user
+/// passed it (any JavaScript value),
 /// read by the core in Node's dialect (`core::host::client_options`); unset options fall back
 /// to the core's environment variables and defaults. Returns the client or an error payload
 /// (`configuration`, or `internal` for a panic).
 #[napi]
 pub fn create_client(
+    dispatcher: &Dispatcher,
     runtime_version: String,
     options: Option<Unknown<'_>>,
 ) -> Result<Either<BuiltClient, ErrorPayload>> {
@@ -451,6 +440,7 @@ pub fn create_client(
                     user_agent: inner.user_agent().to_owned(),
                     client: NativeClient {
                         inner,
+                        channel: Arc::clone(&dispatcher.channel),
                         #[cfg(feature = "test-hooks")]
                         _live: census::Live::new(&census::CLIENTS),
                     },
