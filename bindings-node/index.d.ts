@@ -38,6 +38,18 @@ declare class Refold {
     linkedAccount: string | Refold.LinkedAccountPayload,
     options?: Refold.TokenOptions,
   ): Promise<Refold.SessionToken>;
+  /**
+   * Revokes a session token: Refold refuses it (and its refresh token) from now on, and it
+   * leaves this client's cache and the fleet store. Authenticated by the token itself (no API
+   * key is sent). A token Refold refuses (expired, revoked already) rejects with
+   * {@link Refold.AuthenticationError} (`serverCode` `INVALID_TOKEN`).
+   */
+  revokeSessionToken(token: string | Refold.SessionToken, options?: Refold.RequestOptions): Promise<Refold.RevokeResult>;
+  /**
+   * The linked account a session token belongs to, read with the token alone; a token Refold
+   * refuses rejects with {@link Refold.AuthenticationError}.
+   */
+  getActiveLinkedAccount(token: string | Refold.SessionToken, options?: Refold.RequestOptions): Promise<Refold.LinkedAccount>;
 
   /**
    * Creates the end-user's linked account, or updates it if it exists (`PUT`, retried like
@@ -47,23 +59,23 @@ declare class Refold {
    * unusable (an invalid id, `udf` values that are not strings, numbers, booleans or null,
    * `your_app` without `auth_credentials`, text holding a lone surrogate).
    */
-  upsertLinkedAccount(account: Refold.LinkedAccountInput): Promise<Refold.LinkedAccount>;
+  upsertLinkedAccount(account: Refold.LinkedAccountInput, options?: Refold.RequestOptions): Promise<Refold.LinkedAccount>;
 
   /**
    * Creates the linked account; one that exists already rejects with
    * {@link Refold.BadRequestError}. Retried only when the request never left.
    */
-  createLinkedAccount(account: Refold.LinkedAccountInput): Promise<Refold.LinkedAccount>;
+  createLinkedAccount(account: Refold.LinkedAccountInput, options?: Refold.RequestOptions): Promise<Refold.LinkedAccount>;
 
   /** The linked account; an unknown one rejects with {@link Refold.NotFoundError}. */
-  getLinkedAccountById(linkedAccountId: string): Promise<Refold.LinkedAccount>;
+  getLinkedAccountById(linkedAccountId: string, options?: Refold.RequestOptions): Promise<Refold.LinkedAccount>;
 
   /**
    * Deletes the linked account (its tokens stop working); an unknown one rejects with
    * {@link Refold.NotFoundError}. Resolves to Refold's answer, e.g. `{ message }`. With the
    * cache on, also call {@link Refold.invalidate} so its cached token is dropped.
    */
-  deleteLinkedAccount(linkedAccountId: string): Promise<Record<string, unknown>>;
+  deleteLinkedAccount(linkedAccountId: string, options?: Refold.RequestOptions): Promise<Record<string, unknown>>;
 
   /** One page of linked accounts, in creation order (`page` from 1, `limit` 1 to 100; defaults 1 and 10). */
   getAllLinkedAccounts(options?: Refold.ListOptions): Promise<Refold.LinkedAccountPage>;
@@ -73,7 +85,7 @@ declare class Refold {
    * `for await (const account of refold.linkedAccounts({ limit: 100 }))`. It stops after the
    * last page, an empty page or 100,000 pages; an error rejects the loop.
    */
-  linkedAccounts(options?: Pick<Refold.ListOptions, 'limit'>): AsyncGenerator<Refold.LinkedAccount, void, undefined>;
+  linkedAccounts(options?: Omit<Refold.ListOptions, 'page'>): AsyncGenerator<Refold.LinkedAccount, void, undefined>;
 
   /** Drops the cached token of a linked account (its next call mints). Does nothing without a cache. */
   invalidate(linkedAccountId: string): Promise<void>;
@@ -96,83 +108,25 @@ declare namespace Refold {
 
   export type Environment = 'production' | 'sandbox' | 'staging';
 
-  export interface ClientOptions {
-    /** Default: `REFOLD_API_KEY`, then `COBALT_API_KEY`. */
-    apiKey?: string;
-    /** Default: `REFOLD_ENVIRONMENT`, else `'production'`. */
-    environment?: Environment | (string & {});
-    /** Overrides the environment's URL. Must be https://, or http:// to a loopback host. Default: `REFOLD_BASE_URL`. */
-    baseUrl?: string;
-    /** `@cobaltio/cobalt`'s name for `baseUrl`. */
-    server_url?: string;
-    /** @deprecated `@cobaltio/cobalt`'s flag; use `environment: 'sandbox'`. */
-    sandbox?: boolean;
-    /** Per-attempt timeout in milliseconds, covering connect, headers and body. Default 30000. */
-    timeoutMs?: number;
-    /** Retries after the first attempt: a whole number from 0 to 100. Default 2; 0 disables retries. */
-    maxRetries?: number;
-    /** Idle connections kept per host: a whole number from 0 to 10000. Default 1024; 0 closes each connection after use. */
-    maxIdleConnections?: number;
-    /**
-     * Connections open to the host at once (in use, idle or being opened): a whole number from
-     * 1 to 10000. Default 1024. Calls beyond it wait, within their timeout, for one to come free.
-     */
-    maxConnections?: number;
-    /**
-     * The session cache: `true` for the defaults, or its settings. Off by default (every call
-     * mints, as `@cobaltio/cobalt` does). Each client (so each worker thread's) has its own.
-     */
-    cache?: boolean | CacheOptions;
-  }
-
-  /** Settings of the session cache; every one optional. */
-  export interface CacheOptions {
-    /** Accounts kept, least recently used leaving first: a whole number from 1 to 10,000,000. Default 10,000. */
-    maxEntries?: number;
-    /** A cached token is returned only with more life left than this many milliseconds. Default 1 h. */
-    minRemainingMs?: number;
-    /** A hit with less life left than this starts one background refresh (ms, at least `minRemainingMs`). Default 2 h. */
-    refreshAheadMs?: number;
-    /**
-     * A fleet-wide second level on Redis shared by every process (in any language): `true` or
-     * `{}` to take everything from `REFOLD_CACHE_REDIS_URL` / `REFOLD_CACHE_ENCRYPTION_KEY`.
-     * Off by default.
-     */
-    store?: boolean | StoreOptions;
-  }
-
-  /**
-   * Settings of the fleet store; unset ones come from the environment. The encryption keys and
-   * a password in the URL are secrets: never shown in messages.
-   */
-  export interface StoreOptions {
-    /**
-     * `redis://…`, `rediss://…` (TLS), a cluster as `redis+cluster://host1:port,host2:port`, or
-     * node URLs separated by commas. Default: `REFOLD_CACHE_REDIS_URL`.
-     */
-    redisUrl?: string;
-    /** A base64 32-byte key (`openssl rand -base64 32`). Default: `REFOLD_CACHE_ENCRYPTION_KEY`. */
-    encryptionKey?: string;
-    /** Several keys, for rotation (instead of `encryptionKey`): the first encrypts, all decrypt. */
-    encryptionKeys?: readonly string[];
-    /** Prefix of every Redis key this client writes. Default `refold:`. */
-    keyPrefix?: string;
-    /** Time allowed to each Redis call before falling back to a direct mint, in ms. Default 250. */
-    timeoutMs?: number;
-  }
-
+  // The options, declared once in the core and generated from its tables (options.generated.d.ts).
+  /** `new Refold(options)`: each option falls back to its environment variable, then its default. */
+  export type ClientOptions = import('./options.generated').ClientOptions;
+  /** Settings of the session cache (`cache`); every one optional. */
+  export type CacheOptions = import('./options.generated').CacheOptions;
+  /** Settings of the fleet store on Redis (`cache.store`); unset ones come from the environment. */
+  export type StoreOptions = import('./options.generated').StoreOptions;
+  /** Options of one call, overriding the client's for it (`fresh`: the token call only). */
+  export type RequestOptions = import('./options.generated').RequestOptions;
   /** Options of one `getTokenForLinkedAccount` call. */
-  export interface TokenOptions {
-    /** Bypass the cache: mint a new token and store it (for a front end that just got a 401). */
-    fresh?: boolean;
-  }
+  export type TokenOptions = RequestOptions;
+  /** The arguments of `getAllLinkedAccounts` (the official SDK's `{page, limit}`), with the per-call options. */
+  export type ListOptions = import('./options.generated').PageOptions & RequestOptions;
 
-  /** The arguments of `getAllLinkedAccounts` (the official SDK's shape). */
-  export interface ListOptions {
-    /** From 1. Default 1. */
-    page?: number;
-    /** Accounts per page, from 1 to 100. Default 10. */
-    limit?: number;
+  /** What `revokeSessionToken` resolves to: Refold's answer. */
+  export interface RevokeResult {
+    readonly success: boolean;
+    /** Tokens revoked: 1 when it was its account's current token, else 0. */
+    readonly revokedCount: number;
   }
 
   /** The session cache's counters since the client was built. */
@@ -212,6 +166,19 @@ declare namespace Refold {
     your_app?: { app_id: string; auth_credentials: unknown } | null;
   }
 
+  /** One application connected to a linked account. */
+  export interface Integration {
+    /** The application's slug (Refold's `type`, e.g. `hubspot`). */
+    readonly type: string;
+    readonly name: string;
+    /** Your custom app's id, or `null` for Refold's own apps. */
+    readonly appId: string | null;
+    readonly icon: string | null;
+    /** Whether the end-user must connect it again. */
+    readonly reauthRequired: boolean | null;
+    readonly createdAt: Date | null;
+    readonly updatedAt: Date | null;
+  }
   /**
    * A linked account as Refold returned it: typed fields, and the whole object (`json`,
    * `toJSON()`), so fields Refold adds later are not lost.
@@ -227,6 +194,14 @@ declare namespace Refold {
     readonly name: string | null;
     /** User-defined fields as name → value (Refold sends a list of `{key_name, key_value}`). */
     readonly udf: Readonly<Record<string, UdfValue>>;
+    /** The connected applications, or `null` when Refold sent none (as a create answers). */
+    readonly integrations: readonly Integration[] | null;
+    /** The Refold organisation the account belongs to. */
+    readonly associatedOrg: string | null;
+    readonly isSeed: boolean | null;
+    readonly tenantAccountId: string | null;
+    /** An upsert's answer: whether it created the account (`null` elsewhere). */
+    readonly newAccount: boolean | null;
     readonly createdAt: Date | null;
     readonly updatedAt: Date | null;
     /** The whole object as Refold returned it (frozen). */
@@ -242,7 +217,10 @@ declare namespace Refold {
     limit: number;
     totalPages: number;
     page: number;
+    pagingCounter: number;
+    hasPrevPage: boolean;
     hasNextPage: boolean;
+    prevPage: number | null;
     nextPage: number | null;
   }
 
@@ -258,6 +236,12 @@ declare namespace Refold {
     /** Accounts in all pages. */
     readonly total: number;
     readonly totalPages: number;
+    /** The number of this page's first account, from 1. */
+    readonly pagingCounter: number;
+    /** Whether a page comes before this one. */
+    readonly hasPrevPage: boolean;
+    /** The previous page's number, or `null` on the first. */
+    readonly prevPage: number | null;
     /** The next page's number, or `null` after the last. */
     readonly nextPage: number | null;
     /** `@cobaltio/cobalt`'s name for `accounts`. */
@@ -282,6 +266,9 @@ declare namespace Refold {
     linkedAccountId: string;
     expiresAt: string;
     issuedAt: string | null;
+    /** The refresh token, whole (a secret like the token), or `null`. */
+    refreshToken: string | null;
+    refreshExpiresAt: string | null;
   }
 
   /**
@@ -298,26 +285,19 @@ declare namespace Refold {
     readonly expiresAt: Date;
     /** When Refold issued it (the JWT's `iat`), if the token says. */
     readonly issuedAt: Date | null;
+    /**
+     * The refresh token Refold answered with (`null` for the older answer). A secret like the
+     * token: inspect and toString show `[REDACTED]`.
+     */
+    readonly refreshToken: string | null;
+    /** When the refresh token stops working, if Refold said. */
+    readonly refreshExpiresAt: Date | null;
     toJSON(): SessionTokenJSON;
     toString(): string;
   }
 
-  /** Every error code, the same strings in every language. */
-  export type ErrorCode =
-    | 'invalid_input'
-    | 'configuration'
-    | 'bad_request'
-    | 'authentication'
-    | 'permission_denied'
-    | 'not_found'
-    | 'rate_limited'
-    | 'invalid_linked_account'
-    | 'server_error'
-    | 'timeout'
-    | 'connection'
-    | 'invalid_response'
-    | 'unexpected_status'
-    | 'internal';
+  /** Every error code, the same strings in every language (the core's `ErrorCode::ALL`). */
+  export type ErrorCode = import('./options.generated').ErrorCode;
 
   export interface RefoldErrorFields {
     code?: ErrorCode | (string & {});
@@ -325,6 +305,8 @@ declare namespace Refold {
     requestId?: string | null;
     retryAfter?: number | null;
     attempts?: number;
+    serverCode?: string | null;
+    httpErrorType?: string | null;
     cause?: unknown;
   }
 
@@ -341,8 +323,25 @@ declare namespace Refold {
     readonly retryAfter: number | null;
     /** Requests sent; 0 when the call failed before the wire. */
     readonly attempts: number;
-    toJSON(): { name: string; message: string; code: string; status: number | null; requestId: string | null; retryAfter: number | null; attempts: number };
+    /** Refold's own code of the error (the body's `error` or `error_code`, e.g. `INVALID_LINKED_ACCOUNT_ID`), or `null`. */
+    readonly serverCode: string | null;
+    /** Refold's `http_error_type` (e.g. `BAD_REQUEST`), or `null`. */
+    readonly httpErrorType: string | null;
+    toJSON(): {
+      name: string;
+      message: string;
+      code: string;
+      status: number | null;
+      requestId: string | null;
+      retryAfter: number | null;
+      attempts: number;
+      serverCode: string | null;
+      httpErrorType: string | null;
+    };
   }
+
+  /** The error class of each code (the core's `ErrorCode::ALL`), by its string. */
+  export const errorClasses: { readonly [Code in ErrorCode]: typeof RefoldError & { readonly code: Code } };
 
   /** An argument is unusable (nothing was sent): a linked account id of the wrong type, empty, blank, too long, with a control character or a lone surrogate; a linked account payload, page or limit the core refuses. */
   export class InvalidInputError extends RefoldError {
@@ -359,7 +358,7 @@ declare namespace Refold {
     readonly code: 'bad_request';
     static readonly code: 'bad_request';
   }
-  /** HTTP 401: the API key was rejected. */
+  /** HTTP 401: the API key (or, for revoke and the active account, the session token) was refused. */
   export class AuthenticationError extends RefoldError {
     readonly code: 'authentication';
     static readonly code: 'authentication';
@@ -379,7 +378,7 @@ declare namespace Refold {
     readonly code: 'rate_limited';
     static readonly code: 'rate_limited';
   }
-  /** HTTP 500, which Refold answers for an unknown linked account: create it first, or check the id. */
+  /** An unknown linked account (Refold: 400 `INVALID_LINKED_ACCOUNT_ID`; its older guide: 500): create it first, or check the id. */
   export class InvalidLinkedAccountError extends RefoldError {
     readonly code: 'invalid_linked_account';
     static readonly code: 'invalid_linked_account';

@@ -17,8 +17,10 @@ const util = require('node:util');
 /** @typedef {import('./native').Completion} Completion */
 /** @typedef {import('./native').NativeClient} NativeClient */
 /** @typedef {import('./native').AccountPayload} AccountPayload */
+/** @typedef {import('./native').IntegrationPayload} IntegrationPayload */
 /** @typedef {import('./native').PagePayload} PagePayload */
 /** @typedef {import('./native').StatsPayload} StatsPayload */
+/** @typedef {import('./native').RevokePayload} RevokePayload */
 /** @typedef {import('./native').ErrorPayload | null} Started */
 
 const native = loadNative();
@@ -70,8 +72,9 @@ function isMusl() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors: one class per core error code (docs/contract.md §Errors). Fields come verbatim from
-// the core.
+// Errors: one class per core error code, keyed by the code's string (docs/contract.md §Errors;
+// test/api.test.js checks the table against the core's `ErrorCode::ALL`). Fields come
+// verbatim from the core.
 
 /**
  * @typedef {object} RefoldErrorFields
@@ -80,6 +83,8 @@ function isMusl() {
  * @property {string | null} [requestId]
  * @property {number | null} [retryAfter]
  * @property {number} [attempts]
+ * @property {string | null} [serverCode]
+ * @property {string | null} [httpErrorType]
  * @property {unknown} [cause]
  */
 
@@ -100,6 +105,10 @@ class RefoldError extends Error {
     this.retryAfter = fields.retryAfter ?? null;
     /** @type {number} */
     this.attempts = fields.attempts ?? 0;
+    /** Refold's own code of the error (its `error` or `error_code`). @type {string | null} */
+    this.serverCode = fields.serverCode ?? null;
+    /** Refold's `http_error_type` (e.g. `BAD_REQUEST`). @type {string | null} */
+    this.httpErrorType = fields.httpErrorType ?? null;
   }
 
   toJSON() {
@@ -111,6 +120,8 @@ class RefoldError extends Error {
       requestId: this.requestId,
       retryAfter: this.retryAfter,
       attempts: this.attempts,
+      serverCode: this.serverCode,
+      httpErrorType: this.httpErrorType,
     };
   }
 }
@@ -123,49 +134,52 @@ Object.defineProperty(RefoldError.prototype, 'name', {
   configurable: true,
 });
 
-/** @type {Record<string, typeof RefoldError>} */
-const errorClasses = {};
 /**
+ * A named class for a core error code, so stacks and inspect show e.g. `RateLimitError`.
  * @param {string} name
  * @param {string} code
  * @returns {typeof RefoldError}
  */
 function defineError(name, code) {
-  // A named class expression per code, so stacks and inspect show e.g. `RateLimitError`.
   const cls = { [name]: class extends RefoldError {} }[name];
   Object.defineProperty(cls, 'code', { value: code, enumerable: true });
-  errorClasses[code] = cls;
   return cls;
 }
 
-const InvalidInputError = defineError('InvalidInputError', 'invalid_input');
-const ConfigurationError = defineError('ConfigurationError', 'configuration');
-const BadRequestError = defineError('BadRequestError', 'bad_request');
-const AuthenticationError = defineError('AuthenticationError', 'authentication');
-const PermissionDeniedError = defineError('PermissionDeniedError', 'permission_denied');
-const NotFoundError = defineError('NotFoundError', 'not_found');
-const RateLimitError = defineError('RateLimitError', 'rate_limited');
-const InvalidLinkedAccountError = defineError('InvalidLinkedAccountError', 'invalid_linked_account');
-const ServerError = defineError('ServerError', 'server_error');
-const APITimeoutError = defineError('APITimeoutError', 'timeout');
-const APIConnectionError = defineError('APIConnectionError', 'connection');
-const InvalidResponseError = defineError('InvalidResponseError', 'invalid_response');
-const UnexpectedStatusError = defineError('UnexpectedStatusError', 'unexpected_status');
-const InternalError = defineError('InternalError', 'internal');
+/** The one table: the core's code string → its class (names as in docs/contract.md §Errors). */
+const errorClasses = Object.freeze({
+  invalid_input: defineError('InvalidInputError', 'invalid_input'),
+  configuration: defineError('ConfigurationError', 'configuration'),
+  bad_request: defineError('BadRequestError', 'bad_request'),
+  authentication: defineError('AuthenticationError', 'authentication'),
+  permission_denied: defineError('PermissionDeniedError', 'permission_denied'),
+  not_found: defineError('NotFoundError', 'not_found'),
+  rate_limited: defineError('RateLimitError', 'rate_limited'),
+  invalid_linked_account: defineError('InvalidLinkedAccountError', 'invalid_linked_account'),
+  server_error: defineError('ServerError', 'server_error'),
+  timeout: defineError('APITimeoutError', 'timeout'),
+  connection: defineError('APIConnectionError', 'connection'),
+  invalid_response: defineError('InvalidResponseError', 'invalid_response'),
+  unexpected_status: defineError('UnexpectedStatusError', 'unexpected_status'),
+  internal: defineError('InternalError', 'internal'),
+});
 
 /**
- * Builds the subclass for a native error payload.
+ * Builds the subclass for a native error payload (`RefoldError` itself for a code this
+ * table lacks, which its test forbids).
  * @param {ErrorPayload} payload
  * @returns {RefoldError}
  */
 function toError(payload) {
-  const cls = errorClasses[payload.code] || RefoldError;
+  const cls = /** @type {Record<string, typeof RefoldError | undefined>} */ (errorClasses)[payload.code] ?? RefoldError;
   return new cls(payload.message, {
     code: payload.code,
     status: payload.status ?? null,
     requestId: payload.requestId ?? null,
     retryAfter: payload.retryAfter ?? null,
     attempts: payload.attempts,
+    serverCode: payload.serverCode ?? null,
+    httpErrorType: payload.httpErrorType ?? null,
   });
 }
 
@@ -186,24 +200,32 @@ class SessionToken {
   #token;
   /** @type {string} */
   #redacted;
+  /** @type {string | null} */
+  #refreshToken;
+  /** @type {string} */
+  #redactedRefresh;
   /** The core's RFC 3339 text of the times (whole seconds, `Z`): the one text form of times
-   * in every language (docs/contract.md §Session token). @type {[string, string | null]} */
+   * in every language (docs/contract.md §Session token). @type {[string, string | null, string | null]} */
   #jsonTimes;
 
   /**
-   * @internal Built by the client from a native payload.
+   * @internal Built once per token by the addon (its host slot keeps it for cache hits).
    * @param {TokenPayload} payload
    */
   constructor(payload) {
     this.#token = payload.token;
     this.#redacted = payload.redacted;
-    this.#jsonTimes = [payload.expiresAtText, payload.issuedAtText ?? null];
+    this.#refreshToken = payload.refreshToken ?? null;
+    this.#redactedRefresh = payload.redactedRefresh;
+    this.#jsonTimes = [payload.expiresAtText, payload.issuedAtText ?? null, payload.refreshExpiresAtText ?? null];
     /** @type {string} */
     this.linkedAccountId = payload.linkedAccountId;
     /** @type {Date} */
     this.expiresAt = new Date(payload.expiresAtMs);
     /** @type {Date | null} */
     this.issuedAt = payload.issuedAtMs == null ? null : new Date(payload.issuedAtMs);
+    /** When the refresh token stops working, if Refold said. @type {Date | null} */
+    this.refreshExpiresAt = payload.refreshExpiresAtMs == null ? null : new Date(payload.refreshExpiresAtMs);
     Object.freeze(this);
   }
 
@@ -212,10 +234,22 @@ class SessionToken {
     return this.#token;
   }
 
-  /** Serialising on purpose keeps the token whole (e.g. `res.json(session)`). */
+  /** The refresh token Refold answered with, if any. A secret like the token: never log it. */
+  get refreshToken() {
+    return this.#refreshToken;
+  }
+
+  /** Serialising on purpose keeps the tokens whole (e.g. `res.json(session)`). */
   toJSON() {
-    const [expiresAt, issuedAt] = this.#jsonTimes;
-    return { token: this.#token, linkedAccountId: this.linkedAccountId, expiresAt, issuedAt };
+    const [expiresAt, issuedAt, refreshExpiresAt] = this.#jsonTimes;
+    return {
+      token: this.#token,
+      linkedAccountId: this.linkedAccountId,
+      expiresAt,
+      issuedAt,
+      refreshToken: this.#refreshToken,
+      refreshExpiresAt,
+    };
   }
 
   toString() {
@@ -233,6 +267,8 @@ class SessionToken {
       linkedAccountId: this.linkedAccountId,
       expiresAt: this.expiresAt,
       issuedAt: this.issuedAt,
+      refreshToken: this.#refreshToken === null ? null : this.#redactedRefresh,
+      refreshExpiresAt: this.refreshExpiresAt,
     };
     if (depth < 0) return options.stylize('[SessionToken]', 'special');
     return `SessionToken ${(inspect || util.inspect)(shown, { ...options, depth: options.depth == null ? null : options.depth - 1 })}`;
@@ -256,6 +292,34 @@ function deepFreeze(value) {
   return value;
 }
 
+/**
+ * @typedef {object} Integration
+ * @property {string} type the application's slug
+ * @property {string} name
+ * @property {string | null} appId your custom app's id, `null` for Refold's own apps
+ * @property {string | null} icon
+ * @property {boolean | null} reauthRequired
+ * @property {Date | null} createdAt
+ * @property {Date | null} updatedAt
+ */
+
+/**
+ * One connected application of a linked account, frozen.
+ * @param {IntegrationPayload} payload
+ * @returns {Readonly<Integration>}
+ */
+function integration(payload) {
+  return Object.freeze({
+    type: payload.type,
+    name: payload.name,
+    appId: payload.appId ?? null,
+    icon: payload.icon ?? null,
+    reauthRequired: payload.reauthRequired ?? null,
+    createdAt: payload.createdAtMs == null ? null : new Date(payload.createdAtMs),
+    updatedAt: payload.updatedAtMs == null ? null : new Date(payload.updatedAtMs),
+  });
+}
+
 class LinkedAccount {
   /** The whole object as Refold returned it (frozen). @type {Record<string, unknown>} */
   #json;
@@ -277,6 +341,17 @@ class LinkedAccount {
     /** User-defined fields, name → value (Refold sends a list of `{key_name, key_value}`).
      * @type {Readonly<Record<string, string | number | boolean | null>>} */
     this.udf = deepFreeze(JSON.parse(payload.udfJson));
+    /** The connected applications, or `null` when Refold sent none (a create's answer).
+     * @type {readonly Readonly<Integration>[] | null} */
+    this.integrations = payload.integrations == null ? null : Object.freeze(payload.integrations.map(integration));
+    /** The Refold organisation the account belongs to. @type {string | null} */
+    this.associatedOrg = payload.associatedOrg ?? null;
+    /** @type {boolean | null} */
+    this.isSeed = payload.isSeed ?? null;
+    /** @type {string | null} */
+    this.tenantAccountId = payload.tenantAccountId ?? null;
+    /** An upsert's answer: whether it created the account. @type {boolean | null} */
+    this.newAccount = payload.newAccount ?? null;
     /** @type {Date | null} */
     this.createdAt = payload.createdAtMs == null ? null : new Date(payload.createdAtMs);
     /** @type {Date | null} */
@@ -311,6 +386,14 @@ class LinkedAccountPage {
     this.total = payload.total;
     /** @type {number} */
     this.totalPages = payload.totalPages;
+    /** The number of this page's first account, from 1. @type {number} */
+    this.pagingCounter = payload.pagingCounter;
+    /** Whether a page comes before this one. @type {boolean} */
+    this.hasPrevPage = payload.hasPrevPage;
+    /** The previous page's number, or `null` on the first. @type {number | null} */
+    this.prevPage = payload.prevPage ?? null;
+    /** Whether a page follows this one. @type {boolean} */
+    this.hasNextPage = payload.hasNextPage;
     /** The next page's number, or `null` after the last. @type {number | null} */
     this.nextPage = payload.nextPage ?? null;
     Object.freeze(this);
@@ -326,11 +409,6 @@ class LinkedAccountPage {
     return this.total;
   }
 
-  /** Whether a page follows this one. */
-  get hasNextPage() {
-    return this.nextPage !== null;
-  }
-
   /** Under the names of Refold's page, as `@cobaltio/cobalt` returned it. */
   toJSON() {
     return {
@@ -339,7 +417,10 @@ class LinkedAccountPage {
       limit: this.limit,
       totalPages: this.totalPages,
       page: this.page,
+      pagingCounter: this.pagingCounter,
+      hasPrevPage: this.hasPrevPage,
       hasNextPage: this.hasNextPage,
+      prevPage: this.prevPage,
       nextPage: this.nextPage,
     };
   }
@@ -374,14 +455,19 @@ let nextCallId = 1;
 const keepAlive = setInterval(() => {}, 0x7fffffff);
 keepAlive.unref();
 
-const dispatcher = native.createDispatcher((completion) => {
-  const resolve = pending.get(completion.callId);
-  if (resolve === undefined) return;
-  pending.delete(completion.callId);
-  if (pending.size === 0) keepAlive.unref();
-  resolve(completion);
-});
-if (isErrorPayload(dispatcher)) throw toError(dispatcher);
+const created = native.createDispatcher(
+  (completion) => {
+    const resolve = pending.get(completion.callId);
+    if (resolve === undefined) return;
+    pending.delete(completion.callId);
+    if (pending.size === 0) keepAlive.unref();
+    resolve(completion);
+  },
+  // The addon makes each token's object once and keeps it for the cache hits.
+  (payload) => new SessionToken(payload),
+);
+if (isErrorPayload(created)) throw toError(created);
+const dispatcher = created;
 
 /**
  * A call id no pending call has. Reserving nothing: a completion is delivered only once this
@@ -410,19 +496,19 @@ function completionOf(callId) {
 /**
  * Starts a native call with a fresh call id and resolves with its completion; a call the addon
  * refuses to start (bad arguments, a panic) completes at once with that error.
- * @param {(dispatcher: import('./native').Dispatcher, callId: number) => Started} begin
+ * @param {(callId: number) => Started} begin
  * @returns {Promise<Completion>}
  */
 function startCall(begin) {
   const callId = freeCallId();
-  const refused = begin(dispatcher, callId);
+  const refused = begin(callId);
   if (refused !== null) return Promise.resolve({ callId, error: refused });
   return completionOf(callId);
 }
 
 /**
  * Makes a native call and resolves with its completion, or rejects with its error.
- * @param {(dispatcher: import('./native').Dispatcher, callId: number) => Started} begin
+ * @param {(callId: number) => Started} begin
  * @returns {Promise<Completion>}
  */
 async function call(begin) {
@@ -434,25 +520,6 @@ async function call(begin) {
 // ---------------------------------------------------------------------------------------------
 // The client.
 
-/** @param {unknown} value */
-function typeName(value) {
-  return value === null ? 'null' : typeof value;
-}
-
-/**
- * @typedef {object} ClientOptions
- * @property {unknown} [apiKey]
- * @property {unknown} [environment]
- * @property {unknown} [baseUrl]
- * @property {unknown} [server_url]
- * @property {unknown} [sandbox]
- * @property {unknown} [timeoutMs]
- * @property {unknown} [maxRetries]
- * @property {unknown} [maxIdleConnections]
- * @property {unknown} [maxConnections]
- * @property {unknown} [cache]
- */
-
 class Refold {
   /** The addon's client, which holds the API key (never visible from JavaScript). @type {NativeClient} */
   #native;
@@ -461,44 +528,14 @@ class Refold {
 
   /**
    * @param {unknown} [options] `{ apiKey, environment, baseUrl, timeoutMs, maxRetries,
-   *   maxIdleConnections, maxConnections, cache }`; the `@cobaltio/cobalt` names `server_url` and
-   *   `sandbox: true` are accepted too. Unset options fall back to REFOLD_API_KEY /
-   *   COBALT_API_KEY / REFOLD_ENVIRONMENT / REFOLD_BASE_URL, then to the defaults.
+   *   maxIdleConnections, maxConnections, cache, readEnvironmentVariables }`; the
+   *   `@cobaltio/cobalt` names `server_url` and `sandbox: true` are accepted too. The core reads
+   *   the object whole; unset options fall back to REFOLD_API_KEY / COBALT_API_KEY /
+   *   REFOLD_ENVIRONMENT / REFOLD_BASE_URL, then to the defaults.
    * @throws {RefoldError} `ConfigurationError`; `InternalError` for a bug.
    */
   constructor(options) {
-    /** @type {string | null} */
-    let optionsType = null;
-    /** @type {ClientOptions} */
-    let given = {};
-    if (options !== undefined && options !== null) {
-      if (typeof options !== 'object' || Array.isArray(options)) {
-        optionsType = Array.isArray(options) ? 'array' : typeName(options);
-      } else {
-        given = options;
-      }
-    }
-    let environment = given.environment;
-    if (environment === undefined && given.sandbox === true) environment = 'sandbox';
-    let baseUrlName = 'baseUrl';
-    let baseUrl = given.baseUrl;
-    if (baseUrl === undefined && given.server_url !== undefined) {
-      baseUrlName = 'server_url';
-      baseUrl = given.server_url;
-    }
-    const built = native.createClient(
-      process.version,
-      optionsType,
-      given.apiKey,
-      environment,
-      baseUrl,
-      baseUrlName,
-      given.timeoutMs,
-      given.maxRetries,
-      given.maxIdleConnections,
-      given.maxConnections,
-      given.cache,
-    );
+    const built = native.createClient(dispatcher, process.version, options);
     if (isErrorPayload(built)) {
       const error = toError(built);
       Error.captureStackTrace?.(error, Refold);
@@ -527,7 +564,8 @@ class Refold {
    * Mints a session token for a linked account (with the cache on: a cached one while it has
    * enough life left).
    * @param {unknown} linkedAccount an id, or `{ linked_account_id: id }`
-   * @param {unknown} [options] `{ fresh: true }` bypasses the cache and stores the new token
+   * @param {unknown} [options] `{ fresh, timeout, maxRetries }`: `fresh: true` bypasses the
+   *   cache and has Refold mint a new token, which the cache stores
    * @returns {Promise<SessionToken>}
    */
   async getTokenForLinkedAccount(linkedAccount, options) {
@@ -535,50 +573,53 @@ class Refold {
       linkedAccount !== null && typeof linkedAccount === 'object'
         ? /** @type {{linked_account_id?: unknown}} */ (linkedAccount).linked_account_id
         : linkedAccount;
-    // A plain cache hit comes back synchronously as the token: the promise is then already
-    // fulfilled when this returns (no runtime, no dispatcher round trip).
+    // A plain cache hit comes back synchronously as the token's object (the one made at the
+    // miss): the promise is then already fulfilled when this returns.
     const callId = freeCallId();
-    const answer = this.#native.token(dispatcher, callId, id, options);
+    const answer = this.#native.token(callId, id, options);
     if (answer === null) {
       const completion = await completionOf(callId);
       if (completion.error !== undefined) throw toError(completion.error);
-      return new SessionToken(/** @type {TokenPayload} */ (completion.token));
+      return /** @type {SessionToken} */ (dispatcher.sessionToken(/** @type {import('./native').NativeToken} */ (completion.token)));
     }
-    if (isErrorPayload(answer)) throw toError(answer);
-    return new SessionToken(answer);
+    if (answer instanceof SessionToken) return answer;
+    throw toError(/** @type {ErrorPayload} */ (answer));
   }
 
   /**
    * Creates the linked account, or updates it if it exists (`PUT`).
    * @param {unknown} account `{ linked_account_id, name?, udf?, your_app? }`
+   * @param {unknown} [options] `{ timeout, maxRetries }`
    * @returns {Promise<LinkedAccount>}
    */
-  async upsertLinkedAccount(account) {
+  async upsertLinkedAccount(account, options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) => native.writeAccount(dispatcher, callId, false, account));
+    const completion = await call((callId) => native.writeAccount(callId, false, account, options));
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 
   /**
    * Creates the linked account; one that exists already rejects with `BadRequestError`.
    * @param {unknown} account `{ linked_account_id, name?, udf?, your_app? }`
+   * @param {unknown} [options] `{ timeout, maxRetries }`
    * @returns {Promise<LinkedAccount>}
    */
-  async createLinkedAccount(account) {
+  async createLinkedAccount(account, options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) => native.writeAccount(dispatcher, callId, true, account));
+    const completion = await call((callId) => native.writeAccount(callId, true, account, options));
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 
   /**
    * The linked account; an unknown one rejects with `NotFoundError`.
    * @param {unknown} linkedAccountId
+   * @param {unknown} [options] `{ timeout, maxRetries }`
    * @returns {Promise<LinkedAccount>}
    */
-  async getLinkedAccountById(linkedAccountId) {
+  async getLinkedAccountById(linkedAccountId, options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) =>
-      native.readAccount(dispatcher, callId, false, linkedAccountId),
+    const completion = await call((callId) =>
+      native.readAccount(callId, false, linkedAccountId, options),
     );
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
@@ -586,24 +627,26 @@ class Refold {
   /**
    * Deletes the linked account; an unknown one rejects with `NotFoundError`.
    * @param {unknown} linkedAccountId
+   * @param {unknown} [options] `{ timeout, maxRetries }`
    * @returns {Promise<Record<string, unknown>>} Refold's answer, e.g. `{ message }`
    */
-  async deleteLinkedAccount(linkedAccountId) {
+  async deleteLinkedAccount(linkedAccountId, options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) =>
-      native.readAccount(dispatcher, callId, true, linkedAccountId),
+    const completion = await call((callId) =>
+      native.readAccount(callId, true, linkedAccountId, options),
     );
     return JSON.parse(/** @type {string} */ (completion.objectJson));
   }
 
   /**
    * One page of linked accounts, in creation order.
-   * @param {unknown} [options] `{ page = 1, limit = 10 }`: page from 1, limit from 1 to 100
+   * @param {unknown} [options] `{ page = 1, limit = 10, timeout, maxRetries }`: page from 1,
+   *   limit from 1 to 100
    * @returns {Promise<LinkedAccountPage>}
    */
   async getAllLinkedAccounts(options) {
     const native = this.#native;
-    const completion = await call((dispatcher, callId) => native.list(dispatcher, callId, options));
+    const completion = await call((callId) => native.list(callId, options));
     return new LinkedAccountPage(/** @type {PagePayload} */ (completion.page));
   }
 
@@ -611,17 +654,46 @@ class Refold {
    * Every linked account, page after page (`limit` per request, default 10), for
    * `for await (const account of refold.linkedAccounts({ limit }))`. It stops after the last
    * page, an empty page, or 100,000 pages; an error rejects the loop.
-   * @param {unknown} [options] `{ limit }`
+   * @param {unknown} [options] `{ limit, timeout, maxRetries }`
    * @returns {AsyncGenerator<LinkedAccount, void, undefined>}
    */
   async *linkedAccounts(options) {
     const pages = this.#native.pages(options);
     if (isErrorPayload(pages)) throw toError(pages);
     for (;;) {
-      const { page } = await call((dispatcher, callId) => pages.next(dispatcher, callId));
+      const { page } = await call((callId) => pages.next(callId));
       if (page === undefined) return;
       for (const account of page.accounts) yield new LinkedAccount(account);
     }
+  }
+
+  /**
+   * Revokes a session token: Refold refuses it (and its refresh token) from now on, and it
+   * leaves this client's cache and the fleet store. Authenticated by the token itself.
+   * @param {unknown} token the token, or its `SessionToken`
+   * @param {unknown} [options] `{ timeout, maxRetries }`
+   * @returns {Promise<{readonly success: boolean, readonly revokedCount: number}>}
+   */
+  async revokeSessionToken(token, options) {
+    const native = this.#native;
+    const text = token instanceof SessionToken ? token.token : token;
+    const completion = await call((callId) => native.revoke(callId, text, options));
+    const revoked = /** @type {RevokePayload} */ (completion.revoked);
+    return Object.freeze({ success: revoked.success, revokedCount: revoked.revokedCount });
+  }
+
+  /**
+   * The linked account a session token belongs to, read with the token alone; a token
+   * Refold refuses rejects with `AuthenticationError`.
+   * @param {unknown} token the token, or its `SessionToken`
+   * @param {unknown} [options] `{ timeout, maxRetries }`
+   * @returns {Promise<LinkedAccount>}
+   */
+  async getActiveLinkedAccount(token, options) {
+    const native = this.#native;
+    const text = token instanceof SessionToken ? token.token : token;
+    const completion = await call((callId) => native.activeAccount(callId, text, options));
+    return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 
   /**
@@ -631,7 +703,7 @@ class Refold {
    */
   async invalidate(linkedAccountId) {
     const native = this.#native;
-    await call((dispatcher, callId) => native.invalidate(dispatcher, callId, linkedAccountId));
+    await call((callId) => native.invalidate(callId, linkedAccountId));
   }
 
   /**
@@ -640,7 +712,7 @@ class Refold {
    */
   async invalidateAll() {
     const native = this.#native;
-    await call((dispatcher, callId) => native.invalidateAll(dispatcher, callId));
+    await call((callId) => native.invalidateAll(callId));
   }
 
   /**
@@ -649,7 +721,7 @@ class Refold {
    */
   async cacheStats() {
     const native = this.#native;
-    const { stats } = await call((dispatcher, callId) => native.cacheStats(dispatcher, callId));
+    const { stats } = await call((callId) => native.cacheStats(callId));
     return stats === undefined ? null : cacheStats(stats);
   }
 
@@ -672,20 +744,9 @@ const exported = {
   LinkedAccount,
   LinkedAccountPage,
   RefoldError,
-  InvalidInputError,
-  ConfigurationError,
-  BadRequestError,
-  AuthenticationError,
-  PermissionDeniedError,
-  NotFoundError,
-  RateLimitError,
-  InvalidLinkedAccountError,
-  ServerError,
-  APITimeoutError,
-  APIConnectionError,
-  InvalidResponseError,
-  UnexpectedStatusError,
-  InternalError,
+  // Each error class under its own name (`InvalidInputError`…), and the table by code.
+  ...Object.fromEntries(Object.values(errorClasses).map((cls) => [cls.name, cls])),
+  errorClasses,
 };
 for (const [key, value] of Object.entries(exported)) {
   Object.defineProperty(Refold, key, { value, enumerable: true });

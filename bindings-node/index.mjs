@@ -28,5 +28,6 @@ export const {
   InvalidResponseError,
   UnexpectedStatusError,
   InternalError,
+  errorClasses,
 } = Refold;
 export { Refold };

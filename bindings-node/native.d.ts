@@ -1,148 +1,224 @@
-// What the native addon (src/lib.rs) exports, for type-checking index.js (`// @ts-check`,
-// tsconfig.json). Hand-written to match napi-rs's conversions: an `Option` field of a
-// `#[napi(object)]` is left out when `None`; an `Option` return value is `null`.
-// Not part of the package's public API (index.d.ts is).
+// Generated from bindings-node/src by napi-rs (make generate); do not edit.
+// What the native addon exports, for type-checking index.js (tsconfig.json). Not part of the
+// package's public API (index.d.ts is).
+/* eslint-disable */
+
+/** What a call returns at once: `null` when it started (its outcome arrives through the
+ * dispatcher), else why it could not start. */
+export type Started = ErrorPayload | null
+/** index.js's `SessionToken`, made by the factory given to `createDispatcher`. */
+export type SessionTokenObject = import('./index').SessionToken
+
+/** The completion channel of one JavaScript environment. */
+export declare class Dispatcher {
+  /**
+   * The `SessionToken` object of a minted token (made once per token, then shared by every
+   * cache hit).
+   */
+  sessionToken(token: NativeToken): SessionTokenObject
+}
+
+/** One client: one connection pool (and session cache), shared by every call made through it. */
+export declare class NativeClient {
+  /**
+   * Mints (or, with the cache on, finds) a token for `linked_account_id`; the options'
+   * `fresh` bypasses the cache. A plain cache hit (`Client::cached_token`) is answered at
+   * once with the token's `SessionToken` object, without the runtime or the dispatcher;
+   * otherwise `null` (the call started) or why it could not start.
+   */
+  token(callId: number, linkedAccountId: unknown, options?: unknown | undefined | null): SessionTokenObject | ErrorPayload | null
+  /**
+   * Upserts (`PUT`) or, with `create`, creates (`POST`) the linked account `payload`
+   * (the official SDK's object).
+   */
+  writeAccount(callId: number, create: boolean, payload: unknown, options?: unknown | undefined | null): Started
+  /** Gets the linked account, or with `remove` deletes it (Refold's answer, an object). */
+  readAccount(callId: number, remove: boolean, linkedAccountId: unknown, options?: unknown | undefined | null): Started
+  /**
+   * One page of linked accounts: the options' `page` and `limit`, and the per-call options
+   * (`timeout`, `maxRetries`), all read by the core from the one object.
+   */
+  list(callId: number, options?: unknown | undefined | null): Started
+  /**
+   * A walk over every page of the options' `limit` accounts (the core's
+   * `LinkedAccountPages`), each request with the options' per-call options, or why the
+   * options are unusable.
+   */
+  pages(options?: unknown | undefined | null): NativePages | ErrorPayload
+  /** Revokes a session token (authenticated by the token itself; it leaves the cache). */
+  revoke(callId: number, token: unknown, options?: unknown | undefined | null): Started
+  /** The linked account a session token belongs to (read with the token alone). */
+  activeAccount(callId: number, token: unknown, options?: unknown | undefined | null): Started
+  /** Drops the cached token of `linked_account_id` (nothing without a cache). */
+  invalidate(callId: number, linkedAccountId: unknown): Started
+  /** Drops every cached token (nothing without a cache). */
+  invalidateAll(callId: number): Started
+  /** The cache's counters (absent when the cache is off). */
+  cacheStats(callId: number): Started
+}
+
+/** A walk over the pages of linked accounts: one request per `next`. */
+export declare class NativePages {
+  /**
+   * Fetches the next page; its completion has no page after the last one (or an error,
+   * or the core's page limit).
+   */
+  next(callId: number): Started
+}
+
+/**
+ * A minted token on its way to JavaScript, turned into its `SessionToken` object by
+ * [`Dispatcher::session_token`].
+ */
+export declare class NativeToken {}
+
+/** A linked account: the core's reading of it, and the whole object as Refold sent it. */
+export interface AccountPayload {
+  /** `LinkedAccount::json()` as JSON text. */
+  json: string
+  id?: string
+  accountId: string
+  associatedOrg?: string
+  environment?: string
+  name?: string
+  /** `LinkedAccount::udf()` (name → value) as JSON text. */
+  udfJson: string
+  /** Absent when Refold sent none (or `null`, as a create answers). */
+  integrations?: Array<IntegrationPayload>
+  isSeed?: boolean
+  tenantAccountId?: string
+  newAccount?: boolean
+  createdAtMs?: number
+  updatedAtMs?: number
+}
+
+/**
+ * A built client and its read-only properties (constant for its lifetime, so `index.js`
+ * keeps them instead of asking the addon on every read).
+ */
+export interface BuiltClient {
+  client: NativeClient
+  /** `Client::endpoint()`: the session-token URL requests go to. */
+  endpoint: string
+  /** `Environment::as_str()`: `production`, `sandbox` or `staging`. */
+  environment: string
+  /** `Client::user_agent()`. */
+  userAgent: string
+}
+
+/**
+ * The outcome of one call, handed back with its call id. At most one field besides
+ * `call_id` is set; none for a call that returns nothing (or whose answer is absent: no
+ * stats, no further page).
+ */
+export interface Completion {
+  callId: number
+  token?: NativeToken
+  account?: AccountPayload
+  page?: PagePayload
+  /** A JSON object's text (Refold's answer to a delete). */
+  objectJson?: string
+  revoked?: RevokePayload
+  stats?: StatsPayload
+  error?: ErrorPayload
+}
+
+/**
+ * Builds a client of the environment of `dispatcher` from the options object as the user
+ * passed it (any JavaScript value),
+ * read by the core in Node's dialect (`core::host::client_options`); unset options fall back
+ * to the core's environment variables and defaults. Returns the client or an error payload
+ * (`configuration`, or `internal` for a panic).
+ */
+export declare function createClient(dispatcher: Dispatcher, runtimeVersion: string, options?: unknown | undefined | null): BuiltClient | ErrorPayload
+
+/**
+ * Creates the environment's completion channel around `callback(completion)` and its token
+ * factory `makeSessionToken(payload)`, or returns an `internal` error payload.
+ */
+export declare function createDispatcher(callback: (arg: Completion) => void, makeSessionToken: (payload: TokenPayload) => SessionTokenObject): Dispatcher | ErrorPayload
 
 /** A failure, field for field as the core reports it. */
 export interface ErrorPayload {
-  /** `ErrorCode::as_str()`. */
-  code: string;
+  /** `ErrorCode::as_str()`: the key of index.js's table of error classes. */
+  code: string
   /** `Error::message()`, verbatim. */
-  message: string;
-  status?: number;
-  requestId?: string;
+  message: string
+  status?: number
+  requestId?: string
   /** Seconds. */
-  retryAfter?: number;
-  attempts: number;
+  retryAfter?: number
+  attempts: number
+  /** Refold's own code (`error`, or `error_code`). */
+  serverCode?: string
+  /** Refold's `http_error_type`. */
+  httpErrorType?: string
 }
 
-/** A minted token: times as epoch milliseconds and as the core's RFC 3339 text. */
-export interface TokenPayload {
-  token: string;
-  /** `SessionToken::redacted()`. */
-  redacted: string;
-  linkedAccountId: string;
-  expiresAtMs: number;
-  issuedAtMs?: number;
-  /** `format_rfc3339(expires_at)`. */
-  expiresAtText: string;
-  /** `format_rfc3339(issued_at)`. */
-  issuedAtText?: string;
-}
-
-/** A linked account: the core's reading of it and the whole object as JSON text. */
-export interface AccountPayload {
-  /** `LinkedAccount::json()` as JSON text. */
-  json: string;
-  id?: string;
-  accountId: string;
-  environment?: string;
-  name?: string;
-  /** `LinkedAccount::udf()` (name → value) as JSON text. */
-  udfJson: string;
-  createdAtMs?: number;
-  updatedAtMs?: number;
+/** One connected application of a linked account. */
+export interface IntegrationPayload {
+  /** Refold's `type`: the application's slug. */
+  type: string
+  name: string
+  appId?: string
+  icon?: string
+  reauthRequired?: boolean
+  createdAtMs?: number
+  updatedAtMs?: number
 }
 
 /** One page of linked accounts. */
 export interface PagePayload {
-  accounts: AccountPayload[];
-  page: number;
-  limit: number;
-  total: number;
-  totalPages: number;
-  nextPage?: number;
+  accounts: Array<AccountPayload>
+  page: number
+  limit: number
+  total: number
+  totalPages: number
+  pagingCounter: number
+  hasPrevPage: boolean
+  prevPage?: number
+  hasNextPage: boolean
+  nextPage?: number
+}
+
+/** Refold's answer to a revocation. */
+export interface RevokePayload {
+  success: boolean
+  revokedCount: number
 }
 
 /** The session cache's counters. */
 export interface StatsPayload {
-  hits: number;
-  misses: number;
-  coalesced: number;
-  refreshes: number;
-  refreshFailures: number;
-  evictions: number;
-  entries: number;
-  storeHits: number;
-  storeErrors: number;
+  hits: number
+  misses: number
+  coalesced: number
+  refreshes: number
+  refreshFailures: number
+  evictions: number
+  entries: number
+  storeHits: number
+  storeErrors: number
 }
 
 /**
- * The outcome of one call: at most one field besides `callId` is set (none for a call that
- * returns nothing, no stats when the cache is off, no page after the last).
+ * A session token, for index.js's `SessionToken` constructor (called once per token: the
+ * object it makes is kept in the token's host slot).
  */
-export interface Completion {
-  callId: number;
-  token?: TokenPayload;
-  account?: AccountPayload;
-  page?: PagePayload;
-  /** A JSON object's text (Refold's answer to a delete). */
-  objectJson?: string;
-  stats?: StatsPayload;
-  error?: ErrorPayload;
+export interface TokenPayload {
+  token: string
+  /** `SessionToken::redacted()`: what inspect/toString show instead of the token. */
+  redacted: string
+  /** `REDACTED`: what they show instead of the refresh token. */
+  redactedRefresh: string
+  linkedAccountId: string
+  expiresAtMs: number
+  issuedAtMs?: number
+  /** `format_rfc3339(expires_at)`. */
+  expiresAtText: string
+  /** `format_rfc3339(issued_at)`. */
+  issuedAtText?: string
+  refreshToken?: string
+  refreshExpiresAtMs?: number
+  /** `format_rfc3339(refresh_expires_at)`. */
+  refreshExpiresAtText?: string
 }
-
-/** The completion channel of one JavaScript environment. */
-export declare class Dispatcher {
-  private constructor();
-}
-
-/**
- * What a call returns at once: `null` when it started (the outcome arrives through the
- * dispatcher), else the error payload of why it could not start.
- */
-type Started = ErrorPayload | null;
-
-/** One client: one connection pool and session cache. Arguments of any type are judged natively. */
-export declare class NativeClient {
-  private constructor();
-  /**
-   * Mints (or finds in the cache) a token; `options` is `{ fresh }`. A plain cache hit is
-   * answered at once as the token (no completion follows); else like every call.
-   */
-  token(dispatcher: Dispatcher, callId: number, linkedAccountId: unknown, options: unknown): TokenPayload | Started;
-  /** Upserts (`PUT`) or with `create` creates (`POST`) the linked account `payload`. */
-  writeAccount(dispatcher: Dispatcher, callId: number, create: boolean, payload: unknown): Started;
-  /** Gets the linked account, or with `delete` deletes it. */
-  readAccount(dispatcher: Dispatcher, callId: number, remove: boolean, linkedAccountId: unknown): Started;
-  /** One page; `options` is `{ page, limit }`. */
-  list(dispatcher: Dispatcher, callId: number, options: unknown): Started;
-  /** A walk over every page; `options` is `{ limit }`. */
-  pages(options: unknown): NativePages | ErrorPayload;
-  invalidate(dispatcher: Dispatcher, callId: number, linkedAccountId: unknown): Started;
-  invalidateAll(dispatcher: Dispatcher, callId: number): Started;
-  cacheStats(dispatcher: Dispatcher, callId: number): Started;
-}
-
-/** A walk over the pages of linked accounts. */
-export declare class NativePages {
-  private constructor();
-  /** Fetches the next page; its completion has no `page` after the last one. */
-  next(dispatcher: Dispatcher, callId: number): Started;
-}
-
-/** A built client and its read-only properties. */
-export interface BuiltClient {
-  client: NativeClient;
-  endpoint: string;
-  environment: string;
-  userAgent: string;
-}
-
-/** Creates the environment's completion channel, or returns an `internal` error payload. */
-export declare function createDispatcher(callback: (completion: Completion) => void): Dispatcher | ErrorPayload;
-
-/** Builds a client from raw option values of any type, or returns an error payload. */
-export declare function createClient(
-  runtimeVersion: string,
-  optionsType: string | null | undefined,
-  apiKey: unknown,
-  environment: unknown,
-  baseUrl: unknown,
-  baseUrlName: string | null | undefined,
-  timeoutMs: unknown,
-  maxRetries: unknown,
-  maxIdleConnections: unknown,
-  maxConnections: unknown,
-  cache: unknown,
-): BuiltClient | ErrorPayload;

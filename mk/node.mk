@@ -3,6 +3,9 @@
 #   fleet worker     node bindings-node/test/fleet-worker.js (conformance/fleet/driver.py runs it)
 #   make demo-node   the server-side flow from Node against the emulator (upsert, mint, cache hit, delete, typed error)
 #   make node-pack   dist/refold-session-<version>.tgz to `npm install` from this checkout
+#   make generate / check-generated   also write / check bindings-node/native.d.ts (napi-rs's
+#                    declarations of the addon's exports, from the last compile of src/) and
+#                    options.generated.d.ts (codegen/emit_node_stubs.py, from `refold __describe`)
 NODE_DIR := bindings-node
 NODE_ADDON := $(NODE_DIR)/refold-session.linux-x64-gnu.node
 NODE_DEPS_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
@@ -15,7 +18,29 @@ DEMO_TARGETS += demo-node
 NODE_PACK_STAGE := $(CARGO_TARGET_DIR)/node-pack/refold-session
 NODE_PACK_DEST := $(ROOT)/dist
 
-.PHONY: test-node demo-node node-addon node-deps node-pack
+.PHONY: test-node demo-node node-addon node-deps node-pack node-native-dts node-check-native-dts \
+  node-option-stubs node-check-option-stubs
+
+# napi-derive writes the addon's TypeScript declarations here whenever it compiles the binding
+# (in any profile: they do not depend on it). Set for every build, so it never forces a rebuild.
+export NAPI_TYPE_DEF_TMP_FOLDER := $(CARGO_TARGET_DIR)/napi-type-defs
+NODE_NATIVE_DTS := $(NODE_DIR)/native.d.ts
+
+generate: node-native-dts node-option-stubs
+check-generated: node-check-native-dts node-check-option-stubs
+
+node-native-dts: build node-deps
+	cd $(NODE_DIR) && $(NODE) tools/native-dts.mjs $(NAPI_TYPE_DEF_TMP_FOLDER) native.d.ts
+
+node-check-native-dts: build node-deps
+	cd $(NODE_DIR) && $(NODE) tools/native-dts.mjs $(NAPI_TYPE_DEF_TMP_FOLDER) native.d.ts --check
+
+# The options' and error codes' declarations (options.generated.d.ts) from `refold __describe`.
+node-option-stubs: build
+	cd $(ROOT) && REFOLD_BIN=$(REFOLD_BIN) $(CODEGEN_PYTHON) -m codegen.emit_node_stubs
+
+node-check-option-stubs: build
+	cd $(ROOT) && REFOLD_BIN=$(REFOLD_BIN) $(CODEGEN_PYTHON) -m codegen.emit_node_stubs --check
 
 # Dev tools (@napi-rs/cli, typescript, @types/node), exactly as pinned in package-lock.json.
 # npm writes node_modules/.package-lock.json, so this reruns only when the lock changes.

@@ -16,7 +16,9 @@ import Refold, {
   type CacheStats,
   type ClientOptions,
   type ErrorCode,
+  type Integration,
   type LinkedAccountInput,
+  type RevokeResult,
   type StoreOptions,
 } from 'refold-session';
 
@@ -113,6 +115,34 @@ export async function flow(userId: string): Promise<string[]> {
   const fromCreate: LinkedAccount = await refold.createLinkedAccount({ linked_account_id: `${userId}-2` });
   ids.push(fromCreate.accountId);
   return ids;
+}
+
+// Issue #22's calls: Refold's codes on errors, the refresh token, per-call options, revoke and
+// the active linked account.
+export async function session(userId: string): Promise<number> {
+  const refold = new Refold({ cache: true });
+  const minted: SessionToken = await refold.getTokenForLinkedAccount(userId, { timeout: 5_000, maxRetries: 0 });
+  const refresh: string | null = minted.refreshToken;
+  const refreshUntil: Date | null = minted.refreshExpiresAt;
+  console.log(refresh !== null, refreshUntil?.toISOString(), minted.toJSON().refreshExpiresAt);
+  const owner: LinkedAccount = await refold.getActiveLinkedAccount(minted, { timeout: 2_000 });
+  const apps: readonly Integration[] | null = owner.integrations;
+  console.log(apps?.map((app) => [app.type, app.appId, app.reauthRequired]), owner.newAccount, owner.isSeed);
+  const page: LinkedAccountPage = await refold.getAllLinkedAccounts({ page: 2, limit: 5, maxRetries: 1 });
+  console.log(page.prevPage, page.hasPrevPage, page.pagingCounter);
+  try {
+    const revoked: RevokeResult = await refold.revokeSessionToken(minted.token);
+    return revoked.success ? revoked.revokedCount : 0;
+  } catch (error) {
+    if (error instanceof RefoldError) {
+      const server: string | null = error.serverCode;
+      const kind: string | null = error.httpErrorType;
+      console.error(server, kind);
+    }
+    const byCode: typeof RefoldError = Refold.errorClasses.authentication;
+    if (error instanceof byCode) return 0;
+    throw error;
+  }
 }
 
 // A fleet: the cache's second level on Redis, shared by every process.

@@ -1,9 +1,10 @@
 //! The native half of the `refold-session` npm package: a thin napi-rs translation of the
-//! `refold-session` core. Every decision (validation, retries, caching, error codes and
-//! messages, token expiry, the text form of times) is the core's; this crate only converts
-//! JavaScript values to the core's options and arguments (`convert.rs`), and core results to
-//! plain objects (`payload.rs`) that `index.js` turns into idiomatic classes. `native.d.ts`
-//! declares what it exports.
+//! `refold-session` core. Every decision (options, validation, retries, caching, error codes
+//! and messages, token expiry, the text form of times) is the core's: this crate converts
+//! JavaScript values with one converter (`host_value.rs`) and hands them to
+//! `refold_session::host` in Node's dialect, and maps core results to one napi object per
+//! record (`records.rs`), which `index.js` wraps in its classes. `native.d.ts` is generated
+//! from this crate by napi-rs (`make generate`).
 //!
 //! Nothing here throws for an expected failure: outcomes are delivered as payloads so the
 //! JavaScript layer can build real `RefoldError` subclasses (napi's own errors carry a fixed
@@ -12,52 +13,45 @@
 //! promise pending.
 //!
 //! Calls run on napi's tokio runtime (the addon's only runtime, with one I/O thread: [`init`];
-//! the core's cache runs its background refreshes there too). Each JavaScript environment
-//! (main thread, every worker) creates one [`Dispatcher`]: a single weak threadsafe function
-//! through which every completed call is handed back with its call id. A call is then one
-//! cheap synchronous native call plus a task spawn, with no per-call promise or threadsafe
-//! function, so thousands of calls in flight never stall the event loop (see
-//! bench/README.md). `index.js` keeps the loop alive while calls are pending. A plain
-//! session-cache hit skips all of this:
-//! `token` answers it synchronously (`Client::cached_token`) and `index.js` resolves at once.
-
-// Until this binding moves onto `refold_session::host`: the core's shims of the old API.
-#![allow(deprecated)]
+//! the core's cache runs its background refreshes there too) and complete through the
+//! environment's [`Dispatcher`]. A plain session-cache hit skips all of this: `token` answers
+//! it synchronously (`Client::cached_token`) with the `SessionToken` object kept in the token's
+//! host slot (`host_token.rs`), and `index.js` resolves at once.
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, UnwindSafe, catch_unwind};
-use std::pin::pin;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use futures_util::FutureExt;
-use futures_util::future::{Either as Race, select};
-use napi::bindgen_prelude::{Either, Function, Unknown};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::tokio::sync::{Mutex, watch};
-use napi::{Env, Result, Status};
+use napi::bindgen_prelude::{Either, Object, Unknown};
+use napi::tokio::sync::Mutex;
+use napi::{Env, Result};
 use napi_derive::napi;
-use refold_session::host::legacy::{LegacyOptions as ClientOptions, OptionProblem, Timeout};
-use refold_session::{
-    Client, DEFAULT_PAGE_LIMIT, Error, LinkedAccountPages, MAX_PAGE_LIMIT, RequestOptions,
-};
-
-mod convert;
-mod payload;
+use refold_session::host::{self, Dialect, HostInfo};
+use refold_session::{Client, Error, LinkedAccountPages, RequestOptions};
 
 #[cfg(feature = "test-hooks")]
 pub mod census;
+mod dispatch;
+mod host_token;
+mod host_value;
+mod records;
 
-use convert::OptionReader;
-use payload::Answer;
-pub use payload::{
-    AccountPayload, Completion, ErrorPayload, PagePayload, StatsPayload, TokenPayload,
+use dispatch::{Answer, Channel, guarded};
+pub use dispatch::{Completion, Dispatcher, NativeToken, create_dispatcher};
+use host_value::{host_value, optional};
+pub use records::{
+    AccountPayload, ErrorPayload, IntegrationPayload, PagePayload, RevokePayload, StatsPayload,
+    TokenPayload,
 };
+
+/// How Node spells options and units (camelCase, milliseconds).
+const NODE: &Dialect = &Dialect::NODE;
 
 /// The addon's runtime: one I/O thread instead of napi's default of one per core. A call costs
 /// the runtime about a third of what it costs the JavaScript thread that starts it, so one
 /// thread keeps up with any event loop, and each extra busy thread only adds wake-ups and
-/// context switches beside the loop (bench/README.md § Round 3: 42–46k vs 34–39k req/s at
-/// concurrency 64). The core's DNS lookups still use tokio's separate blocking pool.
+/// context switches beside the loop (bench/README.md § Round 3). The core's DNS lookups still
+/// use tokio's separate blocking pool.
 #[napi_derive::module_init]
 fn init() {
     let runtime = napi::tokio::runtime::Builder::new_multi_thread()
@@ -71,128 +65,49 @@ fn init() {
     }
 }
 
-/// Runs a synchronous entry point, turning a panic into the core's `internal` error.
-fn guarded<T>(
-    body: impl FnOnce() -> Result<T> + UnwindSafe,
-    on_panic: impl FnOnce(ErrorPayload) -> T,
-) -> Result<T> {
-    match catch_unwind(body) {
-        Ok(outcome) => outcome,
-        Err(panic) => Ok(on_panic(Error::from_panic(panic.as_ref()).into())),
-    }
-}
-
-/// Hands completed calls back to one JavaScript callback `(completion) => void`.
-/// Weak: it never keeps the process alive by itself.
-type Completions = ThreadsafeFunction<Completion, (), Completion, Status, false, true>;
-
-/// The completion channel of one JavaScript environment.
-#[napi]
-pub struct Dispatcher {
-    completions: Arc<Completions>,
-    /// Closed when the environment is torn down (a worker exits or is terminated): its calls
-    /// still in flight then stop at once, abandoning their requests, since nobody is left to
-    /// receive their outcome (else they would run on, retries included, after the worker).
-    environment_alive: watch::Receiver<()>,
-    #[cfg(feature = "test-hooks")]
-    _live: census::Live,
-}
-
-impl Dispatcher {
-    /// Runs `work` on the runtime and hands its outcome back with `call_id`. A panic inside
-    /// it still settles the caller's promise (else it would hang and keep the process alive):
-    /// it becomes the core's `internal` error.
-    fn launch<F>(&self, call_id: u32, work: F)
-    where
-        F: Future<Output = std::result::Result<Answer, Error>> + Send + 'static,
-    {
-        let completions = Arc::clone(&self.completions);
-        let mut environment_alive = self.environment_alive.clone();
-        #[cfg(feature = "test-hooks")]
-        let live = census::Live::new(&census::CALLS);
-        napi::bindgen_prelude::spawn(async move {
-            #[cfg(feature = "test-hooks")]
-            let _live = live;
-            let call = pin!(
-                AssertUnwindSafe(work.map(|outcome| Completion::new(call_id, outcome)))
-                    .catch_unwind()
-            );
-            // Resolves (with an error) only when the environment's sender is dropped.
-            let gone = pin!(environment_alive.changed());
-            let completion = match select(call, gone).await {
-                Race::Left((Ok(completion), _)) => completion,
-                Race::Left((Err(panic), _)) => {
-                    Completion::new(call_id, Err(Error::from_panic(panic.as_ref())))
-                }
-                Race::Right(_) => return,
-            };
-            // Fails only when the environment is gone (e.g. a terminated worker): then nobody
-            // is waiting for the outcome.
-            let _ = completions.call(completion, ThreadsafeFunctionCallMode::NonBlocking);
-        });
-    }
-}
-
-/// Creates the environment's completion channel around `callback(completion)`, or returns
-/// an `internal` error payload.
-#[napi]
-pub fn create_dispatcher(
-    env: Env,
-    callback: Function<Completion, ()>,
-) -> Result<Either<Dispatcher, ErrorPayload>> {
-    guarded(
-        AssertUnwindSafe(|| {
-            let completions = callback
-                .build_threadsafe_function::<Completion>()
-                .callee_handled::<false>()
-                .weak::<true>()
-                .build()?;
-            // The hook owns the sender and drops it when the environment is torn down.
-            let (alive, environment_alive) = watch::channel(());
-            env.add_env_cleanup_hook(alive, drop)?;
-            Ok(Either::A(Dispatcher {
-                completions: Arc::new(completions),
-                environment_alive,
-                #[cfg(feature = "test-hooks")]
-                _live: census::Live::new(&census::DISPATCHERS),
-            }))
-        }),
-        Either::B,
-    )
-}
-
 /// What a `NativeClient` call returns at once: `null` when the call started (its outcome
 /// arrives through the dispatcher), else why it could not start.
 type Started = Option<ErrorPayload>;
 
-/// Starts a call from a synchronous entry point: `prepare` reads the JavaScript arguments
-/// (its error payload refuses the call), then the future it returns runs on the runtime.
+/// Starts a call: `prepare` reads the JavaScript arguments (the core's error refuses the
+/// call, nothing sent), then the future it returns runs on the runtime.
 fn start<F>(
-    dispatcher: &Dispatcher,
+    env: &Env,
+    channel: &Channel,
     call_id: u32,
-    prepare: impl FnOnce() -> Result<std::result::Result<F, ErrorPayload>>,
+    prepare: impl FnOnce() -> Result<std::result::Result<F, Error>>,
 ) -> Result<Started>
 where
     F: Future<Output = std::result::Result<Answer, Error>> + Send + 'static,
 {
+    channel.release_dropped(env);
     guarded(
         AssertUnwindSafe(|| {
             Ok(match prepare()? {
                 Ok(work) => {
-                    dispatcher.launch(call_id, work);
+                    channel.launch(call_id, work);
                     None
                 }
-                Err(refused) => Some(refused),
+                Err(refused) => Some(refused.into()),
             })
         }),
         Some,
     )
 }
 
+/// Per-call options (`{timeout | timeoutMs, maxRetries, fresh}`), read by the core.
+fn request_options(
+    options: Option<&Unknown<'_>>,
+) -> Result<std::result::Result<RequestOptions, Error>> {
+    Ok(host::request_options(&optional(options)?, NODE))
+}
+
 /// One client: one connection pool (and session cache), shared by every call made through it.
 #[napi]
 pub struct NativeClient {
     inner: Client,
+    /// Its environment's completion channel and token factory.
+    channel: Arc<Channel>,
     #[cfg(feature = "test-hooks")]
     _live: census::Live,
 }
@@ -201,48 +116,39 @@ pub struct NativeClient {
 impl NativeClient {
     /// Mints (or, with the cache on, finds) a token for `linked_account_id`; the options'
     /// `fresh` bypasses the cache. A plain cache hit (`Client::cached_token`) is answered at
-    /// once as the token itself, without the runtime or the dispatcher; otherwise `null` (the
-    /// call started) or why it could not start.
-    #[napi]
-    pub fn token(
+    /// once with the token's `SessionToken` object, without the runtime or the dispatcher;
+    /// otherwise `null` (the call started) or why it could not start.
+    #[napi(ts_return_type = "SessionTokenObject | ErrorPayload | null")]
+    pub fn token<'env>(
         &self,
-        dispatcher: &Dispatcher,
+        env: &'env Env,
         call_id: u32,
         linked_account_id: Unknown<'_>,
         options: Option<Unknown<'_>>,
-    ) -> Result<Option<Either<TokenPayload, ErrorPayload>>> {
+    ) -> Result<Option<Either<Object<'env>, ErrorPayload>>> {
         guarded(
             AssertUnwindSafe(|| {
-                let id = match convert::linked_account_id(&linked_account_id)? {
+                let id = match host::linked_account_id(&host_value(&linked_account_id)?, NODE) {
                     Ok(id) => id,
                     Err(error) => return Ok(Some(Either::B(error.into()))),
                 };
-                let options = match convert::call_options(options)? {
+                let options = match request_options(options.as_ref())? {
                     Ok(options) => options,
-                    Err(refused) => return Ok(Some(Either::B(refused))),
+                    Err(error) => return Ok(Some(Either::B(error.into()))),
                 };
-                let fresh = match convert::flag("fresh", convert::member(&options, "fresh")?)? {
-                    Ok(fresh) => fresh,
-                    Err(refused) => return Ok(Some(Either::B(refused))),
-                };
-                let hit = if fresh {
+                let hit = if options.fresh {
                     None
                 } else {
                     self.inner.cached_token(&id)
                 };
                 if let Some(token) = hit {
-                    return Ok(Some(Either::A(token.into())));
+                    return Ok(Some(Either::A(self.channel.token_object(env, &token)?)));
                 }
+                self.channel.release_dropped(env);
                 let client = self.inner.clone();
-                dispatcher.launch(call_id, async move {
+                self.channel.launch(call_id, async move {
                     client
-                        .get_token_for_linked_account_with(
-                            &id,
-                            RequestOptions {
-                                fresh,
-                                ..Default::default()
-                            },
-                        )
+                        .get_token_for_linked_account_with(&id, options)
                         .await
                         .map(Answer::Token)
                 });
@@ -257,82 +163,85 @@ impl NativeClient {
     #[napi]
     pub fn write_account(
         &self,
-        dispatcher: &Dispatcher,
+        env: Env,
         call_id: u32,
         create: bool,
         payload: Unknown<'_>,
+        options: Option<Unknown<'_>>,
     ) -> Result<Started> {
-        start(dispatcher, call_id, || {
-            let input = match convert::account_input(&payload)? {
+        start(&env, &self.channel, call_id, || {
+            let input = match host::linked_account_input(&host_value(&payload)?, NODE) {
                 Ok(input) => input,
-                Err(refused) => return Ok(Err(refused)),
+                Err(error) => return Ok(Err(error)),
+            };
+            let options = match request_options(options.as_ref())? {
+                Ok(options) => options,
+                Err(error) => return Ok(Err(error)),
             };
             let client = self.inner.clone();
             Ok(Ok(async move {
                 if create {
-                    client.create_linked_account(&input).await
+                    client.create_linked_account_with(&input, options).await
                 } else {
-                    client.upsert_linked_account(&input).await
+                    client.upsert_linked_account_with(&input, options).await
                 }
                 .map(Answer::Account)
             }))
         })
     }
 
-    /// Gets the linked account, or with `delete` deletes it (Refold's answer, an object).
+    /// Gets the linked account, or with `remove` deletes it (Refold's answer, an object).
     #[napi]
     pub fn read_account(
         &self,
-        dispatcher: &Dispatcher,
+        env: Env,
         call_id: u32,
-        delete: bool,
+        remove: bool,
         linked_account_id: Unknown<'_>,
+        options: Option<Unknown<'_>>,
     ) -> Result<Started> {
-        start(dispatcher, call_id, || {
-            let id = match convert::linked_account_id(&linked_account_id)? {
+        start(&env, &self.channel, call_id, || {
+            let id = match host::linked_account_id(&host_value(&linked_account_id)?, NODE) {
                 Ok(id) => id,
-                Err(error) => return Ok(Err(error.into())),
+                Err(error) => return Ok(Err(error)),
+            };
+            let options = match request_options(options.as_ref())? {
+                Ok(options) => options,
+                Err(error) => return Ok(Err(error)),
             };
             let client = self.inner.clone();
             Ok(Ok(async move {
-                if delete {
-                    client.delete_linked_account(&id).await.map(Answer::Object)
+                if remove {
+                    client
+                        .delete_linked_account_with(&id, options)
+                        .await
+                        .map(Answer::Object)
                 } else {
-                    client.get_linked_account(&id).await.map(Answer::Account)
+                    client
+                        .get_linked_account_with(&id, options)
+                        .await
+                        .map(Answer::Account)
                 }
             }))
         })
     }
 
-    /// One page of linked accounts: the options' `page` (from 1, default 1) and `limit`
-    /// (default 10).
+    /// One page of linked accounts: the options' `page` and `limit`, and the per-call options
+    /// (`timeout`, `maxRetries`), all read by the core from the one object.
     #[napi]
-    pub fn list(
-        &self,
-        dispatcher: &Dispatcher,
-        call_id: u32,
-        options: Option<Unknown<'_>>,
-    ) -> Result<Started> {
-        start(dispatcher, call_id, || {
-            let options = match convert::call_options(options)? {
-                Ok(options) => options,
-                Err(refused) => return Ok(Err(refused)),
+    pub fn list(&self, env: Env, call_id: u32, options: Option<Unknown<'_>>) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
+            let given = optional(options.as_ref())?;
+            let (pages, options) = match host::page_arguments(&given, NODE)
+                .and_then(|pages| Ok((pages, host::request_options(&given, NODE)?)))
+            {
+                Ok(read) => read,
+                Err(error) => return Ok(Err(error)),
             };
-            let page = convert::member(&options, "page")?;
-            let limit = convert::member(&options, "limit")?;
-            let page = match convert::page_argument("page", page, 1, u32::MAX)? {
-                Ok(page) => page,
-                Err(refused) => return Ok(Err(refused)),
-            };
-            let limit =
-                match convert::page_argument("limit", limit, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT)? {
-                    Ok(limit) => limit,
-                    Err(refused) => return Ok(Err(refused)),
-                };
             let client = self.inner.clone();
             Ok(Ok(async move {
                 client
-                    .list_linked_accounts(page, limit)
+                    .list_linked_accounts_with(pages.page, pages.limit, options)
                     .await
                     .map(|page| Answer::Page(Some(page)))
             }))
@@ -340,49 +249,99 @@ impl NativeClient {
     }
 
     /// A walk over every page of the options' `limit` accounts (the core's
-    /// `LinkedAccountPages`), or why the options are unusable.
+    /// `LinkedAccountPages`), each request with the options' per-call options, or why the
+    /// options are unusable.
     #[napi]
     pub fn pages(&self, options: Option<Unknown<'_>>) -> Result<Either<NativePages, ErrorPayload>> {
         guarded(
             AssertUnwindSafe(|| {
-                let options = match convert::call_options(options)? {
-                    Ok(options) => options,
-                    Err(refused) => return Ok(Either::B(refused)),
-                };
-                let limit = convert::member(&options, "limit")?;
-                Ok(
-                    match convert::page_argument(
-                        "limit",
-                        limit,
-                        DEFAULT_PAGE_LIMIT,
-                        MAX_PAGE_LIMIT,
-                    )? {
-                        Ok(limit) => Either::A(NativePages {
-                            walk: Arc::new(Mutex::new(LinkedAccountPages::new(
-                                self.inner.clone(),
-                                limit,
-                            ))),
-                        }),
-                        Err(refused) => Either::B(refused),
-                    },
-                )
+                let given = optional(options.as_ref())?;
+                let read = host::page_arguments(&given, NODE)
+                    .and_then(|pages| Ok((pages, host::request_options(&given, NODE)?)));
+                Ok(match read {
+                    Ok((pages, options)) => Either::A(NativePages {
+                        walk: Arc::new(Mutex::new(LinkedAccountPages::with_options(
+                            self.inner.clone(),
+                            pages.limit,
+                            options,
+                        ))),
+                        channel: Arc::clone(&self.channel),
+                    }),
+                    Err(error) => Either::B(error.into()),
+                })
             }),
             Either::B,
         )
+    }
+
+    /// Revokes a session token (authenticated by the token itself; it leaves the cache).
+    #[napi]
+    pub fn revoke(
+        &self,
+        env: Env,
+        call_id: u32,
+        token: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
+            let token = match host::session_token(&host_value(&token)?, NODE) {
+                Ok(token) => token,
+                Err(error) => return Ok(Err(error)),
+            };
+            let options = match request_options(options.as_ref())? {
+                Ok(options) => options,
+                Err(error) => return Ok(Err(error)),
+            };
+            let client = self.inner.clone();
+            Ok(Ok(async move {
+                client
+                    .revoke_session_token_with(&token, options)
+                    .await
+                    .map(Answer::Revoked)
+            }))
+        })
+    }
+
+    /// The linked account a session token belongs to (read with the token alone).
+    #[napi]
+    pub fn active_account(
+        &self,
+        env: Env,
+        call_id: u32,
+        token: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
+            let token = match host::session_token(&host_value(&token)?, NODE) {
+                Ok(token) => token,
+                Err(error) => return Ok(Err(error)),
+            };
+            let options = match request_options(options.as_ref())? {
+                Ok(options) => options,
+                Err(error) => return Ok(Err(error)),
+            };
+            let client = self.inner.clone();
+            Ok(Ok(async move {
+                client
+                    .get_active_linked_account_with(&token, options)
+                    .await
+                    .map(Answer::Account)
+            }))
+        })
     }
 
     /// Drops the cached token of `linked_account_id` (nothing without a cache).
     #[napi]
     pub fn invalidate(
         &self,
-        dispatcher: &Dispatcher,
+        env: Env,
         call_id: u32,
         linked_account_id: Unknown<'_>,
     ) -> Result<Started> {
-        start(dispatcher, call_id, || {
-            let id = match convert::linked_account_id(&linked_account_id)? {
+        start(&env, &self.channel, call_id, || {
+            let id = match host::linked_account_id(&host_value(&linked_account_id)?, NODE) {
                 Ok(id) => id,
-                Err(error) => return Ok(Err(error.into())),
+                Err(error) => return Ok(Err(error)),
             };
             let client = self.inner.clone();
             Ok(Ok(async move {
@@ -394,8 +353,8 @@ impl NativeClient {
 
     /// Drops every cached token (nothing without a cache).
     #[napi]
-    pub fn invalidate_all(&self, dispatcher: &Dispatcher, call_id: u32) -> Result<Started> {
-        start(dispatcher, call_id, || {
+    pub fn invalidate_all(&self, env: Env, call_id: u32) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
             let client = self.inner.clone();
             Ok(Ok(async move {
                 client.invalidate_all().await;
@@ -406,8 +365,8 @@ impl NativeClient {
 
     /// The cache's counters (absent when the cache is off).
     #[napi]
-    pub fn cache_stats(&self, dispatcher: &Dispatcher, call_id: u32) -> Result<Started> {
-        start(dispatcher, call_id, || {
+    pub fn cache_stats(&self, env: Env, call_id: u32) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
             let client = self.inner.clone();
             Ok(Ok(
                 async move { Ok(Answer::Stats(client.cache_stats().await)) },
@@ -420,6 +379,7 @@ impl NativeClient {
 #[napi]
 pub struct NativePages {
     walk: Arc<Mutex<LinkedAccountPages>>,
+    channel: Arc<Channel>,
 }
 
 #[napi]
@@ -427,8 +387,8 @@ impl NativePages {
     /// Fetches the next page; its completion has no page after the last one (or an error,
     /// or the core's page limit).
     #[napi]
-    pub fn next(&self, dispatcher: &Dispatcher, call_id: u32) -> Result<Started> {
-        start(dispatcher, call_id, || {
+    pub fn next(&self, env: Env, call_id: u32) -> Result<Started> {
+        start(&env, &self.channel, call_id, || {
             let walk = Arc::clone(&self.walk);
             Ok(Ok(async move {
                 match walk.lock().await.next_page().await {
@@ -454,69 +414,33 @@ pub struct BuiltClient {
     pub user_agent: String,
 }
 
-/// Builds a client from raw option values (any JavaScript type) into the core's
-/// `ClientOptions`; unset options fall back to the core's environment variables and
-/// defaults. `base_url_name` is the option name the user wrote (`baseUrl` or `server_url`),
-/// for messages; `options_type` is set when the options argument itself was not an object.
-/// Returns the client or an error payload (`configuration`, or `internal` for a panic).
+/// Builds a client of the environment of `dispatcher` from the options object as the user
+/// passed it (any JavaScript value),
+/// read by the core in Node's dialect (`core::host::client_options`); unset options fall back
+/// to the core's environment variables and defaults. Returns the client or an error payload
+/// (`configuration`, or `internal` for a panic).
 #[napi]
-#[allow(clippy::too_many_arguments)]
 pub fn create_client(
+    dispatcher: &Dispatcher,
     runtime_version: String,
-    options_type: Option<String>,
-    api_key: Option<Unknown<'_>>,
-    environment: Option<Unknown<'_>>,
-    base_url: Option<Unknown<'_>>,
-    base_url_name: Option<String>,
-    timeout_ms: Option<Unknown<'_>>,
-    max_retries: Option<Unknown<'_>>,
-    max_idle_connections: Option<Unknown<'_>>,
-    max_connections: Option<Unknown<'_>>,
-    cache: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
 ) -> Result<Either<BuiltClient, ErrorPayload>> {
     guarded(
         AssertUnwindSafe(|| {
-            let mut options = ClientOptions {
-                binding: Some(("node".to_owned(), runtime_version)),
-                ..ClientOptions::default()
-            };
-            if let Some(received) = options_type {
-                options.report(OptionProblem::wrong_type("options", "an object", &received));
-            }
-            let base_url_name = base_url_name.as_deref().unwrap_or("baseUrl");
-            let mut read = OptionReader {
-                options: &mut options,
-            };
-            let api_key = read.string("apiKey", api_key)?;
-            let environment = read.string("environment", environment)?;
-            let base_url = read.string(base_url_name, base_url)?;
-            let timeout_ms = read.number("timeoutMs", timeout_ms)?;
-            let max_retries = read.number("maxRetries", max_retries)?;
-            let max_idle_connections = read.number("maxIdleConnections", max_idle_connections)?;
-            let max_connections = read.number("maxConnections", max_connections)?;
-            let cache = read.cache(cache)?;
+            let given = optional(options.as_ref())?;
             #[cfg(feature = "test-hooks")]
-            if api_key.as_deref() == Some(refold_session::PANIC_LINKED_ACCOUNT_ID) {
-                panic!("test-hooks: a deliberate panic while building a Node client");
-            }
-            let options = ClientOptions {
-                api_key,
-                environment,
-                base_url,
-                timeout: timeout_ms.map(Timeout::Milliseconds),
-                max_retries,
-                max_idle_connections,
-                max_connections,
-                cache,
-                ..options
-            };
-            Ok(match refold_session::host::legacy::build(options) {
+            panic_on_request(&given);
+            let built = host::client_options(&given, NODE).and_then(|options| {
+                host::build_client(options, HostInfo::new(Dialect::NODE, runtime_version))
+            });
+            Ok(match built {
                 Ok(inner) => Either::A(BuiltClient {
                     endpoint: inner.endpoint().to_owned(),
                     environment: inner.environment().as_str().to_owned(),
                     user_agent: inner.user_agent().to_owned(),
                     client: NativeClient {
                         inner,
+                        channel: Arc::clone(&dispatcher.channel),
                         #[cfg(feature = "test-hooks")]
                         _live: census::Live::new(&census::CLIENTS),
                     },
@@ -526,4 +450,18 @@ pub fn create_client(
         }),
         Either::B,
     )
+}
+
+/// Test hook: an `apiKey` of `PANIC_LINKED_ACCOUNT_ID` panics while building the client.
+#[cfg(feature = "test-hooks")]
+fn panic_on_request(options: &host::HostValue) {
+    if let host::HostValue::Map(members) = options {
+        let asked = members.iter().any(|(key, value)| {
+            *key == host::HostValue::text("apiKey")
+                && *value == host::HostValue::text(refold_session::PANIC_LINKED_ACCOUNT_ID)
+        });
+        if asked {
+            panic!("test-hooks: a deliberate panic while building a Node client");
+        }
+    }
 }

@@ -124,7 +124,7 @@ describe('SessionToken', () => {
     }
     assert.match(util.inspect(session), /linkedAccountId: 'acct-1'/);
     const json = session.toJSON();
-    assert.deepEqual(Object.keys(json), ['token', 'linkedAccountId', 'expiresAt', 'issuedAt']);
+    assert.deepEqual(Object.keys(json), ['token', 'linkedAccountId', 'expiresAt', 'issuedAt', 'refreshToken', 'refreshExpiresAt']);
     assert.equal(json.token, token);
     const wire = JSON.parse(JSON.stringify(session));
     assert.equal(wire.token, token);
@@ -236,10 +236,10 @@ describe('options', () => {
       [{ apiKey: KEY, baseUrl: 'http://203.0.113.7' }, /loopback/],
       [{ apiKey: KEY, server_url: 'ftp://127.0.0.1' }, /https/],
       [{ apiKey: KEY, timeoutMs: 0 }, /timeout/],
-      [{ apiKey: KEY, timeoutMs: -5 }, /timeout must be a positive number of milliseconds, not -5/],
+      [{ apiKey: KEY, timeoutMs: -5 }, /^timeoutMs must be a positive number of milliseconds below 1000000000000 milliseconds, not -5\./],
       [{ apiKey: KEY, timeoutMs: Number.NaN }, /timeout/],
-      [{ apiKey: KEY, maxRetries: -1 }, /retries/],
-      [{ apiKey: KEY, maxRetries: 1.5 }, /retries/],
+      [{ apiKey: KEY, maxRetries: -1 }, /^maxRetries must be a whole number from 0 to 100, not -1\./],
+      [{ apiKey: KEY, maxRetries: 1.5 }, /maxRetries/],
       [{ apiKey: 12345 }, /apiKey must be a string, not number/],
       [{ apiKey: KEY, environment: 3 }, /environment must be a string, not number/],
       [{ apiKey: KEY, baseUrl: new URL('https://x.example') }, /baseUrl must be a string, not object/],
@@ -476,10 +476,10 @@ describe('client properties, maxIdleConnections and maxConnections', () => {
     for (let i = 0; i < 3; i += 1) await none.getTokenForLinkedAccount('acct-1');
     assert.equal((await emulator.requests()).count, 3);
     for (const [value, pattern] of [
-      [-1, /max idle connections must be a whole number from 0 to 10000, not -1/],
-      [2.5, /max idle connections/],
-      [10001, /max idle connections/],
-      [Number.NaN, /max idle connections/],
+      [-1, /maxIdleConnections must be a whole number from 0 to 10000, not -1/],
+      [2.5, /maxIdleConnections/],
+      [10001, /maxIdleConnections/],
+      [Number.NaN, /maxIdleConnections/],
       ['4', /maxIdleConnections must be a number, not string/],
     ]) {
       assert.throws(() => new Refold({ apiKey: KEY, maxIdleConnections: value }), (error) => {
@@ -497,8 +497,8 @@ describe('client properties, maxIdleConnections and maxConnections', () => {
     assert.ok(sessions.every((session) => session.linkedAccountId === 'acct-1'));
     assert.equal((await emulator.requests()).count, 16);
     for (const [value, pattern] of [
-      [0, /max connections must be a whole number from 1 to 10000, not 0/],
-      [10001, /max connections/],
+      [0, /maxConnections must be a whole number from 1 to 10000, not 0/],
+      [10001, /maxConnections/],
       ['4', /maxConnections must be a number, not string/],
     ]) {
       assert.throws(() => new Refold({ apiKey: KEY, maxConnections: value }), (error) => {
@@ -512,7 +512,7 @@ describe('client properties, maxIdleConnections and maxConnections', () => {
   test('the addon exports only what index.js uses (and, in this test build, the census)', () => {
     const addon = require(require('node:path').join(__dirname, '..', 'refold-session.linux-x64-gnu.node'));
     const exported = Object.keys(addon).filter((name) => !name.startsWith('testHooks'));
-    assert.deepEqual(exported.sort(), ['Dispatcher', 'NativeClient', 'NativePages', 'createClient', 'createDispatcher']);
+    assert.deepEqual(exported.sort(), ['Dispatcher', 'NativeClient', 'NativePages', 'NativeToken', 'createClient', 'createDispatcher']);
     assert.deepEqual(Object.keys(addon).filter((name) => name.startsWith('testHooks')), ['testHooksLiveObjects']);
   });
 });

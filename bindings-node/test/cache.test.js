@@ -227,7 +227,7 @@ describe('options', () => {
     }
     assert.equal(stats.entries, 1);
     // A minimum remaining life longer than a token's 24 h is refused by the core, in ms.
-    assert.throws(() => cached({ minRemainingMs: 25 * 3600 * 1000 }), /min remaining must be a non-negative number of milliseconds below 86400000/);
+    assert.throws(() => cached({ minRemainingMs: 25 * 3600 * 1000 }), /cache\.minRemainingMs must be a non-negative number of milliseconds below 86400000/);
     const tight = cached({ minRemainingMs: 1000, refreshAheadMs: 1000 });
     await tight.getTokenForLinkedAccount('acct-1');
     assert.equal((await tight.cacheStats()).misses, 1);
@@ -238,12 +238,12 @@ describe('options', () => {
       ['yes', /^cache must be a boolean or an object, not string\.$/],
       [[], /^cache must be a boolean or an object, not array\.$/],
       [42, /not number/],
-      [{ maxEntries: 0 }, /max entries must be a whole number from 1 to 10000000, not 0/],
-      [{ maxEntries: 2.5 }, /max entries/],
+      [{ maxEntries: 0 }, /^cache\.maxEntries must be a whole number from 1 to 10000000, not 0\./],
+      [{ maxEntries: 2.5 }, /cache\.maxEntries/],
       [{ maxEntries: '10' }, /^cache\.maxEntries must be a number, not string\.$/],
-      [{ minRemainingMs: -1 }, /min remaining must be a non-negative number of milliseconds/],
-      [{ refreshAheadMs: Number.NaN }, /refresh ahead/],
-      [{ minRemainingMs: 5000, refreshAheadMs: 1000 }, /refresh ahead must be at least its min remaining/],
+      [{ minRemainingMs: -1 }, /cache\.minRemainingMs must be a non-negative number of milliseconds/],
+      [{ refreshAheadMs: Number.NaN }, /cache\.refreshAheadMs/],
+      [{ minRemainingMs: 5000, refreshAheadMs: 1000 }, /cache\.refreshAheadMs must be at least cache\.minRemainingMs/],
     ]) {
       assert.throws(() => cached(cache), (error) => {
         assert.ok(error instanceof Refold.ConfigurationError, util.inspect(error));

@@ -1,6 +1,8 @@
 'use strict';
-// Every case of conformance/cases.json, through the Node binding, against a live emulator:
-// session tokens, linked-account calls (with their setup steps), and session-cache sequences.
+// Every case of conformance/cases.json, through the Node binding, against live emulators of
+// both generations of Refold's session-token answer (the documented one, and the older guide's):
+// session tokens, linked-account calls (with their setup steps), session-cache sequences,
+// revocation and the active linked account.
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -67,33 +69,30 @@ function applyDefaults(node, value) {
 
 const table = loadCases(path.join(REPO_DIR, 'conformance', 'cases.json'));
 
-const classForCode = {
-  invalid_input: Refold.InvalidInputError,
-  configuration: Refold.ConfigurationError,
-  bad_request: Refold.BadRequestError,
-  authentication: Refold.AuthenticationError,
-  permission_denied: Refold.PermissionDeniedError,
-  not_found: Refold.NotFoundError,
-  rate_limited: Refold.RateLimitError,
-  invalid_linked_account: Refold.InvalidLinkedAccountError,
-  server_error: Refold.ServerError,
-  timeout: Refold.APITimeoutError,
-  connection: Refold.APIConnectionError,
-  invalid_response: Refold.InvalidResponseError,
-  unexpected_status: Refold.UnexpectedStatusError,
-  internal: Refold.InternalError,
-};
+const classForCode = Refold.errorClasses;
 
+/** One emulator per generation; `emulator` is the one the running case talks to. */
+const emulators = {};
 let emulator;
 before(async () => {
-  emulator = await startEmulator({
-    apiKeys: table.emulator.api_keys,
-    linkedAccounts: table.emulator.linked_accounts,
-  });
+  for (const generation of ['current', 'legacy']) {
+    emulators[generation] = await startEmulator({
+      apiKeys: table.emulator.api_keys,
+      linkedAccounts: table.emulator.linked_accounts,
+      legacy: generation === 'legacy',
+    });
+  }
 });
 after(async () => {
-  await emulator?.stop();
+  for (const running of Object.values(emulators)) await running.stop();
 });
+
+/** The case as run against the legacy generation: its `legacy` members replace its own. */
+function forGeneration(kase, generation) {
+  if (generation !== 'legacy' || kase.legacy === undefined) return kase;
+  const { legacy, ...rest } = kase;
+  return { ...rest, ...legacy };
+}
 
 /**
  * In a `lone_surrogates` case, `\u{XXXX}` (backslash, `u`, braces, 4 hex digits) stands for
@@ -151,6 +150,20 @@ function checkToken(kase, session) {
     const wanted = Date.now() + expect.expires_in_about_s * 1000;
     assert.ok(Math.abs(session.expiresAt.getTime() - wanted) <= 60000, `expiresAt ${session.expiresAt.toISOString()}`);
   }
+  if (expect.refresh_token_present !== undefined) {
+    assert.equal(typeof session.refreshToken === 'string', expect.refresh_token_present, 'refresh token present');
+    if (!expect.refresh_token_present) assert.equal(session.refreshToken, null);
+  }
+  if (expect.refresh_expires_in_about_s !== undefined) {
+    const wanted = Date.now() + expect.refresh_expires_in_about_s * 1000;
+    assert.ok(session.refreshExpiresAt instanceof Date, 'refreshExpiresAt');
+    assert.ok(Math.abs(session.refreshExpiresAt.getTime() - wanted) <= 60000, `refreshExpiresAt ${session.refreshExpiresAt.toISOString()}`);
+  }
+  // The tokens never show in the string forms.
+  for (const form of [String(session), util.inspect(session)]) {
+    assert.ok(!form.includes(session.token), `token in ${form}`);
+    if (session.refreshToken) assert.ok(!form.includes(session.refreshToken), `refresh token in ${form}`);
+  }
 }
 
 function checkError(kase, error) {
@@ -167,6 +180,8 @@ function checkError(kase, error) {
   }
   if ('request_id' in expect) assert.equal(error.requestId, expect.request_id);
   if (expect.request_id_present) assert.ok(typeof error.requestId === 'string' && error.requestId.length > 0);
+  if ('server_code' in expect) assert.equal(error.serverCode, expect.server_code, 'serverCode');
+  if ('http_error_type' in expect) assert.equal(error.httpErrorType, expect.http_error_type, 'httpErrorType');
   for (const text of expect.message_contains || []) assert.ok(error.message.includes(text), `message has "${text}": ${error.message}`);
   const shown = [error.message, String(error), util.inspect(error), JSON.stringify(error), error.stack];
   for (const text of expect.message_excludes || []) {
@@ -214,6 +229,11 @@ function checkAccount(kase, account) {
   if (wanted.name !== undefined) assert.equal(account.name, wanted.name);
   if (wanted.environment !== undefined) assert.equal(account.environment, wanted.environment);
   if (wanted.udf !== undefined) assert.deepEqual({ ...account.udf }, wanted.udf);
+  if (wanted.new_account !== undefined) assert.equal(account.newAccount, wanted.new_account);
+  if ('integrations_count' in wanted) {
+    if (wanted.integrations_count === null) assert.equal(account.integrations, null);
+    else assert.equal(account.integrations?.length, wanted.integrations_count);
+  }
   // The whole object is kept as received, and is what JSON.stringify shows.
   assert.equal(account.json.account_id, account.accountId);
   assert.deepEqual(JSON.parse(JSON.stringify(account)), account.json);
@@ -227,6 +247,8 @@ function checkPage(kase, page) {
   if (expect.accounts_count !== undefined) assert.equal(page.accounts.length, expect.accounts_count);
   if (expect.total_min !== undefined) assert.ok(page.total >= expect.total_min, `total ${page.total}`);
   if ('next_page' in expect) assert.equal(page.nextPage, expect.next_page);
+  if ('prev_page' in expect) assert.equal(page.prevPage, expect.prev_page);
+  if (expect.paging_counter !== undefined) assert.equal(page.pagingCounter, expect.paging_counter);
   for (const account of page.accounts) assert.ok(account instanceof Refold.LinkedAccount);
 }
 
@@ -281,6 +303,39 @@ async function runSequence(kase, built) {
         if (step.save !== undefined) saved.set(step.save, token);
         break;
       }
+      case 'revoke':
+      case 'active_account': {
+        const token = step.token_of !== undefined ? saved.get(step.token_of) : step.input;
+        assert.ok(typeof token === 'string', `${at}: a token to use`);
+        let outcome;
+        try {
+          outcome = {
+            value:
+              step.op === 'revoke'
+                ? await built.client.revokeSessionToken(token)
+                : await built.client.getActiveLinkedAccount(token),
+          };
+        } catch (error) {
+          outcome = { error };
+        }
+        if (step.expect_error !== undefined) {
+          assert.ok(outcome.error, `${at}: expected ${step.expect_error}`);
+          assert.ok(outcome.error instanceof classForCode[step.expect_error], `${at}: ${util.inspect(outcome.error)}`);
+          for (const form of token ? [outcome.error.message, util.inspect(outcome.error), JSON.stringify(outcome.error)] : []) {
+            assert.ok(!form.includes(token), `${at}: the token in ${form}`);
+          }
+          break;
+        }
+        assert.ok(outcome.value, `${at}: ${util.inspect(outcome.error)}`);
+        if (step.op === 'revoke') {
+          assert.equal(outcome.value.success, true, `${at}: success`);
+          if (step.revoked_count !== undefined) assert.equal(outcome.value.revokedCount, step.revoked_count, `${at}: revokedCount`);
+        } else {
+          assert.ok(outcome.value instanceof Refold.LinkedAccount, at);
+          if (step.account_id !== undefined) assert.equal(outcome.value.accountId, step.account_id, `${at}: accountId`);
+        }
+        break;
+      }
       case 'invalidate':
         await built.client.invalidate(step.input);
         break;
@@ -329,10 +384,25 @@ async function runSetup(kase) {
   await emulator.reset();
 }
 
-// `requires`: calls this binding does not offer yet (revoke, the active account) skip the case.
-for (const kase of table.cases) {
-  const skip = kase.requires.length > 0 && `needs ${kase.requires.join(', ')}, not in this binding yet`;
-  test(kase.name, { skip }, async () => {
+/** The session-token requests' query strings, when the case names them. */
+function checkQueries(kase, log) {
+  if (kase.queries_received === undefined) return;
+  const queries = log.requests.filter((request) => request.path === '/api/v2/public/session-token').map((request) => request.query);
+  assert.deepEqual(queries, kase.queries_received, 'queries received');
+}
+
+/** The calls this binding offers among those a case may require (all of them). */
+const OFFERED = new Set(['revoke_session_token', 'get_active_linked_account']);
+let runs = 0;
+
+for (const original of table.cases) {
+  for (const generation of original.generations) {
+    const kase = forGeneration(original, generation);
+    const missing = kase.requires.filter((call) => !OFFERED.has(call));
+    const skip = missing.length > 0 && `needs ${missing.join(', ')}`;
+    test(`${kase.name} (${generation})`, { skip }, async () => {
+    emulator = emulators[generation];
+    runs += 1;
     if (kase.lone_surrogates) {
       const strings = [kase.input, ...Object.values(kase.client)].filter((v) => typeof v === 'string');
       assert.ok(strings.map((v) => decoded(kase, v)).some(hasLoneSurrogate), 'the case decodes to a lone surrogate');
@@ -352,7 +422,9 @@ for (const kase of table.cases) {
         built = { error };
       }
       await runSequence(kase, built);
-      assert.equal((await emulator.requests()).count, kase.requests_received, 'requests the emulator counted');
+      const log = await emulator.requests();
+      assert.equal(log.count, kase.requests_received, 'requests the emulator counted');
+      checkQueries(kase, log);
       return;
     }
 
@@ -400,17 +472,22 @@ for (const kase of table.cases) {
 
     const log = await emulator.requests();
     assert.equal(log.count, kase.requests_received, 'requests the emulator counted');
+    checkQueries(kase, log);
     if (kase.check_received_id) {
       const last = log.requests[log.requests.length - 1];
       const body = typeof last.body === 'string' ? JSON.parse(last.body) : last.body;
       assert.equal(body.linked_account_id, decoded(kase, kase.input));
     }
-  });
+    });
+  }
 }
 
-test('every case of conformance/cases.json ran above, none skipped', () => {
-  assert.ok(table.cases.length >= 119, `${table.cases.length} cases`);
+test('every case of conformance/cases.json ran above against each of its generations, none skipped', () => {
+  assert.ok(table.cases.length >= 132, `${table.cases.length} cases`);
   assert.equal(new Set(table.cases.map((kase) => kase.name)).size, table.cases.length, 'unique names');
+  const wanted = table.cases.reduce((sum, kase) => sum + kase.generations.length, 0);
+  assert.equal(runs, wanted, 'runs');
+  assert.ok(runs >= 200, `${runs} runs`);
 });
 
 test('a malformed cases file is refused, every problem named', (t) => {

@@ -29,9 +29,9 @@ function refoldBin() {
 
 /**
  * Starts `refold emulator --addr 127.0.0.1:0` and resolves once it prints its address.
- * @param {{apiKeys?: string[], linkedAccounts?: string[], anyLinkedAccount?: boolean, nice?: number}} options
+ * @param {{apiKeys?: string[], linkedAccounts?: string[], anyLinkedAccount?: boolean, nice?: number, legacy?: boolean}} options
  */
-async function startEmulator({ apiKeys = [], linkedAccounts = [], anyLinkedAccount = false, nice = 0 } = {}) {
+async function startEmulator({ apiKeys = [], linkedAccounts = [], anyLinkedAccount = false, nice = 0, legacy = false } = {}) {
   const bin = refoldBin();
   if (!fs.existsSync(bin)) {
     throw new Error(`${bin} not found: build the workspace first (make build)`);
@@ -41,6 +41,8 @@ async function startEmulator({ apiKeys = [], linkedAccounts = [], anyLinkedAccou
   for (const key of apiKeys) args.push('--api-key', key);
   for (const id of linkedAccounts) args.push('--linked-account', id);
   if (anyLinkedAccount) args.push('--any-linked-account');
+  // The older guide's session-token answer (token only, 500 for an unknown account).
+  if (legacy) args.push('--legacy-session-token');
   // `nice` lowers the emulator's CPU priority (load tests: the process under test keeps the
   // CPU it needs on a small shared machine).
   const child = nice

@@ -49,7 +49,7 @@ test("the demo runs the whole server-side flow: upsert, mint, a cache hit, list,
     'again -> the same token from the cache: true',
     'hits: 1',
     "{ message: 'User deleted successfully' }",
-    'InvalidLinkedAccountError (code invalid_linked_account, status 500, attempts 1',
+    'InvalidLinkedAccountError (code invalid_linked_account, status 400, attempts 1',
     'InvalidInputError: linked_account_id must be a string, not number',
   ]) {
     assert.ok(run.stdout.includes(line), `missing ${JSON.stringify(line)} in:\n${run.stdout}`);

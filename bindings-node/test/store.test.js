@@ -181,9 +181,9 @@ describe('options and secrets', () => {
     for (const [store, message] of [
       [{ redisUrl: `http://:${PASSWORD}@127.0.0.1:6379`, encryptionKey: ENCRYPTION_KEY }, /redis/i],
       [{ redisUrl, encryptionKey: `not-a-key-${PASSWORD}` }, /key/i],
-      [{ redisUrl, encryptionKey: ENCRYPTION_KEY, encryptionKeys: [ENCRYPTION_KEY] }, /^cache\.store\.encryptionKey must be absent when encryptionKeys is given, not a string\.$/],
+      [{ redisUrl, encryptionKey: ENCRYPTION_KEY, encryptionKeys: [ENCRYPTION_KEY] }, /^cache\.store\.encryptionKey must be absent when encryptionKeys is given, not string\.$/],
       [{ redisUrl, encryptionKeys: ENCRYPTION_KEY }, /^cache\.store\.encryptionKeys must be an array of strings, not string\.$/],
-      [{ redisUrl, encryptionKeys: [ENCRYPTION_KEY, 7] }, /^cache\.store\.encryptionKeys\[\] must be a string, not number\.$/],
+      [{ redisUrl, encryptionKeys: [ENCRYPTION_KEY, 7] }, /^cache\.store\.encryptionKeys\[1\] must be a string, not number\.$/],
       [{ redisUrl, encryptionKey: ENCRYPTION_KEY, timeoutMs: '250' }, /^cache\.store\.timeoutMs must be a number, not string\.$/],
       [{ redisUrl, encryptionKey: ENCRYPTION_KEY, timeoutMs: 0 }, /milliseconds/],
       [{ redisUrl: 'redis://127.0.0.1:1/\uD800', encryptionKey: ENCRYPTION_KEY }, /cache\.store\.redisUrl is not valid Unicode/],

@@ -1,6 +1,7 @@
 // Express backend for the Refold front end: a demo sign-in that upserts the user's linked
-// account, GET /refold/session with a session token for the signed-in user, and the shared
-// page (../web/public), whose front-end SDK calls Refold with that token.
+// account, GET /refold/session with a session token for the signed-in user, a sign-out that
+// revokes it (POST /api/session/sign-out), and the shared page (../web/public), whose
+// front-end SDK calls Refold with that token.
 'use strict';
 
 const crypto = require('node:crypto');
@@ -55,6 +56,18 @@ app.post('/signin', async (req, res) => {
 app.post('/signout', (req, res) => {
   req.session = null;
   res.status(204).end();
+});
+
+// Sign-out that also ends the user's Refold session: the user's current token (the cached one,
+// else the one Refold answers again while it is valid) is revoked, so the copy the front end
+// holds is refused from now on; then the session ends. Answers {"revoked": <revokedCount>}.
+app.post('/api/session/sign-out', async (req, res) => {
+  const user = req.session.user;
+  if (!user) return res.status(401).json({ message: 'Sign in first.' });
+  const session = await refold.getTokenForLinkedAccount(user);
+  const { revokedCount } = await refold.revokeSessionToken(session);
+  req.session = null;
+  res.set('cache-control', 'no-store').json({ revoked: revokedCount });
 });
 
 app.get('/refold/session', async (req, res) => {

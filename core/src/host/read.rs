@@ -108,14 +108,17 @@ pub fn linked_account_id(value: &HostValue, dialect: &Dialect) -> Result<String,
 }
 
 /// A session token argument (revoke, the active linked account): text, else `invalid_input`
-/// (nothing is sent). Its content is checked by the call.
+/// (nothing is sent); the token is never quoted. Its content is checked by the call.
 pub fn session_token(value: &HostValue, dialect: &Dialect) -> Result<String, Error> {
     match value {
         HostValue::Text(token) => Ok(token.clone()),
-        HostValue::NotUnicode => Err(not_unicode(ErrorCode::InvalidInput, "The session token")),
+        HostValue::NotUnicode => Err(Error::invalid_input(
+            "The session token is not valid Unicode text (it holds a lone surrogate); pass it \
+             exactly as minted.",
+        )),
         other => Err(wrong_type(
             ErrorCode::InvalidInput,
-            "The session token",
+            "the session token",
             dialect.words.expect_text,
             other.type_name(dialect),
         )),

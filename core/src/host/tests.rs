@@ -814,18 +814,24 @@ fn describe_lists_every_option_code_and_record() {
 }
 
 #[test]
-fn session_tokens_are_text() {
+fn a_session_token_argument_is_text_and_never_quoted() {
     assert_eq!(
-        session_token(&text("t.k.n"), &Dialect::PYTHON).unwrap(),
-        "t.k.n"
+        session_token(&text("eyJ.a.b"), &Dialect::NODE).unwrap(),
+        "eyJ.a.b"
     );
-    let err = session_token(&HostValue::Integer(7), &Dialect::PYTHON).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidInput);
-    assert!(err.is_wrong_type());
-    assert!(
-        err.message()
-            .starts_with("The session token must be a str, not int")
+    let wrong = session_token(&HostValue::Number(5.0), &Dialect::NODE).unwrap_err();
+    assert_eq!(wrong.code(), ErrorCode::InvalidInput);
+    assert!(wrong.is_wrong_type());
+    assert_eq!(
+        wrong.message(),
+        "the session token must be a string, not number."
     );
-    let err = session_token(&HostValue::NotUnicode, &Dialect::NODE).unwrap_err();
-    assert!(!err.is_wrong_type());
+    let python = session_token(&HostValue::Null, &Dialect::PYTHON).unwrap_err();
+    assert_eq!(
+        python.message(),
+        "the session token must be a str, not NoneType."
+    );
+    let lone = session_token(&HostValue::NotUnicode, &Dialect::NODE).unwrap_err();
+    assert_eq!(lone.code(), ErrorCode::InvalidInput);
+    assert!(!lone.is_wrong_type());
 }

@@ -49,8 +49,14 @@ async function main() {
   }
   $("user").textContent = me.user;
   $("who").hidden = false;
+  // Sign-out revokes the user's session token at Refold (the SDK's copy stops working at once)
+  // and ends the session; if that fails (or the backend has no such route), it ends the session.
   $("signout").onclick = async () => {
-    await post("/signout");
+    try {
+      await post("/api/session/sign-out");
+    } catch {
+      await post("/signout");
+    }
     location.reload();
   };
 

@@ -5,7 +5,8 @@ Chromium through its WebDriver (Selenium) and checks what a user sees: sign-in, 
 listed by Refold's front-end SDK, connecting a key-based one, the state kept across reloads and
 per linked account, an OAuth app connected through its consent popup, a 401 recovered with a
 fresh token, and the backend's "account missing" message once
-the linked account is deleted. Around it: the API key never reaches the browser (page source,
+the linked account is deleted; and a sign-out that revokes the user's token, after which the
+front-end SDK gets a 401 with it. Around it: the API key never reaches the browser (page source,
 every response it received, read over the DevTools protocol), no token reaches the backend's
 log, and with the session cache 20 reloads mint nothing (the emulator's request log).
 
@@ -23,6 +24,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -52,6 +54,9 @@ API_KEY = "sk_test_web_" + os.urandom(12).hex()
 TYPED_KEY = "pp_live_" + os.urandom(6).hex()
 APPS_PATH = "/api/v2/f-sdk/application"
 TOKEN_PATH = "/api/v2/public/session-token"
+REVOKE_PATH = "/api/v2/public/session-token/revoke"
+#: The backends' sign-out that revokes the user's token: POST, answered {"revoked": N}.
+SIGN_OUT_PATH = "/api/session/sign-out"
 ACCOUNT_MISSING = 'Your Refold linked account "alice" no longer exists.'
 
 BACKENDS: Dict[str, Dict[str, Any]] = {
@@ -421,9 +426,10 @@ def test_whole_flow_in_the_browser(stack: Dict[str, Any]) -> None:
     assert gone and gone[-1]["status"] == 404 and "account_missing" in gone[-1]["body"]
 
     # What the browser received: never the API key (page sources, headers, bodies).
+    # (A sign-out's answer is gone with the page that reloads at once: the other test reads it.)
     bodies_missing = [r["url"] for r in browser.responses
                       if r["status"] == 200 and r["body"] is None and r["type"] != "Preflight"
-                      and not r["url"].startswith("data:")]
+                      and not r["url"].startswith("data:") and not r["url"].endswith(SIGN_OUT_PATH)]
     assert not bodies_missing, f"responses whose body was not read: {bodies_missing}"
     for source in browser.sources:
         assert API_KEY not in source
@@ -462,3 +468,60 @@ def test_whole_flow_in_the_browser(stack: Dict[str, Any]) -> None:
     })
     (results / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"\n{stack['name']}: {json.dumps(summary)}")
+
+
+def test_sign_out_revokes_the_session_token(stack: Dict[str, Any]) -> None:
+    """Sign-out asks the backend to revoke the user's token (POST /api/session/sign-out, answered
+    {"revoked": <revokedCount>}); Refold's front-end SDK then gets a 401 with that token."""
+    emulator: Emulator = stack["emulator"]
+    browser: Browser = stack["browser"]
+    base: str = stack["base"]
+    # Signed out, the route answers 401; a backend without it answers 404.
+    try:
+        http_json("POST", base + SIGN_OUT_PATH, {})
+        raise AssertionError(f"{SIGN_OUT_PATH} answered 2xx without a signed-in user")
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            pytest.skip(f"{stack['name']} has no POST {SIGN_OUT_PATH} yet")
+        assert error.code == 401, error.code
+
+    browser.open(base + "/")
+    browser.sign_in("carol")
+    browser.listed(connected=0)
+    browser.drain()
+    handed = [json.loads(r["body"])["token"] for r in browser.responses
+              if r["url"].split("?")[0].endswith("/refold/session") and r["status"] == 200]
+    assert handed, "the page got no token"
+    token = handed[-1]
+
+    # The page's own sign-out call (what its button does before reloading), read here.
+    mark = emulator.mark()
+    answer = browser.driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        post("/api/session/sign-out").then(done, (error) => done({ failed: error.message }));
+        """)
+    assert answer == {"revoked": 1}, answer
+    revokes = [r for r in emulator.since(mark) if r["path"] == REVOKE_PATH]
+    assert len(revokes) == 1, emulator.since(mark)
+    assert revokes[0]["headers"].get("authorization") == "Bearer [redacted]"
+    assert "x-api-key" not in revokes[0]["headers"], "the API key was sent with the revoke"
+    # The session ended with it.
+    browser.reload()
+    browser.wait(lambda: browser.driver.find_element(By.ID, "signin").is_displayed(), "sign-in")
+
+    # The front-end SDK, handed the revoked token, is refused (a 401, "Unauthorized").
+    outcome = browser.driver.execute_async_script(
+        """
+        const [token, baseUrl, done] = arguments;
+        new CobaltSDK.Cobalt({ token, baseUrl }).getApp().then(
+          () => done("resolved"),
+          (error) => done("rejected: " + error.message));
+        """,
+        token, emulator.url)
+    assert outcome == "rejected: Unauthorized", outcome
+    browser.drain()
+    statuses = [r["status"] for r in browser.responses
+                if r["url"].split("?")[0].endswith(APPS_PATH) and r["type"] != "Preflight"]
+    assert statuses and statuses[-1] == 401, statuses
+    assert token not in stack["backend"].output(), "the token in the backend's log"

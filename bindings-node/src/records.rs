@@ -1,19 +1,21 @@
-//! Core results as plain napi objects, which `index.js` turns into idiomatic classes. Times
-//! are Unix epoch milliseconds (what `new Date(ms)` takes) and, where JavaScript renders
-//! them as text, the core's RFC 3339 text. JSON from Refold crosses as JSON text.
+//! Core results as napi objects, one mapping per record type (token, linked account and its
+//! integrations, page, revocation, cache counters, error), which `index.js` wraps in its
+//! classes. Times cross as Unix epoch milliseconds (what `new Date(ms)` takes) and, where
+//! JavaScript renders them as text, as the core's RFC 3339 text. Refold's JSON crosses as text.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi_derive::napi;
 use refold_session::{
-    CacheStats, Error, LinkedAccount, LinkedAccountPage, SessionToken, format_rfc3339,
+    CacheStats, Error, Integration, LinkedAccount, LinkedAccountPage, REDACTED, RevokeResult,
+    SessionToken, format_rfc3339,
 };
 use serde_json::{Map, Value};
 
 /// A failure, field for field as the core reports it.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct ErrorPayload {
-    /// `ErrorCode::as_str()`.
+    /// `ErrorCode::as_str()`: the key of index.js's table of error classes.
     pub code: String,
     /// `Error::message()`, verbatim.
     pub message: String,
@@ -22,6 +24,10 @@ pub struct ErrorPayload {
     /// Seconds.
     pub retry_after: Option<f64>,
     pub attempts: u32,
+    /// Refold's own code (`error`, or `error_code`).
+    pub server_code: Option<String>,
+    /// Refold's `http_error_type`.
+    pub http_error_type: Option<String>,
 }
 
 impl From<Error> for ErrorPayload {
@@ -33,16 +39,21 @@ impl From<Error> for ErrorPayload {
             request_id: error.request_id().map(str::to_owned),
             retry_after: error.retry_after().map(|wait| wait.as_secs_f64()),
             attempts: error.attempts(),
+            server_code: error.server_code().map(str::to_owned),
+            http_error_type: error.http_error_type().map(str::to_owned),
         }
     }
 }
 
-/// A session token (from a mint or the cache).
-#[napi(object)]
+/// A session token, for index.js's `SessionToken` constructor (called once per token: the
+/// object it makes is kept in the token's host slot).
+#[napi(object, object_from_js = false)]
 pub struct TokenPayload {
     pub token: String,
     /// `SessionToken::redacted()`: what inspect/toString show instead of the token.
     pub redacted: String,
+    /// `REDACTED`: what they show instead of the refresh token.
+    pub redacted_refresh: String,
     pub linked_account_id: String,
     pub expires_at_ms: f64,
     pub issued_at_ms: Option<f64>,
@@ -50,33 +61,75 @@ pub struct TokenPayload {
     pub expires_at_text: String,
     /// `format_rfc3339(issued_at)`.
     pub issued_at_text: Option<String>,
+    pub refresh_token: Option<String>,
+    pub refresh_expires_at_ms: Option<f64>,
+    /// `format_rfc3339(refresh_expires_at)`.
+    pub refresh_expires_at_text: Option<String>,
 }
 
-impl From<SessionToken> for TokenPayload {
-    fn from(token: SessionToken) -> Self {
+impl From<&SessionToken> for TokenPayload {
+    fn from(token: &SessionToken) -> Self {
         TokenPayload {
+            token: token.token().to_owned(),
+            redacted: token.redacted(),
+            redacted_refresh: REDACTED.to_owned(),
             linked_account_id: token.linked_account_id().to_owned(),
             expires_at_ms: epoch_ms(token.expires_at()),
             issued_at_ms: token.issued_at().map(epoch_ms),
             expires_at_text: format_rfc3339(token.expires_at()),
             issued_at_text: token.issued_at().map(format_rfc3339),
-            redacted: token.redacted(),
-            token: token.into_token(),
+            refresh_token: token.refresh_token().map(str::to_owned),
+            refresh_expires_at_ms: token.refresh_expires_at().map(epoch_ms),
+            refresh_expires_at_text: token.refresh_expires_at().map(format_rfc3339),
+        }
+    }
+}
+
+/// One connected application of a linked account.
+#[napi(object, object_from_js = false)]
+pub struct IntegrationPayload {
+    /// Refold's `type`: the application's slug.
+    #[napi(js_name = "type")]
+    pub kind: String,
+    pub name: String,
+    pub app_id: Option<String>,
+    pub icon: Option<String>,
+    pub reauth_required: Option<bool>,
+    pub created_at_ms: Option<f64>,
+    pub updated_at_ms: Option<f64>,
+}
+
+impl From<&Integration> for IntegrationPayload {
+    fn from(integration: &Integration) -> Self {
+        IntegrationPayload {
+            kind: integration.r#type.clone(),
+            name: integration.name.clone(),
+            app_id: integration.app_id.clone(),
+            icon: integration.icon.clone(),
+            reauth_required: integration.reauth_required,
+            created_at_ms: integration.created_at.map(epoch_ms),
+            updated_at_ms: integration.updated_at.map(epoch_ms),
         }
     }
 }
 
 /// A linked account: the core's reading of it, and the whole object as Refold sent it.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct AccountPayload {
     /// `LinkedAccount::json()` as JSON text.
     pub json: String,
     pub id: Option<String>,
     pub account_id: String,
+    pub associated_org: Option<String>,
     pub environment: Option<String>,
     pub name: Option<String>,
     /// `LinkedAccount::udf()` (name → value) as JSON text.
     pub udf_json: String,
+    /// Absent when Refold sent none (or `null`, as a create answers).
+    pub integrations: Option<Vec<IntegrationPayload>>,
+    pub is_seed: Option<bool>,
+    pub tenant_account_id: Option<String>,
+    pub new_account: Option<bool>,
     pub created_at_ms: Option<f64>,
     pub updated_at_ms: Option<f64>,
 }
@@ -87,9 +140,16 @@ impl From<LinkedAccount> for AccountPayload {
             json: object_text(account.json()),
             id: account.id().map(str::to_owned),
             account_id: account.account_id().to_owned(),
+            associated_org: account.associated_org().map(str::to_owned),
             environment: account.environment().map(str::to_owned),
             name: account.name().map(str::to_owned),
             udf_json: Value::from_iter(account.udf().clone()).to_string(),
+            integrations: account
+                .integrations()
+                .map(|list| list.iter().map(IntegrationPayload::from).collect()),
+            is_seed: account.is_seed(),
+            tenant_account_id: account.tenant_account_id().map(str::to_owned),
+            new_account: account.new_account(),
             created_at_ms: account.created_at().map(epoch_ms),
             updated_at_ms: account.updated_at().map(epoch_ms),
         }
@@ -97,13 +157,17 @@ impl From<LinkedAccount> for AccountPayload {
 }
 
 /// One page of linked accounts.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct PagePayload {
     pub accounts: Vec<AccountPayload>,
     pub page: u32,
     pub limit: u32,
     pub total: f64,
     pub total_pages: u32,
+    pub paging_counter: f64,
+    pub has_prev_page: bool,
+    pub prev_page: Option<u32>,
+    pub has_next_page: bool,
     pub next_page: Option<u32>,
 }
 
@@ -119,13 +183,33 @@ impl From<LinkedAccountPage> for PagePayload {
             limit: page.limit,
             total: page.total as f64,
             total_pages: page.total_pages,
+            paging_counter: page.paging_counter as f64,
+            has_prev_page: page.has_prev_page,
+            prev_page: page.prev_page,
+            has_next_page: page.has_next_page,
             next_page: page.next_page,
         }
     }
 }
 
+/// Refold's answer to a revocation.
+#[napi(object, object_from_js = false)]
+pub struct RevokePayload {
+    pub success: bool,
+    pub revoked_count: f64,
+}
+
+impl From<RevokeResult> for RevokePayload {
+    fn from(result: RevokeResult) -> Self {
+        RevokePayload {
+            success: result.success,
+            revoked_count: result.revoked_count as f64,
+        }
+    }
+}
+
 /// The session cache's counters.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct StatsPayload {
     pub hits: f64,
     pub misses: f64,
@@ -151,57 +235,6 @@ impl From<CacheStats> for StatsPayload {
             store_hits: stats.store_hits as f64,
             store_errors: stats.store_errors as f64,
         }
-    }
-}
-
-/// What a call produced, before it crosses to JavaScript.
-pub enum Answer {
-    Token(SessionToken),
-    Account(LinkedAccount),
-    /// `None`: a walk over the pages has ended.
-    Page(Option<LinkedAccountPage>),
-    Object(Map<String, Value>),
-    /// `None`: the cache is off.
-    Stats(Option<CacheStats>),
-    Nothing,
-}
-
-/// The outcome of one call, handed back with its call id. At most one field besides
-/// `call_id` is set; none for a call that returns nothing (or whose answer is absent: no
-/// stats, no further page).
-#[napi(object)]
-pub struct Completion {
-    pub call_id: u32,
-    pub token: Option<TokenPayload>,
-    pub account: Option<AccountPayload>,
-    pub page: Option<PagePayload>,
-    /// A JSON object's text (Refold's answer to a delete).
-    pub object_json: Option<String>,
-    pub stats: Option<StatsPayload>,
-    pub error: Option<ErrorPayload>,
-}
-
-impl Completion {
-    pub fn new(call_id: u32, outcome: Result<Answer, Error>) -> Completion {
-        let mut completion = Completion {
-            call_id,
-            token: None,
-            account: None,
-            page: None,
-            object_json: None,
-            stats: None,
-            error: None,
-        };
-        match outcome {
-            Ok(Answer::Token(token)) => completion.token = Some(token.into()),
-            Ok(Answer::Account(account)) => completion.account = Some(account.into()),
-            Ok(Answer::Page(page)) => completion.page = page.map(PagePayload::from),
-            Ok(Answer::Object(object)) => completion.object_json = Some(object_text(&object)),
-            Ok(Answer::Stats(stats)) => completion.stats = stats.map(StatsPayload::from),
-            Ok(Answer::Nothing) => {}
-            Err(error) => completion.error = Some(error.into()),
-        }
-        completion
     }
 }
 

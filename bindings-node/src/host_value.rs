@@ -1,0 +1,115 @@
+//! The one converter of JavaScript values into the core's `HostValue`, which every host rule
+//! in `refold_session::host` reads (options, ids, page arguments, JSON). Nothing here judges a
+//! value: it only says what JavaScript holds, as `JSON.stringify` sees members.
+
+use napi::bindgen_prelude::{
+    JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object, Unknown, Utf16String,
+};
+use napi::{JsValue, Result, ValueType};
+use refold_session::host::{HostValue, MAX_DEPTH};
+
+/// `value` as a host value (`undefined`: `Missing`).
+pub fn host_value(value: &Unknown<'_>) -> Result<HostValue> {
+    Converter { too_deep: false }.convert(value, 0, Position::Root)
+}
+
+/// An optional argument as a host value (left out: `Missing`).
+pub fn optional(value: Option<&Unknown<'_>>) -> Result<HostValue> {
+    match value {
+        Some(value) => host_value(value),
+        None => Ok(HostValue::Missing),
+    }
+}
+
+/// Where a value sits: `JSON.stringify` leaves functions and symbols out as members and
+/// writes them as `null` in arrays (both `Missing` to the core), but they are values of
+/// their own type at the top.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Position {
+    Root,
+    Inside,
+}
+
+struct Converter {
+    /// A value went deeper than the core reads: from then on every array and object is
+    /// `TooDeep` too, so a cyclic value whose members share themselves (`a = {x: a, y: a}`)
+    /// costs one path to the limit, not a walk of every path.
+    too_deep: bool,
+}
+
+impl Converter {
+    fn convert(&mut self, value: &Unknown<'_>, depth: usize, at: Position) -> Result<HostValue> {
+        Ok(match value.get_type()? {
+            ValueType::Undefined => HostValue::Missing,
+            ValueType::Null => HostValue::Null,
+            // SAFETY (every cast below): the value's type was just checked.
+            ValueType::Boolean => HostValue::Bool(unsafe { value.cast::<bool>()? }),
+            ValueType::Number => HostValue::Number(unsafe { value.cast::<f64>()? }),
+            ValueType::String => match unsafe { text(value)? } {
+                Some(text) => HostValue::Text(text),
+                None => HostValue::NotUnicode,
+            },
+            ValueType::Function | ValueType::Symbol if at == Position::Inside => HostValue::Missing,
+            ValueType::Object if self.too_deep || depth > MAX_DEPTH => {
+                self.too_deep = true;
+                HostValue::TooDeep
+            }
+            ValueType::Object if value.is_array()? => {
+                let array: Object<'_> = unsafe { value.cast()? };
+                let length = array.get_array_length()?;
+                // The caller's own array sizes this, within what one allocation may reserve.
+                let mut items = Vec::with_capacity(length.min(1024) as usize);
+                for index in 0..length {
+                    let item: Unknown<'_> = array.get_element(index)?;
+                    items.push(self.convert(&item, depth + 1, Position::Inside)?);
+                }
+                HostValue::List(items)
+            }
+            ValueType::Object => {
+                let object: Object<'_> = unsafe { value.cast()? };
+                let keys = object.get_all_property_names(
+                    KeyCollectionMode::OwnOnly,
+                    KeyFilter::Enumerable,
+                    KeyConversion::NumbersToStrings,
+                )?;
+                let count = keys.get_array_length()?;
+                let mut members = Vec::with_capacity(count.min(1024) as usize);
+                for index in 0..count {
+                    let key: Unknown<'_> = keys.get_element(index)?;
+                    if key.get_type()? != ValueType::String {
+                        continue; // a symbol key: JSON leaves it out
+                    }
+                    let name = match unsafe { text(&key)? } {
+                        Some(name) => HostValue::Text(name),
+                        None => HostValue::NotUnicode,
+                    };
+                    let member: Unknown<'_> = object.get_property(key)?;
+                    members.push((name, self.convert(&member, depth + 1, Position::Inside)?));
+                }
+                HostValue::Map(members)
+            }
+            ValueType::BigInt => HostValue::Other("bigint".to_owned()),
+            ValueType::Function => HostValue::Other("function".to_owned()),
+            ValueType::Symbol => HostValue::Other("symbol".to_owned()),
+            ValueType::External => HostValue::Other("external".to_owned()),
+            _ => HostValue::Other("unknown".to_owned()),
+        })
+    }
+}
+
+/// The text of a JavaScript string, or `None` when it holds a lone UTF-16 surrogate (never
+/// replaced). napi's UTF-8 conversion turns a lone surrogate into U+FFFD, so only a result
+/// holding U+FFFD is read again as UTF-16 to tell a replaced surrogate from a genuine U+FFFD.
+///
+/// # Safety
+/// `value` must be a string.
+unsafe fn text(value: &Unknown<'_>) -> Result<Option<String>> {
+    // SAFETY: the caller checked that the value is a string.
+    let text: String = unsafe { value.cast()? };
+    if !text.contains('\u{FFFD}') {
+        return Ok(Some(text));
+    }
+    // SAFETY: as above.
+    let units: Utf16String = unsafe { value.cast()? };
+    Ok(String::from_utf16(&units).ok())
+}
