@@ -48,7 +48,9 @@ import java.util.concurrent.atomic.AtomicBoolean
  *   it with the fleet through Redis. See [CacheOptions] and [StoreOptions].
  * @param maxConnections connections open to the host at once (in use, idle or being opened),
  *   1 to 10,000 (default 1,024); calls beyond it wait, within their timeout, for one to come
- *   free. Last, so that positional calls written before it still compile.
+ *   free. After [cache], so that positional calls written before it still compile.
+ * @param readEnvironmentVariables whether options left null are read from the `REFOLD_*`
+ *   environment variables (default true); false makes the client depend on its arguments only.
  * @throws RefoldException.Configuration when an option is missing or unusable (text that is not
  *   valid Unicode, such as a lone surrogate, included).
  */
@@ -61,6 +63,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     maxIdleConnections: Int? = null,
     cache: CacheOptions? = null,
     maxConnections: Int? = null,
+    readEnvironmentVariables: Boolean? = null,
 ) : AutoCloseable {
     private val native: FfiClient
     private val info: FfiClientInfo
@@ -88,6 +91,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
                 "maxIdleConnections" to maxIdleConnections,
                 "cache" to cache?.toHost(),
                 "maxConnections" to maxConnections,
+                "readEnvironmentVariables" to readEnvironmentVariables,
             ),
         )
         val runtimeVersion = System.getProperty("java.version")?.takeIf { it.isValidUnicode() } ?: "unknown"
