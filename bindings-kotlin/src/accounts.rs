@@ -1,77 +1,44 @@
-//! Linked accounts across the FFI (docs/contract.md §Linked accounts): the calls, what they
-//! send and return, and the all-pages walker (the core's `LinkedAccountPages`). Every check and
-//! message is the core's.
+//! Linked accounts across the FFI (docs/contract.md §Linked accounts): the calls, the account
+//! and page records they return, and the all-pages walker (the core's `LinkedAccountPages`).
+//! What is sent is read by the core from the Kotlin layer's host value (`host_value.rs`);
+//! every check and message is the core's.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use refold_session::host::{self, HostValue};
 use refold_session::{
-    Client, LinkedAccount, LinkedAccountInput, LinkedAccountPage, LinkedAccountPages,
-    MAX_PAGE_LIMIT, YourApp, field_not_unicode, field_type_error, linked_account_id_not_unicode,
-    page_argument,
+    Client, Integration, LinkedAccount, LinkedAccountPage, LinkedAccountPages,
+    linked_account_id_not_unicode,
 };
 use tokio::sync::Mutex;
 
-use crate::json::{FfiJson, FfiJsonMember, members, object};
-use crate::{FfiClient, FfiError, guard, runtime};
+use crate::json::{FfiJsonMember, members};
+use crate::{FfiClient, FfiError, KOTLIN, guard, host_value, request_options, runtime, token_text};
 
-/// What `upsert`/`create` send, but the credentials (a separate argument, since uniffi
-/// records become Kotlin data classes whose `toString()` shows every field).
+/// An application a linked account has connected.
 #[derive(Clone, Debug, uniffi::Record)]
-pub struct FfiAccountFields {
-    /// `None`: the Kotlin layer found the id not to be valid Unicode.
-    pub linked_account_id: Option<String>,
-    pub name: Option<String>,
-    pub udf: Option<Vec<FfiJsonMember>>,
-    /// `your_app.app_id`; `your_app` is sent when this is set.
+pub struct FfiIntegration {
+    pub r#type: String,
+    pub name: String,
     pub app_id: Option<String>,
-    /// The field (as the Kotlin API names it) whose text is not valid Unicode, passed empty.
-    pub not_unicode: Option<String>,
-    /// A value the Kotlin layer could not turn into JSON (passed as `null`).
-    pub type_problem: Option<FfiTypeProblem>,
+    pub icon: Option<String>,
+    pub reauth_required: Option<bool>,
+    pub created_at: Option<SystemTime>,
+    pub updated_at: Option<SystemTime>,
 }
 
-/// A value of a type the call cannot send, as the Kotlin layer found it: the core words the
-/// `invalid_input` error (`field_type_error`); the value itself never crosses.
-#[derive(Clone, Debug, uniffi::Record)]
-pub struct FfiTypeProblem {
-    /// Where the value is, as the Kotlin API names it (e.g. `udf["born"]`).
-    pub field: String,
-    /// What it must be.
-    pub expected: String,
-    /// What it is (a type name, or `NaN`).
-    pub received: String,
-}
-
-impl FfiAccountFields {
-    /// The core's input. Problems the host found come first; the core checks the rest
-    /// when the call starts.
-    fn into_core(self, credentials: Option<FfiJson>) -> Result<LinkedAccountInput, FfiError> {
-        let linked_account_id = self
-            .linked_account_id
-            .ok_or_else(linked_account_id_not_unicode)?;
-        if let Some(field) = self.not_unicode {
-            return Err(field_not_unicode(&field).into());
+impl From<&Integration> for FfiIntegration {
+    fn from(integration: &Integration) -> Self {
+        FfiIntegration {
+            r#type: integration.r#type.clone(),
+            name: integration.name.clone(),
+            app_id: integration.app_id.clone(),
+            icon: integration.icon.clone(),
+            reauth_required: integration.reauth_required,
+            created_at: integration.created_at,
+            updated_at: integration.updated_at,
         }
-        if let Some(problem) = self.type_problem {
-            return Err(
-                field_type_error(&problem.field, &problem.expected, &problem.received).into(),
-            );
-        }
-        Ok(LinkedAccountInput {
-            linked_account_id,
-            name: self.name,
-            udf: self.udf.map(object).transpose()?,
-            your_app: self
-                .app_id
-                .map(|app_id| {
-                    Ok::<_, FfiError>(YourApp {
-                        app_id,
-                        auth_credentials: credentials.map(FfiJson::into_value).transpose()?,
-                    })
-                })
-                .transpose()?,
-        })
     }
 }
 
@@ -80,9 +47,14 @@ impl FfiAccountFields {
 pub struct FfiLinkedAccount {
     pub id: Option<String>,
     pub account_id: String,
+    pub associated_org: Option<String>,
     pub environment: Option<String>,
     pub name: Option<String>,
     pub udf: Vec<FfiJsonMember>,
+    pub integrations: Option<Vec<FfiIntegration>>,
+    pub is_seed: Option<bool>,
+    pub tenant_account_id: Option<String>,
+    pub new_account: Option<bool>,
     pub created_at: Option<SystemTime>,
     pub updated_at: Option<SystemTime>,
     pub json: Vec<FfiJsonMember>,
@@ -93,9 +65,16 @@ impl From<LinkedAccount> for FfiLinkedAccount {
         FfiLinkedAccount {
             id: account.id().map(str::to_owned),
             account_id: account.account_id().to_owned(),
+            associated_org: account.associated_org().map(str::to_owned),
             environment: account.environment().map(str::to_owned),
             name: account.name().map(str::to_owned),
             udf: members(account.udf().clone()),
+            integrations: account
+                .integrations()
+                .map(|list| list.iter().map(FfiIntegration::from).collect()),
+            is_seed: account.is_seed(),
+            tenant_account_id: account.tenant_account_id().map(str::to_owned),
+            new_account: account.new_account(),
             created_at: account.created_at(),
             updated_at: account.updated_at(),
             json: members(account.json().clone()),
@@ -111,6 +90,10 @@ pub struct FfiLinkedAccountPage {
     pub limit: i32,
     pub total: i64,
     pub total_pages: i32,
+    pub paging_counter: i64,
+    pub has_prev_page: bool,
+    pub prev_page: Option<i32>,
+    pub has_next_page: bool,
     pub next_page: Option<i32>,
 }
 
@@ -118,29 +101,36 @@ fn int(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
+fn long(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
 impl From<LinkedAccountPage> for FfiLinkedAccountPage {
     fn from(page: LinkedAccountPage) -> Self {
         FfiLinkedAccountPage {
             page: int(page.page),
             limit: int(page.limit),
-            total: i64::try_from(page.total).unwrap_or(i64::MAX),
+            total: long(page.total),
             total_pages: int(page.total_pages),
+            paging_counter: long(page.paging_counter),
+            has_prev_page: page.has_prev_page,
+            prev_page: page.prev_page.map(int),
+            has_next_page: page.has_next_page,
             next_page: page.next_page.map(int),
             accounts: page.accounts.into_iter().map(Into::into).collect(),
         }
     }
 }
 
-/// A page number or limit from Kotlin's `Int` (`None`: the core's default limit), checked
-/// and worded by the core.
-fn page_number(what: &str, value: Option<i32>, max: u32) -> Result<Option<u32>, FfiError> {
-    value
-        .map(|value| page_argument(what, f64::from(value), max).map_err(FfiError::from))
-        .transpose()
-}
-
-fn page_limit(value: Option<i32>) -> Result<u32, FfiError> {
-    Ok(page_number("limit", value, MAX_PAGE_LIMIT)?.unwrap_or(refold_session::DEFAULT_PAGE_LIMIT))
+/// `page` and `limit` as the core reads them (`None`: its default).
+fn page_arguments(page: Option<i32>, limit: Option<i32>) -> Result<(u32, u32), FfiError> {
+    let member =
+        |value: Option<i32>| value.map_or(HostValue::Missing, |n| HostValue::Integer(n.into()));
+    let arguments = host::page_arguments(
+        &HostValue::map([("page", member(page)), ("limit", member(limit))]),
+        KOTLIN,
+    )?;
+    Ok((arguments.page, arguments.limit))
 }
 
 fn account_id(id: Option<String>) -> Result<String, FfiError> {
@@ -149,112 +139,167 @@ fn account_id(id: Option<String>) -> Result<String, FfiError> {
 
 async fn save(
     client: Client,
-    fields: FfiAccountFields,
-    credentials: Option<FfiJson>,
+    input: Vec<u8>,
     create: bool,
+    options: Option<Vec<u8>>,
 ) -> Result<FfiLinkedAccount, FfiError> {
-    let input = fields.into_core(credentials)?;
+    let options = request_options(options, false)?;
+    let input = host::linked_account_input(&host_value::read(input)?, KOTLIN)?;
     let account = if create {
-        client.create_linked_account(&input).await?
+        client.create_linked_account_with(&input, options).await?
     } else {
-        client.upsert_linked_account(&input).await?
+        client.upsert_linked_account_with(&input, options).await?
     };
     Ok(account.into())
 }
 
-async fn get(client: Client, id: Option<String>) -> Result<FfiLinkedAccount, FfiError> {
-    Ok(client.get_linked_account(&account_id(id)?).await?.into())
+async fn get(
+    client: Client,
+    id: Option<String>,
+    options: Option<Vec<u8>>,
+) -> Result<FfiLinkedAccount, FfiError> {
+    let options = request_options(options, false)?;
+    Ok(client
+        .get_linked_account_with(&account_id(id)?, options)
+        .await?
+        .into())
 }
 
-async fn delete(client: Client, id: Option<String>) -> Result<Vec<FfiJsonMember>, FfiError> {
+async fn active(
+    client: Client,
+    token: Option<String>,
+    options: Option<Vec<u8>>,
+) -> Result<FfiLinkedAccount, FfiError> {
+    let options = request_options(options, false)?;
+    Ok(client
+        .get_active_linked_account_with(&token_text(token), options)
+        .await?
+        .into())
+}
+
+async fn delete(
+    client: Client,
+    id: Option<String>,
+    options: Option<Vec<u8>>,
+) -> Result<Vec<FfiJsonMember>, FfiError> {
+    let options = request_options(options, false)?;
     Ok(members(
-        client.delete_linked_account(&account_id(id)?).await?,
+        client
+            .delete_linked_account_with(&account_id(id)?, options)
+            .await?,
     ))
 }
 
 async fn list(
     client: Client,
-    page: i32,
-    limit_per_page: Option<i32>,
+    page: Option<i32>,
+    limit: Option<i32>,
+    options: Option<Vec<u8>>,
 ) -> Result<FfiLinkedAccountPage, FfiError> {
-    let page = page_number("page", Some(page), u32::MAX)?.unwrap_or(1);
-    let limit_per_page = page_limit(limit_per_page)?;
+    let options = request_options(options, false)?;
+    let (page, limit) = page_arguments(page, limit)?;
     Ok(client
-        .list_linked_accounts(page, limit_per_page)
+        .list_linked_accounts_with(page, limit, options)
         .await?
         .into())
 }
 
 /// Each call has an async form (awaits the task on the binding's runtime; cancelling
 /// abandons it) and a blocking one (`block_on` from the calling JVM thread). `None` after
-/// `release()`.
+/// `release()`. `input` is the linked account as a host value (`{linkedAccountId, name, udf,
+/// yourApp}` as the official SDK's payload, snake_case keys), `options` the per-call options.
 #[uniffi::export]
 impl FfiClient {
     /// `PUT` (upsert) or, with `create`, `POST` the account.
     pub async fn save_linked_account(
         &self,
-        fields: FfiAccountFields,
-        auth_credentials: Option<FfiJson>,
+        input: Vec<u8>,
         create: bool,
+        options: Option<Vec<u8>>,
     ) -> Result<Option<FfiLinkedAccount>, FfiError> {
-        self.run(move |client| save(client, fields, auth_credentials, create))
+        self.run(move |client| save(client, input, create, options))
             .await
     }
 
     pub fn save_linked_account_blocking(
         &self,
-        fields: FfiAccountFields,
-        auth_credentials: Option<FfiJson>,
+        input: Vec<u8>,
         create: bool,
+        options: Option<Vec<u8>>,
     ) -> Result<Option<FfiLinkedAccount>, FfiError> {
-        self.run_blocking(move |client| save(client, fields, auth_credentials, create))
+        self.run_blocking(move |client| save(client, input, create, options))
     }
 
     pub async fn get_linked_account(
         &self,
         linked_account_id: Option<String>,
+        options: Option<Vec<u8>>,
     ) -> Result<Option<FfiLinkedAccount>, FfiError> {
-        self.run(move |client| get(client, linked_account_id)).await
+        self.run(move |client| get(client, linked_account_id, options))
+            .await
     }
 
     pub fn get_linked_account_blocking(
         &self,
         linked_account_id: Option<String>,
+        options: Option<Vec<u8>>,
     ) -> Result<Option<FfiLinkedAccount>, FfiError> {
-        self.run_blocking(move |client| get(client, linked_account_id))
+        self.run_blocking(move |client| get(client, linked_account_id, options))
+    }
+
+    /// The linked account a session token belongs to (Bearer, no API key).
+    pub async fn get_active_linked_account(
+        &self,
+        token: Option<String>,
+        options: Option<Vec<u8>>,
+    ) -> Result<Option<FfiLinkedAccount>, FfiError> {
+        self.run(move |client| active(client, token, options)).await
+    }
+
+    pub fn get_active_linked_account_blocking(
+        &self,
+        token: Option<String>,
+        options: Option<Vec<u8>>,
+    ) -> Result<Option<FfiLinkedAccount>, FfiError> {
+        self.run_blocking(move |client| active(client, token, options))
     }
 
     /// Refold's answer to the delete, as an object's members.
     pub async fn delete_linked_account(
         &self,
         linked_account_id: Option<String>,
+        options: Option<Vec<u8>>,
     ) -> Result<Option<Vec<FfiJsonMember>>, FfiError> {
-        self.run(move |client| delete(client, linked_account_id))
+        self.run(move |client| delete(client, linked_account_id, options))
             .await
     }
 
     pub fn delete_linked_account_blocking(
         &self,
         linked_account_id: Option<String>,
+        options: Option<Vec<u8>>,
     ) -> Result<Option<Vec<FfiJsonMember>>, FfiError> {
-        self.run_blocking(move |client| delete(client, linked_account_id))
+        self.run_blocking(move |client| delete(client, linked_account_id, options))
     }
 
-    /// One page; `limit` `None` is the core's default.
+    /// One page; `None`s are the core's defaults.
     pub async fn list_linked_accounts(
         &self,
-        page: i32,
+        page: Option<i32>,
         limit: Option<i32>,
+        options: Option<Vec<u8>>,
     ) -> Result<Option<FfiLinkedAccountPage>, FfiError> {
-        self.run(move |client| list(client, page, limit)).await
+        self.run(move |client| list(client, page, limit, options))
+            .await
     }
 
     pub fn list_linked_accounts_blocking(
         &self,
-        page: i32,
+        page: Option<i32>,
         limit: Option<i32>,
+        options: Option<Vec<u8>>,
     ) -> Result<Option<FfiLinkedAccountPage>, FfiError> {
-        self.run_blocking(move |client| list(client, page, limit))
+        self.run_blocking(move |client| list(client, page, limit, options))
     }
 
     /// A walker over every page from page 1 (`limit` `None`: the core's default); `None`
@@ -262,15 +307,17 @@ impl FfiClient {
     pub fn linked_account_pages(
         &self,
         limit: Option<i32>,
+        options: Option<Vec<u8>>,
     ) -> Result<Option<Arc<FfiLinkedAccountPages>>, FfiError> {
         guard(|| {
             let Some(client) = self.current() else {
                 return Ok(None);
             };
+            let options = request_options(options, false)?;
+            let (_, limit) = page_arguments(None, limit)?;
             Ok(Some(Arc::new(FfiLinkedAccountPages {
-                pages: Arc::new(Mutex::new(LinkedAccountPages::new(
-                    client,
-                    page_limit(limit)?,
+                pages: Arc::new(Mutex::new(LinkedAccountPages::with_options(
+                    client, limit, options,
                 ))),
             })))
         })

@@ -1,44 +1,44 @@
 //! JNI entry points for the hot calls: minting a session token (blocking and suspending) and
 //! the synchronous cache lookup. Everything else goes through uniffi.
 //!
-//! Why (issue #15): through uniffi's Kotlin over JNA, each of these calls cost two native calls
-//! (`clone` of the object handle, then the method), a JNA `Structure` for the call status, a
-//! `RustBuffer` read through JNA `Memory`, and JNA's cleaner bookkeeping (a `ConcurrentHashMap`
-//! entry per `Memory`, JNA issue #1535): that bookkeeping was the top of the JVM profile and
-//! grew a cache-hit loop's RSS to ~1 GiB. Here each call is one JNI call: the arguments are the
-//! client's handle, the id as a Java `String` and a flag; the answer is one `byte[]` record
-//! (below) that `NativeFast.kt` decodes into the same `SessionToken` and the same
-//! `RefoldException` subclasses as the uniffi path.
+//! Why (issue #15): through uniffi's Kotlin over JNA, each of these calls cost two native calls,
+//! a JNA `Structure` for the call status, a `RustBuffer` read through JNA `Memory`, and JNA's
+//! cleaner bookkeeping (JNA issue #1535), which topped the JVM profile. Here each call is one
+//! JNI call, and its answer is the Kotlin `SessionToken` itself: made once per token (by
+//! `NativeFast.adopt` from the record below) and kept as a JNI global reference in the core
+//! token's host slot (`SessionToken::host_object`), so every cache hit of that token hands back
+//! the same object without converting anything. A failure answers a `byte[]` error record that
+//! `NativeFast.kt` throws as the `RefoldException` the uniffi path throws for it.
 //!
-//! The handle is uniffi's own representation of an `Arc<FfiClient>` (`Arc::into_raw`, uniffi
-//! 0.32's `Handle::from_arc`): the Kotlin layer takes one strong reference with the generated
-//! `uniffiCloneHandle()` when it builds the client, borrows it for every call here (its own
-//! in-flight count keeps it alive during a call) and gives it back with [`Java_ai_refold_session_NativeFast_free`]
-//! once, after `close()` and the last call in flight.
+//! The handle is this crate's own `Arc::into_raw` of the `FfiClient` (`FfiClient::fast_handle`,
+//! taken once when the Kotlin client is built): nothing here depends on uniffi's handle layout.
+//! The Kotlin side borrows it for every call (its own in-flight count keeps it alive during a
+//! call) and gives it back with [`Java_ai_refold_session_NativeFast_free`] once, after
+//! `close()` and the last call in flight.
 //!
 //! The semantics are the uniffi exports' own: the blocking entry calls
-//! `FfiClient::get_token_for_linked_account_blocking` (the cache hit on the calling thread, else
-//! the core's call as a task on the binding's runtime, waited for), the lookup calls
-//! `FfiClient::cached_token`, the suspending entry spawns the same `mint` on the runtime and
-//! hands the record to a Kotlin completion object from the runtime's thread (attached to the
-//! JVM once per thread, as a daemon, so it never keeps a JVM alive). An id that is not valid
-//! UTF-16 (a lone surrogate) is passed on as `None`, which the core reports as `invalid_input`
-//! before any request, as on the uniffi path. No panic crosses JNI: each entry runs under
-//! `catch_unwind`, and so does the spawned task; a panic becomes the core's `internal` error.
+//! `FfiClient::mint_blocking` (the cache hit on the calling thread, else the core's call on
+//! it), the lookup calls `FfiClient::hit`, the suspending entry spawns the same `mint` on the
+//! runtime and hands the answer to a Kotlin completion object from the runtime's thread
+//! (attached to the JVM once per thread, as a daemon, so it never keeps a JVM alive). An id that
+//! is not valid UTF-16 (a lone surrogate) is passed on as `None`, which the core reports as
+//! `invalid_input` before any request, as on the uniffi path. No panic crosses JNI: each entry
+//! runs under `catch_unwind`, and so does the spawned task; a panic becomes the core's
+//! `internal` error.
 //!
 //! Raw JNI (`jni-sys`) rather than the `jni` crate's safe layer: that layer (0.22) does not
 //! attach threads as daemons, and the hot path wants no per-call checks beyond the ones below.
 //!
-//! # The record (big-endian, as `java.nio.ByteBuffer` reads by default)
+//! # The records (big-endian, as `java.nio.ByteBuffer` reads by default)
 //!
 //! ```text
-//! u8 tag: 0 token | 1 error | 2 released (the client was released: Kotlin throws IllegalStateException)
-//! token: str token (UTF-8, a secret) · str linked_account_id · i64 expires_s · i32 expires_nanos
-//!        · u8 has_issued [· i64 issued_s · i32 issued_nanos] · str redacted
-//! error: u8 variant (FfiError's order, see `variant_index`) · str code · str detail
-//!        · u8 has_status [· i32 status] · u8 has_request_id [· str request_id]
-//!        · u8 has_retry_after [· f64 seconds] · i32 attempts
-//! str:   u32 byte length · UTF-8 bytes
+//! token (to NativeFast.adopt): str token (UTF-8, a secret) · str linked_account_id · time expires
+//!        · opt time issued · str redacted · opt str refresh_token (a secret)
+//!        · opt time refresh_expires · opt str refresh_redacted
+//! error: str code · str detail · opt i32 status · opt str request_id · opt duration retry_after
+//!        · i32 attempts · opt str server_code · opt str http_error_type
+//! str: u32 byte length · UTF-8 bytes      opt X: u8 0 | u8 1 · X
+//! time: i64 seconds (signed) · i32 nanoseconds (uniffi's timestamp)   duration: i64 s · i32 ns
 //! ```
 
 use std::collections::HashMap;
@@ -49,25 +49,25 @@ use std::ptr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jni_sys::{
     JNI_OK, JNI_VERSION_1_8, JNIEnv, JNINativeMethod, JavaVM, jboolean, jbyte, jbyteArray, jclass,
     jint, jlong, jmethodID, jobject, jsize, jstring, jvalue,
 };
+use refold_session::{REDACTED, SessionToken};
 use tokio::task::AbortHandle;
 
-use crate::{FfiClient, FfiError, FfiMintedToken, mint, runtime};
-
-const TAG_TOKEN: u8 = 0;
-const TAG_ERROR: u8 = 1;
-const TAG_RELEASED: u8 = 2;
+use crate::{FfiClient, FfiError, mint, runtime};
 
 /// The JVM (set by `init`, before any other entry can run).
 static VM: AtomicUsize = AtomicUsize::new(0);
-/// `NativeFast.Completion.complete([B)V`, looked up by `init` on a JVM thread (the runtime's
+/// `NativeFast.Completion.complete(Object)`, looked up by `init` on a JVM thread (the runtime's
 /// threads cannot look classes up: they only see the system class loader).
 static COMPLETE: AtomicUsize = AtomicUsize::new(0);
+/// `NativeFast` (a global reference) and its static `adopt([B)SessionToken`, likewise.
+static NATIVE_FAST: AtomicUsize = AtomicUsize::new(0);
+static ADOPT: AtomicUsize = AtomicUsize::new(0);
 
 /// Suspending calls in flight, by id, for `cancel`: `None` while the task is being spawned,
 /// then its abort handle. Sharded by id, and nothing but the map operation happens under a
@@ -93,15 +93,13 @@ fn calls(call: u64) -> std::sync::MutexGuard<'static, Shard> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-// ---- the record ---------------------------------------------------------------------------
+// ---- the records --------------------------------------------------------------------------
 
 struct Record(Vec<u8>);
 
 impl Record {
-    fn new(tag: u8, capacity: usize) -> Self {
-        let mut bytes = Vec::with_capacity(capacity);
-        bytes.push(tag);
-        Record(bytes)
+    fn new(capacity: usize) -> Self {
+        Record(Vec::with_capacity(capacity))
     }
 
     fn u8(&mut self, value: u8) {
@@ -130,95 +128,65 @@ impl Record {
             Ok(after) => (1, after),
             Err(before) => (-1, before.duration()),
         };
-        self.i64(sign * i64::try_from(offset.as_secs()).unwrap_or(i64::MAX));
-        self.i32(offset.subsec_nanos() as i32);
+        self.duration(offset, sign);
+    }
+
+    fn duration(&mut self, duration: Duration, sign: i64) {
+        self.i64(sign * i64::try_from(duration.as_secs()).unwrap_or(i64::MAX));
+        self.i32(duration.subsec_nanos() as i32);
+    }
+
+    /// `None` as 0, `Some(x)` as 1 then `x`.
+    fn opt<T>(&mut self, value: Option<T>, write: impl FnOnce(&mut Self, T)) {
+        match value {
+            Some(value) => {
+                self.u8(1);
+                write(self, value);
+            }
+            None => self.u8(0),
+        }
     }
 }
 
 impl Drop for Record {
-    /// A token record holds the secret: wiped once copied to the JVM.
+    /// A token record holds the secrets: wiped once copied to the JVM.
     fn drop(&mut self) {
         self.0.fill(0);
     }
 }
 
-fn token_record(token: &FfiMintedToken) -> Record {
+fn token_record(token: &SessionToken) -> Record {
+    let refresh = token.refresh_token();
     let mut record = Record::new(
-        TAG_TOKEN,
-        64 + token.token_utf8.len() + token.linked_account_id.len() + token.redacted.len(),
+        96 + token.token().len() + token.linked_account_id().len() + refresh.map_or(0, str::len),
     );
-    record.str(&token.token_utf8);
-    record.str(token.linked_account_id.as_bytes());
-    record.time(token.expires_at);
-    match token.issued_at {
-        Some(issued) => {
-            record.u8(1);
-            record.time(issued);
-        }
-        None => record.u8(0),
-    }
-    record.str(token.redacted.as_bytes());
+    record.str(token.token().as_bytes());
+    record.str(token.linked_account_id().as_bytes());
+    record.time(token.expires_at());
+    record.opt(token.issued_at(), Record::time);
+    record.str(token.redacted().as_bytes());
+    record.opt(refresh, |r, text| r.str(text.as_bytes()));
+    record.opt(token.refresh_expires_at(), Record::time);
+    record.opt(refresh.map(|_| REDACTED), |r, text| r.str(text.as_bytes()));
     record
-}
-
-/// `FfiError`'s variants in declaration order (the Kotlin side maps the index to the
-/// `RefoldException` subclass `RefoldException.from` gives the uniffi variant).
-fn variant_index(err: &FfiError) -> u8 {
-    match err {
-        FfiError::InvalidInput { .. } => 0,
-        FfiError::Configuration { .. } => 1,
-        FfiError::BadRequest { .. } => 2,
-        FfiError::Authentication { .. } => 3,
-        FfiError::PermissionDenied { .. } => 4,
-        FfiError::NotFound { .. } => 5,
-        FfiError::RateLimited { .. } => 6,
-        FfiError::InvalidLinkedAccount { .. } => 7,
-        FfiError::ServerError { .. } => 8,
-        FfiError::Timeout { .. } => 9,
-        FfiError::Connection { .. } => 10,
-        FfiError::InvalidResponse { .. } => 11,
-        FfiError::UnexpectedStatus { .. } => 12,
-        FfiError::Internal { .. } => 13,
-    }
 }
 
 fn error_record(err: &FfiError) -> Record {
     let info = err.info();
-    let mut record = Record::new(TAG_ERROR, 64 + info.code.len() + info.detail.len());
-    record.u8(variant_index(err));
+    let mut record = Record::new(96 + info.code.len() + info.detail.len());
     record.str(info.code.as_bytes());
     record.str(info.detail.as_bytes());
-    match info.status {
-        Some(status) => {
-            record.u8(1);
-            record.i32(status);
-        }
-        None => record.u8(0),
-    }
-    match &info.request_id {
-        Some(id) => {
-            record.u8(1);
-            record.str(id.as_bytes());
-        }
-        None => record.u8(0),
-    }
-    match info.retry_after_seconds {
-        Some(seconds) => {
-            record.u8(1);
-            record.0.extend_from_slice(&seconds.to_be_bytes());
-        }
-        None => record.u8(0),
-    }
+    record.opt(info.status, Record::i32);
+    record.opt(info.request_id.as_deref(), |r, id| r.str(id.as_bytes()));
+    record.opt(info.retry_after, |r, wait| r.duration(wait, 1));
     record.i32(info.attempts);
+    record.opt(info.server_code.as_deref(), |r, code| {
+        r.str(code.as_bytes())
+    });
+    record.opt(info.http_error_type.as_deref(), |r, kind| {
+        r.str(kind.as_bytes())
+    });
     record
-}
-
-fn outcome_record(outcome: Result<Option<FfiMintedToken>, FfiError>) -> Record {
-    match outcome {
-        Ok(Some(token)) => token_record(&token),
-        Ok(None) => Record::new(TAG_RELEASED, 1),
-        Err(err) => error_record(&err),
-    }
 }
 
 // ---- raw JNI ------------------------------------------------------------------------------
@@ -240,6 +208,20 @@ unsafe fn id_text(env: *mut JNIEnv, id: jstring) -> Option<String> {
         let mut units = vec![0u16; usize::try_from(len).unwrap_or(0)];
         (f.GetStringRegion)(env, id, 0, len, units.as_mut_ptr());
         String::from_utf16(&units).ok()
+    }
+}
+
+/// The bytes of a `byte[]` (null: `None`): the per-call options' host value.
+unsafe fn bytes(env: *mut JNIEnv, array: jbyteArray) -> Option<Vec<u8>> {
+    if array.is_null() {
+        return None;
+    }
+    unsafe {
+        let f = fns(env);
+        let len = (f.GetArrayLength)(env, array);
+        let mut bytes = vec![0u8; usize::try_from(len).unwrap_or(0)];
+        (f.GetByteArrayRegion)(env, array, 0, len, bytes.as_mut_ptr().cast::<jbyte>());
+        Some(bytes)
     }
 }
 
@@ -280,41 +262,137 @@ fn thread_env() -> Option<*mut JNIEnv> {
     None
 }
 
-/// A Kotlin `NativeFast.Completion` (a global reference), completed at most once; deleted when
-/// dropped (also when the task is aborted by `cancel`, and the record is then never delivered:
-/// the coroutine was cancelled).
-struct Completion(jobject);
+/// A JNI global reference, usable and deleted from any attached thread.
+struct Global(jobject);
 
-// A global reference may be used and deleted from any attached thread.
-unsafe impl Send for Completion {}
+unsafe impl Send for Global {}
+unsafe impl Sync for Global {}
+
+impl Drop for Global {
+    fn drop(&mut self) {
+        if !self.0.is_null()
+            && let Some(env) = thread_env()
+        {
+            unsafe { (fns(env).DeleteGlobalRef)(env, self.0) };
+        }
+    }
+}
+
+/// The Kotlin `SessionToken` of `token` (a new local reference): the one kept in the token's
+/// host slot, made by `NativeFast.adopt` on first use. Null with a Java exception pending if
+/// the JVM could not make it (out of memory); the exception is then thrown to the caller.
+unsafe fn host_token(env: *mut JNIEnv, token: &SessionToken) -> jobject {
+    unsafe {
+        let f = fns(env);
+        let kept = token.host_object(|| {
+            let local = adopt(env, token);
+            let global = if local.is_null() {
+                ptr::null_mut()
+            } else {
+                let global = (f.NewGlobalRef)(env, local);
+                (f.DeleteLocalRef)(env, local);
+                global
+            };
+            Global(global)
+        });
+        match kept {
+            Some(Global(global)) if !global.is_null() => (f.NewLocalRef)(env, *global),
+            // Not kept (the JVM was out of memory): made for this call only, unless an
+            // exception is pending (then JNI allows no further call).
+            _ if (f.ExceptionCheck)(env) => ptr::null_mut(),
+            _ => adopt(env, token),
+        }
+    }
+}
+
+/// `NativeFast.adopt(record)`: the Kotlin `SessionToken` of `token`, a local reference.
+unsafe fn adopt(env: *mut JNIEnv, token: &SessionToken) -> jobject {
+    unsafe {
+        let f = fns(env);
+        let record = token_record(token);
+        let array = byte_array(env, &record);
+        if array.is_null() {
+            return ptr::null_mut();
+        }
+        let class = NATIVE_FAST.load(Ordering::Acquire) as jclass;
+        let method = ADOPT.load(Ordering::Acquire) as jmethodID;
+        let args = [jvalue { l: array }];
+        let object = (f.CallStaticObjectMethodA)(env, class, method, args.as_ptr());
+        (f.DeleteLocalRef)(env, array);
+        object
+    }
+}
+
+/// What an entry answers Kotlin: the `SessionToken`, a `byte[]` error record, or null (no
+/// answer: a released client, or a cache miss).
+unsafe fn answer(env: *mut JNIEnv, outcome: Result<Option<SessionToken>, FfiError>) -> jobject {
+    unsafe {
+        match outcome {
+            Ok(Some(token)) => host_token(env, &token),
+            Ok(None) => ptr::null_mut(),
+            Err(err) => byte_array(env, &error_record(&err)),
+        }
+    }
+}
+
+/// Runs an entry's body; a panic becomes the `internal` error's record.
+unsafe fn guarded(
+    env: *mut JNIEnv,
+    body: impl FnOnce() -> Result<Option<SessionToken>, FfiError>,
+) -> jobject {
+    let outcome = catch_unwind(AssertUnwindSafe(body))
+        .unwrap_or_else(|payload| Err(FfiError::from_panic(payload)));
+    catch_unwind(AssertUnwindSafe(|| unsafe { answer(env, outcome) })).unwrap_or(ptr::null_mut())
+}
+
+/// A Kotlin `NativeFast.Completion` (a global reference), completed at most once; deleted when
+/// dropped (also when the task is aborted by `cancel`, and the answer is then never delivered:
+/// the coroutine was cancelled).
+struct Completion(Global);
 
 impl Completion {
-    fn complete(self, record: &Record) {
-        let method = COMPLETE.load(Ordering::Acquire) as jmethodID;
+    fn complete(self, outcome: Result<Option<SessionToken>, FfiError>) {
         if let Some(env) = thread_env() {
-            unsafe {
-                let f = fns(env);
-                let array = byte_array(env, record);
-                if !array.is_null() {
-                    let args = [jvalue { l: array }];
-                    (f.CallVoidMethodA)(env, self.0, method, args.as_ptr());
-                    (f.DeleteLocalRef)(env, array);
-                }
-                // `complete` throws nothing by design; never leave a pending exception behind
-                // on a runtime thread.
-                if (f.ExceptionCheck)(env) {
-                    (f.ExceptionClear)(env);
-                }
-            }
+            unsafe { deliver(env, self.0.0, outcome) };
         }
         // `self` dropped here: the global reference is deleted.
     }
 }
 
-impl Drop for Completion {
-    fn drop(&mut self) {
-        if let Some(env) = thread_env() {
-            unsafe { (fns(env).DeleteGlobalRef)(env, self.0) };
+/// Calls `completion.complete(answer)` on `env`'s thread.
+unsafe fn deliver(
+    env: *mut JNIEnv,
+    completion: jobject,
+    outcome: Result<Option<SessionToken>, FfiError>,
+) {
+    unsafe {
+        let f = fns(env);
+        let value = answer(env, outcome);
+        if (f.ExceptionCheck)(env) {
+            // The JVM could not make the answer (out of memory): the coroutine still resumes,
+            // with the `internal` error.
+            (f.ExceptionClear)(env);
+            let err = refold_session::Error::internal("the JVM could not hold the answer");
+            call_complete(env, completion, byte_array(env, &error_record(&err.into())));
+        } else {
+            call_complete(env, completion, value);
+        }
+        // `complete` throws nothing by design; never leave a pending exception behind on a
+        // runtime thread.
+        if (f.ExceptionCheck)(env) {
+            (f.ExceptionClear)(env);
+        }
+    }
+}
+
+unsafe fn call_complete(env: *mut JNIEnv, completion: jobject, value: jobject) {
+    unsafe {
+        let f = fns(env);
+        let method = COMPLETE.load(Ordering::Acquire) as jmethodID;
+        let args = [jvalue { l: value }];
+        (f.CallVoidMethodA)(env, completion, method, args.as_ptr());
+        if !value.is_null() {
+            (f.DeleteLocalRef)(env, value);
         }
     }
 }
@@ -335,18 +413,12 @@ impl<T, F: Future<Output = Result<T, FfiError>>> Future for CatchUnwind<F> {
     }
 }
 
-/// The client behind a handle from `uniffiCloneHandle()`, borrowed for the call.
+/// The client behind a handle from `FfiClient::fast_handle`, borrowed for the call.
 ///
 /// # Safety
 /// `handle` is a live `Arc<FfiClient>` pointer the Kotlin side keeps alive during the call.
 unsafe fn client<'a>(handle: jlong) -> &'a FfiClient {
     unsafe { &*(handle as usize as *const FfiClient) }
-}
-
-/// Runs an entry's body, turning a panic into the `internal` error's record.
-fn guarded(body: impl FnOnce() -> Record) -> Record {
-    catch_unwind(AssertUnwindSafe(body))
-        .unwrap_or_else(|payload| error_record(&FfiError::from_panic(payload)))
 }
 
 // ---- the entries (ai.refold.session.NativeFast, static) -------------------------------------
@@ -366,17 +438,17 @@ pub extern "C" fn refold_session_kotlin_register_natives(env: *mut JNIEnv, class
         ),
         (
             c"mintBlocking",
-            c"(JLjava/lang/String;Z)[B",
+            c"(JLjava/lang/String;Z[B)Ljava/lang/Object;",
             Java_ai_refold_session_NativeFast_mintBlocking as *mut c_void,
         ),
         (
             c"cachedToken",
-            c"(JLjava/lang/String;)[B",
+            c"(JLjava/lang/String;)Ljava/lang/Object;",
             Java_ai_refold_session_NativeFast_cachedToken as *mut c_void,
         ),
         (
             c"mintStart",
-            c"(JLjava/lang/String;ZLai/refold/session/NativeFast$Completion;)J",
+            c"(JLjava/lang/String;Z[BLai/refold/session/NativeFast$Completion;)J",
             Java_ai_refold_session_NativeFast_mintStart as *mut c_void,
         ),
         (
@@ -402,7 +474,7 @@ pub extern "C" fn refold_session_kotlin_register_test_natives(
 ) -> jint {
     let methods: [(&CStr, &CStr, *mut c_void); 1] = [(
         c"errorRecord",
-        c"(I)[B",
+        c"(Ljava/lang/String;)[B",
         Java_ai_refold_session_NativeFastTestHooks_errorRecord as *mut c_void,
     )];
     register(env, class, &methods)
@@ -435,14 +507,14 @@ pub(crate) fn entry_address() -> u64 {
     init as usize as u64
 }
 
-/// `init(Class<Completion>, expected)`: records the JVM and `Completion.complete`'s method id.
-/// Returns false (the Kotlin layer then keeps the uniffi path) if either is missing, or if
-/// `expected` (`fast_entry_address()` as uniffi's copy of the library answers it) is not this
-/// copy's: JNI would then run another copy of the library, with its own runtime.
+/// `init(Class<Completion>, expected)`: records the JVM, `Completion.complete` and
+/// `NativeFast.adopt`. Returns false (the Kotlin layer then keeps the uniffi path) if any is
+/// missing, or if `expected` (`fast_entry_address()` as uniffi's copy of the library answers
+/// it) is not this copy's: JNI would then run another copy of the library, with its own runtime.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_ai_refold_session_NativeFast_init(
     env: *mut JNIEnv,
-    _class: jclass,
+    class: jclass,
     completion: jclass,
     expected: jlong,
 ) -> jboolean {
@@ -455,19 +527,38 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_init(
         if (f.GetJavaVM)(env, &mut vm) != JNI_OK || vm.is_null() {
             return false;
         }
-        let method = (f.GetMethodID)(env, completion, c"complete".as_ptr(), c"([B)V".as_ptr());
-        if method.is_null() {
+        let complete = (f.GetMethodID)(
+            env,
+            completion,
+            c"complete".as_ptr(),
+            c"(Ljava/lang/Object;)V".as_ptr(),
+        );
+        let adopt = (f.GetStaticMethodID)(
+            env,
+            class,
+            c"adopt".as_ptr(),
+            c"([B)Lai/refold/session/SessionToken;".as_ptr(),
+        );
+        if complete.is_null() || adopt.is_null() {
+            (f.ExceptionClear)(env);
+            return false;
+        }
+        let global = (f.NewGlobalRef)(env, class);
+        if global.is_null() {
             (f.ExceptionClear)(env);
             return false;
         }
         VM.store(vm as usize, Ordering::Release);
-        COMPLETE.store(method as usize, Ordering::Release);
+        COMPLETE.store(complete as usize, Ordering::Release);
+        ADOPT.store(adopt as usize, Ordering::Release);
+        // Kept for the process's life (the class is never unloaded while the library is in use).
+        NATIVE_FAST.store(global as usize, Ordering::Release);
         true
     }))
     .unwrap_or(false)
 }
 
-/// `mintBlocking(handle, id, fresh): ByteArray`: `getTokenForLinkedAccountBlocking`.
+/// `mintBlocking(handle, id, fresh, options): Any?`: `getTokenForLinkedAccountBlocking`.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_ai_refold_session_NativeFast_mintBlocking(
     env: *mut JNIEnv,
@@ -475,44 +566,40 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_mintBlocking(
     handle: jlong,
     id: jstring,
     fresh: jboolean,
-) -> jbyteArray {
+    options: jbyteArray,
+) -> jobject {
     counted();
-    let record = guarded(|| {
-        let id = unsafe { id_text(env, id) };
-        let client = unsafe { client(handle) };
-        outcome_record(client.get_token_for_linked_account_blocking(id, fresh))
-    });
-    unsafe { byte_array(env, &record) }
+    unsafe {
+        guarded(env, || {
+            let id = id_text(env, id);
+            let options = bytes(env, options);
+            client(handle).mint_blocking(id, fresh, options)
+        })
+    }
 }
 
-/// `cachedToken(handle, id): ByteArray?`: the cache's synchronous answer, null when it has
-/// none (a miss, no cache, an id that is not valid Unicode) — the caller then mints.
+/// `cachedToken(handle, id): Any?`: the cache's synchronous answer, null when it has none (a
+/// miss, no cache, an id that is not valid Unicode, a released client) — the caller then mints.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_ai_refold_session_NativeFast_cachedToken(
     env: *mut JNIEnv,
     _class: jclass,
     handle: jlong,
     id: jstring,
-) -> jbyteArray {
+) -> jobject {
     counted();
-    let record = guarded(|| {
-        let id = unsafe { id_text(env, id) };
-        let client = unsafe { client(handle) };
-        match client.cached_token(id) {
-            Ok(None) => Record::new(TAG_RELEASED, 0),
-            outcome => outcome_record(outcome),
-        }
-    });
-    if record.0.len() == 1 && record.0[0] == TAG_RELEASED {
-        return ptr::null_mut();
+    unsafe {
+        guarded(env, || {
+            let id = id_text(env, id);
+            client(handle).hit(id.as_deref())
+        })
     }
-    unsafe { byte_array(env, &record) }
 }
 
-/// `mintStart(handle, id, fresh, completion): Long`: `getTokenForLinkedAccount` as a task on
-/// the runtime that calls `completion.complete(record)` when done. Returns the call's id for
-/// `cancel`, or 0 when the record was delivered before returning (released client, an error
-/// before the task could start).
+/// `mintStart(handle, id, fresh, options, completion): Long`: `getTokenForLinkedAccount` as a
+/// task on the runtime that calls `completion.complete(answer)` when done. Returns the call's
+/// id for `cancel`, or 0 when the answer was delivered before returning (released client, an
+/// error before the task could start).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_ai_refold_session_NativeFast_mintStart(
     env: *mut JNIEnv,
@@ -520,11 +607,13 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_mintStart(
     handle: jlong,
     id: jstring,
     fresh: jboolean,
+    options: jbyteArray,
     completion: jobject,
 ) -> jlong {
     counted();
     let started = catch_unwind(AssertUnwindSafe(|| -> Result<Option<u64>, FfiError> {
         let id = unsafe { id_text(env, id) };
+        let options = unsafe { bytes(env, options) };
         let ffi = unsafe { client(handle) };
         let Some(client) = ffi.current() else {
             return Ok(None);
@@ -534,42 +623,35 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_mintStart(
         if global.is_null() {
             return Ok(Some(0)); // OutOfMemoryError pending: thrown by mintStart
         }
-        let completion = Completion(global);
-        #[cfg(feature = "test-hooks")]
-        ffi.spawned.fetch_add(1, Ordering::SeqCst);
+        let completion = Completion(Global(global));
+        ffi.count_run();
         let call = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
         // Registered before the spawn, so that the task, which removes it when done, always
         // finds it; `cancel` comes only after `mintStart` has returned, so it finds the abort
         // handle, or nothing once the task is done.
         calls(call).insert(call, None);
         let task = runtime.spawn(async move {
-            let outcome = CatchUnwind(Box::pin(mint(client, id, fresh))).await;
+            let outcome = CatchUnwind(Box::pin(mint(client, id, fresh, options))).await;
             calls(call).remove(&call);
-            completion.complete(&outcome_record(outcome.map(Some)));
+            completion.complete(outcome.map(Some));
         });
         if let Some(slot) = calls(call).get_mut(&call) {
             *slot = Some(task.abort_handle());
         }
         Ok(Some(call))
     }));
-    let record = match started {
+    let outcome = match started {
         Ok(Ok(Some(call))) => return call as jlong,
-        Ok(Ok(None)) => Record::new(TAG_RELEASED, 1),
-        Ok(Err(err)) => error_record(&err),
-        Err(payload) => error_record(&FfiError::from_panic(payload)),
+        Ok(Ok(None)) => Ok(None),
+        Ok(Err(err)) => Err(err),
+        Err(payload) => Err(FfiError::from_panic(payload)),
     };
     // Delivered on this (JVM) thread, before returning; an exception `complete` throws stays
     // pending and is thrown by `mintStart`.
-    unsafe {
-        let f = fns(env);
-        let array = byte_array(env, &record);
-        if !array.is_null() {
-            let method = COMPLETE.load(Ordering::Acquire) as jmethodID;
-            let args = [jvalue { l: array }];
-            (f.CallVoidMethodA)(env, completion, method, args.as_ptr());
-            (f.DeleteLocalRef)(env, array);
-        }
-    }
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+        let value = answer(env, outcome);
+        call_complete(env, completion, value);
+    }));
     0
 }
 
@@ -590,8 +672,8 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_cancel(
     });
 }
 
-/// `free(handle)`: gives back the strong reference the Kotlin layer took with
-/// `uniffiCloneHandle()` (once, after `close()` and its last call in flight, or by its cleaner).
+/// `free(handle)`: gives back the strong reference `FfiClient::fast_handle` took (once, after
+/// `close()` and its last call in flight, or by its cleaner).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_ai_refold_session_NativeFast_free(
     _env: *mut JNIEnv,
@@ -604,15 +686,16 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_free(
     }
 }
 
-/// Test builds only: the error record of `FfiError` variant `variant` with every field set
-/// (the tests compare it with the uniffi path's exception for the same error).
+/// Test builds only: the error record of `crate::test_error(code)` (the tests compare it with
+/// the uniffi path's exception for the same error).
 #[cfg(feature = "test-hooks")]
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_ai_refold_session_NativeFastTestHooks_errorRecord(
     env: *mut JNIEnv,
     _class: jclass,
-    variant: jni_sys::jint,
+    code: jstring,
 ) -> jbyteArray {
-    let record = error_record(&crate::test_error(variant));
+    let code = unsafe { id_text(env, code) }.unwrap_or_default();
+    let record = error_record(&crate::test_error(code));
     unsafe { byte_array(env, &record) }
 }

@@ -67,7 +67,7 @@ class ConsumerTest {
         assertEquals(4, requestCount() - before, "upsert, one mint, delete, the failed mint: $said")
         assertTrue(said.any { it.startsWith("upserted LinkedAccount(") && it.contains("accountId=consumer-flow-user") }, "$said")
         assertTrue(said.any { it.startsWith("second call: the same token, from the cache") }, "$said")
-        assertTrue(said.any { it.startsWith("next mint: InvalidLinkedAccount code=invalid_linked_account status=500") }, "$said")
+        assertTrue(said.any { it.startsWith("next mint: InvalidLinkedAccount code=invalid_linked_account status=400") }, "$said")
     }
 
     /** The emulator's count of public-API requests (its control plane, over plain HTTP). */
@@ -83,6 +83,7 @@ class ConsumerTest {
     fun `an unknown account is InvalidLinkedAccount`() {
         val error = assertThrows<RefoldException.InvalidLinkedAccount> { runBlocking { mintOne("no-such-account") } }
         assertEquals("invalid_linked_account", error.code)
-        assertEquals(500, error.status)
+        assertEquals(400, error.status)
+        assertEquals("INVALID_LINKED_ACCOUNT_ID", error.serverCode)
     }
 }

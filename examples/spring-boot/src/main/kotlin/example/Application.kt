@@ -1,6 +1,7 @@
 // Spring Boot backend for the Refold front end: a demo sign-in that upserts the user's linked
-// account, GET /refold/session with a session token for the signed-in user, and the shared page
-// (../web/public), whose front-end SDK calls Refold with that token.
+// account, GET /refold/session with a session token for the signed-in user, POST
+// /api/session/sign-out revoking it, and the shared page (../web/public), whose front-end SDK
+// calls Refold with that token.
 package example
 
 import ai.refold.session.CacheOptions
@@ -76,6 +77,20 @@ class RefoldController(
             .body(mapOf("token" to token.token, "expiresAt" to token.expiresAt.toString()))
     }
 
+    /**
+     * Signs the user out of Refold too: revokes the user's session token (the one the page was
+     * handed: the cached one, which Refold also answers while it is valid) so it stops working
+     * at once, then ends the demo sign-in. Answers `{"revoked": <tokens revoked>}`.
+     */
+    @PostMapping("/api/session/sign-out")
+    suspend fun sessionSignOut(request: HttpServletRequest, response: HttpServletResponse): ResponseEntity<Any> {
+        val user = session.user(request) ?: return error(HttpStatus.UNAUTHORIZED, "Sign in first.")
+        val token = refold.getTokenForLinkedAccount(user)
+        val revoked = refold.revokeSessionToken(token.token)
+        session.signOut(response)
+        return ResponseEntity.ok().header(HttpHeaders.CACHE_CONTROL, "no-store").body(mapOf("revoked" to revoked.revokedCount))
+    }
+
     /** Refold's typed errors as HTTP answers. */
     @ExceptionHandler(RefoldException::class)
     fun refoldError(e: RefoldException, request: HttpServletRequest): ResponseEntity<Any> {
@@ -89,7 +104,7 @@ class RefoldController(
             )
             is RefoldException.InvalidInput -> error(HttpStatus.BAD_REQUEST, "That name cannot be a linked account id.", e.code)
             is RefoldException.RateLimited -> ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
-                .header(HttpHeaders.RETRY_AFTER, maxOf(1.0, ceil(e.retryAfterSeconds ?: 1.0)).toLong().toString())
+                .header(HttpHeaders.RETRY_AFTER, maxOf(1L, e.retryAfter?.let { ceil(it.toMillis() / 1000.0).toLong() } ?: 1L).toString())
                 .body(mapOf("error" to e.code, "message" to "Refold is busy. Try again in a moment."))
             else -> error(HttpStatus.BAD_GATEWAY, "Refold could not be reached. Try again later.", e.code)
         }

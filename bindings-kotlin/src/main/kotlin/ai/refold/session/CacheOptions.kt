@@ -1,8 +1,6 @@
 package ai.refold.session
 
-import ai.refold.session.ffi.FfiCacheOptions
 import ai.refold.session.ffi.FfiCacheStats
-import ai.refold.session.ffi.FfiStoreOptions
 import java.time.Duration
 
 /**
@@ -25,12 +23,12 @@ data class CacheOptions @JvmOverloads constructor(
     val refreshAhead: Duration? = null,
     val store: StoreOptions? = null,
 ) {
-    /** [text] passes text on, or null (reporting the option) when it is not valid Unicode. */
-    internal fun toNative(text: (String, String?) -> String?) = FfiCacheOptions(
-        maxEntries = maxEntries?.toDouble(),
-        minRemainingSeconds = minRemaining?.toSecondsDouble(),
-        refreshAheadSeconds = refreshAhead?.toSecondsDouble(),
-        store = store?.toNative(text),
+    /** The members the core reads (as [RefoldClient]'s `cache` option). */
+    internal fun toHost(): Map<String, Any?> = HostValue.members(
+        "maxEntries" to maxEntries,
+        "minRemaining" to minRemaining,
+        "refreshAhead" to refreshAhead,
+        "store" to store?.toHost(),
     )
 }
 
@@ -61,14 +59,12 @@ data class StoreOptions @JvmOverloads constructor(
         "StoreOptions(redisUrl=${if (redisUrl == null) "null" else "[REDACTED]"}, " +
             "encryptionKeys=[${encryptionKeys.size} redacted], keyPrefix=$keyPrefix, timeout=$timeout)"
 
-    /** The URL and keys travel as UTF-8 bytes (see the native record). */
-    internal fun toNative(text: (String, String?) -> String?) = FfiStoreOptions(
-        redisUrlUtf8 = text("cache.store.redisUrl", redisUrl)?.toByteArray(Charsets.UTF_8),
-        encryptionKeysUtf8 = encryptionKeys.map { key ->
-            (text("cache.store.encryptionKeys", key) ?: "").toByteArray(Charsets.UTF_8)
-        },
-        keyPrefix = text("cache.store.keyPrefix", keyPrefix),
-        timeoutSeconds = timeout?.toSecondsDouble(),
+    /** The members the core reads (as [CacheOptions]' `store`). */
+    internal fun toHost(): Map<String, Any?> = HostValue.members(
+        "redisUrl" to redisUrl,
+        "encryptionKeys" to encryptionKeys.takeIf { it.isNotEmpty() },
+        "keyPrefix" to keyPrefix,
+        "timeout" to timeout,
     )
 }
 
@@ -110,6 +106,3 @@ data class CacheStats(
         )
     }
 }
-
-/** The duration in seconds, negative ones included (the core reports those in seconds). */
-internal fun Duration.toSecondsDouble(): Double = seconds.toDouble() + nano / 1e9

@@ -1,9 +1,9 @@
 package ai.refold.session
 
-import ai.refold.session.ffi.FfiAccountFields
-import ai.refold.session.ffi.FfiJson
+import ai.refold.session.ffi.FfiIntegration
 import ai.refold.session.ffi.FfiLinkedAccount
 import ai.refold.session.ffi.FfiLinkedAccountPage
+import ai.refold.session.ffi.FfiRevokeResult
 import java.time.Instant
 
 /**
@@ -13,7 +13,8 @@ import java.time.Instant
  * The core checks it before anything is sent ([RefoldException.InvalidInput], no request): the
  * id follows the rules of session tokens, `udf` values are strings, numbers, booleans or null,
  * and [yourApp] needs its credentials. A value JSON has no form for (say a `java.util.Date`
- * or `Double.NaN` in `udf`) is [RefoldException.InvalidInput] too, naming where it is.
+ * or `Double.NaN` in `udf`) is [RefoldException.InvalidInput] too, naming where it is
+ * (`udf.born`).
  *
  * ```kotlin
  * refold.upsertLinkedAccount(LinkedAccountInput("user-42", name = "Mark Wood", udf = mapOf("plan" to "pro")))
@@ -30,31 +31,17 @@ data class LinkedAccountInput @JvmOverloads constructor(
     val udf: Map<String, Any?>? = null,
     val yourApp: YourApp? = null,
 ) {
-    /** The native form: the fields, and the credentials apart (see [YourApp]). */
-    internal fun toNative(): Pair<FfiAccountFields, FfiJson?> {
-        val json = ToNativeJson()
-        var notUnicode: String? = null
-        fun check(field: String) {
-            if (json.notUnicode && notUnicode == null) notUnicode = field
-        }
-        val nativeName = name?.let { json.text(it) }
-        check("name")
-        val nativeUdf = udf?.let { (json.convert(it, "udf") as FfiJson.Object).members }
-        check("udf")
-        val appId = yourApp?.let { json.text(it.appId) }
-        check("yourApp.appId")
-        val credentials = yourApp?.authCredentials?.let { json.convert(it, "yourApp.authCredentials") }
-        check("yourApp.authCredentials")
-        val fields = FfiAccountFields(
-            linkedAccountId = linkedAccountId.takeIf { it.isValidUnicode() },
-            name = nativeName,
-            udf = nativeUdf,
-            appId = appId,
-            notUnicode = notUnicode,
-            typeProblem = json.typeProblem,
-        )
-        return fields to credentials
-    }
+    /** The official SDK's payload, as the host value the core reads (every rule is the core's). */
+    internal fun toHost(): ByteArray = HostValue.encode(
+        HostValue.members(
+            "linked_account_id" to linkedAccountId,
+            "name" to name,
+            "udf" to udf,
+            "your_app" to yourApp?.let { app ->
+                HostValue.members("app_id" to app.appId, "auth_credentials" to app.authCredentials)
+            },
+        ),
+    )
 }
 
 /**
@@ -80,14 +67,19 @@ class YourApp @JvmOverloads constructor(
  *
  * @property id Refold's own id of the account (`_id`).
  * @property accountId your id of the end-user (the `linked_account_id`).
+ * @property associatedOrg the Refold organization it belongs to.
  * @property environment the Refold environment it lives in (e.g. `test`).
  * @property name the display name.
  * @property udf user-defined fields, name → value (`String`, `Long`, `Double`, `Boolean` or `null`).
+ * @property integrations the applications it has connected, or null when Refold sent none.
+ * @property isSeed whether it is a seed account.
+ * @property tenantAccountId the tenant account it belongs to, if any.
+ * @property newAccount whether an upsert created it (an upsert's answer only).
  * @property createdAt when it was created, if Refold said.
  * @property updatedAt when it last changed, if Refold said.
  * @property json the whole object as received (read-only), so fields Refold adds later are not lost.
  */
-data class LinkedAccount(
+data class LinkedAccount @JvmOverloads constructor(
     val id: String?,
     val accountId: String,
     val environment: String?,
@@ -96,10 +88,16 @@ data class LinkedAccount(
     val createdAt: Instant?,
     val updatedAt: Instant?,
     val json: Map<String, Any?>,
+    val associatedOrg: String? = null,
+    val integrations: List<Integration>? = null,
+    val isSeed: Boolean? = null,
+    val tenantAccountId: String? = null,
+    val newAccount: Boolean? = null,
 ) {
     /** The documented fields; [json] is left out. */
     override fun toString(): String =
-        "LinkedAccount(id=$id, accountId=$accountId, environment=$environment, name=$name, udf=$udf, " +
+        "LinkedAccount(id=$id, accountId=$accountId, associatedOrg=$associatedOrg, environment=$environment, name=$name, " +
+            "udf=$udf, integrations=$integrations, isSeed=$isSeed, tenantAccountId=$tenantAccountId, newAccount=$newAccount, " +
             "createdAt=$createdAt, updatedAt=$updatedAt)"
 
     internal companion object {
@@ -112,7 +110,55 @@ data class LinkedAccount(
             createdAt = native.createdAt,
             updatedAt = native.updatedAt,
             json = native.json.toKotlinMap(),
+            associatedOrg = native.associatedOrg,
+            integrations = native.integrations?.map(Integration::from),
+            isSeed = native.isSeed,
+            tenantAccountId = native.tenantAccountId,
+            newAccount = native.newAccount,
         )
+    }
+}
+
+/**
+ * An application a linked account has connected (an entry of [LinkedAccount.integrations]).
+ *
+ * @property type the application's slug (e.g. `hubspot`).
+ * @property name its display name.
+ * @property appId your custom app's id, or null for Refold's own apps.
+ * @property icon its icon (a URL), when given.
+ * @property reauthRequired whether the end-user must connect it again.
+ */
+data class Integration(
+    val type: String,
+    val name: String,
+    val appId: String?,
+    val icon: String?,
+    val reauthRequired: Boolean?,
+    val createdAt: Instant?,
+    val updatedAt: Instant?,
+) {
+    internal companion object {
+        fun from(native: FfiIntegration) = Integration(
+            type = native.type,
+            name = native.name,
+            appId = native.appId,
+            icon = native.icon,
+            reauthRequired = native.reauthRequired,
+            createdAt = native.createdAt,
+            updatedAt = native.updatedAt,
+        )
+    }
+}
+
+/**
+ * What [RefoldClient.revokeSessionToken] answered.
+ *
+ * @property success Refold's `success`.
+ * @property revokedCount tokens revoked: 1 when it was the account's current token, else 0.
+ */
+data class RevokeResult(val success: Boolean, val revokedCount: Long) {
+    internal companion object {
+        fun from(native: FfiRevokeResult) = RevokeResult(success = native.success, revokedCount = native.revokedCount)
     }
 }
 
@@ -125,14 +171,22 @@ data class LinkedAccount(
  * @property total accounts in all pages.
  * @property totalPages pages in all.
  * @property nextPage the next page's number, or null after the last page.
+ * @property pagingCounter the number of this page's first account, from 1.
+ * @property hasPrevPage whether a page comes before this one.
+ * @property prevPage the previous page's number, or null on the first page.
+ * @property hasNextPage whether a page comes after this one.
  */
-data class LinkedAccountPage(
+data class LinkedAccountPage @JvmOverloads constructor(
     val accounts: List<LinkedAccount>,
     val page: Int,
     val limit: Int,
     val total: Long,
     val totalPages: Int,
     val nextPage: Int?,
+    val pagingCounter: Long = 0,
+    val hasPrevPage: Boolean = false,
+    val prevPage: Int? = null,
+    val hasNextPage: Boolean = nextPage != null,
 ) {
     internal companion object {
         fun from(native: FfiLinkedAccountPage) = LinkedAccountPage(
@@ -142,6 +196,10 @@ data class LinkedAccountPage(
             total = native.total,
             totalPages = native.totalPages,
             nextPage = native.nextPage,
+            pagingCounter = native.pagingCounter,
+            hasPrevPage = native.hasPrevPage,
+            prevPage = native.prevPage,
+            hasNextPage = native.hasNextPage,
         )
     }
 }

@@ -15,10 +15,12 @@ import kotlin.coroutines.resume
 
 /**
  * The JNI entry points of the hot calls (`bindings-kotlin/src/fast.rs`): minting a token
- * (blocking and suspending) and the synchronous cache lookup, one native call each, whose answer
- * is one `byte[]` record decoded here into the same [SessionToken] and the same
- * [RefoldException] subclasses as the uniffi path (which every other call, and these when JNI
- * is unavailable, still take). See fast.rs for the record's layout.
+ * (blocking and suspending) and the synchronous cache lookup, one native call each. A token
+ * answers as the [SessionToken] itself: made once per token by [adopt] (called from native code)
+ * and kept by the core with its token, so a cache hit returns that same object. An error answers
+ * as a `byte[]` record thrown here as the [RefoldException] the uniffi path throws for it. See
+ * fast.rs for the records' layout. Every other call, and these when JNI is unavailable, take
+ * the uniffi path.
  *
  * The entry points live in the library uniffi's JNA bindings already loaded, and are bound to
  * this object's `external` methods by `RegisterNatives` on that library instance (called once
@@ -58,74 +60,82 @@ internal object NativeFast {
     @JvmStatic
     private external fun init(completion: Class<Completion>, expected: Long): Boolean
 
-    /** `getTokenForLinkedAccountBlocking`: the record of a token, an error or a released client. */
+    /** `getTokenForLinkedAccountBlocking`: a [SessionToken], an error record, or null for a released client. */
     @JvmStatic
-    external fun mintBlocking(handle: Long, linkedAccountId: String, fresh: Boolean): ByteArray
+    external fun mintBlocking(handle: Long, linkedAccountId: String, fresh: Boolean, options: ByteArray?): Any?
 
-    /** The cache's synchronous answer (a token or an error record), null when it has none. */
+    /** The cache's synchronous answer (a [SessionToken] or an error record), null when it has none. */
     @JvmStatic
-    external fun cachedToken(handle: Long, linkedAccountId: String): ByteArray?
+    external fun cachedToken(handle: Long, linkedAccountId: String): Any?
 
     /**
-     * `getTokenForLinkedAccount` as a task on the native runtime, which hands its record to
+     * `getTokenForLinkedAccount` as a task on the native runtime, which hands its answer to
      * [completion] when done. Returns the call's id for [cancel], or 0 when [completion] already
-     * has the record.
+     * has the answer.
      */
     @JvmStatic
-    external fun mintStart(handle: Long, linkedAccountId: String, fresh: Boolean, completion: Completion): Long
+    external fun mintStart(handle: Long, linkedAccountId: String, fresh: Boolean, options: ByteArray?, completion: Completion): Long
 
     /** Abandons a call started by [mintStart] (nothing if it has finished). */
     @JvmStatic
     external fun cancel(call: Long)
 
-    /** Gives back the strong reference of a handle from `uniffiCloneHandle()`. */
+    /** Gives back the strong reference of a handle from `fastHandle()`. */
     @JvmStatic
     external fun free(handle: Long)
 
-    /** Resumes a suspended [mintStart] with its record; called once, by the native runtime. */
-    class Completion(private val continuation: CancellableContinuation<ByteArray>) {
-        fun complete(record: ByteArray) = continuation.resume(record)
+    /** Resumes a suspended [mintStart] with its answer; called once, by the native runtime. */
+    class Completion(private val continuation: CancellableContinuation<Any?>) {
+        fun complete(answer: Any?) = continuation.resume(answer)
     }
 
     /**
-     * A token record as a [SessionToken] (the record's copy of the secret is zeroed), an error
-     * record thrown as its [RefoldException], null for a released client.
+     * An entry's answer: the [SessionToken], an error record thrown as its [RefoldException],
+     * or null (a released client, or a cache miss).
      */
-    fun token(record: ByteArray): SessionToken? {
+    fun token(answer: Any?): SessionToken? = when (answer) {
+        is SessionToken -> answer
+        is ByteArray -> throw exception(answer)
+        else -> null
+    }
+
+    /** The [SessionToken] of a token record (called by native code, once per token); the record is zeroed. */
+    @JvmStatic
+    fun adopt(record: ByteArray): SessionToken {
         val buf = ByteBuffer.wrap(record)
-        return when (buf.get().toInt()) {
-            TAG_TOKEN -> try {
-                SessionToken.of(
-                    token = buf.text(),
-                    linkedAccountId = buf.text(),
-                    expiresAt = buf.instant(),
-                    issuedAt = if (buf.get().toInt() != 0) buf.instant() else null,
-                    redacted = buf.text(),
-                )
-            } finally {
-                record.fill(0)
-            }
-            TAG_ERROR -> throw exception(buf)
-            else -> null
+        try {
+            return SessionToken.of(
+                token = buf.text(),
+                linkedAccountId = buf.text(),
+                expiresAt = buf.instant(),
+                issuedAt = buf.optional { instant() },
+                redacted = buf.text(),
+                refreshToken = buf.optional { text() },
+                refreshExpiresAt = buf.optional { instant() },
+                refreshRedacted = buf.optional { text() },
+            )
+        } finally {
+            record.fill(0)
         }
     }
 
-    /** An error record (after its tag) as the exception the uniffi path throws for it. */
-    fun exception(buf: ByteBuffer): RefoldException {
-        val variant = buf.get().toInt()
+    /** An error record as the exception the uniffi path throws for it. */
+    fun exception(record: ByteArray): RefoldException {
+        val buf = ByteBuffer.wrap(record)
         val info = ErrorInfo(
             code = buf.text(),
             detail = buf.text(),
-            status = if (buf.get().toInt() != 0) buf.getInt() else null,
-            requestId = if (buf.get().toInt() != 0) buf.text() else null,
-            retryAfterSeconds = if (buf.get().toInt() != 0) buf.getDouble() else null,
+            status = buf.optional { getInt() },
+            requestId = buf.optional { text() },
+            retryAfter = buf.optional { Duration.ofSeconds(getLong(), getInt().toLong()) },
             attempts = buf.getInt(),
+            serverCode = buf.optional { text() },
+            httpErrorType = buf.optional { text() },
         )
-        return RefoldException.of(variant, info)
+        return RefoldException.from(info)
     }
 
-    private const val TAG_TOKEN = 0
-    private const val TAG_ERROR = 1
+    private inline fun <T> ByteBuffer.optional(read: ByteBuffer.() -> T): T? = if (get().toInt() != 0) read() else null
 
     private fun ByteBuffer.text(): String {
         val length = getInt()
@@ -148,7 +158,7 @@ internal object NativeFast {
 
 /**
  * A [RefoldClient]'s own strong reference to its native client, for [NativeFast]'s calls: taken
- * once with the generated `uniffiCloneHandle()`, borrowed by each call while [calls] counts it
+ * once with `fastHandle()` (the native crate's own `Arc::into_raw`), borrowed by each call while [calls] counts it
  * in flight, given back once when the client is closed and no call is in flight (or, for a
  * client never closed, by the cleaner once this object is unreachable, hence no call can be in
  * flight). The same scheme as the generated object's own call counter.

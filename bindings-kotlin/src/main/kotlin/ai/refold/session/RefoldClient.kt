@@ -4,7 +4,6 @@ import ai.refold.session.ffi.FfiClient
 import ai.refold.session.ffi.FfiClientInfo
 import ai.refold.session.ffi.FfiException
 import ai.refold.session.ffi.FfiLinkedAccount
-import ai.refold.session.ffi.FfiOptions
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -33,7 +32,8 @@ import java.util.concurrent.atomic.AtomicBoolean
  * ```
  *
  * Every call has a `suspend` form for coroutines and a `…Blocking` form for Java and other
- * blocking callers (same arguments, same exceptions).
+ * blocking callers (same arguments, same exceptions), and takes a [RequestOptions] last
+ * (`timeout`, `maxRetries` for that call only).
  *
  * @param apiKey the API key (default: `REFOLD_API_KEY`, then `COBALT_API_KEY`).
  * @param environment `production`, `sandbox` or `staging` (default: `REFOLD_ENVIRONMENT`, else production).
@@ -48,7 +48,9 @@ import java.util.concurrent.atomic.AtomicBoolean
  *   it with the fleet through Redis. See [CacheOptions] and [StoreOptions].
  * @param maxConnections connections open to the host at once (in use, idle or being opened),
  *   1 to 10,000 (default 1,024); calls beyond it wait, within their timeout, for one to come
- *   free. Last, so that positional calls written before it still compile.
+ *   free. After [cache], so that positional calls written before it still compile.
+ * @param readEnvironmentVariables whether options left null are read from the `REFOLD_*`
+ *   environment variables (default true); false makes the client depend on its arguments only.
  * @throws RefoldException.Configuration when an option is missing or unusable (text that is not
  *   valid Unicode, such as a lone surrogate, included).
  */
@@ -61,6 +63,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     maxIdleConnections: Int? = null,
     cache: CacheOptions? = null,
     maxConnections: Int? = null,
+    readEnvironmentVariables: Boolean? = null,
 ) : AutoCloseable {
     private val native: FfiClient
     private val info: FfiClientInfo
@@ -76,36 +79,26 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     private val closed = AtomicBoolean(false)
 
     init {
-        // uniffi's string encoder throws CharacterCodingException on a lone surrogate: such an
-        // option is passed as null, and the core reports it by name as a configuration error.
-        var notUnicode: String? = null
-        fun text(option: String, value: String?): String? =
-            if (value == null || value.isValidUnicode()) {
-                value
-            } else {
-                if (notUnicode == null) notUnicode = option
-                null
-            }
-        val key = text("apiKey", apiKey)
-        val options = FfiOptions(
-            environment = text("environment", environment),
-            baseUrl = text("baseUrl", baseUrl),
-            timeoutSeconds = timeout?.toSecondsDouble(),
-            maxRetries = maxRetries?.toDouble(),
-            maxIdleConnections = maxIdleConnections?.toDouble(),
-            maxConnections = maxConnections?.toDouble(),
-            cache = cache?.toNative(::text),
-            notUnicode = notUnicode,
-            runtimeVersion = System.getProperty("java.version")?.takeIf { it.isValidUnicode() } ?: "unknown",
+        // The options cross whole, as a host value the core reads (every check, default and
+        // message is the core's); the bytes hold the API key and are wiped after the call.
+        val options = HostValue.encode(
+            HostValue.members(
+                "apiKey" to apiKey,
+                "environment" to environment,
+                "baseUrl" to baseUrl,
+                "timeout" to timeout,
+                "maxRetries" to maxRetries,
+                "maxIdleConnections" to maxIdleConnections,
+                "cache" to cache?.toHost(),
+                "maxConnections" to maxConnections,
+                "readEnvironmentVariables" to readEnvironmentVariables,
+            ),
         )
+        val runtimeVersion = System.getProperty("java.version")?.takeIf { it.isValidUnicode() } ?: "unknown"
         native = try {
-            translate { FfiClient(key, options) }
+            translate { FfiClient(options, runtimeVersion) }
         } finally {
-            // The store's secrets were copied to native memory: wipe the JVM's byte copies.
-            options.cache?.store?.let { store ->
-                store.redisUrlUtf8?.fill(0)
-                store.encryptionKeysUtf8.forEach { it.fill(0) }
-            }
+            options.fill(0)
         }
         info = try {
             translate { native.info() } ?: throw IllegalStateException("The native client was released.")
@@ -113,38 +106,46 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
             native.close()
             throw error
         }
-        fast = if (NativeFast.available) FastHandle(native.uniffiCloneHandle()) else null
+        fast = if (NativeFast.available) FastHandle(native.fastHandle().toLong()) else null
     }
 
     /**
      * A session token for [linkedAccountId]: minted (retrying transient failures), or, with the
-     * cache on, the cached one while it has life left. [fresh] bypasses the cache: a new token
-     * is minted and stored (for a front end whose token was just refused). Suspends without
-     * blocking a thread; cancelling the coroutine abandons the request.
+     * cache on, the cached one while it has life left (the same [SessionToken] object on every
+     * hit). [fresh] bypasses the cache: Refold mints a new token (`force_refresh=true`), which
+     * is stored (for a front end whose token was just refused). [options] apply to this call
+     * only. Suspends without blocking a thread; cancelling the coroutine abandons the request.
      *
      * @throws RefoldException one subclass per failure, e.g. [RefoldException.InvalidLinkedAccount]
      *   for an account Refold does not know (create it with [upsertLinkedAccount] first).
      * @throws IllegalStateException after [close].
      */
     @Throws(RefoldException::class)
-    suspend fun getTokenForLinkedAccount(linkedAccountId: String, fresh: Boolean = false): SessionToken =
-        cachedToken(linkedAccountId, fresh) ?: mint(linkedAccountId, fresh)
+    suspend fun getTokenForLinkedAccount(
+        linkedAccountId: String,
+        fresh: Boolean = false,
+        options: RequestOptions? = null,
+    ): SessionToken = cachedToken(linkedAccountId, fresh, options) ?: mint(linkedAccountId, fresh, options)
 
     /**
      * [getTokenForLinkedAccount] for Java and other blocking callers: waits for the token on
-     * the calling thread (one native call; the request runs on the native runtime, a cache hit
-     * is answered on the calling thread).
+     * the calling thread (one native call; a cache hit is answered on the calling thread).
      */
     @Throws(RefoldException::class)
     @JvmOverloads
-    fun getTokenForLinkedAccountBlocking(linkedAccountId: String, fresh: Boolean = false): SessionToken {
+    fun getTokenForLinkedAccountBlocking(
+        linkedAccountId: String,
+        fresh: Boolean = false,
+        options: RequestOptions? = null,
+    ): SessionToken {
+        val host = options?.toHost()
         val fast = fast ?: run {
-            val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), fresh) }
+            val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), fresh, host) }
             return SessionToken.from(minted ?: throw closedError())
         }
         if (closed.get()) throw closedError()
-        val record = fast.use(::closed) { NativeFast.mintBlocking(it, linkedAccountId, fresh) }
-        return NativeFast.token(record) ?: throw closedError()
+        val answer = fast.use(::closed) { NativeFast.mintBlocking(it, linkedAccountId, fresh, host) }
+        return NativeFast.token(answer) ?: throw closedError()
     }
 
     /**
@@ -153,16 +154,59 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * cache hit returns an already completed future.
      */
     @JvmOverloads
-    fun getTokenForLinkedAccountAsync(linkedAccountId: String, fresh: Boolean = false): CompletableFuture<SessionToken> {
-        val id = linkedAccountId
+    fun getTokenForLinkedAccountAsync(
+        linkedAccountId: String,
+        fresh: Boolean = false,
+        options: RequestOptions? = null,
+    ): CompletableFuture<SessionToken> {
         val hit = try {
-            cachedToken(id, fresh)
+            cachedToken(linkedAccountId, fresh, options)
         } catch (error: Exception) {
-            // As before the fast path: the future fails, the call itself never throws.
+            // The future fails; the call itself never throws.
             return CompletableFuture.failedFuture(error)
         }
-        return hit?.let { CompletableFuture.completedFuture(it) } ?: futureScope.future { mint(id, fresh) }
+        return hit?.let { CompletableFuture.completedFuture(it) } ?: futureScope.future { mint(linkedAccountId, fresh, options) }
     }
+
+    /**
+     * Revokes a session token (authenticated by the token itself, not the API key): Refold
+     * refuses it and its refresh token from then on, and it leaves the cache (and the fleet
+     * store), so it is never handed out again. A token Refold refuses (already revoked,
+     * expired, not one) is [RefoldException.Authentication].
+     */
+    @Throws(RefoldException::class)
+    suspend fun revokeSessionToken(token: String, options: RequestOptions? = null): RevokeResult =
+        RevokeResult.from(translate { open().revokeSessionToken(token.ifValidUnicode(), options?.toHost()) } ?: throw closedError())
+
+    /** [revokeSessionToken], blocking the calling thread. */
+    @Throws(RefoldException::class)
+    @JvmOverloads
+    fun revokeSessionTokenBlocking(token: String, options: RequestOptions? = null): RevokeResult =
+        RevokeResult.from(translate { open().revokeSessionTokenBlocking(token.ifValidUnicode(), options?.toHost()) } ?: throw closedError())
+
+    /** [revokeSessionToken] as a [CompletableFuture], for asynchronous Java code. */
+    @JvmOverloads
+    fun revokeSessionTokenAsync(token: String, options: RequestOptions? = null): CompletableFuture<RevokeResult> =
+        futureScope.future { revokeSessionToken(token, options) }
+
+    /**
+     * The linked account a session token belongs to (authenticated by the token, not the API
+     * key); a token Refold refuses is [RefoldException.Authentication].
+     */
+    @Throws(RefoldException::class)
+    suspend fun getActiveLinkedAccount(token: String, options: RequestOptions? = null): LinkedAccount =
+        account(translate { open().getActiveLinkedAccount(token.ifValidUnicode(), options?.toHost()) })
+
+    /** [getActiveLinkedAccount], blocking the calling thread. */
+    @Throws(RefoldException::class)
+    @JvmOverloads
+    fun getActiveLinkedAccountBlocking(token: String, options: RequestOptions? = null): LinkedAccount =
+        account(translate { open().getActiveLinkedAccountBlocking(token.ifValidUnicode(), options?.toHost()) })
+
+    /** [getActiveLinkedAccount] as a [CompletableFuture], for asynchronous Java code. */
+    @JvmOverloads
+    fun getActiveLinkedAccountAsync(token: String, options: RequestOptions? = null): CompletableFuture<LinkedAccount> =
+        futureScope.future { getActiveLinkedAccount(token, options) }
 
     /**
      * Creates the linked account, or updates the one with this id (`PUT`, retried like every
@@ -173,11 +217,14 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      *   subclass per failure.
      */
     @Throws(RefoldException::class)
-    suspend fun upsertLinkedAccount(input: LinkedAccountInput): LinkedAccount = save(input, create = false)
+    suspend fun upsertLinkedAccount(input: LinkedAccountInput, options: RequestOptions? = null): LinkedAccount =
+        account(translate { open().saveLinkedAccount(input.toHost(), false, options?.toHost()) })
 
     /** [upsertLinkedAccount], blocking the calling thread. */
     @Throws(RefoldException::class)
-    fun upsertLinkedAccountBlocking(input: LinkedAccountInput): LinkedAccount = saveBlocking(input, create = false)
+    @JvmOverloads
+    fun upsertLinkedAccountBlocking(input: LinkedAccountInput, options: RequestOptions? = null): LinkedAccount =
+        account(translate { open().saveLinkedAccountBlocking(input.toHost(), false, options?.toHost()) })
 
     /**
      * Creates the linked account (`POST`); one that exists already is
@@ -185,24 +232,28 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * The official SDK's `createLinkedAccount`.
      */
     @Throws(RefoldException::class)
-    suspend fun createLinkedAccount(input: LinkedAccountInput): LinkedAccount = save(input, create = true)
+    suspend fun createLinkedAccount(input: LinkedAccountInput, options: RequestOptions? = null): LinkedAccount =
+        account(translate { open().saveLinkedAccount(input.toHost(), true, options?.toHost()) })
 
     /** [createLinkedAccount], blocking the calling thread. */
     @Throws(RefoldException::class)
-    fun createLinkedAccountBlocking(input: LinkedAccountInput): LinkedAccount = saveBlocking(input, create = true)
+    @JvmOverloads
+    fun createLinkedAccountBlocking(input: LinkedAccountInput, options: RequestOptions? = null): LinkedAccount =
+        account(translate { open().saveLinkedAccountBlocking(input.toHost(), true, options?.toHost()) })
 
     /**
      * The linked account [linkedAccountId] (the official SDK's `getLinkedAccountById`); an
      * unknown one is [RefoldException.NotFound].
      */
     @Throws(RefoldException::class)
-    suspend fun getLinkedAccount(linkedAccountId: String): LinkedAccount =
-        account(translate { open().getLinkedAccount(linkedAccountId.ifValidUnicode()) })
+    suspend fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): LinkedAccount =
+        account(translate { open().getLinkedAccount(linkedAccountId.ifValidUnicode(), options?.toHost()) })
 
     /** [getLinkedAccount], blocking the calling thread. */
     @Throws(RefoldException::class)
-    fun getLinkedAccountBlocking(linkedAccountId: String): LinkedAccount =
-        account(translate { open().getLinkedAccountBlocking(linkedAccountId.ifValidUnicode()) })
+    @JvmOverloads
+    fun getLinkedAccountBlocking(linkedAccountId: String, options: RequestOptions? = null): LinkedAccount =
+        account(translate { open().getLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), options?.toHost()) })
 
     /**
      * Deletes the linked account; an unknown one is [RefoldException.NotFound]. Returns
@@ -210,27 +261,29 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * dropped too (and its fleet-store entry), so the next mint reports the deleted account.
      */
     @Throws(RefoldException::class)
-    suspend fun deleteLinkedAccount(linkedAccountId: String): Map<String, Any?> =
-        (translate { open().deleteLinkedAccount(linkedAccountId.ifValidUnicode()) } ?: throw closedError()).toKotlinMap()
+    suspend fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): Map<String, Any?> =
+        (translate { open().deleteLinkedAccount(linkedAccountId.ifValidUnicode(), options?.toHost()) } ?: throw closedError()).toKotlinMap()
 
     /** [deleteLinkedAccount], blocking the calling thread. */
     @Throws(RefoldException::class)
-    fun deleteLinkedAccountBlocking(linkedAccountId: String): Map<String, Any?> =
-        (translate { open().deleteLinkedAccountBlocking(linkedAccountId.ifValidUnicode()) } ?: throw closedError()).toKotlinMap()
+    @JvmOverloads
+    fun deleteLinkedAccountBlocking(linkedAccountId: String, options: RequestOptions? = null): Map<String, Any?> =
+        (translate { open().deleteLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), options?.toHost()) } ?: throw closedError())
+            .toKotlinMap()
 
     /**
      * One page of linked accounts, in creation order (the official SDK's
      * `getAllLinkedAccounts({page, limit})`): [page] from 1, [limit] from 1 to 100 (null: 10).
      */
     @Throws(RefoldException::class)
-    suspend fun listLinkedAccounts(page: Int = 1, limit: Int? = null): LinkedAccountPage =
-        LinkedAccountPage.from(translate { open().listLinkedAccounts(page, limit) } ?: throw closedError())
+    suspend fun listLinkedAccounts(page: Int = 1, limit: Int? = null, options: RequestOptions? = null): LinkedAccountPage =
+        LinkedAccountPage.from(translate { open().listLinkedAccounts(page, limit, options?.toHost()) } ?: throw closedError())
 
     /** [listLinkedAccounts], blocking the calling thread. */
     @Throws(RefoldException::class)
     @JvmOverloads
-    fun listLinkedAccountsBlocking(page: Int = 1, limit: Int? = null): LinkedAccountPage =
-        LinkedAccountPage.from(translate { open().listLinkedAccountsBlocking(page, limit) } ?: throw closedError())
+    fun listLinkedAccountsBlocking(page: Int = 1, limit: Int? = null, options: RequestOptions? = null): LinkedAccountPage =
+        LinkedAccountPage.from(translate { open().listLinkedAccountsBlocking(page, limit, options?.toHost()) } ?: throw closedError())
 
     /**
      * Every linked account, page after page ([limit] per request; null: 10), fetched as the
@@ -238,8 +291,8 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * `collect` as a [RefoldException]; the walk is bounded (the core stops after the last
      * page, an empty page, or 100,000 pages).
      */
-    fun linkedAccounts(limit: Int? = null): Flow<LinkedAccount> = flow {
-        val pages = translate { open().linkedAccountPages(limit) } ?: throw closedError()
+    fun linkedAccounts(limit: Int? = null, options: RequestOptions? = null): Flow<LinkedAccount> = flow {
+        val pages = translate { open().linkedAccountPages(limit, options?.toHost()) } ?: throw closedError()
         pages.use {
             while (true) {
                 open()
@@ -257,9 +310,9 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * [listLinkedAccountsBlocking]).
      */
     @JvmOverloads
-    fun linkedAccountsBlocking(limit: Int? = null): Iterable<LinkedAccount> = Iterable {
+    fun linkedAccountsBlocking(limit: Int? = null, options: RequestOptions? = null): Iterable<LinkedAccount> = Iterable {
         iterator {
-            val pages = translate { open().linkedAccountPages(limit) } ?: throw closedError()
+            val pages = translate { open().linkedAccountPages(limit, options?.toHost()) } ?: throw closedError()
             pages.use {
                 while (true) {
                     open()
@@ -334,42 +387,35 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     /**
      * The fast path of every token call: the cached token when the core answers it at once (one
      * synchronous native call, nothing spawned, no suspension), else null and the caller takes
-     * the async path. Never for [fresh] calls; null for an id that is not valid Unicode.
+     * the async path. Never for [fresh] calls or calls with [options] (the core reads those);
+     * null for an id that is not valid Unicode.
      */
-    private fun cachedToken(id: String, fresh: Boolean): SessionToken? {
-        if (fresh || !cacheOn) return null
+    private fun cachedToken(id: String, fresh: Boolean, options: RequestOptions?): SessionToken? {
+        if (fresh || options != null || !cacheOn) return null
         val fast = fast ?: return translate { open().cachedToken(id.ifValidUnicode()) }?.let(SessionToken::from)
         if (closed.get()) throw closedError()
-        val record = fast.use(::closed) { NativeFast.cachedToken(it, id) } ?: return null
-        return NativeFast.token(record)
+        return NativeFast.token(fast.use(::closed) { NativeFast.cachedToken(it, id) })
     }
 
     /**
-     * The async path of the token calls: a task on the native runtime, awaited (its record
+     * The async path of the token calls: a task on the native runtime, awaited (its answer
      * resumes this coroutine from the runtime's thread; cancelling the coroutine aborts it).
      */
-    private suspend fun mint(id: String, fresh: Boolean): SessionToken {
+    private suspend fun mint(id: String, fresh: Boolean, options: RequestOptions?): SessionToken {
+        val host = options?.toHost()
         val fast = fast
-            ?: return SessionToken.from(translate { open().getTokenForLinkedAccount(id.ifValidUnicode(), fresh) } ?: throw closedError())
+            ?: return SessionToken.from(
+                translate { open().getTokenForLinkedAccount(id.ifValidUnicode(), fresh, host) } ?: throw closedError(),
+            )
         if (closed.get()) throw closedError()
-        val record = suspendCancellableCoroutine { continuation ->
-            val call = fast.use(::closed) { NativeFast.mintStart(it, id, fresh, NativeFast.Completion(continuation)) }
+        val answer = suspendCancellableCoroutine { continuation ->
+            val call = fast.use(::closed) { NativeFast.mintStart(it, id, fresh, host, NativeFast.Completion(continuation)) }
             if (call != 0L) continuation.invokeOnCancellation { NativeFast.cancel(call) }
         }
-        return NativeFast.token(record) ?: throw closedError()
+        return NativeFast.token(answer) ?: throw closedError()
     }
 
     private fun closed(): Nothing = throw closedError()
-
-    private suspend fun save(input: LinkedAccountInput, create: Boolean): LinkedAccount {
-        val (fields, credentials) = input.toNative()
-        return account(translate { open().saveLinkedAccount(fields, credentials, create) })
-    }
-
-    private fun saveBlocking(input: LinkedAccountInput, create: Boolean): LinkedAccount {
-        val (fields, credentials) = input.toNative()
-        return account(translate { open().saveLinkedAccountBlocking(fields, credentials, create) })
-    }
 
     private fun account(native: FfiLinkedAccount?): LinkedAccount = LinkedAccount.from(native ?: throw closedError())
 
@@ -397,8 +443,8 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
             }
 
         /**
-         * The id as passed to the native call: null when it holds a lone surrogate (uniffi's
-         * encoder would throw CharacterCodingException), which the core reports as
+         * An id or token as passed to the native call: null when it holds a lone surrogate
+         * (uniffi's encoder would throw CharacterCodingException), which the core reports as
          * `invalid_input` in its own words, with nothing sent.
          */
         fun String.ifValidUnicode(): String? = takeIf { it.isValidUnicode() }

@@ -2,6 +2,7 @@ package ai.refold.session
 
 import ai.refold.session.ffi.ErrorInfo
 import ai.refold.session.ffi.FfiException
+import java.time.Duration
 
 /**
  * Every failure of [RefoldClient]: one subclass per error code of the contract, each carrying
@@ -14,7 +15,7 @@ import ai.refold.session.ffi.FfiException
  * } catch (e: RefoldException.InvalidLinkedAccount) {
  *     // create the linked account first
  * } catch (e: RefoldException) {
- *     log.warn("refold failed: {} (request {})", e.code, e.requestId)
+ *     log.warn("refold failed: {} / {} (request {})", e.code, e.serverCode, e.requestId)
  * }
  * ```
  */
@@ -28,18 +29,26 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
     /** The `x-request-id` / `request-id` of the last response, for Refold support. */
     val requestId: String? = info.requestId
 
-    /** What the server asked to wait before retrying, in seconds, if it said. */
-    val retryAfterSeconds: Double? = info.retryAfterSeconds
+    /** What the server asked to wait before retrying, if it said. */
+    val retryAfter: Duration? = info.retryAfter
+
+    /** [retryAfter] in seconds. */
+    @Deprecated("Use retryAfter (a java.time.Duration).", ReplaceWith("retryAfter"))
+    val retryAfterSeconds: Double?
+        get() = retryAfter?.let { it.seconds + it.nano / 1e9 }
 
     /** How many requests were sent (0 when the call failed before the wire). */
     val attempts: Int = info.attempts
 
+    /** Refold's own code of the error (e.g. `INVALID_LINKED_ACCOUNT_ID`), when its answer had one. */
+    val serverCode: String? = info.serverCode
+
+    /** Refold's `http_error_type` of the error (e.g. `BAD_REQUEST`), when its answer had one. */
+    val httpErrorType: String? = info.httpErrorType
+
     override val message: String = info.detail
 
-    /**
-     * The linked account id is empty, blank, has a control character, is over 1024 bytes or is
-     * not valid Unicode (a lone surrogate).
-     */
+    /** An argument is unusable (the id, a per-call option, a value JSON cannot carry…): nothing was sent. */
     class InvalidInput internal constructor(info: ErrorInfo) : RefoldException(info)
 
     /** The client options are unusable (missing key, unknown environment, unsafe base URL, a lone surrogate…). */
@@ -48,7 +57,7 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
     /** HTTP 400 or 422. */
     class BadRequest internal constructor(info: ErrorInfo) : RefoldException(info)
 
-    /** HTTP 401: the API key was rejected. */
+    /** HTTP 401: the API key (or, on a session-token call, the token) was rejected. */
     class Authentication internal constructor(info: ErrorInfo) : RefoldException(info)
 
     /** HTTP 403. */
@@ -60,7 +69,7 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
     /** HTTP 429, after the retries ran out. */
     class RateLimited internal constructor(info: ErrorInfo) : RefoldException(info)
 
-    /** HTTP 500: Refold's answer to a linked account id it does not know. */
+    /** Refold does not know the linked account a token was asked for (400 `INVALID_LINKED_ACCOUNT_ID`, or the older 500). */
     class InvalidLinkedAccount internal constructor(info: ErrorInfo) : RefoldException(info)
 
     /** HTTP 501–599 other than 500 (502–504 after the retries ran out). */
@@ -72,7 +81,7 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
     /** DNS, refused, reset, closed early, or TLS failure. */
     class Connection internal constructor(info: ErrorInfo) : RefoldException(info)
 
-    /** A 2xx whose body is not JSON, lacks a token, or is over 1 MiB. */
+    /** A 2xx whose body is not what the call expects, or over 1 MiB. */
     class InvalidResponse internal constructor(info: ErrorInfo) : RefoldException(info)
 
     /** Any other status, redirects included. */
@@ -82,43 +91,30 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
     class Internal internal constructor(info: ErrorInfo) : RefoldException(info)
 
     internal companion object {
-        /**
-         * The JNI path's error (NativeFast): [variant] is the index of the uniffi variant in
-         * `FfiError`'s declaration order, mapped to the subclass [from] gives that variant.
-         */
-        fun of(variant: Int, info: ErrorInfo): RefoldException = when (variant) {
-            0 -> InvalidInput(info)
-            1 -> Configuration(info)
-            2 -> BadRequest(info)
-            3 -> Authentication(info)
-            4 -> PermissionDenied(info)
-            5 -> NotFound(info)
-            6 -> RateLimited(info)
-            7 -> InvalidLinkedAccount(info)
-            8 -> ServerError(info)
-            9 -> Timeout(info)
-            10 -> Connection(info)
-            11 -> InvalidResponse(info)
-            12 -> UnexpectedStatus(info)
-            else -> Internal(info)
-        }
+        /** The one table: the core's code string (`ErrorCode::as_str`) → its subclass. */
+        val BY_CODE: Map<String, (ErrorInfo) -> RefoldException> = mapOf(
+            "invalid_input" to ::InvalidInput,
+            "configuration" to ::Configuration,
+            "bad_request" to ::BadRequest,
+            "authentication" to ::Authentication,
+            "permission_denied" to ::PermissionDenied,
+            "not_found" to ::NotFound,
+            "rate_limited" to ::RateLimited,
+            "invalid_linked_account" to ::InvalidLinkedAccount,
+            "server_error" to ::ServerError,
+            "timeout" to ::Timeout,
+            "connection" to ::Connection,
+            "invalid_response" to ::InvalidResponse,
+            "unexpected_status" to ::UnexpectedStatus,
+            "internal" to ::Internal,
+        )
 
-        /** The generated uniffi error, as the idiomatic subclass (same code, same fields). */
+        /** The core's error as its subclass (a code this table lacks, which a test rules out: [Internal]). */
+        fun from(info: ErrorInfo): RefoldException = (BY_CODE[info.code] ?: ::Internal)(info)
+
+        /** The generated uniffi error (one variant carrying the [ErrorInfo]). */
         fun from(error: FfiException): RefoldException = when (error) {
-            is FfiException.InvalidInput -> InvalidInput(error.info)
-            is FfiException.Configuration -> Configuration(error.info)
-            is FfiException.BadRequest -> BadRequest(error.info)
-            is FfiException.Authentication -> Authentication(error.info)
-            is FfiException.PermissionDenied -> PermissionDenied(error.info)
-            is FfiException.NotFound -> NotFound(error.info)
-            is FfiException.RateLimited -> RateLimited(error.info)
-            is FfiException.InvalidLinkedAccount -> InvalidLinkedAccount(error.info)
-            is FfiException.ServerException -> ServerError(error.info) // uniffi renames *Error variants
-            is FfiException.Timeout -> Timeout(error.info)
-            is FfiException.Connection -> Connection(error.info)
-            is FfiException.InvalidResponse -> InvalidResponse(error.info)
-            is FfiException.UnexpectedStatus -> UnexpectedStatus(error.info)
-            is FfiException.Internal -> Internal(error.info)
+            is FfiException.Refold -> from(error.info)
         }
     }
 }

@@ -65,7 +65,8 @@ class JavaBlockingTest {
                 assertEquals(Integer.valueOf(400), e.getStatus());
                 assertEquals(1, e.getAttempts());
                 assertNotNull(e.getRequestId());
-                assertNull(e.getRetryAfterSeconds());
+                assertNull(e.getRetryAfter());
+                assertEquals("INVALID_LINKED_ACCOUNT_ID", e.getServerCode());
                 assertTrue(e.getMessage().contains("create the linked account"), e.getMessage());
             }
 
@@ -142,7 +143,7 @@ class JavaBlockingTest {
     }
 
     @Test
-    void linkedAccountsAndTheCacheFromJava() throws RefoldException {
+    void linkedAccountsAndTheCacheFromJava() throws Exception {
         String secret = "cred_java_DISTINCTIVE_0b7e";
         CacheOptions cache = new CacheOptions(100, Duration.ofMinutes(5), Duration.ofMinutes(10));
         try (RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl(), null, null, null, cache)) {
@@ -175,10 +176,16 @@ class JavaBlockingTest {
             assertEquals(first, refold.getTokenForLinkedAccountBlocking("java-1"));
             SessionToken fresh = refold.getTokenForLinkedAccountBlocking("java-1", true);
             assertFalse(fresh.getToken().equals(first.getToken()));
+            assertEquals("java-1", refold.getActiveLinkedAccountBlocking(fresh.getToken()).getAccountId());
+            RevokeResult revoked = refold.revokeSessionTokenBlocking(fresh.getToken(), new RequestOptions(Duration.ofSeconds(5), 0));
+            assertTrue(revoked.getSuccess());
+            assertEquals(1L, revoked.getRevokedCount());
+            assertEquals(1L, refold.revokeSessionTokenAsync(
+                refold.getTokenForLinkedAccountBlocking("java-1", false, new RequestOptions()).getToken()).get(10, TimeUnit.SECONDS).getRevokedCount());
             CacheStats stats = refold.cacheStats();
             assertNotNull(stats);
             assertEquals(1, stats.getHits());
-            assertEquals(2, stats.getMisses());
+            assertEquals(3, stats.getMisses());
 
             Map<String, Object> answer = refold.deleteLinkedAccountBlocking("java-1");
             assertFalse(answer.isEmpty());
@@ -188,7 +195,8 @@ class JavaBlockingTest {
                 refold.getTokenForLinkedAccountBlocking("java-1");
                 fail("expected InvalidLinkedAccount");
             } catch (RefoldException.InvalidLinkedAccount e) {
-                assertEquals(500, e.getStatus());
+                assertEquals(400, e.getStatus());
+                assertEquals("INVALID_LINKED_ACCOUNT_ID", e.getServerCode());
             }
             try {
                 refold.getLinkedAccountBlocking("java-1");

@@ -108,7 +108,7 @@ class AccountsTest {
         emulator.reset()
 
         val first = runBlocking { refold.listLinkedAccounts(1, 10) }
-        assertEquals(LinkedAccountPage(first.accounts, 1, 10, 23, 3, 2), first)
+        assertEquals(LinkedAccountPage(first.accounts, 1, 10, 23, 3, 2, pagingCounter = 1, hasPrevPage = false, prevPage = null, hasNextPage = true), first)
         assertEquals(ids.take(10), first.accounts.map { it.accountId })
         val last = refold.listLinkedAccountsBlocking(3, 10)
         assertEquals(ids.drop(20), last.accounts.map { it.accountId })
@@ -190,10 +190,10 @@ class AccountsTest {
         assertThrows<RefoldException.InvalidInput> { runBlocking { refold.deleteLinkedAccount("\uD800") } }
         val cases = listOf(
             LinkedAccountInput("la-u", name = "Mark\uD800") to "name",
-            LinkedAccountInput("la-u", udf = mapOf("k" to "v\uDFFF")) to "udf",
-            LinkedAccountInput("la-u", udf = mapOf("k\uD800" to "v")) to "udf",
-            LinkedAccountInput("la-u", yourApp = YourApp("app\uD800", "secret")) to "yourApp.appId",
-            LinkedAccountInput("la-u", yourApp = YourApp("app", mapOf("token" to listOf("x\uDBFF")))) to "yourApp.authCredentials",
+            LinkedAccountInput("la-u", udf = mapOf("k" to "v\uDFFF")) to "udf.k",
+            LinkedAccountInput("la-u", udf = mapOf("k\uD800" to "v")) to "a key of udf",
+            LinkedAccountInput("la-u", yourApp = YourApp("app\uD800", "secret")) to "your_app.app_id",
+            LinkedAccountInput("la-u", yourApp = YourApp("app", mapOf("token" to listOf("x\uDBFF")))) to "your_app.auth_credentials.token[0]",
         )
         for ((input, field) in cases) {
             val error = assertThrows<RefoldException.InvalidInput>(field) { runBlocking { refold.upsertLinkedAccount(input) } }
@@ -206,12 +206,12 @@ class AccountsTest {
     @Test
     fun `values JSON cannot carry are InvalidInput in the core's words before anything is sent`() = client().use { refold ->
         val cases = listOf(
-            mapOf("when" to Date()) to "udf[\"when\"] must be a String, a number, a Boolean, null, a Map with String keys or a List, not a java.util.Date.",
-            mapOf("n" to Double.NaN) to "udf[\"n\"] must be a finite number, not NaN.",
-            mapOf("n" to Float.POSITIVE_INFINITY) to "udf[\"n\"] must be a finite number, not Infinity.",
-            mapOf("m" to mapOf(1 to "x")) to "udf[\"m\"] must be a Map with String keys, not a Map with a java.lang.Integer key.",
-            // Both problems: the text one is reported (and the key never reaches uniffi's encoder).
-            mapOf("k\uD800" to listOf(Date())) to "udf is not valid Unicode text",
+            // The core's words and its one path notation (`udf.when`), the type named as the JVM names it.
+            mapOf("when" to Date()) to "udf.when must be a String, a number, a Boolean, null, a Map with String keys or a List",
+            mapOf("n" to Double.NaN) to "udf.n must be a finite number",
+            mapOf("n" to Float.POSITIVE_INFINITY) to "udf.n must be a finite number",
+            mapOf("m" to mapOf(1 to "x")) to "a key of udf.m must be a String",
+            mapOf("k\uD800" to listOf(Date())) to "a key of udf is not valid Unicode text",
         )
         for ((udf, words) in cases) {
             val error = assertThrows<RefoldException.InvalidInput> { refold.upsertLinkedAccountBlocking(LinkedAccountInput("la-t", udf = udf)) }
@@ -227,7 +227,7 @@ class AccountsTest {
         val secret = assertThrows<RefoldException.InvalidInput> {
             refold.createLinkedAccountBlocking(LinkedAccountInput("la-t", yourApp = YourApp("app", mapOf("key" to StringBuilder("cred_DISTINCTIVE")))))
         }
-        assertTrue(secret.message.startsWith("yourApp.authCredentials[\"key\"] must be"), secret.message)
+        assertTrue(secret.message.startsWith("your_app.auth_credentials.key must be"), secret.message)
         assertFalse(secret.message.contains("DISTINCTIVE"), secret.message)
         assertEquals(0, emulator.requestCount())
         // Every JVM number kind that JSON can carry is sent as a number.

@@ -161,12 +161,12 @@ class CacheTest {
     @Test
     fun `unusable cache options are Configuration errors in seconds`() {
         val cases = listOf(
-            CacheOptions(maxEntries = 0) to "max entries",
-            CacheOptions(maxEntries = -5) to "max entries",
+            CacheOptions(maxEntries = 0) to "cache.maxEntries",
+            CacheOptions(maxEntries = -5) to "cache.maxEntries",
             CacheOptions(minRemaining = Duration.ofMillis(-1500)) to "-1.5",
             CacheOptions(minRemaining = Duration.ofHours(25)) to "seconds",
             CacheOptions(refreshAhead = Duration.ofSeconds(-2)) to "seconds",
-            CacheOptions(minRemaining = Duration.ofSeconds(10), refreshAhead = Duration.ofSeconds(5)) to "refresh ahead",
+            CacheOptions(minRemaining = Duration.ofSeconds(10), refreshAhead = Duration.ofSeconds(5)) to "cache.refreshAhead",
         )
         for ((options, words) in cases) {
             val error = assertThrows<RefoldException.Configuration>("$options") { client(options) }

@@ -1,7 +1,6 @@
 package ai.refold.session
 
 import ai.refold.session.ffi.FfiClient
-import ai.refold.session.ffi.FfiOptions
 import ai.refold.session.ffi.liveClientCount
 import kotlinx.coroutines.TimeoutCancellationException
 import kotlinx.coroutines.runBlocking
@@ -57,22 +56,12 @@ class ClientTest {
 
     @Test
     fun `neither the native record nor SessionToken shows the token`() {
-        val options = FfiOptions(
-            environment = null,
-            baseUrl = emulator.baseUrl,
-            timeoutSeconds = null,
-            maxRetries = null,
-            maxIdleConnections = null,
-            maxConnections = null,
-            cache = null,
-            notUnicode = null,
-            runtimeVersion = "test",
-        )
-        val native = FfiClient(Emulator.KEY, options)
+        val options = HostValue.encode(HostValue.members("apiKey" to Emulator.KEY, "baseUrl" to emulator.baseUrl))
+        val native = FfiClient(options, "test")
         try {
             val records = listOf(
-                native.getTokenForLinkedAccountBlocking("acct-1", false)!!,
-                runBlocking { native.getTokenForLinkedAccount("acct-1", false)!! },
+                native.getTokenForLinkedAccountBlocking("acct-1", false, null)!!,
+                runBlocking { native.getTokenForLinkedAccount("acct-1", false, null)!! },
             )
             for (record in records) {
                 val secret = String(record.tokenUtf8, Charsets.UTF_8)

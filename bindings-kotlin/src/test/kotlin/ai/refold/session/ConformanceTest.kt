@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestFactory
 import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.io.TempDir
+import ai.refold.session.ffi.errorCodes
 import java.nio.charset.StandardCharsets
 import java.nio.file.Files
 import java.nio.file.Path
@@ -26,22 +27,42 @@ import java.time.Instant
 import kotlin.math.abs
 
 /**
- * Every case of `conformance/cases.json` through the Kotlin API (the suspend functions)
- * against one live emulator: session tokens, the linked-account calls with their `setup`
- * steps, `token_ttl_s`, and the session cache's `sequence`s. Only the cases whose input is
- * not a string (`dynamic_only`) are skipped: they do not apply to Kotlin's static types.
+ * Every case of `conformance/cases.json` through the Kotlin API (the suspend functions), once
+ * per entry of its `generations`: `current` against an emulator answering session tokens as
+ * Refold documents them, `legacy` against one started with `--legacy-session-token` (the older
+ * guide's answer), the case's `legacy` members replacing its own. Session tokens, revocation
+ * and the active account, the linked-account calls with their `setup` steps, `token_ttl_s`, and
+ * the session cache's `sequence`s. Only the cases whose input is not a string (`dynamic_only`)
+ * are skipped: they do not apply to Kotlin's static types.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConformanceTest {
-    private lateinit var emulator: Emulator
+    private lateinit var current: Emulator
+    private lateinit var legacy: Emulator
 
     @BeforeAll
     fun start() {
-        emulator = Emulator(Conformance.apiKeys, Conformance.linkedAccounts)
+        current = Emulator(Conformance.apiKeys, Conformance.linkedAccounts)
+        legacy = Emulator(Conformance.apiKeys, Conformance.linkedAccounts, legacySessionToken = true)
     }
 
     @AfterAll
-    fun stop() = emulator.close()
+    fun stop() {
+        current.close()
+        legacy.close()
+    }
+
+    /** The case once per generation: its emulator, and the case as run against it. */
+    private fun runs(case: JSONObject): List<Triple<String, Emulator, JSONObject>> =
+        case.getJSONArray("generations").map { it as String }.map { generation ->
+            if (generation == "current") {
+                Triple(generation, current, case)
+            } else {
+                val overlaid = JSONObject(case.toString())
+                (overlaid.remove("legacy") as? JSONObject)?.let { overlay -> overlay.keySet().forEach { overlaid.put(it, overlay.get(it)) } }
+                Triple(generation, legacy, overlaid)
+            }
+        }
 
     @Test
     fun `the table is not empty and every code has a subclass`() {
@@ -56,13 +77,13 @@ class ConformanceTest {
         val subclasses = RefoldException::class.java.declaredClasses
             .filter { RefoldException::class.java.isAssignableFrom(it) }.toSet()
         assertEquals(subclasses, Conformance.classForCode.values.map { it.java }.toSet())
-        assertEquals(14, Conformance.classForCode.size, "the contract lists 14 codes")
+        assertEquals(errorCodes().toSet(), Conformance.classForCode.keys, "the core's codes")
         // Only dynamic_only cases may be skipped; every call and sequence op is known here.
         val calls = Conformance.cases.flatMap { case ->
             listOf(case.getString("call")) + case.getJSONArray("setup").map { (it as JSONObject).getString("call") }
         }.toSet()
         assertEquals(emptySet<String>(), calls - CALLS - SEQUENCE, "calls this runner cannot make")
-        val ops = Conformance.cases.filter { it.getJSONArray("requires").length() == 0 }
+        val ops = Conformance.cases
             .flatMap { case -> case.optJSONArray("steps")?.map { (it as JSONObject).getString("op") } ?: emptyList() }.toSet()
         assertEquals(emptySet<String>(), ops - OPS, "sequence ops this runner cannot run")
         assertTrue(Conformance.cases.count { it.getBoolean("dynamic_only") } <= 4, "few cases are dynamic_only")
@@ -112,12 +133,19 @@ class ConformanceTest {
     }
 
     @TestFactory
-    fun conformance(): List<DynamicTest> = Conformance.cases.map { case ->
-        DynamicTest.dynamicTest(case.getString("name")) {
-            assumeFalse(case.getBoolean("dynamic_only"), "a non-string linked_account_id cannot be written in Kotlin")
-            assumeFalse(case.getJSONArray("requires").length() > 0, "needs calls this binding does not offer yet")
-            run(case)
+    fun conformance(): List<DynamicTest> = Conformance.cases.flatMap { case ->
+        runs(case).map { (generation, emulator, runCase) ->
+            DynamicTest.dynamicTest("${case.getString("name")} ($generation)") {
+                assumeFalse(case.getBoolean("dynamic_only"), "a non-string linked_account_id cannot be written in Kotlin")
+                run(runCase, emulator)
+            }
         }
+    }
+
+    @Test
+    fun `both generations run, every session-token case against the legacy one`() {
+        val legacyRuns = Conformance.cases.sumOf { case -> runs(case).count { it.first == "legacy" } }
+        assertTrue(legacyRuns >= 60, "$legacyRuns legacy runs")
     }
 
     /**
@@ -127,15 +155,16 @@ class ConformanceTest {
     @TestFactory
     fun `conformance, blocking`(): List<DynamicTest> = Conformance.cases
         .filter { it.getString("call") == SESSION_TOKEN }
-        .map { case ->
-            DynamicTest.dynamicTest(case.getString("name") + " (blocking)") {
-                assumeFalse(case.getBoolean("dynamic_only"), "a non-string linked_account_id cannot be written in Kotlin")
-                assumeFalse(case.getJSONArray("requires").length() > 0, "needs calls this binding does not offer yet")
-                run(case, blocking = true)
+        .flatMap { case ->
+            runs(case).map { (generation, emulator, runCase) ->
+                DynamicTest.dynamicTest("${case.getString("name")} ($generation, blocking)") {
+                    assumeFalse(case.getBoolean("dynamic_only"), "a non-string linked_account_id cannot be written in Kotlin")
+                    run(runCase, emulator, blocking = true)
+                }
             }
         }
 
-    private fun run(case: JSONObject, blocking: Boolean = false) {
+    private fun run(case: JSONObject, emulator: Emulator, blocking: Boolean = false) {
         val name = case.getString("name")
         emulator.reset()
         case.getJSONArray("setup").takeIf { it.length() > 0 }?.let { setup ->
@@ -153,8 +182,8 @@ class ConformanceTest {
         case.optJSONArray("faults")?.let { emulator.faults(it) }
 
         if (case.getString("call") == SEQUENCE) {
-            runSequence(name, case)
-            assertEquals(case.getInt("requests_received"), emulator.requestCount(), "$name: requests received")
+            runSequence(name, case, emulator)
+            checkRequests(name, case, emulator)
             return
         }
 
@@ -190,7 +219,7 @@ class ConformanceTest {
             }
         }
 
-        assertEquals(case.getInt("requests_received"), emulator.requestCount(), "$name: requests received")
+        checkRequests(name, case, emulator)
         if (case.has("min_elapsed_ms")) {
             assertTrue(elapsedMs >= case.getLong("min_elapsed_ms"), "$name: took $elapsedMs ms")
         }
@@ -201,6 +230,19 @@ class ConformanceTest {
             val logged = emulator.requests().getJSONArray("requests")
             val last = logged.getJSONObject(logged.length() - 1)
             assertEquals(input, JSONObject(last.getString("body")).getString("linked_account_id"), "$name: id on the wire")
+        }
+    }
+
+    /** `requests_received`, and `queries_received` (the session-token requests' query strings, oldest first). */
+    private fun checkRequests(name: String, case: JSONObject, emulator: Emulator) {
+        val log = emulator.requests()
+        assertEquals(case.getInt("requests_received"), log.getInt("count"), "$name: requests received")
+        if (case.has("queries_received")) {
+            val got = log.getJSONArray("requests").map { it as JSONObject }
+                .filter { it.getString("path") == "/api/v2/public/session-token" }
+                .map { it.opt("query").takeUnless { q -> q == JSONObject.NULL } }
+            val wanted = case.getJSONArray("queries_received").map { it.takeUnless { q -> q == JSONObject.NULL } }
+            assertEquals(wanted, got, "$name: queries received")
         }
     }
 
@@ -216,7 +258,7 @@ class ConformanceTest {
     }
 
     /** The steps of a `sequence` (the session cache), in order, on one client. */
-    private fun runSequence(name: String, case: JSONObject) {
+    private fun runSequence(name: String, case: JSONObject, emulator: Emulator) {
         val built = runCatching { Conformance.client(case, emulator.baseUrl) }
         val saved = mutableMapOf<String, String>()
         try {
@@ -242,6 +284,30 @@ class ConformanceTest {
                         step.optString("same_as", null)?.let { assertEquals(saved[it], token.token, "$at: same as $it") }
                         step.optString("differs_from", null)?.let { assertNotEquals(saved[it], token.token, "$at: differs from $it") }
                         step.optString("save", null)?.let { saved[it] = token.token }
+                    }
+                    "revoke", "active_account" -> {
+                        val token = step.optString("token_of", null)?.let { saved[it] ?: fail("$at: no token saved as $it") }
+                            ?: step.getString("input")
+                        val result = runCatching {
+                            if (step.getString("op") == "revoke") {
+                                runBlocking { client().revokeSessionToken(token) }
+                            } else {
+                                client().getActiveLinkedAccountBlocking(token)
+                            }
+                        }
+                        if (step.has("expect_error")) {
+                            val error = result.exceptionOrNull() ?: fail("$at: expected ${step.getString("expect_error")}, got ${result.getOrNull()}")
+                            assertTrue(error is RefoldException, "$at: not a RefoldException: $error")
+                            checkError(at, JSONObject().put("code", step.getString("expect_error")), error as RefoldException)
+                            continue
+                        }
+                        when (val answer = result.getOrElse { fail("$at: $it", it) }) {
+                            is RevokeResult -> {
+                                assertTrue(answer.success, "$at: success")
+                                if (step.has("revoked_count")) assertEquals(step.getLong("revoked_count"), answer.revokedCount, "$at: revokedCount")
+                            }
+                            is LinkedAccount -> step.optString("account_id", null)?.let { assertEquals(it, answer.accountId, "$at: accountId") }
+                        }
                     }
                     "invalidate" -> client().invalidate(step.getString("input"))
                     "invalidate_all" -> client().invalidateAll()
@@ -288,6 +354,11 @@ class ConformanceTest {
         if (wanted.has("name")) assertEquals(wanted.getString("name"), account.name, "$name: name")
         if (wanted.has("environment")) assertEquals(wanted.getString("environment"), account.environment, "$name: environment")
         if (wanted.has("udf")) assertEquals(Conformance.normalized(wanted.getJSONObject("udf")), Conformance.normalized(account.udf), "$name: udf")
+        if (wanted.has("new_account")) assertEquals(wanted.getBoolean("new_account"), account.newAccount, "$name: newAccount")
+        if (wanted.has("integrations_count")) {
+            val count = if (wanted.isNull("integrations_count")) null else wanted.getInt("integrations_count")
+            assertEquals(count, account.integrations?.size, "$name: integrations")
+        }
         assertEquals(account.accountId, account.json["account_id"], "$name: json is the whole object")
     }
 
@@ -299,6 +370,10 @@ class ConformanceTest {
         if (expect.has("next_page")) {
             if (expect.isNull("next_page")) assertNull(page.nextPage, "$name: nextPage") else assertEquals(expect.getInt("next_page"), page.nextPage, "$name: nextPage")
         }
+        if (expect.has("prev_page")) {
+            if (expect.isNull("prev_page")) assertNull(page.prevPage, "$name: prevPage") else assertEquals(expect.getInt("prev_page"), page.prevPage, "$name: prevPage")
+        }
+        if (expect.has("paging_counter")) assertEquals(expect.getLong("paging_counter"), page.pagingCounter, "$name: pagingCounter")
     }
 
     private fun checkToken(name: String, input: String, expect: JSONObject, token: SessionToken) {
@@ -334,7 +409,16 @@ class ConformanceTest {
             val off = abs(token.expiresAt.epochSecond - wanted.epochSecond)
             assertTrue(off <= 60, "$name: expiresAt ${token.expiresAt} is $off s from $wanted")
         }
+        if (expect.has("refresh_token_present")) {
+            assertEquals(expect.getBoolean("refresh_token_present"), token.refreshToken != null, "$name: refreshToken")
+        }
+        if (expect.has("refresh_expires_in_about_s")) {
+            val wanted = Instant.now().plusSeconds(expect.getLong("refresh_expires_in_about_s"))
+            val at = token.refreshExpiresAt ?: fail("$name: no refreshExpiresAt")
+            assertTrue(abs(at.epochSecond - wanted.epochSecond) <= 60, "$name: refreshExpiresAt $at, not about $wanted")
+        }
         assertFalse(token.toString().contains(token.token), "$name: toString shows the token")
+        token.refreshToken?.let { assertFalse(token.toString().contains(it), "$name: toString shows the refresh token") }
     }
 
     private fun checkError(name: String, expect: JSONObject, error: RefoldException) {
@@ -347,8 +431,11 @@ class ConformanceTest {
         }
         if (expect.has("attempts")) assertEquals(expect.getInt("attempts"), error.attempts, "$name: attempts")
         if (expect.has("retry_after_s")) {
-            val retryAfter = error.retryAfterSeconds ?: fail("$name: no retryAfterSeconds")
-            assertEquals(expect.getDouble("retry_after_s"), retryAfter, 0.001, "$name: retryAfterSeconds")
+            val retryAfter = error.retryAfter ?: fail("$name: no retryAfter")
+            assertEquals(expect.getDouble("retry_after_s"), retryAfter.toNanos() / 1e9, 0.001, "$name: retryAfter")
+        }
+        for ((field, got) in listOf("server_code" to error.serverCode, "http_error_type" to error.httpErrorType)) {
+            if (expect.has(field)) assertEquals(expect.optString(field, null), got, "$name: $field")
         }
         if (expect.has("request_id")) assertEquals(expect.getString("request_id"), error.requestId, "$name: requestId")
         if (expect.optBoolean("request_id_present", false)) assertNotNull(error.requestId, "$name: requestId present")
@@ -369,6 +456,6 @@ class ConformanceTest {
         const val SESSION_TOKEN = "session_token"
         const val SEQUENCE = "sequence"
         val CALLS = setOf(SESSION_TOKEN, "get", "delete", "upsert", "create", "list")
-        val OPS = setOf("token", "invalidate", "invalidate_all", "sleep", "faults", "stats")
+        val OPS = setOf("token", "invalidate", "invalidate_all", "sleep", "faults", "stats", "revoke", "active_account")
     }
 }

@@ -22,6 +22,8 @@ class Emulator @JvmOverloads constructor(
     apiKeys: List<String>,
     linkedAccounts: List<String>,
     anyLinkedAccount: Boolean = false,
+    /** Answer session tokens as Refold's older guide did (`--legacy-session-token`). */
+    legacySessionToken: Boolean = false,
 ) : AutoCloseable {
     private val process: Process
     val baseUrl: String
@@ -33,6 +35,7 @@ class Emulator @JvmOverloads constructor(
         apiKeys.forEach { command += listOf("--api-key", it) }
         linkedAccounts.forEach { command += listOf("--linked-account", it) }
         if (anyLinkedAccount) command += "--any-linked-account"
+        if (legacySessionToken) command += "--legacy-session-token"
         process = ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start()
         val reader = BufferedReader(InputStreamReader(process.inputStream, StandardCharsets.UTF_8))
         val first = reader.readLine() ?: run {

@@ -2,12 +2,14 @@ package ai.refold.session
 
 import ai.refold.session.ffi.FfiClient
 import ai.refold.session.ffi.FfiException
+import ai.refold.session.ffi.errorCodes
 import ai.refold.session.ffi.fastCallCount
 import ai.refold.session.ffi.ffiErrorForTest
 import kotlinx.coroutines.runBlocking
 import org.json.JSONArray
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertSame
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.BeforeEach
@@ -15,7 +17,6 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 import java.io.File
-import java.nio.ByteBuffer
 import java.nio.file.Files
 import java.nio.file.Paths
 import java.util.jar.JarEntry
@@ -25,14 +26,14 @@ import java.util.concurrent.CountDownLatch
 import java.util.concurrent.ExecutionException
 import java.util.concurrent.TimeUnit
 
-/** Test builds only: fast.rs's error record of an `FfiError` variant (see `test_error`). */
+/** Test builds only: fast.rs's error record of `test_error(code)` (lib.rs). */
 object NativeFastTestHooks {
     init {
         check(NativeFast.available && NativeFast.register("refold_session_kotlin_register_test_natives", NativeFastTestHooks::class.java))
     }
 
     @JvmStatic
-    external fun errorRecord(variant: Int): ByteArray
+    external fun errorRecord(code: String): ByteArray
 }
 
 /**
@@ -82,9 +83,10 @@ class FastPathTest {
         }
         client(cache = CacheOptions()).use { refold ->
             val first = refold.getTokenForLinkedAccountBlocking("acct-1")
-            assertEquals(1, jniCalls { assertEquals(first, refold.getTokenForLinkedAccountBlocking("acct-1")) })
-            assertEquals(1, jniCalls { assertEquals(first, runBlocking { refold.getTokenForLinkedAccount("acct-1") }) })
-            assertEquals(1, jniCalls { assertEquals(first, refold.getTokenForLinkedAccountAsync("acct-1").getNow(null)) })
+            // Every hit hands back the very object made at the miss (the core token's host slot).
+            assertEquals(1, jniCalls { assertSame(first, refold.getTokenForLinkedAccountBlocking("acct-1")) })
+            assertEquals(1, jniCalls { assertSame(first, runBlocking { refold.getTokenForLinkedAccount("acct-1") }) })
+            assertEquals(1, jniCalls { assertSame(first, refold.getTokenForLinkedAccountAsync("acct-1").getNow(null)) })
             // A miss: the lookup, then the start; a fresh call: the start only.
             refold.invalidate("acct-1")
             assertEquals(2, jniCalls { runBlocking { refold.getTokenForLinkedAccount("acct-1") } })
@@ -94,25 +96,26 @@ class FastPathTest {
     }
 
     @Test
-    fun `every error variant becomes the exception the uniffi path throws`() {
+    fun `every error code becomes the exception the uniffi path throws`() {
         assertTrue(NativeFast.available, "the JNI entry points are loaded")
-        for (variant in 0..13) {
-            val viaUniffi = RefoldException.from(assertThrows<FfiException> { ffiErrorForTest(variant) })
-            val record = ByteBuffer.wrap(NativeFastTestHooks.errorRecord(variant))
-            assertEquals(1, record.get().toInt(), "an error record")
-            val viaJni = NativeFast.exception(record)
+        val codes = errorCodes()
+        for (code in codes) {
+            val viaUniffi = RefoldException.from(assertThrows<FfiException> { ffiErrorForTest(code) })
+            val viaJni = NativeFast.exception(NativeFastTestHooks.errorRecord(code))
             assertEquals(viaUniffi.javaClass, viaJni.javaClass)
             assertEquals(describe(viaUniffi), describe(viaJni))
             // Every field was set (a record that dropped one would still match a default).
-            assertEquals("code-$variant", viaJni.code)
-            assertEquals("detail $variant é\uD83D\uDE00", viaJni.message)
-            assertEquals(400 + variant, viaJni.status)
-            assertEquals("req-$variant", viaJni.requestId)
-            assertEquals(variant + 0.25, viaJni.retryAfterSeconds)
-            assertEquals(variant + 1, viaJni.attempts)
+            assertEquals(code, viaJni.code)
+            assertEquals("detail of $code é\uD83D\uDE00", viaJni.message)
+            assertEquals(418, viaJni.status)
+            assertEquals("req-test", viaJni.requestId)
+            assertEquals(Duration.ofMillis(1250), viaJni.retryAfter)
+            assertEquals(3, viaJni.attempts)
+            assertEquals("SERVER_CODE", viaJni.serverCode)
+            assertEquals("BAD_REQUEST", viaJni.httpErrorType)
         }
-        // 14 variants, 14 distinct subclasses.
-        assertEquals(14, (0..13).map { NativeFast.exception(ByteBuffer.wrap(NativeFastTestHooks.errorRecord(it)).apply { get() }).javaClass }.toSet().size)
+        // One subclass per code.
+        assertEquals(codes.size, codes.map { NativeFast.exception(NativeFastTestHooks.errorRecord(it)).javaClass }.toSet().size)
     }
 
     @Test
@@ -234,7 +237,7 @@ class FastPathTest {
 
     private fun throwUniffi(native: FfiClient) {
         try {
-            native.getTokenForLinkedAccountBlocking("acct-1", false)
+            native.getTokenForLinkedAccountBlocking("acct-1", false, null)
         } catch (error: FfiException) {
             throw RefoldException.from(error)
         }
@@ -243,7 +246,7 @@ class FastPathTest {
     /** Everything an exception carries but its request id (each request has its own). */
     private fun describe(error: RefoldException): String {
         val message = error.requestId?.let { error.message.replace(it, "<id>") } ?: error.message
-        return "${error.javaClass.simpleName} ${error.code} ${error.status} ${error.retryAfterSeconds} ${error.attempts} " +
-            "${error.requestId != null} $message"
+        return "${error.javaClass.simpleName} ${error.code} ${error.status} ${error.retryAfter} ${error.attempts} " +
+            "${error.serverCode} ${error.httpErrorType} ${error.requestId != null} $message"
     }
 }

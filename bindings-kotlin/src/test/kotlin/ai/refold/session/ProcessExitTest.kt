@@ -47,4 +47,25 @@ class ProcessExitTest {
             process.destroyForcibly()
         }
     }
+
+    @Test
+    fun `readEnvironmentVariables = false reads no REFOLD_ variable`() = Emulator.start("acct-1").use { emulator ->
+        val java = Paths.get(System.getProperty("java.home"), "bin", "java").toString()
+        val builder = ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), OneShotMain::class.java.name, "acct-1", "--no-environment")
+            .redirectErrorStream(true)
+        builder.environment().apply {
+            remove("COBALT_API_KEY")
+            put("REFOLD_API_KEY", Emulator.KEY)
+            put("REFOLD_BASE_URL", emulator.baseUrl)
+        }
+        val process = builder.start()
+        try {
+            val output = process.inputStream.bufferedReader().readText()
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), output)
+            assertTrue(output.contains("refused configuration"), "the key in REFOLD_API_KEY was not read: $output")
+            assertEquals(0, emulator.requestCount())
+        } finally {
+            process.destroyForcibly()
+        }
+    }
 }

@@ -161,7 +161,7 @@ class StoreTest {
             StoreOptions(encryptionKeys = listOf(KEY)) to "REFOLD_CACHE_REDIS_URL",
             StoreOptions(redisUrl = redis.url) to "REFOLD_CACHE_ENCRYPTION_KEY",
             StoreOptions(redisUrl = "redis://127.0.0.1:1\uD800", encryptionKeys = listOf(KEY)) to "cache.store.redisUrl is not valid Unicode",
-            StoreOptions(redisUrl = redis.url, encryptionKeys = listOf("\uDC00")) to "cache.store.encryptionKeys is not valid Unicode",
+            StoreOptions(redisUrl = redis.url, encryptionKeys = listOf("\uDC00")) to "cache.store.encryptionKeys[0] is not valid Unicode",
             StoreOptions(redisUrl = redis.url, encryptionKeys = listOf(KEY), keyPrefix = "p\uD800") to "cache.store.keyPrefix is not valid Unicode",
         )
         for ((options, words) in cases) {
