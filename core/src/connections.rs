@@ -10,10 +10,6 @@ use std::time::Duration;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1_024;
 /// The most `max_idle_connections` defaults to; see [`default_max_idle_connections`].
 pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 1_024;
-/// Most connections per host accepted.
-pub(crate) const MAX_CONNECTIONS_LIMIT: usize = 10_000;
-/// Most idle connections per host accepted.
-pub(crate) const MAX_IDLE_CONNECTIONS_LIMIT: usize = 10_000;
 /// How long an idle connection is kept: below the keep-alive timeouts of common load
 /// balancers (60 s and more), so reusing one the server is closing is rare.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);

@@ -1,6 +1,5 @@
 //! Time: instants read from the wire or shown as text (docs/contract.md §Session token), the
-//! wall clock in milliseconds, and (for `host::legacy`) lengths of time as a host expresses
-//! them.
+//! wall clock in milliseconds.
 //!
 //! A time claim is only believed from 1970-01-01T00:00:00Z to [`LATEST_UNIX_SECONDS`]
 //! (9999-12-30T00:00:00Z), a range every host's date type holds even after the 24-hour
@@ -21,15 +20,6 @@ const MAX_RFC3339_CHARS: usize = 40;
 const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 const SECONDS_PER_DAY: u64 = 86_400;
 const EPOCH: Date = civil::date(1970, 1, 1);
-
-/// A length of time as the host expresses it; errors about it are worded in the same unit.
-/// A shim of `host::legacy` (the bindings' options of today).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum HostDuration {
-    Duration(Duration),
-    Seconds(f64),
-    Milliseconds(f64),
-}
 
 /// A JWT NumericDate (seconds since the epoch, possibly fractional), if it is in range.
 pub(crate) fn from_unix_seconds(seconds: f64) -> Option<SystemTime> {

@@ -7,7 +7,6 @@
 
 mod describe;
 mod json;
-pub mod legacy;
 mod read;
 #[cfg(test)]
 mod tests;
