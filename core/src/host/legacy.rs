@@ -20,7 +20,7 @@ use crate::environment::Environment;
 use crate::error::Error;
 use crate::options::{
     DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, EnvironmentVariables, MAX_RETRIES_LIMIT, ResolvedConfig,
-    resolve_api_key, resolve_base, user_agent,
+    resolve_api_key, resolve_base, unset_rate_limit, user_agent,
 };
 use crate::redact::{REDACTED, clean_line};
 use crate::store::{DEFAULT_STORE_TIMEOUT, StoreSettings, redact_url, resolve_store};
@@ -210,6 +210,7 @@ fn resolve(options: LegacyOptions) -> Result<ResolvedConfig, Error> {
             .cache
             .map(|cache| resolve_cache(cache, read_env))
             .transpose()?,
+        rate_limit: unset_rate_limit(&env)?,
     })
 }
 
