@@ -2,8 +2,9 @@
 //! bench-fleet`: reads `{"accounts": [...], "rounds": N}` on stdin (optionally `"timeout_s"`,
 //! default 5, and `"start_at_unix_ms"`, when to start), mints every account N times
 //! concurrently on one client whose cache, Redis store and rate limit come from the
-//! environment, prints one JSON line (tokens, errors, counters, when it started and ended, and
-//! each call's time to its answer).
+//! environment, prints one JSON line (tokens, errors, counters, when it started and ended, the
+//! median and 99th percentile of the calls' times to their answers, and with
+//! `"report_latencies": true` every call's).
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -72,9 +73,19 @@ async fn main() {
     let finished_unix_ms = unix_ms();
     let stats = client.cache_stats().await.unwrap();
     latencies.sort_by(f64::total_cmp);
+    let every_latency = plan["report_latencies"]
+        .as_bool()
+        .unwrap_or(false)
+        .then(|| {
+            latencies
+                .iter()
+                .map(|ms| (ms * 10.0).round() / 10.0)
+                .collect::<Vec<_>>()
+        });
     println!(
         "{}",
         json!({
+            "latencies_ms": every_latency,
             "tokens": tokens,
             "errors": errors,
             "stats": {
