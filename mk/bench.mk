@@ -17,6 +17,12 @@
 #                              started at once; writes bench/results/scale.{json,md,png}
 #   make bench-scale N=5000 SCALE_INFLIGHT=2000 SCALE_LEVELS=1,64,1024 BENCH_ONLY=node
 #   make bench-scale-smoke     tiny N → bench/results/scale-smoke.* (git-ignored); plumbing only
+#   make bench-fleet           a cold fleet against Refold's rate limit (bench/fleet.py): fleets of
+#                              FLEET_SIZES Rust worker processes sharing one Redis ask for
+#                              FLEET_ACCOUNTS tokens at once at 20/s with bursts of 5 scaled by
+#                              FLEET_SCALE (ratio kept); time to all tokens vs N/limit, 429s on
+#                              the wire, waits; writes bench/results/fleet.{json,md,svg}. Debug
+#                              builds (the limit, not the client, sets the pace).
 # The release builds run under `nice -n $(BENCH_BUILD_NICE)` (default 19: the machine is shared);
 # the measurements themselves are not niced.
 # Absolute numbers only mean something within one run on one machine (see bench/README.md).
@@ -33,7 +39,11 @@ BENCH_PY := $(ROOT)/bench/.venv/bin/python
 SCALE_LEVELS ?= 1,16,64,256,1024
 SCALE_INFLIGHT ?= 10000
 
-.PHONY: bench bench-prepare bench-smoke bench-scale bench-scale-smoke
+FLEET_SIZES ?= 1,4,16
+FLEET_ACCOUNTS ?= 1000,10000
+FLEET_SCALE ?= 10
+
+.PHONY: bench bench-prepare bench-smoke bench-scale bench-scale-smoke bench-fleet
 
 bench-prepare: redis-deps
 	nice -n $(BENCH_BUILD_NICE) bash $(ROOT)/bench/prepare.sh
@@ -53,3 +63,8 @@ bench-scale: bench-prepare
 bench-scale-smoke: bench-prepare
 	$(BENCH_PY) $(ROOT)/bench/scale.py --n 300 --warmup 50 --levels $(SCALE_LEVELS) --inflight 500 \
 		--only "$(BENCH_ONLY)" --tag scale-smoke
+
+bench-fleet: build redis-deps
+	$(PYTHON) $(ROOT)/bench/fleet.py --refold $(REFOLD_BIN) \
+		--worker $(CARGO_TARGET_DIR)/debug/examples/fleet_worker \
+		--sizes $(FLEET_SIZES) --accounts $(FLEET_ACCOUNTS) --scale $(FLEET_SCALE)

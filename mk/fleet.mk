@@ -1,8 +1,9 @@
 # The fleet store across languages (conformance/fleet/): one real redis-server, one emulator, and a
 # worker process per language — Rust, Node, Python, JVM — sharing the store.
-#   make test-fleet   the driver's 7 checks (one mint per account for the fleet, nothing readable
+#   make test-fleet   the driver's 8 checks (one mint per account for the fleet, nothing readable
 #                     in Redis, shared hits, tampered and foreign values, Redis down, a lock holder
-#                     killed mid-mint); it ends with "fleet: N passed, N failed".
+#                     killed mid-mint, one request budget for the fleet: no 429); it ends with
+#                     "fleet: N passed, N failed".
 # The root Makefile runs it after every language's own suite (whose builds it reuses).
 
 FLEET_DRIVER := $(ROOT)/conformance/fleet/driver.py

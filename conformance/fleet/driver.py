@@ -122,8 +122,12 @@ class Emulator:
         urllib.request.urlopen(request, timeout=10).read()
 
     def requests(self) -> int:
+        return int(self.request_log()["count"])
+
+    def request_log(self) -> dict[str, Any]:
         with urllib.request.urlopen(self.url + "/__emulator/requests", timeout=10) as response:
-            return int(json.load(response)["count"])
+            log: dict[str, Any] = json.load(response)
+            return log
 
     def reset(self) -> None:
         self.post("/__emulator/reset", {})
@@ -148,9 +152,12 @@ class Fleet:
         return env
 
     def start(self, language: str, accounts: list[str], rounds: int = 1,
-              key: str = ENCRYPTION_KEY) -> subprocess.Popen[bytes]:
+              key: str = ENCRYPTION_KEY, rate_limit: str | None = None) -> subprocess.Popen[bytes]:
+        env = self.env(key)
+        if rate_limit is not None:
+            env["REFOLD_RATE_LIMIT"] = rate_limit
         proc = subprocess.Popen(self.workers[language], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env(key))
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         assert proc.stdin is not None
         proc.stdin.write(json.dumps({"accounts": accounts, "rounds": rounds}).encode())
         proc.stdin.close()
@@ -290,8 +297,41 @@ def check_holder_killed(fleet: Fleet, state: dict[str, Any]) -> None:
         fleet.emulator.reset()
 
 
+# Refold's 20/s with bursts of 5, scaled up with the ratio kept so the check stays short.
+SCALED_RATE_LIMIT = "100/s,25"
+
+
+def check_rate_limit(fleet: Fleet, state: dict[str, Any]) -> None:
+    """A cold fleet, one process per language, shares one budget through Redis: every token,
+    and not one 429 on the wire."""
+    fleet.redis.flush()
+    fleet.emulator.post("/__emulator/config", {"rate_limit": SCALED_RATE_LIMIT})
+    try:
+        each = 300 // len(fleet.workers)
+        started = time.time()
+        procs = {language: fleet.start(language, [f"rl-{language}-{i}" for i in range(each)],
+                                       rate_limit=SCALED_RATE_LIMIT)
+                 for language in fleet.workers}
+        results = {language: fleet.finish(language, proc) for language, proc in procs.items()}
+        took = time.time() - started
+        log = fleet.emulator.request_log()
+    finally:
+        fleet.emulator.post("/__emulator/config", {"rate_limit": None})
+    for language, result in results.items():
+        assert not result["errors"], (f"{language}: {len(result['errors'])} errors "
+                                      f"{sorted(set(result['errors'].values()))}, "
+                                      f"{log['rate_limited']} 429s on the wire; {result['stats']}")
+        assert len(result["tokens"]) == each, f"{language} missed accounts"
+    total = each * len(fleet.workers)
+    print(f"  {len(fleet.workers)} processes x {each} accounts at {SCALED_RATE_LIMIT}: "
+          f"{log['admitted']} admitted, {log['rate_limited']} answered 429, {took:.1f} s "
+          f"(the limit's pace: {total / 100:.1f} s, plus each process's start)")
+    assert log["rate_limited"] == 0, f"{log['rate_limited']} 429s on the wire"
+    assert log["admitted"] == total, f"{log['admitted']} requests, expected {total}"
+
+
 CHECKS = [check_fleet, check_nothing_readable, check_shared_hit, check_tampered,
-          check_foreign_key, check_redis_down, check_holder_killed]
+          check_foreign_key, check_redis_down, check_holder_killed, check_rate_limit]
 
 
 def main() -> int:

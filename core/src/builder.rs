@@ -75,6 +75,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The request budget under Refold's rate limit (default: `REFOLD_RATE_LIMIT`, else 20
+    /// requests/s with bursts of 5); [`crate::RateLimitOptions::Off`] turns it off.
+    pub fn rate_limit(mut self, rate_limit: crate::options::RateLimitOptions) -> Self {
+        self.options.rate_limit = Some(rate_limit);
+        self
+    }
+
     /// Whether unset options are read from `REFOLD_*` environment variables (default true).
     pub fn read_environment_variables(mut self, read: bool) -> Self {
         self.options.read_environment_variables = Some(read);

@@ -14,6 +14,7 @@ use moka::notification::RemovalCause;
 use moka::policy::{EvictionPolicy, Expiry};
 
 use crate::error::{Error, ErrorCode};
+use crate::ratelimit::BudgetStats;
 use crate::store::{StoreConfig, StoreFailure, Stored, TokenStore};
 use crate::time::now_unix_ms;
 use crate::token::{SessionToken, TOKEN_LIFETIME};
@@ -44,6 +45,9 @@ pub(crate) struct CacheConfig {
 }
 
 /// Counters since the client was built; `entries` is the current number of cached accounts.
+/// The `rate_limit_*` counters are the request budget's (docs/contract.md §Rate limit), shared
+/// by every client of the process with the same API key, base URL and limit (0 when it is
+/// off).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CacheStats {
@@ -65,6 +69,19 @@ pub struct CacheStats {
     pub store_hits: u64,
     /// Fleet-store calls that failed or took too long (each fell back to a direct mint).
     pub store_errors: u64,
+    /// Requests that waited for their turn in the budget before being sent.
+    pub rate_limit_waits: u64,
+    /// Total time those requests waited, in milliseconds.
+    pub rate_limit_wait_ms: u64,
+    /// Calls refused by the budget without sending anything (`rate_limited`): no turn within
+    /// their timeout, too many waiting, or no spare turn for a background refresh.
+    pub rate_limit_refused: u64,
+    /// 429 answers received from Refold.
+    pub rate_limit_429s: u64,
+    /// Background refreshes that found no spare turn at first (then waited or gave up).
+    pub rate_limit_background_deferred: u64,
+    /// Turns granted by this process's local share because the fleet's Redis failed.
+    pub rate_limit_fleet_fallbacks: u64,
 }
 
 impl CacheStats {
@@ -79,6 +96,12 @@ impl CacheStats {
         "entries",
         "store_hits",
         "store_errors",
+        "rate_limit_waits",
+        "rate_limit_wait_ms",
+        "rate_limit_refused",
+        "rate_limit_429s",
+        "rate_limit_background_deferred",
+        "rate_limit_fleet_fallbacks",
     ];
 }
 
@@ -603,7 +626,13 @@ impl TokenCache {
             .clear();
     }
 
-    pub(crate) async fn stats(&self) -> CacheStats {
+    /// The fleet store, when one is configured.
+    pub(crate) fn store(&self) -> Option<&Arc<TokenStore>> {
+        self.store.as_ref()
+    }
+
+    /// The counters, with the request budget's `budget`.
+    pub(crate) async fn stats(&self, budget: BudgetStats) -> CacheStats {
         self.entries.run_pending_tasks().await;
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         CacheStats {
@@ -616,6 +645,12 @@ impl TokenCache {
             entries: self.entries.entry_count(),
             store_hits: self.store.as_ref().map_or(0, |store| store.hits()),
             store_errors: self.store.as_ref().map_or(0, |store| store.errors()),
+            rate_limit_waits: budget.waits,
+            rate_limit_wait_ms: budget.waited_ms,
+            rate_limit_refused: budget.refused_locally,
+            rate_limit_429s: budget.rejected_by_server,
+            rate_limit_background_deferred: budget.background_deferred,
+            rate_limit_fleet_fallbacks: budget.fleet_fallbacks,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::environment::Environment;
 use crate::error::Error;
 use crate::mapping::{Call, extract_token};
 use crate::options::{ClientOptions, Dialect, RequestOptions, ResolvedConfig};
+use crate::ratelimit::Priority;
 use crate::redact::REDACTED;
 use crate::token::SessionToken;
 use crate::validate::validate_linked_account_id;
@@ -59,9 +60,23 @@ impl Client {
         Client::from_config(options.resolve(&Dialect::RUST, None)?)
     }
 
+    /// With the `test-hooks` feature (never in release builds): a client whose request budget
+    /// is its own, as a client in another process has, so one test process can stand for a
+    /// fleet of several.
+    #[cfg(feature = "test-hooks")]
+    pub fn with_own_budget_for_tests(options: ClientOptions) -> Result<Client, Error> {
+        let config = options.resolve(&Dialect::RUST, None)?;
+        let engine = Engine::new(&config)?.with_own_budget(&config);
+        Client::from_parts(config, engine)
+    }
+
     /// The client of checked options.
     pub(crate) fn from_config(config: ResolvedConfig) -> Result<Client, Error> {
         let engine = Engine::new(&config)?;
+        Client::from_parts(config, engine)
+    }
+
+    fn from_parts(config: ResolvedConfig, engine: Engine) -> Result<Client, Error> {
         let cache = config.cache.clone().map(|cache| {
             Arc::new(TokenCache::new(
                 cache,
@@ -70,6 +85,17 @@ impl Client {
                 config.timeout,
             ))
         });
+        // With a fleet store, the budget is the fleet's: one ledger in the same Redis.
+        if let (Some(budget), Some(store)) = (
+            engine.budget(),
+            cache.as_ref().and_then(|cache| cache.store()),
+        ) {
+            budget.attach_redis(
+                store.fleet_connection(),
+                store.key_prefix(),
+                store.timeout(),
+            );
+        }
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -120,7 +146,14 @@ impl Client {
         validate_linked_account_id(linked_account_id)?;
         options.check()?;
         let Some(cache) = &self.inner.cache else {
-            return self.mint(linked_account_id, options.fresh, &options).await;
+            return self
+                .mint(
+                    linked_account_id,
+                    options.fresh,
+                    &options,
+                    Priority::Interactive,
+                )
+                .await;
         };
         let client = Arc::downgrade(&self.inner);
         let refresh = move || {
@@ -128,10 +161,17 @@ impl Client {
                 inner: client.upgrade()?,
             };
             let id = linked_account_id.to_owned();
-            // A refresh runs with the client's own settings, whatever this call's.
-            Some(async move { client.mint(&id, true, &RequestOptions::default()).await })
+            // A refresh runs with the client's own settings, whatever this call's, and only on
+            // the budget's spare turns.
+            Some(async move {
+                let defaults = RequestOptions::default();
+                client
+                    .mint(&id, true, &defaults, Priority::Background)
+                    .await
+            })
         };
-        let mint = |force: bool| self.mint(linked_account_id, force, &options);
+        let mint =
+            |force: bool| self.mint(linked_account_id, force, &options, Priority::Interactive);
         cache
             .get(linked_account_id, options.fresh, mint, refresh)
             .await
@@ -166,12 +206,15 @@ impl Client {
         self.inner.cache.as_ref()
     }
 
-    /// The cache's counters, or `None` when the cache is off.
+    /// The cache's counters (with the request budget's), or `None` when the cache is off.
     pub async fn cache_stats(&self) -> Option<CacheStats> {
-        match &self.inner.cache {
-            Some(cache) => Some(cache.stats().await),
-            None => None,
-        }
+        let cache = self.inner.cache.as_ref()?;
+        let budget = self
+            .engine()
+            .budget()
+            .map(|budget| budget.stats())
+            .unwrap_or_default();
+        Some(cache.stats(budget).await)
     }
 
     /// One session-token request with retries; `force` asks Refold for a new token.
@@ -180,6 +223,7 @@ impl Client {
         linked_account_id: &str,
         force: bool,
         options: &RequestOptions,
+        priority: Priority,
     ) -> Result<SessionToken, Error> {
         #[cfg(feature = "test-hooks")]
         if linked_account_id == PANIC_LINKED_ACCOUNT_ID {
@@ -205,6 +249,7 @@ impl Client {
             timeout: options.timeout,
             max_retries: options.max_retries,
             secrets: Vec::new(),
+            priority,
         };
         self.engine()
             .execute(request, |body, received_at| {

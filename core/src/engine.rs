@@ -1,14 +1,17 @@
 //! The request engine: a logical request becomes attempts, retried as its policy allows
-//! (docs/contract.md §Retries). Each attempt waits for a place under `max_connections`, then
-//! sends and reads the whole answer, all within the per-attempt timeout; the answer becomes a
-//! value or an error.
+//! (docs/contract.md §Retries). Each attempt waits for its turn in the client's request budget
+//! (§Rate limit), then for a place under `max_connections`, then sends and reads the whole
+//! answer, all within the per-attempt timeout; the answer becomes a value or an error and is
+//! reported to the budget.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 use url::Url;
 
 use crate::body::{MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, oversized_error, read_limited};
@@ -18,6 +21,7 @@ use crate::mapping::{
     Call, describe_chain, status_error, timeout_error, transport_error, with_response_context,
 };
 use crate::options::ResolvedConfig;
+use crate::ratelimit::{Budget, Priority, RateLimit, deadline_within, shared_budget};
 use crate::retry::delay_before_retry;
 
 /// One logical request: where it goes, what it carries, how it is authenticated and how it
@@ -34,6 +38,8 @@ pub(crate) struct Request<'a> {
     pub max_retries: Option<u32>,
     /// Values to remove from any error message besides the API key.
     pub secrets: Vec<String>,
+    /// Its place in the request budget: a caller waiting, or a background refresh.
+    pub priority: Priority,
 }
 
 /// How a request authenticates.
@@ -64,6 +70,34 @@ pub(crate) struct Engine {
     /// For messages: the host named, the key redacted.
     endpoint: Url,
     api_key: String,
+    /// The budget shared by every client of this API key and base URL; `None` when off.
+    budget: Option<Arc<Budget>>,
+    /// The limit as configured (the budget paces a little below it, [`paced`]).
+    rate_limit: Option<RateLimit>,
+}
+
+/// The budget paces at this fraction of the configured rate. A client that always has calls
+/// waiting and sends exactly at the limit meets a 429 the first time the network delays one
+/// request more than the next; 5 % below it, the server's budget regains what such delays took.
+const PACE: f64 = 0.95;
+
+/// The limit a budget paces at for a configured one: [`PACE`] of its rate, and a fifth of the
+/// burst (at least one turn) kept as slack, so requests sent at the budget's pace still arrive
+/// within the limit when the network delays some more than the next (a burst on new
+/// connections, then pooled ones). Refold's 20/s with bursts of 5 keeps one turn, 50 ms; a
+/// limit scaled up with the ratio kept keeps the same time.
+fn paced(limit: RateLimit) -> RateLimit {
+    let slack = limit.burst().div_ceil(5);
+    let burst = limit.burst().saturating_sub(slack).max(1);
+    RateLimit::new(limit.requests_per_second() * PACE, burst).unwrap_or(limit)
+}
+
+/// Why an attempt did not produce a value.
+enum AttemptError {
+    /// The budget had no turn for it before its deadline: nothing was sent.
+    Refused(Error),
+    /// It was sent (or failed on the way) and failed.
+    Failed(Error),
 }
 
 impl Engine {
@@ -98,10 +132,29 @@ impl Engine {
             max_retries: config.max_retries,
             endpoint: config.endpoint.clone(),
             api_key: config.api_key.clone(),
+            budget: config
+                .rate_limit
+                .map(|limit| shared_budget(&config.api_key, config.base.as_str(), paced(limit))),
+            rate_limit: config.rate_limit,
         })
     }
 
+    /// This client's budget becomes its own, shared with no other client of the process.
+    #[cfg(feature = "test-hooks")]
+    pub(crate) fn with_own_budget(mut self, config: &ResolvedConfig) -> Engine {
+        self.budget = config.rate_limit.map(|limit| {
+            crate::ratelimit::own_budget(&config.api_key, config.base.as_str(), paced(limit))
+        });
+        self
+    }
+
+    /// The request budget, unless it is off.
+    pub(crate) fn budget(&self) -> Option<&Arc<Budget>> {
+        self.budget.as_ref()
+    }
+
     /// Sends `request`, retrying as its policy allows, and decodes a 2xx body with `decode`.
+    /// A retry's sleep and its wait in the budget together stay within one timeout.
     pub(crate) async fn execute<T>(
         &self,
         request: Request<'_>,
@@ -112,11 +165,26 @@ impl Engine {
             .unwrap_or(self.max_retries)
             .saturating_add(1);
         let mut attempt = 0;
+        let mut waiting_since = Instant::now();
+        let mut failed: Option<Error> = None;
         loop {
             attempt += 1;
-            let error = match self.attempt(&request, &decode).await {
+            let error = match self.attempt(&request, &decode, waiting_since).await {
                 Ok(value) => return Ok(value),
-                Err(error) => error.redact(&request.secrets),
+                Err(AttemptError::Failed(error)) => error.redact(&request.secrets),
+                Err(AttemptError::Refused(refusal)) => {
+                    return Err(match failed {
+                        // Nothing was ever sent: the budget's own answer.
+                        None => refusal.with_attempts(0),
+                        Some(error) => {
+                            let sent = attempt - 1;
+                            error.with_attempts(sent).append_message(&format!(
+                                "(Gave up after {sent} attempts: the request budget had no \
+                                 turn for another within the timeout.)"
+                            ))
+                        }
+                    });
+                }
             };
             let may_retry = match request.retry {
                 RetryPolicy::Transient => error.is_retryable(),
@@ -137,18 +205,46 @@ impl Engine {
                 error.status(),
                 delay.as_millis()
             );
+            failed = Some(error);
+            waiting_since = Instant::now();
             tokio::time::sleep(delay).await;
         }
     }
 
-    /// One attempt, bounded by the per-attempt timeout: the wait for a place under
-    /// `max_connections` (a call that gives up waiting has sent nothing), connect, headers and
-    /// the whole body.
+    /// One attempt, bounded by the per-attempt timeout: the wait for a turn in the budget
+    /// (which ends one timeout after `waiting_since`, so a retry's sleep counts), the wait for
+    /// a place under `max_connections` (a call that gives up waiting has sent nothing),
+    /// connect, headers and the whole body.
     async fn attempt<T>(
         &self,
         request: &Request<'_>,
         decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+        waiting_since: Instant,
+    ) -> Result<T, AttemptError> {
+        let started = Instant::now();
+        let timeout = request.timeout.unwrap_or(self.timeout);
+        let admitted = match &self.budget {
+            None => None,
+            Some(budget) => {
+                let deadline = deadline_within(timeout.saturating_sub(waiting_since.elapsed()));
+                match budget.admit(request.priority, deadline).await {
+                    Ok(admission) => {
+                        if !admission.waited().is_zero() {
+                            log::debug!(
+                                "{:?} waited {} ms for its turn in the request budget",
+                                request.method,
+                                admission.waited().as_millis()
+                            );
+                        }
+                        Some((budget, admission))
+                    }
+                    Err(refused) => {
+                        let limit = self.rate_limit.unwrap_or(budget.limit());
+                        return Err(AttemptError::Refused(refused.into_error(limit)));
+                    }
+                }
+            }
+        };
         let exchange = async {
             let _in_flight = self
                 .in_flight
@@ -171,11 +267,22 @@ impl Engine {
                 .map_err(|err| transport_error(&err, &self.endpoint, &self.api_key))?;
             self.read_response(response, request.call, decode).await
         };
-        let timeout = request.timeout.unwrap_or(self.timeout);
-        match tokio::time::timeout(timeout, exchange).await {
+        let left = timeout.saturating_sub(started.elapsed());
+        let outcome = match tokio::time::timeout(left, exchange).await {
             Ok(outcome) => outcome,
             Err(_elapsed) => Err(timeout_error(timeout, &self.endpoint)),
+        };
+        if let Some((budget, admission)) = admitted {
+            match &outcome {
+                Ok(_) => budget.on_response(&admission, 200, None),
+                Err(error) => {
+                    if let Some(status) = error.status() {
+                        budget.on_response(&admission, status, error.retry_after());
+                    }
+                }
+            }
         }
+        outcome.map_err(AttemptError::Failed)
     }
 
     /// Reads at most [`MAX_BODY_BYTES`] of a 2xx and [`MAX_ERROR_BODY_BYTES`] of anything

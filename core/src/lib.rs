@@ -30,9 +30,6 @@ mod mapping;
 mod options;
 #[cfg(test)]
 mod properties;
-pub mod webhook;
-// Built ahead of its wiring into the engine, the options and the cache (issue #24).
-#[allow(dead_code, unused_imports)]
 mod ratelimit;
 mod redact;
 mod retry;
@@ -42,6 +39,7 @@ mod store;
 mod time;
 mod token;
 mod validate;
+pub mod webhook;
 
 #[allow(deprecated)]
 pub use accounts::page_argument;
@@ -65,7 +63,8 @@ pub use endpoint::{
 pub use environment::Environment;
 pub use error::{Error, ErrorCode, UnknownErrorCode};
 pub use options::{
-    CacheOptions, ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, RequestOptions, StoreOptions,
+    CacheOptions, ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, RateLimitOptions,
+    RequestOptions, StoreOptions,
 };
 pub use redact::REDACTED;
 pub use secret::Secret;

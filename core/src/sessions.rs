@@ -12,6 +12,7 @@ use crate::engine::{Credentials, Request, RetryPolicy};
 use crate::error::Error;
 use crate::mapping::{Call, unexpected_body};
 use crate::options::RequestOptions;
+use crate::ratelimit::Priority;
 use crate::token::SessionToken;
 use crate::validate::validate_session_token;
 
@@ -75,6 +76,7 @@ impl Client {
             timeout: options.timeout,
             max_retries: options.max_retries,
             secrets: vec![token.to_owned()],
+            priority: Priority::Interactive,
         };
         self.engine()
             .execute(request, |body, _| {
@@ -113,6 +115,7 @@ impl Client {
             timeout: options.timeout,
             max_retries: options.max_retries,
             secrets: vec![token.to_owned()],
+            priority: Priority::Interactive,
         };
         self.engine().execute(request, decode_account).await
     }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use refold_emulator::{Emulator, EmulatorConfig};
 use refold_session::{
-    CacheOptions, Client, ClientOptions, ErrorCode, LinkedAccountInput, RequestOptions,
+    CacheOptions, Client, ClientOptions, ErrorCode, LinkedAccountInput, RateLimitOptions,
+    RequestOptions,
 };
 use serde_json::{Value, json};
 
@@ -35,6 +36,7 @@ fn client(emulator: &Emulator, cache: CacheOptions) -> Client {
         max_retries: Some(0),
         cache: Some(cache),
         read_environment_variables: Some(false),
+        rate_limit: Some(RateLimitOptions::Off),
         ..ClientOptions::default()
     })
     .unwrap()
@@ -175,6 +177,7 @@ async fn hits_fresh_calls_and_invalidation_count_exactly() {
         .api_key(KEY)
         .base_url(emulator.base_url())
         .read_environment_variables(false)
+        .rate_limit(RateLimitOptions::Off)
         .build()
         .unwrap();
     plain.get_token_for_linked_account("u1").await.unwrap();
@@ -267,6 +270,7 @@ async fn failing_refreshes_keep_serving_and_a_deleted_account_drops_the_entry() 
         .api_key(KEY)
         .base_url(known.base_url())
         .read_environment_variables(false)
+        .rate_limit(RateLimitOptions::Off)
         .build()
         .unwrap();
     elsewhere.delete_linked_account("doomed").await.unwrap();

@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use refold_emulator::{Emulator, EmulatorConfig};
-use refold_session::{CacheOptions, Client, ClientOptions};
+use refold_session::{CacheOptions, Client, ClientOptions, RateLimitOptions};
 
 struct Counting;
 
@@ -49,6 +49,7 @@ async fn a_cached_account_costs_its_token_plus_a_small_fixed_amount() {
         base_url: Some(emulator.base_url()),
         cache: Some(CacheOptions::default()),
         read_environment_variables: Some(false),
+        rate_limit: Some(RateLimitOptions::Off),
         ..ClientOptions::default()
     })
     .unwrap();
@@ -64,6 +65,7 @@ async fn a_cached_account_costs_its_token_plus_a_small_fixed_amount() {
         api_key: Some(KEY.into()),
         base_url: Some(emulator.base_url()),
         read_environment_variables: Some(false),
+        rate_limit: Some(RateLimitOptions::Off),
         ..ClientOptions::default()
     })
     .unwrap();

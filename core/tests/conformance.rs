@@ -168,6 +168,14 @@ fn build_client(defaults: &Value, case: &Value, base_url: &str) -> Result<Client
             HostValue::text("readEnvironmentVariables"),
             HostValue::Bool(false),
         ));
+        // The cases do not test Refold's rate limit: the emulator's is off, and so is the
+        // client's unless a case sets it.
+        if !members
+            .iter()
+            .any(|(name, _)| *name == HostValue::text("rateLimit"))
+        {
+            members.push((HostValue::text("rateLimit"), HostValue::Bool(false)));
+        }
     }
     let options = host::client_options(&given, &Dialect::NODE)?;
     host::build_client(

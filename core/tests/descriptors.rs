@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use refold_session::{Client, ClientOptions};
+use refold_session::{Client, ClientOptions, RateLimitOptions};
 
 #[path = "common/emulator.rs"]
 mod emulator;
@@ -117,6 +117,7 @@ fn burst(base_url: &str) {
             base_url: Some(base_url.into()),
             timeout: Some(Duration::from_secs(120)),
             read_environment_variables: Some(false),
+            rate_limit: Some(RateLimitOptions::Off),
             ..ClientOptions::default()
         })
         .unwrap();

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use refold_emulator::Emulator;
-use refold_session::{Client, ClientOptions, ErrorCode};
+use refold_session::{Client, ClientOptions, ErrorCode, RateLimitOptions};
 use serde_json::{Value, json};
 
 /// Counts the largest single allocation and the peak of live bytes.
@@ -64,6 +64,7 @@ fn client(emulator: &Emulator, timeout: Duration) -> Client {
         timeout: Some(timeout),
         max_retries: Some(0),
         read_environment_variables: Some(false),
+        rate_limit: Some(RateLimitOptions::Off),
         ..ClientOptions::default()
     })
     .unwrap()

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use refold_emulator::{Emulator, EmulatorConfig};
-use refold_session::Client;
+use refold_session::{Client, RateLimitOptions};
 
 #[path = "common/tls.rs"]
 mod tls;
@@ -36,6 +36,7 @@ async fn http2_when_offered_else_http1() {
         let (port, negotiated) = start_tls_terminator(emulator.addr(), alpn).await;
         let client = Client::builder()
             .read_environment_variables(false)
+            .rate_limit(RateLimitOptions::Off)
             .api_key(KEY)
             .base_url(format!("https://localhost:{port}"))
             .max_retries(0)

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use refold_emulator::Emulator;
-use refold_session::{Client, ErrorCode};
+use refold_session::{Client, ErrorCode, RateLimitOptions};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
@@ -141,6 +141,7 @@ async fn start_proxy(tls: Option<TlsAcceptor>) -> (u16, Seen) {
 fn client(base_url: &str) -> Client {
     Client::builder()
         .read_environment_variables(false)
+        .rate_limit(RateLimitOptions::Off)
         .api_key(KEY)
         .base_url(base_url)
         .max_retries(0)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use redis_server::{RedisCluster, RedisServer};
 use refold_emulator::{Emulator, EmulatorConfig};
-use refold_session::{CacheOptions, Client, ClientOptions, StoreOptions};
+use refold_session::{CacheOptions, Client, ClientOptions, RateLimitOptions, StoreOptions};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk_store_DISTINCTIVE_4e2a";
@@ -44,6 +44,7 @@ fn process(emulator: &Emulator, redis_url: &str, keys: &[&str], timeout_s: f64) 
             ..CacheOptions::default()
         }),
         read_environment_variables: Some(false),
+        rate_limit: Some(RateLimitOptions::Off),
         ..ClientOptions::default()
     })
     .unwrap()

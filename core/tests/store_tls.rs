@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use redis_server::{RedisServer, free_port};
 use refold_emulator::{Emulator, EmulatorConfig};
-use refold_session::{CacheOptions, Client, ClientOptions, StoreOptions};
+use refold_session::{CacheOptions, Client, ClientOptions, RateLimitOptions, StoreOptions};
 use serde_json::Value;
 
 const KEY: &str = "sk_store_tls_DISTINCTIVE_0c3e";
@@ -64,6 +64,7 @@ async fn a_tls_redis_serves_the_fleet() {
                 ..CacheOptions::default()
             }),
             read_environment_variables: Some(false),
+            rate_limit: Some(RateLimitOptions::Off),
             ..ClientOptions::default()
         })
         .unwrap()

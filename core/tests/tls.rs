@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use refold_session::{Client, ErrorCode};
+use refold_session::{Client, ErrorCode, RateLimitOptions};
 use tokio::net::TcpListener;
 
 #[path = "common/tls.rs"]
@@ -34,6 +34,7 @@ async fn untrusted_certificate_is_not_retried() {
 
     let client = Client::builder()
         .read_environment_variables(false)
+        .rate_limit(RateLimitOptions::Off)
         .api_key("sk_tls_DISTINCTIVE")
         .base_url(format!("https://localhost:{port}"))
         .max_retries(2)

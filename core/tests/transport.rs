@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use refold_emulator::Emulator;
-use refold_session::{Client, ClientOptions, ErrorCode};
+use refold_session::{Client, ClientOptions, ErrorCode, RateLimitOptions};
 use serde_json::json;
 
 #[path = "common/emulator.rs"]
@@ -31,6 +31,7 @@ fn client_with(emulator: &Emulator, options: ClientOptions) -> Client {
         base_url: Some(emulator.base_url()),
         max_retries: Some(0),
         read_environment_variables: Some(false),
+        rate_limit: Some(RateLimitOptions::Off),
         ..options
     })
     .unwrap()

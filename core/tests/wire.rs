@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use refold_emulator::Emulator;
-use refold_session::{Client, ErrorCode};
+use refold_session::{Client, ErrorCode, RateLimitOptions};
 use serde_json::Value;
 
 #[path = "common/emulator.rs"]
@@ -18,6 +18,7 @@ async fn emulator() -> Emulator {
 fn client(emulator: &Emulator) -> Client {
     Client::builder()
         .read_environment_variables(false)
+        .rate_limit(RateLimitOptions::Off)
         .api_key(KEY)
         .base_url(emulator.base_url())
         .build()
@@ -121,6 +122,7 @@ async fn https_to_a_plain_http_port_is_a_connection_error() {
     let https = emulator.base_url().replace("http://", "https://");
     let client = Client::builder()
         .read_environment_variables(false)
+        .rate_limit(RateLimitOptions::Off)
         .api_key(KEY)
         .base_url(https)
         .max_retries(0)

@@ -34,7 +34,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use refold_session::{CacheOptions, CacheStats, Client, ClientOptions, StoreOptions};
+use refold_session::{
+    CacheOptions, CacheStats, Client, ClientOptions, RateLimitOptions, StoreOptions,
+};
 
 struct Args {
     client: String,
@@ -266,6 +268,8 @@ fn client(args: &Args, cache: bool, store: bool) -> Client {
         api_key: Some(args.key.clone().into()),
         base_url: Some(args.url.clone()),
         read_environment_variables: Some(false),
+        // The loopback benchmarks measure the client, not Refold's limit (make bench-fleet does).
+        rate_limit: Some(RateLimitOptions::Off),
         cache: cache.then(|| CacheOptions {
             store: store.then(|| StoreOptions {
                 redis_url: Some(args.redis_url.clone().into()),

@@ -14,6 +14,7 @@ use crate::engine::{Credentials, Request, RetryPolicy};
 use crate::error::{Error, ErrorCode};
 use crate::mapping::{Call, unexpected_body};
 use crate::options::RequestOptions;
+use crate::ratelimit::Priority;
 use crate::validate::validate_linked_account_id;
 
 impl Client {
@@ -81,6 +82,7 @@ impl Client {
             timeout: options.timeout,
             max_retries: options.max_retries,
             secrets: input.secrets(),
+            priority: Priority::Interactive,
         };
         self.engine().execute(request, decode_account).await
     }
@@ -112,6 +114,7 @@ impl Client {
             timeout: options.timeout,
             max_retries: options.max_retries,
             secrets: Vec::new(),
+            priority: Priority::Interactive,
         };
         self.engine().execute(request, decode_account).await
     }
@@ -144,6 +147,7 @@ impl Client {
             timeout: options.timeout,
             max_retries: options.max_retries,
             secrets: Vec::new(),
+            priority: Priority::Interactive,
         };
         let answer = self
             .engine()
@@ -198,6 +202,7 @@ impl Client {
             timeout: options.timeout,
             max_retries: options.max_retries,
             secrets: Vec::new(),
+            priority: Priority::Interactive,
         };
         self.engine()
             .execute(request, |body, _| {

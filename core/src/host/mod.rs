@@ -23,8 +23,8 @@ use crate::client::Client;
 use crate::error::Error;
 pub use crate::options::{
     CACHE_OPTIONS, CLIENT_ALIASES, CLIENT_OPTIONS, Case, ClientOptions, Dialect, DurationUnit,
-    OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, REQUEST_ALIASES, REQUEST_OPTIONS,
-    STORE_OPTIONS, TypeWords, UnknownNames,
+    OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, RATE_LIMIT_OPTIONS, REQUEST_ALIASES,
+    REQUEST_OPTIONS, STORE_OPTIONS, TypeWords, UnknownNames,
 };
 
 /// Who builds a client: the host's dialect (it words the problems), the binding's name and its

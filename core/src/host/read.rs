@@ -11,9 +11,9 @@ use crate::environment::Environment;
 use crate::error::{Error, ErrorCode};
 use crate::options::{
     CACHE_OPTIONS, CLIENT_ALIASES, CLIENT_OPTIONS, CacheOptions, ClientOptions, Dialect,
-    DurationUnit, OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, REQUEST_ALIASES,
-    REQUEST_OPTIONS, RequestOptions, STORE_OPTIONS, StoreOptions, UnknownNames, check_cache_window,
-    not_unicode, wrong_type,
+    DurationUnit, OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, RATE_LIMIT_OPTIONS,
+    REQUEST_ALIASES, REQUEST_OPTIONS, RateLimitOptions, RequestOptions, STORE_OPTIONS,
+    StoreOptions, UnknownNames, check_cache_window, not_unicode, wrong_type,
 };
 use crate::secret::Secret;
 use crate::validate::{linked_account_id_not_unicode, linked_account_id_type_error};
@@ -52,6 +52,7 @@ pub fn client_options(value: &HostValue, dialect: &Dialect) -> Result<ClientOpti
             .map(|n| n as u32),
         max_connections: reader.count(&table, "max_connections").map(|n| n as u32),
         cache: reader.cache(&table),
+        rate_limit: reader.rate_limit(&table),
         read_environment_variables: reader.flag(&table, "read_environment_variables"),
     };
     reader.finish(options)
@@ -499,6 +500,21 @@ impl<'d> Reader<'d> {
             }
         }
         Some(options)
+    }
+
+    /// `false`: off; `true`: the defaults; else its members.
+    fn rate_limit(&mut self, table: &Table<'_>) -> Option<RateLimitOptions> {
+        if table.get("rate_limit").value? == &HostValue::Bool(false) {
+            return Some(RateLimitOptions::Off);
+        }
+        let Some(limit) = self.nested(table, "rate_limit")? else {
+            return Some(RateLimitOptions::DOCUMENTED);
+        };
+        debug_assert!(std::ptr::eq(limit.rows, RATE_LIMIT_OPTIONS));
+        Some(RateLimitOptions::Limit {
+            requests_per_second: self.count(&limit, "requests_per_second").map(|n| n as u32),
+            burst: self.count(&limit, "burst").map(|n| n as u32),
+        })
     }
 
     fn store(&mut self, cache: &Table<'_>) -> Option<StoreOptions> {

@@ -835,3 +835,68 @@ fn a_session_token_argument_is_text_and_never_quoted() {
     assert_eq!(lone.code(), ErrorCode::InvalidInput);
     assert!(!lone.is_wrong_type());
 }
+
+#[test]
+fn rate_limit_is_false_true_or_its_members_in_each_hosts_spelling() {
+    use crate::options::RateLimitOptions;
+    assert_eq!(node(vec![]).unwrap().rate_limit, None);
+    let off = node(vec![("rateLimit", HostValue::Bool(false))]).unwrap();
+    assert_eq!(off.rate_limit, Some(RateLimitOptions::Off));
+    let on = python(vec![("rate_limit", HostValue::Bool(true))]).unwrap();
+    assert_eq!(on.rate_limit, Some(RateLimitOptions::DOCUMENTED));
+    let node_limit = node(vec![(
+        "rateLimit",
+        HostValue::map(vec![
+            ("requestsPerSecond", HostValue::Number(100.0)),
+            ("burst", HostValue::Number(10.0)),
+        ]),
+    )])
+    .unwrap();
+    assert_eq!(
+        node_limit.rate_limit,
+        Some(RateLimitOptions::limit(100, 10))
+    );
+    let python_limit = python(vec![(
+        "rate_limit",
+        HostValue::map(vec![("requests_per_second", HostValue::Integer(7))]),
+    )])
+    .unwrap();
+    assert_eq!(
+        python_limit.rate_limit,
+        Some(RateLimitOptions::Limit {
+            requests_per_second: Some(7),
+            burst: None
+        })
+    );
+    let problems = [
+        (
+            node(vec![("rateLimit", text("fast"))]),
+            "rateLimit must be a boolean or an object, not string.",
+        ),
+        (
+            node(vec![(
+                "rateLimit",
+                HostValue::map(vec![("requestsPerSecond", HostValue::Number(0.0))]),
+            )]),
+            "rateLimit.requestsPerSecond must be a whole number from 1 to 100000, not 0.",
+        ),
+        (
+            python(vec![(
+                "rate_limit",
+                HostValue::map(vec![("burst", HostValue::Integer(10_001))]),
+            )]),
+            "rate_limit.burst must be a whole number from 1 to 10000, not 10001.",
+        ),
+        (
+            python(vec![(
+                "rate_limit",
+                HostValue::map(vec![("rps", HostValue::Integer(1))]),
+            )]),
+            "rate_limit.rps is not one of the options of RateLimitOptions (requests_per_second, \
+             burst).",
+        ),
+    ];
+    for (result, wanted) in problems {
+        assert_eq!(message(result), wanted);
+    }
+}

@@ -16,8 +16,9 @@ use url::Url;
 pub use self::dialect::{Case, Dialect, DurationUnit, TypeWords, UnknownNames};
 pub(crate) use self::dialect::{not_unicode, show_number, wrong_type};
 pub use self::table::{
-    CACHE_OPTIONS, CLIENT_ALIASES, CLIENT_OPTIONS, OptionAlias, OptionKind, OptionSpec,
-    PAGE_ARGUMENTS, REQUEST_ALIASES, REQUEST_OPTIONS, STORE_OPTIONS,
+    CACHE_OPTIONS, CLIENT_ALIASES, CLIENT_OPTIONS, MAX_RATE_LIMIT_BURST, MAX_RATE_LIMIT_PER_SECOND,
+    OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, RATE_LIMIT_OPTIONS, REQUEST_ALIASES,
+    REQUEST_OPTIONS, STORE_OPTIONS,
 };
 use crate::cache::{
     CacheConfig, DEFAULT_MAX_ENTRIES, DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD,
@@ -28,6 +29,7 @@ use crate::connections::{
 use crate::endpoint::{SESSION_TOKEN_PATH, api_base, api_url};
 use crate::environment::Environment;
 use crate::error::{Error, ErrorCode};
+use crate::ratelimit::{DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, RateLimit};
 use crate::redact::REDACTED;
 use crate::secret::Secret;
 use crate::store::{DEFAULT_STORE_TIMEOUT, StoreSettings, redact_url, resolve_store};
@@ -72,6 +74,10 @@ pub struct ClientOptions {
     /// The session cache: off when `None` (every call mints, as the official SDK does).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub cache: Option<CacheOptions>,
+    /// The budget every request waits for under Refold's rate limit (docs/contract.md §Rate
+    /// limit); `None`: `REFOLD_RATE_LIMIT`, else 20 requests/s with bursts of 5.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub rate_limit: Option<RateLimitOptions>,
     /// Whether unset options are read from `REFOLD_*` environment variables (default true).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub read_environment_variables: Option<bool>,
@@ -98,6 +104,64 @@ pub struct CacheOptions {
     /// A fleet-wide second level on Redis (docs/contract.md §Fleet store); off when `None`.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub store: Option<StoreOptions>,
+}
+
+/// The client's request budget (docs/contract.md §Rate limit). Deserializes from `false`
+/// (off), `true` (the defaults) or `{"requests_per_second": N, "burst": N}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum RateLimitOptions {
+    /// No budget: every request is sent at once (a 429 is retried as any other).
+    Off,
+    /// `requests_per_second` on average (1 to 100,000; default 20) and `burst` at once (1 to
+    /// 10,000; default 5).
+    Limit {
+        requests_per_second: Option<u32>,
+        burst: Option<u32>,
+    },
+}
+
+impl RateLimitOptions {
+    /// Refold's documented limit, 20 requests/s with bursts of 5.
+    pub const DOCUMENTED: RateLimitOptions = RateLimitOptions::Limit {
+        requests_per_second: None,
+        burst: None,
+    };
+
+    /// A budget of `requests_per_second` with bursts of `burst`.
+    pub fn limit(requests_per_second: u32, burst: u32) -> RateLimitOptions {
+        RateLimitOptions::Limit {
+            requests_per_second: Some(requests_per_second),
+            burst: Some(burst),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RateLimitOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Limit {
+            #[serde(default)]
+            requests_per_second: Option<u32>,
+            #[serde(default)]
+            burst: Option<u32>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Given {
+            Flag(bool),
+            Limit(Limit),
+        }
+        Ok(match Given::deserialize(deserializer)? {
+            Given::Flag(false) => RateLimitOptions::Off,
+            Given::Flag(true) => RateLimitOptions::DOCUMENTED,
+            Given::Limit(limit) => RateLimitOptions::Limit {
+                requests_per_second: limit.requests_per_second,
+                burst: limit.burst,
+            },
+        })
+    }
 }
 
 /// The fleet store's settings; unset ones come from `REFOLD_CACHE_REDIS_URL` /
@@ -225,6 +289,7 @@ impl fmt::Debug for ClientOptions {
             .field("max_idle_connections", &self.max_idle_connections)
             .field("max_connections", &self.max_connections)
             .field("cache", &self.cache)
+            .field("rate_limit", &self.rate_limit)
             .field(
                 "read_environment_variables",
                 &self.read_environment_variables,
@@ -267,6 +332,8 @@ pub(crate) struct ResolvedConfig {
     pub max_connections: usize,
     pub user_agent: String,
     pub cache: Option<CacheConfig>,
+    /// The request budget, or `None` when it is off.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// A typed duration checked against its option's bounds, worded in `dialect`'s unit.
@@ -433,6 +500,31 @@ impl ClientOptions {
                 })
             }
         };
+        let rate_limit = match self.rate_limit {
+            Some(RateLimitOptions::Off) => None,
+            Some(RateLimitOptions::Limit {
+                requests_per_second,
+                burst,
+            }) => {
+                let requests_per_second = match requests_per_second {
+                    None => DEFAULT_REQUESTS_PER_SECOND,
+                    Some(value) => count(
+                        "rate_limit.requests_per_second",
+                        RATE_LIMIT_OPTIONS,
+                        "requests_per_second",
+                        value,
+                    )? as f64,
+                };
+                let burst = match burst {
+                    None => DEFAULT_BURST,
+                    Some(value) => {
+                        count("rate_limit.burst", RATE_LIMIT_OPTIONS, "burst", value)? as u32
+                    }
+                };
+                Some(RateLimit::new(requests_per_second, burst)?)
+            }
+            None => unset_rate_limit(&env)?,
+        };
         Ok(ResolvedConfig {
             api_key,
             api_key_header,
@@ -446,8 +538,67 @@ impl ClientOptions {
             max_connections,
             user_agent: user_agent(binding),
             cache,
+            rate_limit,
         })
     }
+}
+
+/// The environment variable an unset `rate_limit` is read from.
+const RATE_LIMIT_VARIABLE: &str = "REFOLD_RATE_LIMIT";
+
+/// The budget of a client that sets no `rate_limit`: `REFOLD_RATE_LIMIT`, else Refold's
+/// documented limit.
+pub(crate) fn unset_rate_limit(env: &EnvironmentVariables) -> Result<Option<RateLimit>, Error> {
+    match env.get(RATE_LIMIT_VARIABLE) {
+        Some(text) => parse_rate_limit_variable(&text),
+        None => Ok(Some(RateLimit::default())),
+    }
+}
+
+/// `REFOLD_RATE_LIMIT`, in the emulator's `--rate-limit` syntax: `off`, or `RATE/s` or
+/// `RATE/min` (also `sec`, `second`, `m`, `minute`) with an optional `,BURST` (default: a
+/// quarter of the rate, at least 1), whole numbers within the option's bounds.
+fn parse_rate_limit_variable(text: &str) -> Result<Option<RateLimit>, Error> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let problem = || {
+        Error::configuration(format!(
+            "{RATE_LIMIT_VARIABLE} must be `off` or RATE/s or RATE/min, then an optional ,BURST \
+             (e.g. `20/s,5`); its value was not understood."
+        ))
+    };
+    let (rate, burst) = match text.split_once(',') {
+        Some((rate, burst)) => (rate, Some(burst)),
+        None => (text, None),
+    };
+    let (requests, per) = rate.split_once('/').ok_or_else(problem)?;
+    let seconds = match per.trim() {
+        "s" | "sec" | "second" => 1.0,
+        "m" | "min" | "minute" => 60.0,
+        _ => return Err(problem()),
+    };
+    let bounded = |digits: &str, what: &str, max: u64| -> Result<u32, Error> {
+        let digits = digits.trim();
+        if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(problem());
+        }
+        let value: u64 = digits.parse().map_err(|_| problem())?;
+        if !(1..=max).contains(&value) {
+            return Err(Error::configuration(format!(
+                "{RATE_LIMIT_VARIABLE}'s {what} must be a whole number from 1 to {max}, not \
+                 {value}."
+            )));
+        }
+        Ok(value as u32)
+    };
+    let requests = bounded(requests, "rate", MAX_RATE_LIMIT_PER_SECOND)?;
+    let burst = match burst {
+        Some(burst) => bounded(burst, "burst", MAX_RATE_LIMIT_BURST)?,
+        None => requests.div_ceil(4),
+    };
+    RateLimit::new(f64::from(requests) / seconds, burst).map(Some)
 }
 
 /// `refresh_ahead` must be at least `min_remaining`, named as `dialect` spells them.
@@ -817,6 +968,92 @@ mod tests {
         ] {
             assert_eq!(bad.check().unwrap_err().code(), ErrorCode::InvalidInput);
         }
+    }
+
+    #[test]
+    fn the_rate_limit_defaults_to_refolds_and_false_turns_it_off() {
+        let limit = |rate_limit| {
+            ClientOptions {
+                rate_limit,
+                ..options()
+            }
+            .resolve(&Dialect::RUST, None)
+            .map(|config| config.rate_limit)
+        };
+        assert_eq!(limit(None).unwrap(), Some(RateLimit::default()));
+        assert_eq!(
+            limit(Some(RateLimitOptions::DOCUMENTED)).unwrap(),
+            Some(RateLimit::new(20.0, 5).unwrap())
+        );
+        assert_eq!(limit(Some(RateLimitOptions::Off)).unwrap(), None);
+        assert_eq!(
+            limit(Some(RateLimitOptions::limit(100, 10))).unwrap(),
+            Some(RateLimit::new(100.0, 10).unwrap())
+        );
+        for (bad, wanted) in [
+            (
+                RateLimitOptions::limit(0, 5),
+                "rate_limit.requests_per_second must be a whole number from 1 to 100000, not 0.",
+            ),
+            (
+                RateLimitOptions::limit(20, 10_001),
+                "rate_limit.burst must be a whole number from 1 to 10000, not 10001.",
+            ),
+        ] {
+            let err = limit(Some(bad)).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Configuration);
+            assert_eq!(err.message(), wanted);
+        }
+    }
+
+    #[test]
+    fn the_rate_limit_variable_speaks_the_emulators_syntax() {
+        for (text, wanted) in [
+            ("off", None),
+            (" OFF ", None),
+            ("20/s,5", Some((20.0, 5))),
+            ("100/s", Some((100.0, 25))),
+            ("1000/sec, 250", Some((1000.0, 250))),
+            ("3/s", Some((3.0, 1))),
+            ("120/min,2", Some((2.0, 2))),
+        ] {
+            let parsed = parse_rate_limit_variable(text).unwrap();
+            let wanted = wanted.map(|(rate, burst)| RateLimit::new(rate, burst).unwrap());
+            assert_eq!(parsed, wanted, "{text}");
+        }
+        for bad in [
+            "20",
+            "20/h,5",
+            "fast",
+            "0/s",
+            "20/s,0",
+            "-1/s",
+            "1.5/s",
+            "99999999999/s",
+        ] {
+            let err = parse_rate_limit_variable(bad).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Configuration, "{bad}");
+            assert!(err.message().starts_with("REFOLD_RATE_LIMIT"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rate_limit_options_deserialize_from_false_true_or_members() {
+        let read = |text: &str| serde_json::from_str::<ClientOptions>(text).map(|o| o.rate_limit);
+        assert_eq!(
+            read(r#"{"rate_limit":false}"#).unwrap(),
+            Some(RateLimitOptions::Off)
+        );
+        assert_eq!(
+            read(r#"{"rate_limit":true}"#).unwrap(),
+            Some(RateLimitOptions::DOCUMENTED)
+        );
+        assert_eq!(
+            read(r#"{"rate_limit":{"requests_per_second":100,"burst":10}}"#).unwrap(),
+            Some(RateLimitOptions::limit(100, 10))
+        );
+        assert!(read(r#"{"rate_limit":{"rps":1}}"#).is_err());
+        assert!(read(r#"{"rate_limit":"fast"}"#).is_err());
     }
 
     #[test]

@@ -16,6 +16,10 @@ pub const MAX_CACHE_WINDOW_SECONDS: f64 = 86_400.0;
 pub const MAX_STORE_TIMEOUT_SECONDS: f64 = 60.0;
 /// Most idle connections per host (and connections in flight) a client may keep.
 pub const MAX_CONNECTIONS_OPTION: u64 = 10_000;
+/// Fastest request budget a client may be configured with, per second.
+pub const MAX_RATE_LIMIT_PER_SECOND: u64 = 100_000;
+/// Largest burst a request budget may be configured with.
+pub const MAX_RATE_LIMIT_BURST: u64 = 10_000;
 
 /// What an option holds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -153,6 +157,30 @@ pub const CACHE_OPTIONS: &[OptionSpec] = &[
     },
 ];
 
+/// The request budget's options (`rate_limit`; docs/contract.md §Rate limit).
+pub const RATE_LIMIT_OPTIONS: &[OptionSpec] = &[
+    OptionSpec {
+        name: "requests_per_second",
+        kind: OptionKind::Count {
+            min: 1,
+            max: MAX_RATE_LIMIT_PER_SECOND,
+        },
+        env: &[],
+        default: "20",
+        summary: "requests sent per second on average (Refold documents 20)",
+    },
+    OptionSpec {
+        name: "burst",
+        kind: OptionKind::Count {
+            min: 1,
+            max: MAX_RATE_LIMIT_BURST,
+        },
+        env: &[],
+        default: "5",
+        summary: "requests sent at once after a quiet spell (Refold documents 5)",
+    },
+];
+
 /// The client's options, in the order their problems are reported.
 pub const CLIENT_OPTIONS: &[OptionSpec] = &[
     OptionSpec {
@@ -225,6 +253,18 @@ pub const CLIENT_OPTIONS: &[OptionSpec] = &[
         env: &[],
         default: "off (every call mints, as the official SDK does)",
         summary: "the session cache",
+    },
+    OptionSpec {
+        name: "rate_limit",
+        kind: OptionKind::Table {
+            record: "RateLimitOptions",
+            rows: RATE_LIMIT_OPTIONS,
+        },
+        env: &["REFOLD_RATE_LIMIT"],
+        default: "REFOLD_RATE_LIMIT (off, or RATE/s[,BURST] as the emulator's --rate-limit), else \
+                  20 requests/s with bursts of 5",
+        summary: "the budget every request waits for, shared per API key and base URL (fleet-wide \
+                  with a Redis store); false turns it off",
     },
     OptionSpec {
         name: "read_environment_variables",

@@ -4,7 +4,7 @@
 //! waits. Nobody waits past their deadline: a call whose turn would come later is refused at
 //! once with the time its turn would have come, and nothing is sent. A 429 cuts the rate and
 //! pauses admissions (`adaptive.rs`); a Redis failure hands the decisions to this process's
-//! share of the local ledger until Redis answers again.
+//! share of the local ledger (starting without a burst) until Redis answers again.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -135,6 +135,7 @@ impl Budget {
     }
 
     /// Requests per second paced at now (below the configured rate after a 429).
+    #[cfg(test)]
     pub(crate) fn current_rate(&self) -> f64 {
         self.lock().adaptive.rate()
     }
@@ -416,7 +417,14 @@ impl Budget {
 
     fn fleet_failed(&self, name: &str, why: &str) {
         let mut state = self.lock();
-        state.fleet.down_until = Some(Instant::now() + FLEET_RETRY_PAUSE);
+        let now = Instant::now();
+        if state.fleet.down_until.is_none() {
+            // The fleet may have just spent the burst this ledger still holds: the local share
+            // starts as if it had just sent, then one turn per interval.
+            let ask = self.ask_for(&state, Priority::Interactive, &Route::Fallback);
+            state.ledger.hold(now + ask.interval, ask);
+        }
+        state.fleet.down_until = Some(now + FLEET_RETRY_PAUSE);
         if !std::mem::replace(&mut state.fleet.warned, true) {
             let members = state.fleet.members.max(1);
             self.counters.fleet_warnings.fetch_add(1, Ordering::Relaxed);

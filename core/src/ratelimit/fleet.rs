@@ -31,8 +31,10 @@ pub(crate) trait FleetConnection: Send + Sync + 'static {
 
 /// A connection that is already open and reconnects by itself (a `ConnectionManager`, a
 /// cluster connection).
+#[cfg(test)]
 pub(crate) struct ReadyConnection<C>(pub C);
 
+#[cfg(test)]
 impl<C> FleetConnection for ReadyConnection<C>
 where
     C: redis::aio::ConnectionLike + Clone + Send + Sync + 'static,

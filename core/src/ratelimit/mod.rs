@@ -29,9 +29,14 @@ mod fleet_tests;
 mod tests;
 
 pub(crate) use budget::Budget;
-pub(crate) use fleet::{FleetConnection, ReadyConnection};
+pub(crate) use fleet::FleetConnection;
+#[cfg(test)]
+pub(crate) use fleet::ReadyConnection;
+#[cfg(test)]
+pub(crate) use limit::{Admission, Refused, RefusedBecause};
 pub(crate) use limit::{
-    Admission, BudgetStats, DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, Priority, RateLimit,
-    Refused, RefusedBecause, deadline_within,
+    BudgetStats, DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, Priority, RateLimit, deadline_within,
 };
+#[cfg(feature = "test-hooks")]
+pub(crate) use registry::own_budget;
 pub(crate) use registry::shared_budget;

@@ -31,6 +31,13 @@ pub(crate) fn shared_budget(api_key: &str, base_url: &str, limit: RateLimit) -> 
     budget
 }
 
+/// A budget no other client shares, as a client in another process has (tests that stand one
+/// process for a fleet).
+#[cfg(feature = "test-hooks")]
+pub(crate) fn own_budget(api_key: &str, base_url: &str, limit: RateLimit) -> Arc<Budget> {
+    Arc::new(Budget::new(limit, Scope::of(api_key, base_url)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

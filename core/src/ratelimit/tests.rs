@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::limit::*;
+use super::limit::{
+    MAX_BURST, MAX_REQUESTS_PER_SECOND, MAX_WAITERS, MIN_REQUESTS_PER_SECOND, Scope,
+};
 use super::local::{Ask, LocalLedger, Verdict};
 use super::*;
 use crate::ErrorCode;

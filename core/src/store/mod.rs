@@ -26,6 +26,7 @@ use std::time::Duration;
 pub use self::config::{DEFAULT_KEY_PREFIX, DEFAULT_STORE_TIMEOUT};
 pub(crate) use self::config::{StoreConfig, StoreSettings, redact_url, resolve_store};
 use self::redis::RedisLink;
+pub(crate) use self::redis::StoreConnection;
 pub(crate) use self::redis::StoreFailure;
 pub(crate) use self::seal::Stored;
 use self::seal::{Kind, Sealer};
@@ -61,6 +62,21 @@ impl TokenStore {
             redis: Arc::new(RedisLink::new(config.topology, config.timeout)),
             hits: AtomicU64::new(0),
         }
+    }
+
+    /// The store's Redis connection, for the fleet's request budget.
+    pub(crate) fn fleet_connection(&self) -> StoreConnection {
+        StoreConnection(Arc::clone(&self.redis))
+    }
+
+    /// The prefix of every key this store writes.
+    pub(crate) fn key_prefix(&self) -> &str {
+        self.sealer.prefix()
+    }
+
+    /// The time each Redis call gets.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.redis.timeout()
     }
 
     /// Tokens found so far.

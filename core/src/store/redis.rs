@@ -10,6 +10,7 @@ use redis::AsyncCommands as _;
 use tokio::sync::{Notify, OnceCell};
 
 use super::config::Topology;
+use crate::ratelimit::FleetConnection;
 
 /// Between two connection attempts to a Redis that is down.
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
@@ -22,12 +23,24 @@ const SCAN_LIMIT: Duration = Duration::from_secs(30);
 /// Most SCAN rounds per node: a keyspace of any size is walked in bounded time.
 const MAX_SCAN_ROUNDS: usize = 100_000;
 
+/// The store's connection lent to the fleet's request budget (one script per admission on
+/// the same Redis), so the budget connects, reconnects and fails over as the store does.
+pub(crate) struct StoreConnection(pub(crate) Arc<RedisLink>);
+
+impl FleetConnection for StoreConnection {
+    type Connection = Connection;
+
+    async fn connection(&self) -> Option<Connection> {
+        self.0.connection().await.ok()
+    }
+}
+
 /// Why Redis could not answer: the caller falls back and counts it.
 #[derive(Debug)]
 pub(crate) struct StoreFailure;
 
 #[derive(Clone)]
-enum Connection {
+pub(crate) enum Connection {
     Single(redis::aio::ConnectionManager),
     Cluster(redis::cluster_async::ClusterConnection),
 }
@@ -88,6 +101,11 @@ impl RedisLink {
             last_warning: Mutex::new(None),
             errors: AtomicU64::new(0),
         }
+    }
+
+    /// The time each call gets.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Calls that failed or took too long so far.
