@@ -149,6 +149,18 @@ declare namespace Refold {
     readonly storeHits: number;
     /** Fleet-store calls that failed or took too long (each fell back to a direct mint). */
     readonly storeErrors: number;
+    /** Requests that waited for their turn in the rate-limit budget. */
+    readonly rateLimitWaits: number;
+    /** Total time those requests waited, in milliseconds. */
+    readonly rateLimitWaitMs: number;
+    /** Calls the budget refused without sending anything (`RateLimitedError`). */
+    readonly rateLimitRefused: number;
+    /** 429 answers received from Refold. */
+    readonly rateLimit429s: number;
+    /** Background refreshes that found no spare turn at first. */
+    readonly rateLimitBackgroundDeferred: number;
+    /** Turns granted by the local share because the fleet's Redis failed. */
+    readonly rateLimitFleetFallbacks: number;
   }
 
   /** A user-defined field's value. */

@@ -431,17 +431,8 @@ class LinkedAccountPage {
  * @param {StatsPayload} payload
  */
 function cacheStats(payload) {
-  return Object.freeze({
-    hits: payload.hits,
-    misses: payload.misses,
-    coalesced: payload.coalesced,
-    refreshes: payload.refreshes,
-    refreshFailures: payload.refreshFailures,
-    evictions: payload.evictions,
-    entries: payload.entries,
-    storeHits: payload.storeHits,
-    storeErrors: payload.storeErrors,
-  });
+  // The addon's object already has every counter, named in camelCase.
+  return Object.freeze({ ...payload });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -198,6 +198,12 @@ export interface StatsPayload {
   entries: number
   storeHits: number
   storeErrors: number
+  rateLimitWaits: number
+  rateLimitWaitMs: number
+  rateLimitRefused: number
+  rateLimit429s: number
+  rateLimitBackgroundDeferred: number
+  rateLimitFleetFallbacks: number
 }
 
 /**

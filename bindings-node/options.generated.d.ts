@@ -47,6 +47,11 @@ export interface ClientOptions {
    */
   cache?: boolean | CacheOptions;
   /**
+   * The budget every request waits for, shared per API key and base URL (fleet-wide with a Redis store); false turns it off.
+   * Default: REFOLD_RATE_LIMIT (off, or RATE/s[,BURST] as the emulator's --rate-limit), else 20 requests/s with bursts of 5.
+   */
+  rateLimit?: boolean | RateLimitOptions;
+  /**
    * Whether unset options are read from REFOLD_* environment variables.
    * Default: true.
    */
@@ -118,6 +123,21 @@ export interface CacheOptions {
    * Default: off (this process only).
    */
   store?: boolean | StoreOptions;
+}
+
+export interface RateLimitOptions {
+  /**
+   * Requests sent per second on average (Refold documents 20).
+   * Default: 20.
+   * A whole number from 1 to 100000.
+   */
+  requestsPerSecond?: number;
+  /**
+   * Requests sent at once after a quiet spell (Refold documents 5).
+   * Default: 5.
+   * A whole number from 1 to 10000.
+   */
+  burst?: number;
 }
 
 export interface StoreOptions {

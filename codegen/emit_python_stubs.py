@@ -36,7 +36,8 @@ OPTION_TYPES = {
 }
 
 #: The Python class of each nested table, beside its typed dict.
-TABLE_CLASSES = {"CacheOptions": "CacheOptions", "StoreOptions": "StoreOptions"}
+TABLE_CLASSES = {"CacheOptions": "CacheOptions", "StoreOptions": "StoreOptions",
+                 "RateLimitOptions": "RateLimitOptions"}
 
 #: The Python type of each record field the core lists (describe's `records`). A field the
 #: core adds without a type here stops the generator: give it one.
@@ -89,7 +90,9 @@ RECORD_TYPES: dict[str, dict[str, str]] = {
     "CacheStats": {
         name: "int"
         for name in ("hits", "misses", "coalesced", "refreshes", "refresh_failures",
-                     "evictions", "entries", "store_hits", "store_errors")
+                     "evictions", "entries", "store_hits", "store_errors", "rate_limit_waits",
+                     "rate_limit_wait_ms", "rate_limit_refused", "rate_limit_429s",
+                     "rate_limit_background_deferred", "rate_limit_fleet_fallbacks")
     },
 }
 
@@ -162,6 +165,8 @@ def option_type(row: dict, table_names: dict[str, str]) -> str:
     kind = row["kind"]
     if kind == "table":
         record = row["record"]
+        if record not in TABLE_CLASSES:  # a table with no class of its own: a dict or a bool
+            return f"Union[bool, {table_names[record]}]"
         return f"Union[bool, {TABLE_CLASSES[record]}, {table_names[record]}]"
     if kind not in OPTION_TYPES:
         raise ValueError(f"option {row['path']}: no Python type for kind {kind!r}")

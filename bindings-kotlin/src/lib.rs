@@ -97,6 +97,12 @@ pub struct FfiCacheStats {
     pub entries: i64,
     pub store_hits: i64,
     pub store_errors: i64,
+    pub rate_limit_waits: i64,
+    pub rate_limit_wait_ms: i64,
+    pub rate_limit_refused: i64,
+    pub rate_limit_429s: i64,
+    pub rate_limit_background_deferred: i64,
+    pub rate_limit_fleet_fallbacks: i64,
 }
 
 fn long(value: u64) -> i64 {
@@ -115,6 +121,12 @@ impl From<CacheStats> for FfiCacheStats {
             entries: long(stats.entries),
             store_hits: long(stats.store_hits),
             store_errors: long(stats.store_errors),
+            rate_limit_waits: long(stats.rate_limit_waits),
+            rate_limit_wait_ms: long(stats.rate_limit_wait_ms),
+            rate_limit_refused: long(stats.rate_limit_refused),
+            rate_limit_429s: long(stats.rate_limit_429s),
+            rate_limit_background_deferred: long(stats.rate_limit_background_deferred),
+            rate_limit_fleet_fallbacks: long(stats.rate_limit_fleet_fallbacks),
         }
     }
 }

@@ -220,6 +220,13 @@ pub struct StatsPayload {
     pub entries: f64,
     pub store_hits: f64,
     pub store_errors: f64,
+    pub rate_limit_waits: f64,
+    pub rate_limit_wait_ms: f64,
+    pub rate_limit_refused: f64,
+    #[napi(js_name = "rateLimit429s")]
+    pub rate_limit_429s: f64,
+    pub rate_limit_background_deferred: f64,
+    pub rate_limit_fleet_fallbacks: f64,
 }
 
 impl From<CacheStats> for StatsPayload {
@@ -234,6 +241,12 @@ impl From<CacheStats> for StatsPayload {
             entries: stats.entries as f64,
             store_hits: stats.store_hits as f64,
             store_errors: stats.store_errors as f64,
+            rate_limit_waits: stats.rate_limit_waits as f64,
+            rate_limit_wait_ms: stats.rate_limit_wait_ms as f64,
+            rate_limit_refused: stats.rate_limit_refused as f64,
+            rate_limit_429s: stats.rate_limit_429s as f64,
+            rate_limit_background_deferred: stats.rate_limit_background_deferred as f64,
+            rate_limit_fleet_fallbacks: stats.rate_limit_fleet_fallbacks as f64,
         }
     }
 }

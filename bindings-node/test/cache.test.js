@@ -126,7 +126,9 @@ describe('control', () => {
     const stats = await refold.cacheStats();
     assert.deepEqual(
       { ...stats },
-      { hits: 5, misses: 5, coalesced: 0, refreshes: 0, refreshFailures: 0, evictions: 0, entries: 1, storeHits: 0, storeErrors: 0 },
+      { hits: 5, misses: 5, coalesced: 0, refreshes: 0, refreshFailures: 0, evictions: 0, entries: 1, storeHits: 0, storeErrors: 0,
+        rateLimitWaits: 0, rateLimitWaitMs: 0, rateLimitRefused: 0, rateLimit429s: 0,
+        rateLimitBackgroundDeferred: 0, rateLimitFleetFallbacks: 0 },
     );
     assert.ok(Object.isFrozen(stats));
   });

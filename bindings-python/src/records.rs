@@ -723,53 +723,66 @@ impl LinkedAccountPage {
     }
 }
 
-/// The session cache's counters since the client was built; ``entries`` is the number of
-/// linked accounts cached now.
-#[pyclass(module = "refold_session", name = "CacheStats", frozen, eq, hash)]
-#[derive(PartialEq, Eq, Hash)]
-pub(crate) struct CacheStats {
-    /// Calls answered from the cache without a request.
-    #[pyo3(get)]
-    hits: u64,
-    /// Calls that started a mint (no usable token cached, or ``fresh=True``).
-    #[pyo3(get)]
-    misses: u64,
-    /// Calls that waited for a mint another call had started.
-    #[pyo3(get)]
-    coalesced: u64,
-    /// Background refreshes that stored a new token.
-    #[pyo3(get)]
-    refreshes: u64,
-    /// Background refreshes that failed.
-    #[pyo3(get)]
-    refresh_failures: u64,
-    /// Tokens dropped because the cache was full or their time was up.
-    #[pyo3(get)]
-    evictions: u64,
-    /// Linked accounts cached now.
-    #[pyo3(get)]
-    entries: u64,
-    /// Tokens found in the fleet store; 0 without a store.
-    #[pyo3(get)]
-    store_hits: u64,
-    /// Fleet-store calls that failed or took too long; 0 without a store.
-    #[pyo3(get)]
-    store_errors: u64,
+/// Declares the Python `CacheStats` from one list of the core's counters (docs/contract.md §5):
+/// the class, its mapping, its pickling and its `repr` all follow the list.
+macro_rules! cache_stats_record {
+    ($($(#[doc = $doc:literal])* $name:ident,)+) => {
+        /// The session cache's counters since the client was built; ``entries`` is the number
+        /// of linked accounts cached now; ``rate_limit_*`` are the request budget's.
+        #[pyclass(module = "refold_session", name = "CacheStats", frozen, eq, hash)]
+        #[derive(PartialEq, Eq, Hash)]
+        pub(crate) struct CacheStats {
+            $($(#[doc = $doc])* #[pyo3(get)] $name: u64,)+
+        }
+
+        /// The mapping of the core's counters.
+        pub(crate) fn cache_stats(stats: &CoreStats) -> CacheStats {
+            CacheStats { $($name: stats.$name,)+ }
+        }
+
+        impl CacheStats {
+            fn named(&self) -> Vec<(&'static str, u64)> {
+                vec![$((stringify!($name), self.$name),)+]
+            }
+
+            fn from_state(state: &Bound<'_, PyDict>) -> PyResult<Self> {
+                Ok(CacheStats { $($name: member(state, stringify!($name))?,)+ })
+            }
+        }
+    };
 }
 
-/// The mapping of the core's counters.
-pub(crate) fn cache_stats(stats: &CoreStats) -> CacheStats {
-    CacheStats {
-        hits: stats.hits,
-        misses: stats.misses,
-        coalesced: stats.coalesced,
-        refreshes: stats.refreshes,
-        refresh_failures: stats.refresh_failures,
-        evictions: stats.evictions,
-        entries: stats.entries,
-        store_hits: stats.store_hits,
-        store_errors: stats.store_errors,
-    }
+cache_stats_record! {
+    /// Calls answered from the cache without a request.
+    hits,
+    /// Calls that started a mint (no usable token cached, or ``fresh=True``).
+    misses,
+    /// Calls that waited for a mint another call had started.
+    coalesced,
+    /// Background refreshes that stored a new token.
+    refreshes,
+    /// Background refreshes that failed.
+    refresh_failures,
+    /// Tokens dropped because the cache was full or their time was up.
+    evictions,
+    /// Linked accounts cached now.
+    entries,
+    /// Tokens found in the fleet store; 0 without a store.
+    store_hits,
+    /// Fleet-store calls that failed or took too long; 0 without a store.
+    store_errors,
+    /// Calls that waited for their turn in the request budget.
+    rate_limit_waits,
+    /// Total time calls waited for their turn, in milliseconds.
+    rate_limit_wait_ms,
+    /// Calls the budget refused without sending anything (``RateLimitedError``).
+    rate_limit_refused,
+    /// 429 answers seen.
+    rate_limit_429s,
+    /// Background refreshes that found no spare turn at first.
+    rate_limit_background_deferred,
+    /// Admissions decided locally because the fleet's Redis failed.
+    rate_limit_fleet_fallbacks,
 }
 
 #[pymethods]
@@ -798,33 +811,7 @@ impl CacheStats {
 
     #[staticmethod]
     fn _restore(state: &Bound<'_, PyDict>) -> PyResult<Self> {
-        Ok(CacheStats {
-            hits: member(state, "hits")?,
-            misses: member(state, "misses")?,
-            coalesced: member(state, "coalesced")?,
-            refreshes: member(state, "refreshes")?,
-            refresh_failures: member(state, "refresh_failures")?,
-            evictions: member(state, "evictions")?,
-            entries: member(state, "entries")?,
-            store_hits: member(state, "store_hits")?,
-            store_errors: member(state, "store_errors")?,
-        })
-    }
-}
-
-impl CacheStats {
-    fn named(&self) -> [(&'static str, u64); 9] {
-        [
-            ("hits", self.hits),
-            ("misses", self.misses),
-            ("coalesced", self.coalesced),
-            ("refreshes", self.refreshes),
-            ("refresh_failures", self.refresh_failures),
-            ("evictions", self.evictions),
-            ("entries", self.entries),
-            ("store_hits", self.store_hits),
-            ("store_errors", self.store_errors),
-        ]
+        CacheStats::from_state(state)
     }
 }
 

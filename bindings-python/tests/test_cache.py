@@ -114,7 +114,10 @@ def test_the_ways_to_switch_it_on_and_off(emu: Emulator) -> None:
         stats = refold.cache_stats()
         assert stats is not None and stats.to_dict() == {
             "hits": 1, "misses": 1, "coalesced": 0, "refreshes": 0, "refresh_failures": 0,
-            "evictions": 0, "entries": 1, "store_hits": 0, "store_errors": 0}, stats
+            "evictions": 0, "entries": 1, "store_hits": 0, "store_errors": 0,
+            "rate_limit_waits": 0, "rate_limit_wait_ms": 0, "rate_limit_refused": 0,
+            "rate_limit_429s": 0, "rate_limit_background_deferred": 0,
+            "rate_limit_fleet_fallbacks": 0}, stats
         # A hit hands back the object made at the miss.
         assert refold.get_token_for_linked_account("acct-1") is refold.get_token_for_linked_account("acct-1")
     assert emu.count() == len(on)
@@ -161,7 +164,10 @@ def test_fresh_invalidate_and_a_deleted_account(emu: Emulator) -> None:
     assert stats is not None
     assert stats.to_dict() == {"hits": 2, "misses": 4, "coalesced": 0, "refreshes": 0,
                                "refresh_failures": 0, "evictions": 0, "entries": 0,
-                               "store_hits": 0, "store_errors": 0}
+                               "store_hits": 0, "store_errors": 0,
+                               "rate_limit_waits": 0, "rate_limit_wait_ms": 0, "rate_limit_refused": 0,
+                               "rate_limit_429s": 0, "rate_limit_background_deferred": 0,
+                               "rate_limit_fleet_fallbacks": 0}
     with pytest.raises(TypeError):
         refold.invalidate(42)  # type: ignore[arg-type]
 

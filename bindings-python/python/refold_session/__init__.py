@@ -15,7 +15,7 @@ mapping) is done by the ``refold-session`` Rust core; this package translates it
 from __future__ import annotations
 
 from . import _native
-from ._models import CacheOptions, StoreOptions, _plain_options
+from ._models import CacheOptions, RateLimitOptions, StoreOptions, _plain_options
 from ._native import (
     CacheStats,
     Integration,
@@ -68,6 +68,7 @@ __all__ = [
     "Integration",
     "RevokeResult",
     "CacheOptions",
+    "RateLimitOptions",
     "StoreOptions",
     "CacheStats",
     "RefoldError",

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import datetime as _dt
     from typing import Any, Dict, List, Optional, Tuple, Union
 
-    from ._options import _StoreOptionsDict, _CacheOptionsDict
+    from ._options import _StoreOptionsDict, _CacheOptionsDict, _RateLimitOptionsDict
 
     #: A value of a user-defined field (``udf``).
     _UdfValue = Union[str, int, float, bool, None]
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     # A list or tuple, not any sequence: a lone `str` is one by mistake.
     _Keys = Union[List[str], Tuple[str, ...]]
 
-__all__ = ["StoreOptions", "CacheOptions"]
+__all__ = ["StoreOptions", "CacheOptions", "RateLimitOptions"]
 
 
 def _given(**fields: object) -> Dict[str, object]:
@@ -32,7 +32,7 @@ def _plain_options(options: Dict[str, object]) -> Dict[str, object]:
     becomes the dict of its given fields."""
     plain: Dict[str, object] = {}
     for name, value in options.items():
-        if isinstance(value, (StoreOptions, CacheOptions)):
+        if isinstance(value, (StoreOptions, CacheOptions, RateLimitOptions)):
             value = value._as_dict()
         if isinstance(value, dict):
             value = _plain_options(value)
@@ -204,3 +204,57 @@ class CacheOptions:
     def __repr__(self) -> str:
         # Secrets (the Redis URL may hold a password) are never shown.
         return f"CacheOptions(max_entries={self._max_entries!r}, min_remaining={self._min_remaining!r}, refresh_ahead={self._refresh_ahead!r}, store={self._store!r})"
+
+
+class RateLimitOptions:
+    """the budget every request waits for, shared per API key and base URL (fleet-wide with a Redis store); false turns it off
+
+    Args:
+        requests_per_second: requests sent per second on average (Refold documents 20) (default: 20).
+        burst: requests sent at once after a quiet spell (Refold documents 5) (default: 5).
+    """
+
+    __slots__ = ('_requests_per_second', '_burst',)
+
+    _requests_per_second: Optional[int]
+    _burst: Optional[int]
+
+    def __init__(
+        self,
+        *,
+        requests_per_second: Optional[int] = None,
+        burst: Optional[int] = None,
+    ) -> None:
+        object.__setattr__(self, "_requests_per_second", requests_per_second)
+        object.__setattr__(self, "_burst", burst)
+
+    @property
+    def requests_per_second(self) -> Optional[int]:
+        """requests sent per second on average (Refold documents 20)."""
+        return self._requests_per_second
+
+    @property
+    def burst(self) -> Optional[int]:
+        """requests sent at once after a quiet spell (Refold documents 5)."""
+        return self._burst
+
+    def _as_dict(self) -> Dict[str, object]:
+        return _given(
+            requests_per_second=self._requests_per_second,
+            burst=self._burst,
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("RateLimitOptions is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RateLimitOptions):
+            return NotImplemented
+        return self._as_dict() == other._as_dict()
+
+    def __hash__(self) -> int:
+        return hash(repr(sorted(self._as_dict().items())))
+
+    def __repr__(self) -> str:
+        # Secrets (the Redis URL may hold a password) are never shown.
+        return f"RateLimitOptions(requests_per_second={self._requests_per_second!r}, burst={self._burst!r})"

@@ -34,6 +34,12 @@ if TYPE_CHECKING:
         #: the fleet-wide second level on Redis (default: off (this process only))
         store: Union[bool, StoreOptions, _StoreOptionsDict]
 
+    class _RateLimitOptionsDict(TypedDict, total=False):
+        #: requests sent per second on average (Refold documents 20) (default: 20)
+        requests_per_second: int
+        #: requests sent at once after a quiet spell (Refold documents 5) (default: 5)
+        burst: int
+
     class _ClientOptions(TypedDict, total=False):
         #: the organisation's API key, sent as x-api-key (default: REFOLD_API_KEY, then COBALT_API_KEY)
         api_key: str
@@ -51,6 +57,8 @@ if TYPE_CHECKING:
         max_connections: int
         #: the session cache (default: off (every call mints, as the official SDK does))
         cache: Union[bool, CacheOptions, _CacheOptionsDict]
+        #: the budget every request waits for, shared per API key and base URL (fleet-wide with a Redis store); false turns it off (default: REFOLD_RATE_LIMIT (off, or RATE/s[,BURST] as the emulator's --rate-limit), else 20 requests/s with bursts of 5)
+        rate_limit: Union[bool, RateLimitOptions, _RateLimitOptionsDict]
         #: whether unset options are read from REFOLD_* environment variables (default: true)
         read_environment_variables: bool
 

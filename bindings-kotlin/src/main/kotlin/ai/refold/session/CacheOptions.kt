@@ -80,6 +80,12 @@ data class StoreOptions @JvmOverloads constructor(
  * @property entries accounts cached now.
  * @property storeHits tokens found in the fleet store (minted by another process, or earlier).
  * @property storeErrors fleet-store calls that failed or took too long (each fell back to a mint).
+ * @property rateLimitWaits requests that waited for their turn in the rate-limit budget.
+ * @property rateLimitWaitMs total time those requests waited, in milliseconds.
+ * @property rateLimitRefused calls the budget refused without sending anything (`RateLimited`).
+ * @property rateLimit429s 429 answers received from Refold.
+ * @property rateLimitBackgroundDeferred background refreshes that found no spare turn at first.
+ * @property rateLimitFleetFallbacks turns granted by the local share because the fleet's Redis failed.
  */
 data class CacheStats(
     val hits: Long,
@@ -91,6 +97,12 @@ data class CacheStats(
     val entries: Long,
     val storeHits: Long = 0,
     val storeErrors: Long = 0,
+    val rateLimitWaits: Long = 0,
+    val rateLimitWaitMs: Long = 0,
+    val rateLimitRefused: Long = 0,
+    val rateLimit429s: Long = 0,
+    val rateLimitBackgroundDeferred: Long = 0,
+    val rateLimitFleetFallbacks: Long = 0,
 ) {
     internal companion object {
         fun from(native: FfiCacheStats) = CacheStats(
@@ -103,6 +115,12 @@ data class CacheStats(
             entries = native.entries,
             storeHits = native.storeHits,
             storeErrors = native.storeErrors,
+            rateLimitWaits = native.rateLimitWaits,
+            rateLimitWaitMs = native.rateLimitWaitMs,
+            rateLimitRefused = native.rateLimitRefused,
+            rateLimit429s = native.rateLimit429s,
+            rateLimitBackgroundDeferred = native.rateLimitBackgroundDeferred,
+            rateLimitFleetFallbacks = native.rateLimitFleetFallbacks,
         )
     }
 }
