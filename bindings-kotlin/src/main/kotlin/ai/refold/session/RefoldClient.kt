@@ -51,6 +51,8 @@ import java.util.concurrent.atomic.AtomicBoolean
  *   free. After [cache], so that positional calls written before it still compile.
  * @param readEnvironmentVariables whether options left null are read from the `REFOLD_*`
  *   environment variables (default true); false makes the client depend on its arguments only.
+ * @param rateLimit the request budget (default: `REFOLD_RATE_LIMIT`, else Refold's documented
+ *   20 requests/s with bursts of 5); [RateLimit.OFF] turns it off. See [RateLimit].
  * @throws RefoldException.Configuration when an option is missing or unusable (text that is not
  *   valid Unicode, such as a lone surrogate, included).
  */
@@ -64,6 +66,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     cache: CacheOptions? = null,
     maxConnections: Int? = null,
     readEnvironmentVariables: Boolean? = null,
+    rateLimit: RateLimit? = null,
 ) : AutoCloseable {
     private val native: FfiClient
     private val info: FfiClientInfo
@@ -92,6 +95,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
                 "cache" to cache?.toHost(),
                 "maxConnections" to maxConnections,
                 "readEnvironmentVariables" to readEnvironmentVariables,
+                "rateLimit" to rateLimit?.toHost(),
             ),
         )
         val runtimeVersion = System.getProperty("java.version")?.takeIf { it.isValidUnicode() } ?: "unknown"

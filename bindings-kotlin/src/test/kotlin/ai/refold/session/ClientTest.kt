@@ -192,6 +192,8 @@ class ClientTest {
             { RefoldClient(apiKey = Emulator.KEY, maxIdleConnections = 10_001) },
             { RefoldClient(apiKey = Emulator.KEY, maxConnections = 0) },
             { RefoldClient(apiKey = Emulator.KEY, maxConnections = 10_001) },
+            { RefoldClient(apiKey = Emulator.KEY, rateLimit = RateLimit(requestsPerSecond = 0)) },
+            { RefoldClient(apiKey = Emulator.KEY, rateLimit = RateLimit(burst = 10_001)) },
         )
         for ((index, build) in cases.withIndex()) {
             val error = assertThrows<RefoldException.Configuration>("case $index") { build() }
@@ -200,6 +202,24 @@ class ClientTest {
             assertFalse(error.message.contains(Emulator.KEY))
         }
         assertEquals(0, emulator.requestCount())
+    }
+
+    @Test
+    fun `the rate limit is an option the core reads`() {
+        val error = assertThrows<RefoldException.Configuration> {
+            RefoldClient(apiKey = Emulator.KEY, rateLimit = RateLimit(requestsPerSecond = 0))
+        }
+        assertTrue(error.message.contains("rateLimit.requestsPerSecond"), error.message)
+        RefoldClient(
+            apiKey = Emulator.KEY,
+            baseUrl = emulator.baseUrl,
+            readEnvironmentVariables = false,
+            rateLimit = RateLimit.OFF,
+        ).use { refold ->
+            assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1").linkedAccountId)
+        }
+        assertEquals("RateLimit.OFF", RateLimit.OFF.toString())
+        assertEquals(RateLimit(20, 5), RateLimit(requestsPerSecond = 20, burst = 5))
     }
 
     @Test
