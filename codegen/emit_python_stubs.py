@@ -212,7 +212,7 @@ def options_py(describe: dict) -> str:
         "    import datetime as _dt",
         "    from typing import List, Tuple, TypedDict, Union",
         "",
-        "    from ._models import CacheOptions, StoreOptions",
+        f"    from ._models import {', '.join(sorted(TABLE_CLASSES.values()))}",
         "",
     ]
     table_names: dict[str, str] = {}

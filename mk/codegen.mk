@@ -18,10 +18,12 @@ TEST_TARGETS += check-generated
 
 generate:
 	cd $(ROOT) && $(CODEGEN_PYTHON) -m codegen generate
+	cd $(ROOT) && $(CODEGEN_PYTHON) scripts/documented-cases.py generate
 
 check-generated:
 	cd $(ROOT) && $(CODEGEN_PYTHON) -m unittest discover -s codegen/tests -t .
 	cd $(ROOT) && $(CODEGEN_PYTHON) -m codegen check
+	cd $(ROOT) && $(CODEGEN_PYTHON) scripts/documented-cases.py check
 
 api-examples:
 	@test -n "$(DOCS)" || { echo "usage: make api-examples DOCS=<git dir of gocobalt/mintlify-docs>" >&2; exit 2; }

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import datetime as _dt
     from typing import List, Tuple, TypedDict, Union
 
-    from ._models import CacheOptions, StoreOptions
+    from ._models import CacheOptions, RateLimitOptions, StoreOptions
 
     class _StoreOptionsDict(TypedDict, total=False):
         #: redis://, rediss:// (TLS), or a cluster: redis+cluster://host1:port,host2:port (default: REFOLD_CACHE_REDIS_URL)
