@@ -307,7 +307,7 @@ def check_rate_limit(fleet: Fleet, state: dict[str, Any]) -> None:
     fleet.redis.flush()
     fleet.emulator.post("/__emulator/config", {"rate_limit": SCALED_RATE_LIMIT})
     try:
-        each = 300 // len(fleet.workers)
+        each = 400 // len(fleet.workers)
         started = time.time()
         procs = {language: fleet.start(language, [f"rl-{language}-{i}" for i in range(each)],
                                        rate_limit=SCALED_RATE_LIMIT)
