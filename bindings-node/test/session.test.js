@@ -45,6 +45,13 @@ test("the error table has a class for every code of the core's ErrorCode::ALL, a
   }
 });
 
+test("cacheStats has every counter of the core's CacheStats::FIELDS, and no other", async () => {
+  const fields = described().records.CacheStats;
+  const camel = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+  const stats = await client({ cache: true }).cacheStats();
+  assert.deepEqual(Object.keys(stats).sort(), fields.map(camel).sort());
+});
+
 test("errors carry Refold's own codes (serverCode, httpErrorType)", async () => {
   const error = await client()
     .getTokenForLinkedAccount('no-such-account')
