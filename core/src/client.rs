@@ -250,6 +250,7 @@ impl Client {
             max_retries: options.max_retries,
             secrets: Vec::new(),
             priority,
+            headers: reqwest::header::HeaderMap::new(),
         };
         self.engine()
             .execute(request, |body, received_at| {

@@ -40,6 +40,9 @@ pub(crate) struct Request<'a> {
     pub secrets: Vec<String>,
     /// Its place in the request budget: a caller waiting, or a background refresh.
     pub priority: Priority,
+    /// Headers of this request besides the credentials (an operation's header parameters,
+    /// `linked_account_id`, a multipart `content-type`); they replace the client's defaults.
+    pub headers: HeaderMap,
 }
 
 /// How a request authenticates.
@@ -48,6 +51,8 @@ pub(crate) enum Credentials {
     ApiKey,
     /// A session token in `authorization: Bearer …`, and no API key.
     Bearer(HeaderValue),
+    /// None: a public operation.
+    None,
 }
 
 #[derive(Clone, Copy)]
@@ -257,7 +262,11 @@ impl Engine {
             builder = match &request.credentials {
                 Credentials::ApiKey => builder.header("x-api-key", self.api_key_header.clone()),
                 Credentials::Bearer(value) => builder.header(header::AUTHORIZATION, value.clone()),
+                Credentials::None => builder,
             };
+            if !request.headers.is_empty() {
+                builder = builder.headers(request.headers.clone());
+            }
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }

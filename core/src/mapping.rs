@@ -32,12 +32,27 @@ pub(crate) enum Call<'a> {
     Revoke,
     /// The linked account of the session token presented.
     ActiveAccount,
+    /// An operation of the generated API (`api::Operation`): its id and route template.
+    Operation {
+        id: &'a str,
+        method: &'a str,
+        route: &'a str,
+        by_session_token: bool,
+    },
 }
 
 impl Call<'_> {
     /// Whether the call is authenticated by a session token instead of the API key.
     pub(crate) fn uses_session_token(self) -> bool {
-        matches!(self, Call::Revoke | Call::ActiveAccount)
+        matches!(
+            self,
+            Call::Revoke
+                | Call::ActiveAccount
+                | Call::Operation {
+                    by_session_token: true,
+                    ..
+                }
+        )
     }
 }
 
@@ -103,10 +118,16 @@ pub(crate) fn call_status_sentence(
     let rule = call_status_rule(call, status, server_code);
     let quoted = |id: &str| format!("\"{}\"", crate::redact::clean_line(id, 80));
     let what = match call {
-        Call::SessionToken(_) => "mint session tokens",
-        Call::Revoke => "revoke session tokens",
-        Call::ActiveAccount => "read a session's linked account",
-        _ => "manage linked accounts",
+        Call::SessionToken(_) => "mint session tokens".to_owned(),
+        Call::Revoke => "revoke session tokens".to_owned(),
+        Call::ActiveAccount => "read a session's linked account".to_owned(),
+        Call::Operation { id, .. } => format!("call {id}"),
+        _ => "manage linked accounts".to_owned(),
+    };
+    let credential = if call.uses_session_token() {
+        "session token"
+    } else {
+        "API key"
     };
     match (rule.code, call) {
         (ErrorCode::BadRequest, Call::SessionToken(_)) => format!(
@@ -137,8 +158,8 @@ pub(crate) fn call_status_sentence(
              option, and that it belongs to this environment."
         ),
         (ErrorCode::PermissionDenied, _) => format!(
-            "The API key may not {what} (HTTP {status}); check its permissions in the Refold \
-             dashboard."
+            "The {credential} may not {what} (HTTP {status}); check its permissions in the \
+             Refold dashboard."
         ),
         (ErrorCode::NotFound, Call::Get(id) | Call::Delete(id)) => format!(
             "Refold has no linked account {} (HTTP {status}); create it first, or check the id.",
@@ -151,6 +172,15 @@ pub(crate) fn call_status_sentence(
         (ErrorCode::NotFound, Call::ActiveAccount) => format!(
             "Refold has no session endpoint at this address, or no linked account for this \
              session (HTTP {status}); check the base URL and that the account still exists."
+        ),
+        (
+            ErrorCode::NotFound,
+            Call::Operation {
+                id, method, route, ..
+            },
+        ) => format!(
+            "Refold found nothing for {id} ({method} {route}, HTTP {status}): the resource does \
+             not exist, or an id or the base URL is wrong."
         ),
         (ErrorCode::NotFound, _) => format!(
             "Refold has no linked-account endpoint at this address (HTTP {status}); check the \

@@ -77,6 +77,7 @@ impl Client {
             max_retries: options.max_retries,
             secrets: vec![token.to_owned()],
             priority: Priority::Interactive,
+            headers: reqwest::header::HeaderMap::new(),
         };
         self.engine()
             .execute(request, |body, _| {
@@ -116,6 +117,7 @@ impl Client {
             max_retries: options.max_retries,
             secrets: vec![token.to_owned()],
             priority: Priority::Interactive,
+            headers: reqwest::header::HeaderMap::new(),
         };
         self.engine().execute(request, decode_account).await
     }

@@ -83,6 +83,7 @@ impl Client {
             max_retries: options.max_retries,
             secrets: input.secrets(),
             priority: Priority::Interactive,
+            headers: reqwest::header::HeaderMap::new(),
         };
         self.engine().execute(request, decode_account).await
     }
@@ -115,6 +116,7 @@ impl Client {
             max_retries: options.max_retries,
             secrets: Vec::new(),
             priority: Priority::Interactive,
+            headers: reqwest::header::HeaderMap::new(),
         };
         self.engine().execute(request, decode_account).await
     }
@@ -148,6 +150,7 @@ impl Client {
             max_retries: options.max_retries,
             secrets: Vec::new(),
             priority: Priority::Interactive,
+            headers: reqwest::header::HeaderMap::new(),
         };
         let answer = self
             .engine()
@@ -203,6 +206,7 @@ impl Client {
             max_retries: options.max_retries,
             secrets: Vec::new(),
             priority: Priority::Interactive,
+            headers: reqwest::header::HeaderMap::new(),
         };
         self.engine()
             .execute(request, |body, _| {

@@ -3,6 +3,7 @@
 //! `codegen/README.md`; `make generate` rewrites `operations.rs`, `models.rs` and
 //! `roundtrip.rs`, `make check-generated` fails when they are stale).
 
+mod call;
 pub mod models;
 mod operation;
 mod operations;
@@ -11,6 +12,11 @@ mod roundtrip;
 #[cfg(test)]
 mod tests;
 
+pub use call::{
+    ApiFile, ApiPage, ApiRequest, MAX_FILES, MAX_PAGE, MAX_PARAM_CHARS, MAX_REQUEST_BODY_BYTES,
+    MAX_UPLOAD_BYTES, ScopedClient, allowed_for_linked_account, allowed_for_session_token,
+    operation,
+};
 pub use operation::{
     Auth, BodyKind, LinkedAccountHeader, Method, Operation, Pagination, Param, ParamKind,
     ParamLocation, RetryRule,
