@@ -80,6 +80,11 @@ export interface RequestOptions {
    * Default: false.
    */
   fresh?: boolean;
+  /**
+   * A W3C traceparent sent on each attempt, so the call joins the caller's trace.
+   * Default: none.
+   */
+  traceparent?: string;
   /** Another name of `timeoutMs` (used when it is absent). */
   timeout?: number;
 }

@@ -1,11 +1,13 @@
 //! The Rust-idiomatic way to fill [`ClientOptions`]: typed setters, then `build`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::Client;
 use crate::environment::Environment;
 use crate::error::Error;
-use crate::options::ClientOptions;
+use crate::options::{ClientOptions, Dialect};
+use crate::telemetry::{Observer, Telemetry};
 
 impl Client {
     /// Starts configuring a client with typed setters.
@@ -19,6 +21,7 @@ impl Client {
 #[derive(Clone, Debug, Default)]
 pub struct ClientBuilder {
     options: ClientOptions,
+    telemetry: Option<Observer>,
 }
 
 impl ClientBuilder {
@@ -93,8 +96,14 @@ impl ClientBuilder {
         &self.options
     }
 
+    /// Reports every call to `hook` (docs/contract.md §18); none by default.
+    pub fn telemetry(mut self, hook: Arc<dyn Telemetry>) -> Self {
+        self.telemetry = Some(Observer::new(hook));
+        self
+    }
+
     /// Validates the options and builds the client (no request is sent).
     pub fn build(self) -> Result<Client, Error> {
-        Client::new(self.options)
+        Client::from_config(self.options.resolve(&Dialect::RUST, None)?, self.telemetry)
     }
 }

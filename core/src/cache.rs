@@ -16,6 +16,7 @@ use moka::policy::{EvictionPolicy, Expiry};
 use crate::error::{Error, ErrorCode};
 use crate::ratelimit::BudgetStats;
 use crate::store::{StoreConfig, StoreFailure, Stored, TokenStore};
+use crate::telemetry::{self, CacheOutcome};
 use crate::time::now_unix_ms;
 use crate::token::{SessionToken, TOKEN_LIFETIME};
 
@@ -241,6 +242,7 @@ impl TokenCache {
     {
         if fresh {
             self.counters.misses.fetch_add(1, Ordering::Relaxed);
+            telemetry::note_cache(CacheOutcome::Miss);
             let entry = Arc::new(self.entry(mint(true).await?));
             self.share(id, &entry).await;
             let token = entry.token.clone();
@@ -251,6 +253,7 @@ impl TokenCache {
         if let Some(entry) = self.entries.get(id).await {
             if entry.local_expiry.saturating_duration_since(now) > self.config.min_remaining {
                 self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                telemetry::note_cache(CacheOutcome::Hit);
                 if now >= entry.refresh_from {
                     self.maybe_refresh(id, &entry, refresh);
                 }
@@ -269,8 +272,10 @@ impl TokenCache {
             .await;
         if started_here.load(Ordering::Relaxed) {
             self.counters.misses.fetch_add(1, Ordering::Relaxed);
+            telemetry::note_cache(CacheOutcome::Miss);
         } else {
             self.counters.coalesced.fetch_add(1, Ordering::Relaxed);
+            telemetry::note_cache(CacheOutcome::Coalesced);
         }
         match result {
             Ok(entry) => Ok(entry.into_value().token.clone()),
@@ -388,11 +393,15 @@ impl TokenCache {
         match store.get(id).await {
             Ok(Some(stored)) => {
                 if let Some(entry) = self.adopt(id, stored) {
+                    telemetry::note_cache(CacheOutcome::StoreHit);
                     return Ok(entry);
                 }
             }
             Ok(None) => {}
-            Err(StoreFailure) => return self.mint_usable(&mint).await,
+            Err(StoreFailure) => {
+                telemetry::note_cache(CacheOutcome::StoreError);
+                return self.mint_usable(&mint).await;
+            }
         }
         let held = match store.lock(id, self.lock_hold).await {
             Ok(Some(held)) => Some(held),
@@ -409,6 +418,7 @@ impl TokenCache {
                     }
                 }
                 if let Some(entry) = found {
+                    telemetry::note_cache(CacheOutcome::StoreHit);
                     return Ok(entry);
                 }
                 // The holder died or is too slow: take over if its lock is gone.

@@ -17,6 +17,7 @@ use crate::mapping::{Call, extract_token};
 use crate::options::{ClientOptions, Dialect, RequestOptions, ResolvedConfig};
 use crate::ratelimit::Priority;
 use crate::redact::REDACTED;
+use crate::telemetry::Observer;
 use crate::token::SessionToken;
 use crate::validate::validate_linked_account_id;
 
@@ -57,7 +58,7 @@ impl Client {
     /// Validates `options`, fills defaults and environment variables, and builds the client
     /// (no request is sent). Bindings build theirs with [`crate::host::build_client`].
     pub fn new(options: ClientOptions) -> Result<Client, Error> {
-        Client::from_config(options.resolve(&Dialect::RUST, None)?)
+        Client::from_config(options.resolve(&Dialect::RUST, None)?, None)
     }
 
     /// With the `test-hooks` feature (never in release builds): a client whose request budget
@@ -70,9 +71,12 @@ impl Client {
         Client::from_parts(config, engine)
     }
 
-    /// The client of checked options.
-    pub(crate) fn from_config(config: ResolvedConfig) -> Result<Client, Error> {
-        let engine = Engine::new(&config)?;
+    /// The client of checked options, reporting its calls to `observer` if given.
+    pub(crate) fn from_config(
+        config: ResolvedConfig,
+        observer: Option<Observer>,
+    ) -> Result<Client, Error> {
+        let engine = Engine::new(&config)?.with_observer(observer);
         Client::from_parts(config, engine)
     }
 
@@ -143,6 +147,25 @@ impl Client {
         linked_account_id: &str,
         options: RequestOptions,
     ) -> Result<SessionToken, Error> {
+        match self.engine().observer() {
+            None => self.token(linked_account_id, options).await,
+            Some(observer) => {
+                observer
+                    .observe(
+                        "get_token_for_linked_account",
+                        Some(linked_account_id),
+                        self.token(linked_account_id, options),
+                    )
+                    .await
+            }
+        }
+    }
+
+    async fn token(
+        &self,
+        linked_account_id: &str,
+        options: RequestOptions,
+    ) -> Result<SessionToken, Error> {
         validate_linked_account_id(linked_account_id)?;
         options.check()?;
         let Some(cache) = &self.inner.cache else {
@@ -183,7 +206,11 @@ impl Client {
     /// hit skips their async machinery (runtime hand-off, completion callbacks). Always `None`
     /// without a cache; counted as a hit when it answers.
     pub fn cached_token(&self, linked_account_id: &str) -> Option<SessionToken> {
-        self.inner.cache.as_ref()?.get_now(linked_account_id)
+        let token = self.inner.cache.as_ref()?.get_now(linked_account_id)?;
+        if let Some(observer) = self.engine().observer() {
+            observer.hit("get_token_for_linked_account", linked_account_id);
+        }
+        Some(token)
     }
 
     /// Drops the cached token of `linked_account_id` (wiped from memory); the next call mints.
@@ -247,6 +274,7 @@ impl Client {
             retry: RetryPolicy::Transient,
             credentials: Credentials::ApiKey,
             timeout: options.timeout,
+            traceparent: options.traceparent,
             max_retries: options.max_retries,
             secrets: Vec::new(),
             priority,

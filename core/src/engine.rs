@@ -5,6 +5,7 @@
 //! reported to the budget.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -23,6 +24,21 @@ use crate::mapping::{
 use crate::options::ResolvedConfig;
 use crate::ratelimit::{Budget, Priority, RateLimit, deadline_within, shared_budget};
 use crate::retry::delay_before_retry;
+use crate::telemetry::{self, AttemptRecord, CacheOutcome, Observer, TraceParent};
+
+/// The method as records name it.
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "_OTHER",
+    }
+}
 
 /// One logical request: where it goes, what it carries, how it is authenticated and how it
 /// may be retried.
@@ -36,6 +52,8 @@ pub(crate) struct Request<'a> {
     /// This call's own per-attempt timeout and retries, else the client's.
     pub timeout: Option<Duration>,
     pub max_retries: Option<u32>,
+    /// This call's trace context, sent as `traceparent` on each attempt.
+    pub traceparent: Option<TraceParent>,
     /// Values to remove from any error message besides the API key.
     pub secrets: Vec<String>,
     /// Its place in the request budget: a caller waiting, or a background refresh.
@@ -79,6 +97,8 @@ pub(crate) struct Engine {
     budget: Option<Arc<Budget>>,
     /// The limit as configured (the budget paces a little below it, [`paced`]).
     rate_limit: Option<RateLimit>,
+    /// The telemetry hook, when one is installed.
+    observer: Option<Observer>,
 }
 
 /// The budget paces at this fraction of the configured rate. A client that always has calls
@@ -141,7 +161,19 @@ impl Engine {
                 .rate_limit
                 .map(|limit| shared_budget(&config.api_key, config.base.as_str(), paced(limit))),
             rate_limit: config.rate_limit,
+            observer: None,
         })
+    }
+
+    /// This engine reports its calls to `observer`.
+    pub(crate) fn with_observer(mut self, observer: Option<Observer>) -> Engine {
+        self.observer = observer;
+        self
+    }
+
+    /// The telemetry hook, when one is installed.
+    pub(crate) fn observer(&self) -> Option<&Observer> {
+        self.observer.as_ref()
     }
 
     /// This client's budget becomes its own, shared with no other client of the process.
@@ -165,6 +197,29 @@ impl Engine {
         request: Request<'_>,
         decode: impl Fn(&[u8], SystemTime) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        match &self.observer {
+            // A request on its own (not within an observed token call) is a call of its own.
+            Some(observer) if !telemetry::in_call() => {
+                let (name, _, account) = telemetry::identify(request.call);
+                let background = request.priority == Priority::Background;
+                observer
+                    .observe(name, account, async {
+                        if background {
+                            telemetry::note_cache(CacheOutcome::Refresh);
+                        }
+                        self.send(request, decode).await
+                    })
+                    .await
+            }
+            _ => self.send(request, decode).await,
+        }
+    }
+
+    async fn send<T>(
+        &self,
+        request: Request<'_>,
+        decode: impl Fn(&[u8], SystemTime) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let max_attempts = request
             .max_retries
             .unwrap_or(self.max_retries)
@@ -174,7 +229,14 @@ impl Engine {
         let mut failed: Option<Error> = None;
         loop {
             attempt += 1;
-            let error = match self.attempt(&request, &decode, waiting_since).await {
+            let outcome = match &self.observer {
+                None => self.attempt(&request, &decode, waiting_since, None).await,
+                Some(_) => {
+                    self.observed_attempt(&request, &decode, waiting_since, attempt)
+                        .await
+                }
+            };
+            let error = match outcome {
                 Ok(value) => return Ok(value),
                 Err(AttemptError::Failed(error)) => error.redact(&request.secrets),
                 Err(AttemptError::Refused(refusal)) => {
@@ -216,6 +278,42 @@ impl Engine {
         }
     }
 
+    /// [`Engine::attempt`], recorded for the observed call.
+    async fn observed_attempt<T>(
+        &self,
+        request: &Request<'_>,
+        decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
+        waiting_since: Instant,
+        number: u32,
+    ) -> Result<T, AttemptError> {
+        let started_at = SystemTime::now();
+        let clock = Instant::now();
+        let status = AtomicU16::new(0);
+        let outcome = self
+            .attempt(request, decode, waiting_since, Some(&status))
+            .await;
+        let error = match &outcome {
+            Ok(_) => None,
+            // Refused by the budget: nothing was sent, so no attempt is recorded.
+            Err(AttemptError::Refused(_)) => return outcome,
+            Err(AttemptError::Failed(error)) => Some(error),
+        };
+        let (_, route, _) = telemetry::identify(request.call);
+        let status = status.load(Ordering::Relaxed);
+        telemetry::note_attempt(AttemptRecord {
+            method: method_name(&request.method),
+            route,
+            server_address: request.url.host_str().unwrap_or_default().to_owned(),
+            server_port: request.url.port_or_known_default().unwrap_or(0),
+            status: (status != 0).then_some(status),
+            error: error.map(Error::code),
+            attempt: number,
+            started_at,
+            duration: clock.elapsed(),
+        });
+        outcome
+    }
+
     /// One attempt, bounded by the per-attempt timeout: the wait for a turn in the budget
     /// (which ends one timeout after `waiting_since`, so a retry's sleep counts), the wait for
     /// a place under `max_connections` (a call that gives up waiting has sent nothing),
@@ -225,6 +323,7 @@ impl Engine {
         request: &Request<'_>,
         decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
         waiting_since: Instant,
+        status: Option<&AtomicU16>,
     ) -> Result<T, AttemptError> {
         let started = Instant::now();
         let timeout = request.timeout.unwrap_or(self.timeout);
@@ -267,6 +366,12 @@ impl Engine {
             if !request.headers.is_empty() {
                 builder = builder.headers(request.headers.clone());
             }
+            if let Some(traceparent) = &request.traceparent {
+                builder = builder.header(
+                    "traceparent",
+                    HeaderValue::from_str(traceparent.as_str()).expect("checked ASCII"),
+                );
+            }
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
@@ -274,6 +379,9 @@ impl Engine {
                 .send()
                 .await
                 .map_err(|err| transport_error(&err, &self.endpoint, &self.api_key))?;
+            if let Some(status) = status {
+                status.store(response.status().as_u16(), Ordering::Relaxed);
+            }
             self.read_response(response, request.call, decode).await
         };
         let left = timeout.saturating_sub(started.elapsed());

@@ -36,6 +36,7 @@ mod retry;
 mod secret;
 mod sessions;
 mod store;
+pub mod telemetry;
 mod time;
 mod token;
 mod validate;

@@ -34,9 +34,10 @@ pub(crate) enum Call<'a> {
     ActiveAccount,
     /// An operation of the generated API (`api::Operation`): its id and route template.
     Operation {
-        id: &'a str,
-        method: &'a str,
-        route: &'a str,
+        id: &'static str,
+        name: &'static str,
+        method: &'static str,
+        route: &'static str,
         by_session_token: bool,
     },
 }

@@ -67,6 +67,8 @@ if TYPE_CHECKING:
         timeout: Union[int, float, _dt.timedelta]
         #: this call's retries after the first attempt (default: the client's)
         max_retries: int
+        #: a W3C traceparent sent on each attempt, so the call joins the caller's trace (default: none)
+        traceparent: str
 
     class _TokenOptions(TypedDict, total=False):
         #: the token call: bypass the cache and have Refold mint a new token (force_refresh) (default: false)
@@ -75,3 +77,5 @@ if TYPE_CHECKING:
         timeout: Union[int, float, _dt.timedelta]
         #: this call's retries after the first attempt
         max_retries: int
+        #: a W3C traceparent sent on each attempt, so the call joins the caller's trace
+        traceparent: str

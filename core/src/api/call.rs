@@ -352,6 +352,7 @@ async fn send(
         body,
         call: Call::Operation {
             id: op.id,
+            name: op.name,
             method: op.method.as_str(),
             route: op.path,
             by_session_token,
@@ -362,6 +363,7 @@ async fn send(
         },
         credentials,
         timeout: options.timeout,
+        traceparent: options.traceparent,
         max_retries: options.max_retries,
         secrets,
         priority: Priority::Interactive,

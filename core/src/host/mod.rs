@@ -21,6 +21,8 @@ pub use self::read::{
     session_token,
 };
 pub use self::value::{HostValue, MAX_DEPTH};
+use std::sync::Arc;
+
 use crate::client::Client;
 use crate::error::Error;
 pub use crate::options::{
@@ -28,6 +30,7 @@ pub use crate::options::{
     OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, RATE_LIMIT_OPTIONS, REQUEST_ALIASES,
     REQUEST_OPTIONS, STORE_OPTIONS, TypeWords, UnknownNames,
 };
+use crate::telemetry::{Observer, Telemetry};
 
 /// Who builds a client: the host's dialect (it words the problems), the binding's name and its
 /// runtime's version (for the `user-agent`, e.g. `node v20.1.0`).
@@ -53,6 +56,16 @@ impl HostInfo {
 /// Builds a client for a host: `options` checked with messages in the host's words, and the
 /// host named in the `user-agent`. No request is sent.
 pub fn build_client(options: ClientOptions, host: HostInfo) -> Result<Client, Error> {
+    build_observed_client(options, host, None)
+}
+
+/// [`build_client`], reporting every call to `telemetry` (the binding's bridge to its host's
+/// OpenTelemetry) when given.
+pub fn build_observed_client(
+    options: ClientOptions,
+    host: HostInfo,
+    telemetry: Option<Arc<dyn Telemetry>>,
+) -> Result<Client, Error> {
     let config = options.resolve(&host.dialect, Some((host.binding, host.runtime_version)))?;
-    Client::from_config(config)
+    Client::from_config(config, telemetry.map(Observer::new))
 }

@@ -16,6 +16,7 @@ use crate::options::{
     StoreOptions, UnknownNames, check_cache_window, not_unicode, wrong_type,
 };
 use crate::secret::Secret;
+use crate::telemetry::TraceParent;
 use crate::validate::{linked_account_id_not_unicode, linked_account_id_type_error};
 
 /// The arguments of a list call.
@@ -76,8 +77,14 @@ pub fn request_options(value: &HostValue, dialect: &Dialect) -> Result<RequestOp
         timeout: reader.duration(&table, "timeout"),
         max_retries: reader.count(&table, "max_retries").map(|n| n as u32),
         fresh: reader.flag(&table, "fresh").unwrap_or(false),
+        traceparent: None,
     };
-    reader.finish(options)
+    let traceparent = reader.text(&table, "traceparent");
+    let mut options = reader.finish(options)?;
+    if let Some(text) = traceparent {
+        options.traceparent = Some(TraceParent::parse(&text)?);
+    }
+    Ok(options)
 }
 
 /// `page` and `limit` of a list call from `value` (a map of them; `Missing`/`Null`: the

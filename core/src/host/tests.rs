@@ -440,7 +440,8 @@ fn request_options_are_invalid_input() {
         RequestOptions {
             timeout: Some(Duration::from_millis(500)),
             max_retries: Some(0),
-            fresh: true
+            fresh: true,
+            traceparent: None,
         }
     );
     assert_eq!(

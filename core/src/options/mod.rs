@@ -33,6 +33,7 @@ use crate::ratelimit::{DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, RateLimit};
 use crate::redact::REDACTED;
 use crate::secret::Secret;
 use crate::store::{DEFAULT_STORE_TIMEOUT, StoreSettings, redact_url, resolve_store};
+use crate::telemetry::TraceParent;
 
 /// Per-attempt timeout unless configured.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -205,6 +206,10 @@ pub struct RequestOptions {
     /// new token (`?force_refresh=true`) and store it, for a front end that just got a 401.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub fresh: bool,
+    /// The W3C trace context to send on each attempt (`traceparent` header), so Refold's side
+    /// of the call joins the caller's trace; a binding fills it from its host's current span.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub traceparent: Option<TraceParent>,
 }
 
 impl RequestOptions {
@@ -228,6 +233,12 @@ impl RequestOptions {
     /// Bypass the cache and have Refold mint a new token (the token call only).
     pub fn fresh(mut self) -> RequestOptions {
         self.fresh = true;
+        self
+    }
+
+    /// Sends `traceparent` on each attempt of this call.
+    pub fn traceparent(mut self, traceparent: TraceParent) -> RequestOptions {
+        self.traceparent = Some(traceparent);
         self
     }
 

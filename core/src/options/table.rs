@@ -304,6 +304,13 @@ pub const REQUEST_OPTIONS: &[OptionSpec] = &[
         default: "false",
         summary: "the token call: bypass the cache and have Refold mint a new token (force_refresh)",
     },
+    OptionSpec {
+        name: "traceparent",
+        kind: OptionKind::Text,
+        env: &[],
+        default: "none",
+        summary: "a W3C traceparent sent on each attempt, so the call joins the caller's trace",
+    },
 ];
 
 /// The arguments of a list call.
