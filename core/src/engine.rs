@@ -5,7 +5,7 @@
 //! reported to the budget.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -115,6 +115,14 @@ fn paced(limit: RateLimit) -> RateLimit {
     let slack = limit.burst().div_ceil(5);
     let burst = limit.burst().saturating_sub(slack).max(1);
     RateLimit::new(limit.requests_per_second() * PACE, burst).unwrap_or(limit)
+}
+
+/// What an observed attempt learns on its way: the status that came, the time it waited for
+/// its turn in the request budget.
+#[derive(Default)]
+struct AttemptProbe {
+    status: AtomicU16,
+    waited_us: AtomicU64,
 }
 
 /// Why an attempt did not produce a value.
@@ -288,9 +296,9 @@ impl Engine {
     ) -> Result<T, AttemptError> {
         let started_at = SystemTime::now();
         let clock = Instant::now();
-        let status = AtomicU16::new(0);
+        let probe = AttemptProbe::default();
         let outcome = self
-            .attempt(request, decode, waiting_since, Some(&status))
+            .attempt(request, decode, waiting_since, Some(&probe))
             .await;
         let error = match &outcome {
             Ok(_) => None,
@@ -299,7 +307,7 @@ impl Engine {
             Err(AttemptError::Failed(error)) => Some(error),
         };
         let (_, route, _) = telemetry::identify(request.call);
-        let status = status.load(Ordering::Relaxed);
+        let status = probe.status.load(Ordering::Relaxed);
         telemetry::note_attempt(AttemptRecord {
             method: method_name(&request.method),
             route,
@@ -310,6 +318,7 @@ impl Engine {
             attempt: number,
             started_at,
             duration: clock.elapsed(),
+            budget_wait: Duration::from_micros(probe.waited_us.load(Ordering::Relaxed)),
         });
         outcome
     }
@@ -323,7 +332,7 @@ impl Engine {
         request: &Request<'_>,
         decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
         waiting_since: Instant,
-        status: Option<&AtomicU16>,
+        probe: Option<&AttemptProbe>,
     ) -> Result<T, AttemptError> {
         let started = Instant::now();
         let timeout = request.timeout.unwrap_or(self.timeout);
@@ -333,6 +342,10 @@ impl Engine {
                 let deadline = deadline_within(timeout.saturating_sub(waiting_since.elapsed()));
                 match budget.admit(request.priority, deadline).await {
                     Ok(admission) => {
+                        if let Some(probe) = probe {
+                            let waited = admission.waited().as_micros();
+                            probe.waited_us.store(waited as u64, Ordering::Relaxed);
+                        }
                         if !admission.waited().is_zero() {
                             log::debug!(
                                 "{:?} waited {} ms for its turn in the request budget",
@@ -379,8 +392,10 @@ impl Engine {
                 .send()
                 .await
                 .map_err(|err| transport_error(&err, &self.endpoint, &self.api_key))?;
-            if let Some(status) = status {
-                status.store(response.status().as_u16(), Ordering::Relaxed);
+            if let Some(probe) = probe {
+                probe
+                    .status
+                    .store(response.status().as_u16(), Ordering::Relaxed);
             }
             self.read_response(response, request.call, decode).await
         };

@@ -69,7 +69,10 @@ pub struct AttemptRecord {
     /// 1 for the first attempt (`http.request.resend_count` is one less).
     pub attempt: u32,
     pub started_at: SystemTime,
+    /// From the start of its wait for a turn in the request budget to the whole answer.
     pub duration: Duration,
+    /// How long it waited for its turn in the request budget (docs/contract.md §16).
+    pub budget_wait: Duration,
 }
 
 /// One call of the library (a token, a linked-account call, an operation of the API).

@@ -191,3 +191,32 @@ async fn a_hook_that_panics_does_not_fail_the_call() {
         .unwrap();
     assert!(client.get_token_for_linked_account("tel-4").await.is_ok());
 }
+
+#[tokio::test]
+async fn an_attempt_records_its_wait_in_the_request_budget() {
+    let emulator = emulator::start(KEY).await;
+    let recorder = Arc::new(Recorder::default());
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(emulator.base_url())
+        .read_environment_variables(false)
+        .rate_limit(RateLimitOptions::Limit {
+            requests_per_second: Some(4),
+            burst: Some(1),
+        })
+        .telemetry(recorder.clone())
+        .build()
+        .unwrap();
+    for id in ["tel-5", "tel-6", "tel-7"] {
+        client.get_token_for_linked_account(id).await.unwrap();
+    }
+    let waits: Vec<_> = recorder
+        .take()
+        .iter()
+        .map(|trace| trace.attempts[0].budget_wait)
+        .collect();
+    assert!(
+        waits[1..].iter().all(|wait| !wait.is_zero()),
+        "at 4/s with no burst to spare, later calls wait: {waits:?}"
+    );
+}
