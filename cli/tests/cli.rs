@@ -703,3 +703,48 @@ fn completion_scripts_offer_the_operation_ids() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn api_file_sends_an_event_as_multipart() {
+    let emulator = EmulatorProcess::start();
+    let created = emulator.api(
+        &[
+            "createEvent",
+            "--body",
+            r#"{"name":"file_uploaded","response":"{}"}"#,
+        ],
+        &[],
+        "",
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let notes = std::env::temp_dir().join(format!("refold-cli-notes-{}.txt", std::process::id()));
+    std::fs::write(&notes, "hello").unwrap();
+    let file = format!("file=@{}", notes.display());
+    let sent = emulator.api(
+        &[
+            "triggerEvent",
+            "--linked-account",
+            "cli-user",
+            "--body",
+            r#"{"event":"file_uploaded","payload":{"n":1}}"#,
+            "--file",
+            &file,
+        ],
+        &[],
+        "",
+    );
+    std::fs::remove_file(&notes).unwrap();
+    assert!(sent.status.success(), "{}", text(&sent.stderr));
+    let (_, log) = emulator.http("GET", "/__emulator/requests", &[], "");
+    let content_type = log["requests"][1]["headers"]["content-type"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("multipart/form-data; boundary="),
+        "{content_type}"
+    );
+    let without_at = emulator.api(&["triggerEvent", "--file", "file=notes.txt"], &[], "");
+    assert_eq!(without_at.status.code(), Some(2));
+    assert!(text(&without_at.stderr).starts_with("error[invalid_input]: --file takes FIELD=@PATH"));
+}
