@@ -90,6 +90,8 @@ class Param:
     type: TypeRef
     values: list[str] = field(default_factory=list)
     deprecated: bool = False
+    # The description's examples of the parameter (its own, then its schema's).
+    examples: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -540,7 +542,8 @@ class _Builder:
             resolved = self.spec.resolve(schema) if isinstance(schema, dict) else {}
             kind, values = self._param_kind(param_type, resolved, f"{where} parameter {name}")
             params.append(Param(name=name, key=key, location=location, required=required, kind=kind,
-                                type=param_type, values=values, deprecated=bool(param.get("deprecated"))))
+                                type=param_type, values=values, deprecated=bool(param.get("deprecated")),
+                                examples=_examples_of(param, self.spec) + _examples_of(resolved, self.spec)))
         return params, linked
 
     def _param_kind(self, param_type: TypeRef, schema: Any, where: str) -> tuple[str, list[str]]:

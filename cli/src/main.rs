@@ -1,11 +1,13 @@
-//! `refold`: mint or revoke a session token or manage linked accounts from the shell, or run
-//! the local Refold emulator.
+//! `refold`: mint or revoke a session token, manage linked accounts or call any operation of
+//! Refold's API from the shell, or run the local Refold emulator.
+
+mod api;
 
 use std::io::Read as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
 use refold_session::host::{self, Dialect, HostInfo, HostValue};
 use refold_session::{
     Client, Error, ErrorCode, LinkedAccountInput, LinkedAccountPage, MAX_SESSION_TOKEN_BYTES,
@@ -48,6 +50,14 @@ enum Command {
         action: AccountAction,
         #[command(flatten)]
         client: ClientArgs,
+    },
+    /// Call any operation of Refold's API by its operationId (JSON on stdout); --list shows
+    /// them.
+    Api(api::ApiArgs),
+    /// Print a shell completion script (operation ids complete after `refold api`).
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Run the Refold API emulator on loopback until stopped.
     Emulator {
@@ -207,6 +217,11 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Command::Account { action, client } => runtime.block_on(account(action, client)),
+        Command::Api(args) => runtime.block_on(api::run(args)),
+        Command::Completion { shell } => {
+            completion(shell);
+            ExitCode::SUCCESS
+        }
         Command::Describe => {
             print_json(&host::describe());
             ExitCode::SUCCESS
@@ -360,6 +375,25 @@ async fn account(action: AccountAction, args: ClientArgs) -> ExitCode {
     match printed {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report(&err),
+    }
+}
+
+/// The completion script of `shell`, offering the operation ids after `refold api` (the
+/// parser itself accepts any id, so the core words the refusal of an unknown one).
+fn completion(shell: clap_complete::Shell) {
+    let ids: Vec<&'static str> = api::operation_ids().collect();
+    let mut command = Cli::command().mut_subcommand("api", |api| {
+        api.mut_arg("operation_id", |arg| {
+            arg.value_parser(clap::builder::PossibleValuesParser::new(ids.clone()))
+        })
+    });
+    clap_complete::generate(shell, &mut command, "refold", &mut std::io::stdout());
+    // clap_complete's fish script leaves positional values out.
+    if shell == clap_complete::Shell::Fish {
+        println!(
+            "complete -c refold -n \"__fish_refold_using_subcommand api\" -f -a \"{}\"",
+            ids.join(" ")
+        );
     }
 }
 

@@ -469,3 +469,282 @@ fn describe_is_hidden_and_prints_what_the_core_declares() {
     let help = Command::new(BIN).arg("--help").output().unwrap();
     assert!(!text(&help.stdout).contains("__describe"));
 }
+
+impl EmulatorProcess {
+    /// `refold api <args…> --base-url <emulator>` with the API key, `env` set and `stdin` piped in.
+    fn api(&self, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+        let mut command = Command::new(BIN);
+        command
+            .arg("api")
+            .args(args)
+            .args(["--base-url", &self.url])
+            .env("REFOLD_API_KEY", KEY)
+            .env_remove("REFOLD_ENVIRONMENT")
+            .env_remove("REFOLD_BASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+#[test]
+fn api_list_prints_every_operation_once() {
+    let out = Command::new(BIN).args(["api", "--list"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert_eq!(listing.lines().count(), 102);
+    let line = listing
+        .lines()
+        .find(|line| line.starts_with("listPersistentTables "))
+        .unwrap();
+    assert!(
+        line.contains(" GET ")
+            && line.contains("/api/v2/public/tables")
+            && line.ends_with("Persistent Tables"),
+        "{line}"
+    );
+    assert_eq!(listing.matches("(deprecated)").count(), 3);
+
+    let out = Command::new(BIN)
+        .args(["api", "--list", "--json"])
+        .output()
+        .unwrap();
+    let operations: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let operations = operations.as_array().unwrap();
+    assert_eq!(operations.len(), 102);
+    let records = operations
+        .iter()
+        .find(|op| op["operationId"] == "getPersistentTableRecords")
+        .unwrap();
+    assert_eq!(records["paginated"], true);
+    assert_eq!(records["params"][0]["key"], "table_id");
+}
+
+#[test]
+fn api_creates_a_table_fills_it_and_reads_every_page() {
+    let emulator = EmulatorProcess::start();
+    let account = ["--linked-account", "cli-user"];
+    let created = emulator.api(
+        &[
+            &["createPersistentTable"][..],
+            &account,
+            &[
+                "--body",
+                r#"{"table_name":"leads","columns":[{"column_name":"email"}]}"#,
+            ],
+        ]
+        .concat(),
+        &[],
+        "",
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let table: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let table_id = table["table_id"].as_str().unwrap().to_owned();
+    let table_param = format!("table_id={table_id}");
+
+    // The body from stdin; the parameter by its camelCase name.
+    let rows = r#"{"data":[{"email":"0@x"},{"email":"1@x"},{"email":"2@x"},{"email":"3@x"},{"email":"4@x"}]}"#;
+    let camel = format!("tableId={table_id}");
+    let added = emulator.api(
+        &[
+            &[
+                "addRecordsToPersistentTable",
+                "--param",
+                &camel,
+                "--body",
+                "@-",
+            ][..],
+            &account,
+        ]
+        .concat(),
+        &[],
+        rows,
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+
+    let before = emulator.requests_received();
+    let all = emulator.api(
+        &[
+            &[
+                "getPersistentTableRecords",
+                "--param",
+                &table_param,
+                "--param",
+                "limit=2",
+                "--all",
+            ][..],
+            &account,
+        ]
+        .concat(),
+        &[],
+        "",
+    );
+    assert!(all.status.success(), "{}", text(&all.stderr));
+    let items: Vec<serde_json::Value> = text(&all.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(items.len(), 5, "pages of 2, 2 and 1");
+    assert_eq!(emulator.requests_received() - before, 3);
+
+    // The integer parameter is typed by its declaration: a word is refused before sending.
+    let before = emulator.requests_received();
+    let bad = emulator.api(
+        &[
+            &[
+                "getPersistentTableRecords",
+                "--param",
+                &table_param,
+                "--param",
+                "limit=two",
+            ][..],
+            &account,
+        ]
+        .concat(),
+        &[],
+        "",
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).starts_with(
+        "error[invalid_input]: limit of getPersistentTableRecords must be a whole number"
+    ));
+    let unknown = emulator.api(&["noSuchOperation"], &[], "");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("has no operation \"noSuchOperation\""));
+    let not_json = emulator.api(&["registerWebhook", "--body", "{oops"], &[], "");
+    assert_eq!(not_json.status.code(), Some(2));
+    assert!(text(&not_json.stderr).starts_with("error[invalid_input]: --body is not JSON"));
+    assert_eq!(emulator.requests_received(), before, "nothing was sent");
+
+    // A 404 keeps the CLI's exit code for not found.
+    let missing = emulator.api(
+        &[
+            &["getPersistentTableRecords", "--param", "table_id=nope"][..],
+            &account,
+        ]
+        .concat(),
+        &[],
+        "",
+    );
+    assert_eq!(missing.status.code(), Some(4), "{}", text(&missing.stderr));
+    assert!(text(&missing.stderr).starts_with("error[not_found]: "));
+}
+
+#[test]
+fn api_with_a_session_token_refuses_org_level_operations_unsent() {
+    let emulator = EmulatorProcess::start();
+    let minted = emulator.token(&["cli-user"], Some(KEY));
+    let token = text(&minted.stdout).trim().to_owned();
+    let env = [("CLI_TEST_TOKEN", token.as_str())];
+    let scope = ["--session-token-env", "CLI_TEST_TOKEN"];
+
+    let own = emulator.api(
+        &[&["getLinkedAccountBySessionToken"][..], &scope].concat(),
+        &env,
+        "",
+    );
+    assert!(own.status.success(), "{}", text(&own.stderr));
+    let account: serde_json::Value = serde_json::from_slice(&own.stdout).unwrap();
+    assert_eq!(account["account_id"], "cli-user");
+    let before = emulator.requests_received();
+
+    let refused = emulator.api(&[&["listLinkedAccounts"][..], &scope].concat(), &env, "");
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.starts_with("error[invalid_input]: listLinkedAccounts is an org-level operation"),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty() && !stderr.contains(&token));
+
+    let unset = emulator.api(
+        &[&["getLinkedAccountBySessionToken"][..], &scope].concat(),
+        &[],
+        "",
+    );
+    assert_eq!(unset.status.code(), Some(2));
+    assert!(
+        text(&unset.stderr)
+            .starts_with("error[configuration]: --session-token-env names CLI_TEST_TOKEN")
+    );
+
+    let linked = emulator.api(&["listWebhooks", "--linked-account", "cli-user"], &[], "");
+    assert_eq!(linked.status.code(), Some(2));
+    assert!(text(&linked.stderr).contains("org-level"));
+    assert_eq!(emulator.requests_received(), before, "nothing was sent");
+}
+
+#[test]
+fn completion_scripts_offer_the_operation_ids() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(BIN)
+            .args(["completion", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(script.contains("listPersistentTables"), "{shell}");
+        assert!(script.contains("getOAuthUrlForLinkedAccount"), "{shell}");
+    }
+    let bad = Command::new(BIN)
+        .args(["completion", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn api_file_sends_an_event_as_multipart() {
+    let emulator = EmulatorProcess::start();
+    let created = emulator.api(
+        &[
+            "createEvent",
+            "--body",
+            r#"{"name":"file_uploaded","response":"{}"}"#,
+        ],
+        &[],
+        "",
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let notes = std::env::temp_dir().join(format!("refold-cli-notes-{}.txt", std::process::id()));
+    std::fs::write(&notes, "hello").unwrap();
+    let file = format!("file=@{}", notes.display());
+    let sent = emulator.api(
+        &[
+            "triggerEvent",
+            "--linked-account",
+            "cli-user",
+            "--body",
+            r#"{"event":"file_uploaded","payload":{"n":1}}"#,
+            "--file",
+            &file,
+        ],
+        &[],
+        "",
+    );
+    std::fs::remove_file(&notes).unwrap();
+    assert!(sent.status.success(), "{}", text(&sent.stderr));
+    let (_, log) = emulator.http("GET", "/__emulator/requests", &[], "");
+    let content_type = log["requests"][1]["headers"]["content-type"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("multipart/form-data; boundary="),
+        "{content_type}"
+    );
+    let without_at = emulator.api(&["triggerEvent", "--file", "file=notes.txt"], &[], "");
+    assert_eq!(without_at.status.code(), Some(2));
+    assert!(text(&without_at.stderr).starts_with("error[invalid_input]: --file takes FIELD=@PATH"));
+}

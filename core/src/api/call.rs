@@ -603,6 +603,50 @@ fn param_text(op: &Operation, param: &Param, value: &Value) -> Result<String, Er
     Ok(text)
 }
 
+/// A parameter given as text (a command line's `key=value`) as the JSON value its declared
+/// kind takes: the parameter's declared key (`key` may be its camelCase spelling) and the
+/// value. A key `op` does not declare is kept as given, with the text as a string, for the
+/// call to refuse in its own words.
+pub fn param_from_text(op: &Operation, key: &str, text: &str) -> Result<(String, Value), Error> {
+    let Some(param) = op.params.iter().find(|param| param.is_named(key)) else {
+        return Ok((key.to_owned(), Value::String(text.to_owned())));
+    };
+    let wrong = |expected: &str| {
+        Error::invalid_input(format!(
+            "{} of {} must be {expected}, not \"{}\".",
+            param.key,
+            op.id,
+            clean_line(text, 40)
+        ))
+    };
+    let value = match param.kind {
+        ParamKind::Text | ParamKind::Enum(_) => Value::String(text.to_owned()),
+        ParamKind::Integer => {
+            let trimmed = text.trim();
+            if let Ok(number) = trimmed.parse::<i64>() {
+                Value::from(number)
+            } else if let Ok(number) = trimmed.parse::<u64>() {
+                Value::from(number)
+            } else {
+                return Err(wrong("a whole number"));
+            }
+        }
+        ParamKind::Number => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| wrong("a number"))?,
+        ParamKind::Boolean => match text.trim() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => return Err(wrong("true or false")),
+        },
+    };
+    Ok((param.key.to_owned(), value))
+}
+
 /// The request body of `op`: JSON, or multipart/form-data when files are attached (its
 /// `content-type` added to `headers`).
 fn encode_body(
@@ -794,6 +838,52 @@ mod call_tests {
         let last = json!({items: [], "hasNextPage": false});
         assert_eq!(read_page(op, items, 1, last).unwrap().next_page, None);
         assert!(read_page(op, items, 1, json!({"page": 1})).is_err());
+    }
+
+    #[test]
+    fn text_parameters_take_their_declared_kind() {
+        let op = operation("getPersistentTableRecords").unwrap();
+        assert_eq!(
+            param_from_text(op, "tableId", "t1").unwrap(),
+            ("table_id".to_owned(), json!("t1"))
+        );
+        assert_eq!(
+            param_from_text(op, "page", " 3").unwrap(),
+            ("page".to_owned(), json!(3))
+        );
+        for bad in ["three", "1.5", "", "99999999999999999999999"] {
+            let error = param_from_text(op, "limit", bad).unwrap_err();
+            assert!(error.message().contains("whole number"), "{error}");
+        }
+        assert_eq!(
+            param_from_text(op, "nope", "x").unwrap(),
+            ("nope".to_owned(), json!("x"))
+        );
+        // No operation declares these kinds today; a newer description may.
+        static OTHERS: [Param; 2] = [
+            Param {
+                name: "flag",
+                key: "flag",
+                location: ParamLocation::Query,
+                required: false,
+                kind: ParamKind::Boolean,
+            },
+            Param {
+                name: "ratio",
+                key: "ratio",
+                location: ParamLocation::Query,
+                required: false,
+                kind: ParamKind::Number,
+            },
+        ];
+        let op = Operation {
+            params: &OTHERS,
+            ..*op
+        };
+        assert_eq!(param_from_text(&op, "flag", "true").unwrap().1, json!(true));
+        assert!(param_from_text(&op, "flag", "yes").is_err());
+        assert_eq!(param_from_text(&op, "ratio", "0.5").unwrap().1, json!(0.5));
+        assert!(param_from_text(&op, "ratio", "NaN").is_err());
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod tests;
 pub use call::{
     ApiFile, ApiPage, ApiRequest, MAX_FILES, MAX_PAGE, MAX_PARAM_CHARS, MAX_REQUEST_BODY_BYTES,
     MAX_UPLOAD_BYTES, ScopedClient, allowed_for_linked_account, allowed_for_session_token,
-    operation,
+    operation, param_from_text,
 };
 pub use operation::{
     Auth, BodyKind, LinkedAccountHeader, Method, Operation, Pagination, Param, ParamKind,

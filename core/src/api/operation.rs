@@ -75,6 +75,31 @@ pub struct Param {
     pub kind: ParamKind,
 }
 
+impl Param {
+    /// Whether a caller's `key` names this parameter: its declared key, or that key in
+    /// camelCase (`table_id` as `tableId`).
+    pub fn is_named(&self, key: &str) -> bool {
+        self.key == key || camel_case(self.key) == key
+    }
+}
+
+/// `table_id` as `tableId`.
+pub(crate) fn camel_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Where a parameter goes in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ParamLocation {

@@ -37,7 +37,7 @@ pub fn api_request(
             let declared = op
                 .params
                 .iter()
-                .find(|param| param.key == key || camel_case(param.key) == key)
+                .find(|param| param.is_named(&key))
                 .map_or(key, |param| param.key.to_owned());
             (declared, value)
         })
@@ -57,23 +57,6 @@ pub fn api_request(
         files: Vec::new(),
         linked_account_id,
     })
-}
-
-/// `table_id` as `tableId`.
-fn camel_case(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    let mut upper = false;
-    for c in key.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
