@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import warnings
 from typing import Any, Dict, Iterator, List
 
@@ -113,7 +114,10 @@ def test_the_same_with_asyncio(emu: Emulator) -> None:
     assert len(logged(emu)) == 8, "create, fill, 3 pages, 1 page, 1 page (the default limit), 1"
 
 
-def test_a_session_token_client_refuses_org_operations_unsent(emu: Emulator) -> None:
+def test_a_session_token_client_refuses_org_operations_unsent(
+    emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="refold_session")
     client = Refold(API_KEY, base_url=emu.url, max_retries=0)
     session = client.get_token_for_linked_account("py-api-3")
     scoped = client.for_session_token(session)
@@ -149,6 +153,9 @@ def test_a_session_token_client_refuses_org_operations_unsent(emu: Emulator) -> 
         client.for_linked_account(42)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
         client.for_session_token("")
+    assert any(record.name.startswith("refold_session") for record in caplog.records)
+    for record in caplog.records:
+        assert session.token not in record.getMessage() and API_KEY not in record.getMessage()
 
 
 def test_per_call_timeout_and_max_retries(emu: Emulator) -> None:
