@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use refold_session::api::ApiPage;
 use refold_session::host::PageArguments;
 use refold_session::{
     CacheStats, Client, Error, LinkedAccount, LinkedAccountInput, LinkedAccountPage,
@@ -48,6 +49,10 @@ pub(crate) enum Answer {
     Object(Map<String, Value>),
     Revoked(RevokeResult),
     Stats(Option<CacheStats>),
+    /// A generated call's JSON answer (`crate::api`).
+    Json(Value),
+    /// A page of a generated list.
+    ApiPage(ApiPage),
     Done,
 }
 
@@ -73,6 +78,8 @@ impl<'py> IntoPyObject<'py> for Outcome {
             Answer::Object(object) => records::object_to_py(py, &object)?.into_any(),
             Answer::Revoked(result) => Bound::new(py, records::revoke_result(&result))?.into_any(),
             Answer::Stats(Some(stats)) => Bound::new(py, records::cache_stats(&stats))?.into_any(),
+            Answer::Json(value) => records::json_to_py(py, &value)?,
+            Answer::ApiPage(page) => crate::api::page_to_py(py, &page)?,
         })
     }
 }

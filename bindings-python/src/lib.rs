@@ -10,6 +10,7 @@
 //! Every entry point catches panics and raises `InternalError` instead of pyo3's
 //! `PanicException` (docs/contract.md §Host-language surface, the `internal` policy).
 
+mod api;
 mod call;
 mod convert;
 mod deliver;
@@ -679,6 +680,7 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
         .call_method("register_at_fork", (), Some(&kwargs))?;
     module.add_class::<NativeClient>()?;
     module.add_class::<NativePages>()?;
+    module.add_class::<api::NativeApi>()?;
     module.add_class::<records::SessionToken>()?;
     module.add_class::<records::LinkedAccount>()?;
     module.add_class::<records::Integration>()?;

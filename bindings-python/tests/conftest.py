@@ -66,9 +66,10 @@ class Emulator:
         return int(self.requests()["count"])
 
 
-def start_emulator(api_keys: List[str], linked_accounts: List[str], legacy: bool = False) -> Emulator:
+def start_emulator(api_keys: List[str], linked_accounts: List[str], legacy: bool = False,
+                   any_linked_account: bool = False) -> Emulator:
     """An emulator; `legacy`: answering session tokens as Refold's older guide did (the
-    `legacy` generation of conformance/cases.json)."""
+    `legacy` generation of conformance/cases.json); `any_linked_account`: every id exists."""
     if not REFOLD_BIN.exists():
         pytest.fail(f"{REFOLD_BIN} is missing: run `make build` first")
     # Refold's rate limit (on by default in the emulator) is not what these tests test.
@@ -79,6 +80,8 @@ def start_emulator(api_keys: List[str], linked_accounts: List[str], legacy: bool
         args += ["--linked-account", account]
     if legacy:
         args += ["--legacy-session-token"]
+    if any_linked_account:
+        args += ["--any-linked-account"]
     process = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8"
     )

@@ -21,7 +21,7 @@ def mypy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_package_and_examples_pass_mypy_strict() -> None:
     result = mypy("python/refold_session", "examples/typed_usage.py", "examples/demo.py",
-                  "tests/fleet_worker.py", cwd=BINDING)
+                  "examples/api_usage.py", "tests/fleet_worker.py", cwd=BINDING)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -57,6 +57,28 @@ def test_mypy_strict_rejects_misuse(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     for line in (2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 20, 21, 22, 23):
         assert f"bad_usage.py:{line}: error" in result.stdout, result.stdout
+
+
+def test_mypy_strict_rejects_misuse_of_the_generated_api(tmp_path: Path) -> None:
+    bad = tmp_path / "bad_api_usage.py"
+    bad.write_text(
+        "from refold_session import Refold\n"
+        "client = Refold()\n"
+        "client.api.list_persistent_tables(50)\n"
+        "client.api.list_persistent_tables(limit='50')\n"
+        "client.api.get_persistent_table_records()\n"
+        "client.api.list_webhooks(linked_account_id='a')\n"
+        "name: int = client.api.list_persistent_tables()['docs'][0]['name']\n"
+        "client.api.create_persistent_table(body={'table_nam': 'x'})\n"
+        "client.api.trigger_event(body={}, files=[{'field': 'f', 'data': 'text'}])\n"
+        "client.for_linked_account('a').api.list_webhooks(timeout='1')\n"
+        "client.call_page('listWebhooks')['next_page'].bit_length()\n",
+        encoding="utf-8",
+    )
+    result = mypy(str(bad), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    for line in range(3, 12):
+        assert f"bad_api_usage.py:{line}: error" in result.stdout, result.stdout
 
 
 def test_stubs_match_the_runtime_module() -> None:

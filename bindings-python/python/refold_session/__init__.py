@@ -15,6 +15,7 @@ mapping) is done by the ``refold-session`` Rust core; this package translates it
 from __future__ import annotations
 
 from . import _native
+from ._api_base import AsyncScopedRefold, ScopedRefold
 from ._models import CacheOptions, RateLimitOptions, StoreOptions, _plain_options
 from ._native import (
     CacheStats,
@@ -24,6 +25,7 @@ from ._native import (
     RevokeResult,
     SessionToken,
 )
+from ._official import _AsyncOfficialCalls, _OfficialCalls
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
+    from ._api import Api, AsyncApi
+    from ._api_types import ApiFile, ApiPage
     from ._models import _UdfValue
     from ._options import _ClientOptions, _RequestOptions, _TokenOptions
 
@@ -62,6 +66,12 @@ if TYPE_CHECKING:
 __all__ = [
     "Refold",
     "AsyncRefold",
+    "ScopedRefold",
+    "AsyncScopedRefold",
+    "Api",
+    "AsyncApi",
+    "ApiFile",
+    "ApiPage",
     "SessionToken",
     "LinkedAccount",
     "LinkedAccountPage",
@@ -91,6 +101,18 @@ __all__ = [
 
 #: The version of the Rust core (sent in the ``user-agent``).
 __version__: str = _native.VERSION
+
+#: The generated API's names, imported on first use (the module is large).
+_API_NAMES = {"Api": "_api", "AsyncApi": "_api", "ApiFile": "_api_types", "ApiPage": "_api_types"}
+
+
+def __getattr__(name: str) -> object:
+    module = _API_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __name__), name)
 
 
 def _walk(pages: _native.NativePages) -> Iterator[LinkedAccount]:
@@ -190,7 +212,7 @@ class _Client:
         return f"<{type(self).__name__} endpoint={self._native.endpoint!r}>"
 
 
-class Refold(_Client):
+class Refold(_OfficialCalls, _Client):
     """Mints session tokens and manages linked accounts, blocking the calling thread (never
     the GIL).
 
@@ -362,7 +384,7 @@ class Refold(_Client):
         self.close()
 
 
-class AsyncRefold(_Client):
+class AsyncRefold(_AsyncOfficialCalls, _Client):
     """:class:`Refold` for asyncio: ``await client.get_token_for_linked_account(id)``, and
     ``async for account in client.iter_linked_accounts()``.
 

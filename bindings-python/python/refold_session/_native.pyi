@@ -3,12 +3,14 @@
 # __init__.py, which re-exports the records.
 import datetime as _dt
 from typing import (
-    Any, Awaitable, Dict, Iterator, List, Literal, Mapping, Optional, Tuple, Union, final,
+    Any, Awaitable, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, Union,
+    final,
 )
 
 __all__ = [
     "NativeClient",
     "NativePages",
+    "NativeApi",
     "SessionToken",
     "Integration",
     "LinkedAccount",
@@ -233,3 +235,31 @@ class NativeClient:
 class NativePages:
     def next_page(self) -> Optional[LinkedAccountPage]: ...
     def next_page_async(self) -> Awaitable[Optional[LinkedAccountPage]]: ...
+
+#: Any operation of Refold's API, for one client in one scope (bindings-python/src/api.rs).
+@final
+class NativeApi:
+    def __new__(cls, client: NativeClient) -> NativeApi: ...
+    def for_linked_account(self, linked_account_id: str) -> NativeApi: ...
+    def for_session_token(self, token: str) -> NativeApi: ...
+    @property
+    def linked_account_id(self) -> Optional[str]: ...
+    def call(
+        self, operation_id: str, params: Optional[Mapping[str, Any]], body: Any,
+        linked_account_id: Optional[str], files: Optional[Sequence[Mapping[str, Any]]],
+        options: _Options,
+    ) -> Any: ...
+    def call_async(
+        self, operation_id: str, params: Optional[Mapping[str, Any]], body: Any,
+        linked_account_id: Optional[str], files: Optional[Sequence[Mapping[str, Any]]],
+        options: _Options,
+    ) -> Awaitable[Any]: ...
+    # {"items": [...], "next_page": int | None, "body": ...}
+    def call_page(
+        self, operation_id: str, params: Optional[Mapping[str, Any]], body: Any,
+        linked_account_id: Optional[str], options: _Options,
+    ) -> Any: ...
+    def call_page_async(
+        self, operation_id: str, params: Optional[Mapping[str, Any]], body: Any,
+        linked_account_id: Optional[str], options: _Options,
+    ) -> Awaitable[Any]: ...
