@@ -542,7 +542,7 @@ function splitCall(given) {
  */
 function apiCaller(target) {
   /**
-   * @param {string | unknown} operationId
+   * @param {unknown} operationId
    * @param {unknown} params
    * @param {unknown} options
    * @returns {Promise<ApiPagePayload>}
