@@ -5,6 +5,8 @@
 //   import Refold, { RefoldError, SessionToken } from 'refold-session';
 //   import Refold = require('refold-session');
 
+import type { OfficialCalls } from './api.generated';
+
 declare class Refold {
   /**
    * Builds a client (no request is sent). Unset options fall back to the environment
@@ -96,9 +98,44 @@ declare class Refold {
   /** The session cache's counters since the client was built, or `null` when the cache is off. */
   cacheStats(): Promise<Refold.CacheStats | null>;
 
+  /**
+   * Every operation of Refold's API as a method, typed from its description:
+   * `await client.api.listWebhooks()`, `client.api.getPersistentTableRecords({ tableId, linkedAccountId })`;
+   * paginated lists also have `<name>All(...)`, an async iterator of their items.
+   */
+  readonly api: Refold.RefoldApi;
+
+  /**
+   * Calls any operation of Refold's API by its `operationId` with its one object: the
+   * parameters by camelCase key, `body`, `linkedAccountId` and `files`. Resolves to Refold's
+   * JSON answer (`null` when it has none); rejects with a {@link Refold.RefoldError} subclass
+   * ({@link Refold.InvalidInputError}, nothing sent, for an unknown operation or a parameter it
+   * does not take).
+   */
+  call(operationId: Refold.OperationId | (string & {}), params?: Refold.CallParams, options?: Refold.RequestOptions): Promise<unknown>;
+
+  /** One page of a paginated list: its items, the next page's number (`null` after the last) and Refold's whole answer. */
+  callPage(operationId: Refold.OperationId | (string & {}), params?: Refold.CallParams, options?: Refold.RequestOptions): Promise<Refold.ApiPage>;
+
+  /**
+   * A client acting for one linked account with this client's API key: it sends the id in
+   * the `linked_account_id` header and may call only the operations that act for a linked
+   * account. Throws {@link Refold.InvalidInputError} for an unusable id.
+   */
+  forLinkedAccount(linkedAccountId: string): Refold.ScopedClient;
+
+  /**
+   * A client acting with a linked account's session token (never the API key): org-level
+   * operations reject with {@link Refold.InvalidInputError} before anything is sent.
+   */
+  forSessionToken(token: string | Refold.SessionToken): Refold.ScopedClient;
+
   /** The class itself, for `require('refold-session').default`. */
   static readonly default: typeof Refold;
 }
+
+/** `@cobaltio/cobalt`'s other calls (api.generated.d.ts), on the client. */
+interface Refold extends OfficialCalls {}
 
 declare namespace Refold {
   /** The client under its product name. */
@@ -107,6 +144,48 @@ declare namespace Refold {
   export import Cobalt = RefoldClient;
 
   export type Environment = 'production' | 'sandbox' | 'staging';
+
+  // Refold's whole API (api.generated.d.ts, typed with models.generated.d.ts).
+  /** Every operation id of Refold's API description. */
+  export type OperationId = import('./api.generated').OperationId;
+  /** `client.api`: a method per operation. */
+  export type RefoldApi = import('./api.generated').RefoldApi;
+  export const RefoldApi: typeof import('./api.generated').RefoldApi;
+  /** A file sent in a multipart body. */
+  export type ApiFileInput = import('./api.generated').ApiFileInput;
+
+  /** The one object of a generic call: the operation's parameters by camelCase key, then its body, account and files. */
+  export interface CallParams {
+    [parameter: string]: unknown;
+    body?: unknown;
+    /** The linked account it acts for (the `linked_account_id` header); a scoped client sends its own. */
+    linkedAccountId?: string;
+    files?: ReadonlyArray<ApiFileInput>;
+  }
+
+  /** One page of a paginated list (`callPage`). */
+  export interface ApiPage {
+    readonly items: unknown[];
+    /** The page to ask for next, or `null` after the last (as the core decides). */
+    readonly nextPage: number | null;
+    /** Refold's whole answer. */
+    readonly body: unknown;
+  }
+
+  /**
+   * A client acting for one linked account (`forLinkedAccount`) or with its session token
+   * (`forSessionToken`): the same `api` methods and generic call, sharing its parent's
+   * connections, budget and options. Org-level operations reject with
+   * {@link InvalidInputError} before anything is sent. Inspect shows the account, never a token.
+   */
+  export class ScopedClient {
+    private constructor();
+    /** The linked account it acts for, when named by id (`null` for a session token's client). */
+    readonly linkedAccountId: string | null;
+    readonly api: RefoldApi;
+    call(operationId: OperationId | (string & {}), params?: CallParams, options?: RequestOptions): Promise<unknown>;
+    callPage(operationId: OperationId | (string & {}), params?: CallParams, options?: RequestOptions): Promise<ApiPage>;
+  }
 
   // The options, declared once in the core and generated from its tables (options.generated.d.ts).
   /** `new Refold(options)`: each option falls back to its environment variable, then its default. */

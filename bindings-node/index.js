@@ -22,8 +22,11 @@ const util = require('node:util');
 /** @typedef {import('./native').StatsPayload} StatsPayload */
 /** @typedef {import('./native').RevokePayload} RevokePayload */
 /** @typedef {import('./native').ErrorPayload | null} Started */
+/** @typedef {import('./native').NativeScopedClient} NativeScopedClient */
+/** @typedef {import('./native').ApiPagePayload} ApiPagePayload */
 
 const native = loadNative();
+const { RefoldApi, officialCalls } = require('./api.generated.js');
 
 /**
  * Loads the prebuilt addon for this platform: `refold-session.<platform>-<arch>[-<libc>].node`
@@ -509,6 +512,171 @@ async function call(begin) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Any operation of Refold's API (docs/contract.md §17): the generic entry that `client.api`'s
+// generated methods (api.generated.js) and the official SDK's calls forward to.
+
+/**
+ * A call's one object as the addon takes it: the operation's parameters, then `body`,
+ * `linkedAccountId` and `files`. Anything but a plain object is passed whole, for the core to
+ * refuse.
+ * @param {unknown} given
+ * @returns {[unknown, unknown, unknown, unknown]}
+ */
+function splitCall(given) {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    return [given, undefined, undefined, undefined];
+  }
+  const { body, linkedAccountId, files, ...params } = /** @type {Record<string, unknown>} */ (given);
+  return [params, body, linkedAccountId, files];
+}
+
+/**
+ * One page of a paginated list: its items, the page to ask for next (`null` after the last,
+ * as the core decides) and Refold's whole answer.
+ * @typedef {{readonly items: unknown[], readonly nextPage: number | null, readonly body: unknown}} ApiPage
+ */
+
+/**
+ * The generic calls of a native client (the organization's or a scoped one).
+ * @param {NativeClient | NativeScopedClient} target
+ */
+function apiCaller(target) {
+  /**
+   * @param {unknown} operationId
+   * @param {unknown} params
+   * @param {unknown} options
+   * @returns {Promise<ApiPagePayload>}
+   */
+  async function page(operationId, params, options) {
+    const [rest, body, linkedAccountId, files] = splitCall(params);
+    const completion = await call((callId) =>
+      target.call(callId, true, operationId, rest, body, linkedAccountId, files, options),
+    );
+    return /** @type {ApiPagePayload} */ (completion.apiPage);
+  }
+  return {
+    /**
+     * @param {unknown} operationId
+     * @param {unknown} params
+     * @param {unknown} options
+     * @returns {Promise<unknown>}
+     */
+    async call(operationId, params, options) {
+      const [rest, body, linkedAccountId, files] = splitCall(params);
+      const completion = await call((callId) =>
+        target.call(callId, false, operationId, rest, body, linkedAccountId, files, options),
+      );
+      return JSON.parse(/** @type {string} */ (completion.json));
+    },
+    /**
+     * @param {unknown} operationId
+     * @param {unknown} params
+     * @param {unknown} options
+     * @returns {Promise<ApiPage>}
+     */
+    async page(operationId, params, options) {
+      const payload = await page(operationId, params, options);
+      return Object.freeze({
+        items: JSON.parse(payload.itemsJson),
+        nextPage: payload.nextPage ?? null,
+        body: JSON.parse(payload.bodyJson),
+      });
+    },
+    /**
+     * Every item, page after page from `params.page`: the core says which page comes next.
+     * @param {unknown} operationId
+     * @param {unknown} params
+     * @param {unknown} options
+     * @returns {AsyncGenerator<unknown, void, undefined>}
+     */
+    async *all(operationId, params, options) {
+      let asked = params;
+      for (;;) {
+        const payload = await page(operationId, asked, options);
+        yield* JSON.parse(payload.itemsJson);
+        if (payload.nextPage == null) return;
+        asked = { .../** @type {object} */ (asked), page: payload.nextPage };
+      }
+    },
+  };
+}
+
+/**
+ * The error of an official SDK call whose route Refold's API no longer has (nothing is sent).
+ * @param {string} message
+ */
+function refused(message) {
+  return new errorClasses.invalid_input(message, { code: 'invalid_input' });
+}
+
+/**
+ * A client acting for one linked account (`client.forLinkedAccount(id)`) or with its session
+ * token (`client.forSessionToken(token)`): the same `api` methods and generic call, sharing its
+ * parent's connections, budget and options. Org-level operations reject with
+ * `InvalidInputError` before anything is sent.
+ */
+class ScopedClient {
+  /** @type {NativeScopedClient} */
+  #native;
+  /** @type {ReturnType<typeof apiCaller>} */
+  #caller;
+  /** @type {RefoldApi | undefined} */
+  #api;
+
+  /**
+   * @internal Made by `Refold#forLinkedAccount` and `Refold#forSessionToken`.
+   * @param {NativeScopedClient} scoped
+   */
+  constructor(scoped) {
+    this.#native = scoped;
+    this.#caller = apiCaller(scoped);
+  }
+
+  /** The linked account it acts for, when named by id (`null` for a session token's client). */
+  get linkedAccountId() {
+    return this.#native.linkedAccountId ?? null;
+  }
+
+  /** Every operation of Refold's API as a method (api.generated.d.ts). */
+  get api() {
+    this.#api ??= new RefoldApi(this.#caller);
+    return this.#api;
+  }
+
+  /**
+   * Calls any operation by its operationId with its one object of parameters, `body`,
+   * `linkedAccountId` and `files`; resolves to Refold's JSON answer.
+   * @param {unknown} operationId
+   * @param {unknown} [params]
+   * @param {unknown} [options] `{ timeout, maxRetries }`
+   */
+  call(operationId, params, options) {
+    return this.#caller.call(operationId, params, options);
+  }
+
+  /**
+   * One page of a paginated list: `{ items, nextPage, body }`.
+   * @param {unknown} operationId
+   * @param {unknown} [params]
+   * @param {unknown} [options] `{ timeout, maxRetries }`
+   */
+  callPage(operationId, params, options) {
+    return this.#caller.page(operationId, params, options);
+  }
+
+  /**
+   * @param {number} depth
+   * @param {util.InspectOptionsStylized} options
+   * @param {typeof util.inspect} [inspect]
+   */
+  [util.inspect.custom](depth, options, inspect) {
+    const id = this.linkedAccountId;
+    const shown = id === null ? { sessionToken: '[REDACTED]' } : { linkedAccountId: id };
+    return `ScopedClient ${(inspect || util.inspect)(shown, options)}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The client.
 
 class Refold {
@@ -516,6 +684,10 @@ class Refold {
   #native;
   /** @type {{endpoint: string, environment: string, userAgent: string}} */
   #properties;
+  /** @type {ReturnType<typeof apiCaller> | undefined} */
+  #caller;
+  /** @type {RefoldApi | undefined} */
+  #api;
 
   /**
    * @param {unknown} [options] `{ apiKey, environment, baseUrl, timeoutMs, maxRetries,
@@ -549,6 +721,67 @@ class Refold {
   /** The `user-agent` sent with every request. */
   get userAgent() {
     return this.#properties.userAgent;
+  }
+
+  /** Every operation of Refold's API as a method (api.generated.d.ts): `client.api.listWebhooks()`. */
+  get api() {
+    this.#api ??= new RefoldApi(this.#apiCaller());
+    return this.#api;
+  }
+
+  #apiCaller() {
+    this.#caller ??= apiCaller(this.#native);
+    return this.#caller;
+  }
+
+  /**
+   * Calls any operation of Refold's API by its operationId (e.g. `listWebhooks`) with its one
+   * object: the parameters by camelCase key, `body`, `linkedAccountId`, `files`. Resolves to
+   * Refold's JSON answer (`null` when it has none).
+   * @param {unknown} operationId
+   * @param {unknown} [params]
+   * @param {unknown} [options] `{ timeout, maxRetries }`
+   * @returns {Promise<unknown>}
+   */
+  call(operationId, params, options) {
+    return this.#apiCaller().call(operationId, params, options);
+  }
+
+  /**
+   * One page of a paginated list: `{ items, nextPage, body }` (`nextPage` is `null` after the
+   * last page).
+   * @param {unknown} operationId
+   * @param {unknown} [params]
+   * @param {unknown} [options] `{ timeout, maxRetries }`
+   * @returns {Promise<ApiPage>}
+   */
+  callPage(operationId, params, options) {
+    return this.#apiCaller().page(operationId, params, options);
+  }
+
+  /**
+   * A client acting for one linked account with this client's API key; it may call only the
+   * operations that act for a linked account.
+   * @param {unknown} linkedAccountId
+   * @returns {ScopedClient}
+   */
+  forLinkedAccount(linkedAccountId) {
+    const scoped = this.#native.forLinkedAccount(linkedAccountId);
+    if (scoped instanceof native.NativeScopedClient) return new ScopedClient(scoped);
+    throw toError(/** @type {ErrorPayload} */ (scoped));
+  }
+
+  /**
+   * A client acting with a linked account's session token, never the API key; org-level
+   * operations are refused before anything is sent.
+   * @param {unknown} token the token, or its `SessionToken`
+   * @returns {ScopedClient}
+   */
+  forSessionToken(token) {
+    const text = token instanceof SessionToken ? token.token : token;
+    const scoped = this.#native.forSessionToken(text);
+    if (scoped instanceof native.NativeScopedClient) return new ScopedClient(scoped);
+    throw toError(/** @type {ErrorPayload} */ (scoped));
   }
 
   /**
@@ -727,6 +960,12 @@ class Refold {
   }
 }
 
+// The official SDK's calls that answer with Refold's JSON (api.generated.js), beside the
+// methods above; non-enumerable, as class methods are.
+for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(officialCalls(refused)))) {
+  Object.defineProperty(Refold.prototype, name, { ...descriptor, enumerable: false });
+}
+
 const exported = {
   Refold,
   Cobalt: Refold,
@@ -734,6 +973,8 @@ const exported = {
   SessionToken,
   LinkedAccount,
   LinkedAccountPage,
+  ScopedClient,
+  RefoldApi,
   RefoldError,
   // Each error class under its own name (`InvalidInputError`…), and the table by code.
   ...Object.fromEntries(Object.values(errorClasses).map((cls) => [cls.name, cls])),

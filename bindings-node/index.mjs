@@ -13,6 +13,8 @@ export const {
   SessionToken,
   LinkedAccount,
   LinkedAccountPage,
+  ScopedClient,
+  RefoldApi,
   RefoldError,
   InvalidInputError,
   ConfigurationError,

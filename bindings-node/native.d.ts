@@ -21,6 +21,21 @@ export declare class Dispatcher {
 /** One client: one connection pool (and session cache), shared by every call made through it. */
 export declare class NativeClient {
   /**
+   * Calls the operation `operation_id` with the API key (`paged`: one page of a paginated
+   * list); its completion carries the answer as JSON text, or the page.
+   */
+  call(callId: number, paged: boolean, operationId: unknown, params?: unknown | undefined | null, body?: unknown | undefined | null, linkedAccountId?: unknown | undefined | null, files?: unknown | undefined | null, options?: unknown | undefined | null): Started
+  /**
+   * A client acting for one linked account with this client's API key, or why `id` is
+   * unusable.
+   */
+  forLinkedAccount(id: unknown): NativeScopedClient | ErrorPayload
+  /**
+   * A client acting with a linked account's session token (never the API key), or why
+   * `token` is unusable.
+   */
+  forSessionToken(token: unknown): NativeScopedClient | ErrorPayload
+  /**
    * Mints (or, with the cache on, finds) a token for `linked_account_id`; the options'
    * `fresh` bypasses the cache. A plain cache hit (`Client::cached_token`) is answered at
    * once with the token's `SessionToken` object, without the runtime or the dispatcher;
@@ -67,6 +82,20 @@ export declare class NativePages {
 }
 
 /**
+ * A client acting for one linked account (the core's `ScopedClient`): it refuses org-level
+ * operations before sending anything.
+ */
+export declare class NativeScopedClient {
+  /** [`NativeClient::call`] for this linked account. */
+  call(callId: number, paged: boolean, operationId: unknown, params?: unknown | undefined | null, body?: unknown | undefined | null, linkedAccountId?: unknown | undefined | null, files?: unknown | undefined | null, options?: unknown | undefined | null): Started
+  /**
+   * The linked account this client acts for, when it was named by id (`null` for a
+   * session token's client).
+   */
+  get linkedAccountId(): string | null
+}
+
+/**
  * A minted token on its way to JavaScript, turned into its `SessionToken` object by
  * [`Dispatcher::session_token`].
  */
@@ -90,6 +119,16 @@ export interface AccountPayload {
   newAccount?: boolean
   createdAtMs?: number
   updatedAtMs?: number
+}
+
+/**
+ * One page of a paginated list: its items, the page to ask for next (none after the last,
+ * as the core decides) and the whole answer, as JSON text.
+ */
+export interface ApiPagePayload {
+  itemsJson: string
+  nextPage?: number
+  bodyJson: string
 }
 
 /**
@@ -120,6 +159,10 @@ export interface Completion {
   objectJson?: string
   revoked?: RevokePayload
   stats?: StatsPayload
+  /** An operation's answer as JSON text. */
+  json?: string
+  /** One page of a paginated list. */
+  apiPage?: ApiPagePayload
   error?: ErrorPayload
 }
 

@@ -24,6 +24,7 @@ from . import (
     emit_docs,
     emit_emulator,
     emit_kotlin,
+    emit_node_api,
     emit_python,
     emit_python_api,
     emit_rust,
@@ -46,6 +47,7 @@ EMITTERS = (
     emit_emulator,
     emit_docs,
     emit_python_api,
+    emit_node_api,
 )
 
 

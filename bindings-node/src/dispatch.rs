@@ -18,6 +18,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::tokio::sync::watch;
 use napi::{Env, Result, Status};
 use napi_derive::napi;
+use refold_session::api::ApiPage;
 use refold_session::{
     CacheStats, Error, LinkedAccount, LinkedAccountPage, RevokeResult, SessionToken,
 };
@@ -27,7 +28,8 @@ use serde_json::{Map, Value};
 use crate::census;
 use crate::host_token::{ReleaseQueue, TokenFactory, session_object};
 use crate::records::{
-    AccountPayload, ErrorPayload, PagePayload, RevokePayload, StatsPayload, TokenPayload,
+    AccountPayload, ApiPagePayload, ErrorPayload, PagePayload, RevokePayload, StatsPayload,
+    TokenPayload, json_text,
 };
 
 /// Runs a synchronous entry point, turning a panic into the core's `internal` error.
@@ -51,6 +53,10 @@ pub enum Answer {
     Revoked(RevokeResult),
     /// `None`: the cache is off.
     Stats(Option<CacheStats>),
+    /// An operation's answer (`null` when it had no body).
+    Json(Value),
+    /// One page of a paginated list.
+    ApiPage(ApiPage),
     Nothing,
 }
 
@@ -74,6 +80,10 @@ pub struct Completion {
     pub object_json: Option<String>,
     pub revoked: Option<RevokePayload>,
     pub stats: Option<StatsPayload>,
+    /// An operation's answer as JSON text.
+    pub json: Option<String>,
+    /// One page of a paginated list.
+    pub api_page: Option<ApiPagePayload>,
     pub error: Option<ErrorPayload>,
 }
 
@@ -87,6 +97,8 @@ impl Completion {
             object_json: None,
             revoked: None,
             stats: None,
+            json: None,
+            api_page: None,
             error: None,
         };
         match outcome {
@@ -100,6 +112,8 @@ impl Completion {
             }
             Ok(Answer::Revoked(result)) => completion.revoked = Some(result.into()),
             Ok(Answer::Stats(stats)) => completion.stats = stats.map(StatsPayload::from),
+            Ok(Answer::Json(value)) => completion.json = Some(json_text(&value)),
+            Ok(Answer::ApiPage(page)) => completion.api_page = Some(page.into()),
             Ok(Answer::Nothing) => {}
             Err(error) => completion.error = Some(error.into()),
         }

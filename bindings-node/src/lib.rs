@@ -29,6 +29,7 @@ use napi_derive::napi;
 use refold_session::host::{self, Dialect, HostInfo};
 use refold_session::{Client, Error, LinkedAccountPages, RequestOptions};
 
+mod api;
 #[cfg(feature = "test-hooks")]
 pub mod census;
 mod dispatch;
@@ -36,12 +37,13 @@ mod host_token;
 mod host_value;
 mod records;
 
+pub use api::NativeScopedClient;
 use dispatch::{Answer, Channel, guarded};
 pub use dispatch::{Completion, Dispatcher, NativeToken, create_dispatcher};
 use host_value::{host_value, optional};
 pub use records::{
-    AccountPayload, ErrorPayload, IntegrationPayload, PagePayload, RevokePayload, StatsPayload,
-    TokenPayload,
+    AccountPayload, ApiPagePayload, ErrorPayload, IntegrationPayload, PagePayload, RevokePayload,
+    StatsPayload, TokenPayload,
 };
 
 /// How Node spells options and units (camelCase, milliseconds).

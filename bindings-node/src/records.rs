@@ -6,6 +6,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi_derive::napi;
+use refold_session::api::ApiPage;
 use refold_session::{
     CacheStats, Error, Integration, LinkedAccount, LinkedAccountPage, REDACTED, RevokeResult,
     SessionToken, format_rfc3339,
@@ -249,6 +250,31 @@ impl From<CacheStats> for StatsPayload {
             rate_limit_fleet_fallbacks: stats.rate_limit_fleet_fallbacks as f64,
         }
     }
+}
+
+/// One page of a paginated list: its items, the page to ask for next (none after the last,
+/// as the core decides) and the whole answer, as JSON text.
+#[napi(object, object_from_js = false)]
+pub struct ApiPagePayload {
+    pub items_json: String,
+    pub next_page: Option<u32>,
+    pub body_json: String,
+}
+
+impl From<ApiPage> for ApiPagePayload {
+    fn from(page: ApiPage) -> Self {
+        ApiPagePayload {
+            items_json: json_text(&Value::Array(page.items)),
+            next_page: page.next_page,
+            body_json: json_text(&page.body),
+        }
+    }
+}
+
+/// A JSON value as text.
+pub fn json_text(value: &Value) -> String {
+    // A JSON value always serialises.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 fn object_text(object: &Map<String, Value>) -> String {

@@ -512,7 +512,7 @@ describe('client properties, maxIdleConnections and maxConnections', () => {
   test('the addon exports only what index.js uses (and, in this test build, the census)', () => {
     const addon = require(require('node:path').join(__dirname, '..', 'refold-session.linux-x64-gnu.node'));
     const exported = Object.keys(addon).filter((name) => !name.startsWith('testHooks'));
-    assert.deepEqual(exported.sort(), ['Dispatcher', 'NativeClient', 'NativePages', 'NativeToken', 'createClient', 'createDispatcher']);
+    assert.deepEqual(exported.sort(), ['Dispatcher', 'NativeClient', 'NativePages', 'NativeScopedClient', 'NativeToken', 'createClient', 'createDispatcher']);
     assert.deepEqual(Object.keys(addon).filter((name) => name.startsWith('testHooks')), ['testHooksLiveObjects']);
   });
 });

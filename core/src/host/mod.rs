@@ -2,7 +2,7 @@
 //! passes, in one place (docs/contract.md §Options, §8). A binding converts its native values
 //! to [`HostValue`] with one function, then reads options ([`client_options`],
 //! [`request_options`]), arguments ([`linked_account_id`], [`page_arguments`],
-//! [`linked_account_input`], a generated call's [`api_request`]) and JSON ([`json`]) here, in its [`Dialect`]; builds its client
+//! [`linked_account_input`], a generated call's [`api_request`] and its files [`api_file`]) and JSON ([`json`]) here, in its [`Dialect`]; builds its client
 //! with [`build_client`]; and generates its stubs from [`describe`].
 
 mod api;
@@ -13,7 +13,7 @@ mod read;
 mod tests;
 mod value;
 
-pub use self::api::api_request;
+pub use self::api::{api_file, api_file_count, api_request};
 pub use self::describe::describe;
 pub use self::json::{json, linked_account_input};
 pub use self::read::{
