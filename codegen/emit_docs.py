@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import example_calls, naming
+from . import emit_python_api, example_calls, naming
 from .ir import IR, Operation, Param, TypeRef
 
 FOLDER = "docs/api"
@@ -107,7 +107,7 @@ def index(tags: dict[str, list[Operation]], header: str) -> str:
         "| `client.for_linked_account(id)?.call(…)` | `client.for_session_token(&token)?.call(…)` |",
         "| Node | `await client.api.listWebhooks(params?, options?)` | `await client.call(\"listWebhooks\", params?, options?)` "
         "| `client.forLinkedAccount(id).api.…` | `client.forSessionToken(token).api.…` |",
-        "| Python | `client.api.list_webhooks(…)` (`await` on `AsyncClient`) | `client.call(\"listWebhooks\", params=None, body=None, …)` "
+        "| Python | `client.api.list_webhooks(…)` (`await` on `AsyncRefold`) | `client.call(\"listWebhooks\", params=None, body=None, …)` "
         "| `client.for_linked_account(id).api.…` | `client.for_session_token(token).api.…` |",
         "| Kotlin | `client.api.listWebhooks(…)` (suspend; `client.api.blocking.…` for Java) | `client.call(\"listWebhooks\", params, body, linkedAccountId, options)` "
         "| `client.forLinkedAccount(id).api.…` | `client.forSessionToken(token).api.…` |",
@@ -247,7 +247,12 @@ def examples(op: Operation, params: dict[str, Any], body: Any) -> list[str]:
     if paged:
         out.append(f"for await (const item of {node_receiver}.api.{method}All({node_params})) {{ /* … */ }}")
     out += ["```", "", "```python"]
-    py_items = [f"{naming.snake(key)}={python_value(value)}" for key, value in params.items()]
+    by_key = {param.key: param for param in op.params}
+    py_items = [
+        f"{emit_python_api.param_name(op, by_key[key]) if key in by_key else naming.snake(key)}"
+        f"={python_value(value)}"
+        for key, value in params.items()
+    ]
     if body is not None:
         py_items.append(f"body={python_value(body)}")
     if where == "linked_account":
