@@ -3,7 +3,8 @@
 //! to [`HostValue`] with one function, then reads options ([`client_options`],
 //! [`request_options`]), arguments ([`linked_account_id`], [`page_arguments`],
 //! [`linked_account_input`]) and JSON ([`json`]) here, in its [`Dialect`]; builds its client
-//! with [`build_client`]; and generates its stubs from [`describe`].
+//! with [`build_client`]; generates its stubs from [`describe`]; and words a webhook body of
+//! the wrong type with [`webhook_body_type_error`].
 
 mod describe;
 mod json;
@@ -11,6 +12,7 @@ mod read;
 #[cfg(test)]
 mod tests;
 mod value;
+mod webhook;
 
 pub use self::describe::describe;
 pub use self::json::{json, linked_account_input};
@@ -19,6 +21,7 @@ pub use self::read::{
     session_token,
 };
 pub use self::value::{HostValue, MAX_DEPTH};
+pub use self::webhook::webhook_body_type_error;
 use crate::client::Client;
 use crate::error::Error;
 pub use crate::options::{
