@@ -129,6 +129,13 @@ declare class Refold {
    * operations reject with {@link Refold.InvalidInputError} before anything is sent.
    */
   forSessionToken(token: string | Refold.SessionToken): Refold.ScopedClient;
+   * Whether `signatureHeader` (`req.headers['x-cobalt-signature']`) is the HMAC-SHA256 of the
+   * raw body keyed on this client's API key, compared in constant time. A missing or
+   * malformed header is `false`, never an exception.
+   * @throws {Refold.InvalidInputError} when `rawBody` is not bytes or a string (e.g. the
+   *   object a JSON body parser made of it: verify the raw bytes).
+   */
+  verifyWebhookSignature(rawBody: Refold.WebhookBody, signatureHeader: string | readonly string[] | undefined | null): boolean;
 
   /** The class itself, for `require('refold-session').default`. */
   static readonly default: typeof Refold;
@@ -385,6 +392,65 @@ declare namespace Refold {
     readonly refreshExpiresAt: Date | null;
     toJSON(): SessionTokenJSON;
     toString(): string;
+  }
+
+  /** A webhook delivery's body exactly as received, before any JSON parsing. */
+  export type WebhookBody = Buffer | Uint8Array | string;
+
+  /** The events Refold documents; others arrive under their own name. */
+  export type WebhookEventType =
+    | 'Connection Created'
+    | 'Connection Deleted'
+    | 'Connection Expired'
+    | 'Workflow Completed'
+    | 'Workflow Errored'
+    | (string & {});
+
+  /**
+   * Whether `signatureHeader` (`x-cobalt-signature`) is the HMAC-SHA256 of the raw body keyed
+   * on `apiKey`, compared in constant time. A missing, empty, short, long or non-hex header,
+   * a `sha256=` prefix, or an empty key is `false`, never an exception.
+   * @throws {Refold.InvalidInputError} when `rawBody` is not bytes or a string.
+   */
+  export function verifyWebhookSignature(
+    rawBody: WebhookBody,
+    signatureHeader: string | readonly string[] | undefined | null,
+    apiKey: string,
+  ): boolean;
+
+  /**
+   * Reads a webhook body (verify its signature first).
+   * @throws {Refold.InvalidInputError} for a body over 1 MiB, not a JSON object, without a
+   *   string `event`, or with a documented member neither a string nor null.
+   */
+  export function parseWebhookEvent(rawBody: WebhookBody): WebhookEvent;
+
+  /** A webhook event (frozen); members a payload lacks are `null`. */
+  export class WebhookEvent {
+    private constructor();
+    /** The `event` member. */
+    readonly eventType: WebhookEventType;
+    readonly linkedAccountId: string | null;
+    readonly orgId: string | null;
+    /** `test` or `production` (connection events). */
+    readonly environment: string | null;
+    /** The `type` member (connection events, e.g. `General`). */
+    readonly kind: string | null;
+    /** The app (connection events). */
+    readonly slug: string | null;
+    /** `createdAt` as sent (an HTTP date). */
+    readonly createdAt: string | null;
+    /** The workflow run (workflow events). */
+    readonly instanceId: string | null;
+    readonly workflowId: string | null;
+    readonly workflowName: string | null;
+    readonly configId: string | null;
+    /** `COMPLETED` or `ERRORED` (workflow events). */
+    readonly status: string | null;
+    /** What identifies the event across repeated deliveries: deduplicate on it. */
+    readonly dedupKey: string;
+    /** The whole payload, members this type does not name included. */
+    readonly raw: Readonly<Record<string, unknown>>;
   }
 
   /** Every error code, the same strings in every language (the core's `ErrorCode::ALL`). */

@@ -21,6 +21,7 @@ const util = require('node:util');
 /** @typedef {import('./native').PagePayload} PagePayload */
 /** @typedef {import('./native').StatsPayload} StatsPayload */
 /** @typedef {import('./native').RevokePayload} RevokePayload */
+/** @typedef {import('./native').WebhookEventPayload} WebhookEventPayload */
 /** @typedef {import('./native').ErrorPayload | null} Started */
 /** @typedef {import('./native').NativeScopedClient} NativeScopedClient */
 /** @typedef {import('./native').ApiPagePayload} ApiPagePayload */
@@ -677,6 +678,112 @@ class ScopedClient {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Webhooks (docs/contract.md §15): the core checks the signature and reads the event; this
+// only turns the body into bytes and the header into one string.
+
+/**
+ * The raw body as one Buffer (a string as its UTF-8 bytes), or the core's `InvalidInputError`
+ * for anything else, such as the object a JSON body parser already made of it.
+ * @param {unknown} rawBody
+ * @param {Function} caller
+ * @returns {Buffer}
+ */
+function webhookBody(rawBody, caller) {
+  if (typeof rawBody === 'string') return Buffer.from(rawBody, 'utf8');
+  if (Buffer.isBuffer(rawBody)) return rawBody;
+  if (ArrayBuffer.isView(rawBody)) return Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+  if (rawBody instanceof ArrayBuffer) return Buffer.from(rawBody);
+  const received = rawBody === null ? 'null' : Array.isArray(rawBody) ? 'an array' : `a ${typeof rawBody}`;
+  const error = toError(native.webhookBodyTypeError(received));
+  Error.captureStackTrace?.(error, caller);
+  throw error;
+}
+
+/**
+ * The header as Node's `req.headers` holds it: a string, the values of a repeated header
+ * (joined as Node joins them, which no valid signature survives), or absent.
+ * @param {unknown} header
+ * @returns {string | null}
+ */
+function webhookHeader(header) {
+  if (typeof header === 'string') return header;
+  if (Array.isArray(header) && header.every((value) => typeof value === 'string')) return header.join(', ');
+  return null;
+}
+
+/**
+ * Whether `signatureHeader` (`x-cobalt-signature`) is the HMAC-SHA256 of the raw body keyed
+ * on `apiKey`, compared in constant time. A missing or malformed header, or a key that is not
+ * a non-empty string, is `false`, never an exception.
+ * @param {unknown} rawBody the bytes received (a Buffer, a Uint8Array or a string), before any JSON parsing
+ * @param {unknown} signatureHeader
+ * @param {unknown} apiKey
+ * @returns {boolean}
+ * @throws {RefoldError} `InvalidInputError` when `rawBody` is not bytes or a string.
+ */
+function verifyWebhookSignature(rawBody, signatureHeader, apiKey) {
+  const body = webhookBody(rawBody, verifyWebhookSignature);
+  if (typeof apiKey !== 'string') return false;
+  return native.verifyWebhookSignature(body, webhookHeader(signatureHeader), apiKey);
+}
+
+/** A webhook event (docs/contract.md §15), frozen. */
+class WebhookEvent {
+  /**
+   * @internal Built by `parseWebhookEvent` from a native payload.
+   * @param {WebhookEventPayload} payload
+   */
+  constructor(payload) {
+    /** The `event` member: `Connection Created`, `Workflow Completed`… @type {string} */
+    this.eventType = payload.eventType;
+    /** @type {string | null} */
+    this.linkedAccountId = payload.linkedAccountId ?? null;
+    /** @type {string | null} */
+    this.orgId = payload.orgId ?? null;
+    /** @type {string | null} */
+    this.environment = payload.environment ?? null;
+    /** The `type` member (connection events, e.g. `General`). @type {string | null} */
+    this.kind = payload.kind ?? null;
+    /** The app (connection events). @type {string | null} */
+    this.slug = payload.slug ?? null;
+    /** `createdAt` as sent (an HTTP date). @type {string | null} */
+    this.createdAt = payload.createdAt ?? null;
+    /** The workflow run (workflow events). @type {string | null} */
+    this.instanceId = payload.instanceId ?? null;
+    /** @type {string | null} */
+    this.workflowId = payload.workflowId ?? null;
+    /** @type {string | null} */
+    this.workflowName = payload.workflowName ?? null;
+    /** @type {string | null} */
+    this.configId = payload.configId ?? null;
+    /** `COMPLETED` or `ERRORED` (workflow events). @type {string | null} */
+    this.status = payload.status ?? null;
+    /** What identifies the event across repeated deliveries: deduplicate on it. @type {string} */
+    this.dedupKey = payload.dedupKey;
+    /** The whole payload (frozen). @type {Readonly<Record<string, unknown>>} */
+    this.raw = deepFreeze(JSON.parse(payload.json));
+    Object.freeze(this);
+  }
+}
+
+/**
+ * Reads a webhook body (verify its signature first).
+ * @param {unknown} rawBody the bytes received (a Buffer, a Uint8Array or a string)
+ * @returns {WebhookEvent}
+ * @throws {RefoldError} `InvalidInputError`: not bytes, over 1 MiB, not a JSON object, no
+ *   string `event`, or a documented member neither a string nor null.
+ */
+function parseWebhookEvent(rawBody) {
+  const parsed = native.parseWebhookEvent(webhookBody(rawBody, parseWebhookEvent));
+  if (isErrorPayload(parsed)) {
+    const error = toError(parsed);
+    Error.captureStackTrace?.(error, parseWebhookEvent);
+    throw error;
+  }
+  return new WebhookEvent(/** @type {WebhookEventPayload} */ (parsed));
+}
+
+// ---------------------------------------------------------------------------------------------
 // The client.
 
 class Refold {
@@ -950,6 +1057,20 @@ class Refold {
   }
 
   /**
+   * Whether `signatureHeader` (`x-cobalt-signature`) signs the raw body with this client's API
+   * key (`verifyWebhookSignature` with the client's key): `false`, never an exception, for a
+   * missing or malformed header.
+   * @param {unknown} rawBody the bytes received (a Buffer, a Uint8Array or a string)
+   * @param {unknown} signatureHeader
+   * @returns {boolean}
+   * @throws {RefoldError} `InvalidInputError` when `rawBody` is not bytes or a string.
+   */
+  verifyWebhookSignature(rawBody, signatureHeader) {
+    const body = webhookBody(rawBody, this.verifyWebhookSignature);
+    return this.#native.verifyWebhookSignature(body, webhookHeader(signatureHeader));
+  }
+
+  /**
    * @param {number} depth
    * @param {util.InspectOptionsStylized} options
    * @param {typeof util.inspect} [inspect]
@@ -975,6 +1096,9 @@ const exported = {
   LinkedAccountPage,
   ScopedClient,
   RefoldApi,
+  WebhookEvent,
+  verifyWebhookSignature,
+  parseWebhookEvent,
   RefoldError,
   // Each error class under its own name (`InvalidInputError`…), and the table by code.
   ...Object.fromEntries(Object.values(errorClasses).map((cls) => [cls.name, cls])),

@@ -68,7 +68,12 @@ export declare class NativeClient {
   invalidate(callId: number, linkedAccountId: unknown): Started
   /** Drops every cached token (nothing without a cache). */
   invalidateAll(callId: number): Started
-  /** The cache's counters (absent when the cache is off). */
+  /**
+   * The cache's counters (absent when the cache is off).
+   * `Client::verify_webhook_signature`: the delivery checked with this client's API key;
+   * `false` for a missing (`null`) or malformed header.
+   */
+  verifyWebhookSignature(rawBody: Buffer, signatureHeader?: string | undefined | null): boolean
   cacheStats(callId: number): Started
 }
 
@@ -224,6 +229,9 @@ export interface PagePayload {
   nextPage?: number
 }
 
+/** `WebhookEvent::parse`: the event, or why the body is not one (`invalid_input`). */
+export declare function parseWebhookEvent(rawBody: Buffer): WebhookEventPayload | ErrorPayload
+
 /** Refold's answer to a revocation. */
 export interface RevokePayload {
   success: boolean
@@ -270,4 +278,35 @@ export interface TokenPayload {
   refreshExpiresAtMs?: number
   /** `format_rfc3339(refresh_expires_at)`. */
   refreshExpiresAtText?: string
+}
+
+/** `webhook::verify_webhook_signature`: `false` for a missing (`null`) or malformed header. */
+export declare function verifyWebhookSignature(rawBody: Buffer, signatureHeader: string | undefined | null, apiKey: string): boolean
+
+/**
+ * The core's `invalid_input` for a raw body that is neither a `Buffer`, a typed array nor a
+ * string (`received`: JavaScript's name for what was given).
+ */
+export declare function webhookBodyTypeError(received: string): ErrorPayload
+
+/** A webhook event, member for member as the core reads it. */
+export interface WebhookEventPayload {
+  /** `WebhookEventType::as_str()`: the `event` member. */
+  eventType: string
+  linkedAccountId?: string
+  orgId?: string
+  environment?: string
+  /** The `type` member. */
+  kind?: string
+  slug?: string
+  createdAt?: string
+  instanceId?: string
+  workflowId?: string
+  workflowName?: string
+  configId?: string
+  status?: string
+  /** `WebhookEvent::dedup_key()`. */
+  dedupKey: string
+  /** The whole payload as JSON text. */
+  json: string
 }

@@ -140,6 +140,7 @@ class NativeClient:
     def invalidate_all_async(self) -> Awaitable[None]: ...
     def cache_stats(self) -> Optional[CacheStats]: ...
     def cache_stats_async(self) -> Awaitable[Optional[CacheStats]]: ...
+    def verify_webhook_signature(self, raw_body: object, signature_header: object) -> bool: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...
@@ -182,6 +183,12 @@ class NativeApi:
         self, operation_id: str, params: Optional[Mapping[str, Any]], body: Any,
         linked_account_id: Optional[str], options: _Options,
     ) -> Awaitable[Any]: ...
+# Webhooks: refold_session.webhooks wraps these (a body that is neither bytes nor str is a
+# TypeError; the event's members by name, `raw` as JSON text).
+def verify_webhook_signature(
+    raw_body: object, signature_header: object, api_key: object
+) -> bool: ...
+def parse_webhook_event(raw_body: object) -> Dict[str, Any]: ...
 '''
 
 
@@ -301,6 +308,8 @@ def native_pyi(describe: dict) -> str:
         '    "NativePages",',
         '    "NativeApi",',
         *[f'    "{name}",' for name in order],
+        '    "verify_webhook_signature",',
+        '    "parse_webhook_event",',
         '    "ERROR_CODES",',
         '    "VERSION",',
         "]",

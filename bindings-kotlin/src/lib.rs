@@ -51,8 +51,10 @@ mod error;
 mod fast;
 mod host_value;
 mod json;
+mod webhook;
 
 pub use error::{ErrorInfo, FfiError};
+pub use webhook::{FfiWebhookEvent, parse_webhook_event, verify_webhook_signature};
 
 uniffi::setup_scaffolding!();
 

@@ -36,6 +36,7 @@ mod dispatch;
 mod host_token;
 mod host_value;
 mod records;
+mod webhook;
 
 pub use api::NativeScopedClient;
 use dispatch::{Answer, Channel, guarded};
@@ -44,6 +45,9 @@ use host_value::{host_value, optional};
 pub use records::{
     AccountPayload, ApiPagePayload, ErrorPayload, IntegrationPayload, PagePayload, RevokePayload,
     StatsPayload, TokenPayload,
+};
+pub use webhook::{
+    WebhookEventPayload, parse_webhook_event, verify_webhook_signature, webhook_body_type_error,
 };
 
 /// How Node spells options and units (camelCase, milliseconds).
@@ -366,6 +370,24 @@ impl NativeClient {
     }
 
     /// The cache's counters (absent when the cache is off).
+    /// `Client::verify_webhook_signature`: the delivery checked with this client's API key;
+    /// `false` for a missing (`null`) or malformed header.
+    #[napi]
+    pub fn verify_webhook_signature(
+        &self,
+        raw_body: napi::bindgen_prelude::Buffer,
+        signature_header: Option<String>,
+    ) -> Result<bool> {
+        guarded(
+            AssertUnwindSafe(|| {
+                Ok(self
+                    .inner
+                    .verify_webhook_signature(&raw_body, signature_header.as_deref().unwrap_or("")))
+            }),
+            |_| false,
+        )
+    }
+
     #[napi]
     pub fn cache_stats(&self, env: Env, call_id: u32) -> Result<Started> {
         start(&env, &self.channel, call_id, || {

@@ -72,6 +72,7 @@ describe('module shape', () => {
     for (const name of ERROR_NAMES) assert.equal(esm[name], Refold[name], name);
     assert.equal(esm.LinkedAccount, Refold.LinkedAccount);
     assert.equal(esm.LinkedAccountPage, Refold.LinkedAccountPage);
+    for (const name of ['WebhookEvent', 'verifyWebhookSignature', 'parseWebhookEvent']) assert.equal(esm[name], Refold[name], name);
   });
 });
 
@@ -512,7 +513,10 @@ describe('client properties, maxIdleConnections and maxConnections', () => {
   test('the addon exports only what index.js uses (and, in this test build, the census)', () => {
     const addon = require(require('node:path').join(__dirname, '..', 'refold-session.linux-x64-gnu.node'));
     const exported = Object.keys(addon).filter((name) => !name.startsWith('testHooks'));
-    assert.deepEqual(exported.sort(), ['Dispatcher', 'NativeClient', 'NativePages', 'NativeScopedClient', 'NativeToken', 'createClient', 'createDispatcher']);
+    assert.deepEqual(exported.sort(), [
+      'Dispatcher', 'NativeClient', 'NativePages', 'NativeScopedClient', 'NativeToken', 'createClient',
+      'createDispatcher', 'parseWebhookEvent', 'verifyWebhookSignature', 'webhookBodyTypeError',
+    ]);
     assert.deepEqual(Object.keys(addon).filter((name) => name.startsWith('testHooks')), ['testHooksLiveObjects']);
   });
 });

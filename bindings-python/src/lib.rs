@@ -18,6 +18,7 @@ mod error;
 mod exit;
 mod records;
 mod runtime;
+mod webhook;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
@@ -412,6 +413,19 @@ impl NativeClient {
         guard(py, || self.later(py, Op::Stats, RequestOptions::default()))
     }
 
+    /// `Client::verify_webhook_signature`: the delivery checked with this client's API key.
+    fn verify_webhook_signature(
+        &self,
+        py: Python<'_>,
+        raw_body: &Bound<'_, PyAny>,
+        signature_header: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        guard(py, || {
+            let client = self.core(py)?;
+            webhook::verify_with_client(py, &client, raw_body, signature_header)
+        })
+    }
+
     /// Releases the connection pool and the cached tokens; later calls raise `RuntimeError`.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         guard(py, || {
@@ -633,7 +647,7 @@ async fn fetch(mut pages: LinkedAccountPages, walk: Arc<Mutex<Walk>>) -> Outcome
 }
 
 /// Runs one entry point; a panic inside it becomes `InternalError`.
-fn guard<T>(py: Python<'_>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+pub(crate) fn guard<T>(py: Python<'_>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     catch_unwind(AssertUnwindSafe(body))
         .unwrap_or_else(|panic| Err(error_to_py(py, Error::from_panic(panic.as_ref()))))
 }
@@ -687,6 +701,8 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<records::LinkedAccountPage>()?;
     module.add_class::<records::CacheStats>()?;
     module.add_class::<records::RevokeResult>()?;
+    module.add_function(wrap_pyfunction!(webhook::verify_webhook_signature, module)?)?;
+    module.add_function(wrap_pyfunction!(webhook::parse_webhook_event, module)?)?;
     // The error classes' table is keyed by these (`errors.py`; a test compares the two).
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
     module.add("ERROR_CODES", codes)?;

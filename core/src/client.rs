@@ -109,6 +109,17 @@ impl Client {
         })
     }
 
+    /// Whether `signature_header` is the `x-cobalt-signature` of `raw_body` for this client's
+    /// API key ([`crate::webhook::verify_webhook_signature`]): `false`, never an error, for a
+    /// missing or malformed header.
+    pub fn verify_webhook_signature(&self, raw_body: &[u8], signature_header: &str) -> bool {
+        crate::webhook::verify_webhook_signature(
+            raw_body,
+            signature_header,
+            &self.inner.config.api_key,
+        )
+    }
+
     /// A client configured only from environment variables and defaults.
     pub fn from_env() -> Result<Client, Error> {
         Client::new(ClientOptions::default())

@@ -1,7 +1,8 @@
 // Express backend for the Refold front end: a demo sign-in that upserts the user's linked
 // account, GET /refold/session with a session token for the signed-in user, a sign-out that
-// revokes it (POST /api/session/sign-out), and the shared page (../web/public), whose
-// front-end SDK calls Refold with that token.
+// revokes it (POST /api/session/sign-out), Refold's webhooks (POST /api/webhooks/refold,
+// verified, deduplicated, listed at GET /api/webhooks/events), and the shared page
+// (../web/public), whose front-end SDK calls Refold with that token.
 'use strict';
 
 const crypto = require('node:crypto');
@@ -21,7 +22,45 @@ const WEB_DIR = process.env.WEB_DIR ?? path.join(__dirname, '..', 'web', 'public
 // With the cache on, page views reuse a token while it has life left instead of minting anew.
 const refold = new Refold({ cache: true });
 
+// The connection events received, by dedup key (Refold may deliver one more than once); the
+// newest MAX_EVENTS are kept.
+const MAX_EVENTS = 100;
+const CONNECTION_EVENTS = ['Connection Created', 'Connection Deleted', 'Connection Expired'];
+const webhookEvents = new Map();
+
 const app = express();
+// Webhooks are verified over the raw bytes received, so this route reads them before any JSON
+// parser does (at most 1 MiB, the most the library reads).
+app.post('/api/webhooks/refold', express.raw({ type: () => true, limit: '1mb' }), (req, res) => {
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  if (!refold.verifyWebhookSignature(body, req.headers['x-cobalt-signature'])) {
+    // One line, never the body nor the header.
+    console.warn(`webhook refused: bad signature (${body.length} bytes)`);
+    return res.status(401).json({ message: 'Bad signature.' });
+  }
+  const event = Refold.parseWebhookEvent(body); // a signed body that is not an event: 400 below
+  const seen = webhookEvents.get(event.dedupKey);
+  if (seen) {
+    seen.deliveries += 1;
+  } else {
+    webhookEvents.set(event.dedupKey, {
+      event: event.eventType,
+      linkedAccountId: event.linkedAccountId,
+      slug: event.slug,
+      createdAt: event.createdAt,
+      dedupKey: event.dedupKey,
+      deliveries: 1,
+    });
+    if (webhookEvents.size > MAX_EVENTS) webhookEvents.delete(webhookEvents.keys().next().value);
+  }
+  console.log(`webhook: ${event.eventType} (${seen ? 'again' : 'new'})`);
+  res.status(200).json({ received: true });
+});
+
+app.get('/api/webhooks/events', (req, res) => {
+  res.set('cache-control', 'no-store').json({ events: [...webhookEvents.values()] });
+});
+
 app.use(express.json());
 app.use(
   cookieSession({
@@ -90,6 +129,9 @@ app.use((err, req, res, next) => {
       message: `Your Refold linked account "${req.session.user}" no longer exists. Sign out and sign in again to create it.`,
     });
   }
+  if (err instanceof Refold.InvalidInputError && req.path === '/api/webhooks/refold') {
+    return res.status(400).json({ error: err.code, message: 'Not a Refold webhook event.' });
+  }
   if (err instanceof Refold.InvalidInputError) {
     return res.status(400).json({ error: err.code, message: 'That name cannot be a linked account id.' });
   }
@@ -100,6 +142,27 @@ app.use((err, req, res, next) => {
   res.status(502).json({ error: err.code, message: 'Refold could not be reached. Try again later.' });
 });
 
-const server = app.listen(PORT, HOST, () => {
-  console.log(`listening on http://${HOST}:${server.address().port}`);
+/**
+ * Registers this backend's webhook URL for the connection events (`REFOLD_REGISTER_WEBHOOK=1`,
+ * for the bundled emulator; against Refold, register it once in its dashboard instead).
+ * @param {string} url
+ */
+async function registerWebhook(url) {
+  const base = process.env.REFOLD_BASE_URL ?? 'https://app.refold.ai';
+  const response = await fetch(`${base}/api/v2/public/webhook`, {
+    method: 'POST',
+    headers: { 'x-api-key': process.env.REFOLD_API_KEY ?? '', 'content-type': 'application/json' },
+    body: JSON.stringify({ webhook_url: url, webhook_events: CONNECTION_EVENTS }),
+  });
+  console.log(`webhook registration: ${response.status}`);
+}
+
+const server = app.listen(PORT, HOST, async () => {
+  const origin = `http://${HOST}:${server.address().port}`;
+  if (process.env.REFOLD_REGISTER_WEBHOOK === '1') {
+    await registerWebhook(process.env.REFOLD_WEBHOOK_URL ?? `${origin}/api/webhooks/refold`).catch((error) => {
+      console.error(`webhook registration failed: ${error.message}`);
+    });
+  }
+  console.log(`listening on ${origin}`);
 });

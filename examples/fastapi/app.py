@@ -1,15 +1,20 @@
 """FastAPI backend for the Refold front end: a demo sign-in that upserts the user's linked
 account, GET /refold/session with a session token for the signed-in user, POST
-/api/session/sign-out that revokes it, and the shared page (../web/public), whose front-end SDK
-calls Refold with that token.
+/api/session/sign-out that revokes it, Refold's webhooks (POST /api/webhooks/refold, verified,
+deduplicated, listed at GET /api/webhooks/events), and the shared page (../web/public), whose
+front-end SDK calls Refold with that token.
 
 Run: uvicorn app:app (see README.md).
 """
 
+import asyncio
+import json
 import logging
 import math
 import os
 import secrets
+import urllib.request
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -25,6 +30,7 @@ from refold_session import (
     InvalidLinkedAccountError,
     RateLimitError,
     RefoldError,
+    parse_webhook_event,
 )
 
 # Where the browser calls Refold; the emulator serves both APIs on one address.
@@ -37,6 +43,26 @@ WEB_DIR = Path(os.environ.get("WEB_DIR") or Path(__file__).parent.parent / "web"
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
 log = logging.getLogger("example")
 
+CONNECTION_EVENTS = ["Connection Created", "Connection Deleted", "Connection Expired"]
+#: The most of a webhook body read (the library reads at most 1 MiB) and of events kept.
+MAX_WEBHOOK_BYTES = 1024 * 1024
+MAX_EVENTS = 100
+#: The connection events received, by dedup key (Refold may deliver one more than once).
+webhook_events: "OrderedDict[str, dict]" = OrderedDict()
+
+
+def register_webhook(url: str) -> int:
+    """Registers `url` for the connection events (`POST /api/v2/public/webhook`)."""
+    base = os.environ.get("REFOLD_BASE_URL") or "https://app.refold.ai"
+    request = urllib.request.Request(
+        f"{base}/api/v2/public/webhook",
+        data=json.dumps({"webhook_url": url, "webhook_events": CONNECTION_EVENTS}).encode(),
+        headers={"x-api-key": os.environ.get("REFOLD_API_KEY", ""), "content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
@@ -44,6 +70,14 @@ async def lifespan(app: FastAPI):
     # With the cache on, page views reuse a token while it has life left instead of minting.
     async with AsyncRefold(cache=True) as refold:
         app.state.refold = refold
+        # For the bundled emulator (against Refold, register the URL once in its dashboard).
+        if os.environ.get("REFOLD_REGISTER_WEBHOOK") == "1":
+            origin = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+            url = os.environ.get("REFOLD_WEBHOOK_URL") or f"{origin}/api/webhooks/refold"
+            try:
+                log.info("webhook registration: %s", await asyncio.to_thread(register_webhook, url))
+            except OSError as error:
+                log.error("webhook registration failed: %s", error)
         yield
 
 
@@ -108,6 +142,47 @@ async def refold_session(request: Request, fresh: str = ""):
         {"token": body["token"], "expiresAt": body["expires_at"]},
         headers={"cache-control": "no-store"},
     )
+
+
+@app.post("/api/webhooks/refold")
+async def webhook(request: Request):
+    """A webhook delivery: the signature is checked over the raw bytes received (re-serialised
+    JSON is other bytes), then the event is recorded once per dedup key."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_WEBHOOK_BYTES:
+            return JSONResponse({"message": "Too large."}, 413)
+    refold = request.app.state.refold
+    if not refold.verify_webhook_signature(bytes(body), request.headers.get("x-cobalt-signature")):
+        # One line, never the body nor the header.
+        log.warning("webhook refused: bad signature (%d bytes)", len(body))
+        return JSONResponse({"message": "Bad signature."}, 401)
+    try:
+        event = parse_webhook_event(bytes(body))
+    except InvalidInputError:
+        return JSONResponse({"message": "Not a Refold webhook event."}, 400)
+    seen = webhook_events.get(event.dedup_key)
+    if seen is not None:
+        seen["deliveries"] += 1
+    else:
+        webhook_events[event.dedup_key] = {
+            "event": event.event_type,
+            "linkedAccountId": event.linked_account_id,
+            "slug": event.slug,
+            "createdAt": event.created_at,
+            "dedupKey": event.dedup_key,
+            "deliveries": 1,
+        }
+        while len(webhook_events) > MAX_EVENTS:
+            webhook_events.popitem(last=False)
+    log.info("webhook: %s (%s)", event.event_type, "again" if seen else "new")
+    return {"received": True}
+
+
+@app.get("/api/webhooks/events")
+async def webhook_event_list():
+    return JSONResponse({"events": list(webhook_events.values())}, headers={"cache-control": "no-store"})
 
 
 @app.exception_handler(RefoldError)

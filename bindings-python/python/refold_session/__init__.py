@@ -43,6 +43,7 @@ from .errors import (
     ServerError,
     UnexpectedStatusError,
 )
+from .webhooks import WebhookEvent, parse_webhook_event, verify_webhook_signature
 
 # `typing` and `types` are imported for the type checker only (annotations are strings here),
 # not at run time: `import refold_session` stays fast (bench/README.md). Assigned rather than
@@ -96,6 +97,9 @@ __all__ = [
     "InvalidResponseError",
     "UnexpectedStatusError",
     "InternalError",
+    "WebhookEvent",
+    "verify_webhook_signature",
+    "parse_webhook_event",
     "__version__",
 ]
 
@@ -205,6 +209,20 @@ class _Client:
     def user_agent(self) -> str:
         """The ``user-agent`` sent with every request."""
         return self._native.user_agent
+
+    def verify_webhook_signature(
+        self,
+        raw_body: Union[bytes, bytearray, memoryview, str],
+        signature_header: Union[str, bytes, None],
+    ) -> bool:
+        """Whether ``signature_header`` (``x-cobalt-signature``) is the HMAC-SHA256 of the raw
+        body keyed on this client's API key (:func:`verify_webhook_signature` with the
+        client's key): ``False``, never an exception, for a missing or malformed header.
+
+        Raises:
+            TypeError: ``raw_body`` is not bytes or a ``str`` (e.g. the parsed JSON).
+        """
+        return self._native.verify_webhook_signature(raw_body, signature_header)
 
     def __repr__(self) -> str:
         if self._native.closed:

@@ -2,8 +2,10 @@
 //! passes, in one place (docs/contract.md §Options, §8). A binding converts its native values
 //! to [`HostValue`] with one function, then reads options ([`client_options`],
 //! [`request_options`]), arguments ([`linked_account_id`], [`page_arguments`],
-//! [`linked_account_input`], a generated call's [`api_request`] and its files [`api_file`]) and JSON ([`json`]) here, in its [`Dialect`]; builds its client
-//! with [`build_client`]; and generates its stubs from [`describe`].
+//! [`linked_account_input`], a generated call's [`api_request`] and its files [`api_file`]) and
+//! JSON ([`json`]) here, in its [`Dialect`]; builds its client with [`build_client`]; generates
+//! its stubs from [`describe`]; and words a webhook body of the wrong type with
+//! [`webhook_body_type_error`].
 
 mod api;
 mod describe;
@@ -12,6 +14,7 @@ mod read;
 #[cfg(test)]
 mod tests;
 mod value;
+mod webhook;
 
 pub use self::api::{api_file, api_file_count, api_request};
 pub use self::describe::describe;
@@ -21,6 +24,7 @@ pub use self::read::{
     session_token,
 };
 pub use self::value::{HostValue, MAX_DEPTH};
+pub use self::webhook::webhook_body_type_error;
 use std::sync::Arc;
 
 use crate::client::Client;

@@ -5,8 +5,10 @@ Chromium through its WebDriver (Selenium) and checks what a user sees: sign-in, 
 listed by Refold's front-end SDK, connecting a key-based one, the state kept across reloads and
 per linked account, an OAuth app connected through its consent popup, a 401 recovered with a
 fresh token, and the backend's "account missing" message once
-the linked account is deleted; and a sign-out that revokes the user's token, after which the
-front-end SDK gets a 401 with it. Around it: the API key never reaches the browser (page source,
+the linked account is deleted; a sign-out that revokes the user's token, after which the
+front-end SDK gets a 401 with it; and the signed "Connection Created" webhook the backend
+receives (once, though delivered twice) when the page connects an app, beside a forged one it
+refuses with 401. Around it: the API key never reaches the browser (page source,
 every response it received, read over the DevTools protocol), no token reaches the backend's
 log, and with the session cache 20 reloads mint nothing (the emulator's request log).
 
@@ -328,8 +330,9 @@ def stack(request: pytest.FixtureRequest):
     try:
         spec = BACKENDS[name]
         port = free_port()
+        # REFOLD_REGISTER_WEBHOOK: the backend registers its webhook URL with the emulator.
         env = dict(os.environ, REFOLD_API_KEY=API_KEY, REFOLD_BASE_URL=emulator.url,
-                   HOST="127.0.0.1", PORT=str(port), **spec["env"])
+                   HOST="127.0.0.1", PORT=str(port), REFOLD_REGISTER_WEBHOOK="1", **spec["env"])
         args = [a.replace("{port}", str(port)) for a in spec["args"]]
         backend = Process(args, spec["cwd"], env, results / "backend.log")
         base = f"http://127.0.0.1:{port}"
@@ -525,3 +528,59 @@ def test_sign_out_revokes_the_session_token(stack: Dict[str, Any]) -> None:
                 if r["url"].split("?")[0].endswith(APPS_PATH) and r["type"] != "Preflight"]
     assert statuses and statuses[-1] == 401, statuses
     assert token not in stack["backend"].output(), "the token in the backend's log"
+
+
+def post_webhook(url: str, body: bytes, signature: Optional[str]) -> int:
+    """POSTs a delivery to the backend's webhook endpoint; its status."""
+    headers = {"content-type": "application/json"}
+    if signature is not None:
+        headers["x-cobalt-signature"] = signature
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with _http.open(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_connection_webhook_reaches_the_backend(stack: Dict[str, Any]) -> None:
+    """The page connects an app; the emulator signs and delivers "Connection Created" (twice:
+    a queued duplicate) to the backend, which verifies it and records it once. A forged
+    delivery is refused with 401 and logged without its body."""
+    emulator: Emulator = stack["emulator"]
+    browser: Browser = stack["browser"]
+    backend: Process = stack["backend"]
+    base: str = stack["base"]
+    wait_until(lambda: "webhook registration: 200" in backend.output(),
+               "the backend registering its webhook", 60, backend)
+    assert http_json("POST", f"{emulator.url}/__emulator/webhook-faults", [{"kind": "duplicate"}])
+
+    browser.open(base + "/")
+    browser.sign_in("dave")
+    browser.listed(connected=0)
+    browser.connect("parcel-post", {"api_key": TYPED_KEY})
+    browser.listed(connected=1)
+
+    def received() -> Optional[Dict[str, Any]]:
+        events = http_json("GET", f"{base}/api/webhooks/events")["events"]
+        found = [e for e in events if e["event"] == "Connection Created"
+                 and e["linkedAccountId"] == "dave" and e["slug"] == "parcel-post"]
+        assert len(found) <= 1, events
+        return found[0] if found and found[0]["deliveries"] == 2 else None
+
+    # Bounded: the delivery and its duplicate arrive within a second on an idle machine.
+    event = wait_until(received, "the signed Connection Created webhook, delivered twice", 60, backend)
+    assert event["createdAt"], event
+
+    # Forged: a well-formed event with a made-up signature, with none, or with a sha256= one.
+    forged = json.dumps({"linked_account_id": "mallory", "org_id": "x", "environment": "test",
+                         "type": "General", "event": "Connection Created", "slug": "forged-app",
+                         "createdAt": "Tue, 07 Nov 2023 08:03:27 GMT"}).encode()
+    for signature in ("0" * 64, None, "sha256=" + "a" * 64, ""):
+        assert post_webhook(f"{base}/api/webhooks/refold", forged, signature) == 401, signature
+    events = http_json("GET", f"{base}/api/webhooks/events")["events"]
+    assert not any(e["linkedAccountId"] == "mallory" for e in events), events
+    log = backend.output()
+    assert "webhook refused" in log
+    assert "forged-app" not in log and "mallory" not in log, "a forged body in the log"
+    assert API_KEY not in log

@@ -354,6 +354,19 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
         return stats?.let(CacheStats::from)
     }
 
+    /**
+     * Whether [signatureHeader] (`x-cobalt-signature`) is the HMAC-SHA256 of [rawBody] keyed on
+     * this client's API key ([Refold.verifyWebhookSignature] with the client's key): false,
+     * never an exception, for a missing or malformed header.
+     *
+     * @throws IllegalStateException after [close].
+     */
+    fun verifyWebhookSignature(rawBody: ByteArray, signatureHeader: String?): Boolean {
+        val header = signatureHeader?.takeIf { it.isValidUnicode() }
+        val verified = translate { open().verifyWebhookSignature(rawBody, header ?: "") } ?: throw closedError()
+        return header != null && verified
+    }
+
     /** The full session-token URL requests go to. */
     val endpoint: String
         get() = whileOpen(info.endpoint)
