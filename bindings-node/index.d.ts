@@ -129,6 +129,8 @@ declare class Refold {
    * operations reject with {@link Refold.InvalidInputError} before anything is sent.
    */
   forSessionToken(token: string | Refold.SessionToken): Refold.ScopedClient;
+
+  /**
    * Whether `signatureHeader` (`req.headers['x-cobalt-signature']`) is the HMAC-SHA256 of the
    * raw body keyed on this client's API key, compared in constant time. A missing or
    * malformed header is `false`, never an exception.
