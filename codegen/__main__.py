@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import emit_emulator, emit_kotlin, emit_python, emit_rust, emit_typescript, examples, ir
+from . import emit_kotlin_api
 from .spec import Spec, SpecError, apply_patches, load_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ DEFAULT_SPEC = ROOT / "conformance/openapi/refold-openapi.json"
 DEFAULT_OVERLAY = ROOT / "conformance/openapi/overlay.json"
 DEFAULT_PATCHES = ROOT / "codegen/spec-patches.json"
 # Each emitter: outputs(ir, inputs_label, root) -> {path relative to the root: text}.
-EMITTERS = (emit_rust, emit_typescript, emit_python, emit_kotlin, emit_emulator)
+EMITTERS = (emit_rust, emit_typescript, emit_python, emit_kotlin, emit_emulator, emit_kotlin_api)
 
 
 def label(path: Path) -> str:
