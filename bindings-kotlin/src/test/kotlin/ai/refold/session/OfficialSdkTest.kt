@@ -1,6 +1,7 @@
 package ai.refold.session
 
 import kotlinx.coroutines.runBlocking
+import kotlinx.serialization.json.JsonArray
 import kotlinx.serialization.json.JsonElement
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonPrimitive
@@ -39,7 +40,11 @@ class OfficialSdkTest {
 
     private fun payload(vararg members: Pair<String, String>): JsonObject = buildJsonObject { members.forEach { (key, value) -> put(key, value) } }
 
-    private fun JsonElement.id(): String = jsonObject["_id"]!!.jsonPrimitive.content
+    /** The `_id` of this object, or of the item of this list named [name]. */
+    private fun JsonElement.id(name: String? = null): String {
+        val item = if (this is JsonArray) first { it.jsonObject["name"]?.jsonPrimitive?.content == name } else this
+        return item.jsonObject["_id"]!!.jsonPrimitive.content
+    }
 
     @Test
     fun `every official call reaches its operation`(): Unit = runBlocking {
@@ -66,7 +71,7 @@ class OfficialSdkTest {
                 }
 
                 val events = "/api/v2/public/application/event"
-                val event = refold.api.createEvent(body = buildJsonObject { put("name", "sdk_event"); put("response", "{}") }).id()
+                val event = refold.api.createEvent(body = buildJsonObject { put("name", "sdk_event"); put("response", "{}") }).id("sdk_event")
                 expect(emulator, "listEvents", "GET $events") { refold.listEvents() }
                 expect(emulator, "listEventById", "GET $events/$event") { refold.listEventByIdBlocking(event) }
                 expect(emulator, "updateEvent", "PUT $events/$event", ok = false) {

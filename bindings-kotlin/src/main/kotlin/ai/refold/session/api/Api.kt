@@ -254,7 +254,7 @@ class Api internal constructor(private val caller: ApiCaller) {
      */
     @Throws(RefoldException::class)
     suspend fun createConnectUrl(linkedAccountId: String, configId: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+        caller.call("createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
@@ -264,7 +264,7 @@ class Api internal constructor(private val caller: ApiCaller) {
      */
     @Throws(RefoldException::class)
     suspend fun listDatarefs(page: Long? = null, limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, linkedAccountId, emptyList(), options)
+        caller.call("listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
@@ -273,7 +273,7 @@ class Api internal constructor(private val caller: ApiCaller) {
      * [unique]: one of `true`, `false`.
      */
     fun listDatarefsAll(limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, linkedAccountId, options)
+        caller.all("listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, options)
 
     /**
      * `POST /api/v2/public/dataref` (createDataref, Datarefs).
@@ -391,7 +391,7 @@ class Api internal constructor(private val caller: ApiCaller) {
      */
     @Throws(RefoldException::class)
     suspend fun getVariableValue(definitionId: String, linkedAccountId: String? = null, workflowId: String? = null, environment: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, linkedAccountId, emptyList(), options)
+        caller.call("getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, null, emptyList(), options)
 
     /**
      * `POST /api/v2/public/env/values` (setVariableValue, Environment Variables).
@@ -410,7 +410,7 @@ class Api internal constructor(private val caller: ApiCaller) {
      */
     @Throws(RefoldException::class)
     suspend fun listVariableValuesByScope(scope: String, variableDefinitionId: String? = null, page: Long? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, linkedAccountId, emptyList(), options)
+        caller.call("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
@@ -419,7 +419,7 @@ class Api internal constructor(private val caller: ApiCaller) {
      * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
      */
     fun listVariableValuesByScopeAll(scope: String, variableDefinitionId: String? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, linkedAccountId, options)
+        caller.all("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, options)
 
     /**
      * `DELETE /api/v2/public/env/values/{value_id}` (deleteVariableValue, Environment Variables).
@@ -624,7 +624,7 @@ class Api internal constructor(private val caller: ApiCaller) {
      */
     @Throws(RefoldException::class)
     suspend fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, linkedAccountId, emptyList(), options)
+        caller.call("deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/linked-account/{linked_account_id}` (getLinkedAccountById, Linked Accounts).
@@ -633,7 +633,7 @@ class Api internal constructor(private val caller: ApiCaller) {
      */
     @Throws(RefoldException::class)
     suspend fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
-        caller.call("getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, linkedAccountId, emptyList(), options)
+        caller.call("getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
@@ -1337,7 +1337,7 @@ class Api internal constructor(private val caller: ApiCaller) {
         @Throws(RefoldException::class)
         @JvmOverloads
         fun createConnectUrl(linkedAccountId: String, configId: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+            caller.callBlocking("createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
@@ -1349,7 +1349,7 @@ class Api internal constructor(private val caller: ApiCaller) {
         @Throws(RefoldException::class)
         @JvmOverloads
         fun listDatarefs(page: Long? = null, limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, linkedAccountId, emptyList(), options)
+            caller.callBlocking("listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
@@ -1359,7 +1359,7 @@ class Api internal constructor(private val caller: ApiCaller) {
          */
         @JvmOverloads
         fun listDatarefsAll(limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, linkedAccountId, options)
+            caller.allBlocking("listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, options)
 
         /**
          * `POST /api/v2/public/dataref` (createDataref, Datarefs).
@@ -1501,7 +1501,7 @@ class Api internal constructor(private val caller: ApiCaller) {
         @Throws(RefoldException::class)
         @JvmOverloads
         fun getVariableValue(definitionId: String, linkedAccountId: String? = null, workflowId: String? = null, environment: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, linkedAccountId, emptyList(), options)
+            caller.callBlocking("getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, null, emptyList(), options)
 
         /**
          * `POST /api/v2/public/env/values` (setVariableValue, Environment Variables).
@@ -1524,7 +1524,7 @@ class Api internal constructor(private val caller: ApiCaller) {
         @Throws(RefoldException::class)
         @JvmOverloads
         fun listVariableValuesByScope(scope: String, variableDefinitionId: String? = null, page: Long? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, linkedAccountId, emptyList(), options)
+            caller.callBlocking("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
@@ -1534,7 +1534,7 @@ class Api internal constructor(private val caller: ApiCaller) {
          */
         @JvmOverloads
         fun listVariableValuesByScopeAll(scope: String, variableDefinitionId: String? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, linkedAccountId, options)
+            caller.allBlocking("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, options)
 
         /**
          * `DELETE /api/v2/public/env/values/{value_id}` (deleteVariableValue, Environment Variables).
@@ -1782,7 +1782,7 @@ class Api internal constructor(private val caller: ApiCaller) {
         @Throws(RefoldException::class)
         @JvmOverloads
         fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, linkedAccountId, emptyList(), options)
+            caller.callBlocking("deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/linked-account/{linked_account_id}` (getLinkedAccountById, Linked Accounts).
@@ -1793,7 +1793,7 @@ class Api internal constructor(private val caller: ApiCaller) {
         @Throws(RefoldException::class)
         @JvmOverloads
         fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, linkedAccountId, emptyList(), options)
+            caller.callBlocking("getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
