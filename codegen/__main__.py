@@ -24,6 +24,7 @@ from . import (
     emit_docs,
     emit_emulator,
     emit_kotlin,
+    emit_kotlin_api,
     emit_node_api,
     emit_python,
     emit_python_api,
@@ -48,6 +49,7 @@ EMITTERS = (
     emit_docs,
     emit_python_api,
     emit_node_api,
+    emit_kotlin_api,
 )
 
 

@@ -47,6 +47,7 @@ use tokio::runtime::Runtime;
 use tokio::task::{JoinError, JoinHandle};
 
 mod accounts;
+mod api;
 mod error;
 mod fast;
 mod host_value;

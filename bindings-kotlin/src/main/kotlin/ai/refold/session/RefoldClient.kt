@@ -67,7 +67,8 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     maxConnections: Int? = null,
     readEnvironmentVariables: Boolean? = null,
     rateLimit: RateLimit? = null,
-) : AutoCloseable {
+) : OfficialSdkCalls(),
+    AutoCloseable {
     private val native: FfiClient
     private val info: FfiClientInfo
 
@@ -436,7 +437,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
 
     private fun account(native: FfiLinkedAccount?): LinkedAccount = LinkedAccount.from(native ?: throw closedError())
 
-    private fun open(): FfiClient {
+    internal override fun open(): FfiClient {
         if (closed.get()) throw closedError()
         return native
     }
