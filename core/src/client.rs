@@ -17,7 +17,7 @@ use crate::mapping::{Call, extract_token};
 use crate::options::{ClientOptions, Dialect, RequestOptions, ResolvedConfig};
 use crate::ratelimit::Priority;
 use crate::redact::REDACTED;
-use crate::telemetry::Observer;
+use crate::telemetry::{Observer, TraceParent};
 use crate::token::SessionToken;
 use crate::validate::validate_linked_account_id;
 
@@ -165,6 +165,7 @@ impl Client {
                     .observe(
                         "get_token_for_linked_account",
                         Some(linked_account_id),
+                        options.traceparent,
                         self.token(linked_account_id, options),
                     )
                     .await
@@ -217,9 +218,19 @@ impl Client {
     /// hit skips their async machinery (runtime hand-off, completion callbacks). Always `None`
     /// without a cache; counted as a hit when it answers.
     pub fn cached_token(&self, linked_account_id: &str) -> Option<SessionToken> {
+        self.cached_token_within(linked_account_id, None)
+    }
+
+    /// [`Client::cached_token`] for a call made under the host span `parent` (recorded as the
+    /// hit's parent when a telemetry hook is installed).
+    pub fn cached_token_within(
+        &self,
+        linked_account_id: &str,
+        parent: Option<TraceParent>,
+    ) -> Option<SessionToken> {
         let token = self.inner.cache.as_ref()?.get_now(linked_account_id)?;
         if let Some(observer) = self.engine().observer() {
-            observer.hit("get_token_for_linked_account", linked_account_id);
+            observer.hit("get_token_for_linked_account", linked_account_id, parent);
         }
         Some(token)
     }

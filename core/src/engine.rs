@@ -211,7 +211,7 @@ impl Engine {
                 let (name, _, account) = telemetry::identify(request.call);
                 let background = request.priority == Priority::Background;
                 observer
-                    .observe(name, account, async {
+                    .observe(name, account, request.traceparent, async {
                         if background {
                             telemetry::note_cache(CacheOutcome::Refresh);
                         }

@@ -88,6 +88,9 @@ pub struct CallRecord {
     pub cache: Option<CacheOutcome>,
     /// Only when the hook opts in ([`Telemetry::include_linked_account_id`]).
     pub linked_account_id: Option<String>,
+    /// The trace context the caller passed (`RequestOptions::traceparent`): the host span
+    /// this call's span belongs under.
+    pub parent: Option<TraceParent>,
 }
 
 /// A call and its attempts (none for a cache hit), in order.
@@ -118,6 +121,7 @@ impl Observer {
         &self,
         name: &'static str,
         linked_account_id: Option<&str>,
+        parent: Option<TraceParent>,
         call: impl Future<Output = Result<T, crate::error::Error>>,
     ) -> Result<T, crate::error::Error> {
         let collector = Arc::new(Collector::default());
@@ -134,6 +138,7 @@ impl Observer {
                 error: result.as_ref().err().map(|error| error.code()),
                 cache,
                 linked_account_id: self.account(linked_account_id),
+                parent,
             },
             attempts,
         });
@@ -141,7 +146,12 @@ impl Observer {
     }
 
     /// A call answered without a request (a synchronous cache hit).
-    pub(crate) fn hit(&self, name: &'static str, linked_account_id: &str) {
+    pub(crate) fn hit(
+        &self,
+        name: &'static str,
+        linked_account_id: &str,
+        parent: Option<TraceParent>,
+    ) {
         self.emit(CallTrace {
             call: CallRecord {
                 name,
@@ -150,6 +160,7 @@ impl Observer {
                 error: None,
                 cache: Some(CacheOutcome::Hit),
                 linked_account_id: self.account(Some(linked_account_id)),
+                parent,
             },
             attempts: Vec::new(),
         });

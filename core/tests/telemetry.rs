@@ -58,7 +58,9 @@ async fn a_token_call_is_one_trace_with_its_attempts_and_cache_outcome() {
     emulator::faults(&emulator, json!([{"kind": "status", "status": 503}])).await;
     let token = client.get_token_for_linked_account("tel-1").await.unwrap();
     let again = client.get_token_for_linked_account("tel-1").await.unwrap();
-    assert!(client.cached_token("tel-1").is_some());
+    let parent =
+        TraceParent::parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").unwrap();
+    assert!(client.cached_token_within("tel-1", Some(parent)).is_some());
     assert_eq!(token.token(), again.token());
 
     let traces = recorder.take();
@@ -87,6 +89,12 @@ async fn a_token_call_is_one_trace_with_its_attempts_and_cache_outcome() {
         assert_eq!(hit.call.cache, Some(CacheOutcome::Hit));
         assert!(hit.attempts.is_empty(), "a hit sends nothing");
     }
+    assert_eq!(traces[1].call.parent, None);
+    assert_eq!(
+        traces[2].call.parent,
+        Some(parent),
+        "a synchronous hit keeps its parent"
+    );
     let shown = format!("{traces:?}");
     assert!(!shown.contains(KEY) && !shown.contains(token.token()));
 }
@@ -165,6 +173,13 @@ async fn operations_are_traced_by_route_template_and_carry_the_traceparent() {
         "never a raw path"
     );
     assert_eq!(traces[1].call.cache, None, "no cache: no outcome");
+    for trace in &traces {
+        assert_eq!(
+            trace.call.parent,
+            Some(traceparent),
+            "the host span it belongs under"
+        );
+    }
 
     let log = emulator::control(&emulator, "/__emulator/requests").await;
     for request in log["requests"].as_array().unwrap() {
