@@ -56,6 +56,16 @@ export interface ClientOptions {
    * Default: true.
    */
   readEnvironmentVariables?: boolean;
+  /**
+   * Whether calls are recorded as spans and metrics of the host's OpenTelemetry (Rust: tracing) when it is installed.
+   * Default: true.
+   */
+  telemetry?: boolean;
+  /**
+   * Whether those spans name the call's linked account.
+   * Default: false.
+   */
+  telemetryLinkedAccountId?: boolean;
   /** Another name of `baseUrl` (used when it is absent). */
   server_url?: string;
   /** `true` sets `environment` to `'sandbox'` when it is absent (other values are ignored). */

@@ -7,7 +7,7 @@ use crate::client::Client;
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::options::{ClientOptions, Dialect};
-use crate::telemetry::{Observer, Telemetry};
+use crate::telemetry::Telemetry;
 
 impl Client {
     /// Starts configuring a client with typed setters.
@@ -18,10 +18,19 @@ impl Client {
 
 /// Builds a [`Client`]. Unset options fall back to environment variables, then to defaults;
 /// every problem is reported by [`ClientBuilder::build`] as a `configuration` error.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ClientBuilder {
     options: ClientOptions,
-    telemetry: Option<Observer>,
+    telemetry: Option<Arc<dyn Telemetry>>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("options", &self.options)
+            .field("telemetry", &self.telemetry.as_ref().map(|_| "installed"))
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -91,14 +100,27 @@ impl ClientBuilder {
         self
     }
 
+    /// The option `telemetry`: whether calls are reported to the hook (default true).
+    pub fn telemetry_enabled(mut self, enabled: bool) -> Self {
+        self.options.telemetry = Some(enabled);
+        self
+    }
+
+    /// Whether telemetry names the linked account of a call (default false).
+    pub fn telemetry_linked_account_id(mut self, include: bool) -> Self {
+        self.options.telemetry_linked_account_id = Some(include);
+        self
+    }
+
     /// The options filled so far.
     pub fn options(&self) -> &ClientOptions {
         &self.options
     }
 
-    /// Reports every call to `hook` (docs/contract.md §18); none by default.
+    /// Reports every call to `hook` (docs/contract.md §18); none by default. The option
+    /// `telemetry: false` (in [`ClientOptions`]) ignores it.
     pub fn telemetry(mut self, hook: Arc<dyn Telemetry>) -> Self {
-        self.telemetry = Some(Observer::new(hook));
+        self.telemetry = Some(hook);
         self
     }
 

@@ -17,7 +17,7 @@ use crate::mapping::{Call, extract_token};
 use crate::options::{ClientOptions, Dialect, RequestOptions, ResolvedConfig};
 use crate::ratelimit::Priority;
 use crate::redact::REDACTED;
-use crate::telemetry::{Observer, TraceParent};
+use crate::telemetry::{Observer, Telemetry, TraceParent};
 use crate::token::SessionToken;
 use crate::validate::validate_linked_account_id;
 
@@ -71,11 +71,15 @@ impl Client {
         Client::from_parts(config, engine)
     }
 
-    /// The client of checked options, reporting its calls to `observer` if given.
+    /// The client of checked options, reporting its calls to `telemetry` if given (and the
+    /// option `telemetry` is on).
     pub(crate) fn from_config(
         config: ResolvedConfig,
-        observer: Option<Observer>,
+        telemetry: Option<Arc<dyn Telemetry>>,
     ) -> Result<Client, Error> {
+        let observer = telemetry
+            .filter(|_| config.telemetry)
+            .map(|hook| Observer::new(hook, config.telemetry_linked_account_id));
         let engine = Engine::new(&config)?.with_observer(observer);
         Client::from_parts(config, engine)
     }

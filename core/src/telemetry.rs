@@ -17,11 +17,6 @@ use crate::mapping::Call;
 /// quick (hand the trace to the host's thread or exporter).
 pub trait Telemetry: Send + Sync + 'static {
     fn record(&self, trace: &CallTrace);
-
-    /// Whether records may name the linked account (off unless the user opts in).
-    fn include_linked_account_id(&self) -> bool {
-        false
-    }
 }
 
 /// How a session-token call was answered.
@@ -86,7 +81,7 @@ pub struct CallRecord {
     pub error: Option<ErrorCode>,
     /// The token call's cache outcome (`None` for other calls, and without a cache).
     pub cache: Option<CacheOutcome>,
-    /// Only when the hook opts in ([`Telemetry::include_linked_account_id`]).
+    /// Only when the client's option `telemetry_linked_account_id` is on.
     pub linked_account_id: Option<String>,
     /// The trace context the caller passed (`RequestOptions::traceparent`): the host span
     /// this call's span belongs under.
@@ -102,7 +97,11 @@ pub struct CallTrace {
 
 /// The installed hook.
 #[derive(Clone)]
-pub(crate) struct Observer(Arc<dyn Telemetry>);
+pub(crate) struct Observer {
+    hook: Arc<dyn Telemetry>,
+    /// The option `telemetry_linked_account_id`.
+    linked_account_id: bool,
+}
 
 impl fmt::Debug for Observer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -111,8 +110,11 @@ impl fmt::Debug for Observer {
 }
 
 impl Observer {
-    pub(crate) fn new(hook: Arc<dyn Telemetry>) -> Observer {
-        Observer(hook)
+    pub(crate) fn new(hook: Arc<dyn Telemetry>, linked_account_id: bool) -> Observer {
+        Observer {
+            hook,
+            linked_account_id,
+        }
     }
 
     /// Runs `call` as the call `name`, collecting the attempts the engine makes within it
@@ -167,13 +169,12 @@ impl Observer {
     }
 
     fn account(&self, id: Option<&str>) -> Option<String> {
-        id.filter(|_| self.0.include_linked_account_id())
-            .map(str::to_owned)
+        id.filter(|_| self.linked_account_id).map(str::to_owned)
     }
 
     fn emit(&self, trace: CallTrace) {
         // A hook that panics must not take the call (or the runtime thread) with it.
-        let hook = &self.0;
+        let hook = &self.hook;
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook.record(&trace)));
     }
 }

@@ -17,16 +17,11 @@ const KEY: &str = "sk_telemetry_DISTINCTIVE_e81c";
 #[derive(Default)]
 struct Recorder {
     traces: Mutex<Vec<CallTrace>>,
-    with_account: bool,
 }
 
 impl Telemetry for Recorder {
     fn record(&self, trace: &CallTrace) {
         self.traces.lock().unwrap().push(trace.clone());
-    }
-
-    fn include_linked_account_id(&self) -> bool {
-        self.with_account
     }
 }
 
@@ -37,7 +32,17 @@ impl Recorder {
 }
 
 fn client(emulator: &refold_emulator::Emulator, recorder: &Arc<Recorder>, cache: bool) -> Client {
+    client_naming_accounts(emulator, recorder, cache, false)
+}
+
+fn client_naming_accounts(
+    emulator: &refold_emulator::Emulator,
+    recorder: &Arc<Recorder>,
+    cache: bool,
+    name_accounts: bool,
+) -> Client {
     let mut builder = Client::builder()
+        .telemetry_linked_account_id(name_accounts)
         .api_key(KEY)
         .base_url(emulator.base_url())
         .max_retries(2)
@@ -102,11 +107,8 @@ async fn a_token_call_is_one_trace_with_its_attempts_and_cache_outcome() {
 #[tokio::test]
 async fn concurrent_misses_are_one_miss_and_coalesced_waits() {
     let emulator = emulator::start(KEY).await;
-    let recorder = Arc::new(Recorder {
-        with_account: true,
-        ..Recorder::default()
-    });
-    let client = client(&emulator, &recorder, true);
+    let recorder = Arc::new(Recorder::default());
+    let client = client_naming_accounts(&emulator, &recorder, true, true);
     let (a, b) = tokio::join!(
         client.get_token_for_linked_account("tel-2"),
         client.get_token_for_linked_account("tel-2")
@@ -239,4 +241,24 @@ async fn an_attempt_records_its_wait_in_the_budget_every_call_shares() {
         waits[1..].iter().all(|wait| !wait.is_zero()),
         "at 4/s with no burst to spare, later calls (the operation too) wait: {waits:?}"
     );
+}
+
+#[tokio::test]
+async fn the_option_telemetry_false_ignores_the_hook() {
+    let emulator = emulator::start(KEY).await;
+    let recorder = Arc::new(Recorder::default());
+    let client = Client::builder()
+        .telemetry_enabled(false)
+        .api_key(KEY)
+        .base_url(emulator.base_url())
+        .read_environment_variables(false)
+        .rate_limit(RateLimitOptions::Off)
+        .telemetry(recorder.clone())
+        .build()
+        .unwrap();
+    client
+        .get_token_for_linked_account("tel-off")
+        .await
+        .unwrap();
+    assert!(recorder.take().is_empty(), "nothing recorded");
 }

@@ -61,6 +61,10 @@ if TYPE_CHECKING:
         rate_limit: Union[bool, RateLimitOptions, _RateLimitOptionsDict]
         #: whether unset options are read from REFOLD_* environment variables (default: true)
         read_environment_variables: bool
+        #: whether calls are recorded as spans and metrics of the host's OpenTelemetry (Rust: tracing) when it is installed (default: true)
+        telemetry: bool
+        #: whether those spans name the call's linked account (default: false)
+        telemetry_linked_account_id: bool
 
     class _RequestOptions(TypedDict, total=False):
         #: this call's per-attempt timeout (default: the client's)

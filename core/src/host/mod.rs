@@ -34,7 +34,7 @@ pub use crate::options::{
     OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, RATE_LIMIT_OPTIONS, REQUEST_ALIASES,
     REQUEST_OPTIONS, STORE_OPTIONS, TypeWords, UnknownNames,
 };
-use crate::telemetry::{Observer, Telemetry};
+use crate::telemetry::Telemetry;
 
 /// Who builds a client: the host's dialect (it words the problems), the binding's name and its
 /// runtime's version (for the `user-agent`, e.g. `node v20.1.0`).
@@ -71,5 +71,5 @@ pub fn build_observed_client(
     telemetry: Option<Arc<dyn Telemetry>>,
 ) -> Result<Client, Error> {
     let config = options.resolve(&host.dialect, Some((host.binding, host.runtime_version)))?;
-    Client::from_config(config, telemetry.map(Observer::new))
+    Client::from_config(config, telemetry)
 }

@@ -55,6 +55,8 @@ pub fn client_options(value: &HostValue, dialect: &Dialect) -> Result<ClientOpti
         cache: reader.cache(&table),
         rate_limit: reader.rate_limit(&table),
         read_environment_variables: reader.flag(&table, "read_environment_variables"),
+        telemetry: reader.flag(&table, "telemetry"),
+        telemetry_linked_account_id: reader.flag(&table, "telemetry_linked_account_id"),
     };
     reader.finish(options)
 }

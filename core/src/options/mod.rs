@@ -82,6 +82,13 @@ pub struct ClientOptions {
     /// Whether unset options are read from `REFOLD_*` environment variables (default true).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub read_environment_variables: Option<bool>,
+    /// Whether calls are reported to the telemetry hook (default true): a binding's bridge to
+    /// its host's OpenTelemetry, the Rust `tracing` spans (docs/contract.md §18).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub telemetry: Option<bool>,
+    /// Whether telemetry names the linked account of a call (default false).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub telemetry_linked_account_id: Option<bool>,
 }
 
 /// The session cache's settings (docs/contract.md §Session cache); every field optional.
@@ -305,6 +312,11 @@ impl fmt::Debug for ClientOptions {
                 "read_environment_variables",
                 &self.read_environment_variables,
             )
+            .field("telemetry", &self.telemetry)
+            .field(
+                "telemetry_linked_account_id",
+                &self.telemetry_linked_account_id,
+            )
             .finish()
     }
 }
@@ -345,6 +357,10 @@ pub(crate) struct ResolvedConfig {
     pub cache: Option<CacheConfig>,
     /// The request budget, or `None` when it is off.
     pub rate_limit: Option<RateLimit>,
+    /// Whether calls are reported to a telemetry hook.
+    pub telemetry: bool,
+    /// Whether telemetry may name the linked account.
+    pub telemetry_linked_account_id: bool,
 }
 
 /// A typed duration checked against its option's bounds, worded in `dialect`'s unit.
@@ -550,6 +566,8 @@ impl ClientOptions {
             user_agent: user_agent(binding),
             cache,
             rate_limit,
+            telemetry: self.telemetry.unwrap_or(true),
+            telemetry_linked_account_id: self.telemetry_linked_account_id.unwrap_or(false),
         })
     }
 }

@@ -273,6 +273,20 @@ pub const CLIENT_OPTIONS: &[OptionSpec] = &[
         default: "true",
         summary: "whether unset options are read from REFOLD_* environment variables",
     },
+    OptionSpec {
+        name: "telemetry",
+        kind: OptionKind::Bool,
+        env: &[],
+        default: "true",
+        summary: "whether calls are recorded as spans and metrics of the host's OpenTelemetry (Rust: tracing) when it is installed",
+    },
+    OptionSpec {
+        name: "telemetry_linked_account_id",
+        kind: OptionKind::Bool,
+        env: &[],
+        default: "false",
+        summary: "whether those spans name the call's linked account",
+    },
 ];
 
 /// The options every call takes (the token call reads `fresh`; the others ignore it).
