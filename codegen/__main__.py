@@ -29,6 +29,7 @@ from . import (
     emit_python,
     emit_python_api,
     emit_rust,
+    emit_rust_api,
     emit_typescript,
     examples,
     ir,
@@ -50,6 +51,7 @@ EMITTERS = (
     emit_python_api,
     emit_node_api,
     emit_kotlin_api,
+    emit_rust_api,
 )
 
 

@@ -225,6 +225,14 @@ impl Client {
 }
 
 impl ScopedClient {
+    /// The organization's own scope (the API key, any operation): what `Client::api` calls with.
+    pub(super) fn org(client: &Client) -> ScopedClient {
+        ScopedClient {
+            client: client.clone(),
+            scope: Scope::Org,
+        }
+    }
+
     /// The linked account this client acts for, when it was named by id.
     pub fn linked_account_id(&self) -> Option<&str> {
         match &self.scope {

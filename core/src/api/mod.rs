@@ -11,6 +11,8 @@ mod operations;
 mod roundtrip;
 #[cfg(test)]
 mod tests;
+mod typed;
+mod typed_api;
 
 pub use call::{
     ApiFile, ApiPage, ApiRequest, MAX_FILES, MAX_PAGE, MAX_PARAM_CHARS, MAX_REQUEST_BODY_BYTES,
@@ -22,3 +24,6 @@ pub use operation::{
     ParamLocation, RetryRule,
 };
 pub use operations::{OPERATIONS, by_id};
+#[cfg(feature = "test-hooks")]
+pub use typed::dispatch_for_tests;
+pub use typed_api::Api;
