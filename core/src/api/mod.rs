@@ -5,6 +5,8 @@
 
 mod call;
 pub mod models;
+mod official;
+mod official_generated;
 mod operation;
 mod operations;
 #[cfg(test)]
@@ -16,6 +18,9 @@ pub use call::{
     ApiFile, ApiPage, ApiRequest, MAX_FILES, MAX_PAGE, MAX_PARAM_CHARS, MAX_REQUEST_BODY_BYTES,
     MAX_UPLOAD_BYTES, ScopedClient, allowed_for_linked_account, allowed_for_session_token,
     operation, param_from_text,
+};
+pub use official::{
+    MAX_WEBHOOK_EVENTS, OFFICIAL_PREFIX, Official, RETIRED_OPERATIONS, retired_operation,
 };
 pub use operation::{
     Auth, BodyKind, LinkedAccountHeader, Method, Operation, Pagination, Param, ParamKind,
