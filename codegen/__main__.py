@@ -25,10 +25,13 @@ from . import (
     emit_emulator,
     emit_kotlin,
     emit_kotlin_api,
+    emit_kotlin_official,
     emit_node_api,
     emit_python,
     emit_python_api,
+    emit_python_official,
     emit_rust,
+    emit_rust_official,
     emit_typescript,
     examples,
     ir,
@@ -50,6 +53,9 @@ EMITTERS = (
     emit_python_api,
     emit_node_api,
     emit_kotlin_api,
+    emit_rust_official,
+    emit_python_official,
+    emit_kotlin_official,
 )
 
 
