@@ -355,3 +355,119 @@ async fn retries_follow_each_operations_rule() {
     assert_eq!(error.code(), ErrorCode::ServerError, "{}", error.message());
     assert_eq!(routes(&emulator).await.len(), 3);
 }
+
+const CASES: &str = include_str!("../../conformance/official-calls.json");
+const GENERATED: &str = include_str!("../src/api/official_generated.rs");
+
+fn snake(name: &str) -> String {
+    name.chars()
+        .flat_map(|c| {
+            let lower = c.to_ascii_lowercase();
+            if c.is_ascii_uppercase() {
+                vec!['_', lower]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// `conformance/official-calls.json`, which every language runs: the same 27 names, and the
+/// retired calls alike.
+#[tokio::test]
+async fn the_official_calls_cases() {
+    let cases: Value = serde_json::from_str(CASES).unwrap();
+    let names: Vec<String> = cases["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|name| snake(name.as_str().unwrap()))
+        .collect();
+    let mut methods: Vec<String> = GENERATED
+        .split("pub async fn ")
+        .skip(1)
+        .map(|rest| rest.split('(').next().unwrap().to_owned())
+        .collect();
+    methods.sort();
+    let mut wanted = names.clone();
+    wanted.sort();
+    assert_eq!(methods, wanted);
+    assert_eq!(names.len(), 27);
+
+    let emulator = refold_emulator::Emulator::start(refold_emulator::EmulatorConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        api_keys: vec![cases["key"].as_str().unwrap().into()],
+        any_linked_account: true,
+        rate_limit: None,
+        ..refold_emulator::EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = Client::new(ClientOptions {
+        api_key: Some(cases["key"].as_str().unwrap().into()),
+        base_url: Some(emulator.base_url()),
+        max_retries: Some(0),
+        read_environment_variables: Some(false),
+        rate_limit: Some(RateLimitOptions::Off),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let sdk = client.official();
+    let webhook = sdk
+        .create_webhook(&json!({"webhook_url": "http://127.0.0.1:9/hook", "webhook_events": ["Connection Created"]}))
+        .await
+        .unwrap()["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut logged = routes(&emulator).await.len();
+    for case in cases["cases"].as_array().unwrap() {
+        let label = case.to_string();
+        let id = case["webhook_id"]
+            .as_str()
+            .map(|id| id.replace("{webhook}", &webhook));
+        let payload = &case["payload"];
+        let outcome = match case["call"].as_str().unwrap() {
+            "deleteWebhook" => sdk.delete_webhook(id.as_deref()).await,
+            "subscribeWebhookEvents" => sdk.subscribe_webhook_events(id.as_deref(), payload).await,
+            "unsubscribeWebhookEvent" => {
+                sdk.unsubscribe_webhook_event(id.as_deref(), payload).await
+            }
+            other => panic!("no case runner for {other}"),
+        };
+        let expect = &case["expect"];
+        match outcome {
+            Ok(answer) => {
+                assert_eq!(expect["ok"], json!(true), "{label}: {answer}");
+                if let Some(events) = expect.get("webhook_events") {
+                    assert_eq!(&answer["webhook_events"], events, "{label}");
+                }
+            }
+            Err(error) => {
+                assert_eq!(
+                    expect["error"].as_str(),
+                    Some(error.code().as_str()),
+                    "{label}: {}",
+                    error.message()
+                );
+                for part in expect["message_contains"].as_array().into_iter().flatten() {
+                    assert!(
+                        error.message().contains(part.as_str().unwrap()),
+                        "{label}: {}",
+                        error.message()
+                    );
+                }
+            }
+        }
+        let now = routes(&emulator).await;
+        let sent: Vec<String> = now[logged..].to_vec();
+        let wanted: Vec<String> = case["sent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|route| route.as_str().unwrap().replace("{webhook}", &webhook))
+            .collect();
+        assert_eq!(sent, wanted, "{label}");
+        logged = now.len();
+    }
+}
