@@ -102,7 +102,7 @@ def official_rs(calls: list[official.Call], header: str) -> str:
 use serde_json::Value;
 
 use super::call::ApiRequest;
-use super::official::{{Official, is_set, member, text}};
+use super::official_client::{{Official, is_set, member, text}};
 use crate::error::Error;
 
 impl Official<'_> {{

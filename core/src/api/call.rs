@@ -352,7 +352,13 @@ async fn send_retired(
     options: RequestOptions,
 ) -> Result<Value, Error> {
     let by_id = |id: &str| ApiRequest::new().param("id", id);
-    match official::plan(op, &request)? {
+    let given = official::Given {
+        params: &request.params,
+        body: request.body.as_ref(),
+        linked_account: request.linked_account_id.is_some(),
+        files: !request.files.is_empty(),
+    };
+    match official::plan(op, &given)? {
         official::Plan::Delete { webhook_id } => {
             let delete = operation("deleteWebhook")?;
             send_operation(client, scope, delete, by_id(&webhook_id), options).await

@@ -1,8 +1,7 @@
-//! The official Node SDK's calls (`@cobaltio/cobalt`, conformance/openapi/overlay.json →
-//! `official_sdk.calls`; docs/contract.md §17 "The official SDK's calls"): [`Official`], whose
-//! named methods (`official_generated.rs`) forward each call to the operation of today's API,
-//! and the three calls whose routes Refold retired (`deleteWebhook`, `subscribeWebhookEvents`,
-//! `unsubscribeWebhookEvent`). Those are operations of their own, `official.<name>`, so every
+//! The three calls of the official Node SDK (`@cobaltio/cobalt`; docs/contract.md §17 "The
+//! official SDK's calls") whose routes Refold retired (`deleteWebhook`, `subscribeWebhookEvents`,
+//! `unsubscribeWebhookEvent`): what core does for them. They are operations of their own,
+//! `official.<name>` (`api::call` carries them out), so every
 //! binding reaches them through its generic call: given the webhook's id (`webhook_id`) they
 //! act on that webhook by today's operations (subscribe and unsubscribe read its events, then
 //! set them); without it they are refused, nothing sent, with a sentence naming the
@@ -10,15 +9,12 @@
 
 use serde_json::{Map, Value};
 
-use super::call::ApiRequest;
 use super::operation::{
     Auth, BodyKind, LinkedAccountHeader, Method, Operation, Pagination, Param, ParamKind,
     ParamLocation, RetryRule,
 };
-use crate::client::Client;
 use crate::error::Error;
 use crate::mapping::unexpected_body;
-use crate::options::RequestOptions;
 
 /// The prefix of the operation ids of the retired calls.
 pub const OFFICIAL_PREFIX: &str = "official.";
@@ -105,9 +101,18 @@ pub(crate) enum Plan {
     },
 }
 
-/// The plan of the retired call `op` for `request`, or why it cannot be carried out (nothing
-/// is sent either way until the plan exists).
-pub(crate) fn plan(op: &Operation, request: &ApiRequest) -> Result<Plan, Error> {
+/// What a caller passed to a retired call: its parameters and body, and whether it named a
+/// linked account or attached files.
+pub(crate) struct Given<'a> {
+    pub params: &'a Map<String, Value>,
+    pub body: Option<&'a Value>,
+    pub linked_account: bool,
+    pub files: bool,
+}
+
+/// The plan of the retired call `op` for what was `given`, or why it cannot be carried out
+/// (nothing is sent either way until the plan exists).
+pub(crate) fn plan(op: &Operation, request: &Given<'_>) -> Result<Plan, Error> {
     let call = op.id.trim_start_matches(OFFICIAL_PREFIX);
     if let Some(key) = request.params.keys().find(|key| !WEBHOOK_ID.is_named(key)) {
         return Err(Error::invalid_input(format!(
@@ -115,7 +120,7 @@ pub(crate) fn plan(op: &Operation, request: &ApiRequest) -> Result<Plan, Error> 
             crate::redact::clean_line(key, 80)
         )));
     }
-    if request.linked_account_id.is_some() || !request.files.is_empty() {
+    if request.linked_account || request.files {
         return Err(Error::invalid_input(format!(
             "{call}() takes no linked account and no files."
         )));
@@ -125,7 +130,7 @@ pub(crate) fn plan(op: &Operation, request: &ApiRequest) -> Result<Plan, Error> 
         Some(Value::String(id)) => id.clone(),
         Some(_) => return Err(Error::invalid_input("webhook_id must be text.")),
     };
-    let payload = request.body.as_ref().and_then(Value::as_object);
+    let payload = request.body.and_then(Value::as_object);
     match call {
         "deleteWebhook" => {
             if request.body.is_some() {
@@ -221,78 +226,19 @@ pub(crate) fn events_body(
     Ok(Value::Object(body))
 }
 
-/// The official SDK's calls under Rust names ([`Client::official`]): each builds the request of
-/// the operation today's API has for it and calls it with this value's options.
-#[derive(Clone, Debug)]
-pub struct Official<'a> {
-    pub(crate) client: &'a Client,
-    pub(crate) options: RequestOptions,
-}
-
-impl Client {
-    /// The official Node SDK's 27 calls under Rust names, e.g.
-    /// `client.official().get_applications("acct-1")`.
-    pub fn official(&self) -> Official<'_> {
-        self.official_with(RequestOptions::default())
-    }
-
-    /// [`Client::official`] with per-call options for every call made through it.
-    pub fn official_with(&self, options: RequestOptions) -> Official<'_> {
-        Official {
-            client: self,
-            options,
-        }
-    }
-}
-
-impl Official<'_> {
-    pub(crate) async fn send(
-        &self,
-        operation_id: &str,
-        request: ApiRequest,
-    ) -> Result<Value, Error> {
-        self.client
-            .call_with(operation_id, request, self.options)
-            .await
-    }
-}
-
-/// The SDK payload's member `name` as text (another JSON value as its JSON text), when set.
-pub(crate) fn text(payload: &Value, name: &str) -> Option<String> {
-    member(payload, name).map(|value| match value {
-        Value::String(text) => text,
-        other => other.to_string(),
-    })
-}
-
-/// The SDK payload's member `name`, when it is set.
-pub(crate) fn member(payload: &Value, name: &str) -> Option<Value> {
-    match payload.get(name) {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(value.clone()),
-    }
-}
-
-/// Whether the SDK payload's member `name` is set and not empty.
-pub(crate) fn is_set(payload: &Value, name: &str) -> bool {
-    match payload.get(name) {
-        None | Some(Value::Null) => false,
-        Some(Value::String(text)) => !text.is_empty(),
-        Some(_) => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn request(params: Value, body: Option<Value>) -> ApiRequest {
-        ApiRequest {
-            params: params.as_object().unwrap().clone(),
-            body,
-            ..ApiRequest::default()
-        }
+    fn check(op: &Operation, params: Value, body: Option<Value>) -> Result<Plan, Error> {
+        let given = Given {
+            params: params.as_object().unwrap(),
+            body: body.as_ref(),
+            linked_account: false,
+            files: false,
+        };
+        plan(op, &given)
     }
 
     #[test]
@@ -302,7 +248,7 @@ mod tests {
             (&RETIRED_OPERATIONS[1], "updateWebhook (PUT"),
             (&RETIRED_OPERATIONS[2], "updateWebhook (PUT"),
         ] {
-            let error = plan(op, &request(json!({}), None)).unwrap_err();
+            let error = check(op, json!({}), None).unwrap_err();
             assert_eq!(error.code(), crate::ErrorCode::InvalidInput);
             assert!(
                 error.message().contains("no longer has"),
@@ -316,12 +262,10 @@ mod tests {
     #[test]
     fn payloads_are_checked() {
         let subscribe = &RETIRED_OPERATIONS[1];
-        let ok = plan(
+        let ok = check(
             subscribe,
-            &request(
-                json!({"webhook_id": "w"}),
-                Some(json!({"webhook_events": ["a"]})),
-            ),
+            json!({"webhook_id": "w"}),
+            Some(json!({"webhook_events": ["a"]})),
         );
         assert_eq!(
             ok.unwrap(),
@@ -338,16 +282,10 @@ mod tests {
             Some(json!({"webhook_events": [1]})),
             Some(json!({"webhook_events": many})),
         ] {
-            assert!(plan(subscribe, &request(json!({"webhook_id": "w"}), body)).is_err());
+            assert!(check(subscribe, json!({"webhook_id": "w"}), body).is_err());
         }
-        assert!(
-            plan(
-                &RETIRED_OPERATIONS[0],
-                &request(json!({"webhook_id": 3}), None)
-            )
-            .is_err()
-        );
-        assert!(plan(&RETIRED_OPERATIONS[0], &request(json!({"id": "w"}), None)).is_err());
+        assert!(check(&RETIRED_OPERATIONS[0], json!({"webhook_id": 3}), None).is_err());
+        assert!(check(&RETIRED_OPERATIONS[0], json!({"id": "w"}), None).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::call::ApiRequest;
-use super::official::{Official, is_set, member, text};
+use super::official_client::{Official, is_set, member, text};
 use crate::error::Error;
 
 impl Official<'_> {
