@@ -1943,10 +1943,10 @@ export interface OfficialCalls {
   deleteEvent(event_id: string): Promise<Array<M.CustomTrigger>>;
   /**
    * `@cobaltio/cobalt`'s `deleteWebhook`.
-   * Its route `DELETE /api/v2/public/webhook` is not in Refold's API today: it rejects with `InvalidInputError`, sending nothing.
+   * Its route `DELETE /api/v2/public/webhook` is not in Refold's API today: given `webhookId` it acts on that webhook; without it, it rejects with `InvalidInputError`, sending nothing.
    * Today's spec deletes one webhook by id (DELETE /api/v2/public/webhook/{id}); the id-less route is not in it.
    */
-  deleteWebhook(): Promise<never>;
+  deleteWebhook(webhook_id?: string): Promise<unknown>;
   /**
    * `@cobaltio/cobalt`'s `event`.
    * Calls `POST /api/v2/public/event/{slug}` (`triggerEventBySlug`) when payload.slug is set.
@@ -2014,10 +2014,10 @@ export interface OfficialCalls {
   migrateAuth(payload: { linked_account_id: string; slug: string; auth_object: unknown; [key: string]: unknown }): Promise<M.MigrateTokenResponse>;
   /**
    * `@cobaltio/cobalt`'s `subscribeWebhookEvents`.
-   * Its route `POST /api/v2/public/webhook/subscribe` is not in Refold's API today: it rejects with `InvalidInputError`, sending nothing.
+   * Its route `POST /api/v2/public/webhook/subscribe` is not in Refold's API today: given `webhookId` it acts on that webhook; without it, it rejects with `InvalidInputError`, sending nothing.
    * Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events).
    */
-  subscribeWebhookEvents(payload: { webhook_events: string[]; [key: string]: unknown }): Promise<never>;
+  subscribeWebhookEvents(payload: { webhook_events: string[]; [key: string]: unknown }, webhook_id?: string): Promise<unknown>;
   /**
    * `@cobaltio/cobalt`'s `triggerEvent`.
    * Calls `POST /api/v2/public/event/{slug}` (`triggerEventBySlug`) when payload.slug is set.
@@ -2027,10 +2027,10 @@ export interface OfficialCalls {
   triggerEvent(payload: { linked_account_id: string; event: string; config_id?: string; slug?: string; payload?: unknown; [key: string]: unknown }): Promise<M.WebhookFiredResponse>;
   /**
    * `@cobaltio/cobalt`'s `unsubscribeWebhookEvent`.
-   * Its route `POST /api/v2/public/webhook/unsubscribe` is not in Refold's API today: it rejects with `InvalidInputError`, sending nothing.
+   * Its route `POST /api/v2/public/webhook/unsubscribe` is not in Refold's API today: given `webhookId` it acts on that webhook; without it, it rejects with `InvalidInputError`, sending nothing.
    * Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events).
    */
-  unsubscribeWebhookEvent(payload: { webhook_event: string; [key: string]: unknown }): Promise<never>;
+  unsubscribeWebhookEvent(payload: { webhook_event: string; [key: string]: unknown }, webhook_id?: string): Promise<unknown>;
   /**
    * `@cobaltio/cobalt`'s `updateConfig`.
    * Calls `PUT /api/v2/public/config` (`updateConfig`).
@@ -2044,5 +2044,5 @@ export interface OfficialCalls {
   updateEvent(payload: { event_id: string; name: string; response: unknown; [key: string]: unknown }): Promise<Array<M.CustomTrigger>>;
 }
 
-/** @internal The official SDK's calls, for the client class (`refused`: a retired route's error). */
-export declare function officialCalls(refused: (message: string) => Error): OfficialCalls;
+/** @internal The official SDK's calls, for the client class. */
+export declare function officialCalls(): OfficialCalls;

@@ -1277,10 +1277,9 @@ class RefoldApi {
 /**
  * The official SDK's calls that `index.js` does not write itself, each on the route today's
  * API has for it (conformance/openapi/overlay.json, `official_sdk.calls`). Installed on the
- * client class; `refused` makes the error of a call whose route Refold no longer has.
- * @param {(message: string) => Error} refused
+ * client class. A call whose route Refold retired forwards to core's `official.<name>`.
  */
-function officialCalls(refused) {
+function officialCalls() {
   return {
     /**
      * `@cobaltio/cobalt`'s `config(payload: {linked_account_id, slug, config_id?, labels?})`.
@@ -1328,13 +1327,14 @@ function officialCalls(refused) {
     },
     /**
      * `@cobaltio/cobalt`'s `deleteWebhook()`.
-     * Its route `DELETE /api/v2/public/webhook` is not in Refold's API today (the emulator, like Refold, answers it 404): it rejects with `InvalidInputError`, sending nothing.
+     * Its route `DELETE /api/v2/public/webhook` is not in Refold's API today: core's `official.deleteWebhook` acts on the webhook `webhookId` names, and without it rejects with `InvalidInputError`, sending nothing.
      * Today's spec deletes one webhook by id (DELETE /api/v2/public/webhook/{id}); the id-less route is not in it.
-     * @this {{ api: import('./api.generated').RefoldApi }}
+     * @param {any} [webhook_id]
+     * @this {{ call: (operationId: string, params?: unknown) => Promise<unknown> }}
      * @returns {Promise<unknown>}
      */
-    deleteWebhook() {
-      return Promise.reject(refused("deleteWebhook() called DELETE /api/v2/public/webhook, which Refold's API no longer has. Today's spec deletes one webhook by id (DELETE /api/v2/public/webhook/{id}); the id-less route is not in it. Use client.api.deleteWebhook instead."));
+    deleteWebhook(webhook_id) {
+      return this.call("official.deleteWebhook", { webhookId: webhook_id });
     },
     /**
      * `@cobaltio/cobalt`'s `event(payload: {linked_account_id, event, config_id?, slug?, payload?})`.
@@ -1465,14 +1465,15 @@ function officialCalls(refused) {
     },
     /**
      * `@cobaltio/cobalt`'s `subscribeWebhookEvents(payload: {webhook_events})`.
-     * Its route `POST /api/v2/public/webhook/subscribe` is not in Refold's API today (the emulator, like Refold, answers it 404): it rejects with `InvalidInputError`, sending nothing.
+     * Its route `POST /api/v2/public/webhook/subscribe` is not in Refold's API today: core's `official.subscribeWebhookEvents` acts on the webhook `webhookId` names, and without it rejects with `InvalidInputError`, sending nothing.
      * Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events).
      * @param {any} payload
-     * @this {{ api: import('./api.generated').RefoldApi }}
+     * @param {any} [webhook_id]
+     * @this {{ call: (operationId: string, params?: unknown) => Promise<unknown> }}
      * @returns {Promise<unknown>}
      */
-    subscribeWebhookEvents(payload) {
-      return Promise.reject(refused("subscribeWebhookEvents() called POST /api/v2/public/webhook/subscribe, which Refold's API no longer has. Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events). Use client.api.updateWebhook instead."));
+    subscribeWebhookEvents(payload, webhook_id) {
+      return this.call("official.subscribeWebhookEvents", { webhookId: webhook_id, body: payload });
     },
     /**
      * `@cobaltio/cobalt`'s `triggerEvent(payload: {linked_account_id, event, config_id?, slug?, payload?})`.
@@ -1489,14 +1490,15 @@ function officialCalls(refused) {
     },
     /**
      * `@cobaltio/cobalt`'s `unsubscribeWebhookEvent(payload: {webhook_event})`.
-     * Its route `POST /api/v2/public/webhook/unsubscribe` is not in Refold's API today (the emulator, like Refold, answers it 404): it rejects with `InvalidInputError`, sending nothing.
+     * Its route `POST /api/v2/public/webhook/unsubscribe` is not in Refold's API today: core's `official.unsubscribeWebhookEvent` acts on the webhook `webhookId` names, and without it rejects with `InvalidInputError`, sending nothing.
      * Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events).
      * @param {any} payload
-     * @this {{ api: import('./api.generated').RefoldApi }}
+     * @param {any} [webhook_id]
+     * @this {{ call: (operationId: string, params?: unknown) => Promise<unknown> }}
      * @returns {Promise<unknown>}
      */
-    unsubscribeWebhookEvent(payload) {
-      return Promise.reject(refused("unsubscribeWebhookEvent() called POST /api/v2/public/webhook/unsubscribe, which Refold's API no longer has. Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events). Use client.api.updateWebhook instead."));
+    unsubscribeWebhookEvent(payload, webhook_id) {
+      return this.call("official.unsubscribeWebhookEvent", { webhookId: webhook_id, body: payload });
     },
     /**
      * `@cobaltio/cobalt`'s `updateConfig(payload: {linked_account_id, slug, config_id?, fields?, workflows?})`.

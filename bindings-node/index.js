@@ -603,14 +603,6 @@ function apiCaller(target) {
 }
 
 /**
- * The error of an official SDK call whose route Refold's API no longer has (nothing is sent).
- * @param {string} message
- */
-function refused(message) {
-  return new errorClasses.invalid_input(message, { code: 'invalid_input' });
-}
-
-/**
  * A client acting for one linked account (`client.forLinkedAccount(id)`) or with its session
  * token (`client.forSessionToken(token)`): the same `api` methods and generic call, sharing its
  * parent's connections, budget and options. Org-level operations reject with
@@ -1083,7 +1075,7 @@ class Refold {
 
 // The official SDK's calls that answer with Refold's JSON (api.generated.js), beside the
 // methods above; non-enumerable, as class methods are.
-for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(officialCalls(refused)))) {
+for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(officialCalls()))) {
   Object.defineProperty(Refold.prototype, name, { ...descriptor, enumerable: false });
 }
 

@@ -25,11 +25,14 @@ from . import (
     emit_emulator,
     emit_kotlin,
     emit_kotlin_api,
+    emit_kotlin_official,
     emit_node_api,
     emit_python,
     emit_python_api,
+    emit_python_official,
     emit_rust,
     emit_rust_api,
+    emit_rust_official,
     emit_typescript,
     examples,
     ir,
@@ -52,6 +55,9 @@ EMITTERS = (
     emit_node_api,
     emit_kotlin_api,
     emit_rust_api,
+    emit_rust_official,
+    emit_python_official,
+    emit_kotlin_official,
 )
 
 

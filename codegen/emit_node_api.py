@@ -191,6 +191,12 @@ class OfficialCall:
         self.arg_types = _signature_types(self.signature)
         self.note: str | None = entry.get("note")
         self.arguments: list[dict[str, Any]] = entry.get("arguments", [])
+        # A retired route's call: core's operation, and the arguments the SDK lacks (last here,
+        # so a script written for the SDK calls it unchanged).
+        self.core_call: str | None = entry.get("core_call")
+        extras = [a["from"] for a in self.arguments if a.get("extra")]
+        self.args += extras
+        self.arg_types += [(name, True, "string") for name in extras]
         self.routes: list[tuple[str | None, Operation | None, dict[str, Any]]] = []
         for route in entry["routes"]:
             op = ir.operation(route["operationId"]) if route.get("operationId") else None
@@ -234,13 +240,16 @@ class OfficialCall:
         routed = [(when, op) for when, op, _ in self.routes if op is not None]
         if not routed:
             _, _, route = self.routes[0]
-            doc.append(f"Its route `{route['sdk_route']}` is not in Refold's API today (the emulator, "
-                       "like Refold, answers it 404): it rejects with `InvalidInputError`, sending nothing.")
-            message = (f"{self.name}() called {route['sdk_route']}, which Refold's API no longer has. "
-                       f"{self.note or ''}").strip()
-            if route.get("nearest"):
-                message += f" Use client.api.{method_name(self.ir.operation(route['nearest']))} instead."
-            lines.append(f"    return Promise.reject(refused({json.dumps(message)}));")
+            doc.append(f"Its route `{route['sdk_route']}` is not in Refold's API today: core's "
+                       f"`{self.core_call}` acts on the webhook `webhookId` names, and without it "
+                       "rejects with `InvalidInputError`, sending nothing.")
+            members = []
+            for argument in self.arguments:
+                if argument.get("extra"):
+                    members.append(f"{core_camel(argument['to'].partition('.')[2])}: {argument['from']}")
+                elif argument["to"] == "body":
+                    members.append(f"body: {argument['from']}")
+            lines.append(f"    return this.call({json.dumps(self.core_call)}, {{ {', '.join(members)} }});")
         else:
             for when, op in routed:
                 assert op is not None
@@ -263,7 +272,9 @@ class OfficialCall:
         if self.note:
             doc.append(self.note)
         doc += [f"@param {{any}} {'[' + a + ']' if opt else a}" for a, opt, _ in self.arg_types]
-        doc += ["@this {{ api: import('./api.generated').RefoldApi }}", "@returns {Promise<unknown>}"]
+        this = "call: (operationId: string, params?: unknown) => Promise<unknown>" if self.core_call else \
+            "api: import('./api.generated').RefoldApi"
+        doc += [f"@this {{{{ {this} }}}}", "@returns {Promise<unknown>}"]
         body = "\n".join("  " + line for line in lines)
         return (f"{_jsdoc(doc, '    ')}\n    {self.name}({', '.join(self.args)}) {{\n{body}\n    }},")
 
@@ -274,12 +285,13 @@ class OfficialCall:
             text = _ts_type(op.response_type) if op.response_type is not None else "unknown"
             if text not in responses:
                 responses.append(text)
-        result = " | ".join(responses) if responses else "never"
+        result = " | ".join(responses) if responses else "unknown"
         doc = [f"`@cobaltio/cobalt`'s `{self.name}`."]
         for when, op, route in self.routes:
             if op is None:
-                doc.append(f"Its route `{route['sdk_route']}` is not in Refold's API today: it rejects with "
-                           "`InvalidInputError`, sending nothing.")
+                doc.append(f"Its route `{route['sdk_route']}` is not in Refold's API today: given `webhookId` "
+                           "it acts on that webhook; without it, it rejects with `InvalidInputError`, "
+                           "sending nothing.")
             else:
                 doc.append(f"Calls `{op.method} {op.path}` (`{op.id}`)" + (f" when {when}." if when else "."))
         if self.note:
@@ -352,10 +364,9 @@ class RefoldApi {{
 /**
  * The official SDK's calls that `index.js` does not write itself, each on the route today's
  * API has for it (conformance/openapi/overlay.json, `official_sdk.calls`). Installed on the
- * client class; `refused` makes the error of a call whose route Refold no longer has.
- * @param {{(message: string) => Error}} refused
+ * client class. A call whose route Refold retired forwards to core's `official.<name>`.
  */
-function officialCalls(refused) {{
+function officialCalls() {{
   return {{
 {calls}
   }};
@@ -464,6 +475,6 @@ export interface OfficialCalls {{
 {calls}
 }}
 
-/** @internal The official SDK's calls, for the client class (`refused`: a retired route's error). */
-export declare function officialCalls(refused: (message: string) => Error): OfficialCalls;
+/** @internal The official SDK's calls, for the client class. */
+export declare function officialCalls(): OfficialCalls;
 """

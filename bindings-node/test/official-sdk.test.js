@@ -142,6 +142,49 @@ test('the official calls reject bad arguments with typed errors, nothing sent', 
   await assert.rejects(client.getApplications(''), Refold.InvalidInputError);
   await assert.rejects(client.getConfig(undefined), Refold.InvalidInputError);
   await assert.rejects(client.executeWorkflow(undefined, 'lumen-crm', USER, true, {}), Refold.InvalidInputError);
-  await assert.rejects(client.deleteWebhook(), (error) => error instanceof Refold.InvalidInputError && /client\.api\.deleteWebhook/.test(error.message));
+  await assert.rejects(client.deleteWebhook(), (error) => error instanceof Refold.InvalidInputError && /deleteWebhook \(DELETE \/api\/v2\/public\/webhook\/\{id\}\)/.test(error.message));
+  await assert.rejects(client.subscribeWebhookEvents({ webhook_events: ['Connection Deleted'] }), (error) => error instanceof Refold.InvalidInputError && /updateWebhook \(PUT/.test(error.message));
   assert.equal((await emulator.requests()).requests.length, 0);
+});
+
+// conformance/official-calls.json, which every language runs: the same 27 names, and the three
+// retired calls alike (by webhook id, or refused unsent naming the replacement).
+test('the official calls cases', async () => {
+  const cases = JSON.parse(fs.readFileSync(path.join(REPO_DIR, 'conformance/official-calls.json'), 'utf8'));
+  for (const name of cases.names) assert.equal(typeof Refold.prototype[name], 'function', name);
+  const own = await startEmulator({ apiKeys: [cases.key], anyLinkedAccount: true });
+  try {
+    const client = new Refold({ apiKey: cases.key, baseUrl: own.url, maxRetries: 0 });
+    const created = /** @type {{_id: string}} */ (
+      await client.createWebhook({ webhook_url: 'http://127.0.0.1:9/hook', webhook_events: ['Connection Created'] })
+    );
+    const webhook = created._id;
+    let logged = (await own.requests()).requests.length;
+    for (const item of cases.cases) {
+      const id = item.webhook_id === null ? undefined : item.webhook_id.replace('{webhook}', webhook);
+      let answer;
+      let error;
+      try {
+        if (item.call === 'deleteWebhook') answer = await client.deleteWebhook(id);
+        else if (item.call === 'subscribeWebhookEvents') answer = await client.subscribeWebhookEvents(item.payload, id);
+        else answer = await client.unsubscribeWebhookEvent(item.payload, id);
+      } catch (caught) {
+        error = caught;
+      }
+      const label = JSON.stringify(item);
+      if (item.expect.error !== undefined) {
+        assert.equal(error?.code, item.expect.error, `${label}: ${error}`);
+        for (const part of item.expect.message_contains ?? []) assert.ok(error.message.includes(part), `${label}: ${error.message}`);
+      } else {
+        assert.equal(error, undefined, label);
+        if (item.expect.webhook_events) assert.deepEqual(answer.webhook_events, item.expect.webhook_events, label);
+      }
+      const log = (await own.requests()).requests;
+      const sent = log.slice(logged).map((entry) => `${entry.method} ${entry.path}`);
+      assert.deepEqual(sent, item.sent.map((route) => route.replace('{webhook}', webhook)), label);
+      logged = log.length;
+    }
+  } finally {
+    await own.stop();
+  }
 });

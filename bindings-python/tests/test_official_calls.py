@@ -147,3 +147,50 @@ def test_official_calls_with_asyncio(official_emulator: Emulator) -> None:
         await client.close()
 
     asyncio.run(main())
+
+
+OFFICIAL_CASES: Dict[str, Any] = json.loads(
+    (ROOT / "conformance/official-calls.json").read_text(encoding="utf-8"))
+
+
+def test_official_calls_cases() -> None:
+    """conformance/official-calls.json, which every language runs: the same 27 names, and
+    the three retired calls alike (by webhook id, or refused unsent naming the replacement)."""
+    for name in OFFICIAL_CASES["names"]:
+        assert callable(getattr(Refold, python_name(name), None)), name
+        assert callable(getattr(AsyncRefold, python_name(name), None)), name
+    key = OFFICIAL_CASES["key"]
+    emu = start_emulator([key], [], any_linked_account=True)
+    try:
+        client = Refold(key, base_url=emu.url, max_retries=0)
+        webhook = client.create_webhook("http://127.0.0.1:9/hook", ["Connection Created"])["_id"]
+        for case in OFFICIAL_CASES["cases"]:
+            webhook_id = case["webhook_id"] and case["webhook_id"].replace("{webhook}", webhook)
+            payload = case["payload"] or {}
+            before = emu.count()
+            answer: Any = None
+            error: Any = None
+            try:
+                if case["call"] == "deleteWebhook":
+                    answer = client.delete_webhook(webhook_id)
+                elif case["call"] == "subscribeWebhookEvents":
+                    answer = client.subscribe_webhook_events(webhook_id, payload["webhook_events"])
+                else:
+                    answer = client.unsubscribe_webhook_event(webhook_id, payload["webhook_event"])
+            except RefoldError as caught:
+                error = caught
+            expect = case["expect"]
+            if "error" in expect:
+                assert error is not None and error.code == expect["error"], (case, error)
+                for part in expect.get("message_contains", []):
+                    assert part in str(error), (case, str(error))
+            else:
+                assert error is None, (case, error)
+                if "webhook_events" in expect:
+                    assert answer["webhook_events"] == expect["webhook_events"], (case, answer)
+            requests = emu.requests()["requests"][before:]
+            sent = [f"{r['method']} {r['path']}" for r in requests]
+            assert sent == [s.replace("{webhook}", webhook) for s in case["sent"]], case
+        client.close()
+    finally:
+        stop(emu)

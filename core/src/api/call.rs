@@ -11,6 +11,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 use url::Url;
 
+use super::official;
 use super::operation::{
     Auth, BodyKind, LinkedAccountHeader, Operation, Pagination, Param, ParamKind, ParamLocation,
     RetryRule,
@@ -279,13 +280,15 @@ impl ScopedClient {
 
 /// The operation named `operation_id`, else `invalid_input`.
 pub fn operation(operation_id: &str) -> Result<&'static Operation, Error> {
-    by_id(operation_id).ok_or_else(|| {
-        Error::invalid_input(format!(
-            "Refold's API has no operation \"{}\" (operation ids are the API description's \
+    by_id(operation_id)
+        .or_else(|| official::retired_operation(operation_id))
+        .ok_or_else(|| {
+            Error::invalid_input(format!(
+                "Refold's API has no operation \"{}\" (operation ids are the API description's \
              operationId, e.g. listLinkedAccounts).",
-            clean_line(operation_id, 80)
-        ))
-    })
+                clean_line(operation_id, 80)
+            ))
+        })
 }
 
 async fn page(
@@ -342,6 +345,60 @@ async fn send(
 ) -> Result<Value, Error> {
     let op = operation(operation_id)?;
     options.check()?;
+    if official::retired_operation(op.id).is_some() {
+        return send_retired(client, scope, op, request, options).await;
+    }
+    send_operation(client, scope, op, request, options).await
+}
+
+/// A retired official SDK call, carried out by today's webhook operations.
+async fn send_retired(
+    client: &Client,
+    scope: &Scope,
+    op: &'static Operation,
+    request: ApiRequest,
+    options: RequestOptions,
+) -> Result<Value, Error> {
+    let by_id = |id: &str| ApiRequest::new().param("id", id);
+    let given = official::Given {
+        params: &request.params,
+        body: request.body.as_ref(),
+        linked_account: request.linked_account_id.is_some(),
+        files: !request.files.is_empty(),
+    };
+    match official::plan(op, &given)? {
+        official::Plan::Delete { webhook_id } => {
+            let delete = operation("deleteWebhook")?;
+            send_operation(client, scope, delete, by_id(&webhook_id), options).await
+        }
+        official::Plan::SetEvents {
+            webhook_id,
+            add,
+            remove,
+        } => {
+            let read = operation("getWebhookById")?;
+            let update = operation("updateWebhook")?;
+            let current = send_operation(client, scope, read, by_id(&webhook_id), options).await?;
+            let body = official::events_body(&current, &add, remove.as_deref())?;
+            send_operation(
+                client,
+                scope,
+                update,
+                by_id(&webhook_id).body(body),
+                options,
+            )
+            .await
+        }
+    }
+}
+
+async fn send_operation(
+    client: &Client,
+    scope: &Scope,
+    op: &'static Operation,
+    request: ApiRequest,
+    options: RequestOptions,
+) -> Result<Value, Error> {
     let (credentials, secrets, linked_account_id) = credentials_for(op, scope, &request)?;
     let mut headers = HeaderMap::new();
     let url = route(op, &client.config().base, &request.params, &mut headers)?;

@@ -5,6 +5,9 @@
 
 mod call;
 pub mod models;
+mod official;
+mod official_client;
+mod official_generated;
 mod operation;
 mod operations;
 #[cfg(test)]
@@ -19,6 +22,8 @@ pub use call::{
     MAX_UPLOAD_BYTES, ScopedClient, allowed_for_linked_account, allowed_for_session_token,
     operation, param_from_text,
 };
+pub use official::{MAX_WEBHOOK_EVENTS, OFFICIAL_PREFIX, RETIRED_OPERATIONS, retired_operation};
+pub use official_client::Official;
 pub use operation::{
     Auth, BodyKind, LinkedAccountHeader, Method, Operation, Pagination, Param, ParamKind,
     ParamLocation, RetryRule,

@@ -4,6 +4,7 @@ import kotlinx.coroutines.runBlocking
 import kotlinx.serialization.json.JsonArray
 import kotlinx.serialization.json.JsonElement
 import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonPrimitive
 import kotlinx.serialization.json.buildJsonObject
 import kotlinx.serialization.json.jsonArray
@@ -12,8 +13,12 @@ import kotlinx.serialization.json.jsonPrimitive
 import kotlinx.serialization.json.put
 import kotlinx.serialization.json.putJsonArray
 import kotlinx.serialization.json.putJsonObject
+import org.json.JSONObject
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
+import java.nio.file.Files
+import java.nio.file.Paths
 
 /**
  * Each of the official Node SDK's 27 calls once, under its name, against a live emulator: the
@@ -125,6 +130,65 @@ class OfficialSdkTest {
                 expect(emulator, "deleteLinkedAccount", "DELETE $account/sdk-2") { refold.deleteLinkedAccountBlocking("sdk-2") }
 
                 assertEquals(27, called.size, called.sorted().toString())
+            }
+        }
+    }
+
+    /**
+     * conformance/official-calls.json, which every language runs: the same 27 names, and the
+     * three retired calls alike (by webhook id, or refused unsent naming the replacement).
+     */
+    @Test
+    fun `the official calls cases`(): Unit = runBlocking {
+        val cases = JSONObject(Files.readString(Paths.get("../conformance/official-calls.json")))
+        val methods = RefoldClient::class.java.methods.map { it.name }.toSet()
+        val names = cases.getJSONArray("names")
+        for (index in 0 until names.length()) assertTrue(names.getString(index) in methods, names.getString(index))
+        val key = cases.getString("key")
+        Emulator(listOf(key), emptyList(), anyLinkedAccount = true).use { emulator ->
+            RefoldClient(apiKey = key, baseUrl = emulator.baseUrl, maxRetries = 0, readEnvironmentVariables = false).use { refold ->
+                val hook = refold.createWebhook(
+                    buildJsonObject {
+                        put("webhook_url", "http://127.0.0.1:9/hook")
+                        putJsonArray("webhook_events") { add(JsonPrimitive("Connection Created")) }
+                    },
+                ).id()
+                val list = cases.getJSONArray("cases")
+                for (index in 0 until list.length()) {
+                    val case = list.getJSONObject(index)
+                    val label = case.toString()
+                    val id = if (case.isNull("webhook_id")) null else case.getString("webhook_id").replace("{webhook}", hook)
+                    val payload = if (case.isNull("payload")) JsonObject(emptyMap()) else Json.parseToJsonElement(case.getJSONObject("payload").toString()).jsonObject
+                    val before = emulator.requestCount()
+                    var error: RefoldException? = null
+                    val answer = try {
+                        when (case.getString("call")) {
+                            "deleteWebhook" -> refold.deleteWebhook(id)
+                            "subscribeWebhookEvents" -> refold.subscribeWebhookEventsBlocking(id, payload)
+                            else -> refold.unsubscribeWebhookEvent(id, payload)
+                        }
+                    } catch (caught: RefoldException) {
+                        error = caught
+                        null
+                    }
+                    val expect = case.getJSONObject("expect")
+                    if (expect.has("error")) {
+                        assertEquals(expect.getString("error"), error?.code, label)
+                        val parts = expect.optJSONArray("message_contains")
+                        for (part in 0 until (parts?.length() ?: 0)) assertTrue(error!!.message!!.contains(parts!!.getString(part)), "$label: ${error.message}")
+                    } else {
+                        assertEquals(null, error, label)
+                        val events = expect.optJSONArray("webhook_events")
+                        if (events != null) {
+                            val got = answer!!.jsonObject["webhook_events"]!!.jsonArray.map { it.jsonPrimitive.content }
+                            assertEquals((0 until events.length()).map { events.getString(it) }, got, label)
+                        }
+                    }
+                    val log = emulator.requests().getJSONArray("requests")
+                    val sent = (before until log.length()).map { log.getJSONObject(it).let { entry -> "${entry.getString("method")} ${entry.getString("path")}" } }
+                    val wanted = case.getJSONArray("sent")
+                    assertEquals((0 until wanted.length()).map { wanted.getString(it).replace("{webhook}", hook) }, sent, label)
+                }
             }
         }
     }
