@@ -52,15 +52,33 @@ class Bridge:
 
     __slots__ = (
         "_trace", "_metrics", "_context", "_quiet_tracers", "_quiet_meters", "_empty",
-        "_instruments",
+        "_instruments", "_tracer_provider", "_meter_provider", "_registered",
     )
 
-    def __init__(self, trace: Any, metrics: Any, context: Any, quiet_meters: Tuple[type, ...]):
+    def __init__(self, trace: Any, metrics: Any, context: Any, metrics_internal: Any):
         self._trace = trace
         self._metrics = metrics
         self._context = context
         self._quiet_tracers = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+        quiet_meters: Tuple[type, ...] = (metrics.NoOpMeterProvider,)
+        # The API's stand-in until a meter provider is registered (not public).
+        proxy = getattr(metrics_internal, "_ProxyMeterProvider", None)
+        if isinstance(proxy, type):
+            quiet_meters += (proxy,)
         self._quiet_meters = quiet_meters
+        # Once, so that providers named by OTEL_PYTHON_*_PROVIDER are loaded now.
+        trace.get_tracer_provider()
+        metrics.get_meter_provider()
+        # The registered providers as the API keeps them (None until one is): the public
+        # getters read os.environ on every call until then, a few microseconds per call.
+        self._tracer_provider: Any = trace.get_tracer_provider
+        if hasattr(trace, "_TRACER_PROVIDER"):
+            self._tracer_provider = lambda: trace._TRACER_PROVIDER
+        self._meter_provider: Any = metrics.get_meter_provider
+        if hasattr(metrics_internal, "_METER_PROVIDER"):
+            self._meter_provider = lambda: metrics_internal._METER_PROVIDER
+        # Providers cannot be replaced once registered: true stays true.
+        self._registered = False
         # The context of a call made outside any span: its span is a root, whatever is
         # current when its trace is recorded.
         self._empty = context.Context()
@@ -73,10 +91,17 @@ class Bridge:
         traceparent = None
         if span.is_valid:
             traceparent = f"00-{span.trace_id:032x}-{span.span_id:016x}-{span.trace_flags:02x}"
-        recording = not isinstance(
-            self._trace.get_tracer_provider(), self._quiet_tracers
-        ) or not isinstance(self._metrics.get_meter_provider(), self._quiet_meters)
-        return traceparent, recording
+        if not self._registered:
+            tracer_provider = self._tracer_provider()
+            meter_provider = self._meter_provider()
+            self._registered = (
+                tracer_provider is not None
+                and not isinstance(tracer_provider, self._quiet_tracers)
+            ) or (
+                meter_provider is not None
+                and not isinstance(meter_provider, self._quiet_meters)
+            )
+        return traceparent, self._registered
 
     def record(self, call: _Trace) -> None:
         """The call's span (under the span it was made in), a CLIENT span per attempt, the
@@ -185,11 +210,6 @@ def bridge() -> Optional[Bridge]:
         except ImportError:
             _bridge = None
         else:
-            quiet: Tuple[type, ...] = (metrics.NoOpMeterProvider,)
-            # The API's stand-in until a meter provider is registered (not public).
-            proxy = getattr(import_module("opentelemetry.metrics._internal"),
-                            "_ProxyMeterProvider", None)
-            if isinstance(proxy, type):
-                quiet += (proxy,)
-            _bridge = Bridge(trace, metrics, context, quiet)
+            internal = import_module("opentelemetry.metrics._internal")
+            _bridge = Bridge(trace, metrics, context, internal)
     return _bridge if isinstance(_bridge, Bridge) else None
