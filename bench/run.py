@@ -60,6 +60,8 @@ CLIENTS = [
     ("node", "axios", "peer", "axios.post(url, body, {headers}) as @cobaltio/cobalt does"),
     ("python", "ours-sync", "ours", "Refold().get_token_for_linked_account in C threads"),
     ("python", "ours-async", "ours", "AsyncRefold, C asyncio tasks"),
+    ("python", "ours-async-otel-api", "ours", "ours-async with opentelemetry-api installed, no SDK"),
+    ("python", "ours-async-otel-sdk", "ours", "ours-async + OpenTelemetry SDK, exporters that drop all"),
     ("python", "requests", "peer", "requests.Session (pool_maxsize=C) in C threads"),
     ("python", "httpx-sync", "peer", "httpx.Client (keep-alive C) in C threads"),
     ("python", "httpx-async", "peer", "httpx.AsyncClient (keep-alive C), C tasks"),

@@ -111,7 +111,10 @@ WITHOUT_TO_DICT = {"LinkedAccountPage"}
 NATIVE_CLIENT = '''\
 @final
 class NativeClient:
-    def __new__(cls, options: Mapping[str, object]) -> NativeClient: ...
+    # `telemetry`: the bridge to the host's OpenTelemetry (`_telemetry.Bridge`), or None.
+    def __new__(
+        cls, options: Mapping[str, object], telemetry: Optional[object] = None
+    ) -> NativeClient: ...
     def token(self, linked_account_id: str, options: _Options) -> SessionToken: ...
     # The token itself for a plain cache hit, else an awaitable of it.
     def token_async(

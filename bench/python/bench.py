@@ -15,6 +15,11 @@ NAME:
   once, so every timed call is an in-process miss answered by Redis;
 - redis-py-sync, redis-py-async: the raw-GET peers (redis-py, with hiredis's parser): GET of a
   V-byte value per call (W + N values SET first), one client with a connection pool;
+- ours-async-otel-api, ours-async-otel-sdk: ours-async with OpenTelemetry: the API importable
+  but no SDK registered (the bridge is installed and records nothing), and the SDK registered
+  with exporters that drop everything (a BatchSpanProcessor and a metric reader: the whole
+  recording cost, no I/O). Every other client of ours runs with ``opentelemetry`` made
+  unimportable, as without the extra;
 - fleet: ours-sync with the store, N calls over K accounts; prints READY and waits for a line on
   stdin before calling (bench/run.py releases every language's fleet process together).
 Sync clients run C threads (a thread pool), async clients C tasks on one asyncio loop. Prints
@@ -35,7 +40,7 @@ import time
 SESSION_PATH = "/api/v2/public/session-token"
 
 SYNC = {"ours-sync", "requests", "httpx-sync", "cache-hit-sync", "store-hit-sync", "redis-py-sync", "fleet"}
-ASYNC = {"ours-async", "httpx-async", "aiohttp", "cache-hit-async", "store-hit-async", "redis-py-async"}
+ASYNC = {"ours-async", "ours-async-otel-api", "ours-async-otel-sdk", "httpx-async", "aiohttp", "cache-hit-async", "store-hit-async", "redis-py-async"}
 
 
 def ids(prefix: str, count: int) -> list[str]:
@@ -225,10 +230,31 @@ def make_sync(name: str, url: str, key: str, concurrency: int):
     raise SystemExit(f"unknown sync client {name}")
 
 
+def register_noop_sdk() -> None:
+    """The OpenTelemetry SDK as an application registers it, with exporters that drop all."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Drop(SpanExporter):
+        def export(self, spans):
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Drop()))
+    trace.set_tracer_provider(provider)
+    # Aggregates every point; never collected.
+    metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+
+
 async def make_async(name: str, url: str, key: str, concurrency: int):
     endpoint = url + SESSION_PATH
     headers = {"x-api-key": key, "accept": "application/json"}
-    if name == "ours-async":
+    if name.startswith("ours-async"):
+        if name == "ours-async-otel-sdk":
+            register_noop_sdk()
         from refold_session import AsyncRefold
 
         client = AsyncRefold(key, base_url=url)
@@ -350,6 +376,9 @@ def main() -> None:
     parser.add_argument("--key-prefix", default="bench:")
     parser.add_argument("--value-bytes", type=int, default=0)
     args = parser.parse_args()
+    if "otel" not in args.client:
+        # Our clients without the extra: `import opentelemetry` fails (ImportError).
+        sys.modules["opentelemetry"] = None  # type: ignore[assignment]
 
     latencies = [0.0] * args.n
     setup = time.perf_counter()

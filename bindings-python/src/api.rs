@@ -18,7 +18,7 @@ use crate::call::{Answer, Outcome, blocking, caught};
 use crate::convert::host_value;
 use crate::deliver::awaitable;
 use crate::error::error_to_py;
-use crate::{NativeClient, PYTHON, guard, request_options};
+use crate::{NativeClient, PYTHON, guard};
 
 /// Whom the calls act for. The session token stays here, never in a message or a `repr`.
 #[derive(Clone)]
@@ -105,7 +105,7 @@ impl NativeApi {
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let request = api_request(py, &operation_id, params, body, linked_account_id, files)?;
-            let options = request_options(py, options)?;
+            let options = self.owner.get().call_options(py, options)?;
             self.now(py, Ask::Value, &operation_id, request, options)
         })
     }
@@ -124,7 +124,7 @@ impl NativeApi {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let request = api_request(py, &operation_id, params, body, linked_account_id, files)?;
-            let options = request_options(py, options)?;
+            let options = self.owner.get().call_options(py, options)?;
             self.later(py, Ask::Value, &operation_id, request, options)
         })
     }
@@ -145,7 +145,7 @@ impl NativeApi {
         guard(py, || {
             let none = py.None().into_bound(py);
             let request = api_request(py, &operation_id, params, body, linked_account_id, &none)?;
-            let options = request_options(py, options)?;
+            let options = self.owner.get().call_options(py, options)?;
             self.now(py, Ask::Page, &operation_id, request, options)
         })
     }
@@ -164,7 +164,7 @@ impl NativeApi {
         guard(py, || {
             let none = py.None().into_bound(py);
             let request = api_request(py, &operation_id, params, body, linked_account_id, &none)?;
-            let options = request_options(py, options)?;
+            let options = self.owner.get().call_options(py, options)?;
             self.later(py, Ask::Page, &operation_id, request, options)
         })
     }

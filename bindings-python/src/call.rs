@@ -208,5 +208,7 @@ where
             }
         }
     };
+    // The call's trace was queued before it ended: recorded before its answer returns.
+    crate::telemetry::drain(py);
     finish(joined.map_err(|lost| Error::internal(&lost.to_string())))
 }

@@ -169,6 +169,8 @@ impl Drain {
             while matches!((&*reader).read(&mut buffer), Ok(n) if n > 0) {}
         }
         self.0.scheduled.swap(false, SeqCst);
+        // The calls' traces were queued before their answers: recorded first.
+        crate::telemetry::drain(py);
         for (future, outcome) in self.0.take() {
             deliver(py, future.bind(py), outcome);
         }

@@ -18,6 +18,7 @@ mod error;
 mod exit;
 mod records;
 mod runtime;
+mod telemetry;
 mod webhook;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -38,6 +39,7 @@ use crate::convert::{host_value, text_value};
 use crate::deliver::awaitable;
 use crate::error::error_to_py;
 use crate::runtime::runtime;
+use crate::telemetry::{Bridge, Hook};
 
 /// This binding's dialect: snake_case names, seconds (or a `timedelta`), unknown names refused.
 const PYTHON: &Dialect = &Dialect::PYTHON;
@@ -52,6 +54,8 @@ struct NativeClient {
     endpoint: String,
     environment: &'static str,
     user_agent: String,
+    /// The bridge to the host's OpenTelemetry, when it is installed and `telemetry` is on.
+    bridge: Option<Arc<Bridge>>,
     /// The core client of the process that built it; `None` once closed.
     client: Mutex<Option<ProcessClient>>,
 }
@@ -116,9 +120,15 @@ fn page_arguments(py: Python<'_>, arguments: &Bound<'_, PyAny>) -> PyResult<host
 
 #[pymethods]
 impl NativeClient {
-    /// Builds the core client from the options dict, whole; no request is sent.
+    /// Builds the core client from the options dict, whole; no request is sent. `telemetry`
+    /// is the bridge to the host's OpenTelemetry (`_telemetry.Bridge`), when it is installed.
     #[new]
-    fn new(py: Python<'_>, options: &Bound<'_, PyAny>) -> PyResult<Self> {
+    #[pyo3(signature = (options, telemetry=None))]
+    fn new(
+        py: Python<'_>,
+        options: &Bound<'_, PyAny>,
+        telemetry: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         guard(py, || {
             // Before the client, which may already log.
             install_log_bridge(py)?;
@@ -129,12 +139,15 @@ impl NativeClient {
                 Dialect::PYTHON,
                 format!("{}.{}.{}", version.major, version.minor, version.patch),
             );
+            let bridge = telemetry
+                .filter(|bridge| !bridge.is_none() && options.telemetry != Some(false))
+                .map(|bridge| Bridge::new(bridge.clone().unbind()));
             // Built now so that problems surface at construction (docs/contract.md §Options).
-            let client = host::build_client(options.clone(), host.clone())
-                .map_err(|err| error_to_py(py, err))?;
+            let client = build(&options, &host, &bridge).map_err(|err| error_to_py(py, err))?;
             Ok(NativeClient {
                 options,
                 host,
+                bridge,
                 endpoint: client.endpoint().to_owned(),
                 environment: client.environment().as_str(),
                 user_agent: client.user_agent().to_owned(),
@@ -187,7 +200,7 @@ impl NativeClient {
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let op = Op::Upsert(account_input(py, account)?);
-            self.now(py, op, request_options(py, options)?)
+            self.now(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -199,7 +212,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let op = Op::Upsert(account_input(py, account)?);
-            self.later(py, op, request_options(py, options)?)
+            self.later(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -211,7 +224,7 @@ impl NativeClient {
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let op = Op::Create(account_input(py, account)?);
-            self.now(py, op, request_options(py, options)?)
+            self.now(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -223,7 +236,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let op = Op::Create(account_input(py, account)?);
-            self.later(py, op, request_options(py, options)?)
+            self.later(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -235,7 +248,7 @@ impl NativeClient {
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let op = Op::Get(self::linked_account_id(py, linked_account_id)?);
-            self.now(py, op, request_options(py, options)?)
+            self.now(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -247,7 +260,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let op = Op::Get(self::linked_account_id(py, linked_account_id)?);
-            self.later(py, op, request_options(py, options)?)
+            self.later(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -259,7 +272,7 @@ impl NativeClient {
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let op = Op::Delete(self::linked_account_id(py, linked_account_id)?);
-            self.now(py, op, request_options(py, options)?)
+            self.now(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -271,7 +284,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let op = Op::Delete(self::linked_account_id(py, linked_account_id)?);
-            self.later(py, op, request_options(py, options)?)
+            self.later(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -284,7 +297,7 @@ impl NativeClient {
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let op = Op::List(page_arguments(py, arguments)?);
-            self.now(py, op, request_options(py, options)?)
+            self.now(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -296,7 +309,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let op = Op::List(page_arguments(py, arguments)?);
-            self.later(py, op, request_options(py, options)?)
+            self.later(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -309,7 +322,7 @@ impl NativeClient {
         let py = slf.py();
         guard(py, || {
             let limit = page_arguments(py, arguments)?.limit;
-            let options = request_options(py, options)?;
+            let options = slf.get().call_options(py, options)?;
             let (client, _) = slf.get().client(py)?;
             Ok(NativePages {
                 owner: slf.clone().unbind(),
@@ -330,7 +343,7 @@ impl NativeClient {
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let op = Op::Revoke(session_token(py, token)?);
-            self.now(py, op, request_options(py, options)?)
+            self.now(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -342,7 +355,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let op = Op::Revoke(session_token(py, token)?);
-            self.later(py, op, request_options(py, options)?)
+            self.later(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -355,7 +368,7 @@ impl NativeClient {
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let op = Op::ActiveAccount(session_token(py, token)?);
-            self.now(py, op, request_options(py, options)?)
+            self.now(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -367,7 +380,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let op = Op::ActiveAccount(session_token(py, token)?);
-            self.later(py, op, request_options(py, options)?)
+            self.later(py, op, self.call_options(py, options)?)
         })
     }
 
@@ -487,8 +500,8 @@ impl NativeClient {
         {
             return Ok(client.clone());
         }
-        let client = host::build_client(self.options.clone(), self.host.clone())
-            .map_err(|err| error_to_py(py, err))?;
+        let client =
+            build(&self.options, &self.host, &self.bridge).map_err(|err| error_to_py(py, err))?;
         *slot = Some(ProcessClient::new(client.clone()));
         Ok(client)
     }
@@ -510,7 +523,7 @@ impl NativeClient {
             },
             Err(_) => self::linked_account_id(py, linked_account_id)?,
         };
-        Ok((id, request_options(py, options)?))
+        Ok((id, self.call_options(py, options)?))
     }
 
     /// The cached token of `id` when the core answers it at once (a plain hit, counted as
@@ -524,7 +537,27 @@ impl NativeClient {
         if options.fresh {
             return Ok(None);
         }
-        Ok(self.core(py)?.cached_token(id))
+        let token = self.core(py)?.cached_token_within(id, options.traceparent);
+        // A hit's trace was queued on this thread: recorded before the token returns.
+        telemetry::drain(py);
+        Ok(token)
+    }
+
+    /// A call's options (read by the core), with the `traceparent` of the host's current
+    /// span unless the caller gave one.
+    pub(crate) fn call_options(
+        &self,
+        py: Python<'_>,
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<RequestOptions> {
+        let mut options = request_options(py, options)?;
+        if let Some(bridge) = &self.bridge {
+            let current = bridge.begin(py);
+            if options.traceparent.is_none() {
+                options.traceparent = current;
+            }
+        }
+        Ok(options)
     }
 
     /// Runs `op`, blocking this thread (not the GIL); the answer's record, or its exception.
@@ -549,6 +582,18 @@ impl NativeClient {
             Outcome(run(client, op, options).await)
         })
     }
+}
+
+/// The core client, observed by `bridge` when there is one.
+fn build(
+    options: &ClientOptions,
+    host: &HostInfo,
+    bridge: &Option<Arc<Bridge>>,
+) -> Result<Client, Error> {
+    let hook = bridge.as_ref().map(|bridge| {
+        Arc::new(Hook(Arc::clone(bridge))) as Arc<dyn refold_session::telemetry::Telemetry>
+    });
+    host::build_observed_client(options.clone(), host.clone(), hook)
 }
 
 /// Where a walk over the pages is.

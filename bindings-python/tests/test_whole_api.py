@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import warnings
 from typing import Any, Dict, Iterator, List
 
@@ -191,6 +192,25 @@ def test_per_call_timeout_and_max_retries(emu: Emulator) -> None:
 
     asyncio.run(main())
     assert emu.count() == 2
+
+
+def test_cancelling_an_async_api_call_stops_its_work(emu: Emulator) -> None:
+    # Each attempt outlasts the timeout and would be retried: a cancelled call sends no more.
+    emu.faults([{"kind": "delay", "ms": 1500}] * 12)
+
+    async def run() -> None:
+        async with AsyncRefold(API_KEY, base_url=emu.url, timeout=0.4, max_retries=4) as client:
+            call = asyncio.ensure_future(client.api.list_webhooks())
+            deadline = time.monotonic() + 5
+            while emu.count() < 1 and time.monotonic() < deadline:  # the first attempt is in
+                await asyncio.sleep(0.005)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            await asyncio.sleep(1.5)
+
+    asyncio.run(run())
+    assert emu.count() == 1
 
 
 def test_a_multipart_trigger_carries_bytes(emu: Emulator) -> None:

@@ -33,6 +33,8 @@ from refold_session import (
     parse_webhook_event,
 )
 
+from tracing import export_traces
+
 # Where the browser calls Refold; the emulator serves both APIs on one address.
 API_BASE_URL = (
     os.environ.get("REFOLD_FRONTEND_API_URL")
@@ -82,6 +84,8 @@ async def lifespan(app: FastAPI):
 
 
 app = FastAPI(lifespan=lifespan)
+# OTEL_TRACES_EXPORTER=console or otlp: request spans with refold-session's calls under them.
+export_traces(app)
 app.add_middleware(
     SessionMiddleware,
     secret_key=os.environ.get("SESSION_SECRET") or secrets.token_hex(32),

@@ -14,7 +14,7 @@ mapping) is done by the ``refold-session`` Rust core; this package translates it
 
 from __future__ import annotations
 
-from . import _native
+from . import _native, _telemetry
 from ._api_base import AsyncScopedRefold, ScopedRefold
 from ._models import CacheOptions, RateLimitOptions, StoreOptions, _plain_options
 from ._native import (
@@ -187,7 +187,7 @@ class _Client:
         given: Dict[str, object] = dict(options)
         if api_key is not None:
             given["api_key"] = api_key
-        self._native = _native.NativeClient(_plain_options(given))
+        self._native = _native.NativeClient(_plain_options(given), _telemetry.bridge())
 
     @property
     def closed(self) -> bool:

@@ -1,0 +1,185 @@
+//! The core's telemetry hook, bridged to the host's OpenTelemetry (`refold_session._telemetry`,
+//! which owns the spans and metrics; docs/contract.md §18).
+//!
+//! Installed only when Python handed a bridge object to the client (the `opentelemetry` API is
+//! importable and the option `telemetry` is not off). At each call's start, on the calling
+//! thread, [`Bridge::begin`] asks Python for the current span's `traceparent` and whether an
+//! SDK is registered; without one, traces are dropped in the hook, unseen by Python.
+//!
+//! A trace is not handed to Python on the runtime thread that reports it (that would take the
+//! GIL once per call from the I/O threads): it is queued, and the thread that already holds
+//! the GIL to return the call's answer (the blocking caller, the event loop's drain) records
+//! everything queued first. A background refresh has no caller: its trace is recorded from a
+//! blocking thread. Only atomics and a receiver locked with the GIL: a fork inherits no held
+//! lock, and a child drops its parent's traces.
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+use refold_session::telemetry::{AttemptRecord, CacheOutcome, CallTrace, Telemetry, TraceParent};
+
+use crate::exit;
+
+/// The Python half (`_telemetry.Bridge`) and what it said last about the host's SDK.
+pub(crate) struct Bridge {
+    python: Py<PyAny>,
+    /// Whether a tracer or meter provider is registered (updated at each call's start).
+    recording: AtomicBool,
+}
+
+impl Bridge {
+    pub(crate) fn new(python: Py<PyAny>) -> Arc<Bridge> {
+        Arc::new(Bridge {
+            python,
+            recording: AtomicBool::new(false),
+        })
+    }
+
+    /// The `traceparent` of the host's current span (when valid), on the calling thread; notes
+    /// whether traces are wanted. A failure of the Python half costs the call nothing.
+    pub(crate) fn begin(&self, py: Python<'_>) -> Option<TraceParent> {
+        let answer = self
+            .python
+            .bind(py)
+            .call_method0(intern!(py, "begin"))
+            .and_then(|answer| answer.extract::<(Option<String>, bool)>());
+        match answer {
+            Ok((traceparent, recording)) => {
+                self.recording.store(recording, Relaxed);
+                traceparent.and_then(|text| TraceParent::parse(&text).ok())
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+/// The hook installed in a core client: queues the traces its bridge wants.
+pub(crate) struct Hook(pub(crate) Arc<Bridge>);
+
+impl Telemetry for Hook {
+    fn record(&self, trace: &CallTrace) {
+        if !self.0.recording.load(Relaxed) {
+            return;
+        }
+        let queue = queue();
+        let _ = queue.sender.send(Queued {
+            pid: std::process::id(),
+            bridge: Arc::clone(&self.0),
+            trace: trace.clone(),
+        });
+        queue.pending.store(true, SeqCst);
+        if trace.call.cache == Some(CacheOutcome::Refresh)
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            // No caller will drain it: a blocking thread (never a worker) takes the GIL.
+            runtime.spawn_blocking(|| {
+                if let Some(_pass) = exit::pass() {
+                    Python::attach(drain);
+                }
+            });
+        }
+    }
+}
+
+struct Queued {
+    pid: u32,
+    bridge: Arc<Bridge>,
+    trace: CallTrace,
+}
+
+struct Queue {
+    sender: Sender<Queued>,
+    /// Only locked with the GIL.
+    receiver: Mutex<Receiver<Queued>>,
+    /// Whether something may be queued: a drain with nothing to do costs one atomic.
+    pending: AtomicBool,
+}
+
+static QUEUE: OnceLock<Queue> = OnceLock::new();
+
+fn queue() -> &'static Queue {
+    QUEUE.get_or_init(|| {
+        let (sender, receiver) = channel();
+        Queue {
+            sender,
+            receiver: Mutex::new(receiver),
+            pending: AtomicBool::new(false),
+        }
+    })
+}
+
+/// Hands every queued trace to Python (with the GIL, on a thread that holds it anyway).
+pub(crate) fn drain(py: Python<'_>) {
+    let Some(queue) = QUEUE.get() else { return };
+    if !queue.pending.swap(false, SeqCst) {
+        return;
+    }
+    let queued: Vec<Queued> = {
+        let receiver = queue
+            .receiver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        receiver.try_iter().collect()
+    };
+    let pid = std::process::id();
+    for item in queued.into_iter().filter(|item| item.pid == pid) {
+        // The host's exporter failing must not fail the call that drains.
+        let _ = trace_to_py(py, &item.trace).and_then(|trace| {
+            item.bridge
+                .python
+                .bind(py)
+                .call_method1(intern!(py, "record"), (trace,))
+        });
+    }
+}
+
+/// Nanoseconds since the epoch, as OpenTelemetry's times.
+fn nanos(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+    })
+}
+
+/// `(name, start_ns, end_ns, error, cache, linked_account_id, parent, attempts)`.
+fn trace_to_py<'py>(py: Python<'py>, trace: &CallTrace) -> PyResult<Bound<'py, PyTuple>> {
+    let call = &trace.call;
+    let start = nanos(call.started_at);
+    let end = nanos(call.started_at + call.duration);
+    let attempts = PyList::empty(py);
+    for attempt in &trace.attempts {
+        attempts.append(attempt_to_py(py, attempt)?)?;
+    }
+    (
+        call.name,
+        start,
+        end,
+        call.error.map(|code| code.as_str()),
+        call.cache.map(CacheOutcome::as_str),
+        call.linked_account_id.as_deref(),
+        call.parent.as_ref().map(TraceParent::as_str),
+        attempts,
+    )
+        .into_pyobject(py)
+}
+
+/// `(method, route, address, port, status, error, attempt, start_ns, end_ns, budget_wait_s)`.
+fn attempt_to_py<'py>(py: Python<'py>, attempt: &AttemptRecord) -> PyResult<Bound<'py, PyTuple>> {
+    (
+        attempt.method,
+        attempt.route,
+        attempt.server_address.as_str(),
+        attempt.server_port,
+        attempt.status,
+        attempt.error.map(|code| code.as_str()),
+        attempt.attempt,
+        nanos(attempt.started_at),
+        nanos(attempt.started_at + attempt.duration),
+        attempt.budget_wait.as_secs_f64(),
+    )
+        .into_pyobject(py)
+}
