@@ -20,8 +20,9 @@ REFOLD_BIN := $(CARGO_TARGET_DIR)/debug/refold
 export REFOLD_RATE_LIMIT ?= off
 # The test build enables each crate's test-only entry points (a deliberate panic, probes);
 # release builds (bench, packaging) leave them off. Every cargo command of `make test` passes
-# the same features, so nothing is compiled twice.
-TEST_FEATURES := --features refold-session/test-hooks,refold-session-node/test-hooks,refold-session-python/test-hooks,refold-session-kotlin/test-hooks
+# the same features, so nothing is compiled twice. Core's optional `opentelemetry` feature is on,
+# so its tests and lints run too.
+TEST_FEATURES := --features refold-session/test-hooks,refold-session/opentelemetry,refold-session-node/test-hooks,refold-session-python/test-hooks,refold-session-kotlin/test-hooks
 
 # Filled by mk/*.mk.
 TEST_TARGETS :=

@@ -2,6 +2,7 @@
 //! Refold's API from the shell, or run the local Refold emulator.
 
 mod api;
+mod logging;
 
 use std::io::Read as _;
 use std::net::SocketAddr;
@@ -190,6 +191,7 @@ impl ClientArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -51,7 +51,8 @@ impl EmulatorProcess {
             .env_remove("REFOLD_API_KEY")
             .env_remove("COBALT_API_KEY")
             .env_remove("REFOLD_ENVIRONMENT")
-            .env_remove("REFOLD_BASE_URL");
+            .env_remove("REFOLD_BASE_URL")
+            .env_remove("REFOLD_LOG");
         if let Some(key) = key {
             command.env("REFOLD_API_KEY", key);
         }
@@ -196,6 +197,39 @@ impl EmulatorProcess {
         stream.read_to_string(&mut response).unwrap();
         assert!(response.starts_with("HTTP/1.1 2"), "{response}");
     }
+}
+
+#[test]
+fn refold_log_prints_the_calls_spans_and_its_retry_on_stderr_without_secrets() {
+    let emulator = EmulatorProcess::start();
+    emulator.faults(r#"[{"kind":"status","status":503}]"#);
+    let out = Command::new(BIN)
+        .args(["token", "cli-user", "--base-url", &emulator.url])
+        .env("REFOLD_API_KEY", KEY)
+        .env("REFOLD_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+    let stderr = text(&out.stderr);
+    for expected in [
+        "refold.get_token_for_linked_account",
+        "refold.attempt",
+        "url.template=\"/api/v2/public/session-token\"",
+        "http.response.status_code=503",
+        "http.response.status_code=200",
+        "attempt 1 failed with server_error",
+    ] {
+        assert!(stderr.contains(expected), "{expected} in {stderr}");
+    }
+    assert!(
+        !stderr.contains(KEY) && !stderr.contains(&token),
+        "{stderr}"
+    );
+    assert!(
+        !text(&out.stdout).contains("refold.attempt"),
+        "stdout is the answer"
+    );
 }
 
 #[test]

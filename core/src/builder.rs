@@ -100,7 +100,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The option `telemetry`: whether calls are reported to the hook (default true).
+    /// The option `telemetry`: whether calls make `tracing` spans (and metrics, feature
+    /// `opentelemetry`) and are reported to the hook (default true).
     pub fn telemetry_enabled(mut self, enabled: bool) -> Self {
         self.options.telemetry = Some(enabled);
         self

@@ -71,15 +71,15 @@ impl Client {
         Client::from_parts(config, engine)
     }
 
-    /// The client of checked options, reporting its calls to `telemetry` if given (and the
-    /// option `telemetry` is on).
+    /// The client of checked options, with its spans and reporting its calls to `telemetry` if
+    /// given, unless the option `telemetry` is off.
     pub(crate) fn from_config(
         config: ResolvedConfig,
         telemetry: Option<Arc<dyn Telemetry>>,
     ) -> Result<Client, Error> {
-        let observer = telemetry
-            .filter(|_| config.telemetry)
-            .map(|hook| Observer::new(hook, config.telemetry_linked_account_id));
+        let observer = config
+            .telemetry
+            .then(|| Observer::new(telemetry, config.telemetry_linked_account_id));
         let engine = Engine::new(&config)?.with_observer(observer);
         Client::from_parts(config, engine)
     }

@@ -13,6 +13,7 @@ use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use tracing::Instrument;
 use url::Url;
 
 use crate::body::{MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, oversized_error, read_limited};
@@ -24,7 +25,7 @@ use crate::mapping::{
 use crate::options::ResolvedConfig;
 use crate::ratelimit::{Budget, Priority, RateLimit, deadline_within, shared_budget};
 use crate::retry::delay_before_retry;
-use crate::telemetry::{self, AttemptRecord, CacheOutcome, Observer, TraceParent};
+use crate::telemetry::{self, CacheOutcome, Observer, TraceParent};
 
 /// The method as records name it.
 fn method_name(method: &Method) -> &'static str {
@@ -97,7 +98,7 @@ pub(crate) struct Engine {
     budget: Option<Arc<Budget>>,
     /// The limit as configured (the budget paces a little below it, [`paced`]).
     rate_limit: Option<RateLimit>,
-    /// The telemetry hook, when one is installed.
+    /// The spans and the telemetry hook, unless the option `telemetry` is off.
     observer: Option<Observer>,
 }
 
@@ -179,7 +180,7 @@ impl Engine {
         self
     }
 
-    /// The telemetry hook, when one is installed.
+    /// What observes this client's calls, unless the option `telemetry` is off.
     pub(crate) fn observer(&self) -> Option<&Observer> {
         self.observer.as_ref()
     }
@@ -238,9 +239,13 @@ impl Engine {
         loop {
             attempt += 1;
             let outcome = match &self.observer {
-                None => self.attempt(&request, &decode, waiting_since, None).await,
-                Some(_) => {
-                    self.observed_attempt(&request, &decode, waiting_since, attempt)
+                None => {
+                    let traceparent = request.traceparent;
+                    self.attempt(&request, &decode, waiting_since, None, traceparent)
+                        .await
+                }
+                Some(observer) => {
+                    self.observed_attempt(observer, &request, &decode, waiting_since, attempt)
                         .await
                 }
             };
@@ -286,40 +291,43 @@ impl Engine {
         }
     }
 
-    /// [`Engine::attempt`], recorded for the observed call.
+    /// [`Engine::attempt`] inside its span, recorded for the observed call. Without a
+    /// `traceparent` of the caller's, the span's own context is sent (feature `opentelemetry`).
     async fn observed_attempt<T>(
         &self,
+        observer: &Observer,
         request: &Request<'_>,
         decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
         waiting_since: Instant,
         number: u32,
     ) -> Result<T, AttemptError> {
-        let started_at = SystemTime::now();
-        let clock = Instant::now();
+        let (_, route, _) = telemetry::identify(request.call);
+        let watch = observer.attempt(method_name(&request.method), route, &request.url, number);
+        let traceparent = request.traceparent.or_else(|| watch.traceparent());
+        if !watch.recording() {
+            return self
+                .attempt(request, decode, waiting_since, None, traceparent)
+                .await;
+        }
         let probe = AttemptProbe::default();
         let outcome = self
-            .attempt(request, decode, waiting_since, Some(&probe))
+            .attempt(request, decode, waiting_since, Some(&probe), traceparent)
+            .instrument(watch.span().clone())
             .await;
         let error = match &outcome {
             Ok(_) => None,
-            // Refused by the budget: nothing was sent, so no attempt is recorded.
-            Err(AttemptError::Refused(_)) => return outcome,
-            Err(AttemptError::Failed(error)) => Some(error),
+            Err(AttemptError::Refused(refusal)) => {
+                watch.refused(refusal.code());
+                return outcome;
+            }
+            Err(AttemptError::Failed(error)) => Some(error.code()),
         };
-        let (_, route, _) = telemetry::identify(request.call);
         let status = probe.status.load(Ordering::Relaxed);
-        telemetry::note_attempt(AttemptRecord {
-            method: method_name(&request.method),
-            route,
-            server_address: request.url.host_str().unwrap_or_default().to_owned(),
-            server_port: request.url.port_or_known_default().unwrap_or(0),
-            status: (status != 0).then_some(status),
-            error: error.map(Error::code),
-            attempt: number,
-            started_at,
-            duration: clock.elapsed(),
-            budget_wait: Duration::from_micros(probe.waited_us.load(Ordering::Relaxed)),
-        });
+        watch.finish(
+            (status != 0).then_some(status),
+            error,
+            Duration::from_micros(probe.waited_us.load(Ordering::Relaxed)),
+        );
         outcome
     }
 
@@ -333,6 +341,7 @@ impl Engine {
         decode: &impl Fn(&[u8], SystemTime) -> Result<T, Error>,
         waiting_since: Instant,
         probe: Option<&AttemptProbe>,
+        traceparent: Option<TraceParent>,
     ) -> Result<T, AttemptError> {
         let started = Instant::now();
         let timeout = request.timeout.unwrap_or(self.timeout);
@@ -379,7 +388,7 @@ impl Engine {
             if !request.headers.is_empty() {
                 builder = builder.headers(request.headers.clone());
             }
-            if let Some(traceparent) = &request.traceparent {
+            if let Some(traceparent) = &traceparent {
                 builder = builder.header(
                     "traceparent",
                     HeaderValue::from_str(traceparent.as_str()).expect("checked ASCII"),

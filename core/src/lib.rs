@@ -13,6 +13,39 @@
 //! are retried with backoff, and the API key and tokens never appear in messages or `Debug`
 //! output. Every call takes per-call [`RequestOptions`] (its `*_with` form). Requires a tokio
 //! runtime. Bindings read their hosts' values through [`host`].
+//!
+//! # Tracing
+//!
+//! Each call is a `tracing` span (target `refold_session`, level INFO) under the caller's
+//! current span, and each HTTP attempt a CLIENT span under it, with the OpenTelemetry HTTP
+//! client conventions' fields (docs/contract.md §18 `### Rust`); the client option `telemetry:
+//! false` turns them off. With the feature `opentelemetry`, an attempt sends its span's
+//! OpenTelemetry context as `traceparent`, and calls are measured through
+//! `opentelemetry::global` (`http.client.request.duration`, `refold.session_cache.*`). Logs go
+//! through the `log` facade. To see the spans in OpenTelemetry:
+//!
+//! ```no_run
+//! use opentelemetry::trace::TracerProvider as _;
+//! use tracing::Instrument;
+//! use tracing_subscriber::layer::SubscriberExt;
+//!
+//! # async fn run(exporter: opentelemetry_sdk::trace::InMemorySpanExporter) -> Result<(), refold_session::Error> {
+//! let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+//!     .with_simple_exporter(exporter) // your OTLP exporter
+//!     .build();
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("my-backend")));
+//! tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+//!
+//! let refold = refold_session::Client::builder().api_key("sk_...").build()?;
+//! // `refold.get_token_for_linked_account` and its `POST /api/v2/public/session-token`
+//! // attempts become children of the handler's span.
+//! let session = refold
+//!     .get_token_for_linked_account("user-42")
+//!     .instrument(tracing::info_span!("handler"))
+//!     .await?;
+//! # let _ = session; Ok(()) }
+//! ```
 
 mod accounts;
 pub mod api;

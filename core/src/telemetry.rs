@@ -1,14 +1,21 @@
-//! What core tells an observer about its calls (docs/contract.md §18): one [`CallTrace`] per
-//! call, holding the call's own record and one [`AttemptRecord`] per HTTP attempt, handed to
-//! the [`Telemetry`] hook a binding (or a Rust application) installs. A binding turns a trace
-//! into spans and metrics of its host's own OpenTelemetry API, with the times recorded here.
-//! Nothing is measured or built when no hook is installed. Records never hold the API key, a
-//! token, a body or a raw path: routes are templates.
+//! What core tells an observer about its calls (docs/contract.md §18), by two roads sharing the
+//! same measurements: `tracing` spans, live (a span per call, a CLIENT span per attempt, so a
+//! `tracing-opentelemetry` layer maps them to OpenTelemetry under the caller's current span),
+//! and the [`Telemetry`] hook a binding installs, handed one [`CallTrace`] per call afterwards
+//! (the call's own record and one [`AttemptRecord`] per HTTP attempt) to replay into its host's
+//! own OpenTelemetry API. With the feature `opentelemetry`, the attempt span's context is sent as
+//! `traceparent` and calls are measured through `opentelemetry::global`. Nothing is measured
+//! when no hook, subscriber or meter asks (the option `telemetry: false` turns all of it off).
+//! Never the API key, a token, a body or a raw path: routes are templates.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
+
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
+use url::Url;
 
 use crate::error::ErrorCode;
 use crate::mapping::Call;
@@ -95,12 +102,15 @@ pub struct CallTrace {
     pub attempts: Vec<AttemptRecord>,
 }
 
-/// The installed hook.
+/// What observes a client's calls when its option `telemetry` is on: the spans, the hook if one
+/// is installed, and (feature `opentelemetry`) the metrics.
 #[derive(Clone)]
 pub(crate) struct Observer {
-    hook: Arc<dyn Telemetry>,
+    hook: Option<Arc<dyn Telemetry>>,
     /// The option `telemetry_linked_account_id`.
     linked_account_id: bool,
+    #[cfg(feature = "opentelemetry")]
+    metrics: otel::Metrics,
 }
 
 impl fmt::Debug for Observer {
@@ -110,15 +120,23 @@ impl fmt::Debug for Observer {
 }
 
 impl Observer {
-    pub(crate) fn new(hook: Arc<dyn Telemetry>, linked_account_id: bool) -> Observer {
+    pub(crate) fn new(hook: Option<Arc<dyn Telemetry>>, linked_account_id: bool) -> Observer {
         Observer {
             hook,
             linked_account_id,
+            #[cfg(feature = "opentelemetry")]
+            metrics: otel::Metrics::new(),
         }
     }
 
-    /// Runs `call` as the call `name`, collecting the attempts the engine makes within it
-    /// (in this task) and the cache outcome noted, then hands the trace to the hook.
+    /// Whether anything takes the measurements of a call whose span is `span`.
+    fn measures(&self, span: &Span) -> bool {
+        self.hook.is_some() || !span.is_disabled() || cfg!(feature = "opentelemetry")
+    }
+
+    /// Runs `call` as the call `name` inside its span, collecting the attempts the engine
+    /// makes within it (in this task) and the cache outcome noted, then records the outcome on
+    /// the span and hands the trace to the hook.
     pub(crate) async fn observe<T>(
         &self,
         name: &'static str,
@@ -126,57 +144,248 @@ impl Observer {
         parent: Option<TraceParent>,
         call: impl Future<Output = Result<T, crate::error::Error>>,
     ) -> Result<T, crate::error::Error> {
+        let linked_account_id = self.account(linked_account_id);
+        let span = call_span(name, linked_account_id.as_deref());
+        if !self.measures(&span) {
+            return call.await;
+        }
         let collector = Arc::new(Collector::default());
         let started_at = SystemTime::now();
-        let clock = std::time::Instant::now();
-        let result = CURRENT.scope(Arc::clone(&collector), call).await;
+        let clock = Instant::now();
+        let result = CURRENT
+            .scope(Arc::clone(&collector), call)
+            .instrument(span.clone())
+            .await;
         let duration = clock.elapsed();
         let (attempts, cache) = collector.take();
-        self.emit(CallTrace {
-            call: CallRecord {
-                name,
-                started_at,
-                duration,
-                error: result.as_ref().err().map(|error| error.code()),
-                cache,
-                linked_account_id: self.account(linked_account_id),
-                parent,
-            },
-            attempts,
-        });
+        let error = result.as_ref().err().map(|error| error.code());
+        self.end_call(&span, cache, error);
+        if let Some(hook) = &self.hook {
+            emit(
+                hook,
+                CallTrace {
+                    call: CallRecord {
+                        name,
+                        started_at,
+                        duration,
+                        error,
+                        cache,
+                        linked_account_id,
+                        parent,
+                    },
+                    attempts,
+                },
+            );
+        }
         result
     }
 
-    /// A call answered without a request (a synchronous cache hit).
+    /// A call answered without a request (a synchronous cache hit): a call span of its own,
+    /// under the caller's current span, and no attempt.
     pub(crate) fn hit(
         &self,
         name: &'static str,
         linked_account_id: &str,
         parent: Option<TraceParent>,
     ) {
-        self.emit(CallTrace {
-            call: CallRecord {
-                name,
-                started_at: SystemTime::now(),
-                duration: Duration::ZERO,
-                error: None,
-                cache: Some(CacheOutcome::Hit),
-                linked_account_id: self.account(Some(linked_account_id)),
-                parent,
-            },
-            attempts: Vec::new(),
-        });
+        let linked_account_id = self.account(Some(linked_account_id));
+        let span = call_span(name, linked_account_id.as_deref());
+        self.end_call(&span, Some(CacheOutcome::Hit), None);
+        if let Some(hook) = &self.hook {
+            emit(
+                hook,
+                CallTrace {
+                    call: CallRecord {
+                        name,
+                        started_at: SystemTime::now(),
+                        duration: Duration::ZERO,
+                        error: None,
+                        cache: Some(CacheOutcome::Hit),
+                        linked_account_id,
+                        parent,
+                    },
+                    attempts: Vec::new(),
+                },
+            );
+        }
+    }
+
+    /// Records how a call ended on its span (and in the cache counters).
+    fn end_call(&self, span: &Span, cache: Option<CacheOutcome>, error: Option<ErrorCode>) {
+        if let Some(outcome) = cache {
+            span.record("refold.cache.outcome", outcome.as_str());
+        }
+        if let Some(code) = error {
+            span.record("error.type", code.as_str());
+            span.record("otel.status_code", "error");
+        }
+        #[cfg(feature = "opentelemetry")]
+        if let Some(outcome) = cache {
+            self.metrics.count(outcome);
+        }
+    }
+
+    /// The attempt `number` (1-based) of the current call: its CLIENT span, under the call's.
+    pub(crate) fn attempt<'a>(
+        &'a self,
+        method: &'static str,
+        route: &'static str,
+        url: &'a Url,
+        number: u32,
+    ) -> AttemptWatch<'a> {
+        let server_address = url.host_str().unwrap_or_default();
+        let server_port = url.port_or_known_default().unwrap_or(0);
+        // Integers as i64: tracing-opentelemetry keeps those as numbers (u64 become text).
+        let span = tracing::info_span!(
+            target: "refold_session",
+            "refold.attempt",
+            "otel.name" = format!("{method} {route}"),
+            "otel.kind" = "client",
+            "http.request.method" = method,
+            "server.address" = server_address,
+            "server.port" = i64::from(server_port),
+            "url.template" = route,
+            "http.request.resend_count" = (number > 1).then(|| i64::from(number - 1)),
+            "http.response.status_code" = Empty,
+            "error.type" = Empty,
+            "otel.status_code" = Empty,
+            "refold.budget_wait" = Empty,
+        );
+        let recording = in_call() || !span.is_disabled() || cfg!(feature = "opentelemetry");
+        AttemptWatch {
+            observer: self,
+            span,
+            recording,
+            method,
+            route,
+            server_address,
+            server_port,
+            number,
+            started_at: SystemTime::now(),
+            clock: Instant::now(),
+        }
     }
 
     fn account(&self, id: Option<&str>) -> Option<String> {
         id.filter(|_| self.linked_account_id).map(str::to_owned)
     }
+}
 
-    fn emit(&self, trace: CallTrace) {
-        // A hook that panics must not take the call (or the runtime thread) with it.
-        let hook = &self.hook;
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook.record(&trace)));
+/// A call's span: `refold.<call name>`, INTERNAL, under the caller's current span.
+fn call_span(name: &'static str, linked_account_id: Option<&str>) -> Span {
+    // The token call, the hot one, has a callsite of its own, so a subscriber sees its name.
+    if name == "get_token_for_linked_account" {
+        tracing::info_span!(
+            target: "refold_session",
+            "refold.get_token_for_linked_account",
+            "otel.name" = "refold.get_token_for_linked_account",
+            "otel.kind" = "internal",
+            "refold.cache.outcome" = Empty,
+            "error.type" = Empty,
+            "otel.status_code" = Empty,
+            "refold.linked_account_id" = linked_account_id,
+        )
+    } else {
+        tracing::info_span!(
+            target: "refold_session",
+            "refold.call",
+            "otel.name" = format!("refold.{name}"),
+            "otel.kind" = "internal",
+            "refold.cache.outcome" = Empty,
+            "error.type" = Empty,
+            "otel.status_code" = Empty,
+            "refold.linked_account_id" = linked_account_id,
+        )
     }
+}
+
+/// An attempt being observed: its span (entered around the attempt), and the start of its
+/// record.
+pub(crate) struct AttemptWatch<'a> {
+    observer: &'a Observer,
+    span: Span,
+    recording: bool,
+    method: &'static str,
+    route: &'static str,
+    server_address: &'a str,
+    server_port: u16,
+    number: u32,
+    started_at: SystemTime,
+    clock: Instant,
+}
+
+impl AttemptWatch<'_> {
+    /// Whether anything takes this attempt's measurements (else the attempt runs bare).
+    pub(crate) fn recording(&self) -> bool {
+        self.recording
+    }
+
+    pub(crate) fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// The attempt span's OpenTelemetry context as a `traceparent` (feature `opentelemetry`,
+    /// with a `tracing-opentelemetry` layer installed), so the server's side is its child.
+    pub(crate) fn traceparent(&self) -> Option<TraceParent> {
+        #[cfg(feature = "opentelemetry")]
+        {
+            otel::traceparent(&self.span)
+        }
+        #[cfg(not(feature = "opentelemetry"))]
+        {
+            None
+        }
+    }
+
+    /// The budget refused the attempt a turn: nothing was sent (no attempt record).
+    pub(crate) fn refused(self, error: ErrorCode) {
+        self.span.record("error.type", error.as_str());
+        self.span.record("otel.status_code", "error");
+    }
+
+    /// The attempt ended with `status` (when an answer came) and `error` (when it failed),
+    /// having waited `budget_wait` for its turn.
+    pub(crate) fn finish(
+        self,
+        status: Option<u16>,
+        error: Option<ErrorCode>,
+        budget_wait: Duration,
+    ) {
+        let duration = self.clock.elapsed();
+        let span = &self.span;
+        if let Some(status) = status {
+            span.record("http.response.status_code", i64::from(status));
+        }
+        if let Some(code) = error {
+            span.record("error.type", code.as_str());
+            span.record("otel.status_code", "error");
+        }
+        if !budget_wait.is_zero() {
+            span.record("refold.budget_wait", budget_wait.as_secs_f64());
+        }
+        let record = AttemptRecord {
+            method: self.method,
+            route: self.route,
+            server_address: self.server_address.to_owned(),
+            server_port: self.server_port,
+            status,
+            error,
+            attempt: self.number,
+            started_at: self.started_at,
+            duration,
+            budget_wait,
+        };
+        #[cfg(feature = "opentelemetry")]
+        self.observer.metrics.measure(&record);
+        #[cfg(not(feature = "opentelemetry"))]
+        let _ = self.observer;
+        note_attempt(record);
+    }
+}
+
+fn emit(hook: &Arc<dyn Telemetry>, trace: CallTrace) {
+    // A hook that panics must not take the call (or the runtime thread) with it.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook.record(&trace)));
 }
 
 /// A call's name, route template and linked account, as records give them.
@@ -214,7 +423,7 @@ pub(crate) fn in_call() -> bool {
 }
 
 /// Adds an attempt to the observed call of the current task, if any.
-pub(crate) fn note_attempt(record: AttemptRecord) {
+fn note_attempt(record: AttemptRecord) {
     let _ = CURRENT.try_with(|collector| collector.attempts.lock().unwrap().push(record));
 }
 
@@ -247,6 +456,128 @@ impl Collector {
 
 tokio::task_local! {
     static CURRENT: Arc<Collector>;
+}
+
+/// The feature `opentelemetry`: spans' contexts onto the wire, and the metrics of §18 through
+/// the global meter provider (its instruments are made when the client is built: set the
+/// provider first).
+#[cfg(feature = "opentelemetry")]
+mod otel {
+    use opentelemetry::metrics::{Counter, Histogram};
+    use opentelemetry::trace::TraceContextExt;
+    use opentelemetry::{InstrumentationScope, KeyValue, global};
+    use tracing::Span;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    use crate::telemetry::AttemptRecord;
+    use crate::telemetry::CacheOutcome;
+    use crate::telemetry::TraceParent;
+
+    /// `span`'s OpenTelemetry span context as a traceparent, when it has a valid one.
+    pub(super) fn traceparent(span: &Span) -> Option<TraceParent> {
+        if span.is_disabled() {
+            return None;
+        }
+        let context = span.context();
+        let otel_span = context.span();
+        let ids = otel_span.span_context();
+        if !ids.is_valid() {
+            return None;
+        }
+        let text = format!(
+            "00-{}-{}-{:02x}",
+            ids.trace_id(),
+            ids.span_id(),
+            ids.trace_flags().to_u8()
+        );
+        TraceParent::parse(&text).ok()
+    }
+
+    #[derive(Clone)]
+    pub(super) struct Metrics {
+        duration: Histogram<f64>,
+        hits: Counter<u64>,
+        misses: Counter<u64>,
+        coalesced: Counter<u64>,
+        refreshes: Counter<u64>,
+        store_errors: Counter<u64>,
+    }
+
+    impl Metrics {
+        pub(super) fn new() -> Metrics {
+            let meter = global::meter_with_scope(
+                InstrumentationScope::builder("refold-session")
+                    .with_version(env!("CARGO_PKG_VERSION"))
+                    .build(),
+            );
+            let counter = |name: &'static str, description: &'static str| {
+                meter
+                    .u64_counter(name)
+                    .with_description(description)
+                    .build()
+            };
+            Metrics {
+                duration: meter
+                    .f64_histogram("http.client.request.duration")
+                    .with_unit("s")
+                    .with_description("Duration of HTTP client requests.")
+                    // The HTTP semantic conventions' advice.
+                    .with_boundaries(vec![
+                        0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5,
+                        10.0,
+                    ])
+                    .build(),
+                hits: counter(
+                    "refold.session_cache.hits",
+                    "Session tokens answered from memory or the fleet store.",
+                ),
+                misses: counter("refold.session_cache.misses", "Session tokens minted."),
+                coalesced: counter(
+                    "refold.session_cache.coalesced",
+                    "Calls that waited for another caller's mint of the same account.",
+                ),
+                refreshes: counter(
+                    "refold.session_cache.refreshes",
+                    "Background refreshes ahead of expiry.",
+                ),
+                store_errors: counter(
+                    "refold.session_cache.store_errors",
+                    "Calls that minted directly because the fleet store failed.",
+                ),
+            }
+        }
+
+        pub(super) fn count(&self, outcome: CacheOutcome) {
+            let counter = match outcome {
+                CacheOutcome::Hit | CacheOutcome::StoreHit => &self.hits,
+                CacheOutcome::Miss => &self.misses,
+                CacheOutcome::Coalesced => &self.coalesced,
+                CacheOutcome::Refresh => &self.refreshes,
+                CacheOutcome::StoreError => &self.store_errors,
+            };
+            counter.add(1, &[]);
+        }
+
+        pub(super) fn measure(&self, attempt: &AttemptRecord) {
+            let mut attributes = vec![
+                KeyValue::new("http.request.method", attempt.method),
+                KeyValue::new("server.address", attempt.server_address.clone()),
+                KeyValue::new("server.port", i64::from(attempt.server_port)),
+                KeyValue::new("url.template", attempt.route),
+            ];
+            if let Some(status) = attempt.status {
+                attributes.push(KeyValue::new(
+                    "http.response.status_code",
+                    i64::from(status),
+                ));
+            }
+            if let Some(code) = attempt.error {
+                attributes.push(KeyValue::new("error.type", code.as_str()));
+            }
+            self.duration
+                .record(attempt.duration.as_secs_f64(), &attributes);
+        }
+    }
 }
 
 /// A W3C `traceparent` (version 00: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`),
