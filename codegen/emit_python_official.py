@@ -141,15 +141,18 @@ def _method(ir, call: official.Call, awaited: bool) -> str:
     name = naming.snake(call.name)
     params = ",\n        ".join(_signature(call))
     lines = _payload_lines(call)
-    # The generic call answers Any: the cast gives the method its declared type.
+    # The generic call answers Any: the annotated local gives the method its declared type.
     returns = _returns(ir, call)
+    lines.append(f"answer: {returns}")
     for route in call.routes:
-        forward = _forward(call, route, awaited)
-        forward = f"return {forward}" if returns == "Any" else f'return cast("{returns}", {forward})'
+        forward = f"answer = {_forward(call, route, awaited)}"
         if route.when is not None and route.when[1] == "set":
-            lines += [f"if {route.when[0]}:", f"    {forward}"]
+            lines += [f"if {route.when[0]}:", f"    {forward}", "else:"]
+        elif lines[-1] == "else:":
+            lines.append(f"    {forward}")
         else:
             lines.append(forward)
+    lines.append("return answer")
     doc = _doc(call)
     docstring = '"""' + doc[0] + ("\n\n        " + "\n        ".join(doc[1:]) + '\n        """' if len(doc) > 1 else '"""')
     body = "\n        ".join(lines)
@@ -175,8 +178,6 @@ arguments and forwards to the generic call with the operation today's API has fo
 __init__.py and return typed records."""
 
 from __future__ import annotations
-
-from typing import cast
 
 from ._api_base import _AsyncClientCalls, _ClientCalls
 

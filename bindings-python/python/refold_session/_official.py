@@ -8,8 +8,6 @@ __init__.py and return typed records."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from ._api_base import _AsyncClientCalls, _ClientCalls
 
 TYPE_CHECKING = False
@@ -62,7 +60,9 @@ class _OfficialCalls(_ClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "slug": slug}
         sdk_payload.update(_present({"config_id": config_id, "labels": labels}))
-        return cast("GetApplicationConfigDTO", self.call("getOrCreateConfig", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: GetApplicationConfigDTO
+        answer = self.call("getOrCreateConfig", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def create_webhook(
         self,
@@ -77,7 +77,9 @@ class _OfficialCalls(_ClientCalls):
         Calls ``POST /api/v2/public/webhook`` (``registerWebhook``).
         """
         sdk_payload: Dict[str, Any] = {"webhook_url": webhook_url, "webhook_events": webhook_events}
-        return cast("RefoldWebhook", self.call("registerWebhook", None, body=sdk_payload, timeout=timeout, max_retries=max_retries))
+        answer: RefoldWebhook
+        answer = self.call("registerWebhook", None, body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def delete_config(
         self,
@@ -94,9 +96,12 @@ class _OfficialCalls(_ClientCalls):
         Calls ``DELETE /api/v2/public/slug/{slug}/config`` (``deleteConfigDefault``) when ``config_id`` is not.
         Without config_id the SDK's path ends in a slash.
         """
+        answer: MessageOnly
         if config_id:
-            return cast("MessageOnly", self.call("deleteConfig", _present({"slug": slug, "configId": config_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
-        return cast("MessageOnly", self.call("deleteConfigDefault", _present({"slug": slug}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+            answer = self.call("deleteConfig", _present({"slug": slug, "configId": config_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        else:
+            answer = self.call("deleteConfigDefault", _present({"slug": slug}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def delete_event(
         self,
@@ -110,7 +115,9 @@ class _OfficialCalls(_ClientCalls):
         Calls ``DELETE /api/v2/public/application/event/{event_id}`` (``deleteEvent``).
         Event definitions moved under /api/v2/public/application/event.
         """
-        return cast("List[CustomTrigger]", self.call("deleteEvent", _present({"event_id": event_id}), timeout=timeout, max_retries=max_retries))
+        answer: List[CustomTrigger]
+        answer = self.call("deleteEvent", _present({"event_id": event_id}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     def delete_webhook(
         self,
@@ -125,7 +132,9 @@ class _OfficialCalls(_ClientCalls):
         Its route ``DELETE /api/v2/public/webhook`` is not in today's API: with ``webhook_id`` it acts on that webhook; without it, InvalidInputError, nothing sent.
         Today's spec deletes one webhook by id (DELETE /api/v2/public/webhook/{id}); the id-less route is not in it.
         """
-        return self.call("official.deleteWebhook", _present({"webhook_id": webhook_id}), timeout=timeout, max_retries=max_retries)
+        answer: Any
+        answer = self.call("official.deleteWebhook", _present({"webhook_id": webhook_id}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     def event(
         self,
@@ -147,9 +156,12 @@ class _OfficialCalls(_ClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "event": event}
         sdk_payload.update(_present({"config_id": config_id, "slug": slug, "payload": payload}))
+        answer: WebhookFiredResponse
         if slug:
-            return cast("WebhookFiredResponse", self.call("triggerEventBySlug", _present({"config_id": config_id, "slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries))
-        return cast("WebhookFiredResponse", self.call("triggerEvent", _present({"config_id": config_id}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries))
+            answer = self.call("triggerEventBySlug", _present({"config_id": config_id, "slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries)
+        else:
+            answer = self.call("triggerEvent", _present({"config_id": config_id}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def execute_workflow(
         self,
@@ -167,7 +179,9 @@ class _OfficialCalls(_ClientCalls):
         Calls ``POST /api/v2/public/workflow/{workflowId}/execute`` (``executeWorkflow``).
         The v1 workflow API was sunset on 2026-05-31 (changelog); the v2 route is POST /api/v2/public/workflow/{workflowId}/execute with the same headers.
         """
-        return cast("InstanceExecutionResult", self.call("executeWorkflow", _present({"workflowId": workflow_id, "slug": slug, "sync_execution": None if sync_execution is None else ("true" if sync_execution else "false")}), body=payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: InstanceExecutionResult
+        answer = self.call("executeWorkflow", _present({"workflowId": workflow_id, "slug": slug, "sync_execution": None if sync_execution is None else ("true" if sync_execution else "false")}), body=payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def get_all_linked_accounts(
         self,
@@ -181,7 +195,9 @@ class _OfficialCalls(_ClientCalls):
 
         Calls ``GET /api/v2/public/linked-account`` (``listLinkedAccounts``).
         """
-        return cast("PaginatedLinkedAccounts", self.call("listLinkedAccounts", _present({"page": page, "limit": limit}), timeout=timeout, max_retries=max_retries))
+        answer: PaginatedLinkedAccounts
+        answer = self.call("listLinkedAccounts", _present({"page": page, "limit": limit}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     def get_application_by_slug(
         self,
@@ -195,7 +211,9 @@ class _OfficialCalls(_ClientCalls):
 
         Calls ``GET /api/v2/public/application/{slug}`` (``getApplicationBySlug``).
         """
-        return cast("ApplicationItem", self.call("getApplicationBySlug", _present({"linked_account_id": linked_account_id, "slug": slug}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: ApplicationItem
+        answer = self.call("getApplicationBySlug", _present({"linked_account_id": linked_account_id, "slug": slug}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def get_applications(
         self,
@@ -208,7 +226,9 @@ class _OfficialCalls(_ClientCalls):
 
         Calls ``GET /api/v2/public/application`` (``listApplicationsForLinkedAccount``).
         """
-        return cast("List[ApplicationItem]", self.call("listApplicationsForLinkedAccount", _present({"linked_account_id": linked_account_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: List[ApplicationItem]
+        answer = self.call("listApplicationsForLinkedAccount", _present({"linked_account_id": linked_account_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def get_config(
         self,
@@ -227,9 +247,12 @@ class _OfficialCalls(_ClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "slug": slug}
         sdk_payload.update(_present({"config_id": config_id}))
+        answer: GetApplicationConfigDTO
         if config_id:
-            return cast("GetApplicationConfigDTO", self.call("getInstalledConfig", _present({"slug": slug, "configId": config_id}), body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
-        return cast("GetApplicationConfigDTO", self.call("getInstalledConfigDefault", _present({"slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+            answer = self.call("getInstalledConfig", _present({"slug": slug, "configId": config_id}), body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        else:
+            answer = self.call("getInstalledConfigDefault", _present({"slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def get_execution_by_id(
         self,
@@ -243,7 +266,9 @@ class _OfficialCalls(_ClientCalls):
 
         Calls ``GET /api/v2/public/execution/{execution_id}`` (``getExecutionById``).
         """
-        return cast("Instance", self.call("getExecutionById", _present({"execution_id": execution_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: Instance
+        answer = self.call("getExecutionById", _present({"execution_id": execution_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def get_executions(
         self,
@@ -259,7 +284,9 @@ class _OfficialCalls(_ClientCalls):
         Calls ``GET /api/v2/public/execution`` (``listExecutions``).
         The spec takes the account from the header only; the query copy is extra.
         """
-        return cast("PaginatedInstances", self.call("listExecutions", _present({"page": page, "limit": limit}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: PaginatedInstances
+        answer = self.call("listExecutions", _present({"page": page, "limit": limit}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def get_linked_account_by_id(
         self,
@@ -273,7 +300,9 @@ class _OfficialCalls(_ClientCalls):
         Calls ``GET /api/v2/public/linked-account/{linked_account_id}`` (``getLinkedAccountById``).
         The SDK interpolates the id into the path without percent-encoding it.
         """
-        return cast("LinkedAccount", self.call("getLinkedAccountById", _present({"linked_account_id": linked_account_id}), timeout=timeout, max_retries=max_retries))
+        answer: LinkedAccount
+        answer = self.call("getLinkedAccountById", _present({"linked_account_id": linked_account_id}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     def get_webhook(
         self,
@@ -286,7 +315,9 @@ class _OfficialCalls(_ClientCalls):
         Calls ``GET /api/v2/public/webhook`` (``listWebhooks``).
         The SDK types the answer as one webhook; the spec answers a list of webhooks.
         """
-        return cast("List[RefoldWebhook]", self.call("listWebhooks", None, timeout=timeout, max_retries=max_retries))
+        answer: List[RefoldWebhook]
+        answer = self.call("listWebhooks", None, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def list_event_by_id(
         self,
@@ -300,7 +331,9 @@ class _OfficialCalls(_ClientCalls):
         Calls ``GET /api/v2/public/application/event/{event_id}`` (``getEvent``).
         Event definitions moved under /api/v2/public/application/event.
         """
-        return cast("CustomTrigger", self.call("getEvent", _present({"event_id": event_id}), timeout=timeout, max_retries=max_retries))
+        answer: CustomTrigger
+        answer = self.call("getEvent", _present({"event_id": event_id}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     def list_events(
         self,
@@ -313,7 +346,9 @@ class _OfficialCalls(_ClientCalls):
         Calls ``GET /api/v2/public/application/event`` (``listEvents``).
         Event definitions moved under /api/v2/public/application/event.
         """
-        return cast("List[CustomTrigger]", self.call("listEvents", None, timeout=timeout, max_retries=max_retries))
+        answer: List[CustomTrigger]
+        answer = self.call("listEvents", None, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def migrate_auth(
         self,
@@ -330,7 +365,9 @@ class _OfficialCalls(_ClientCalls):
         The spec reads the account from the linked_account_id header and the body's slug and auth_object; the SDK also sends the id in the query and the body.
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "slug": slug, "auth_object": auth_object}
-        return cast("MigrateTokenResponse", self.call("migrateTokenForLinkedAccount", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: MigrateTokenResponse
+        answer = self.call("migrateTokenForLinkedAccount", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def subscribe_webhook_events(
         self,
@@ -347,7 +384,9 @@ class _OfficialCalls(_ClientCalls):
         Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events).
         """
         sdk_payload: Dict[str, Any] = {"webhook_events": webhook_events}
-        return self.call("official.subscribeWebhookEvents", _present({"webhook_id": webhook_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        answer: Any
+        answer = self.call("official.subscribeWebhookEvents", _present({"webhook_id": webhook_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def trigger_event(
         self,
@@ -369,9 +408,12 @@ class _OfficialCalls(_ClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "event": event}
         sdk_payload.update(_present({"config_id": config_id, "slug": slug, "payload": payload}))
+        answer: WebhookFiredResponse
         if slug:
-            return cast("WebhookFiredResponse", self.call("triggerEventBySlug", _present({"slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries))
-        return cast("WebhookFiredResponse", self.call("triggerEvent", None, body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries))
+            answer = self.call("triggerEventBySlug", _present({"slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries)
+        else:
+            answer = self.call("triggerEvent", None, body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def unsubscribe_webhook_event(
         self,
@@ -388,7 +430,9 @@ class _OfficialCalls(_ClientCalls):
         Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events).
         """
         sdk_payload: Dict[str, Any] = {"webhook_event": webhook_event}
-        return self.call("official.unsubscribeWebhookEvent", _present({"webhook_id": webhook_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        answer: Any
+        answer = self.call("official.unsubscribeWebhookEvent", _present({"webhook_id": webhook_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def update_config(
         self,
@@ -407,7 +451,9 @@ class _OfficialCalls(_ClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "slug": slug}
         sdk_payload.update(_present({"config_id": config_id, "fields": fields, "workflows": workflows}))
-        return cast("GetApplicationConfigDTO", self.call("updateConfig", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: GetApplicationConfigDTO
+        answer = self.call("updateConfig", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     def update_event(
         self,
@@ -424,7 +470,9 @@ class _OfficialCalls(_ClientCalls):
         Event definitions moved under /api/v2/public/application/event.
         """
         sdk_payload: Dict[str, Any] = {"event_id": event_id, "name": name, "response": response}
-        return cast("List[CustomTrigger]", self.call("updateEvent", _present({"event_id": event_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries))
+        answer: List[CustomTrigger]
+        answer = self.call("updateEvent", _present({"event_id": event_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        return answer
 
 
 class _AsyncOfficialCalls(_AsyncClientCalls):
@@ -448,7 +496,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "slug": slug}
         sdk_payload.update(_present({"config_id": config_id, "labels": labels}))
-        return cast("GetApplicationConfigDTO", await self.call("getOrCreateConfig", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: GetApplicationConfigDTO
+        answer = await self.call("getOrCreateConfig", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def create_webhook(
         self,
@@ -463,7 +513,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Calls ``POST /api/v2/public/webhook`` (``registerWebhook``).
         """
         sdk_payload: Dict[str, Any] = {"webhook_url": webhook_url, "webhook_events": webhook_events}
-        return cast("RefoldWebhook", await self.call("registerWebhook", None, body=sdk_payload, timeout=timeout, max_retries=max_retries))
+        answer: RefoldWebhook
+        answer = await self.call("registerWebhook", None, body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def delete_config(
         self,
@@ -480,9 +532,12 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Calls ``DELETE /api/v2/public/slug/{slug}/config`` (``deleteConfigDefault``) when ``config_id`` is not.
         Without config_id the SDK's path ends in a slash.
         """
+        answer: MessageOnly
         if config_id:
-            return cast("MessageOnly", await self.call("deleteConfig", _present({"slug": slug, "configId": config_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
-        return cast("MessageOnly", await self.call("deleteConfigDefault", _present({"slug": slug}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+            answer = await self.call("deleteConfig", _present({"slug": slug, "configId": config_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        else:
+            answer = await self.call("deleteConfigDefault", _present({"slug": slug}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def delete_event(
         self,
@@ -496,7 +551,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Calls ``DELETE /api/v2/public/application/event/{event_id}`` (``deleteEvent``).
         Event definitions moved under /api/v2/public/application/event.
         """
-        return cast("List[CustomTrigger]", await self.call("deleteEvent", _present({"event_id": event_id}), timeout=timeout, max_retries=max_retries))
+        answer: List[CustomTrigger]
+        answer = await self.call("deleteEvent", _present({"event_id": event_id}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def delete_webhook(
         self,
@@ -511,7 +568,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Its route ``DELETE /api/v2/public/webhook`` is not in today's API: with ``webhook_id`` it acts on that webhook; without it, InvalidInputError, nothing sent.
         Today's spec deletes one webhook by id (DELETE /api/v2/public/webhook/{id}); the id-less route is not in it.
         """
-        return await self.call("official.deleteWebhook", _present({"webhook_id": webhook_id}), timeout=timeout, max_retries=max_retries)
+        answer: Any
+        answer = await self.call("official.deleteWebhook", _present({"webhook_id": webhook_id}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def event(
         self,
@@ -533,9 +592,12 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "event": event}
         sdk_payload.update(_present({"config_id": config_id, "slug": slug, "payload": payload}))
+        answer: WebhookFiredResponse
         if slug:
-            return cast("WebhookFiredResponse", await self.call("triggerEventBySlug", _present({"config_id": config_id, "slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries))
-        return cast("WebhookFiredResponse", await self.call("triggerEvent", _present({"config_id": config_id}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries))
+            answer = await self.call("triggerEventBySlug", _present({"config_id": config_id, "slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries)
+        else:
+            answer = await self.call("triggerEvent", _present({"config_id": config_id}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def execute_workflow(
         self,
@@ -553,7 +615,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Calls ``POST /api/v2/public/workflow/{workflowId}/execute`` (``executeWorkflow``).
         The v1 workflow API was sunset on 2026-05-31 (changelog); the v2 route is POST /api/v2/public/workflow/{workflowId}/execute with the same headers.
         """
-        return cast("InstanceExecutionResult", await self.call("executeWorkflow", _present({"workflowId": workflow_id, "slug": slug, "sync_execution": None if sync_execution is None else ("true" if sync_execution else "false")}), body=payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: InstanceExecutionResult
+        answer = await self.call("executeWorkflow", _present({"workflowId": workflow_id, "slug": slug, "sync_execution": None if sync_execution is None else ("true" if sync_execution else "false")}), body=payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def get_all_linked_accounts(
         self,
@@ -567,7 +631,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
 
         Calls ``GET /api/v2/public/linked-account`` (``listLinkedAccounts``).
         """
-        return cast("PaginatedLinkedAccounts", await self.call("listLinkedAccounts", _present({"page": page, "limit": limit}), timeout=timeout, max_retries=max_retries))
+        answer: PaginatedLinkedAccounts
+        answer = await self.call("listLinkedAccounts", _present({"page": page, "limit": limit}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def get_application_by_slug(
         self,
@@ -581,7 +647,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
 
         Calls ``GET /api/v2/public/application/{slug}`` (``getApplicationBySlug``).
         """
-        return cast("ApplicationItem", await self.call("getApplicationBySlug", _present({"linked_account_id": linked_account_id, "slug": slug}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: ApplicationItem
+        answer = await self.call("getApplicationBySlug", _present({"linked_account_id": linked_account_id, "slug": slug}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def get_applications(
         self,
@@ -594,7 +662,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
 
         Calls ``GET /api/v2/public/application`` (``listApplicationsForLinkedAccount``).
         """
-        return cast("List[ApplicationItem]", await self.call("listApplicationsForLinkedAccount", _present({"linked_account_id": linked_account_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: List[ApplicationItem]
+        answer = await self.call("listApplicationsForLinkedAccount", _present({"linked_account_id": linked_account_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def get_config(
         self,
@@ -613,9 +683,12 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "slug": slug}
         sdk_payload.update(_present({"config_id": config_id}))
+        answer: GetApplicationConfigDTO
         if config_id:
-            return cast("GetApplicationConfigDTO", await self.call("getInstalledConfig", _present({"slug": slug, "configId": config_id}), body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
-        return cast("GetApplicationConfigDTO", await self.call("getInstalledConfigDefault", _present({"slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+            answer = await self.call("getInstalledConfig", _present({"slug": slug, "configId": config_id}), body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        else:
+            answer = await self.call("getInstalledConfigDefault", _present({"slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def get_execution_by_id(
         self,
@@ -629,7 +702,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
 
         Calls ``GET /api/v2/public/execution/{execution_id}`` (``getExecutionById``).
         """
-        return cast("Instance", await self.call("getExecutionById", _present({"execution_id": execution_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: Instance
+        answer = await self.call("getExecutionById", _present({"execution_id": execution_id}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def get_executions(
         self,
@@ -645,7 +720,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Calls ``GET /api/v2/public/execution`` (``listExecutions``).
         The spec takes the account from the header only; the query copy is extra.
         """
-        return cast("PaginatedInstances", await self.call("listExecutions", _present({"page": page, "limit": limit}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: PaginatedInstances
+        answer = await self.call("listExecutions", _present({"page": page, "limit": limit}), linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def get_linked_account_by_id(
         self,
@@ -659,7 +736,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Calls ``GET /api/v2/public/linked-account/{linked_account_id}`` (``getLinkedAccountById``).
         The SDK interpolates the id into the path without percent-encoding it.
         """
-        return cast("LinkedAccount", await self.call("getLinkedAccountById", _present({"linked_account_id": linked_account_id}), timeout=timeout, max_retries=max_retries))
+        answer: LinkedAccount
+        answer = await self.call("getLinkedAccountById", _present({"linked_account_id": linked_account_id}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def get_webhook(
         self,
@@ -672,7 +751,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Calls ``GET /api/v2/public/webhook`` (``listWebhooks``).
         The SDK types the answer as one webhook; the spec answers a list of webhooks.
         """
-        return cast("List[RefoldWebhook]", await self.call("listWebhooks", None, timeout=timeout, max_retries=max_retries))
+        answer: List[RefoldWebhook]
+        answer = await self.call("listWebhooks", None, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def list_event_by_id(
         self,
@@ -686,7 +767,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Calls ``GET /api/v2/public/application/event/{event_id}`` (``getEvent``).
         Event definitions moved under /api/v2/public/application/event.
         """
-        return cast("CustomTrigger", await self.call("getEvent", _present({"event_id": event_id}), timeout=timeout, max_retries=max_retries))
+        answer: CustomTrigger
+        answer = await self.call("getEvent", _present({"event_id": event_id}), timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def list_events(
         self,
@@ -699,7 +782,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Calls ``GET /api/v2/public/application/event`` (``listEvents``).
         Event definitions moved under /api/v2/public/application/event.
         """
-        return cast("List[CustomTrigger]", await self.call("listEvents", None, timeout=timeout, max_retries=max_retries))
+        answer: List[CustomTrigger]
+        answer = await self.call("listEvents", None, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def migrate_auth(
         self,
@@ -716,7 +801,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         The spec reads the account from the linked_account_id header and the body's slug and auth_object; the SDK also sends the id in the query and the body.
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "slug": slug, "auth_object": auth_object}
-        return cast("MigrateTokenResponse", await self.call("migrateTokenForLinkedAccount", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: MigrateTokenResponse
+        answer = await self.call("migrateTokenForLinkedAccount", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def subscribe_webhook_events(
         self,
@@ -733,7 +820,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events).
         """
         sdk_payload: Dict[str, Any] = {"webhook_events": webhook_events}
-        return await self.call("official.subscribeWebhookEvents", _present({"webhook_id": webhook_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        answer: Any
+        answer = await self.call("official.subscribeWebhookEvents", _present({"webhook_id": webhook_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def trigger_event(
         self,
@@ -755,9 +844,12 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "event": event}
         sdk_payload.update(_present({"config_id": config_id, "slug": slug, "payload": payload}))
+        answer: WebhookFiredResponse
         if slug:
-            return cast("WebhookFiredResponse", await self.call("triggerEventBySlug", _present({"slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries))
-        return cast("WebhookFiredResponse", await self.call("triggerEvent", None, body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries))
+            answer = await self.call("triggerEventBySlug", _present({"slug": slug}), body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries)
+        else:
+            answer = await self.call("triggerEvent", None, body=sdk_payload, linked_account_id=linked_account_id, files=files, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def unsubscribe_webhook_event(
         self,
@@ -774,7 +866,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Not in today's spec: a webhook's events are set with updateWebhook (PUT /api/v2/public/webhook/{id}, webhook_events).
         """
         sdk_payload: Dict[str, Any] = {"webhook_event": webhook_event}
-        return await self.call("official.unsubscribeWebhookEvent", _present({"webhook_id": webhook_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        answer: Any
+        answer = await self.call("official.unsubscribeWebhookEvent", _present({"webhook_id": webhook_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def update_config(
         self,
@@ -793,7 +887,9 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         """
         sdk_payload: Dict[str, Any] = {"linked_account_id": linked_account_id, "slug": slug}
         sdk_payload.update(_present({"config_id": config_id, "fields": fields, "workflows": workflows}))
-        return cast("GetApplicationConfigDTO", await self.call("updateConfig", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries))
+        answer: GetApplicationConfigDTO
+        answer = await self.call("updateConfig", None, body=sdk_payload, linked_account_id=linked_account_id, timeout=timeout, max_retries=max_retries)
+        return answer
 
     async def update_event(
         self,
@@ -810,4 +906,6 @@ class _AsyncOfficialCalls(_AsyncClientCalls):
         Event definitions moved under /api/v2/public/application/event.
         """
         sdk_payload: Dict[str, Any] = {"event_id": event_id, "name": name, "response": response}
-        return cast("List[CustomTrigger]", await self.call("updateEvent", _present({"event_id": event_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries))
+        answer: List[CustomTrigger]
+        answer = await self.call("updateEvent", _present({"event_id": event_id}), body=sdk_payload, timeout=timeout, max_retries=max_retries)
+        return answer
