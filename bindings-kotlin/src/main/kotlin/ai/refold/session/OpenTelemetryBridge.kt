@@ -29,8 +29,18 @@ import java.util.concurrent.TimeUnit
  * the API key, a token, a body, a raw path or a header value.
  */
 internal class OpenTelemetryBridge {
-    /** Whether the native hook hands traces over (last value told; flipped when registration changes). */
+    /** The registered OpenTelemetry (null: none) as last read, and when. */
+    private class Registered(val otel: OpenTelemetry?, val readAt: Long)
+
+    /**
+     * `GlobalOpenTelemetry` is read at most every [REREAD_NANOS] (its reads take a global lock,
+     * which calls on many threads would contend for): an OpenTelemetry registered (or reset)
+     * later is seen by the calls after that.
+     */
     @Volatile
+    private var registered = Registered(null, System.nanoTime() - REREAD_NANOS)
+
+    /** Whether the native hook hands traces over (last value told). */
     private var recording = false
 
     /** The instruments of the OpenTelemetry they were made from. */
@@ -46,14 +56,33 @@ internal class OpenTelemetryBridge {
 
     private val version: String by lazy { packageVersion() }
 
-    /** Per call: tells native code whether to record, and the current span's traceparent. */
-    fun traceparent(): String? {
-        val on = GlobalOpenTelemetry.isSet()
-        if (on != recording) {
-            recording = on
-            NativeFast.setRecording(on)
+    /** The registered OpenTelemetry, read again when the last read is old; tells native code whether to record. */
+    private fun current(): OpenTelemetry? {
+        val last = registered
+        val now = System.nanoTime()
+        if (now - last.readAt < REREAD_NANOS) return last.otel
+        return reread(now)
+    }
+
+    @Synchronized
+    private fun reread(now: Long): OpenTelemetry? {
+        val otel = if (GlobalOpenTelemetry.isSet()) GlobalOpenTelemetry.getOrNoop() else null
+        registered = Registered(otel, now)
+        if ((otel != null) != recording) {
+            recording = otel != null
+            NativeFast.setRecording(recording)
         }
-        if (!on) return null
+        return otel
+    }
+
+    /** Reads `GlobalOpenTelemetry` now (tests that register one). */
+    fun reread() {
+        reread(System.nanoTime())
+    }
+
+    /** Per call: the current span's traceparent, when an OpenTelemetry is registered and the span is valid. */
+    fun traceparent(): String? {
+        current() ?: return null
         val context = Span.current().spanContext
         if (!context.isValid) return null
         return "00-${context.traceId}-${context.spanId}-${context.traceFlags.asHex()}"
@@ -61,9 +90,9 @@ internal class OpenTelemetryBridge {
 
     /** One call's trace; never throws (a trace that cannot be recorded is dropped). */
     fun record(trace: ByteArray) {
-        if (!GlobalOpenTelemetry.isSet()) return
+        val otel = current() ?: return
         try {
-            emit(instruments(GlobalOpenTelemetry.getOrNoop()), ByteBuffer.wrap(trace))
+            emit(instruments(otel), ByteBuffer.wrap(trace))
         } catch (error: RuntimeException) {
             // The call is unaffected; its trace is lost.
         }
@@ -156,6 +185,9 @@ internal class OpenTelemetryBridge {
 
     private companion object {
         const val SCOPE = "refold-session"
+
+        /** How often `GlobalOpenTelemetry` is read again: 50 ms. */
+        const val REREAD_NANOS = 50_000_000L
 
         /** The core makes at most 101 attempts per call; a bound on what the record says. */
         const val MAX_ATTEMPTS = 1_000

@@ -26,6 +26,7 @@ class JavaTelemetryTest {
                         .buildAndRegisterGlobal();
                 Emulator emulator = new Emulator(List.of(Emulator.KEY), List.of(), true, false);
                 RefoldClient refold = new RefoldClient(Emulator.KEY, null, emulator.getBaseUrl())) {
+            TestTracing.reread();
             Span parent = sdk.getTracer("test").spanBuilder("java-request").startSpan();
             Scope scope = parent.makeCurrent();
             try {
@@ -44,6 +45,7 @@ class JavaTelemetryTest {
             assertTrue(emulator.requests().toString().contains(parent.getSpanContext().getTraceId()));
         } finally {
             GlobalOpenTelemetry.resetForTest();
+            TestTracing.reread();
         }
     }
 }

@@ -54,6 +54,7 @@ class TelemetryTest {
             .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
             .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
             .buildAndRegisterGlobal()
+        TestTracing.reread()
     }
 
     @AfterAll
@@ -61,6 +62,7 @@ class TelemetryTest {
         emulator.close()
         sdk.close()
         GlobalOpenTelemetry.resetForTest()
+        TestTracing.reread()
     }
 
     @BeforeEach
