@@ -68,6 +68,8 @@ CLIENTS = [
     ("python", "aiohttp", "peer", "aiohttp.ClientSession (limit C), C tasks"),
     ("jvm", "ours-coroutines", "ours", "suspend getTokenForLinkedAccount, C coroutines"),
     ("jvm", "ours-blocking", "ours", "getTokenForLinkedAccountBlocking in C threads"),
+    ("jvm", "ours-otel-api-coroutines", "ours", "ours-coroutines, OpenTelemetry API on the classpath, no SDK"),
+    ("jvm", "ours-otel-sdk-coroutines", "ours", "ours-coroutines, OpenTelemetry SDK registered, no-op exporters"),
     ("jvm", "okhttp", "peer", "OkHttp 5 execute() + Jackson, C threads, pool of C"),
     ("jvm", "jdk-httpclient", "peer", "java.net.http.HttpClient (HTTP/1.1) send() + Jackson, C threads"),
     # Session cache: every timed call is a hit (K accounts minted first).
@@ -168,6 +170,8 @@ def command_for(lang: str, client: str, url: str, n: int, c: int, warmup: int, p
                 return None, (skip_reason("jvm-store") or
                               "the binding's jar has no StoreOptions (bench/jvm compiled without src/store)"), env
             cp.append(str(KT_JAR))
+            if client.startswith("ours-otel"):
+                cp.append(str(BENCH / "jvm" / "target" / "otel-lib" / "*"))
         return ["java", "-cp", ":".join(cp), "bench.MainKt", "--client", client, *common], None, env
     raise ValueError(lang)
 

@@ -55,6 +55,7 @@ use jni_sys::{
     JNI_OK, JNI_VERSION_1_8, JNIEnv, JNINativeMethod, JavaVM, jboolean, jbyte, jbyteArray, jclass,
     jint, jlong, jmethodID, jobject, jsize, jstring, jvalue,
 };
+use refold_session::telemetry::TraceParent;
 use refold_session::{REDACTED, SessionToken};
 use tokio::task::AbortHandle;
 
@@ -68,6 +69,10 @@ static COMPLETE: AtomicUsize = AtomicUsize::new(0);
 /// `NativeFast` (a global reference) and its static `adopt([B)SessionToken`, likewise.
 static NATIVE_FAST: AtomicUsize = AtomicUsize::new(0);
 static ADOPT: AtomicUsize = AtomicUsize::new(0);
+/// `NativeFast.record([B)V` and `NativeFast.log(I[B)V`: a call's trace (`telemetry.rs`) and a
+/// log line (`logs.rs`), likewise.
+static RECORD: AtomicUsize = AtomicUsize::new(0);
+static LOG: AtomicUsize = AtomicUsize::new(0);
 
 /// Suspending calls in flight, by id, for `cancel`: `None` while the task is being spawned,
 /// then its abort handle. Sharded by id, and nothing but the map operation happens under a
@@ -95,26 +100,26 @@ fn calls(call: u64) -> std::sync::MutexGuard<'static, Shard> {
 
 // ---- the records --------------------------------------------------------------------------
 
-struct Record(Vec<u8>);
+pub(crate) struct Record(Vec<u8>);
 
 impl Record {
-    fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Record(Vec::with_capacity(capacity))
     }
 
-    fn u8(&mut self, value: u8) {
+    pub(crate) fn u8(&mut self, value: u8) {
         self.0.push(value);
     }
 
-    fn i32(&mut self, value: i32) {
+    pub(crate) fn i32(&mut self, value: i32) {
         self.0.extend_from_slice(&value.to_be_bytes());
     }
 
-    fn i64(&mut self, value: i64) {
+    pub(crate) fn i64(&mut self, value: i64) {
         self.0.extend_from_slice(&value.to_be_bytes());
     }
 
-    fn str(&mut self, value: &[u8]) {
+    pub(crate) fn str(&mut self, value: &[u8]) {
         // Every text here is bounded far below 4 GiB (the core limits what a server sends).
         self.0
             .extend_from_slice(&u32::try_from(value.len()).unwrap_or(u32::MAX).to_be_bytes());
@@ -123,7 +128,7 @@ impl Record {
 
     /// uniffi's own encoding of a `SystemTime` (seconds signed, nanoseconds of the distance
     /// from the epoch), decoded in Kotlin as uniffi's `FfiConverterTimestamp` does.
-    fn time(&mut self, time: SystemTime) {
+    pub(crate) fn time(&mut self, time: SystemTime) {
         let (sign, offset) = match time.duration_since(UNIX_EPOCH) {
             Ok(after) => (1, after),
             Err(before) => (-1, before.duration()),
@@ -131,13 +136,13 @@ impl Record {
         self.duration(offset, sign);
     }
 
-    fn duration(&mut self, duration: Duration, sign: i64) {
+    pub(crate) fn duration(&mut self, duration: Duration, sign: i64) {
         self.i64(sign * i64::try_from(duration.as_secs()).unwrap_or(i64::MAX));
         self.i32(duration.subsec_nanos() as i32);
     }
 
     /// `None` as 0, `Some(x)` as 1 then `x`.
-    fn opt<T>(&mut self, value: Option<T>, write: impl FnOnce(&mut Self, T)) {
+    pub(crate) fn opt<T>(&mut self, value: Option<T>, write: impl FnOnce(&mut Self, T)) {
         match value {
             Some(value) => {
                 self.u8(1);
@@ -430,7 +435,7 @@ unsafe fn client<'a>(handle: jlong) -> &'a FfiClient {
 /// very copy uniffi uses. Returns JNI's status (0: bound).
 #[unsafe(no_mangle)]
 pub extern "C" fn refold_session_kotlin_register_natives(env: *mut JNIEnv, class: jclass) -> jint {
-    let methods: [(&CStr, &CStr, *mut c_void); 6] = [
+    let methods: [(&CStr, &CStr, *mut c_void); 8] = [
         (
             c"init",
             c"(Ljava/lang/Class;J)Z",
@@ -443,7 +448,7 @@ pub extern "C" fn refold_session_kotlin_register_natives(env: *mut JNIEnv, class
         ),
         (
             c"cachedToken",
-            c"(JLjava/lang/String;)Ljava/lang/Object;",
+            c"(JLjava/lang/String;Ljava/lang/String;)Ljava/lang/Object;",
             Java_ai_refold_session_NativeFast_cachedToken as *mut c_void,
         ),
         (
@@ -460,6 +465,16 @@ pub extern "C" fn refold_session_kotlin_register_natives(env: *mut JNIEnv, class
             c"free",
             c"(J)V",
             Java_ai_refold_session_NativeFast_free as *mut c_void,
+        ),
+        (
+            c"setRecording",
+            c"(Z)V",
+            Java_ai_refold_session_NativeFast_setRecording as *mut c_void,
+        ),
+        (
+            c"installLogger",
+            c"(I)Z",
+            Java_ai_refold_session_NativeFast_installLogger as *mut c_void,
         ),
     ];
     register(env, class, &methods)
@@ -539,7 +554,9 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_init(
             c"adopt".as_ptr(),
             c"([B)Lai/refold/session/SessionToken;".as_ptr(),
         );
-        if complete.is_null() || adopt.is_null() {
+        let record = (f.GetStaticMethodID)(env, class, c"record".as_ptr(), c"([B)V".as_ptr());
+        let log = (f.GetStaticMethodID)(env, class, c"log".as_ptr(), c"(I[B)V".as_ptr());
+        if complete.is_null() || adopt.is_null() || record.is_null() || log.is_null() {
             (f.ExceptionClear)(env);
             return false;
         }
@@ -551,6 +568,8 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_init(
         VM.store(vm as usize, Ordering::Release);
         COMPLETE.store(complete as usize, Ordering::Release);
         ADOPT.store(adopt as usize, Ordering::Release);
+        RECORD.store(record as usize, Ordering::Release);
+        LOG.store(log as usize, Ordering::Release);
         // Kept for the process's life (the class is never unloaded while the library is in use).
         NATIVE_FAST.store(global as usize, Ordering::Release);
         true
@@ -578,20 +597,23 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_mintBlocking(
     }
 }
 
-/// `cachedToken(handle, id): Any?`: the cache's synchronous answer, null when it has none (a
-/// miss, no cache, an id that is not valid Unicode, a released client) — the caller then mints.
+/// `cachedToken(handle, id, parent): Any?`: the cache's synchronous answer, null when it has
+/// none (a miss, no cache, an id that is not valid Unicode, a released client) — the caller
+/// then mints. `parent` (null: none) is the traceparent the hit is recorded under.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_ai_refold_session_NativeFast_cachedToken(
     env: *mut JNIEnv,
     _class: jclass,
     handle: jlong,
     id: jstring,
+    parent: jstring,
 ) -> jobject {
     counted();
     unsafe {
         guarded(env, || {
             let id = id_text(env, id);
-            client(handle).hit(id.as_deref())
+            let parent = id_text(env, parent).and_then(|text| TraceParent::parse(&text).ok());
+            client(handle).hit(id.as_deref(), parent)
         })
     }
 }
@@ -683,6 +705,85 @@ pub extern "system" fn Java_ai_refold_session_NativeFast_free(
     if handle != 0 {
         let _ =
             catch_unwind(|| drop(unsafe { Arc::from_raw(handle as usize as *const FfiClient) }));
+    }
+}
+
+/// `setRecording(on)`: whether the application has an OpenTelemetry registered, so that the
+/// telemetry hook (`telemetry.rs`) hands traces to the JVM.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_ai_refold_session_NativeFast_setRecording(
+    _env: *mut JNIEnv,
+    _class: jclass,
+    on: jboolean,
+) {
+    crate::telemetry::set_recording(on);
+}
+
+/// `installLogger(level)`: forwards the core's log lines from `level` (SLF4J's numbers) up to
+/// `NativeFast.log`; false when a logger was installed already.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_ai_refold_session_NativeFast_installLogger(
+    _env: *mut JNIEnv,
+    _class: jclass,
+    level: jint,
+) -> jboolean {
+    catch_unwind(|| crate::logs::install(level)).unwrap_or(false)
+}
+
+/// Calls the static `NativeFast` method `method` with `args` on this thread (attached as a
+/// daemon if it is a runtime thread); an exception it throws is cleared, never left pending.
+unsafe fn call_static(env: *mut JNIEnv, method: &AtomicUsize, args: &[jvalue]) {
+    unsafe {
+        let f = fns(env);
+        let class = NATIVE_FAST.load(Ordering::Acquire) as jclass;
+        let method = method.load(Ordering::Acquire) as jmethodID;
+        if class.is_null() || method.is_null() {
+            return;
+        }
+        (f.CallStaticVoidMethodA)(env, class, method, args.as_ptr());
+        if (f.ExceptionCheck)(env) {
+            (f.ExceptionClear)(env);
+        }
+    }
+}
+
+/// `NativeFast.record(trace)` (`telemetry.rs`).
+pub(crate) fn deliver_trace(record: &Record) {
+    let Some(env) = thread_env() else {
+        return;
+    };
+    unsafe {
+        if (fns(env).ExceptionCheck)(env) {
+            return; // JNI allows no call now; the trace is lost, the call is not
+        }
+        let array = byte_array(env, record);
+        if array.is_null() {
+            (fns(env).ExceptionClear)(env);
+            return;
+        }
+        call_static(env, &RECORD, &[jvalue { l: array }]);
+        (fns(env).DeleteLocalRef)(env, array);
+    }
+}
+
+/// `NativeFast.log(level, line)` (`logs.rs`), the line as UTF-8 bytes.
+pub(crate) fn deliver_log(level: i32, line: &str) {
+    let Some(env) = thread_env() else {
+        return;
+    };
+    unsafe {
+        if (fns(env).ExceptionCheck)(env) {
+            return;
+        }
+        let mut record = Record::new(line.len());
+        record.0.extend_from_slice(line.as_bytes());
+        let array = byte_array(env, &record);
+        if array.is_null() {
+            (fns(env).ExceptionClear)(env);
+            return;
+        }
+        call_static(env, &LOG, &[jvalue { i: level }, jvalue { l: array }]);
+        (fns(env).DeleteLocalRef)(env, array);
     }
 }
 

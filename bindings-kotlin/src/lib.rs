@@ -39,6 +39,7 @@ use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use refold_session::host::{self, Dialect, HostInfo};
+use refold_session::telemetry::{Telemetry, TraceParent};
 use refold_session::{
     CacheStats, Client, Error, REDACTED, RequestOptions, RevokeResult, SessionToken,
     linked_account_id_not_unicode,
@@ -52,6 +53,8 @@ mod error;
 mod fast;
 mod host_value;
 mod json;
+mod logs;
+mod telemetry;
 mod webhook;
 
 pub use error::{ErrorInfo, FfiError};
@@ -297,13 +300,22 @@ impl Drop for FfiClient {
 impl FfiClient {
     /// Builds a client from the Kotlin layer's options as a host value (every check, default,
     /// environment variable and message is the core's, in the Kotlin dialect); `runtime_version`
-    /// is the JVM's `java.version`, for the `user-agent`.
+    /// is the JVM's `java.version`, for the `user-agent`. `observed`: the Kotlin layer found
+    /// the OpenTelemetry API and JNI bound, so the client reports its calls (`telemetry.rs`).
     #[uniffi::constructor]
-    pub fn new(options: Vec<u8>, runtime_version: String) -> Result<Arc<Self>, FfiError> {
+    pub fn new(
+        options: Vec<u8>,
+        runtime_version: String,
+        observed: bool,
+    ) -> Result<Arc<Self>, FfiError> {
         guard(|| {
             let options = host::client_options(&host_value::read(options)?, KOTLIN)?;
-            let client =
-                host::build_client(options, HostInfo::new(Dialect::KOTLIN, runtime_version))?;
+            let hook = observed.then(|| Arc::new(telemetry::JvmTelemetry) as Arc<dyn Telemetry>);
+            let client = host::build_observed_client(
+                options,
+                HostInfo::new(Dialect::KOTLIN, runtime_version),
+                hook,
+            )?;
             live_clients::built();
             Ok(Arc::new(FfiClient {
                 client: RwLock::new(Some(client)),
@@ -359,7 +371,7 @@ impl FfiClient {
         linked_account_id: Option<String>,
     ) -> Result<Option<FfiMintedToken>, FfiError> {
         Ok(self
-            .hit(linked_account_id.as_deref())?
+            .hit(linked_account_id.as_deref(), None)?
             .as_ref()
             .map(FfiMintedToken::from))
     }
@@ -496,27 +508,33 @@ impl FfiClient {
         })
     }
 
-    /// The blocking token call: the cache's synchronous answer when it has one (no per-call
-    /// options, not `fresh`), else the core's call on this thread.
+    /// The blocking token call: the cache's synchronous answer when it has one (not `fresh`,
+    /// no per-call options but a traceparent), else the core's call on this thread.
     pub(crate) fn mint_blocking(
         &self,
         linked_account_id: Option<String>,
         fresh: bool,
         options: Option<Vec<u8>>,
     ) -> Result<Option<SessionToken>, FfiError> {
-        if !fresh
-            && options.is_none()
-            && let Some(hit) = self.hit(linked_account_id.as_deref())?
+        let options = request_options(options, fresh)?;
+        let traced_only = RequestOptions {
+            traceparent: options.traceparent,
+            ..RequestOptions::default()
+        };
+        if options == traced_only
+            && let Some(hit) = self.hit(linked_account_id.as_deref(), options.traceparent)?
         {
             return Ok(Some(hit));
         }
-        self.run_blocking(move |client| mint(client, linked_account_id, fresh, options))
+        self.run_blocking(move |client| mint_with(client, linked_account_id, options))
     }
 
-    /// `cached_token`'s answer, read under the client's lock (no clone of the client).
+    /// `cached_token`'s answer, read under the client's lock (no clone of the client), recorded
+    /// under `parent`.
     pub(crate) fn hit(
         &self,
         linked_account_id: Option<&str>,
+        parent: Option<TraceParent>,
     ) -> Result<Option<SessionToken>, FfiError> {
         guard(|| {
             let slot = match self.client.read() {
@@ -526,7 +544,7 @@ impl FfiClient {
             Ok(slot
                 .as_ref()
                 .zip(linked_account_id)
-                .and_then(|(client, id)| client.cached_token(id)))
+                .and_then(|(client, id)| client.cached_token_within(id, parent)))
         })
     }
 
@@ -545,7 +563,15 @@ pub(crate) async fn mint(
     fresh: bool,
     options: Option<Vec<u8>>,
 ) -> Result<SessionToken, FfiError> {
-    let options = request_options(options, fresh)?;
+    mint_with(client, linked_account_id, request_options(options, fresh)?).await
+}
+
+/// [`mint`] with its options read.
+pub(crate) async fn mint_with(
+    client: Client,
+    linked_account_id: Option<String>,
+    options: RequestOptions,
+) -> Result<SessionToken, FfiError> {
     let id = linked_account_id.ok_or_else(linked_account_id_not_unicode)?;
     Ok(client
         .get_token_for_linked_account_with(&id, options)
@@ -605,6 +631,12 @@ pub fn ffi_error_for_test(code: String) -> Result<(), FfiError> {
 #[uniffi::export]
 pub fn fast_call_count() -> u64 {
     fast::FAST_CALLS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// This library's version, the `version` of the OpenTelemetry instrumentation scope.
+#[uniffi::export]
+pub fn package_version() -> String {
+    refold_session::VERSION.to_owned()
 }
 
 /// Where this copy of the library has its JNI entry points (`fast.rs`): the Kotlin layer
@@ -676,20 +708,28 @@ mod tests {
     fn option_problems_are_the_core_s_in_the_kotlin_dialect() {
         let mut negative = vec![9];
         negative.extend_from_slice(&(-1.0f64).to_be_bytes());
-        let err = FfiClient::new(options(&[("timeout", negative.as_slice())]), "test".into())
-            .err()
-            .expect("a configuration error");
+        let err = FfiClient::new(
+            options(&[("timeout", negative.as_slice())]),
+            "test".into(),
+            false,
+        )
+        .err()
+        .expect("a configuration error");
         assert_eq!(err.info().code, "configuration");
         assert!(err.info().detail.starts_with("timeout "), "{err:?}");
-        let err = FfiClient::new(options(&[("environment", &[6u8][..])]), "test".into())
-            .err()
-            .expect("a configuration error");
+        let err = FfiClient::new(
+            options(&[("environment", &[6u8][..])]),
+            "test".into(),
+            false,
+        )
+        .err()
+        .expect("a configuration error");
         assert!(err.info().detail.starts_with("environment "), "{err:?}");
     }
 
     #[test]
     fn release_drops_the_client() {
-        let client = FfiClient::new(options(&[]), "test".into()).expect("valid options");
+        let client = FfiClient::new(options(&[]), "test".into(), false).expect("valid options");
         let info = client.info().unwrap().expect("not released");
         assert!(
             info.user_agent.ends_with("(kotlin test)"),
@@ -720,7 +760,7 @@ mod tests {
     #[cfg(feature = "test-hooks")]
     #[test]
     fn a_panic_in_the_core_is_internal_on_both_paths() {
-        let client = FfiClient::new(options(&[]), "test".into()).expect("valid options");
+        let client = FfiClient::new(options(&[]), "test".into(), false).expect("valid options");
         let id = || Some(refold_session::PANIC_LINKED_ACCOUNT_ID.to_owned());
         let err = client
             .get_token_for_linked_account_blocking(id(), false, None)

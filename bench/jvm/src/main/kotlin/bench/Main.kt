@@ -6,6 +6,8 @@
 // - okhttp, jdk-httpclient (threads), ours-blocking, ours-coroutines: each call POSTs the
 //   session-token request with a distinct linked_account_id, parses the JSON and returns the
 //   token (ours: no cache, every call mints);
+// - ours-otel-api-coroutines, ours-otel-sdk-coroutines: ours-coroutines with OpenTelemetry's API
+//   on the classpath, without and with an SDK registered (spans and metrics dropped) — src/ours;
 // - cache-hit-blocking, cache-hit-coroutines: ours with the cache on; K accounts are minted
 //   first, then every call is a hit (the ids cycle over the K) — src/ours;
 // - store-hit-blocking, store-hit-coroutines: ours with the cache and the Redis store; a separate
@@ -231,6 +233,13 @@ fun makeClient(args: BenchArgs): BenchClient = when (val name = args.client) {
         String::class.java to args.url,
         String::class.java to args.key,
         Boolean::class.javaPrimitiveType!! to (name == "ours-coroutines"),
+    )
+    "ours-otel-api-coroutines", "ours-otel-sdk-coroutines" -> ours(
+        "bench.OursOtel",
+        String::class.java to args.url,
+        String::class.java to args.key,
+        Boolean::class.javaPrimitiveType!! to true,
+        Boolean::class.javaPrimitiveType!! to (name == "ours-otel-sdk-coroutines"),
     )
     "cache-hit-blocking", "cache-hit-coroutines" -> ours(
         "bench.OursCacheHit",

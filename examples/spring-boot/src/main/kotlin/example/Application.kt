@@ -10,6 +10,7 @@ import ai.refold.session.RefoldClient
 import ai.refold.session.RefoldException
 import jakarta.servlet.http.HttpServletRequest
 import jakarta.servlet.http.HttpServletResponse
+import kotlinx.coroutines.withContext
 import org.slf4j.LoggerFactory
 import org.springframework.beans.factory.annotation.Value
 import org.springframework.boot.autoconfigure.SpringBootApplication
@@ -85,8 +86,11 @@ class RefoldController(
     @PostMapping("/api/session/sign-out")
     suspend fun sessionSignOut(request: HttpServletRequest, response: HttpServletResponse): ResponseEntity<Any> {
         val user = session.user(request) ?: return error(HttpStatus.UNAUTHORIZED, "Sign in first.")
-        val token = refold.getTokenForLinkedAccount(user)
-        val revoked = refold.revokeSessionToken(token.token)
+        // Both calls under the request's span (the second runs after a suspension).
+        val revoked = withContext(RequestContext()) {
+            val token = refold.getTokenForLinkedAccount(user)
+            refold.revokeSessionToken(token.token)
+        }
         session.signOut(response)
         return ResponseEntity.ok().header(HttpHeaders.CACHE_CONTROL, "no-store").body(mapOf("revoked" to revoked.revokedCount))
     }

@@ -58,11 +58,16 @@ internal interface ApiTarget {
     fun callBlocking(operationId: String?, request: FfiApiRequest, options: ByteArray?): ByteArray
     suspend fun page(operationId: String?, request: FfiApiRequest, options: ByteArray?): FfiApiPage
     fun pageBlocking(operationId: String?, request: FfiApiRequest, options: ByteArray?): FfiApiPage
+
+    /** The per-call options as sent, with the current span's traceparent. */
+    fun options(options: RequestOptions?): ByteArray?
 }
 
 /** The org-level client's calls (the API key); `null` from the native side means closed. */
 internal class OrgTarget(private val client: OrgApiClient) : ApiTarget {
     private fun native(): FfiClient = client.open()
+
+    override fun options(options: RequestOptions?) = client.callOptions(options)
 
     override suspend fun call(operationId: String?, request: FfiApiRequest, options: ByteArray?) =
         translateFfi { native().apiCall(operationId, request, options) } ?: throw closedError()
@@ -83,6 +88,8 @@ internal class ScopedTarget(private val parent: OrgApiClient, private val scoped
         parent.open()
         return scoped
     }
+
+    override fun options(options: RequestOptions?) = parent.callOptions(options)
 
     override suspend fun call(operationId: String?, request: FfiApiRequest, options: ByteArray?) =
         translateFfi { native().apiCall(operationId, request, options) }
@@ -114,7 +121,7 @@ internal class ApiCaller(private val target: ApiTarget) {
         options: RequestOptions?,
     ): JsonElement {
         val request = request(params, body, linkedAccountId, files)
-        return parse(target.call(operationId.ifValidUnicode(), request, options?.toHost()))
+        return parse(target.call(operationId.ifValidUnicode(), request, target.options(options)))
     }
 
     /** [call], waiting on the calling thread. */
@@ -128,7 +135,7 @@ internal class ApiCaller(private val target: ApiTarget) {
         options: RequestOptions?,
     ): JsonElement {
         val request = request(params, body, linkedAccountId, files)
-        return parse(target.callBlocking(operationId.ifValidUnicode(), request, options?.toHost()))
+        return parse(target.callBlocking(operationId.ifValidUnicode(), request, target.options(options)))
     }
 
     /** One page of a paginated list (its `page` parameter as given, else the first). */
@@ -141,7 +148,7 @@ internal class ApiCaller(private val target: ApiTarget) {
         options: RequestOptions?,
     ): ApiPage {
         val request = request(params, body, linkedAccountId, emptyList())
-        return page(target.page(operationId.ifValidUnicode(), request, options?.toHost()))
+        return page(target.page(operationId.ifValidUnicode(), request, target.options(options)))
     }
 
     /** [page], waiting on the calling thread. */
@@ -154,7 +161,7 @@ internal class ApiCaller(private val target: ApiTarget) {
         options: RequestOptions?,
     ): ApiPage {
         val request = request(params, body, linkedAccountId, emptyList())
-        return page(target.pageBlocking(operationId.ifValidUnicode(), request, options?.toHost()))
+        return page(target.pageBlocking(operationId.ifValidUnicode(), request, target.options(options)))
     }
 
     /**

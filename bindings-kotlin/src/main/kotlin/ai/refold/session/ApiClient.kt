@@ -96,6 +96,9 @@ abstract class OrgApiClient internal constructor() : ApiClient() {
     /** The native client while open; throws [IllegalStateException] once closed. */
     internal abstract fun open(): FfiClient
 
+    /** The per-call options as sent: with the current span's traceparent when the client traces. */
+    internal abstract fun callOptions(options: RequestOptions?): ByteArray?
+
     internal override fun apiTarget(): ApiTarget = OrgTarget(this)
 
     /**

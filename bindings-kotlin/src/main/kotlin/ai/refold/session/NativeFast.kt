@@ -64,9 +64,12 @@ internal object NativeFast {
     @JvmStatic
     external fun mintBlocking(handle: Long, linkedAccountId: String, fresh: Boolean, options: ByteArray?): Any?
 
-    /** The cache's synchronous answer (a [SessionToken] or an error record), null when it has none. */
+    /**
+     * The cache's synchronous answer (a [SessionToken] or an error record), null when it has
+     * none; a hit is recorded under [parent] (a traceparent, null: none).
+     */
     @JvmStatic
-    external fun cachedToken(handle: Long, linkedAccountId: String): Any?
+    external fun cachedToken(handle: Long, linkedAccountId: String, parent: String?): Any?
 
     /**
      * `getTokenForLinkedAccount` as a task on the native runtime, which hands its answer to
@@ -83,6 +86,26 @@ internal object NativeFast {
     /** Gives back the strong reference of a handle from `fastHandle()`. */
     @JvmStatic
     external fun free(handle: Long)
+
+    /** Whether the native telemetry hook hands traces to [record] (an OpenTelemetry is registered). */
+    @JvmStatic
+    external fun setRecording(on: Boolean)
+
+    /** Forwards the core's log lines from [level] (SLF4J's `Level.toInt()`) to [log]; false if already done. */
+    @JvmStatic
+    external fun installLogger(level: Int): Boolean
+
+    /** A call's trace (telemetry.rs describes the record), called by native code when a call ends. */
+    @JvmStatic
+    fun record(trace: ByteArray) {
+        Tracing.bridge?.record(trace)
+    }
+
+    /** One of the core's log lines (UTF-8), called by native code. */
+    @JvmStatic
+    fun log(level: Int, line: ByteArray) {
+        Logs.sink?.log(level, String(line, Charsets.UTF_8))
+    }
 
     /** Resumes a suspended [mintStart] with its answer; called once, by the native runtime. */
     class Completion(private val continuation: CancellableContinuation<Any?>) {

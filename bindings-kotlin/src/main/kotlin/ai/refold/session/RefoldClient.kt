@@ -53,6 +53,12 @@ import java.util.concurrent.atomic.AtomicBoolean
  *   environment variables (default true); false makes the client depend on its arguments only.
  * @param rateLimit the request budget (default: `REFOLD_RATE_LIMIT`, else Refold's documented
  *   20 requests/s with bursts of 5); [RateLimit.OFF] turns it off. See [RateLimit].
+ * @param telemetry whether calls are recorded as spans and metrics of the application's
+ *   OpenTelemetry when `io.opentelemetry:opentelemetry-api` is on the classpath and an
+ *   OpenTelemetry is registered as `GlobalOpenTelemetry` (default true); false also sends no
+ *   `traceparent` of its own.
+ * @param telemetryLinkedAccountId whether the call spans carry `refold.linked_account_id`
+ *   (default false).
  * @throws RefoldException.Configuration when an option is missing or unusable (text that is not
  *   valid Unicode, such as a lone surrogate, included).
  */
@@ -67,6 +73,8 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     maxConnections: Int? = null,
     readEnvironmentVariables: Boolean? = null,
     rateLimit: RateLimit? = null,
+    telemetry: Boolean? = null,
+    telemetryLinkedAccountId: Boolean? = null,
 ) : OfficialSdkCalls(),
     AutoCloseable {
     private val native: FfiClient
@@ -80,6 +88,9 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
 
     /** Whether the cache is on: without it, the token calls skip the cache lookup. */
     private val cacheOn = cache != null
+
+    /** Whether calls are reported to OpenTelemetry and carry the current span's traceparent. */
+    private val traced = telemetry != false && Tracing.bridge != null
     private val closed = AtomicBoolean(false)
 
     init {
@@ -97,11 +108,14 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
                 "maxConnections" to maxConnections,
                 "readEnvironmentVariables" to readEnvironmentVariables,
                 "rateLimit" to rateLimit?.toHost(),
+                "telemetry" to telemetry,
+                "telemetryLinkedAccountId" to telemetryLinkedAccountId,
             ),
         )
+        Logs.install()
         val runtimeVersion = System.getProperty("java.version")?.takeIf { it.isValidUnicode() } ?: "unknown"
         native = try {
-            translate { FfiClient(options, runtimeVersion) }
+            translate { FfiClient(options, runtimeVersion, traced) }
         } finally {
             options.fill(0)
         }
@@ -130,7 +144,10 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
         linkedAccountId: String,
         fresh: Boolean = false,
         options: RequestOptions? = null,
-    ): SessionToken = cachedToken(linkedAccountId, fresh, options) ?: mint(linkedAccountId, fresh, options)
+    ): SessionToken {
+        val parent = traceparent()
+        return cachedToken(linkedAccountId, fresh, options, parent) ?: mint(linkedAccountId, fresh, options, parent)
+    }
 
     /**
      * [getTokenForLinkedAccount] for Java and other blocking callers: waits for the token on
@@ -143,7 +160,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
         fresh: Boolean = false,
         options: RequestOptions? = null,
     ): SessionToken {
-        val host = options?.toHost()
+        val host = callOptions(options)
         val fast = fast ?: run {
             val minted = translate { open().getTokenForLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), fresh, host) }
             return SessionToken.from(minted ?: throw closedError())
@@ -164,13 +181,14 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
         fresh: Boolean = false,
         options: RequestOptions? = null,
     ): CompletableFuture<SessionToken> {
+        val parent = traceparent()
         val hit = try {
-            cachedToken(linkedAccountId, fresh, options)
+            cachedToken(linkedAccountId, fresh, options, parent)
         } catch (error: Exception) {
             // The future fails; the call itself never throws.
             return CompletableFuture.failedFuture(error)
         }
-        return hit?.let { CompletableFuture.completedFuture(it) } ?: futureScope.future { mint(linkedAccountId, fresh, options) }
+        return hit?.let { CompletableFuture.completedFuture(it) } ?: futureScope.future { mint(linkedAccountId, fresh, options, parent) }
     }
 
     /**
@@ -181,18 +199,18 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     suspend fun revokeSessionToken(token: String, options: RequestOptions? = null): RevokeResult =
-        RevokeResult.from(translate { open().revokeSessionToken(token.ifValidUnicode(), options?.toHost()) } ?: throw closedError())
+        RevokeResult.from(translate { open().revokeSessionToken(token.ifValidUnicode(), callOptions(options)) } ?: throw closedError())
 
     /** [revokeSessionToken], blocking the calling thread. */
     @Throws(RefoldException::class)
     @JvmOverloads
     fun revokeSessionTokenBlocking(token: String, options: RequestOptions? = null): RevokeResult =
-        RevokeResult.from(translate { open().revokeSessionTokenBlocking(token.ifValidUnicode(), options?.toHost()) } ?: throw closedError())
+        RevokeResult.from(translate { open().revokeSessionTokenBlocking(token.ifValidUnicode(), callOptions(options)) } ?: throw closedError())
 
     /** [revokeSessionToken] as a [CompletableFuture], for asynchronous Java code. */
     @JvmOverloads
     fun revokeSessionTokenAsync(token: String, options: RequestOptions? = null): CompletableFuture<RevokeResult> =
-        futureScope.future { revokeSessionToken(token, options) }
+        pinned(options).let { pinned -> futureScope.future { revokeSessionToken(token, pinned) } }
 
     /**
      * The linked account a session token belongs to (authenticated by the token, not the API
@@ -200,18 +218,18 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     suspend fun getActiveLinkedAccount(token: String, options: RequestOptions? = null): LinkedAccount =
-        account(translate { open().getActiveLinkedAccount(token.ifValidUnicode(), options?.toHost()) })
+        account(translate { open().getActiveLinkedAccount(token.ifValidUnicode(), callOptions(options)) })
 
     /** [getActiveLinkedAccount], blocking the calling thread. */
     @Throws(RefoldException::class)
     @JvmOverloads
     fun getActiveLinkedAccountBlocking(token: String, options: RequestOptions? = null): LinkedAccount =
-        account(translate { open().getActiveLinkedAccountBlocking(token.ifValidUnicode(), options?.toHost()) })
+        account(translate { open().getActiveLinkedAccountBlocking(token.ifValidUnicode(), callOptions(options)) })
 
     /** [getActiveLinkedAccount] as a [CompletableFuture], for asynchronous Java code. */
     @JvmOverloads
     fun getActiveLinkedAccountAsync(token: String, options: RequestOptions? = null): CompletableFuture<LinkedAccount> =
-        futureScope.future { getActiveLinkedAccount(token, options) }
+        pinned(options).let { pinned -> futureScope.future { getActiveLinkedAccount(token, pinned) } }
 
     /**
      * Creates the linked account, or updates the one with this id (`PUT`, retried like every
@@ -223,13 +241,13 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     suspend fun upsertLinkedAccount(input: LinkedAccountInput, options: RequestOptions? = null): LinkedAccount =
-        account(translate { open().saveLinkedAccount(input.toHost(), false, options?.toHost()) })
+        account(translate { open().saveLinkedAccount(input.toHost(), false, callOptions(options)) })
 
     /** [upsertLinkedAccount], blocking the calling thread. */
     @Throws(RefoldException::class)
     @JvmOverloads
     fun upsertLinkedAccountBlocking(input: LinkedAccountInput, options: RequestOptions? = null): LinkedAccount =
-        account(translate { open().saveLinkedAccountBlocking(input.toHost(), false, options?.toHost()) })
+        account(translate { open().saveLinkedAccountBlocking(input.toHost(), false, callOptions(options)) })
 
     /**
      * Creates the linked account (`POST`); one that exists already is
@@ -238,13 +256,13 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     suspend fun createLinkedAccount(input: LinkedAccountInput, options: RequestOptions? = null): LinkedAccount =
-        account(translate { open().saveLinkedAccount(input.toHost(), true, options?.toHost()) })
+        account(translate { open().saveLinkedAccount(input.toHost(), true, callOptions(options)) })
 
     /** [createLinkedAccount], blocking the calling thread. */
     @Throws(RefoldException::class)
     @JvmOverloads
     fun createLinkedAccountBlocking(input: LinkedAccountInput, options: RequestOptions? = null): LinkedAccount =
-        account(translate { open().saveLinkedAccountBlocking(input.toHost(), true, options?.toHost()) })
+        account(translate { open().saveLinkedAccountBlocking(input.toHost(), true, callOptions(options)) })
 
     /**
      * The linked account [linkedAccountId] (the official SDK's `getLinkedAccountById`); an
@@ -252,13 +270,13 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     suspend fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): LinkedAccount =
-        account(translate { open().getLinkedAccount(linkedAccountId.ifValidUnicode(), options?.toHost()) })
+        account(translate { open().getLinkedAccount(linkedAccountId.ifValidUnicode(), callOptions(options)) })
 
     /** [getLinkedAccount], blocking the calling thread. */
     @Throws(RefoldException::class)
     @JvmOverloads
     fun getLinkedAccountBlocking(linkedAccountId: String, options: RequestOptions? = null): LinkedAccount =
-        account(translate { open().getLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), options?.toHost()) })
+        account(translate { open().getLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), callOptions(options)) })
 
     /**
      * Deletes the linked account; an unknown one is [RefoldException.NotFound]. Returns
@@ -267,13 +285,13 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     suspend fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): Map<String, Any?> =
-        (translate { open().deleteLinkedAccount(linkedAccountId.ifValidUnicode(), options?.toHost()) } ?: throw closedError()).toKotlinMap()
+        (translate { open().deleteLinkedAccount(linkedAccountId.ifValidUnicode(), callOptions(options)) } ?: throw closedError()).toKotlinMap()
 
     /** [deleteLinkedAccount], blocking the calling thread. */
     @Throws(RefoldException::class)
     @JvmOverloads
     fun deleteLinkedAccountBlocking(linkedAccountId: String, options: RequestOptions? = null): Map<String, Any?> =
-        (translate { open().deleteLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), options?.toHost()) } ?: throw closedError())
+        (translate { open().deleteLinkedAccountBlocking(linkedAccountId.ifValidUnicode(), callOptions(options)) } ?: throw closedError())
             .toKotlinMap()
 
     /**
@@ -282,13 +300,13 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      */
     @Throws(RefoldException::class)
     suspend fun listLinkedAccounts(page: Int = 1, limit: Int? = null, options: RequestOptions? = null): LinkedAccountPage =
-        LinkedAccountPage.from(translate { open().listLinkedAccounts(page, limit, options?.toHost()) } ?: throw closedError())
+        LinkedAccountPage.from(translate { open().listLinkedAccounts(page, limit, callOptions(options)) } ?: throw closedError())
 
     /** [listLinkedAccounts], blocking the calling thread. */
     @Throws(RefoldException::class)
     @JvmOverloads
     fun listLinkedAccountsBlocking(page: Int = 1, limit: Int? = null, options: RequestOptions? = null): LinkedAccountPage =
-        LinkedAccountPage.from(translate { open().listLinkedAccountsBlocking(page, limit, options?.toHost()) } ?: throw closedError())
+        LinkedAccountPage.from(translate { open().listLinkedAccountsBlocking(page, limit, callOptions(options)) } ?: throw closedError())
 
     /**
      * Every linked account, page after page ([limit] per request; null: 10), fetched as the
@@ -297,7 +315,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * page, an empty page, or 100,000 pages).
      */
     fun linkedAccounts(limit: Int? = null, options: RequestOptions? = null): Flow<LinkedAccount> = flow {
-        val pages = translate { open().linkedAccountPages(limit, options?.toHost()) } ?: throw closedError()
+        val pages = translate { open().linkedAccountPages(limit, callOptions(options)) } ?: throw closedError()
         pages.use {
             while (true) {
                 open()
@@ -317,7 +335,7 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     @JvmOverloads
     fun linkedAccountsBlocking(limit: Int? = null, options: RequestOptions? = null): Iterable<LinkedAccount> = Iterable {
         iterator {
-            val pages = translate { open().linkedAccountPages(limit, options?.toHost()) } ?: throw closedError()
+            val pages = translate { open().linkedAccountPages(limit, callOptions(options)) } ?: throw closedError()
             pages.use {
                 while (true) {
                     open()
@@ -408,19 +426,19 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
      * the async path. Never for [fresh] calls or calls with [options] (the core reads those);
      * null for an id that is not valid Unicode.
      */
-    private fun cachedToken(id: String, fresh: Boolean, options: RequestOptions?): SessionToken? {
+    private fun cachedToken(id: String, fresh: Boolean, options: RequestOptions?, parent: String?): SessionToken? {
         if (fresh || options != null || !cacheOn) return null
         val fast = fast ?: return translate { open().cachedToken(id.ifValidUnicode()) }?.let(SessionToken::from)
         if (closed.get()) throw closedError()
-        return NativeFast.token(fast.use(::closed) { NativeFast.cachedToken(it, id) })
+        return NativeFast.token(fast.use(::closed) { NativeFast.cachedToken(it, id, parent) })
     }
 
     /**
      * The async path of the token calls: a task on the native runtime, awaited (its answer
      * resumes this coroutine from the runtime's thread; cancelling the coroutine aborts it).
      */
-    private suspend fun mint(id: String, fresh: Boolean, options: RequestOptions?): SessionToken {
-        val host = options?.toHost()
+    private suspend fun mint(id: String, fresh: Boolean, options: RequestOptions?, parent: String?): SessionToken {
+        val host = hostOptions(options, parent)
         val fast = fast
             ?: return SessionToken.from(
                 translate { open().getTokenForLinkedAccount(id.ifValidUnicode(), fresh, host) } ?: throw closedError(),
@@ -434,6 +452,21 @@ class RefoldClient @Throws(RefoldException::class) @JvmOverloads constructor(
     }
 
     private fun closed(): Nothing = throw closedError()
+
+    /** The current span's traceparent when this client traces (read on the calling thread). */
+    private fun traceparent(): String? = if (traced) Tracing.traceparent() else null
+
+    internal override fun callOptions(options: RequestOptions?): ByteArray? = hostOptions(options, traceparent())
+
+    /** [options] with the calling thread's traceparent, for a call that runs on another thread. */
+    private fun pinned(options: RequestOptions?): RequestOptions? {
+        if (options?.traceparent != null) return options
+        val parent = traceparent() ?: return options
+        return (options ?: RequestOptions()).copy(traceparent = parent)
+    }
+
+    private fun hostOptions(options: RequestOptions?, parent: String?): ByteArray? =
+        options?.toHost(parent) ?: parent?.let { RequestOptions(traceparent = it).toHost() }
 
     private fun account(native: FfiLinkedAccount?): LinkedAccount = LinkedAccount.from(native ?: throw closedError())
 

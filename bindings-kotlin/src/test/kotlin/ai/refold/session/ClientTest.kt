@@ -2,7 +2,11 @@ package ai.refold.session
 
 import ai.refold.session.ffi.FfiClient
 import ai.refold.session.ffi.liveClientCount
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.TimeoutCancellationException
+import kotlinx.coroutines.async
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import org.json.JSONArray
@@ -57,7 +61,7 @@ class ClientTest {
     @Test
     fun `neither the native record nor SessionToken shows the token`() {
         val options = HostValue.encode(HostValue.members("apiKey" to Emulator.KEY, "baseUrl" to emulator.baseUrl))
-        val native = FfiClient(options, "test")
+        val native = FfiClient(options, "test", false)
         try {
             val records = listOf(
                 native.getTokenForLinkedAccountBlocking("acct-1", false, null)!!,
@@ -353,5 +357,38 @@ class ClientTest {
         assertTrue(elapsedMs < 4000, "cancellation took $elapsedMs ms")
         // The same client goes on working.
         assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1").linkedAccountId)
+    }
+
+    @Test
+    fun `cancelling the job of a call in flight throws CancellationException and closes its request`() {
+        // One connection, and each call waits at most 5 s for it: had a cancelled request kept
+        // it (the emulator answers it after a minute), the next call would time out.
+        val refold = RefoldClient(
+            apiKey = Emulator.KEY,
+            baseUrl = emulator.baseUrl,
+            maxRetries = 0,
+            maxConnections = 1,
+            timeout = Duration.ofSeconds(5),
+            readEnvironmentVariables = false,
+        )
+        refold.use {
+            val calls = listOf<suspend () -> Any>(
+                { refold.getTokenForLinkedAccount("acct-1") }, // the JNI path
+                { refold.getLinkedAccount("acct-1") }, // uniffi
+                { refold.api.listWebhooks() }, // the generated API
+            )
+            for ((index, call) in calls.withIndex()) {
+                emulator.reset()
+                emulator.faults(JSONArray("""[{"kind":"delay","ms":60000}]"""))
+                runBlocking {
+                    val job = async(Dispatchers.Default) { call() }
+                    withTimeout(30_000) { while (emulator.requestCount() == 0) delay(10) }
+                    job.cancel()
+                    assertThrows<CancellationException>("call $index") { job.await() }
+                }
+                assertEquals("acct-1", refold.getTokenForLinkedAccountBlocking("acct-1", fresh = true).linkedAccountId, "call $index")
+                assertEquals(2, emulator.requestCount(), "call $index")
+            }
+        }
     }
 }
