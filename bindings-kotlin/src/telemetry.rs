@@ -39,6 +39,10 @@ impl Telemetry for JvmTelemetry {
             fast::deliver_trace(&trace_record(trace));
         }
     }
+
+    fn enabled(&self) -> bool {
+        RECORDING.load(Ordering::Relaxed)
+    }
 }
 
 pub(crate) fn trace_record(trace: &CallTrace) -> Record {

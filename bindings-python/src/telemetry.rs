@@ -62,6 +62,10 @@ impl Bridge {
 pub(crate) struct Hook(pub(crate) Arc<Bridge>);
 
 impl Telemetry for Hook {
+    fn enabled(&self) -> bool {
+        self.0.recording.load(Relaxed)
+    }
+
     fn record(&self, trace: &CallTrace) {
         if !self.0.recording.load(Relaxed) {
             return;

@@ -24,6 +24,13 @@ use crate::mapping::Call;
 /// quick (hand the trace to the host's thread or exporter).
 pub trait Telemetry: Send + Sync + 'static {
     fn record(&self, trace: &CallTrace);
+
+    /// Whether the hook takes traces now, asked once per call before anything is measured: a
+    /// binding answers `false` while its host has no tracer or meter registered, so a call
+    /// then costs what it costs without a hook.
+    fn enabled(&self) -> bool {
+        true
+    }
 }
 
 /// How a session-token call was answered.
@@ -129,9 +136,15 @@ impl Observer {
         }
     }
 
-    /// Whether anything takes the measurements of a call whose span is `span`.
-    fn measures(&self, span: &Span) -> bool {
-        self.hook.is_some() || !span.is_disabled() || cfg!(feature = "opentelemetry")
+    /// The hook, when one is installed and takes traces now.
+    fn hook(&self) -> Option<&Arc<dyn Telemetry>> {
+        self.hook.as_ref().filter(|hook| hook.enabled())
+    }
+
+    /// Whether anything takes the measurements of a call whose span is `span` (`hook`: the
+    /// enabled hook).
+    fn measures(&self, span: &Span, hook: Option<&Arc<dyn Telemetry>>) -> bool {
+        hook.is_some() || !span.is_disabled() || cfg!(feature = "opentelemetry")
     }
 
     /// Runs `call` as the call `name` inside its span, collecting the attempts the engine
@@ -146,7 +159,8 @@ impl Observer {
     ) -> Result<T, crate::error::Error> {
         let linked_account_id = self.account(linked_account_id);
         let span = call_span(name, linked_account_id.as_deref());
-        if !self.measures(&span) {
+        let hook = self.hook();
+        if !self.measures(&span, hook) {
             return call.await;
         }
         let collector = Arc::new(Collector::default());
@@ -160,7 +174,7 @@ impl Observer {
         let (attempts, cache) = collector.take();
         let error = result.as_ref().err().map(|error| error.code());
         self.end_call(&span, cache, error);
-        if let Some(hook) = &self.hook {
+        if let Some(hook) = hook {
             emit(
                 hook,
                 CallTrace {
@@ -191,7 +205,7 @@ impl Observer {
         let linked_account_id = self.account(Some(linked_account_id));
         let span = call_span(name, linked_account_id.as_deref());
         self.end_call(&span, Some(CacheOutcome::Hit), None);
-        if let Some(hook) = &self.hook {
+        if let Some(hook) = self.hook() {
             emit(
                 hook,
                 CallTrace {

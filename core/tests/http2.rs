@@ -63,8 +63,16 @@ async fn http2_when_offered_else_http1() {
             }
             opened.push(negotiated.lock().unwrap().len());
         }
+        // HTTP/2: one connection for both rounds. HTTP/1: never more connections than calls
+        // at once (how many the first round needed depends on how the calls overlapped).
+        let shared = expected.as_deref() == Some(b"h2".as_slice());
         assert!(
-            opened[0] >= 1 && opened[1] == opened[0],
+            opened[0] >= 1
+                && if shared {
+                    opened[1] == opened[0]
+                } else {
+                    opened[1] <= 4
+                },
             "{alpn:?}: {opened:?}"
         );
         let negotiated = negotiated.lock().unwrap().clone();

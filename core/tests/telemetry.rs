@@ -262,3 +262,45 @@ async fn the_option_telemetry_false_ignores_the_hook() {
         .unwrap();
     assert!(recorder.take().is_empty(), "nothing recorded");
 }
+
+/// A hook that takes traces only while its switch is on.
+struct Switched {
+    on: std::sync::atomic::AtomicBool,
+    recorder: Recorder,
+}
+
+impl Telemetry for Switched {
+    fn record(&self, trace: &CallTrace) {
+        self.recorder.record(trace);
+    }
+
+    fn enabled(&self) -> bool {
+        self.on.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[tokio::test]
+async fn a_hook_that_is_not_enabled_is_not_handed_the_call() {
+    let emulator = emulator::start(KEY).await;
+    let hook = Arc::new(Switched {
+        on: false.into(),
+        recorder: Recorder::default(),
+    });
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(emulator.base_url())
+        .read_environment_variables(false)
+        .rate_limit(RateLimitOptions::Off)
+        .cache(CacheOptions::default())
+        .telemetry(hook.clone())
+        .build()
+        .unwrap();
+    client.get_token_for_linked_account("tel-sw").await.unwrap();
+    assert!(client.cached_token("tel-sw").is_some());
+    assert!(hook.recorder.take().is_empty(), "off: nothing handed over");
+    hook.on.store(true, std::sync::atomic::Ordering::Relaxed);
+    client.get_token_for_linked_account("tel-sw").await.unwrap();
+    assert!(client.cached_token("tel-sw").is_some());
+    let traces = hook.recorder.take();
+    assert_eq!(traces.len(), 2, "on: the async hit and the synchronous one");
+}
