@@ -55,7 +55,8 @@ if [[ -f "$BUILD/skip-node.txt" ]]; then
 elif [[ -f "$ROOT/bindings-node/index.js" && -f "$REL/librefold_session_node.so" ]]; then
   # The npm package as it ships (its JS files) around the release addon.
   mkdir -p "$NODE_PKG"
-  for f in package.json index.js index.mjs index.d.ts index.d.mts; do
+  for f in package.json index.js index.mjs index.d.ts index.d.mts telemetry.js api.generated.js \
+      api.generated.d.ts models.generated.d.ts options.generated.d.ts; do
     [[ -f "$ROOT/bindings-node/$f" ]] && cp "$ROOT/bindings-node/$f" "$NODE_PKG/"
   done
   objcopy --strip-debug "$REL/librefold_session_node.so" "$NODE_PKG/refold-session.linux-x64-gnu.node"

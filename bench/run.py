@@ -58,6 +58,8 @@ CLIENTS = [
     ("node", "undici", "peer", "undici request() + body.json()"),
     ("node", "fetch", "peer", "built-in fetch + res.json()"),
     ("node", "axios", "peer", "axios.post(url, body, {headers}) as @cobaltio/cobalt does"),
+    ("node", "ours-otel-api", "ours", "ours with @opentelemetry/api installed, no SDK registered"),
+    ("node", "ours-otel-sdk", "ours", "ours + OpenTelemetry SDK (tracer and meter providers), no-op exporters"),
     ("python", "ours-sync", "ours", "Refold().get_token_for_linked_account in C threads"),
     ("python", "ours-async", "ours", "AsyncRefold, C asyncio tasks"),
     ("python", "ours-async-otel-api", "ours", "ours-async with opentelemetry-api installed, no SDK"),
@@ -152,6 +154,9 @@ def command_for(lang: str, client: str, url: str, n: int, c: int, warmup: int, p
             if not NODE_PKG.exists():
                 return None, skip_reason("node") or "bindings-node was not staged", env
             env["REFOLD_BINDINGS_NODE"] = str(NODE_PKG)
+        if client.startswith("ours-otel"):
+            # Where the staged package finds @opentelemetry/api (its optional peer dependency).
+            env["NODE_PATH"] = str(BENCH / "node" / "node_modules")
         return ["node", str(BENCH / "node" / "bench.js"), "--client", client, *common], None, env
     if lang == "python":
         if ours:

@@ -205,6 +205,8 @@ declare namespace Refold {
   export type StoreOptions = import('./options.generated').StoreOptions;
   /** Options of one call, overriding the client's for it (`fresh`: the token call only). */
   export type RequestOptions = import('./options.generated').RequestOptions;
+  /** What the `logger` option takes: `console`, a pino or winston logger. */
+  export type Logger = import('./options.generated').Logger;
   /** Options of one `getTokenForLinkedAccount` call. */
   export type TokenOptions = RequestOptions;
   /** The arguments of `getAllLinkedAccounts` (the official SDK's `{page, limit}`), with the per-call options. */
@@ -571,6 +573,12 @@ declare namespace Refold {
   export class InternalError extends RefoldError {
     readonly code: 'internal';
     static readonly code: 'internal';
+  }
+  /** The call's `signal` was aborted (its `name` is `'AbortError'`, as DOM aborts are): before
+   * sending (nothing sent) or during a request (closed; it may have reached Refold). Never retried. */
+  export class AbortError extends RefoldError {
+    readonly code: 'aborted';
+    static readonly code: 'aborted';
   }
 }
 

@@ -166,6 +166,7 @@ const errorClasses = Object.freeze({
   invalid_response: defineError('InvalidResponseError', 'invalid_response'),
   unexpected_status: defineError('UnexpectedStatusError', 'unexpected_status'),
   internal: defineError('InternalError', 'internal'),
+  aborted: defineError('AbortError', 'aborted'),
 });
 
 /**
@@ -464,6 +465,164 @@ const created = native.createDispatcher(
 if (isErrorPayload(created)) throw toError(created);
 const dispatcher = created;
 
+// ---------------------------------------------------------------------------------------------
+// Tracing (telemetry.js): with `@opentelemetry/api` installed, one hook per environment hands
+// each call's trace to the bridge while a tracer or meter provider is registered, and each
+// call carries the active span's traceparent. Without the API nothing of this runs.
+
+/** @type {ReturnType<typeof import('./telemetry').openTelemetryBridge> | undefined} */
+let bridge;
+/** @type {import('./native').NativeTelemetry | null} */
+let telemetryHook = null;
+let hookRecording = false;
+
+/** The environment's trace hook, made at the first client when the API is installed. */
+function telemetry() {
+  if (bridge === undefined) {
+    bridge = require('./telemetry.js').openTelemetryBridge();
+    if (bridge !== null) {
+      const recorder = bridge;
+      const made = native.createTelemetry((text) => recorder.record(text));
+      if (isErrorPayload(made)) throw toError(made);
+      telemetryHook = made;
+    }
+  }
+  return telemetryHook ?? undefined;
+}
+
+/**
+ * A call's options as the core reads them (`signal` taken out, the active span's
+ * `traceparent` added unless given), and its signal.
+ * @param {unknown} options
+ * @returns {[unknown, AbortSignal | undefined]}
+ */
+function callOptions(options) {
+  /** @type {unknown} */
+  let given = options;
+  /** @type {AbortSignal | undefined} */
+  let signal;
+  const plain = options !== null && typeof options === 'object' && !Array.isArray(options);
+  if (plain && /** @type {{signal?: unknown}} */ (options).signal !== undefined) {
+    const { signal: asked, ...rest } = /** @type {{signal?: unknown}} */ (options);
+    if (!(asked instanceof AbortSignal)) {
+      throw new errorClasses.invalid_input('The option signal must be an AbortSignal.', { code: 'invalid_input' });
+    }
+    signal = asked;
+    given = rest;
+  }
+  if (bridge) {
+    const recording = bridge.recording();
+    if (recording !== hookRecording && telemetryHook !== null) {
+      hookRecording = recording;
+      telemetryHook.setRecording(recording);
+    }
+    if (options == null || (plain && /** @type {{traceparent?: unknown}} */ (given).traceparent === undefined)) {
+      const traceparent = bridge.traceparent();
+      if (traceparent !== undefined) given = { .../** @type {object | undefined} */ (given), traceparent };
+    }
+  }
+  return [given, signal];
+}
+
+/**
+ * The `AbortError` of a call whose signal was aborted, its reason as the cause.
+ * @param {AbortSignal} signal
+ * @param {ErrorPayload} [payload] the addon's, when the call was in flight
+ */
+function abortError(signal, payload = native.abortedError()) {
+  return new errorClasses.aborted(payload.message, { code: payload.code, attempts: payload.attempts, cause: signal.reason });
+}
+
+/**
+ * The completion of a started call `callId` that `signal` may cancel (armed before it
+ * started); the abort listener is removed when it settles.
+ * @param {number} callId
+ * @param {AbortSignal} signal
+ * @returns {Promise<Completion>}
+ */
+async function cancellable(callId, signal) {
+  const abort = () => dispatcher.cancel(callId);
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    return await completionOf(callId);
+  } finally {
+    signal.removeEventListener('abort', abort);
+    dispatcher.disarm(callId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logs: the core's lines (one per retry, store fallback, refresh failure…) go, process-wide,
+// to every distinct `logger` given to a live client of this environment, else to the console
+// when REFOLD_LOG is set; from REFOLD_LOG's level (debug|info|warn|error|off), else `warn`
+// when a logger is given, else nowhere.
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'off'];
+/** Each logger given to a live client, with how many clients use it. @type {Map<Logger, number>} */
+const loggers = new Map();
+const loggerUsers = new FinalizationRegistry((/** @type {Logger} */ logger) => {
+  const count = (loggers.get(logger) ?? 1) - 1;
+  if (count > 0) loggers.set(logger, count);
+  else loggers.delete(logger);
+});
+/** The level the addon sends lines from (`off`: none asked yet). */
+let logLevel = 'off';
+
+/** @typedef {{debug: (message: string) => unknown, info: (message: string) => unknown, warn: (message: string) => unknown, error: (message: string) => unknown}} Logger */
+
+/**
+ * REFOLD_LOG's level, if set to one.
+ * @returns {string | undefined}
+ */
+function environmentLogLevel() {
+  const level = process.env.REFOLD_LOG?.trim().toLowerCase();
+  return level && LOG_LEVELS.includes(level) ? level : undefined;
+}
+
+/** @param {string} line `"<level> <message>"` from the addon */
+function writeLogLine(line) {
+  const space = line.indexOf(' ');
+  const level = /** @type {'debug' | 'info' | 'warn' | 'error'} */ (line.slice(0, space));
+  const message = line.slice(space + 1);
+  if (loggers.size === 0) {
+    if (environmentLogLevel() !== undefined) console[level](`refold-session: ${message}`);
+    return;
+  }
+  for (const logger of loggers.keys()) {
+    try {
+      logger[level](message);
+    } catch {
+      // A failing logger must not break the event loop.
+    }
+  }
+}
+
+/**
+ * Sets up the logs for a new client (its `logger`, REFOLD_LOG).
+ * @param {object} client
+ * @param {unknown} logger
+ */
+function setUpLogs(client, logger) {
+  if (logger !== undefined && logger !== null) {
+    const given = /** @type {Record<string, unknown>} */ (logger);
+    const methods = ['debug', 'info', 'warn', 'error'];
+    if (typeof logger !== 'object' || !methods.every((method) => typeof given[method] === 'function')) {
+      throw new errorClasses.configuration(
+        'The option logger must be an object with debug, info, warn and error methods (console, pino, winston…).',
+        { code: 'configuration' },
+      );
+    }
+    const known = /** @type {Logger} */ (logger);
+    loggers.set(known, (loggers.get(known) ?? 0) + 1);
+    loggerUsers.register(client, known);
+  }
+  const level = environmentLogLevel() ?? (loggers.size > 0 ? 'warn' : 'off');
+  if (level !== logLevel) {
+    logLevel = level;
+    native.setLogSink(writeLogLine, level);
+  }
+}
+
 /**
  * A call id no pending call has. Reserving nothing: a completion is delivered only once this
  * thread returns to the event loop, so the caller registers the id (`completionOf`) after
@@ -492,24 +651,43 @@ function completionOf(callId) {
  * Starts a native call with a fresh call id and resolves with its completion; a call the addon
  * refuses to start (bad arguments, a panic) completes at once with that error.
  * @param {(callId: number) => Started} begin
+ * @param {AbortSignal} [signal]
  * @returns {Promise<Completion>}
  */
-function startCall(begin) {
+function startCall(begin, signal) {
   const callId = freeCallId();
+  if (signal !== undefined) {
+    // Aborted already: nothing is sent.
+    if (signal.aborted) return Promise.resolve({ callId, error: native.abortedError() });
+    dispatcher.armCancel(callId);
+  }
   const refused = begin(callId);
-  if (refused !== null) return Promise.resolve({ callId, error: refused });
-  return completionOf(callId);
+  if (refused !== null) {
+    if (signal !== undefined) dispatcher.disarm(callId);
+    return Promise.resolve({ callId, error: refused });
+  }
+  return signal === undefined ? completionOf(callId) : cancellable(callId, signal);
 }
 
 /**
  * Makes a native call and resolves with its completion, or rejects with its error.
  * @param {(callId: number) => Started} begin
+ * @param {AbortSignal} [signal] cancels the call when aborted
  * @returns {Promise<Completion>}
  */
-async function call(begin) {
-  const completion = await startCall(begin);
-  if (completion.error !== undefined) throw toError(completion.error);
+async function call(begin, signal) {
+  const completion = await startCall(begin, signal);
+  if (completion.error !== undefined) throw failure(completion.error, signal);
   return completion;
+}
+
+/**
+ * A call's error (an `AbortError` carries its signal's reason).
+ * @param {ErrorPayload} payload
+ * @param {AbortSignal} [signal]
+ */
+function failure(payload, signal) {
+  return payload.code === 'aborted' && signal !== undefined ? abortError(signal, payload) : toError(payload);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,8 +728,10 @@ function apiCaller(target) {
    */
   async function page(operationId, params, options) {
     const [rest, body, linkedAccountId, files] = splitCall(params);
-    const completion = await call((callId) =>
-      target.call(callId, true, operationId, rest, body, linkedAccountId, files, options),
+    const [given, signal] = callOptions(options);
+    const completion = await call(
+      (callId) => target.call(callId, true, operationId, rest, body, linkedAccountId, files, given),
+      signal,
     );
     return /** @type {ApiPagePayload} */ (completion.apiPage);
   }
@@ -564,8 +744,10 @@ function apiCaller(target) {
      */
     async call(operationId, params, options) {
       const [rest, body, linkedAccountId, files] = splitCall(params);
-      const completion = await call((callId) =>
-        target.call(callId, false, operationId, rest, body, linkedAccountId, files, options),
+      const [given, signal] = callOptions(options);
+      const completion = await call(
+        (callId) => target.call(callId, false, operationId, rest, body, linkedAccountId, files, given),
+        signal,
       );
       return JSON.parse(/** @type {string} */ (completion.json));
     },
@@ -797,12 +979,21 @@ class Refold {
    * @throws {RefoldError} `ConfigurationError`; `InternalError` for a bug.
    */
   constructor(options) {
-    const built = native.createClient(dispatcher, process.version, options);
+    // `logger` is a host object, read here; the core reads the rest.
+    /** @type {unknown} */
+    let given = options;
+    /** @type {unknown} */
+    let logger;
+    if (options !== null && typeof options === 'object' && 'logger' in options) {
+      ({ logger, ...given } = /** @type {{logger?: unknown}} */ (options));
+    }
+    const built = native.createClient(dispatcher, process.version, given, telemetry());
     if (isErrorPayload(built)) {
       const error = toError(built);
       Error.captureStackTrace?.(error, Refold);
       throw error;
     }
+    setUpLogs(this, logger);
     this.#native = built.client;
     this.#properties = { endpoint: built.endpoint, environment: built.environment, userAgent: built.userAgent };
   }
@@ -898,13 +1089,18 @@ class Refold {
         : linkedAccount;
     // A plain cache hit comes back synchronously as the token's object (the one made at the
     // miss): the promise is then already fulfilled when this returns.
+    const [given, signal] = callOptions(options);
+    if (signal?.aborted) throw abortError(signal);
     const callId = freeCallId();
-    const answer = this.#native.token(callId, id, options);
+    if (signal !== undefined) dispatcher.armCancel(callId);
+    const answer = this.#native.token(callId, id, given);
     if (answer === null) {
-      const completion = await completionOf(callId);
-      if (completion.error !== undefined) throw toError(completion.error);
+      const completion = await (signal === undefined ? completionOf(callId) : cancellable(callId, signal));
+      if (completion.error !== undefined) throw failure(completion.error, signal);
       return /** @type {SessionToken} */ (dispatcher.sessionToken(/** @type {import('./native').NativeToken} */ (completion.token)));
     }
+    // Answered at once (a cache hit ignores the signal), or refused.
+    if (signal !== undefined) dispatcher.disarm(callId);
     if (answer instanceof SessionToken) return answer;
     throw toError(/** @type {ErrorPayload} */ (answer));
   }
@@ -917,7 +1113,8 @@ class Refold {
    */
   async upsertLinkedAccount(account, options) {
     const native = this.#native;
-    const completion = await call((callId) => native.writeAccount(callId, false, account, options));
+    const [given, signal] = callOptions(options);
+    const completion = await call((callId) => native.writeAccount(callId, false, account, given), signal);
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 
@@ -929,7 +1126,8 @@ class Refold {
    */
   async createLinkedAccount(account, options) {
     const native = this.#native;
-    const completion = await call((callId) => native.writeAccount(callId, true, account, options));
+    const [given, signal] = callOptions(options);
+    const completion = await call((callId) => native.writeAccount(callId, true, account, given), signal);
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 
@@ -941,9 +1139,8 @@ class Refold {
    */
   async getLinkedAccountById(linkedAccountId, options) {
     const native = this.#native;
-    const completion = await call((callId) =>
-      native.readAccount(callId, false, linkedAccountId, options),
-    );
+    const [given, signal] = callOptions(options);
+    const completion = await call((callId) => native.readAccount(callId, false, linkedAccountId, given), signal);
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 
@@ -955,9 +1152,8 @@ class Refold {
    */
   async deleteLinkedAccount(linkedAccountId, options) {
     const native = this.#native;
-    const completion = await call((callId) =>
-      native.readAccount(callId, true, linkedAccountId, options),
-    );
+    const [given, signal] = callOptions(options);
+    const completion = await call((callId) => native.readAccount(callId, true, linkedAccountId, given), signal);
     return JSON.parse(/** @type {string} */ (completion.objectJson));
   }
 
@@ -969,7 +1165,8 @@ class Refold {
    */
   async getAllLinkedAccounts(options) {
     const native = this.#native;
-    const completion = await call((callId) => native.list(callId, options));
+    const [given, signal] = callOptions(options);
+    const completion = await call((callId) => native.list(callId, given), signal);
     return new LinkedAccountPage(/** @type {PagePayload} */ (completion.page));
   }
 
@@ -981,10 +1178,11 @@ class Refold {
    * @returns {AsyncGenerator<LinkedAccount, void, undefined>}
    */
   async *linkedAccounts(options) {
-    const pages = this.#native.pages(options);
+    const [given, signal] = callOptions(options);
+    const pages = this.#native.pages(given);
     if (isErrorPayload(pages)) throw toError(pages);
     for (;;) {
-      const { page } = await call((callId) => pages.next(callId));
+      const { page } = await call((callId) => pages.next(callId), signal);
       if (page === undefined) return;
       for (const account of page.accounts) yield new LinkedAccount(account);
     }
@@ -1000,7 +1198,8 @@ class Refold {
   async revokeSessionToken(token, options) {
     const native = this.#native;
     const text = token instanceof SessionToken ? token.token : token;
-    const completion = await call((callId) => native.revoke(callId, text, options));
+    const [given, signal] = callOptions(options);
+    const completion = await call((callId) => native.revoke(callId, text, given), signal);
     const revoked = /** @type {RevokePayload} */ (completion.revoked);
     return Object.freeze({ success: revoked.success, revokedCount: revoked.revokedCount });
   }
@@ -1015,7 +1214,8 @@ class Refold {
   async getActiveLinkedAccount(token, options) {
     const native = this.#native;
     const text = token instanceof SessionToken ? token.token : token;
-    const completion = await call((callId) => native.activeAccount(callId, text, options));
+    const [given, signal] = callOptions(options);
+    const completion = await call((callId) => native.activeAccount(callId, text, given), signal);
     return new LinkedAccount(/** @type {AccountPayload} */ (completion.account));
   }
 

@@ -33,6 +33,7 @@ export const {
   InvalidResponseError,
   UnexpectedStatusError,
   InternalError,
+  AbortError,
   errorClasses,
 } = Refold;
 export { Refold };

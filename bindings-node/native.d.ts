@@ -16,6 +16,15 @@ export declare class Dispatcher {
    * cache hit).
    */
   sessionToken(token: NativeToken): SessionTokenObject
+  /** Makes the call `call_id` (about to start) cancellable by [`Dispatcher::cancel`]. */
+  armCancel(callId: number): void
+  /**
+   * Cancels the call `call_id` (its signal was aborted): its request is dropped (closed)
+   * and it completes with the core's `aborted` error. Nothing for a settled call.
+   */
+  cancel(callId: number): void
+  /** Forgets the cancellation of the call `call_id` (it settled). */
+  disarm(callId: number): void
 }
 
 /** One client: one connection pool (and session cache), shared by every call made through it. */
@@ -100,11 +109,20 @@ export declare class NativeScopedClient {
   get linkedAccountId(): string | null
 }
 
+/** The trace hook of one JavaScript environment, shared by its clients. */
+export declare class NativeTelemetry {
+  /** Whether traces are handed to JavaScript (`false`: dropped in the hook, no crossing). */
+  setRecording(recording: boolean): void
+}
+
 /**
  * A minted token on its way to JavaScript, turned into its `SessionToken` object by
  * [`Dispatcher::session_token`].
  */
 export declare class NativeToken {}
+
+/** The core's `aborted` error, for a call whose signal was aborted before it started. */
+export declare function abortedError(): ErrorPayload
 
 /** A linked account: the core's reading of it, and the whole object as Refold sent it. */
 export interface AccountPayload {
@@ -176,15 +194,19 @@ export interface Completion {
  * passed it (any JavaScript value),
  * read by the core in Node's dialect (`core::host::client_options`); unset options fall back
  * to the core's environment variables and defaults. Returns the client or an error payload
- * (`configuration`, or `internal` for a panic).
+ * (`configuration`, or `internal` for a panic). With `telemetry` (the environment's hook,
+ * made only when `@opentelemetry/api` is installed) the client reports its calls to it.
  */
-export declare function createClient(dispatcher: Dispatcher, runtimeVersion: string, options?: unknown | undefined | null): BuiltClient | ErrorPayload
+export declare function createClient(dispatcher: Dispatcher, runtimeVersion: string, options?: unknown | undefined | null, telemetry?: NativeTelemetry | undefined | null): BuiltClient | ErrorPayload
 
 /**
  * Creates the environment's completion channel around `callback(completion)` and its token
  * factory `makeSessionToken(payload)`, or returns an `internal` error payload.
  */
 export declare function createDispatcher(callback: (arg: Completion) => void, makeSessionToken: (payload: TokenPayload) => SessionTokenObject): Dispatcher | ErrorPayload
+
+/** Creates the environment's trace hook around `callback(traceJson)`. */
+export declare function createTelemetry(callback: (arg: string) => void): NativeTelemetry | ErrorPayload
 
 /** A failure, field for field as the core reports it. */
 export interface ErrorPayload {
@@ -237,6 +259,12 @@ export interface RevokePayload {
   success: boolean
   revokedCount: number
 }
+
+/**
+ * Sends the core's log lines from `level` up (`debug`, `info`, `warn`, `error`; anything
+ * else: none) to `callback("<level> <message>")`, for the whole process.
+ */
+export declare function setLogSink(callback: (arg: string) => void, level: string): void
 
 /** The session cache's counters. */
 export interface StatsPayload {

@@ -70,6 +70,12 @@ export interface ClientOptions {
   server_url?: string;
   /** `true` sets `environment` to `'sandbox'` when it is absent (other values are ignored). */
   sandbox?: boolean;
+  /**
+   * Receives the library's log lines (retries, store fallbacks, refresh failures): any object
+   * with `debug`, `info`, `warn` and `error` methods (`console`, pino, winston). Lines from
+   * REFOLD_LOG's level, else `warn`. Never a secret in a line.
+   */
+  logger?: Logger;
 }
 
 export interface RequestOptions {
@@ -97,6 +103,12 @@ export interface RequestOptions {
   traceparent?: string;
   /** Another name of `timeoutMs` (used when it is absent). */
   timeout?: number;
+  /**
+   * Cancels the call when aborted: before sending, nothing is sent; during a request, it is
+   * closed. Either way the call rejects with `AbortError` (`code: 'aborted'`). A cache hit
+   * ignores it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PageOptions {
@@ -181,6 +193,14 @@ export interface StoreOptions {
   timeoutMs?: number;
 }
 
+/** What the `logger` option takes (`console`, pino and winston loggers fit). */
+export interface Logger {
+  debug(message: string): unknown;
+  info(message: string): unknown;
+  warn(message: string): unknown;
+  error(message: string): unknown;
+}
+
 /** Every error code of the core (`ErrorCode::ALL`), the same strings in every language. */
 export type ErrorCode =
   | 'invalid_input'
@@ -196,4 +216,5 @@ export type ErrorCode =
   | 'connection'
   | 'invalid_response'
   | 'unexpected_status'
-  | 'internal';
+  | 'internal'
+  | 'aborted';

@@ -101,6 +101,38 @@ def interface(name: str, rows: List[Dict[str, Any]], aliases: List[Dict[str, Any
     return out
 
 
+# Node-only members: host objects the core cannot read (index.js takes them out of the object).
+HOST_MEMBERS = {
+    "ClientOptions": [
+        "  /**",
+        "   * Receives the library's log lines (retries, store fallbacks, refresh failures): any object",
+        "   * with `debug`, `info`, `warn` and `error` methods (`console`, pino, winston). Lines from",
+        "   * REFOLD_LOG's level, else `warn`. Never a secret in a line.",
+        "   */",
+        "  logger?: Logger;",
+    ],
+    "RequestOptions": [
+        "  /**",
+        "   * Cancels the call when aborted: before sending, nothing is sent; during a request, it is",
+        "   * closed. Either way the call rejects with `AbortError` (`code: 'aborted'`). A cache hit",
+        "   * ignores it.",
+        "   */",
+        "  signal?: AbortSignal;",
+    ],
+}
+
+LOGGER = [
+    "/** What the `logger` option takes (`console`, pino and winston loggers fit). */",
+    "export interface Logger {",
+    "  debug(message: string): unknown;",
+    "  info(message: string): unknown;",
+    "  warn(message: string): unknown;",
+    "  error(message: string): unknown;",
+    "}",
+    "",
+]
+
+
 def render(description: Dict[str, Any]) -> str:
     out = [HEADER.rstrip("\n"), ""]
     options = description["options"]
@@ -117,8 +149,9 @@ def render(description: Dict[str, Any]) -> str:
             pending.extend(row["rows"])
     for name, rows, aliases in tables:
         by_name = {row["name"]: row for row in rows}
-        out += interface(name, rows, aliases, by_name, [])
+        out += interface(name, rows, aliases, by_name, HOST_MEMBERS.get(name, []))
         out.append("")
+    out += LOGGER
     codes = description["error_codes"]
     out += doc(["Every error code of the core (`ErrorCode::ALL`), the same strings in every language."], "")
     out.append("export type ErrorCode =")

@@ -34,7 +34,9 @@ emulator="$(listening "$work/emulator.log" $!)" || { cat "$work/emulator.log" >&
 
 # Port 3000 when free (a stable URL to bookmark), else any free port.
 for port in "${PORT:-3000}" 0; do
+  # Its spans go to its log (the console exporter) for the span tree below, unless asked elsewhere.
   (cd "$ROOT/examples/express" && REFOLD_API_KEY="$API_KEY" REFOLD_BASE_URL="$emulator" \
+     OTEL_TRACES_EXPORTER="${OTEL_TRACES_EXPORTER:-console}" \
      HOST=127.0.0.1 PORT="$port" exec node server.js) >"$work/express.log" 2>&1 &
   pid=$!
   if app="$(listening "$work/express.log" "$pid")"; then pids+=("$pid"); break; fi
@@ -51,6 +53,28 @@ cat <<MSG
   Sign in with any name; the page lists the emulator's demo apps through @cobaltio/cobalt-js
   and can connect the key-based ones (any value works). Emulator: $emulator
 MSG
+
+# One request's trace: the page's fetch (its own traceparent) → the backend's route → the Refold
+# call → its HTTP attempt, printed from the console exporter's spans, indented by parent.
+if [[ "${OTEL_TRACES_EXPORTER:-console}" == console ]]; then
+  trace_id="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(16).toString("hex"))')"
+  APP="$app" TRACE_ID="$trace_id" node -e '
+    (async () => {
+      const signin = await fetch(`${process.env.APP}/signin`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "trace-user" }) });
+      const cookie = signin.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      const traceparent = `00-${process.env.TRACE_ID}-${require("node:crypto").randomBytes(8).toString("hex")}-01`;
+      const answer = await fetch(`${process.env.APP}/refold/session?fresh=1`, { headers: { cookie, traceparent } });
+      if (!answer.ok) throw new Error(`GET /refold/session: ${answer.status}`);
+    })().catch((e) => { console.error(e); process.exit(1); });'
+  echo "  One request's spans (OTEL_TRACES_EXPORTER=console):"
+  for _ in $(seq 1 50); do
+    node "$ROOT/scripts/span-tree.js" "$work/express.log" "$trace_id" "page: fetch GET /refold/session?fresh=1" \
+      >"$work/tree.txt" 2>&1 && grep -q "POST /api/v2/public/session-token" "$work/tree.txt" && break
+    sleep 0.1
+  done
+  cat "$work/tree.txt"
+  echo
+fi
 
 if [[ -t 0 ]]; then
   echo "  Press Ctrl-C to stop."

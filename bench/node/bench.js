@@ -14,7 +14,11 @@
 //   ioredis, node-redis — the raw-GET peers: one shared client (its one pipelined connection)
 //     GETs a V-byte value per call (W + N values SET first);
 //   fleet — ours with `cache: {store}`, N calls over K accounts; prints READY and waits for a line
-//     on stdin before calling (bench/run.py releases every language's fleet process together).
+//     on stdin before calling (bench/run.py releases every language's fleet process together);
+//   ours-otel-api — ours (every call mints) with @opentelemetry/api resolvable (NODE_PATH: this
+//     directory's node_modules) and no SDK: the cost of the bridge when nobody records;
+//   ours-otel-sdk — the same with the SDK's tracer and meter providers registered, spans to a
+//     BatchSpanProcessor and metrics to a periodic reader, both into exporters that drop them.
 // Prints one line: BENCH_JSON {...} (see bench/run.py).
 
 const path = require('node:path');
@@ -34,8 +38,27 @@ function parseArgs(argv) {
 }
 
 function loadOurs() {
-  const root = process.env.REFOLD_BINDINGS_NODE || path.resolve(__dirname, '../../bindings-node');
-  return require(root);
+  return require(loadOurs.root());
+}
+loadOurs.root = () => process.env.REFOLD_BINDINGS_NODE || path.resolve(__dirname, '../../bindings-node');
+
+// The OpenTelemetry SDK as a service would register it, exporting into no-op exporters.
+function registerOpenTelemetrySdk() {
+  const { trace, metrics } = require('@opentelemetry/api');
+  const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+  const { MeterProvider, PeriodicExportingMetricReader, AggregationTemporality } = require('@opentelemetry/sdk-metrics');
+  const dropped = (_items, done) => done({ code: 0 });
+  const spans = { export: dropped, shutdown: async () => {}, forceFlush: async () => {} };
+  const points = {
+    export: dropped,
+    shutdown: async () => {},
+    forceFlush: async () => {},
+    selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
+  };
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans)] }));
+  metrics.setGlobalMeterProvider(
+    new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: points, exportIntervalMillis: 10000 })] }),
+  );
 }
 
 function ids(prefix, count) {
@@ -99,6 +122,15 @@ async function makeBench(name, args) {
   const timedIds = ids(args.prefix, args.n);
   switch (name) {
     case 'ours': {
+      const Refold = loadOurs();
+      const client = new Refold({ apiKey: key, baseUrl: url });
+      return { call: oursCall(client), warmIds, timedIds };
+    }
+    case 'ours-otel-api':
+    case 'ours-otel-sdk': {
+      // Fails loudly when the API is not where the binding looks for it.
+      require.resolve('@opentelemetry/api', { paths: [loadOurs.root()] });
+      if (name === 'ours-otel-sdk') registerOpenTelemetrySdk();
       const Refold = loadOurs();
       const client = new Refold({ apiKey: key, baseUrl: url });
       return { call: oursCall(client), warmIds, timedIds };

@@ -6,16 +6,18 @@
 //! client (and page walk) keeps its environment's [`Channel`], so calls take no dispatcher
 //! argument (one class argument less for napi to unwrap on a cache hit).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, UnwindSafe, catch_unwind};
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
 use futures_util::future::{Either as Race, select};
 use napi::bindgen_prelude::{Either, Function, Object};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::tokio::sync::watch;
+use napi::tokio::sync::{Notify, watch};
 use napi::{Env, Result, Status};
 use napi_derive::napi;
 use refold_session::api::ApiPage;
@@ -140,6 +142,10 @@ pub struct Channel {
     environment_alive: watch::Receiver<()>,
     make_token: TokenFactory,
     released: Arc<ReleaseQueue>,
+    /// The calls a JavaScript `AbortSignal` may cancel, by call id (armed before they start).
+    cancels: Mutex<HashMap<u32, Arc<Notify>>>,
+    /// How many are armed: a call without a signal skips the lock.
+    armed: AtomicUsize,
     #[cfg(feature = "test-hooks")]
     _live: census::Live,
 }
@@ -152,6 +158,41 @@ impl Dispatcher {
     pub fn session_token<'env>(&self, env: &'env Env, token: &NativeToken) -> Result<Object<'env>> {
         self.channel.token_object(env, &token.token)
     }
+
+    /// Makes the call `call_id` (about to start) cancellable by [`Dispatcher::cancel`].
+    #[napi]
+    pub fn arm_cancel(&self, call_id: u32) {
+        let mut cancels = self
+            .channel
+            .cancels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if cancels.insert(call_id, Arc::new(Notify::new())).is_none() {
+            self.channel.armed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Cancels the call `call_id` (its signal was aborted): its request is dropped (closed)
+    /// and it completes with the core's `aborted` error. Nothing for a settled call.
+    #[napi]
+    pub fn cancel(&self, call_id: u32) {
+        if let Some(cancel) = self.channel.disarm(call_id) {
+            // A permit: the call stops even if it has not started waiting yet.
+            cancel.notify_one();
+        }
+    }
+
+    /// Forgets the cancellation of the call `call_id` (it settled).
+    #[napi]
+    pub fn disarm(&self, call_id: u32) {
+        self.channel.disarm(call_id);
+    }
+}
+
+/// The core's `aborted` error, for a call whose signal was aborted before it started.
+#[napi]
+pub fn aborted_error() -> ErrorPayload {
+    Error::aborted().into()
 }
 
 impl Channel {
@@ -167,6 +208,27 @@ impl Channel {
         self.released.release(env);
     }
 
+    fn disarm(&self, call_id: u32) -> Option<Arc<Notify>> {
+        let removed = self
+            .cancels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&call_id);
+        if removed.is_some() {
+            self.armed.fetch_sub(1, Ordering::Relaxed);
+        }
+        removed
+    }
+
+    /// The cancellation armed for `call_id`, if any.
+    fn cancel_of(&self, call_id: u32) -> Option<Arc<Notify>> {
+        if self.armed.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let cancels = self.cancels.lock().unwrap_or_else(|e| e.into_inner());
+        cancels.get(&call_id).cloned()
+    }
+
     /// Runs `work` on the runtime and hands its outcome back with `call_id`. A panic inside
     /// it still settles the caller's promise (else it would hang and keep the process alive):
     /// it becomes the core's `internal` error.
@@ -176,6 +238,7 @@ impl Channel {
     {
         let completions = Arc::clone(&self.completions);
         let mut environment_alive = self.environment_alive.clone();
+        let cancel = self.cancel_of(call_id);
         #[cfg(feature = "test-hooks")]
         let live = census::Live::new(&census::CALLS);
         napi::bindgen_prelude::spawn(async move {
@@ -187,12 +250,21 @@ impl Channel {
             );
             // Resolves (with an error) only when the environment's sender is dropped.
             let gone = pin!(environment_alive.changed());
-            let completion = match select(call, gone).await {
+            // Resolves when the call's signal is aborted; never without a signal.
+            let aborted = pin!(async move {
+                match cancel {
+                    Some(cancel) => cancel.notified().await,
+                    None => std::future::pending().await,
+                }
+            });
+            // Losing the race drops the call's future, which closes its request.
+            let completion = match select(call, select(gone, aborted)).await {
                 Race::Left((Ok(completion), _)) => completion,
                 Race::Left((Err(panic), _)) => {
                     Completion::new(call_id, Err(Error::from_panic(panic.as_ref())))
                 }
-                Race::Right(_) => return,
+                Race::Right((Race::Left(_), _)) => return,
+                Race::Right((Race::Right(_), _)) => Completion::new(call_id, Err(Error::aborted())),
             };
             // Fails only when the environment is gone (e.g. a terminated worker): then nobody
             // is waiting for the outcome.
@@ -232,6 +304,8 @@ pub fn create_dispatcher(
                     environment_alive,
                     make_token: make_session_token.create_ref()?,
                     released,
+                    cancels: Mutex::new(HashMap::new()),
+                    armed: AtomicUsize::new(0),
                     #[cfg(feature = "test-hooks")]
                     _live: census::Live::new(&census::DISPATCHERS),
                 }),

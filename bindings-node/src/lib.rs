@@ -36,16 +36,18 @@ mod dispatch;
 mod host_token;
 mod host_value;
 mod records;
+mod telemetry;
 mod webhook;
 
 pub use api::NativeScopedClient;
 use dispatch::{Answer, Channel, guarded};
-pub use dispatch::{Completion, Dispatcher, NativeToken, create_dispatcher};
+pub use dispatch::{Completion, Dispatcher, NativeToken, aborted_error, create_dispatcher};
 use host_value::{host_value, optional};
 pub use records::{
     AccountPayload, ApiPagePayload, ErrorPayload, IntegrationPayload, PagePayload, RevokePayload,
     StatsPayload, TokenPayload,
 };
+pub use telemetry::{NativeTelemetry, create_telemetry, set_log_sink};
 pub use webhook::{
     WebhookEventPayload, parse_webhook_event, verify_webhook_signature, webhook_body_type_error,
 };
@@ -145,7 +147,7 @@ impl NativeClient {
                 let hit = if options.fresh {
                     None
                 } else {
-                    self.inner.cached_token(&id)
+                    self.inner.cached_token_within(&id, options.traceparent)
                 };
                 if let Some(token) = hit {
                     return Ok(Some(Either::A(self.channel.token_object(env, &token)?)));
@@ -442,20 +444,29 @@ pub struct BuiltClient {
 /// passed it (any JavaScript value),
 /// read by the core in Node's dialect (`core::host::client_options`); unset options fall back
 /// to the core's environment variables and defaults. Returns the client or an error payload
-/// (`configuration`, or `internal` for a panic).
+/// (`configuration`, or `internal` for a panic). With `telemetry` (the environment's hook,
+/// made only when `@opentelemetry/api` is installed) the client reports its calls to it.
 #[napi]
 pub fn create_client(
     dispatcher: &Dispatcher,
     runtime_version: String,
     options: Option<Unknown<'_>>,
+    telemetry: Option<&NativeTelemetry>,
 ) -> Result<Either<BuiltClient, ErrorPayload>> {
     guarded(
         AssertUnwindSafe(|| {
             let given = optional(options.as_ref())?;
             #[cfg(feature = "test-hooks")]
             panic_on_request(&given);
+            let hook = telemetry.map(|telemetry| {
+                Arc::clone(&telemetry.hook) as Arc<dyn refold_session::telemetry::Telemetry>
+            });
             let built = host::client_options(&given, NODE).and_then(|options| {
-                host::build_client(options, HostInfo::new(Dialect::NODE, runtime_version))
+                host::build_observed_client(
+                    options,
+                    HostInfo::new(Dialect::NODE, runtime_version),
+                    hook,
+                )
             });
             Ok(match built {
                 Ok(inner) => Either::A(BuiltClient {

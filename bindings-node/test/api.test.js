@@ -24,6 +24,7 @@ const ERROR_NAMES = [
   'InvalidResponseError',
   'UnexpectedStatusError',
   'InternalError',
+  'AbortError',
 ];
 
 let emulator;
@@ -514,8 +515,9 @@ describe('client properties, maxIdleConnections and maxConnections', () => {
     const addon = require(require('node:path').join(__dirname, '..', 'refold-session.linux-x64-gnu.node'));
     const exported = Object.keys(addon).filter((name) => !name.startsWith('testHooks'));
     assert.deepEqual(exported.sort(), [
-      'Dispatcher', 'NativeClient', 'NativePages', 'NativeScopedClient', 'NativeToken', 'createClient',
-      'createDispatcher', 'parseWebhookEvent', 'verifyWebhookSignature', 'webhookBodyTypeError',
+      'Dispatcher', 'NativeClient', 'NativePages', 'NativeScopedClient', 'NativeTelemetry', 'NativeToken',
+      'abortedError', 'createClient', 'createDispatcher', 'createTelemetry', 'parseWebhookEvent', 'setLogSink',
+      'verifyWebhookSignature', 'webhookBodyTypeError',
     ]);
     assert.deepEqual(Object.keys(addon).filter((name) => name.startsWith('testHooks')), ['testHooksLiveObjects']);
   });

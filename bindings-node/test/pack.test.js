@@ -100,7 +100,7 @@ test("the README's install-from-a-checkout lines work in a fresh project; requir
 
   const tarball = path.join(REPO_DIR, 'dist', `refold-session-${VERSION}.tgz`);
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
-  assert.deepEqual(files, ['README.md', 'api.generated.d.ts', 'api.generated.js', 'index.d.mts', 'index.d.ts', 'index.js', 'index.mjs', 'models.generated.d.ts', 'options.generated.d.ts', 'package.json', 'refold-session.linux-x64-gnu.node']);
+  assert.deepEqual(files, ['README.md', 'api.generated.d.ts', 'api.generated.js', 'index.d.mts', 'index.d.ts', 'index.js', 'index.mjs', 'models.generated.d.ts', 'options.generated.d.ts', 'package.json', 'refold-session.linux-x64-gnu.node', 'telemetry.js']);
   const installed = path.join(project, 'node_modules', 'refold-session');
   const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
   for (const hook of ['preinstall', 'install', 'postinstall']) {

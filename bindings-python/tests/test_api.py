@@ -113,7 +113,7 @@ def test_token_times_out_of_range_never_overflow(claims: Dict[str, Any], emu: Em
 
 
 def test_error_hierarchy() -> None:
-    assert len(ALL_ERRORS) == 15
+    assert len(ALL_ERRORS) == 16
     for cls in ALL_ERRORS:
         assert issubclass(cls, RefoldError) and issubclass(cls, Exception)
     assert issubclass(InvalidInputError, ValueError)
@@ -123,7 +123,7 @@ def test_error_hierarchy() -> None:
     assert not issubclass(AuthenticationError, (ValueError, OSError))
     assert not issubclass(InternalError, (ValueError, OSError))
     codes = {cls.code for cls in ALL_ERRORS if cls is not RefoldError}
-    assert len(codes) == 14 and "internal" in codes
+    assert len(codes) == 15 and "internal" in codes and "aborted" in codes
 
 
 def test_the_error_table_has_every_code_of_the_core() -> None:

@@ -47,6 +47,7 @@ CLASS_OF_CODE = {
     "invalid_response": "InvalidResponseError",
     "unexpected_status": "UnexpectedStatusError",
     "internal": "InternalError",
+    "aborted": "AbortError",
 }
 
 UTC = dt.timezone.utc

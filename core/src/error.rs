@@ -41,11 +41,14 @@ pub enum ErrorCode {
     UnexpectedStatus,
     /// A bug in this library (a panic, a runtime that could not start); never retried.
     Internal,
+    /// The caller cancelled the call (e.g. Node's `AbortSignal`); what was sent may have
+    /// reached Refold. Never retried.
+    Aborted,
 }
 
 impl ErrorCode {
     /// Every code, in the order the contract lists them.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InvalidInput,
         ErrorCode::Configuration,
         ErrorCode::BadRequest,
@@ -60,6 +63,7 @@ impl ErrorCode {
         ErrorCode::InvalidResponse,
         ErrorCode::UnexpectedStatus,
         ErrorCode::Internal,
+        ErrorCode::Aborted,
     ];
 
     /// The wire-stable snake_case name shared by every binding.
@@ -79,6 +83,7 @@ impl ErrorCode {
             ErrorCode::InvalidResponse => "invalid_response",
             ErrorCode::UnexpectedStatus => "unexpected_status",
             ErrorCode::Internal => "internal",
+            ErrorCode::Aborted => "aborted",
         }
     }
 }
@@ -189,6 +194,15 @@ impl Error {
                 "refold-session hit an internal error ({}); please report it.",
                 crate::redact::clean_line(what, 200)
             ),
+        )
+    }
+
+    /// The `aborted` error of a call its caller cancelled (bindings build it when the host's
+    /// cancellation drops the call): the request may have been sent.
+    pub fn aborted() -> Error {
+        Error::new(
+            ErrorCode::Aborted,
+            "The call was aborted by its caller; a request already sent may have reached Refold.",
         )
     }
 

@@ -5,6 +5,9 @@
 // (../web/public), whose front-end SDK calls Refold with that token.
 'use strict';
 
+// First, so its instrumentations see the modules below (OTEL_TRACES_EXPORTER turns it on).
+require('./tracing');
+
 const crypto = require('node:crypto');
 const path = require('node:path');
 const express = require('express');

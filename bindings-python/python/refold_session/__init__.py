@@ -27,6 +27,7 @@ from ._native import (
 )
 from ._official import _AsyncOfficialCalls, _OfficialCalls
 from .errors import (
+    AbortError,
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
@@ -97,6 +98,7 @@ __all__ = [
     "InvalidResponseError",
     "UnexpectedStatusError",
     "InternalError",
+    "AbortError",
     "WebhookEvent",
     "verify_webhook_signature",
     "parse_webhook_event",

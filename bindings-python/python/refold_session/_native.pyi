@@ -25,7 +25,7 @@ __all__ = [
 
 VERSION: str
 #: The core's error codes (`ErrorCode::ALL`).
-ERROR_CODES: List[Literal["invalid_input", "configuration", "bad_request", "authentication", "permission_denied", "not_found", "rate_limited", "invalid_linked_account", "server_error", "timeout", "connection", "invalid_response", "unexpected_status", "internal"]]
+ERROR_CODES: List[Literal["invalid_input", "configuration", "bad_request", "authentication", "permission_denied", "not_found", "rate_limited", "invalid_linked_account", "server_error", "timeout", "connection", "invalid_response", "unexpected_status", "internal", "aborted"]]
 
 _UdfValue = Union[str, int, float, bool, None]
 _Options = Mapping[str, object]

@@ -29,6 +29,7 @@ __all__ = [
     "InvalidResponseError",
     "UnexpectedStatusError",
     "InternalError",
+    "AbortError",
 ]
 
 
@@ -177,6 +178,13 @@ class InternalError(RefoldError):
     code = "internal"
 
 
+class AbortError(RefoldError):
+    """The caller cancelled the call; a request already sent may have reached Refold. Never
+    retried."""
+
+    code = "aborted"
+
+
 #: The class of each of the core's error codes (``_native.ERROR_CODES``; a test fails when
 #: the core has a code this table lacks).
 _CLASS_BY_CODE: Dict[str, Type[RefoldError]] = {
@@ -194,6 +202,7 @@ _CLASS_BY_CODE: Dict[str, Type[RefoldError]] = {
     "invalid_response": InvalidResponseError,
     "unexpected_status": UnexpectedStatusError,
     "internal": InternalError,
+    "aborted": AbortError,
 }
 
 

@@ -90,6 +90,9 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
     /** A bug in this library (a panic in native code, a runtime that could not start): please report it. Never retried. */
     class Internal internal constructor(info: ErrorInfo) : RefoldException(info)
 
+    /** The caller cancelled the call; a request already sent may have reached Refold. Never retried. */
+    class Aborted internal constructor(info: ErrorInfo) : RefoldException(info)
+
     internal companion object {
         /** The one table: the core's code string (`ErrorCode::as_str`) → its subclass. */
         val BY_CODE: Map<String, (ErrorInfo) -> RefoldException> = mapOf(
@@ -107,6 +110,7 @@ sealed class RefoldException(info: ErrorInfo) : Exception(info.detail) {
             "invalid_response" to ::InvalidResponse,
             "unexpected_status" to ::UnexpectedStatus,
             "internal" to ::Internal,
+            "aborted" to ::Aborted,
         )
 
         /** The core's error as its subclass (a code this table lacks, which a test rules out: [Internal]). */

@@ -109,6 +109,7 @@ object Conformance {
         "invalid_response" to RefoldException.InvalidResponse::class,
         "unexpected_status" to RefoldException.UnexpectedStatus::class,
         "internal" to RefoldException.Internal::class,
+        "aborted" to RefoldException.Aborted::class,
     )
 
     /** `\u{D800}`-style escapes, for cases flagged `lone_surrogates` (JSON cannot hold a lone surrogate). */

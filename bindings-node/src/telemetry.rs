@@ -1,0 +1,189 @@
+//! The native half of the OpenTelemetry bridge and of the log bridge (docs/contract.md §18,
+//! Node): the core's [`Telemetry`] hook hands each call's trace to JavaScript as JSON text
+//! through one weak threadsafe function per environment (`index.js` turns it into spans and
+//! metrics of `@opentelemetry/api`), and one process-wide `log::Log` hands the core's log lines
+//! to the environment that set it up last. Both do nothing until JavaScript switches them on:
+//! a trace is dropped at once while no tracer or meter provider is registered.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use napi::bindgen_prelude::{Either, Function};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Result, Status};
+use napi_derive::napi;
+use refold_session::telemetry::{CallTrace, Telemetry};
+use serde_json::{Value, json};
+
+use crate::dispatch::guarded;
+use crate::records::ErrorPayload;
+
+/// Hands text to one JavaScript callback `(text) => void`; weak, so it never keeps the
+/// process alive.
+type TextSink = ThreadsafeFunction<String, (), String, Status, false, true>;
+
+fn text_sink(callback: Function<String, ()>) -> Result<TextSink> {
+    callback
+        .build_threadsafe_function::<String>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()
+}
+
+/// The trace hook of one JavaScript environment, shared by its clients.
+#[napi]
+pub struct NativeTelemetry {
+    pub(crate) hook: Arc<TraceHook>,
+}
+
+pub(crate) struct TraceHook {
+    traces: TextSink,
+    /// Whether a tracer or meter provider is registered (set from JavaScript when it changes).
+    recording: AtomicBool,
+}
+
+#[napi]
+impl NativeTelemetry {
+    /// Whether traces are handed to JavaScript (`false`: dropped in the hook, no crossing).
+    #[napi]
+    pub fn set_recording(&self, recording: bool) {
+        self.hook.recording.store(recording, Ordering::Relaxed);
+    }
+}
+
+/// Creates the environment's trace hook around `callback(traceJson)`.
+#[napi]
+pub fn create_telemetry(
+    callback: Function<String, ()>,
+) -> Result<Either<NativeTelemetry, ErrorPayload>> {
+    guarded(
+        std::panic::AssertUnwindSafe(|| {
+            Ok(Either::A(NativeTelemetry {
+                hook: Arc::new(TraceHook {
+                    traces: text_sink(callback)?,
+                    recording: AtomicBool::new(false),
+                }),
+            }))
+        }),
+        Either::B,
+    )
+}
+
+impl Telemetry for TraceHook {
+    fn enabled(&self) -> bool {
+        self.recording.load(Ordering::Relaxed)
+    }
+
+    fn record(&self, trace: &CallTrace) {
+        if !self.recording.load(Ordering::Relaxed) {
+            return;
+        }
+        // Fails only when the environment is gone: then nobody records the trace.
+        let _ = self.traces.call(
+            trace_json(trace).to_string(),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    }
+}
+
+/// A time as OpenTelemetry's `HrTime` (`[seconds, nanoseconds]` since the Unix epoch).
+fn hr_time(at: SystemTime) -> Value {
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    json!([since.as_secs(), since.subsec_nanos()])
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The trace as `index.js` reads it: only the record's fields (never a key, token or body).
+fn trace_json(trace: &CallTrace) -> Value {
+    let call = &trace.call;
+    let attempts: Vec<Value> = trace
+        .attempts
+        .iter()
+        .map(|attempt| {
+            json!({
+                "method": attempt.method,
+                "route": attempt.route,
+                "address": attempt.server_address,
+                "port": attempt.server_port,
+                "status": attempt.status,
+                "error": attempt.error.map(|code| code.as_str()),
+                "attempt": attempt.attempt,
+                "start": hr_time(attempt.started_at),
+                "durationNs": nanos(attempt.duration),
+                "budgetWaitNs": nanos(attempt.budget_wait),
+            })
+        })
+        .collect();
+    json!({
+        "name": call.name,
+        "start": hr_time(call.started_at),
+        "durationNs": nanos(call.duration),
+        "error": call.error.map(|code| code.as_str()),
+        "cache": call.cache.map(|outcome| outcome.as_str()),
+        "linkedAccountId": call.linked_account_id,
+        "parent": call.parent.map(|parent| parent.as_str().to_owned()),
+        "attempts": attempts,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logs.
+
+/// Where the core's log lines go: the environment that called `setLogSink` last.
+static LOG_SINK: Mutex<Option<TextSink>> = Mutex::new(None);
+
+/// Forwards the core's own lines (not its dependencies') as `"<level> <message>"`.
+struct LogBridge;
+
+impl log::Log for LogBridge {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target().starts_with("refold_session")
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let level = match record.level() {
+            log::Level::Error => "error",
+            log::Level::Warn => "warn",
+            log::Level::Info => "info",
+            log::Level::Debug | log::Level::Trace => "debug",
+        };
+        let line = format!("{level} {}", record.args());
+        if let Ok(sink) = LOG_SINK.lock()
+            && let Some(sink) = sink.as_ref()
+        {
+            let _ = sink.call(line, ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Sends the core's log lines from `level` up (`debug`, `info`, `warn`, `error`; anything
+/// else: none) to `callback("<level> <message>")`, for the whole process.
+#[napi]
+pub fn set_log_sink(callback: Function<String, ()>, level: String) -> Result<()> {
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
+    let filter = match level.as_str() {
+        "debug" => log::LevelFilter::Debug,
+        "info" => log::LevelFilter::Info,
+        "warn" => log::LevelFilter::Warn,
+        "error" => log::LevelFilter::Error,
+        _ => log::LevelFilter::Off,
+    };
+    let sink = text_sink(callback)?;
+    if let Ok(mut slot) = LOG_SINK.lock() {
+        *slot = Some(sink);
+    }
+    // Another logger already installed in this process (none is, in an addon) keeps its place.
+    if *INSTALLED.get_or_init(|| log::set_logger(&LogBridge).is_ok()) {
+        log::set_max_level(filter);
+    }
+    Ok(())
+}
