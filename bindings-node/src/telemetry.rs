@@ -19,15 +19,20 @@ use serde_json::{Value, json};
 use crate::dispatch::guarded;
 use crate::records::ErrorPayload;
 
+/// Most traces or log lines waiting for the JavaScript thread: beyond it (a blocked event
+/// loop) new ones are dropped rather than queued without bound.
+const MAX_QUEUED: usize = 16_384;
+
 /// Hands text to one JavaScript callback `(text) => void`; weak, so it never keeps the
-/// process alive.
-type TextSink = ThreadsafeFunction<String, (), String, Status, false, true>;
+/// process alive; bounded by [`MAX_QUEUED`].
+type TextSink = ThreadsafeFunction<String, (), String, Status, false, true, MAX_QUEUED>;
 
 fn text_sink(callback: Function<String, ()>) -> Result<TextSink> {
     callback
         .build_threadsafe_function::<String>()
         .callee_handled::<false>()
         .weak::<true>()
+        .max_queue_size::<MAX_QUEUED>()
         .build()
 }
 

@@ -14,7 +14,7 @@
 //! lock, and a child drops its parent's traces.
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -71,7 +71,8 @@ impl Telemetry for Hook {
             return;
         }
         let queue = queue();
-        let _ = queue.sender.send(Queued {
+        // Full (nothing drained for a long while): the trace is dropped, never queued unbounded.
+        let _ = queue.sender.try_send(Queued {
             pid: std::process::id(),
             bridge: Arc::clone(&self.0),
             trace: trace.clone(),
@@ -97,7 +98,7 @@ struct Queued {
 }
 
 struct Queue {
-    sender: Sender<Queued>,
+    sender: SyncSender<Queued>,
     /// Only locked with the GIL.
     receiver: Mutex<Receiver<Queued>>,
     /// Whether something may be queued: a drain with nothing to do costs one atomic.
@@ -106,9 +107,12 @@ struct Queue {
 
 static QUEUE: OnceLock<Queue> = OnceLock::new();
 
+/// Most traces waiting for a thread that holds the GIL.
+const MAX_QUEUED: usize = 16_384;
+
 fn queue() -> &'static Queue {
     QUEUE.get_or_init(|| {
-        let (sender, receiver) = channel();
+        let (sender, receiver) = sync_channel(MAX_QUEUED);
         Queue {
             sender,
             receiver: Mutex::new(receiver),
