@@ -239,9 +239,9 @@ impl Engine {
         loop {
             attempt += 1;
             let outcome = match &self.observer {
+                // With the option `telemetry: false` no trace context leaves either.
                 None => {
-                    let traceparent = request.traceparent;
-                    self.attempt(&request, &decode, waiting_since, None, traceparent)
+                    self.attempt(&request, &decode, waiting_since, None, None)
                         .await
                 }
                 Some(observer) => {

@@ -256,11 +256,23 @@ async fn the_option_telemetry_false_ignores_the_hook() {
         .telemetry(recorder.clone())
         .build()
         .unwrap();
+    let traceparent =
+        TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
     client
-        .get_token_for_linked_account("tel-off")
+        .get_token_for_linked_account_with(
+            "tel-off",
+            RequestOptions::new().traceparent(traceparent),
+        )
         .await
         .unwrap();
     assert!(recorder.take().is_empty(), "nothing recorded");
+    let log = emulator::control(&emulator, "/__emulator/requests").await;
+    let requests = log["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0]["headers"].get("traceparent").is_none(),
+        "telemetry off: no trace context leaves either"
+    );
 }
 
 /// A hook that takes traces only while its switch is on.

@@ -247,9 +247,13 @@ impl Budget {
             budget: self,
             ticket,
         };
+        // Whether the caller was held back (queued behind others or paced); time spent
+        // otherwise (the lock, a fleet round trip) is not a wait for a turn.
+        let mut held = false;
         loop {
             let is_head = self.lock().queue.keys().next() == Some(&ticket);
             if !is_head {
+                held = true;
                 if tokio::time::timeout_at(deadline, wake.notified())
                     .await
                     .is_err()
@@ -264,11 +268,12 @@ impl Budget {
                 continue;
             }
             match self.ask(Priority::Interactive).await {
-                Verdict::Admitted => return Ok(self.admitted(started)),
+                Verdict::Admitted => return Ok(self.admitted(started, held)),
                 Verdict::RetryIn(wait) => {
                     if Instant::now() + wait > deadline {
                         return Err(self.refuse(RefusedBecause::Deadline, wait));
                     }
+                    held = true;
                     tokio::time::sleep(wait).await;
                 }
             }
@@ -302,7 +307,18 @@ impl Budget {
                     .fetch_add(1, Ordering::Relaxed);
             }
         };
-        let Ok(_lane) = tokio::time::timeout_at(deadline, self.background_lane.lock()).await else {
+        // Whether the call was held back (see `admit_interactive`).
+        let mut held = false;
+        let lane = match self.background_lane.try_lock() {
+            Ok(lane) => Some(lane),
+            Err(_) => {
+                held = true;
+                tokio::time::timeout_at(deadline, self.background_lane.lock())
+                    .await
+                    .ok()
+            }
+        };
+        let Some(_lane) = lane else {
             defer(self);
             let wait = self.interval_now();
             return Err(self.refuse(RefusedBecause::NoSpareBudget, wait));
@@ -315,9 +331,10 @@ impl Budget {
                 self.ask(Priority::Background).await
             };
             match verdict {
-                Verdict::Admitted => return Ok(self.admitted(started)),
+                Verdict::Admitted => return Ok(self.admitted(started, held)),
                 Verdict::RetryIn(wait) => {
                     defer(self);
+                    held = true;
                     let wait = wait.max(MIN_BACKGROUND_POLL);
                     if Instant::now() + wait > deadline {
                         return Err(self.refuse(RefusedBecause::NoSpareBudget, wait));
@@ -437,8 +454,13 @@ impl Budget {
         }
     }
 
-    fn admitted(&self, started: Instant) -> Admission {
-        let waited = started.elapsed();
+    /// `held`: whether the caller was made to wait; if not, it waited nothing.
+    fn admitted(&self, started: Instant, held: bool) -> Admission {
+        let waited = if held {
+            started.elapsed()
+        } else {
+            Duration::ZERO
+        };
         let c = &self.counters;
         c.admitted.fetch_add(1, Ordering::Relaxed);
         if !waited.is_zero() {

@@ -2,8 +2,9 @@
 //! same measurements: `tracing` spans, live (a span per call, a CLIENT span per attempt, so a
 //! `tracing-opentelemetry` layer maps them to OpenTelemetry under the caller's current span),
 //! and the [`Telemetry`] hook a binding installs, handed one [`CallTrace`] per call afterwards
-//! (the call's own record and one [`AttemptRecord`] per HTTP attempt) to replay into its host's
-//! own OpenTelemetry API. With the feature `opentelemetry`, the attempt span's context is sent as
+//! (the call's own record and one [`AttemptRecord`] per HTTP attempt), whose [`CallTrace::plan`]
+//! (module [`plan`]: every name, attribute and instrument) it replays through its host's own
+//! OpenTelemetry API. With the feature `opentelemetry`, the attempt span's context is sent as
 //! `traceparent` and calls are measured through `opentelemetry::global`. Nothing is measured
 //! when no hook, subscriber or meter asks (the option `telemetry: false` turns all of it off).
 //! Never the API key, a token, a body or a raw path: routes are templates.
@@ -20,6 +21,15 @@ use url::Url;
 use crate::error::ErrorCode;
 use crate::mapping::Call;
 
+pub mod plan;
+mod record;
+mod traceparent;
+
+pub use plan::TracePlan;
+use plan::keys;
+pub use record::{AttemptRecord, CacheOutcome, CallRecord, CallTrace};
+pub use traceparent::TraceParent;
+
 /// Receives a trace per call. Called on a runtime thread once the call has ended: keep it
 /// quick (hand the trace to the host's thread or exporter).
 pub trait Telemetry: Send + Sync + 'static {
@@ -31,82 +41,6 @@ pub trait Telemetry: Send + Sync + 'static {
     fn enabled(&self) -> bool {
         true
     }
-}
-
-/// How a session-token call was answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CacheOutcome {
-    /// From memory; no request.
-    Hit,
-    /// Minted by this call.
-    Miss,
-    /// Waited for another caller's mint of the same account.
-    Coalesced,
-    /// Adopted from the fleet store; no request.
-    StoreHit,
-    /// The fleet store failed; minted directly.
-    StoreError,
-    /// A background refresh ahead of expiry.
-    Refresh,
-}
-
-impl CacheOutcome {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Hit => "hit",
-            Self::Miss => "miss",
-            Self::Coalesced => "coalesced",
-            Self::StoreHit => "store_hit",
-            Self::StoreError => "store_error",
-            Self::Refresh => "refresh",
-        }
-    }
-}
-
-/// One HTTP attempt.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AttemptRecord {
-    pub method: &'static str,
-    /// The route template, e.g. `/api/v2/public/linked-account/{linked_account_id}`.
-    pub route: &'static str,
-    pub server_address: String,
-    pub server_port: u16,
-    /// The HTTP status, when an answer came.
-    pub status: Option<u16>,
-    /// Our error code, when the attempt failed.
-    pub error: Option<ErrorCode>,
-    /// 1 for the first attempt (`http.request.resend_count` is one less).
-    pub attempt: u32,
-    pub started_at: SystemTime,
-    /// From the start of its wait for a turn in the request budget to the whole answer.
-    pub duration: Duration,
-    /// How long it waited for its turn in the request budget (docs/contract.md §16).
-    pub budget_wait: Duration,
-}
-
-/// One call of the library (a token, a linked-account call, an operation of the API).
-#[derive(Clone, Debug, PartialEq)]
-pub struct CallRecord {
-    /// The call's name, e.g. `get_token_for_linked_account`, `list_persistent_tables`.
-    pub name: &'static str,
-    pub started_at: SystemTime,
-    pub duration: Duration,
-    /// Our error code, when the call failed.
-    pub error: Option<ErrorCode>,
-    /// The token call's cache outcome (`None` for other calls, and without a cache).
-    pub cache: Option<CacheOutcome>,
-    /// Only when the client's option `telemetry_linked_account_id` is on.
-    pub linked_account_id: Option<String>,
-    /// The trace context the caller passed (`RequestOptions::traceparent`): the host span
-    /// this call's span belongs under.
-    pub parent: Option<TraceParent>,
-}
-
-/// A call and its attempts (none for a cache hit), in order.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CallTrace {
-    pub call: CallRecord,
-    pub attempts: Vec<AttemptRecord>,
 }
 
 /// What observes a client's calls when its option `telemetry` is on: the spans, the hook if one
@@ -227,15 +161,15 @@ impl Observer {
     /// Records how a call ended on its span (and in the cache counters).
     fn end_call(&self, span: &Span, cache: Option<CacheOutcome>, error: Option<ErrorCode>) {
         if let Some(outcome) = cache {
-            span.record("refold.cache.outcome", outcome.as_str());
+            span.record(keys::CACHE_OUTCOME, outcome.as_str());
         }
         if let Some(code) = error {
-            span.record("error.type", code.as_str());
+            span.record(keys::ERROR_TYPE, code.as_str());
             span.record("otel.status_code", "error");
         }
         #[cfg(feature = "opentelemetry")]
         if let Some(outcome) = cache {
-            self.metrics.count(outcome);
+            self.metrics.record(&plan::cache_point(outcome));
         }
     }
 
@@ -255,15 +189,15 @@ impl Observer {
             "refold.attempt",
             "otel.name" = format!("{method} {route}"),
             "otel.kind" = "client",
-            "http.request.method" = method,
-            "server.address" = server_address,
-            "server.port" = i64::from(server_port),
-            "url.template" = route,
-            "http.request.resend_count" = (number > 1).then(|| i64::from(number - 1)),
-            "http.response.status_code" = Empty,
-            "error.type" = Empty,
+            { keys::HTTP_REQUEST_METHOD } = method,
+            { keys::SERVER_ADDRESS } = server_address,
+            { keys::SERVER_PORT } = i64::from(server_port),
+            { keys::URL_TEMPLATE } = route,
+            { keys::HTTP_REQUEST_RESEND_COUNT } = (number > 1).then(|| i64::from(number - 1)),
+            { keys::HTTP_RESPONSE_STATUS_CODE } = Empty,
+            { keys::ERROR_TYPE } = Empty,
             "otel.status_code" = Empty,
-            "refold.budget_wait" = Empty,
+            { keys::BUDGET_WAIT } = Empty,
         );
         let recording = in_call() || !span.is_disabled() || cfg!(feature = "opentelemetry");
         AttemptWatch {
@@ -294,10 +228,10 @@ fn call_span(name: &'static str, linked_account_id: Option<&str>) -> Span {
             "refold.get_token_for_linked_account",
             "otel.name" = "refold.get_token_for_linked_account",
             "otel.kind" = "internal",
-            "refold.cache.outcome" = Empty,
-            "error.type" = Empty,
+            { keys::CACHE_OUTCOME } = Empty,
+            { keys::ERROR_TYPE } = Empty,
             "otel.status_code" = Empty,
-            "refold.linked_account_id" = linked_account_id,
+            { keys::LINKED_ACCOUNT_ID } = linked_account_id,
         )
     } else {
         tracing::info_span!(
@@ -305,10 +239,10 @@ fn call_span(name: &'static str, linked_account_id: Option<&str>) -> Span {
             "refold.call",
             "otel.name" = format!("refold.{name}"),
             "otel.kind" = "internal",
-            "refold.cache.outcome" = Empty,
-            "error.type" = Empty,
+            { keys::CACHE_OUTCOME } = Empty,
+            { keys::ERROR_TYPE } = Empty,
             "otel.status_code" = Empty,
-            "refold.linked_account_id" = linked_account_id,
+            { keys::LINKED_ACCOUNT_ID } = linked_account_id,
         )
     }
 }
@@ -353,7 +287,7 @@ impl AttemptWatch<'_> {
 
     /// The budget refused the attempt a turn: nothing was sent (no attempt record).
     pub(crate) fn refused(self, error: ErrorCode) {
-        self.span.record("error.type", error.as_str());
+        self.span.record(keys::ERROR_TYPE, error.as_str());
         self.span.record("otel.status_code", "error");
     }
 
@@ -368,14 +302,14 @@ impl AttemptWatch<'_> {
         let duration = self.clock.elapsed();
         let span = &self.span;
         if let Some(status) = status {
-            span.record("http.response.status_code", i64::from(status));
+            span.record(keys::HTTP_RESPONSE_STATUS_CODE, i64::from(status));
         }
         if let Some(code) = error {
-            span.record("error.type", code.as_str());
+            span.record(keys::ERROR_TYPE, code.as_str());
             span.record("otel.status_code", "error");
         }
         if !budget_wait.is_zero() {
-            span.record("refold.budget_wait", budget_wait.as_secs_f64());
+            span.record(keys::BUDGET_WAIT, budget_wait.as_secs_f64());
         }
         let record = AttemptRecord {
             method: self.method,
@@ -390,7 +324,7 @@ impl AttemptWatch<'_> {
             budget_wait,
         };
         #[cfg(feature = "opentelemetry")]
-        self.observer.metrics.measure(&record);
+        self.observer.metrics.record(&plan::attempt_point(&record));
         #[cfg(not(feature = "opentelemetry"))]
         let _ = self.observer;
         note_attempt(record);
@@ -477,15 +411,18 @@ tokio::task_local! {
 /// provider first).
 #[cfg(feature = "opentelemetry")]
 mod otel {
+    use std::sync::Arc;
+
     use opentelemetry::metrics::{Counter, Histogram};
     use opentelemetry::trace::TraceContextExt;
-    use opentelemetry::{InstrumentationScope, KeyValue, global};
+    use opentelemetry::{InstrumentationScope, KeyValue, Value, global};
     use tracing::Span;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-    use crate::telemetry::AttemptRecord;
-    use crate::telemetry::CacheOutcome;
     use crate::telemetry::TraceParent;
+    use crate::telemetry::plan::{
+        AttributeValue, INSTRUMENTS, InstrumentKind, MetricPoint, SCOPE, SCOPE_VERSION,
+    };
 
     /// `span`'s OpenTelemetry span context as a traceparent, when it has a valid one.
     pub(super) fn traceparent(span: &Span) -> Option<TraceParent> {
@@ -507,179 +444,63 @@ mod otel {
         TraceParent::parse(&text).ok()
     }
 
-    #[derive(Clone)]
-    pub(super) struct Metrics {
-        duration: Histogram<f64>,
-        hits: Counter<u64>,
-        misses: Counter<u64>,
-        coalesced: Counter<u64>,
-        refreshes: Counter<u64>,
-        store_errors: Counter<u64>,
+    enum Made {
+        Counter(Counter<u64>),
+        Histogram(Histogram<f64>),
     }
+
+    /// [`INSTRUMENTS`], made with the global meter provider's meter.
+    #[derive(Clone)]
+    pub(super) struct Metrics(Arc<[Made]>);
 
     impl Metrics {
         pub(super) fn new() -> Metrics {
             let meter = global::meter_with_scope(
-                InstrumentationScope::builder("refold-session")
-                    .with_version(env!("CARGO_PKG_VERSION"))
+                InstrumentationScope::builder(SCOPE)
+                    .with_version(SCOPE_VERSION)
                     .build(),
             );
-            let counter = |name: &'static str, description: &'static str| {
-                meter
-                    .u64_counter(name)
-                    .with_description(description)
-                    .build()
-            };
-            Metrics {
-                duration: meter
-                    .f64_histogram("http.client.request.duration")
-                    .with_unit("s")
-                    .with_description("Duration of HTTP client requests.")
-                    // The HTTP semantic conventions' advice.
-                    .with_boundaries(vec![
-                        0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5,
-                        10.0,
-                    ])
-                    .build(),
-                hits: counter(
-                    "refold.session_cache.hits",
-                    "Session tokens answered from memory or the fleet store.",
-                ),
-                misses: counter("refold.session_cache.misses", "Session tokens minted."),
-                coalesced: counter(
-                    "refold.session_cache.coalesced",
-                    "Calls that waited for another caller's mint of the same account.",
-                ),
-                refreshes: counter(
-                    "refold.session_cache.refreshes",
-                    "Background refreshes ahead of expiry.",
-                ),
-                store_errors: counter(
-                    "refold.session_cache.store_errors",
-                    "Calls that minted directly because the fleet store failed.",
-                ),
-            }
+            Metrics(
+                INSTRUMENTS
+                    .iter()
+                    .map(|spec| match spec.kind {
+                        InstrumentKind::Counter => Made::Counter(
+                            meter
+                                .u64_counter(spec.name)
+                                .with_unit(spec.unit)
+                                .with_description(spec.description)
+                                .build(),
+                        ),
+                        InstrumentKind::Histogram => Made::Histogram(
+                            meter
+                                .f64_histogram(spec.name)
+                                .with_unit(spec.unit)
+                                .with_description(spec.description)
+                                .with_boundaries(spec.buckets.to_vec())
+                                .build(),
+                        ),
+                    })
+                    .collect(),
+            )
         }
 
-        pub(super) fn count(&self, outcome: CacheOutcome) {
-            let counter = match outcome {
-                CacheOutcome::Hit | CacheOutcome::StoreHit => &self.hits,
-                CacheOutcome::Miss => &self.misses,
-                CacheOutcome::Coalesced => &self.coalesced,
-                CacheOutcome::Refresh => &self.refreshes,
-                CacheOutcome::StoreError => &self.store_errors,
-            };
-            counter.add(1, &[]);
-        }
-
-        pub(super) fn measure(&self, attempt: &AttemptRecord) {
-            let mut attributes = vec![
-                KeyValue::new("http.request.method", attempt.method),
-                KeyValue::new("server.address", attempt.server_address.clone()),
-                KeyValue::new("server.port", i64::from(attempt.server_port)),
-                KeyValue::new("url.template", attempt.route),
-            ];
-            if let Some(status) = attempt.status {
-                attributes.push(KeyValue::new(
-                    "http.response.status_code",
-                    i64::from(status),
-                ));
-            }
-            if let Some(code) = attempt.error {
-                attributes.push(KeyValue::new("error.type", code.as_str()));
-            }
-            self.duration
-                .record(attempt.duration.as_secs_f64(), &attributes);
-        }
-    }
-}
-
-/// A W3C `traceparent` (version 00: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`),
-/// sent on every attempt of the call that carries it so the server's spans join the host's
-/// trace. Lower-case hex; an all-zero trace or parent id is invalid, as the standard says.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TraceParent([u8; TraceParent::LEN]);
-
-impl TraceParent {
-    const LEN: usize = 55;
-
-    /// `text` as a traceparent, else `invalid_input` (its content is not quoted).
-    pub fn parse(text: &str) -> Result<TraceParent, crate::error::Error> {
-        let bytes = text.as_bytes();
-        let hex = |range: std::ops::Range<usize>| {
-            bytes[range]
+        pub(super) fn record(&self, point: &MetricPoint) {
+            let attributes: Vec<KeyValue> = point
+                .attributes
                 .iter()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
-        };
-        let zero = |range: std::ops::Range<usize>| bytes[range].iter().all(|b| *b == b'0');
-        let valid = bytes.len() == Self::LEN
-            && bytes.starts_with(b"00-")
-            && bytes[35] == b'-'
-            && bytes[52] == b'-'
-            && hex(3..35)
-            && hex(36..52)
-            && hex(53..55)
-            && !zero(3..35)
-            && !zero(36..52);
-        if !valid {
-            return Err(crate::error::Error::invalid_input(
-                "traceparent must be a W3C traceparent of version 00 \
-                 (00-<32 hex>-<16 hex>-<2 hex>, lower case, ids not all zero).",
-            ));
-        }
-        let mut out = [0u8; Self::LEN];
-        out.copy_from_slice(bytes);
-        Ok(TraceParent(out))
-    }
-
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("checked ASCII")
-    }
-}
-
-impl fmt::Debug for TraceParent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Display for TraceParent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TraceParent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        TraceParent::parse(&text).map_err(|error| serde::de::Error::custom(error.message()))
-    }
-}
-
-#[cfg(feature = "uniffi")]
-uniffi::custom_type!(TraceParent, String, {
-    try_lift: |text| TraceParent::parse(&text)
-        .map_err(|error| uniffi::deps::anyhow::Error::msg(error.message().to_owned())),
-    lower: |value| value.as_str().to_owned(),
-});
-
-#[cfg(test)]
-mod telemetry_tests {
-    use super::*;
-
-    #[test]
-    fn traceparents_are_checked() {
-        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        assert_eq!(TraceParent::parse(good).unwrap().as_str(), good);
-        for bad in [
-            "",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n",
-        ] {
-            assert!(TraceParent::parse(bad).is_err(), "{bad:?}");
+                .map(|(key, value)| {
+                    let value = match value {
+                        AttributeValue::Str(text) => Value::from(text.clone()),
+                        AttributeValue::Int(number) => Value::I64(*number),
+                        AttributeValue::Float(number) => Value::F64(*number),
+                    };
+                    KeyValue::new(key, value)
+                })
+                .collect();
+            match &self.0[point.instrument] {
+                Made::Counter(counter) => counter.add(point.value as u64, &attributes),
+                Made::Histogram(histogram) => histogram.record(point.value, &attributes),
+            }
         }
     }
 }
