@@ -479,7 +479,7 @@ let hookRecording = false;
 /** The environment's trace hook, made at the first client when the API is installed. */
 function telemetry() {
   if (bridge === undefined) {
-    bridge = require('./telemetry.js').openTelemetryBridge();
+    bridge = require('./telemetry.js').openTelemetryBridge(() => native.telemetryInstruments());
     if (bridge !== null) {
       const recorder = bridge;
       const made = native.createTelemetry((text) => recorder.record(text));

@@ -286,6 +286,12 @@ export interface StatsPayload {
 }
 
 /**
+ * The instruments every trace's metric points refer to by index, with the instrumentation
+ * scope: `{scope, version, instruments}` as JSON (core's declaration, `telemetry.js` makes them).
+ */
+export declare function telemetryInstruments(): string
+
+/**
  * A session token, for index.js's `SessionToken` constructor (called once per token: the
  * object it makes is kept in the token's host slot).
  */

@@ -1,40 +1,42 @@
 // @ts-check
 'use strict';
 // The OpenTelemetry bridge (docs/contract.md §18, Node): the current span's W3C traceparent
-// for each call, and each call's trace (from the core, through the addon's hook) as spans and
-// metrics of the application's own `@opentelemetry/api`, so its provider, sampler, exporter
+// for each call, and each call's trace plan (decided by core, through the addon's hook) as spans
+// and metrics of the application's own `@opentelemetry/api`, so its provider, sampler, exporter
 // and parent span apply. Loaded only when `@opentelemetry/api` is installed (an optional peer
 // dependency); without a registered provider nothing crosses from the addon.
 
 /** @typedef {typeof import('@opentelemetry/api')} OpenTelemetryApi */
 
-const SCOPE = 'refold-session';
-const VERSION = require('./package.json').version;
-/** The semantic conventions' buckets for `http.client.request.duration` (seconds). */
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
-
 /**
- * @typedef {object} AttemptTrace
- * @property {string} method
- * @property {string} route the route template
- * @property {string} address
- * @property {number} port
- * @property {number | null} status
- * @property {string | null} error
- * @property {number} attempt from 1
- * @property {[number, number]} start
- * @property {number} durationNs
- * @property {number} budgetWaitNs
- *
- * @typedef {object} CallTrace
+ * The plan of one call's trace, as core decides it (core/src/telemetry/plan.rs): every name,
+ * kind, attribute and metric point, so this file only replays it.
+ * @typedef {{[key: string]: string | number}} Attributes
+ * @typedef {object} SpanPlan
  * @property {string} name
+ * @property {'internal' | 'client'} kind
+ * @property {number | null} parent index of the span it belongs under; null: the call's parent
  * @property {[number, number]} start
- * @property {number} durationNs
- * @property {string | null} error
- * @property {string | null} cache
- * @property {string | null} linkedAccountId
- * @property {string | null} parent
- * @property {AttemptTrace[]} attempts
+ * @property {[number, number]} end
+ * @property {boolean} error
+ * @property {Attributes} attributes
+ *
+ * @typedef {object} TracePlan
+ * @property {string | null} parent the traceparent the call was made under
+ * @property {SpanPlan[]} spans
+ * @property {{instrument: number, value: number, attributes: Attributes}[]} points
+ *
+ * @typedef {object} InstrumentSpec
+ * @property {string} name
+ * @property {'counter' | 'histogram'} kind
+ * @property {string} unit
+ * @property {string} description
+ * @property {number[]} buckets
+ *
+ * @typedef {object} Instruments core's declaration of the scope and its instruments
+ * @property {string} scope
+ * @property {string} version
+ * @property {InstrumentSpec[]} instruments
  */
 
 /**
@@ -49,19 +51,11 @@ function loadApi() {
   }
 }
 
-/**
- * @param {[number, number]} start
- * @param {number} durationNs
- * @returns {[number, number]}
- */
-function endOf(start, durationNs) {
-  const nanos = start[1] + durationNs;
-  return [start[0] + Math.floor(nanos / 1e9), nanos % 1e9];
-}
-
 class Bridge {
   /** @type {OpenTelemetryApi} */
   #api;
+  /** @type {Instruments} */
+  #declared;
   /** The API's no-op tracer provider, behind its global proxy until one is registered. */
   #noopTracers;
   /** @type {unknown} */
@@ -71,12 +65,16 @@ class Bridge {
   /** @type {unknown} */
   #seenMeters = undefined;
   #recording = false;
-  /** @type {{provider: unknown, duration: import('@opentelemetry/api').Histogram, counters: Record<string, import('@opentelemetry/api').Counter>} | undefined} */
+  /** @type {{provider: unknown, made: {record?: Function, add?: Function}[]} | undefined} */
   #instruments;
 
-  /** @param {OpenTelemetryApi} api */
-  constructor(api) {
+  /**
+   * @param {OpenTelemetryApi} api
+   * @param {Instruments} declared
+   */
+  constructor(api, declared) {
     this.#api = api;
+    this.#declared = declared;
     this.#noopTracers = new api.ProxyTracerProvider().getDelegate();
     this.#noopMeter = api.createNoopMeter();
   }
@@ -93,7 +91,8 @@ class Bridge {
     if (tracers !== this.#seenTracers || meters !== this.#seenMeters) {
       this.#seenTracers = tracers;
       this.#seenMeters = meters;
-      this.#recording = tracers !== this.#noopTracers || meters.getMeter(SCOPE, VERSION) !== this.#noopMeter;
+      const { scope, version } = this.#declared;
+      this.#recording = tracers !== this.#noopTracers || meters.getMeter(scope, version) !== this.#noopMeter;
     }
     return this.#recording;
   }
@@ -112,28 +111,28 @@ class Bridge {
   }
 
   /**
-   * Records one call's trace (JSON text from the addon). Never throws: a failing SDK loses
-   * that trace only.
+   * Records one call's trace plan (JSON text from the addon). Never throws: a failing SDK
+   * loses that trace only.
    * @param {string} text
    */
   record(text) {
     try {
-      /** @type {CallTrace} */
-      const trace = JSON.parse(text);
-      this.#spans(trace);
-      this.#metrics(trace);
+      /** @type {TracePlan} */
+      const plan = JSON.parse(text);
+      this.#spans(plan);
+      this.#points(plan);
     } catch {
       // Nothing to report to: the application's telemetry is what failed.
     }
   }
 
-  /** @param {CallTrace} trace */
-  #spans(trace) {
+  /** @param {TracePlan} plan */
+  #spans(plan) {
     const api = this.#api;
-    const tracer = api.trace.getTracer(SCOPE, VERSION);
+    const tracer = api.trace.getTracer(this.#declared.scope, this.#declared.version);
     let parent = api.ROOT_CONTEXT;
-    if (trace.parent) {
-      const [, traceId, spanId, flags] = trace.parent.split('-');
+    if (plan.parent) {
+      const [, traceId, spanId, flags] = plan.parent.split('-');
       parent = api.trace.setSpanContext(api.ROOT_CONTEXT, {
         traceId,
         spanId,
@@ -141,93 +140,61 @@ class Bridge {
         isRemote: true,
       });
     }
-    /** @type {import('@opentelemetry/api').Attributes} */
-    const attributes = {};
-    if (trace.cache) attributes['refold.cache.outcome'] = trace.cache;
-    if (trace.error) attributes['error.type'] = trace.error;
-    if (trace.linkedAccountId) attributes['refold.linked_account_id'] = trace.linkedAccountId;
-    const call = tracer.startSpan(
-      `refold.${trace.name}`,
-      { kind: api.SpanKind.INTERNAL, startTime: trace.start, attributes },
-      parent,
-    );
-    if (trace.error) call.setStatus({ code: api.SpanStatusCode.ERROR });
-    const inside = api.trace.setSpan(api.ROOT_CONTEXT, call);
-    for (const attempt of trace.attempts) {
+    /** @type {import('@opentelemetry/api').Context[]} */
+    const contexts = [];
+    /** @type {import('@opentelemetry/api').Span[]} */
+    const open = [];
+    for (const planned of plan.spans) {
+      const within = planned.parent === null ? parent : contexts[planned.parent];
+      const kind = planned.kind === 'client' ? api.SpanKind.CLIENT : api.SpanKind.INTERNAL;
       const span = tracer.startSpan(
-        `${attempt.method} ${attempt.route}`,
-        { kind: api.SpanKind.CLIENT, startTime: attempt.start, attributes: attemptAttributes(attempt, true) },
-        inside,
+        planned.name,
+        { kind, startTime: planned.start, attributes: planned.attributes },
+        within,
       );
-      if (attempt.error) span.setStatus({ code: api.SpanStatusCode.ERROR });
-      span.end(endOf(attempt.start, attempt.durationNs));
+      if (planned.error) span.setStatus({ code: api.SpanStatusCode.ERROR });
+      contexts.push(api.trace.setSpan(api.ROOT_CONTEXT, span));
+      open.push(span);
     }
-    call.end(endOf(trace.start, trace.durationNs));
+    // Children end before their parents, as they did.
+    for (let i = open.length - 1; i >= 0; i--) open[i].end(plan.spans[i].end);
   }
 
-  /** @param {CallTrace} trace */
-  #metrics(trace) {
-    const api = this.#api;
-    const provider = api.metrics.getMeterProvider();
+  /** @param {TracePlan} plan */
+  #points(plan) {
+    const provider = this.#api.metrics.getMeterProvider();
     if (this.#instruments?.provider !== provider) {
-      const meter = provider.getMeter(SCOPE, VERSION);
-      /** @param {string} name @param {string} description */
-      const counter = (name, description) => meter.createCounter(name, { description, unit: '{call}' });
-      const hits = counter('refold.session_cache.hits', 'Session tokens answered from the cache or the fleet store.');
-      this.#instruments = {
-        provider,
-        duration: meter.createHistogram('http.client.request.duration', {
-          description: 'Duration of HTTP client requests.',
-          unit: 's',
-          advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-        }),
-        counters: {
-          hit: hits,
-          store_hit: hits,
-          miss: counter('refold.session_cache.misses', 'Session tokens minted by the call.'),
-          coalesced: counter('refold.session_cache.coalesced', "Calls that waited for another caller's mint."),
-          refresh: counter('refold.session_cache.refreshes', 'Background refreshes ahead of expiry.'),
-          store_error: counter('refold.session_cache.store_errors', 'Calls whose fleet store failed.'),
-        },
-      };
+      const { scope, version, instruments } = this.#declared;
+      const meter = provider.getMeter(scope, version);
+      const made = instruments.map((spec) =>
+        spec.kind === 'histogram'
+          ? meter.createHistogram(spec.name, {
+              description: spec.description,
+              unit: spec.unit,
+              advice: spec.buckets.length > 0 ? { explicitBucketBoundaries: spec.buckets } : undefined,
+            })
+          : meter.createCounter(spec.name, { description: spec.description, unit: spec.unit }),
+      );
+      this.#instruments = { provider, made: /** @type {{record?: Function, add?: Function}[]} */ (made) };
     }
-    const instruments = this.#instruments;
-    for (const attempt of trace.attempts) {
-      instruments.duration.record(attempt.durationNs / 1e9, attemptAttributes(attempt, false));
+    const made = this.#instruments.made;
+    for (const point of plan.points) {
+      const instrument = made[point.instrument];
+      if (instrument === undefined) continue;
+      if (instrument.record) instrument.record(point.value, point.attributes);
+      else instrument.add?.(point.value, point.attributes);
     }
-    if (trace.cache) instruments.counters[trace.cache]?.add(1);
   }
-}
-
-/**
- * An attempt's attributes (the histogram's subset without `span`).
- * @param {AttemptTrace} attempt
- * @param {boolean} span
- */
-function attemptAttributes(attempt, span) {
-  /** @type {import('@opentelemetry/api').Attributes} */
-  const attributes = {
-    'http.request.method': attempt.method,
-    'server.address': attempt.address,
-    'server.port': attempt.port,
-    'url.template': attempt.route,
-  };
-  if (attempt.status != null) attributes['http.response.status_code'] = attempt.status;
-  if (attempt.error) attributes['error.type'] = attempt.error;
-  if (span) {
-    if (attempt.attempt > 1) attributes['http.request.resend_count'] = attempt.attempt - 1;
-    if (attempt.budgetWaitNs > 0) attributes['refold.budget_wait'] = attempt.budgetWaitNs / 1e9;
-  }
-  return attributes;
 }
 
 /**
  * The bridge, or `null` when `@opentelemetry/api` is not installed.
+ * @param {() => string} instruments the addon's `telemetryInstruments`
  * @returns {Bridge | null}
  */
-function openTelemetryBridge() {
+function openTelemetryBridge(instruments) {
   const api = loadApi();
-  return api === null ? null : new Bridge(api);
+  return api === null ? null : new Bridge(api, JSON.parse(instruments()));
 }
 
 module.exports = { openTelemetryBridge };

@@ -1,20 +1,19 @@
 //! The native half of the OpenTelemetry bridge and of the log bridge (docs/contract.md §18,
-//! Node): the core's [`Telemetry`] hook hands each call's trace to JavaScript as JSON text
-//! through one weak threadsafe function per environment (`index.js` turns it into spans and
-//! metrics of `@opentelemetry/api`), and one process-wide `log::Log` hands the core's log lines
+//! Node): the core's [`Telemetry`] hook hands each call's trace plan (core's
+//! `telemetry::plan`: spans and metric points, every name decided) to JavaScript as JSON text
+//! through one weak threadsafe function per environment (`telemetry.js` replays it through
+//! `@opentelemetry/api`), and one process-wide `log::Log` hands the core's log lines
 //! to the environment that set it up last. Both do nothing until JavaScript switches them on:
 //! a trace is dropped at once while no tracer or meter provider is registered.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::{Either, Function};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Result, Status};
 use napi_derive::napi;
 use refold_session::telemetry::{CallTrace, Telemetry};
-use serde_json::{Value, json};
 
 use crate::dispatch::guarded;
 use crate::records::ErrorPayload;
@@ -85,54 +84,26 @@ impl Telemetry for TraceHook {
             return;
         }
         // Fails only when the environment is gone: then nobody records the trace.
-        let _ = self.traces.call(
-            trace_json(trace).to_string(),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
+        let Ok(plan) = serde_json::to_string(&trace.plan()) else {
+            return;
+        };
+        let _ = self
+            .traces
+            .call(plan, ThreadsafeFunctionCallMode::NonBlocking);
     }
 }
 
-/// A time as OpenTelemetry's `HrTime` (`[seconds, nanoseconds]` since the Unix epoch).
-fn hr_time(at: SystemTime) -> Value {
-    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
-    json!([since.as_secs(), since.subsec_nanos()])
-}
-
-fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// The trace as `index.js` reads it: only the record's fields (never a key, token or body).
-fn trace_json(trace: &CallTrace) -> Value {
-    let call = &trace.call;
-    let attempts: Vec<Value> = trace
-        .attempts
-        .iter()
-        .map(|attempt| {
-            json!({
-                "method": attempt.method,
-                "route": attempt.route,
-                "address": attempt.server_address,
-                "port": attempt.server_port,
-                "status": attempt.status,
-                "error": attempt.error.map(|code| code.as_str()),
-                "attempt": attempt.attempt,
-                "start": hr_time(attempt.started_at),
-                "durationNs": nanos(attempt.duration),
-                "budgetWaitNs": nanos(attempt.budget_wait),
-            })
-        })
-        .collect();
-    json!({
-        "name": call.name,
-        "start": hr_time(call.started_at),
-        "durationNs": nanos(call.duration),
-        "error": call.error.map(|code| code.as_str()),
-        "cache": call.cache.map(|outcome| outcome.as_str()),
-        "linkedAccountId": call.linked_account_id,
-        "parent": call.parent.map(|parent| parent.as_str().to_owned()),
-        "attempts": attempts,
+/// The instruments every trace's metric points refer to by index, with the instrumentation
+/// scope: `{scope, version, instruments}` as JSON (core's declaration, `telemetry.js` makes them).
+#[napi]
+pub fn telemetry_instruments() -> String {
+    use refold_session::telemetry::plan::{INSTRUMENTS, SCOPE, SCOPE_VERSION};
+    serde_json::json!({
+        "scope": SCOPE,
+        "version": SCOPE_VERSION,
+        "instruments": INSTRUMENTS,
     })
+    .to_string()
 }
 
 // ---------------------------------------------------------------------------------------------

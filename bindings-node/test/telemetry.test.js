@@ -186,9 +186,11 @@ describe('spans', () => {
     assert.equal(call.attributes['refold.linked_account_id'], 'otel-named');
   });
 
-  test('telemetry: false records nothing', async () => {
+  test('telemetry: false records nothing and sends no traceparent', async () => {
     const quiet = new Refold({ apiKey: KEY, baseUrl: emulator.url, telemetry: false });
     await underSpan(() => quiet.getTokenForLinkedAccount('otel-quiet', { fresh: true }));
+    const [sent] = (await emulator.requests()).requests;
+    assert.equal(sent.headers.traceparent, undefined, 'no trace context with telemetry off');
     // A probe call on the observed client: once its spans are in, a quiet one would be too.
     await client.getTokenForLinkedAccount('otel-probe', { fresh: true });
     const spans = await ourSpans(2);
