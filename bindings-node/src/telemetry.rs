@@ -163,3 +163,20 @@ pub fn set_log_sink(callback: Function<String, ()>, level: String) -> Result<()>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_instruments_are_cores_declaration() {
+        let declared: serde_json::Value =
+            serde_json::from_str(&super::telemetry_instruments()).unwrap();
+        assert_eq!(declared["scope"], "refold-session");
+        let instruments = declared["instruments"].as_array().unwrap();
+        assert_eq!(
+            instruments.len(),
+            refold_session::telemetry::plan::INSTRUMENTS.len()
+        );
+        assert_eq!(instruments[0]["name"], "http.client.request.duration");
+        assert_eq!(instruments[0]["kind"], "histogram");
+    }
+}

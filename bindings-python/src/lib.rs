@@ -752,5 +752,6 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
     module.add("ERROR_CODES", codes)?;
     module.add("VERSION", refold_session::VERSION)?;
+    module.add("TELEMETRY", telemetry::declared())?;
     Ok(())
 }

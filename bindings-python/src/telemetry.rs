@@ -1,5 +1,6 @@
-//! The core's telemetry hook, bridged to the host's OpenTelemetry (`refold_session._telemetry`,
-//! which owns the spans and metrics; docs/contract.md §18).
+//! The core's telemetry hook, bridged to the host's OpenTelemetry: each call's trace plan (core's
+//! `telemetry::plan`, every name decided) goes to `refold_session._telemetry`, which replays it
+//! through the host's API (docs/contract.md §18).
 //!
 //! Installed only when Python handed a bridge object to the client (the `opentelemetry` API is
 //! importable and the option `telemetry` is not off). At each call's start, on the calling
@@ -16,12 +17,14 @@
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
-use refold_session::telemetry::{AttemptRecord, CacheOutcome, CallTrace, Telemetry, TraceParent};
+use pyo3::types::{PyDict, PyList, PyTuple};
+use refold_session::telemetry::plan::{
+    AttributeValue, Attributes, INSTRUMENTS, InstrumentKind, SCOPE, SCOPE_VERSION,
+};
+use refold_session::telemetry::{CacheOutcome, CallTrace, Telemetry, TraceParent};
 
 use crate::exit;
 
@@ -146,48 +149,73 @@ pub(crate) fn drain(py: Python<'_>) {
     }
 }
 
-/// Nanoseconds since the epoch, as OpenTelemetry's times.
-fn nanos(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
-        u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
-    })
+/// `(name, kind, unit, description, buckets)`.
+type DeclaredInstrument = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<f64>,
+);
+
+/// `(scope, version, instruments)`, each instrument `(name, kind, unit, description,
+/// buckets)`: core's declaration, made into the host's instruments once.
+pub(crate) fn declared() -> (&'static str, &'static str, Vec<DeclaredInstrument>) {
+    let instruments = INSTRUMENTS
+        .iter()
+        .map(|spec| {
+            let kind = match spec.kind {
+                InstrumentKind::Counter => "counter",
+                InstrumentKind::Histogram => "histogram",
+            };
+            (
+                spec.name,
+                kind,
+                spec.unit,
+                spec.description,
+                spec.buckets.to_vec(),
+            )
+        })
+        .collect();
+    (SCOPE, SCOPE_VERSION, instruments)
 }
 
-/// `(name, start_ns, end_ns, error, cache, linked_account_id, parent, attempts)`.
-fn trace_to_py<'py>(py: Python<'py>, trace: &CallTrace) -> PyResult<Bound<'py, PyTuple>> {
-    let call = &trace.call;
-    let start = nanos(call.started_at);
-    let end = nanos(call.started_at + call.duration);
-    let attempts = PyList::empty(py);
-    for attempt in &trace.attempts {
-        attempts.append(attempt_to_py(py, attempt)?)?;
+/// Attributes as a dict (keys and values as the plan has them).
+fn attributes_to_py<'py>(py: Python<'py>, attributes: &Attributes) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (key, value) in attributes.iter() {
+        match value {
+            AttributeValue::Str(text) => dict.set_item(key, text.as_ref())?,
+            AttributeValue::Int(number) => dict.set_item(key, number)?,
+            AttributeValue::Float(number) => dict.set_item(key, number)?,
+        }
     }
-    (
-        call.name,
-        start,
-        end,
-        call.error.map(|code| code.as_str()),
-        call.cache.map(CacheOutcome::as_str),
-        call.linked_account_id.as_deref(),
-        call.parent.as_ref().map(TraceParent::as_str),
-        attempts,
-    )
-        .into_pyobject(py)
+    Ok(dict)
 }
 
-/// `(method, route, address, port, status, error, attempt, start_ns, end_ns, budget_wait_s)`.
-fn attempt_to_py<'py>(py: Python<'py>, attempt: &AttemptRecord) -> PyResult<Bound<'py, PyTuple>> {
-    (
-        attempt.method,
-        attempt.route,
-        attempt.server_address.as_str(),
-        attempt.server_port,
-        attempt.status,
-        attempt.error.map(|code| code.as_str()),
-        attempt.attempt,
-        nanos(attempt.started_at),
-        nanos(attempt.started_at + attempt.duration),
-        attempt.budget_wait.as_secs_f64(),
-    )
-        .into_pyobject(py)
+/// The trace's plan as `(parent, spans, points)`: each span `(name, kind, parent index,
+/// start_ns, end_ns, error, attributes)`, each point `(instrument index, value, attributes)`.
+fn trace_to_py<'py>(py: Python<'py>, trace: &CallTrace) -> PyResult<Bound<'py, PyTuple>> {
+    let plan = trace.plan();
+    let spans = PyList::empty(py);
+    for span in &plan.spans {
+        spans.append((
+            span.name.as_ref(),
+            span.kind.as_str(),
+            span.parent,
+            span.start.unix_nanos(),
+            span.end.unix_nanos(),
+            span.error,
+            attributes_to_py(py, &span.attributes)?,
+        ))?;
+    }
+    let points = PyList::empty(py);
+    for point in &plan.points {
+        points.append((
+            point.instrument,
+            point.value,
+            attributes_to_py(py, &point.attributes)?,
+        ))?;
+    }
+    (plan.parent, spans, points).into_pyobject(py)
 }

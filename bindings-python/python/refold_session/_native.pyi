@@ -20,10 +20,14 @@ __all__ = [
     "verify_webhook_signature",
     "parse_webhook_event",
     "ERROR_CODES",
+    "TELEMETRY",
     "VERSION",
 ]
 
 VERSION: str
+#: The telemetry plan's scope, version and instruments, as core declares them
+#: (`telemetry::plan`): (name, kind, unit, description, advised buckets) each.
+TELEMETRY: Tuple[str, str, List[Tuple[str, Literal['counter', 'histogram'], str, str, List[float]]]]
 #: The core's error codes (`ErrorCode::ALL`).
 ERROR_CODES: List[Literal["invalid_input", "configuration", "bad_request", "authentication", "permission_denied", "not_found", "rate_limited", "invalid_linked_account", "server_error", "timeout", "connection", "invalid_response", "unexpected_status", "internal", "aborted"]]
 

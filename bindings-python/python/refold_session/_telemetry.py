@@ -1,6 +1,6 @@
-"""The host's side of the telemetry bridge (docs/contract.md §18): each call's trace, handed
-over by the native module (``src/telemetry.rs``), becomes spans and metrics of the
-application's own OpenTelemetry (its tracer and meter providers, sampler and exporters), and
+"""The host's side of the telemetry bridge (docs/contract.md §18): each call's trace plan,
+decided by core and handed over by the native module (``src/telemetry.rs``), is replayed as
+spans and metrics of the application's own OpenTelemetry (its tracer and meter providers, sampler and exporters), and
 each call carries the ``traceparent`` of the span current when it began.
 
 Only when the ``opentelemetry`` API is importable (the extra ``refold-session[otel]``); it is
@@ -16,34 +16,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple, Union
 
-    #: (method, route, address, port, status, error, attempt, start_ns, end_ns, budget_wait_s)
-    _Attempt = Tuple[str, str, str, int, Optional[int], Optional[str], int, int, int, float]
-    #: (name, start_ns, end_ns, error, cache, linked_account_id, parent, attempts)
-    _Trace = Tuple[
-        str, int, int, Optional[str], Optional[str], Optional[str], Optional[str], List[_Attempt]
-    ]
     _Attributes = Dict[str, Union[str, int, float]]
-
-#: The instrumentation scope of our tracer and meter.
-SCOPE = "refold-session"
-
-#: Which counter each cache outcome adds to (a store hit is a hit).
-_CACHE_COUNTERS = {
-    "hit": "refold.session_cache.hits",
-    "store_hit": "refold.session_cache.hits",
-    "miss": "refold.session_cache.misses",
-    "coalesced": "refold.session_cache.coalesced",
-    "refresh": "refold.session_cache.refreshes",
-    "store_error": "refold.session_cache.store_errors",
-}
-
-_COUNTER_DESCRIPTIONS = {
-    "refold.session_cache.hits": "Session-token calls answered from the cache or the fleet store",
-    "refold.session_cache.misses": "Session-token calls that minted a token",
-    "refold.session_cache.coalesced": "Session-token calls that waited for another call's mint",
-    "refold.session_cache.refreshes": "Background refreshes of a cached session token",
-    "refold.session_cache.store_errors": "Session-token calls that minted because the store failed",
-}
+    #: (name, kind, parent index, start_ns, end_ns, error, attributes)
+    _Span = Tuple[str, str, Optional[int], int, int, bool, _Attributes]
+    #: (instrument index, value, attributes)
+    _Point = Tuple[int, float, _Attributes]
+    #: (parent traceparent, spans, points): core's plan of one call's trace.
+    _Plan = Tuple[Optional[str], List[_Span], List[_Point]]
 
 
 class Bridge:
@@ -82,7 +61,7 @@ class Bridge:
         # The context of a call made outside any span: its span is a root, whatever is
         # current when its trace is recorded.
         self._empty = context.Context()
-        self._instruments: Optional[Tuple[Any, Any, Dict[str, Any]]] = None
+        self._instruments: Optional[Tuple[Any, List[Any]]] = None
 
     def begin(self) -> Tuple[Optional[str], bool]:
         """The W3C ``traceparent`` of the current span (``None`` without a valid one), and
@@ -103,60 +82,37 @@ class Bridge:
             )
         return traceparent, self._registered
 
-    def record(self, call: _Trace) -> None:
-        """The call's span (under the span it was made in), a CLIENT span per attempt, the
-        duration histogram and the cache counters, with the times the core measured."""
-        name, start, end, error, cache, linked_account_id, parent, attempts = call
-        tracer, duration, counters = self._tools()
+    def record(self, plan: _Plan) -> None:
+        """Replays core's plan of one call: its spans (with the times core measured, under the
+        span the call was made in) and its metric points."""
+        parent, spans, points = plan
+        tracer, instruments = self._tools()
         trace = self._trace
-        attributes: _Attributes = {}
-        if cache is not None:
-            attributes["refold.cache.outcome"] = cache
-            counter = counters.get(_CACHE_COUNTERS.get(cache, ""))
-            if counter is not None:
-                counter.add(1)
-        if error is not None:
-            attributes["error.type"] = error
-        if linked_account_id is not None:
-            attributes["refold.linked_account_id"] = linked_account_id
-        span = tracer.start_span(
-            f"refold.{name}",
-            context=self._parent(parent),
-            kind=trace.SpanKind.INTERNAL,
-            attributes=attributes,
-            start_time=start,
-        )
-        if error is not None:
-            span.set_status(trace.Status(trace.StatusCode.ERROR))
-        within = trace.set_span_in_context(span, self._empty)
-        for method, route, address, port, status, failed, number, began, ended, waited in attempts:
-            common: _Attributes = {
-                "http.request.method": method,
-                "server.address": address,
-                "server.port": port,
-                "url.template": route,
-            }
-            if status is not None:
-                common["http.response.status_code"] = status
-            if failed is not None:
-                common["error.type"] = failed
-            duration.record((ended - began) / 1e9, common)
-            attempt: _Attributes = dict(common)
-            if number > 1:
-                attempt["http.request.resend_count"] = number - 1
-            if waited > 0:
-                attempt["refold.budget_wait"] = waited
-            child = tracer.start_span(
-                f"{method} {route}",
-                context=within,
-                kind=trace.SpanKind.CLIENT,
-                attributes=attempt,
-                start_time=began,
+        root = self._parent(parent)
+        made: List[Any] = []
+        contexts: Dict[int, Any] = {}
+        for name, kind, under, start, _, error, attributes in spans:
+            if under is None:
+                context = root
+            else:
+                context = contexts.get(under)
+                if context is None:
+                    context = contexts[under] = trace.set_span_in_context(made[under], self._empty)
+            span = tracer.start_span(
+                name,
+                context=context,
+                kind=trace.SpanKind.CLIENT if kind == "client" else trace.SpanKind.INTERNAL,
+                attributes=attributes,
+                start_time=start,
             )
-            if failed is not None:
-                child.set_status(trace.Status(trace.StatusCode.ERROR))
-            child.end(end_time=ended)
-        span.end(end_time=end)
+            if error:
+                span.set_status(trace.Status(trace.StatusCode.ERROR))
+            made.append(span)
+        # Children end before their parents, as they did.
+        for span, planned in zip(reversed(made), reversed(spans)):
+            span.end(end_time=planned[4])
+        for index, value, attributes in points:
+            instruments[index](value, attributes)
 
     def _parent(self, parent: Optional[str]) -> Any:
         """The context of the span a call was made in (its ``traceparent``), else none."""
@@ -172,24 +128,43 @@ class Bridge:
         )
         return trace.set_span_in_context(trace.NonRecordingSpan(span_context), self._empty)
 
-    def _tools(self) -> Tuple[Any, Any, Dict[str, Any]]:
-        """Our tracer, histogram and counters, made on the first trace (a provider is
-        registered by then; the API's proxies follow one registered later)."""
+    def _tools(self) -> Tuple[Any, List[Any]]:
+        """Our tracer and, per instrument core declares, the function that adds a point to it;
+        made on the first trace (a provider is registered by then; the API's proxies follow one
+        registered later)."""
         if self._instruments is None:
-            version = _native.VERSION
-            tracer = self._trace.get_tracer(SCOPE, version)
-            meter = self._metrics.get_meter(SCOPE, version)
-            duration = meter.create_histogram(
-                "http.client.request.duration",
-                unit="s",
-                description="Duration of HTTP client requests.",
-            )
-            counters = {
-                name: meter.create_counter(name, unit="{call}", description=description)
-                for name, description in _COUNTER_DESCRIPTIONS.items()
-            }
-            self._instruments = (tracer, duration, counters)
+            scope, version, declared = _native.TELEMETRY
+            tracer = self._trace.get_tracer(scope, version)
+            meter = self._metrics.get_meter(scope, version)
+            instruments: List[Any] = []
+            for name, kind, unit, description, buckets in declared:
+                if kind == "histogram":
+                    instruments.append(_histogram(meter, name, unit, description, buckets).record)
+                else:
+                    counter = meter.create_counter(name, unit=unit, description=description)
+                    instruments.append(_whole(counter.add))
+            self._instruments = (tracer, instruments)
         return self._instruments
+
+
+def _whole(add: Any) -> Any:
+    """A counter's ``add`` taking core's values (whole numbers as floats) as integers."""
+    return lambda value, attributes: add(int(value), attributes)
+
+
+def _histogram(meter: Any, name: str, unit: str, description: str, buckets: List[float]) -> Any:
+    """A histogram with core's advised buckets, where the API takes advice."""
+    if buckets:
+        try:
+            return meter.create_histogram(
+                name,
+                unit=unit,
+                description=description,
+                explicit_bucket_boundaries_advisory=buckets,
+            )
+        except TypeError:
+            pass
+    return meter.create_histogram(name, unit=unit, description=description)
 
 
 _UNSET = object()
