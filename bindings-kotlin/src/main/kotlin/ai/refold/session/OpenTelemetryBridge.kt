@@ -1,13 +1,11 @@
 package ai.refold.session
 
-import ai.refold.session.ffi.packageVersion
+import ai.refold.session.ffi.TelemetryDeclaration
+import ai.refold.session.ffi.telemetryDeclaration
 import io.opentelemetry.api.GlobalOpenTelemetry
 import io.opentelemetry.api.OpenTelemetry
 import io.opentelemetry.api.common.AttributeKey
 import io.opentelemetry.api.common.Attributes
-import io.opentelemetry.api.common.AttributesBuilder
-import io.opentelemetry.api.metrics.DoubleHistogram
-import io.opentelemetry.api.metrics.LongCounter
 import io.opentelemetry.api.trace.Span
 import io.opentelemetry.api.trace.SpanContext
 import io.opentelemetry.api.trace.SpanKind
@@ -20,13 +18,11 @@ import java.nio.ByteBuffer
 import java.util.concurrent.TimeUnit
 
 /**
- * Turns the core's call traces (bindings-kotlin/src/telemetry.rs, one byte record per call) into
- * spans and metrics of the application's OpenTelemetry (`GlobalOpenTelemetry`, scope
- * `refold-session`), with the times the core recorded: a span `refold.<call>` per call (INTERNAL,
- * under the span that was current when the call began, carried back as the trace's parent) and a
- * CLIENT span `{method} {route template}` per attempt under it; the histogram
- * `http.client.request.duration` per attempt and a counter per cache outcome. No attribute holds
- * the API key, a token, a body, a raw path or a header value.
+ * Replays the core's plan of each call's trace (bindings-kotlin/src/telemetry.rs, one byte
+ * record per call; every span name, attribute and metric point decided by core,
+ * docs/contract.md §18) through the application's OpenTelemetry (`GlobalOpenTelemetry`), with the
+ * times the core recorded, under the span that was current when the call began. This file knows
+ * no name: the scope and instruments are core's declaration (`telemetryDeclaration()`).
  */
 internal class OpenTelemetryBridge {
     /** The registered OpenTelemetry (null: none) as last read, and when. */
@@ -43,18 +39,18 @@ internal class OpenTelemetryBridge {
     /** Whether the native hook hands traces over (last value told). */
     private var recording = false
 
-    /** The instruments of the OpenTelemetry they were made from. */
+    /** The tracer and instruments of the OpenTelemetry they were made from. */
     private class Instruments(
         val of: OpenTelemetry,
         val tracer: Tracer,
-        val duration: DoubleHistogram,
-        val counters: Map<String, LongCounter>,
+        /** Per instrument core declares, in its order: adds a point (value, attributes). */
+        val points: List<(Double, Attributes) -> Unit>,
     )
 
     @Volatile
     private var instruments: Instruments? = null
 
-    private val version: String by lazy { packageVersion() }
+    private val declared: TelemetryDeclaration by lazy { telemetryDeclaration() }
 
     /** The registered OpenTelemetry, read again when the last read is old; tells native code whether to record. */
     private fun current(): OpenTelemetry? {
@@ -100,75 +96,62 @@ internal class OpenTelemetryBridge {
 
     private fun instruments(otel: OpenTelemetry): Instruments {
         instruments?.takeIf { it.of === otel }?.let { return it }
-        val meter = otel.meterBuilder(SCOPE).setInstrumentationVersion(version).build()
+        val meter = otel.meterBuilder(declared.scope).setInstrumentationVersion(declared.version).build()
+        val points = declared.instruments.map { spec ->
+            if (spec.kind == "histogram") {
+                val builder = meter.histogramBuilder(spec.name).setUnit(spec.unit).setDescription(spec.description)
+                if (spec.buckets.isNotEmpty()) builder.setExplicitBucketBoundariesAdvice(spec.buckets)
+                val histogram = builder.build();
+                { value: Double, attributes: Attributes -> histogram.record(value, attributes) }
+            } else {
+                val counter = meter.counterBuilder(spec.name).setUnit(spec.unit).setDescription(spec.description).build();
+                { value: Double, attributes: Attributes -> counter.add(value.toLong(), attributes) }
+            }
+        }
         val made = Instruments(
             of = otel,
-            tracer = otel.tracerBuilder(SCOPE).setInstrumentationVersion(version).build(),
-            duration = meter.histogramBuilder("http.client.request.duration")
-                .setUnit("s")
-                .setDescription("Duration of HTTP client requests.")
-                .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS)
-                .build(),
-            counters = CACHE_COUNTERS.values.toSet().associateWith { name -> meter.counterBuilder(name).build() },
+            tracer = otel.tracerBuilder(declared.scope).setInstrumentationVersion(declared.version).build(),
+            points = points,
         )
         instruments = made
         return made
     }
 
     private fun emit(to: Instruments, buf: ByteBuffer) {
-        val name = buf.text()
-        val started = buf.epochNanos()
-        val duration = buf.durationNanos()
-        val error = buf.optional { text() }
-        val cache = buf.optional { text() }
-        val account = buf.optional { text() }
-        val parent = buf.optional { text() }
-        val builder = to.tracer.spanBuilder("refold.$name")
-            .setSpanKind(SpanKind.INTERNAL)
-            .setStartTimestamp(started, TimeUnit.NANOSECONDS)
-        val parentContext = parent?.let(::context)
-        if (parentContext != null) builder.setParent(parentContext) else builder.setNoParent()
-        cache?.let { builder.setAttribute(CACHE_OUTCOME, it) }
-        account?.let { builder.setAttribute(LINKED_ACCOUNT_ID, it) }
-        error?.let { builder.setAttribute(ERROR_TYPE, it) }
-        val call = builder.startSpan()
-        if (error != null) call.setStatus(StatusCode.ERROR)
-        val under = Context.root().with(call)
-        repeat(buf.int.coerceIn(0, MAX_ATTEMPTS)) { attempt(to, buf, under) }
-        call.end(started + duration, TimeUnit.NANOSECONDS)
-        cache?.let { CACHE_COUNTERS[it] }?.let { to.counters.getValue(it).add(1) }
-    }
-
-    private fun attempt(to: Instruments, buf: ByteBuffer, under: Context) {
-        val method = buf.text()
-        val route = buf.text()
-        val address = buf.text()
-        val port = buf.int.toLong()
-        val status = buf.optional { int.toLong() }
-        val error = buf.optional { text() }
-        val number = buf.int
-        val started = buf.epochNanos()
-        val duration = buf.durationNanos()
-        val budgetWait = buf.durationNanos()
-        val attributes = Attributes.builder()
-            .put(HTTP_METHOD, method)
-            .put(SERVER_ADDRESS, address)
-            .put(SERVER_PORT, port)
-            .put(URL_TEMPLATE, route)
-            .putIf(STATUS_CODE, status)
-            .putIf(ERROR_TYPE, error)
-            .build()
-        val builder = to.tracer.spanBuilder("$method $route")
-            .setParent(under)
-            .setSpanKind(SpanKind.CLIENT)
-            .setStartTimestamp(started, TimeUnit.NANOSECONDS)
-            .setAllAttributes(attributes)
-        if (number > 1) builder.setAttribute(RESEND_COUNT, (number - 1).toLong())
-        if (budgetWait > 0) builder.setAttribute(BUDGET_WAIT, budgetWait / 1e9)
-        val span = builder.startSpan()
-        if (error != null) span.setStatus(StatusCode.ERROR)
-        span.end(started + duration, TimeUnit.NANOSECONDS)
-        to.duration.record(duration / 1e9, attributes)
+        val parent = buf.optional { text() }?.let(::context)
+        val count = buf.int.coerceIn(0, MAX_SPANS)
+        val spans = ArrayList<Span>(count)
+        val ends = LongArray(count)
+        val contexts = arrayOfNulls<Context>(count)
+        repeat(count) { index ->
+            val name = buf.text()
+            val kind = if (buf.get().toInt() == 1) SpanKind.CLIENT else SpanKind.INTERNAL
+            val under = buf.int
+            val start = buf.long
+            ends[index] = buf.long
+            val error = buf.get().toInt() != 0
+            val builder = to.tracer.spanBuilder(name)
+                .setSpanKind(kind)
+                .setStartTimestamp(start, TimeUnit.NANOSECONDS)
+                .setAllAttributes(buf.attributes())
+            val within = if (under in 0 until index) {
+                contexts[under] ?: Context.root().with(spans[under]).also { contexts[under] = it }
+            } else {
+                parent
+            }
+            if (within != null) builder.setParent(within) else builder.setNoParent()
+            val span = builder.startSpan()
+            if (error) span.setStatus(StatusCode.ERROR)
+            spans.add(span)
+        }
+        // Children end before their parents, as they did.
+        for (index in spans.indices.reversed()) spans[index].end(ends[index], TimeUnit.NANOSECONDS)
+        repeat(buf.int.coerceIn(0, MAX_SPANS)) {
+            val instrument = buf.int
+            val value = Double.fromBits(buf.long)
+            val attributes = buf.attributes()
+            to.points.getOrNull(instrument)?.invoke(value, attributes)
+        }
     }
 
     /** The context of the host span a traceparent names (checked by the core: version 00). */
@@ -184,40 +167,14 @@ internal class OpenTelemetryBridge {
     }
 
     private companion object {
-        const val SCOPE = "refold-session"
-
         /** How often `GlobalOpenTelemetry` is read again: 50 ms. */
         const val REREAD_NANOS = 50_000_000L
 
-        /** The core makes at most 101 attempts per call; a bound on what the record says. */
-        const val MAX_ATTEMPTS = 1_000
+        /** The core makes at most 101 attempts per call; a bound on what a record says. */
+        const val MAX_SPANS = 1_000
 
-        val CACHE_OUTCOME: AttributeKey<String> = AttributeKey.stringKey("refold.cache.outcome")
-        val LINKED_ACCOUNT_ID: AttributeKey<String> = AttributeKey.stringKey("refold.linked_account_id")
-        val ERROR_TYPE: AttributeKey<String> = AttributeKey.stringKey("error.type")
-        val HTTP_METHOD: AttributeKey<String> = AttributeKey.stringKey("http.request.method")
-        val SERVER_ADDRESS: AttributeKey<String> = AttributeKey.stringKey("server.address")
-        val SERVER_PORT: AttributeKey<Long> = AttributeKey.longKey("server.port")
-        val URL_TEMPLATE: AttributeKey<String> = AttributeKey.stringKey("url.template")
-        val STATUS_CODE: AttributeKey<Long> = AttributeKey.longKey("http.response.status_code")
-        val RESEND_COUNT: AttributeKey<Long> = AttributeKey.longKey("http.request.resend_count")
-        val BUDGET_WAIT: AttributeKey<Double> = AttributeKey.doubleKey("refold.budget_wait")
-
-        /** The semantic conventions' advice for `http.client.request.duration`. */
-        val DURATION_BUCKETS = listOf(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
-
-        /** The counter each cache outcome adds to (a store hit is a hit). */
-        val CACHE_COUNTERS = mapOf(
-            "hit" to "refold.session_cache.hits",
-            "store_hit" to "refold.session_cache.hits",
-            "miss" to "refold.session_cache.misses",
-            "coalesced" to "refold.session_cache.coalesced",
-            "refresh" to "refold.session_cache.refreshes",
-            "store_error" to "refold.session_cache.store_errors",
-        )
-
-        fun <T : Any> AttributesBuilder.putIf(key: AttributeKey<T>, value: T?): AttributesBuilder =
-            if (value != null) put(key, value) else this
+        /** At most this many attributes per span or point (core sets under ten). */
+        const val MAX_ATTRIBUTES = 64
 
         inline fun <T> ByteBuffer.optional(read: ByteBuffer.() -> T): T? = if (get().toInt() != 0) read() else null
 
@@ -228,14 +185,17 @@ internal class OpenTelemetryBridge {
             return text
         }
 
-        /** A time (uniffi's timestamp encoding) as nanoseconds since the epoch. */
-        fun ByteBuffer.epochNanos(): Long {
-            val seconds = long
-            val nanos = int
-            return if (seconds >= 0) seconds * 1_000_000_000L + nanos else seconds * 1_000_000_000L - nanos
+        fun ByteBuffer.attributes(): Attributes {
+            val builder = Attributes.builder()
+            repeat(int.coerceIn(0, MAX_ATTRIBUTES)) {
+                val key = text()
+                when (get().toInt()) {
+                    0 -> builder.put(AttributeKey.stringKey(key), text())
+                    1 -> builder.put(AttributeKey.longKey(key), long)
+                    else -> builder.put(AttributeKey.doubleKey(key), Double.fromBits(long))
+                }
+            }
+            return builder.build()
         }
-
-        /** A duration (seconds, nanoseconds) in nanoseconds. */
-        fun ByteBuffer.durationNanos(): Long = long * 1_000_000_000L + int
     }
 }
