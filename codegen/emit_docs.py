@@ -109,7 +109,7 @@ def index(tags: dict[str, list[Operation]], header: str) -> str:
         "| `client.forLinkedAccount(id).api.…` | `client.forSessionToken(token).api.…` |",
         "| Python | `client.api.list_webhooks(…)` (`await` on `AsyncRefold`) | `client.call(\"listWebhooks\", params=None, body=None, …)` "
         "| `client.for_linked_account(id).api.…` | `client.for_session_token(token).api.…` |",
-        "| Kotlin | `client.api.listWebhooks(…)` (suspend; `client.api.blocking.…` for Java) | `client.call(\"listWebhooks\", params, body, linkedAccountId, options)` "
+        "| Kotlin | `client.api.listWebhooks(…)` (suspend, answers the model; `client.api.blocking.…` for Java, `client.api.raw.…` for the JSON) | `client.call(\"listWebhooks\", params, body, linkedAccountId, options)` "
         "| `client.forLinkedAccount(id).api.…` | `client.forSessionToken(token).api.…` |",
         f"| CLI | `refold api listWebhooks [--param k=v]… [--body JSON\\|@file\\|@-]` | (the same) "
         f"| `--linked-account ID` | `--session-token-env {TOKEN_ENV}` |",

@@ -2,8 +2,9 @@
 per operation of Refold's API (`client.api.<camelName>(…)`), each a mechanical forward to the
 generic call (`ApiCaller`): suspend methods with the operation's parameters as named arguments,
 `<camelName>All` flows for the paginated lists, and the same again, blocking, in `Api.Blocking`
-for Java (`client.api.blocking`). Answers are `JsonElement`; the KDoc names the model in
-Models.kt that describes one."""
+for Java (`client.api.blocking`). Answers are the Models.kt type the IR gives the 2xx answer
+(the items field's element type for the `All` forms), JSON where it names none; `Api.Raw`
+(`client.api.raw`, `.blocking`) has every method again answering the JSON as it came."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import naming
-from .ir import IR, Operation, Param
+from .emit_kotlin import _Types
+from .ir import IR, Operation, Param, TypeRef
 
 API_KT = "bindings-kotlin/src/main/kotlin/ai/refold/session/api/Api.kt"
 # For the tests: every generated blocking method called by operation id with its arguments
@@ -127,47 +129,128 @@ def _kdoc(op: Operation, indent: str, extra: list[str], answer: bool = True) -> 
     return out
 
 
-def _methods(op: Operation, blocking: bool) -> list[str]:
+@dataclass
+class _Answer:
+    """What a typed method answers: its Kotlin type and the deserializer that reads it."""
+
+    spelled: str
+    serializer: str
+
+
+RAW = _Answer("JsonElement", "JsonElement.serializer()")
+PRIMITIVE_SERIALIZERS = {"string": "String", "integer": "Long", "number": "Double", "boolean": "Boolean"}
+
+
+def _serializer(ir: IR, t: TypeRef) -> str:
+    """The deserializer of `t` as Models.kt spells it."""
+    if t.kind == "any":
+        return "JsonElement.serializer()"
+    if t.kind in PRIMITIVE_SERIALIZERS:
+        return f"{PRIMITIVE_SERIALIZERS[t.kind]}.serializer()"
+    if t.kind == "array":
+        assert t.item is not None
+        return f"ListSerializer({_serializer(ir, t.item)})"
+    if t.kind == "map":
+        assert t.item is not None
+        if t.item.kind == "any":
+            return "JsonObject.serializer()"
+        return f"MapSerializer(String.serializer(), {_serializer(ir, t.item)})"
+    assert t.name is not None
+    model = ir.models[t.name]
+    if model.kind == "enum":
+        return "String.serializer()"
+    if model.kind == "union":
+        return "JsonElement.serializer()"
+    if model.kind == "alias":
+        return _serializer(ir, model.target or TypeRef("any"))
+    return f"{t.name}.serializer()"
+
+
+def answer(ir: IR, op: Operation) -> _Answer:
+    """The typed methods' answer: the type the IR gives the 2xx answer; JSON when it names none
+    (no body, or a free-form object)."""
+    t = op.response_type
+    if t is None:
+        return RAW
+    serializer = _serializer(ir, t)
+    if serializer in ("JsonElement.serializer()", "JsonObject.serializer()"):
+        return RAW
+    return _Answer(_Types(ir).spell(t), serializer)
+
+
+def item(ir: IR, op: Operation) -> _Answer:
+    """The element type of a paginated list's items field as its model spells it, else JSON."""
+    t = op.response_type
+    model = ir.models.get(t.name or "") if t is not None and t.kind == "named" else None
+    for f in model.fields if model is not None else []:
+        if f.wire == op.pagination_items and f.type.kind == "array" and f.type.item is not None:
+            return _Answer(_Types(ir).spell(f.type.item), _serializer(ir, f.type.item))
+    return RAW
+
+
+def _methods(ir: IR, op: Operation, blocking: bool, raw: bool) -> list[str]:
+    """The methods of `op` in one of the four views: suspend or blocking, typed or raw (a raw
+    method answers the JSON as it came)."""
     indent = "        " if blocking else "    "
     body_indent = indent + "    "
     out: list[str] = []
     annotations = []
     if op.deprecated:
         annotations.append(DEPRECATED)
+    annotations.append("@Throws(RefoldException::class)")
     if blocking:
-        annotations += ["@Throws(RefoldException::class)", "@JvmOverloads"]
-    else:
-        annotations.append("@Throws(RefoldException::class)")
+        annotations.append("@JvmOverloads")
     name = method_name(op)
     args = _args(op, paged=False)
     signature = ", ".join(a.declaration for a in args)
-    out.extend(_kdoc(op, indent, [] if not blocking else ["Waits on the calling thread."]))
+    answered = RAW if raw else answer(ir, op)
+    # A typed method whose answer is JSON anyway takes the raw call: nothing to read.
+    typed = answered is not RAW
+    extra = ["Waits on the calling thread."] if blocking else []
+    if raw:
+        extra.append("Answers the JSON as Refold sent it (`JsonNull` when empty).")
+    elif typed:
+        extra.append(f"Answers [{_kdoc_link(answered.spelled)}]; one that does not fit is [RefoldException.InvalidResponse] "
+                     "(`api.raw` has the JSON).")
+    out.extend(_kdoc(op, indent, extra, answer=raw or not typed))
     out.extend(indent + a for a in annotations)
-    if blocking:
-        out.append(f"{indent}fun {name}({signature}): JsonElement =")
-        out.append(f"{body_indent}caller.callBlocking({_forward(op, args)})")
-    else:
-        out.append(f"{indent}suspend fun {name}({signature}): JsonElement =")
-        out.append(f"{body_indent}caller.call({_forward(op, args)})")
+    call = "caller.callBlocking" if blocking else "caller.call"
+    forwarded = _forward(op, args)
+    if typed:
+        forwarded = f"{answered.serializer}, {forwarded}"
+    out.append(f"{indent}{'' if blocking else 'suspend '}fun {name}({signature}): {answered.spelled} =")
+    out.append(f"{body_indent}{call}({forwarded})")
     if op.pagination == "page":
         args = _args(op, paged=True)
         signature = ", ".join(a.declaration for a in args)
+        each = RAW if raw else item(ir, op)
         what = "a [Sequence] whose iterators fetch page after page on the calling thread" if blocking \
             else "a [Flow] that fetches page after page as it is collected"
+        lines = [f"Every item (`{op.pagination_items}`) of every page, from the first: {what}; the core "
+                 "decides when the list ends."]
+        if each is not RAW:
+            lines.append(f"Each is read into [{_kdoc_link(each.spelled)}] (one that does not fit is "
+                         "[RefoldException.InvalidResponse]).")
         out.append("")
-        out.extend(_kdoc(op, indent, [
-            f"Every item (`{op.pagination_items}`) of every page, from the first: {what}; the core "
-            "decides when the list ends."], answer=False))
+        out.extend(_kdoc(op, indent, lines, answer=False))
         if op.deprecated:
             out.append(indent + DEPRECATED)
+        container = "Sequence" if blocking else "Flow"
+        forwarded = _forward(op, args, paged=True)
+        if each is not RAW:
+            forwarded = f"{each.serializer}, {forwarded}"
         if blocking:
             out.append(f"{indent}@JvmOverloads")
-            out.append(f"{indent}fun {name}All({signature}): Sequence<JsonElement> =")
-            out.append(f"{body_indent}caller.allBlocking({_forward(op, args, paged=True)})")
-        else:
-            out.append(f"{indent}fun {name}All({signature}): Flow<JsonElement> =")
-            out.append(f"{body_indent}caller.all({_forward(op, args, paged=True)})")
+        out.append(f"{indent}fun {name}All({signature}): {container}<{each.spelled}> =")
+        out.append(f"{body_indent}caller.{'allBlocking' if blocking else 'all'}({forwarded})")
     return out
+
+
+def _kdoc_link(spelled: str) -> str:
+    """A KDoc link to the model a type names (`List<X>` links X)."""
+    while spelled.startswith("List<"):
+        spelled = spelled[5:-1]
+    return spelled.split("<")[0]
 
 
 def api_kt(ir: IR, header: str) -> str:
@@ -175,12 +258,16 @@ def api_kt(ir: IR, header: str) -> str:
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
         raise ValueError(f"operations share Kotlin names: {sorted(duplicates)}")
-    suspend: list[str] = []
-    blocking: list[str] = []
+    views: dict[tuple[bool, bool], list[str]] = {(b, r): [] for b in (False, True) for r in (False, True)}
     for op in ir.operations:
-        suspend.extend(_methods(op, blocking=False) + [""])
-        blocking.extend(_methods(op, blocking=True) + [""])
+        for (blocking, raw), lines in views.items():
+            lines.extend(_methods(ir, op, blocking=blocking, raw=raw) + [""])
     paged = sum(1 for op in ir.operations if op.pagination == "page")
+    typed = sum(1 for op in ir.operations if answer(ir, op) is not RAW)
+
+    def view(blocking: bool, raw: bool) -> str:
+        return "\n".join(views[(blocking, raw)]).rstrip()
+
     return f"""{header}
 @file:Suppress("DEPRECATION")
 
@@ -191,7 +278,11 @@ import ai.refold.session.ApiFile
 import ai.refold.session.RefoldException
 import ai.refold.session.RequestOptions
 import kotlinx.coroutines.flow.Flow
+import kotlinx.serialization.builtins.ListSerializer
+import kotlinx.serialization.builtins.MapSerializer
+import kotlinx.serialization.builtins.serializer
 import kotlinx.serialization.json.JsonElement
+import kotlinx.serialization.json.JsonObject
 
 /**
  * Every operation of Refold's API ({len(ir.operations)}), as `client.api.<name>(…)` (the API key),
@@ -199,19 +290,39 @@ import kotlinx.serialization.json.JsonElement
  * Each method forwards its arguments to the generic call (`client.call(operationId, …)`): the
  * core checks them, sends, retries and maps errors ([RefoldException], nothing sent for a bad
  * argument or an operation the scoped client may not call). Parameters are named as the API
- * names them, in camelCase; the answer is the JSON Refold returned (`JsonNull` when empty).
- * The {paged} paginated lists also have `<name>All`, every item of every page. [blocking] has the
- * same methods for Java and other blocking callers.
+ * names them, in camelCase. The answer is read into the model the API description gives it
+ * (Models.kt; {typed} of the {len(ir.operations)} operations): members it does not list are skipped,
+ * an absent optional one is null, and an answer that does not fit is
+ * [RefoldException.InvalidResponse]. The others answer the JSON (`JsonNull` when empty).
+ * [raw] has the same methods answering the JSON as Refold sent it, for a member the description
+ * does not name. The {paged} paginated lists also have `<name>All`, every item of every page.
+ * [blocking] has the same methods for Java and other blocking callers.
  */
 class Api internal constructor(private val caller: ApiCaller) {{
     /** The same operations, each waiting on the calling thread (`Sequence` for the `All` forms). */
     val blocking: Blocking = Blocking(caller)
 
-{chr(10).join(suspend).rstrip()}
+    /** The same operations answering the JSON as Refold sent it (`raw.blocking` for Java). */
+    val raw: Raw = Raw(caller)
+
+{view(False, False)}
 
     /** [Api]'s operations for Java and other blocking callers. */
     class Blocking internal constructor(private val caller: ApiCaller) {{
-{chr(10).join(blocking).rstrip()}
+{view(True, False)}
+    }}
+
+    /** [Api]'s operations answering the JSON as Refold sent it (`JsonNull` when empty). */
+    class Raw internal constructor(private val caller: ApiCaller) {{
+        /** The same, each waiting on the calling thread. */
+        val blocking: Blocking = Blocking(caller)
+
+{_reindent(view(False, True))}
+
+        /** [Raw]'s operations for Java and other blocking callers. */
+        class Blocking internal constructor(private val caller: ApiCaller) {{
+{_reindent(view(True, True))}
+        }}
     }}
 
     private companion object {{
@@ -221,6 +332,10 @@ class Api internal constructor(private val caller: ApiCaller) {{
     }}
 }}
 """
+
+
+def _reindent(text: str) -> str:
+    return "\n".join(("    " + line) if line else line for line in text.split("\n"))
 
 
 def dispatch_kt(ir: IR, header: str) -> str:
@@ -255,7 +370,7 @@ import kotlinx.serialization.json.JsonElement
  * Calls the generated blocking method of [operationId] with its parameters read from [params]
  * (by the operation's parameter keys; numbers as `Long`/`Double`, a required one missing is an
  * [IllegalArgumentException]), for the tests that run a table of cases through the generated
- * methods as well as through the generic call.
+ * methods as well as through the generic call; its answer is the method's (a model, or JSON).
  */
 internal fun callGenerated(
     api: Api.Blocking,
@@ -265,7 +380,7 @@ internal fun callGenerated(
     linkedAccountId: String?,
     files: List<ApiFile>,
     options: RequestOptions?,
-): JsonElement = when (operationId) {{
+): Any? = when (operationId) {{
 {body}
     else -> throw IllegalArgumentException("no generated method for $operationId")
 }}

@@ -1,5 +1,6 @@
 package ai.refold.session
 
+import ai.refold.session.ffi.ErrorInfo
 import ai.refold.session.ffi.FfiApiFile
 import ai.refold.session.ffi.FfiApiPage
 import ai.refold.session.ffi.FfiApiRequest
@@ -8,6 +9,9 @@ import ai.refold.session.ffi.FfiException
 import ai.refold.session.ffi.FfiScopedClient
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.flow.map
+import kotlinx.serialization.DeserializationStrategy
+import kotlinx.serialization.ExperimentalSerializationApi
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonArray
 import kotlinx.serialization.json.JsonElement
@@ -107,7 +111,8 @@ internal class ScopedTarget(private val parent: OrgApiClient, private val scoped
 /**
  * The generic call every generated method of [ai.refold.session.api.Api] forwards to: the
  * arguments cross whole, as host values the core reads (`host::api_request`), and the answer
- * comes back as JSON text, parsed here. Nothing is checked here.
+ * comes back as JSON text, parsed here (and read into the operation's model for the typed
+ * methods). Nothing is checked here.
  */
 internal class ApiCaller(private val target: ApiTarget) {
     /** One call; its JSON answer. */
@@ -199,6 +204,50 @@ internal class ApiCaller(private val target: ApiTarget) {
         } while (next != null)
     }
 
+    /** [call], its answer read into [answer] (an answer that does not fit is [RefoldException.InvalidResponse]). */
+    @Throws(RefoldException::class)
+    suspend fun <T> call(
+        answer: DeserializationStrategy<T>,
+        operationId: String,
+        params: Map<String, Any?>?,
+        body: Any?,
+        linkedAccountId: String?,
+        files: List<ApiFile>,
+        options: RequestOptions?,
+    ): T = decode(operationId, answer, call(operationId, params, body, linkedAccountId, files, options))
+
+    /** [callBlocking], its answer read into [answer]. */
+    @Throws(RefoldException::class)
+    fun <T> callBlocking(
+        answer: DeserializationStrategy<T>,
+        operationId: String,
+        params: Map<String, Any?>?,
+        body: Any?,
+        linkedAccountId: String?,
+        files: List<ApiFile>,
+        options: RequestOptions?,
+    ): T = decode(operationId, answer, callBlocking(operationId, params, body, linkedAccountId, files, options))
+
+    /** [all], each item read into [item] as it is collected. */
+    fun <T> all(
+        item: DeserializationStrategy<T>,
+        operationId: String,
+        params: Map<String, Any?>?,
+        body: Any?,
+        linkedAccountId: String?,
+        options: RequestOptions?,
+    ): Flow<T> = all(operationId, params, body, linkedAccountId, options).map { decode(operationId, item, it) }
+
+    /** [allBlocking], each item read into [item] as it is iterated. */
+    fun <T> allBlocking(
+        item: DeserializationStrategy<T>,
+        operationId: String,
+        params: Map<String, Any?>?,
+        body: Any?,
+        linkedAccountId: String?,
+        options: RequestOptions?,
+    ): Sequence<T> = allBlocking(operationId, params, body, linkedAccountId, options).map { decode(operationId, item, it) }
+
     private fun withPage(params: Map<String, Any?>?, page: Int?): Map<String, Any?>? =
         if (page == null) params else LinkedHashMap(params.orEmpty()).apply { put("page", page) }
 
@@ -218,6 +267,41 @@ internal class ApiCaller(private val target: ApiTarget) {
 
     internal companion object {
         private val json = Json
+
+        /**
+         * How answers are read into the models: members the description does not list are
+         * skipped and an absent nullable member is null, as the models' KDoc promises (Refold's
+         * answers vary in both).
+         */
+        @OptIn(ExperimentalSerializationApi::class)
+        private val models = Json {
+            ignoreUnknownKeys = true
+            explicitNulls = false
+        }
+
+        /**
+         * [answer] read as [model], else [RefoldException.InvalidResponse], as the core's typed
+         * API words it. The decoder's own message is not passed on (nor kept as the cause): it
+         * can quote a value of the answer.
+         */
+        fun <T> decode(operationId: String, model: DeserializationStrategy<T>, answer: JsonElement): T =
+            try {
+                models.decodeFromJsonElement(model, answer)
+            } catch (_: IllegalArgumentException) { // SerializationException is one
+                throw RefoldException.from(
+                    ErrorInfo(
+                        code = "invalid_response",
+                        detail = "The answer of $operationId does not have the documented shape of its model; " +
+                            "api.raw (or client.call) returns it as JSON.",
+                        status = null,
+                        requestId = null,
+                        retryAfter = null,
+                        attempts = 0,
+                        serverCode = null,
+                        httpErrorType = null,
+                    ),
+                )
+            }
 
         /** The core's JSON answer (valid JSON by construction; `null` for an empty body). */
         fun parse(bytes: ByteArray): JsonElement = json.parseToJsonElement(String(bytes, Charsets.UTF_8))

@@ -76,7 +76,8 @@ class OfficialSdkTest {
                 }
 
                 val events = "/api/v2/public/application/event"
-                val event = refold.api.createEvent(body = buildJsonObject { put("name", "sdk_event"); put("response", "{}") }).id("sdk_event")
+                val event = refold.api.createEvent(body = buildJsonObject { put("name", "sdk_event"); put("response", "{}") })
+                    .single { it.name == "sdk_event" }.id!!
                 expect(emulator, "listEvents", "GET $events") { refold.listEvents() }
                 expect(emulator, "listEventById", "GET $events/$event") { refold.listEventByIdBlocking(event) }
                 expect(emulator, "updateEvent", "PUT $events/$event", ok = false) {

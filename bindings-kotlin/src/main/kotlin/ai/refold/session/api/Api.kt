@@ -8,7 +8,11 @@ import ai.refold.session.ApiFile
 import ai.refold.session.RefoldException
 import ai.refold.session.RequestOptions
 import kotlinx.coroutines.flow.Flow
+import kotlinx.serialization.builtins.ListSerializer
+import kotlinx.serialization.builtins.MapSerializer
+import kotlinx.serialization.builtins.serializer
 import kotlinx.serialization.json.JsonElement
+import kotlinx.serialization.json.JsonObject
 
 /**
  * Every operation of Refold's API (102), as `client.api.<name>(…)` (the API key),
@@ -16,228 +20,243 @@ import kotlinx.serialization.json.JsonElement
  * Each method forwards its arguments to the generic call (`client.call(operationId, …)`): the
  * core checks them, sends, retries and maps errors ([RefoldException], nothing sent for a bad
  * argument or an operation the scoped client may not call). Parameters are named as the API
- * names them, in camelCase; the answer is the JSON Refold returned (`JsonNull` when empty).
- * The 13 paginated lists also have `<name>All`, every item of every page. [blocking] has the
- * same methods for Java and other blocking callers.
+ * names them, in camelCase. The answer is read into the model the API description gives it
+ * (Models.kt; 94 of the 102 operations): members it does not list are skipped,
+ * an absent optional one is null, and an answer that does not fit is
+ * [RefoldException.InvalidResponse]. The others answer the JSON (`JsonNull` when empty).
+ * [raw] has the same methods answering the JSON as Refold sent it, for a member the description
+ * does not name. The 13 paginated lists also have `<name>All`, every item of every page.
+ * [blocking] has the same methods for Java and other blocking callers.
  */
 class Api internal constructor(private val caller: ApiCaller) {
     /** The same operations, each waiting on the calling thread (`Sequence` for the `All` forms). */
     val blocking: Blocking = Blocking(caller)
 
+    /** The same operations answering the JSON as Refold sent it (`raw.blocking` for Java). */
+    val raw: Raw = Raw(caller)
+
     /**
      * `GET /api/v1/workflow/public/scheduled` (listSchedules, Schedules).
+     * Answers [ListSchedulesResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-     * The answer is described by [ListSchedulesResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun listSchedules(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listSchedules", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+    suspend fun listSchedules(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ListSchedulesResponse =
+        caller.call(ListSchedulesResponse.serializer(), "listSchedules", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v1/workflow/public/scheduled` (listSchedules, Schedules).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [Schedule] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
      */
-    fun listSchedulesAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listSchedules", params("limit" to limit), null, linkedAccountId, options)
+    fun listSchedulesAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<Schedule> =
+        caller.all(Schedule.serializer(), "listSchedules", params("limit" to limit), null, linkedAccountId, options)
 
     /**
      * `POST /api/v1/workflow/public/scheduled` (registerSchedule, Schedules).
+     * Answers [Schedule]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-     * The answer is described by [Schedule].
      */
     @Throws(RefoldException::class)
-    suspend fun registerSchedule(slug: String, workflowIdAlias: String, configId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("registerSchedule", params("slug" to slug, "workflow_id_alias" to workflowIdAlias, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+    suspend fun registerSchedule(slug: String, workflowIdAlias: String, configId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Schedule =
+        caller.call(Schedule.serializer(), "registerSchedule", params("slug" to slug, "workflow_id_alias" to workflowIdAlias, "config_id" to configId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `DELETE /api/v1/workflow/public/scheduled/{schedule_id}` (deleteSchedule, Schedules).
+     * Answers [DeleteScheduleResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-     * The answer is described by [DeleteScheduleResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+    suspend fun deleteSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): DeleteScheduleResponse =
+        caller.call(DeleteScheduleResponse.serializer(), "deleteSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v1/workflow/public/scheduled/{schedule_id}` (updateSchedule, Schedules).
+     * Answers [Schedule]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-     * The answer is described by [Schedule].
      */
     @Throws(RefoldException::class)
-    suspend fun updateSchedule(scheduleId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("updateSchedule", params("schedule_id" to scheduleId), body, linkedAccountId, emptyList(), options)
+    suspend fun updateSchedule(scheduleId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Schedule =
+        caller.call(Schedule.serializer(), "updateSchedule", params("schedule_id" to scheduleId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v1/workflow/public/scheduled/{schedule_id}/pause` (pauseSchedule, Schedules).
+     * Answers [Schedule]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-     * The answer is described by [Schedule].
      */
     @Throws(RefoldException::class)
-    suspend fun pauseSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("pauseSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+    suspend fun pauseSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Schedule =
+        caller.call(Schedule.serializer(), "pauseSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v1/workflow/public/scheduled/{schedule_id}/resume` (resumeSchedule, Schedules).
+     * Answers [Schedule]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-     * The answer is described by [Schedule].
      */
     @Throws(RefoldException::class)
-    suspend fun resumeSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("resumeSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+    suspend fun resumeSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Schedule =
+        caller.call(Schedule.serializer(), "resumeSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/integration-schema/{slug}/actions` (listActions, Actions).
+     * Answers [ListActionsResponseItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
      */
     @Throws(RefoldException::class)
-    suspend fun listActions(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listActions", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+    suspend fun listActions(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): List<ListActionsResponseItem> =
+        caller.call(ListSerializer(ListActionsResponseItem.serializer()), "listActions", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/integration-schema/{slug}/actions/{action_id}` (getActionSchema, Actions).
+     * Answers [GetActionSchemaResponseItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
      */
     @Throws(RefoldException::class)
-    suspend fun getActionSchema(slug: String, actionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getActionSchema", params("slug" to slug, "action_id" to actionId), null, linkedAccountId, emptyList(), options)
+    suspend fun getActionSchema(slug: String, actionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): List<GetActionSchemaResponseItem> =
+        caller.call(ListSerializer(GetActionSchemaResponseItem.serializer()), "getActionSchema", params("slug" to slug, "action_id" to actionId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/integration-schema/{slug}/actions/{action_id}/execute` (executeAction, Actions).
+     * Answers [ExecuteActionResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-     * The answer is described by [ExecuteActionResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun executeAction(slug: String, actionId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("executeAction", params("slug" to slug, "action_id" to actionId), body, linkedAccountId, emptyList(), options)
+    suspend fun executeAction(slug: String, actionId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ExecuteActionResponse =
+        caller.call(ExecuteActionResponse.serializer(), "executeAction", params("slug" to slug, "action_id" to actionId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/application` (listApplicationsForLinkedAccount, Applications).
+     * Answers [ApplicationItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      * [ecosystem]: one of `true`, `false`.
      */
     @Throws(RefoldException::class)
-    suspend fun listApplications(linkedAccountIdQuery: String? = null, slug: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listApplicationsForLinkedAccount", params("linked_account_id" to linkedAccountIdQuery, "slug" to slug, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+    suspend fun listApplications(linkedAccountIdQuery: String? = null, slug: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): List<ApplicationItem> =
+        caller.call(ListSerializer(ApplicationItem.serializer()), "listApplicationsForLinkedAccount", params("linked_account_id" to linkedAccountIdQuery, "slug" to slug, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/application/event` (listEvents, Events).
+     * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
      */
     @Throws(RefoldException::class)
-    suspend fun listEvents(options: RequestOptions? = null): JsonElement =
-        caller.call("listEvents", params(), null, null, emptyList(), options)
+    suspend fun listEvents(options: RequestOptions? = null): List<CustomTrigger> =
+        caller.call(ListSerializer(CustomTrigger.serializer()), "listEvents", params(), null, null, emptyList(), options)
 
     /**
      * `POST /api/v2/public/application/event` (createEvent, Events).
+     * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
      */
     @Throws(RefoldException::class)
-    suspend fun createEvent(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("createEvent", params(), body, null, emptyList(), options)
+    suspend fun createEvent(body: JsonElement? = null, options: RequestOptions? = null): List<CustomTrigger> =
+        caller.call(ListSerializer(CustomTrigger.serializer()), "createEvent", params(), body, null, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/application/event/{event_id}` (deleteEvent, Events).
+     * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
      */
     @Throws(RefoldException::class)
-    suspend fun deleteEvent(eventId: String, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteEvent", params("event_id" to eventId), null, null, emptyList(), options)
+    suspend fun deleteEvent(eventId: String, options: RequestOptions? = null): List<CustomTrigger> =
+        caller.call(ListSerializer(CustomTrigger.serializer()), "deleteEvent", params("event_id" to eventId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/application/event/{event_id}` (getEvent, Events).
+     * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
-     * The answer is described by [CustomTrigger].
      */
     @Throws(RefoldException::class)
-    suspend fun getEvent(eventId: String, options: RequestOptions? = null): JsonElement =
-        caller.call("getEvent", params("event_id" to eventId), null, null, emptyList(), options)
+    suspend fun getEvent(eventId: String, options: RequestOptions? = null): CustomTrigger =
+        caller.call(CustomTrigger.serializer(), "getEvent", params("event_id" to eventId), null, null, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/application/event/{event_id}` (updateEvent, Events).
+     * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
      */
     @Throws(RefoldException::class)
-    suspend fun updateEvent(eventId: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("updateEvent", params("event_id" to eventId), body, null, emptyList(), options)
+    suspend fun updateEvent(eventId: String, body: JsonElement? = null, options: RequestOptions? = null): List<CustomTrigger> =
+        caller.call(ListSerializer(CustomTrigger.serializer()), "updateEvent", params("event_id" to eventId), body, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/application/{slug}` (getApplicationBySlug, Applications).
+     * Answers [ApplicationItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      * [ecosystem]: one of `true`, `false`.
-     * The answer is described by [ApplicationItem].
      */
     @Throws(RefoldException::class)
-    suspend fun getApplicationBySlug(slug: String, linkedAccountIdQuery: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getApplicationBySlug", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+    suspend fun getApplicationBySlug(slug: String, linkedAccountIdQuery: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ApplicationItem =
+        caller.call(ApplicationItem.serializer(), "getApplicationBySlug", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/auth-structure/{slug}` (getAuthStructureForApp, Auth Structure).
+     * Answers [AuthStructureResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Public: sends no credentials.
-     * The answer is described by [AuthStructureResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun getAuthStructure(slug: String, options: RequestOptions? = null): JsonElement =
-        caller.call("getAuthStructureForApp", params("slug" to slug), null, null, emptyList(), options)
+    suspend fun getAuthStructure(slug: String, options: RequestOptions? = null): AuthStructureResponse =
+        caller.call(MapSerializer(String.serializer(), JsonObject.serializer()), "getAuthStructureForApp", params("slug" to slug), null, null, emptyList(), options)
 
     /**
      * `POST /api/v2/public/config` (getOrCreateConfig, Configs).
+     * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      * [disableFieldOptions]: one of `true`, `false`.
-     * The answer is described by [GetApplicationConfigDTO].
      */
     @Throws(RefoldException::class)
-    suspend fun getOrCreateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getOrCreateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+    suspend fun getOrCreateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+        caller.call(GetApplicationConfigDTO.serializer(), "getOrCreateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/config` (updateConfig, Configs).
+     * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      * [disableFieldOptions]: one of `true`, `false`.
-     * The answer is described by [GetApplicationConfigDTO].
      */
     @Throws(RefoldException::class)
-    suspend fun updateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("updateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+    suspend fun updateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+        caller.call(GetApplicationConfigDTO.serializer(), "updateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/public/config/field` (getConfigFields, Config Fields).
+     * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [GetApplicationConfigDTO].
      */
     @Throws(RefoldException::class)
-    suspend fun getConfigFields(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getConfigFields", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+    suspend fun getConfigFields(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+        caller.call(GetApplicationConfigDTO.serializer(), "getConfigFields", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/config/field/{fieldId}` (deleteConfigField, Config Fields).
+     * Answers [IFieldInConfig]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      * [disableFieldOptions]: one of `true`, `false`.
-     * The answer is described by [IFieldInConfig].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), null, linkedAccountId, emptyList(), options)
+    suspend fun deleteConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): IFieldInConfig =
+        caller.call(IFieldInConfig.serializer(), "deleteConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/public/config/field/{fieldId}` (getConfigFieldOptions, Config Fields).
+     * Answers [IFieldInConfig]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      * [disableFieldOptions]: one of `true`, `false`.
-     * The answer is described by [IFieldInConfig].
      */
     @Throws(RefoldException::class)
-    suspend fun getConfigFieldOptions(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getConfigFieldOptions", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+    suspend fun getConfigFieldOptions(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): IFieldInConfig =
+        caller.call(IFieldInConfig.serializer(), "getConfigFieldOptions", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/config/field/{fieldId}` (updateConfigField, Config Fields).
+     * Answers [IFieldInConfig]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      * [disableFieldOptions]: one of `true`, `false`.
-     * The answer is described by [IFieldInConfig].
      */
     @Throws(RefoldException::class)
-    suspend fun updateConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("updateConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+    suspend fun updateConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): IFieldInConfig =
+        caller.call(IFieldInConfig.serializer(), "updateConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/public/config/rule-engine/{fieldId}` (getRuleEngineOptions, Config Fields).
@@ -249,75 +268,77 @@ class Api internal constructor(private val caller: ApiCaller) {
 
     /**
      * `POST /api/v2/public/connect-url` (createConnectUrl, Hosted Connect).
+     * Answers [ConnectUrlResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
-     * The answer is described by [ConnectUrlResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun createConnectUrl(linkedAccountId: String, configId: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, null, emptyList(), options)
+    suspend fun createConnectUrl(linkedAccountId: String, configId: String? = null, body: JsonElement? = null, options: RequestOptions? = null): ConnectUrlResponse =
+        caller.call(ConnectUrlResponse.serializer(), "createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
+     * Answers [PaginatedDatarefs]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
      * [unique]: one of `true`, `false`.
-     * The answer is described by [PaginatedDatarefs].
      */
     @Throws(RefoldException::class)
-    suspend fun listDatarefs(page: Long? = null, limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+    suspend fun listDatarefs(page: Long? = null, limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedDatarefs =
+        caller.call(PaginatedDatarefs.serializer(), "listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [Dataref] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key.
      * [unique]: one of `true`, `false`.
      */
-    fun listDatarefsAll(limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, options)
+    fun listDatarefsAll(limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<Dataref> =
+        caller.all(Dataref.serializer(), "listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, options)
 
     /**
      * `POST /api/v2/public/dataref` (createDataref, Datarefs).
+     * Answers [Dataref]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [Dataref].
      */
     @Throws(RefoldException::class)
-    suspend fun createDataref(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("createDataref", params(), body, linkedAccountId, emptyList(), options)
+    suspend fun createDataref(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Dataref =
+        caller.call(Dataref.serializer(), "createDataref", params(), body, linkedAccountId, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/dataref/{refName}` (deleteDataref, Datarefs).
+     * Answers [DeleteOneResult]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [DeleteOneResult].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteDataref(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteDataref", params("refName" to refName), null, linkedAccountId, emptyList(), options)
+    suspend fun deleteDataref(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): DeleteOneResult =
+        caller.call(DeleteOneResult.serializer(), "deleteDataref", params("refName" to refName), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/dataref/{refName}` (getDatarefAsTable, Datarefs).
+     * Answers [DatarefAsTableResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [DatarefAsTableResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun getDatarefAsTable(refName: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getDatarefAsTable", params("refName" to refName, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+    suspend fun getDatarefAsTable(refName: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): DatarefAsTableResponse =
+        caller.call(DatarefAsTableResponse.serializer(), "getDatarefAsTable", params("refName" to refName, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/dataref/{refName}` (getDatarefAsTable, Datarefs).
      * Every item (`rows`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [JsonObject] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      */
-    fun getDatarefAsTableAll(refName: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("getDatarefAsTable", params("refName" to refName, "limit" to limit), null, linkedAccountId, options)
+    fun getDatarefAsTableAll(refName: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonObject> =
+        caller.all(JsonObject.serializer(), "getDatarefAsTable", params("refName" to refName, "limit" to limit), null, linkedAccountId, options)
 
     /**
      * `PUT /api/v2/public/dataref/{refName}/clear-records` (clearDatarefRecords, Datarefs).
+     * Answers [Dataref]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [Dataref].
      */
     @Throws(RefoldException::class)
-    suspend fun clearDatarefRecords(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("clearDatarefRecords", params("refName" to refName), null, linkedAccountId, emptyList(), options)
+    suspend fun clearDatarefRecords(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): Dataref =
+        caller.call(Dataref.serializer(), "clearDatarefRecords", params("refName" to refName), null, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/datarefs/group` (editDatarefGroup, Datarefs).
@@ -329,189 +350,196 @@ class Api internal constructor(private val caller: ApiCaller) {
 
     /**
      * `GET /api/v2/public/datastore/config/{slug}` (listConfigDatastores, Datastores).
+     * Answers [String]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      */
     @Deprecated("Deprecated in Refold's API description.")
     @Throws(RefoldException::class)
-    suspend fun listConfigDatastores(slug: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listConfigDatastores", params("slug" to slug, "config_id" to configId), null, linkedAccountId, emptyList(), options)
+    suspend fun listConfigDatastores(slug: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): List<String> =
+        caller.call(ListSerializer(String.serializer()), "listConfigDatastores", params("slug" to slug, "config_id" to configId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/datastore/config/{slug}/{datastore_name}/records` (listConfigDatastoreRecords, Datastores).
+     * Answers [JsonObject]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      */
     @Deprecated("Deprecated in Refold's API description.")
     @Throws(RefoldException::class)
-    suspend fun listConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), null, linkedAccountId, emptyList(), options)
+    suspend fun listConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): List<JsonObject> =
+        caller.call(ListSerializer(JsonObject.serializer()), "listConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/public/datastore/config/{slug}/{datastore_name}/search` (searchConfigDatastoreRecords, Datastores).
+     * Answers [JsonObject]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      */
     @Deprecated("Deprecated in Refold's API description.")
     @Throws(RefoldException::class)
-    suspend fun searchConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("searchConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+    suspend fun searchConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): List<JsonObject> =
+        caller.call(ListSerializer(JsonObject.serializer()), "searchConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/env/definitions` (listVariableDefinitions, Environment Variables).
+     * Answers [PaginatedVariableDefinitions]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
      * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
      * [varFormat]: one of `string`, `number`, `url`.
-     * The answer is described by [PaginatedVariableDefinitions].
      */
     @Throws(RefoldException::class)
-    suspend fun listVariableDefinitions(scope: String? = null, varFormat: String? = null, name: String? = null, page: Long? = null, limit: Long? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "page" to page, "limit" to limit), null, null, emptyList(), options)
+    suspend fun listVariableDefinitions(scope: String? = null, varFormat: String? = null, name: String? = null, page: Long? = null, limit: Long? = null, options: RequestOptions? = null): PaginatedVariableDefinitions =
+        caller.call(PaginatedVariableDefinitions.serializer(), "listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "page" to page, "limit" to limit), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/env/definitions` (listVariableDefinitions, Environment Variables).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [VariableDefinition] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key.
      * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
      * [varFormat]: one of `string`, `number`, `url`.
      */
-    fun listVariableDefinitionsAll(scope: String? = null, varFormat: String? = null, name: String? = null, limit: Long? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "limit" to limit), null, null, options)
+    fun listVariableDefinitionsAll(scope: String? = null, varFormat: String? = null, name: String? = null, limit: Long? = null, options: RequestOptions? = null): Flow<VariableDefinition> =
+        caller.all(VariableDefinition.serializer(), "listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "limit" to limit), null, null, options)
 
     /**
      * `GET /api/v2/public/env/definitions/{id}` (getVariableDefinition, Environment Variables).
+     * Answers [VariableDefinitionWrapped]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
-     * The answer is described by [VariableDefinitionWrapped].
      */
     @Throws(RefoldException::class)
-    suspend fun getVariableDefinition(id: String, options: RequestOptions? = null): JsonElement =
-        caller.call("getVariableDefinition", params("id" to id), null, null, emptyList(), options)
+    suspend fun getVariableDefinition(id: String, options: RequestOptions? = null): VariableDefinitionWrapped =
+        caller.call(VariableDefinitionWrapped.serializer(), "getVariableDefinition", params("id" to id), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/env/value/{definition_id}` (getVariableValue, Environment Variables).
+     * Answers [GetEnvValueResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-     * The answer is described by [GetEnvValueResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun getVariableValue(definitionId: String, linkedAccountId: String? = null, workflowId: String? = null, environment: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, null, emptyList(), options)
+    suspend fun getVariableValue(definitionId: String, linkedAccountId: String? = null, workflowId: String? = null, environment: String? = null, options: RequestOptions? = null): GetEnvValueResponse =
+        caller.call(GetEnvValueResponse.serializer(), "getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, null, emptyList(), options)
 
     /**
      * `POST /api/v2/public/env/values` (setVariableValue, Environment Variables).
+     * Answers [EnvVariableValue]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [EnvVariableValue].
      */
     @Throws(RefoldException::class)
-    suspend fun setVariableValue(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("setVariableValue", params(), body, linkedAccountId, emptyList(), options)
+    suspend fun setVariableValue(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): EnvVariableValue =
+        caller.call(EnvVariableValue.serializer(), "setVariableValue", params(), body, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
+     * Answers [PaginatedEnvVariableValues]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
      * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
-     * The answer is described by [PaginatedEnvVariableValues].
      */
     @Throws(RefoldException::class)
-    suspend fun listVariableValuesByScope(scope: String, variableDefinitionId: String? = null, page: Long? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+    suspend fun listVariableValuesByScope(scope: String, variableDefinitionId: String? = null, page: Long? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedEnvVariableValues =
+        caller.call(PaginatedEnvVariableValues.serializer(), "listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [EnvVariableValue] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
      * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
      */
-    fun listVariableValuesByScopeAll(scope: String, variableDefinitionId: String? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, options)
+    fun listVariableValuesByScopeAll(scope: String, variableDefinitionId: String? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<EnvVariableValue> =
+        caller.all(EnvVariableValue.serializer(), "listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, options)
 
     /**
      * `DELETE /api/v2/public/env/values/{value_id}` (deleteVariableValue, Environment Variables).
+     * Answers [DeleteEnvValueResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [DeleteEnvValueResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteVariableValue(valueId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteVariableValue", params("value_id" to valueId), null, linkedAccountId, emptyList(), options)
+    suspend fun deleteVariableValue(valueId: String, linkedAccountId: String? = null, options: RequestOptions? = null): DeleteEnvValueResponse =
+        caller.call(DeleteEnvValueResponse.serializer(), "deleteVariableValue", params("value_id" to valueId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/public/event/trigger` (triggerEvent, Events).
+     * Answers [WebhookFiredResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [WebhookFiredResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun triggerEvent(configId: String? = null, slug: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("triggerEvent", params("config_id" to configId, "slug" to slug, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
+    suspend fun triggerEvent(configId: String? = null, slug: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): WebhookFiredResponse =
+        caller.call(WebhookFiredResponse.serializer(), "triggerEvent", params("config_id" to configId, "slug" to slug, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
 
     /**
      * `POST /api/v2/public/event/{slug}` (triggerEventBySlug, Events).
+     * Answers [WebhookFiredResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [WebhookFiredResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun triggerEventBySlug(slug: String, configId: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("triggerEventBySlug", params("slug" to slug, "config_id" to configId, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
+    suspend fun triggerEventBySlug(slug: String, configId: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): WebhookFiredResponse =
+        caller.call(WebhookFiredResponse.serializer(), "triggerEventBySlug", params("slug" to slug, "config_id" to configId, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
 
     /**
      * `GET /api/v2/public/execution` (listExecutions, Executions).
+     * Answers [PaginatedInstances]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      * [executionSource]: one of `API_CALL`, `SCHEDULE`, `Event`.
      * [sortAsc]: one of `true`, `false`.
-     * The answer is described by [PaginatedInstances].
      */
     @Throws(RefoldException::class)
-    suspend fun listExecutions(page: Long? = null, limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listExecutions", params("page" to page, "limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, emptyList(), options)
+    suspend fun listExecutions(page: Long? = null, limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedInstances =
+        caller.call(PaginatedInstances.serializer(), "listExecutions", params("page" to page, "limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/execution` (listExecutions, Executions).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [Instance] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      * [executionSource]: one of `API_CALL`, `SCHEDULE`, `Event`.
      * [sortAsc]: one of `true`, `false`.
      */
-    fun listExecutionsAll(limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listExecutions", params("limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, options)
+    fun listExecutionsAll(limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<Instance> =
+        caller.all(Instance.serializer(), "listExecutions", params("limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, options)
 
     /**
      * `GET /api/v2/public/execution/{execution_id}` (getExecutionById, Executions).
+     * Answers [Instance]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [Instance].
      */
     @Throws(RefoldException::class)
-    suspend fun getExecution(executionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getExecutionById", params("execution_id" to executionId), null, linkedAccountId, emptyList(), options)
+    suspend fun getExecution(executionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Instance =
+        caller.call(Instance.serializer(), "getExecutionById", params("execution_id" to executionId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/execution/{execution_id}/nodes/{node_id}/batches` (listExecutionNodeBatches, Executions).
+     * Answers [PaginatedInstanceBatches]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [PaginatedInstanceBatches].
      */
     @Throws(RefoldException::class)
-    suspend fun listExecutionNodeBatches(executionId: String, nodeId: String, page: Long? = null, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "page" to page, "limit" to limit, "status" to status), null, linkedAccountId, emptyList(), options)
+    suspend fun listExecutionNodeBatches(executionId: String, nodeId: String, page: Long? = null, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedInstanceBatches =
+        caller.call(PaginatedInstanceBatches.serializer(), "listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "page" to page, "limit" to limit, "status" to status), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/execution/{execution_id}/nodes/{node_id}/batches` (listExecutionNodeBatches, Executions).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [InstanceBatch] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      */
-    fun listExecutionNodeBatchesAll(executionId: String, nodeId: String, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "limit" to limit, "status" to status), null, linkedAccountId, options)
+    fun listExecutionNodeBatchesAll(executionId: String, nodeId: String, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<InstanceBatch> =
+        caller.all(JsonObject.serializer(), "listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "limit" to limit, "status" to status), null, linkedAccountId, options)
 
     /**
      * `POST /api/v2/public/execution/{instanceId}/rerun` (rerunExecution, Executions).
+     * Answers [RerunExecutionResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [RerunExecutionResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun rerunExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("rerunExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
+    suspend fun rerunExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): RerunExecutionResponse =
+        caller.call(RerunExecutionResponse.serializer(), "rerunExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/public/execution/{instanceId}/stop` (stopExecution, Executions).
+     * Answers [MessageOnly]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [MessageOnly].
      */
     @Throws(RefoldException::class)
-    suspend fun stopExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("stopExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
+    suspend fun stopExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): MessageOnly =
+        caller.call(MessageOnly.serializer(), "stopExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/hosted-properties` (getHostedProperties, Hosted Properties).
@@ -523,12 +551,12 @@ class Api internal constructor(private val caller: ApiCaller) {
 
     /**
      * `GET /api/v2/public/human-tasks/{id}` (getHumanTask, Human Tasks).
+     * Answers [HumanTaskPublic]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Public: sends no credentials.
-     * The answer is described by [HumanTaskPublic].
      */
     @Throws(RefoldException::class)
-    suspend fun getHumanTask(id: String, options: RequestOptions? = null): JsonElement =
-        caller.call("getHumanTask", params("id" to id), null, null, emptyList(), options)
+    suspend fun getHumanTask(id: String, options: RequestOptions? = null): HumanTaskPublic =
+        caller.call(HumanTaskPublic.serializer(), "getHumanTask", params("id" to id), null, null, emptyList(), options)
 
     /**
      * `POST /api/v2/public/human-tasks/{id}` (submitHumanTask, Human Tasks).
@@ -540,65 +568,66 @@ class Api internal constructor(private val caller: ApiCaller) {
 
     /**
      * `GET /api/v2/public/linked-account` (listLinkedAccounts, Linked Accounts).
+     * Answers [PaginatedLinkedAccounts]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
-     * The answer is described by [PaginatedLinkedAccounts].
      */
     @Throws(RefoldException::class)
-    suspend fun listLinkedAccounts(page: Long? = null, limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listLinkedAccounts", params("page" to page, "limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, emptyList(), options)
+    suspend fun listLinkedAccounts(page: Long? = null, limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): PaginatedLinkedAccounts =
+        caller.call(PaginatedLinkedAccounts.serializer(), "listLinkedAccounts", params("page" to page, "limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/linked-account` (listLinkedAccounts, Linked Accounts).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [LinkedAccount] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key.
      */
-    fun listLinkedAccountsAll(limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listLinkedAccounts", params("limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, options)
+    fun listLinkedAccountsAll(limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): Flow<LinkedAccount> =
+        caller.all(LinkedAccount.serializer(), "listLinkedAccounts", params("limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, options)
 
     /**
      * `POST /api/v2/public/linked-account` (createLinkedAccount, Linked Accounts).
+     * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
-     * The answer is described by [LinkedAccount].
      */
     @Throws(RefoldException::class)
-    suspend fun createLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("createLinkedAccount", params(), body, null, emptyList(), options)
+    suspend fun createLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): LinkedAccount =
+        caller.call(LinkedAccount.serializer(), "createLinkedAccount", params(), body, null, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/linked-account` (upsertLinkedAccount, Linked Accounts).
+     * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-     * The answer is described by [LinkedAccount].
      */
     @Throws(RefoldException::class)
-    suspend fun upsertLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("upsertLinkedAccount", params(), body, null, emptyList(), options)
+    suspend fun upsertLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): LinkedAccount =
+        caller.call(LinkedAccount.serializer(), "upsertLinkedAccount", params(), body, null, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/linked-account/default-app/auth-credentials/{key}` (deleteDefaultAppAuthCredential, Credentials).
+     * Answers [GenericSuccess]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [GenericSuccess].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), null, linkedAccountId, emptyList(), options)
+    suspend fun deleteDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GenericSuccess =
+        caller.call(GenericSuccess.serializer(), "deleteDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), null, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/linked-account/default-app/auth-credentials/{key}` (upsertDefaultAppAuthCredential, Credentials).
+     * Answers [DefaultAppCredentialActionResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [DefaultAppCredentialActionResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun upsertDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("upsertDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), body, linkedAccountId, emptyList(), options)
+    suspend fun upsertDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): DefaultAppCredentialActionResponse =
+        caller.call(DefaultAppCredentialActionResponse.serializer(), "upsertDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), body, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/linked-account/integration/oauth-url/{slug}` (getOAuthUrlForLinkedAccount, OAuth).
+     * Answers [OAuthUrlResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [OAuthUrlResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun getOauthUrl(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getOAuthUrlForLinkedAccount", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+    suspend fun getOauthUrl(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): OAuthUrlResponse =
+        caller.call(OAuthUrlResponse.serializer(), "getOAuthUrlForLinkedAccount", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/linked-account/integration/save-key-credentials/{slug}` (saveKeyBasedAppCredentials, Credentials).
@@ -610,56 +639,57 @@ class Api internal constructor(private val caller: ApiCaller) {
 
     /**
      * `DELETE /api/v2/public/linked-account/integration/{slug}` (deleteIntegration, Linked Accounts).
+     * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [LinkedAccount].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteIntegration(slug: String, linkedAccountIdQuery: String, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteIntegration", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+    suspend fun deleteIntegration(slug: String, linkedAccountIdQuery: String, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): LinkedAccount =
+        caller.call(LinkedAccount.serializer(), "deleteIntegration", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/linked-account/{linked_account_id}` (deleteLinkedAccount, Linked Accounts).
+     * Answers [DeleteLinkedAccountResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
-     * The answer is described by [DeleteLinkedAccountResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+    suspend fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): DeleteLinkedAccountResponse =
+        caller.call(DeleteLinkedAccountResponse.serializer(), "deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/linked-account/{linked_account_id}` (getLinkedAccountById, Linked Accounts).
+     * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-     * The answer is described by [LinkedAccount].
      */
     @Throws(RefoldException::class)
-    suspend fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
-        caller.call("getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+    suspend fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): LinkedAccount =
+        caller.call(LinkedAccount.serializer(), "getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
+     * Answers [PaginatedMcpServers]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [PaginatedMcpServers].
      */
     @Throws(RefoldException::class)
-    suspend fun listMcpServers(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listMcpServers", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+    suspend fun listMcpServers(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedMcpServers =
+        caller.call(PaginatedMcpServers.serializer(), "listMcpServers", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [MCPCrud] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      */
-    fun listMcpServersAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listMcpServers", params("limit" to limit), null, linkedAccountId, options)
+    fun listMcpServersAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<MCPCrud> =
+        caller.all(MCPCrud.serializer(), "listMcpServers", params("limit" to limit), null, linkedAccountId, options)
 
     /**
      * `POST /api/v2/public/mcp-servers` (createMcpServer, MCP Servers).
+     * Answers [McpServerCreatedResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [McpServerCreatedResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun createMcpServer(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("createMcpServer", params(), body, linkedAccountId, emptyList(), options)
+    suspend fun createMcpServer(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): McpServerCreatedResponse =
+        caller.call(McpServerCreatedResponse.serializer(), "createMcpServer", params(), body, linkedAccountId, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/mcp-servers/{mcp_server_id}` (deleteMcpServer, MCP Servers).
@@ -671,139 +701,141 @@ class Api internal constructor(private val caller: ApiCaller) {
 
     /**
      * `GET /api/v2/public/mcp-servers/{mcp_server_id}` (getMcpServer, MCP Servers).
+     * Answers [MCPCrud]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [MCPCrud].
      */
     @Throws(RefoldException::class)
-    suspend fun getMcpServer(mcpServerId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getMcpServer", params("mcp_server_id" to mcpServerId), null, linkedAccountId, emptyList(), options)
+    suspend fun getMcpServer(mcpServerId: String, linkedAccountId: String? = null, options: RequestOptions? = null): MCPCrud =
+        caller.call(MCPCrud.serializer(), "getMcpServer", params("mcp_server_id" to mcpServerId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/mcp-servers/{mcp_server_id}` (updateMcpServer, MCP Servers).
+     * Answers [MCPCrud]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [MCPCrud].
      */
     @Throws(RefoldException::class)
-    suspend fun updateMcpServer(mcpServerId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("updateMcpServer", params("mcp_server_id" to mcpServerId), body, linkedAccountId, emptyList(), options)
+    suspend fun updateMcpServer(mcpServerId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): MCPCrud =
+        caller.call(MCPCrud.serializer(), "updateMcpServer", params("mcp_server_id" to mcpServerId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/migrate-token` (migrateTokenForLinkedAccount, Credentials).
+     * Answers [MigrateTokenResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [MigrateTokenResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun migrateToken(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("migrateTokenForLinkedAccount", params(), body, linkedAccountId, emptyList(), options)
+    suspend fun migrateToken(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): MigrateTokenResponse =
+        caller.call(MigrateTokenResponse.serializer(), "migrateTokenForLinkedAccount", params(), body, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/public/session-token` (generateSessionTokenForLinkedAccount, Session Tokens).
+     * Answers [SessionTokenResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
      * [forceRefresh]: one of `true`, `false`.
-     * The answer is described by [SessionTokenResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun getTokenForLinkedAccount(forceRefresh: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("generateSessionTokenForLinkedAccount", params("force_refresh" to forceRefresh), body, null, emptyList(), options)
+    suspend fun getTokenForLinkedAccount(forceRefresh: String? = null, body: JsonElement? = null, options: RequestOptions? = null): SessionTokenResponse =
+        caller.call(SessionTokenResponse.serializer(), "generateSessionTokenForLinkedAccount", params("force_refresh" to forceRefresh), body, null, emptyList(), options)
 
     /**
      * `POST /api/v2/public/session-token/revoke` (revokeLinkedAccountSessionToken, Session Tokens).
+     * Answers [RevokeSessionTokenResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
-     * The answer is described by [RevokeSessionTokenResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun revokeSessionToken(options: RequestOptions? = null): JsonElement =
-        caller.call("revokeLinkedAccountSessionToken", params(), null, null, emptyList(), options)
+    suspend fun revokeSessionToken(options: RequestOptions? = null): RevokeSessionTokenResponse =
+        caller.call(RevokeSessionTokenResponse.serializer(), "revokeLinkedAccountSessionToken", params(), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/session/active-linked-account` (getLinkedAccountBySessionToken, Linked Accounts).
+     * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
-     * The answer is described by [LinkedAccount].
      */
     @Throws(RefoldException::class)
-    suspend fun getActiveLinkedAccount(options: RequestOptions? = null): JsonElement =
-        caller.call("getLinkedAccountBySessionToken", params(), null, null, emptyList(), options)
+    suspend fun getActiveLinkedAccount(options: RequestOptions? = null): LinkedAccount =
+        caller.call(LinkedAccount.serializer(), "getLinkedAccountBySessionToken", params(), null, null, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/slug/{slug}/config` (deleteConfigDefault, Configs).
+     * Answers [MessageOnly]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [MessageOnly].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteDefaultConfig(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteConfigDefault", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+    suspend fun deleteDefaultConfig(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): MessageOnly =
+        caller.call(MessageOnly.serializer(), "deleteConfigDefault", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/slug/{slug}/config` (getInstalledConfigDefault, Configs).
+     * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      * [disableFieldOptions]: one of `true`, `false`.
-     * The answer is described by [GetApplicationConfigDTO].
      */
     @Throws(RefoldException::class)
-    suspend fun getDefaultConfig(slug: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getInstalledConfigDefault", params("slug" to slug, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+    suspend fun getDefaultConfig(slug: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+        caller.call(GetApplicationConfigDTO.serializer(), "getInstalledConfigDefault", params("slug" to slug, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/slug/{slug}/config/{configId}` (deleteConfig, Configs).
+     * Answers [MessageOnly]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [MessageOnly].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteConfig(slug: String, configId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteConfig", params("slug" to slug, "configId" to configId), null, linkedAccountId, emptyList(), options)
+    suspend fun deleteConfig(slug: String, configId: String, linkedAccountId: String? = null, options: RequestOptions? = null): MessageOnly =
+        caller.call(MessageOnly.serializer(), "deleteConfig", params("slug" to slug, "configId" to configId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/slug/{slug}/config/{configId}` (getInstalledConfig, Configs).
+     * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      * [disableFieldOptions]: one of `true`, `false`.
-     * The answer is described by [GetApplicationConfigDTO].
      */
     @Throws(RefoldException::class)
-    suspend fun getConfig(slug: String, configId: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getInstalledConfig", params("slug" to slug, "configId" to configId, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+    suspend fun getConfig(slug: String, configId: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+        caller.call(GetApplicationConfigDTO.serializer(), "getInstalledConfig", params("slug" to slug, "configId" to configId, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
 
     /**
      * `PATCH /api/v2/public/slug/{slug}/config/{configId}/workflows/{workflowId}` (toggleConfigWorkflow, Configs).
+     * Answers [ToggleWorkflowResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [ToggleWorkflowResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun toggleConfigWorkflow(slug: String, configId: String, workflowId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("toggleConfigWorkflow", params("slug" to slug, "configId" to configId, "workflowId" to workflowId), body, linkedAccountId, emptyList(), options)
+    suspend fun toggleConfigWorkflow(slug: String, configId: String, workflowId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ToggleWorkflowResponse =
+        caller.call(ToggleWorkflowResponse.serializer(), "toggleConfigWorkflow", params("slug" to slug, "configId" to configId, "workflowId" to workflowId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/slug/{slug}/configs` (listConfigsForApplication, Configs).
+     * Answers [ListConfigsForApplicationResponseItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      */
     @Throws(RefoldException::class)
-    suspend fun listConfigs(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listConfigsForApplication", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+    suspend fun listConfigs(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): List<ListConfigsForApplicationResponseItem> =
+        caller.call(ListSerializer(ListConfigsForApplicationResponseItem.serializer()), "listConfigsForApplication", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/tables` (listPersistentTables, Persistent Tables).
+     * Answers [PaginatedTables]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [PaginatedTables].
      */
     @Throws(RefoldException::class)
-    suspend fun listPersistentTables(page: Long? = null, limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listPersistentTables", params("page" to page, "limit" to limit, "name" to name), null, linkedAccountId, emptyList(), options)
+    suspend fun listPersistentTables(page: Long? = null, limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedTables =
+        caller.call(PaginatedTables.serializer(), "listPersistentTables", params("page" to page, "limit" to limit, "name" to name), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/tables` (listPersistentTables, Persistent Tables).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [Table] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      */
-    fun listPersistentTablesAll(limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listPersistentTables", params("limit" to limit, "name" to name), null, linkedAccountId, options)
+    fun listPersistentTablesAll(limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<Table> =
+        caller.all(Table.serializer(), "listPersistentTables", params("limit" to limit, "name" to name), null, linkedAccountId, options)
 
     /**
      * `POST /api/v2/public/tables` (createPersistentTable, Persistent Tables).
+     * Answers [CreateTableResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [CreateTableResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun createPersistentTable(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("createPersistentTable", params(), body, linkedAccountId, emptyList(), options)
+    suspend fun createPersistentTable(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): CreateTableResponse =
+        caller.call(CreateTableResponse.serializer(), "createPersistentTable", params(), body, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/tables/group/edit` (editTablesGroup, Persistent Tables).
@@ -815,73 +847,75 @@ class Api internal constructor(private val caller: ApiCaller) {
 
     /**
      * `DELETE /api/v2/public/tables/{table_id}` (deletePersistentTable, Persistent Tables).
+     * Answers [Boolean]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      */
     @Throws(RefoldException::class)
-    suspend fun deletePersistentTable(tableId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("deletePersistentTable", params("table_id" to tableId), null, linkedAccountId, emptyList(), options)
+    suspend fun deletePersistentTable(tableId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Boolean =
+        caller.call(Boolean.serializer(), "deletePersistentTable", params("table_id" to tableId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/tables/{table_id}` (getPersistentTableRecords, Persistent Tables).
+     * Answers [PersistentTableRecordsResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [PersistentTableRecordsResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun getPersistentTableRecords(tableId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getPersistentTableRecords", params("table_id" to tableId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+    suspend fun getPersistentTableRecords(tableId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PersistentTableRecordsResponse =
+        caller.call(PersistentTableRecordsResponse.serializer(), "getPersistentTableRecords", params("table_id" to tableId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/tables/{table_id}` (getPersistentTableRecords, Persistent Tables).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [JsonObject] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
      */
-    fun getPersistentTableRecordsAll(tableId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("getPersistentTableRecords", params("table_id" to tableId, "limit" to limit), null, linkedAccountId, options)
+    fun getPersistentTableRecordsAll(tableId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonObject> =
+        caller.all(JsonObject.serializer(), "getPersistentTableRecords", params("table_id" to tableId, "limit" to limit), null, linkedAccountId, options)
 
     /**
      * `PATCH /api/v2/public/tables/{table_id}` (addRecordsToPersistentTable, Persistent Tables).
+     * Answers [AddRecordsResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [AddRecordsResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun addRecordsToPersistentTable(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("addRecordsToPersistentTable", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+    suspend fun addRecordsToPersistentTable(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): AddRecordsResponse =
+        caller.call(AddRecordsResponse.serializer(), "addRecordsToPersistentTable", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `PATCH /api/v2/public/tables/{table_id}/columns/add` (addPersistentTableColumns, Persistent Tables).
+     * Answers [ColumnsArrayResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [ColumnsArrayResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun addPersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("addPersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+    suspend fun addPersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ColumnsArrayResponse =
+        caller.call(ColumnsArrayResponse.serializer(), "addPersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/tables/{table_id}/columns/remove` (removePersistentTableColumns, Persistent Tables).
+     * Answers [ColumnsArrayResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [ColumnsArrayResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun removePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("removePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+    suspend fun removePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ColumnsArrayResponse =
+        caller.call(ColumnsArrayResponse.serializer(), "removePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `PATCH /api/v2/public/tables/{table_id}/columns/rename` (renamePersistentTableColumns, Persistent Tables).
+     * Answers [ColumnsArrayResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [ColumnsArrayResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun renamePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("renamePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+    suspend fun renamePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ColumnsArrayResponse =
+        caller.call(ColumnsArrayResponse.serializer(), "renamePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/public/tables/{table_id}/search` (searchPersistentTableRecords, Persistent Tables).
+     * Answers [TableSearchResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [TableSearchResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun searchPersistentTableRecords(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("searchPersistentTableRecords", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+    suspend fun searchPersistentTableRecords(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): TableSearchResponse =
+        caller.call(ListSerializer(JsonObject.serializer()), "searchPersistentTableRecords", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/tables/{table_id}/{record_id}` (deletePersistentTableRecord, Persistent Tables).
@@ -893,430 +927,444 @@ class Api internal constructor(private val caller: ApiCaller) {
 
     /**
      * `GET /api/v2/public/webhook` (listWebhooks, Webhooks).
+     * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
      */
     @Throws(RefoldException::class)
-    suspend fun listWebhooks(options: RequestOptions? = null): JsonElement =
-        caller.call("listWebhooks", params(), null, null, emptyList(), options)
+    suspend fun listWebhooks(options: RequestOptions? = null): List<RefoldWebhook> =
+        caller.call(ListSerializer(RefoldWebhook.serializer()), "listWebhooks", params(), null, null, emptyList(), options)
 
     /**
      * `POST /api/v2/public/webhook` (registerWebhook, Webhooks).
+     * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-     * The answer is described by [RefoldWebhook].
      */
     @Throws(RefoldException::class)
-    suspend fun registerWebhook(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("registerWebhook", params(), body, null, emptyList(), options)
+    suspend fun registerWebhook(body: JsonElement? = null, options: RequestOptions? = null): RefoldWebhook =
+        caller.call(RefoldWebhook.serializer(), "registerWebhook", params(), body, null, emptyList(), options)
 
     /**
      * `DELETE /api/v2/public/webhook/{id}` (deleteWebhook, Webhooks).
+     * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
      */
     @Throws(RefoldException::class)
-    suspend fun deleteWebhook(id: String, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteWebhook", params("id" to id), null, null, emptyList(), options)
+    suspend fun deleteWebhook(id: String, options: RequestOptions? = null): List<RefoldWebhook> =
+        caller.call(ListSerializer(RefoldWebhook.serializer()), "deleteWebhook", params("id" to id), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/webhook/{id}` (getWebhookById, Webhooks).
+     * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
-     * The answer is described by [RefoldWebhook].
      */
     @Throws(RefoldException::class)
-    suspend fun getWebhookById(id: String, options: RequestOptions? = null): JsonElement =
-        caller.call("getWebhookById", params("id" to id), null, null, emptyList(), options)
+    suspend fun getWebhookById(id: String, options: RequestOptions? = null): RefoldWebhook =
+        caller.call(RefoldWebhook.serializer(), "getWebhookById", params("id" to id), null, null, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/webhook/{id}` (updateWebhook, Webhooks).
+     * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-     * The answer is described by [RefoldWebhook].
      */
     @Throws(RefoldException::class)
-    suspend fun updateWebhook(id: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("updateWebhook", params("id" to id), body, null, emptyList(), options)
+    suspend fun updateWebhook(id: String, body: JsonElement? = null, options: RequestOptions? = null): RefoldWebhook =
+        caller.call(RefoldWebhook.serializer(), "updateWebhook", params("id" to id), body, null, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/webhooks/group/edit` (updateWebhooksGroup, Webhooks).
+     * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key.
      */
     @Throws(RefoldException::class)
-    suspend fun updateWebhooksGroup(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("updateWebhooksGroup", params(), body, null, emptyList(), options)
+    suspend fun updateWebhooksGroup(body: JsonElement? = null, options: RequestOptions? = null): List<RefoldWebhook> =
+        caller.call(ListSerializer(RefoldWebhook.serializer()), "updateWebhooksGroup", params(), body, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/workflow` (listWorkflows, Workflows).
+     * Answers [PaginatedWorkflows]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      * [published]: one of `true`, `false`.
      * [scope]: one of `private`.
-     * The answer is described by [PaginatedWorkflows].
      */
     @Throws(RefoldException::class)
-    suspend fun listWorkflows(page: Long? = null, limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listWorkflows", params("page" to page, "limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, emptyList(), options)
+    suspend fun listWorkflows(page: Long? = null, limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedWorkflows =
+        caller.call(PaginatedWorkflows.serializer(), "listWorkflows", params("page" to page, "limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/workflow` (listWorkflows, Workflows).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [Workflow] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      * [published]: one of `true`, `false`.
      * [scope]: one of `private`.
      */
-    fun listWorkflowsAll(limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listWorkflows", params("limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, options)
+    fun listWorkflowsAll(limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<Workflow> =
+        caller.all(Workflow.serializer(), "listWorkflows", params("limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, options)
 
     /**
      * `POST /api/v2/public/workflow` (createWorkflow, Workflows).
+     * Answers [CreateWorkflowResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [CreateWorkflowResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun createWorkflow(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("createWorkflow", params(), body, linkedAccountId, emptyList(), options)
+    suspend fun createWorkflow(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): CreateWorkflowResponse =
+        caller.call(CreateWorkflowResponse.serializer(), "createWorkflow", params(), body, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/workflow/enabled` (listEnabledWorkflows, Workflows).
+     * Answers [EnabledWorkflowSummary]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      */
     @Throws(RefoldException::class)
-    suspend fun listEnabledWorkflows(linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listEnabledWorkflows", params(), null, linkedAccountId, emptyList(), options)
+    suspend fun listEnabledWorkflows(linkedAccountId: String? = null, options: RequestOptions? = null): List<EnabledWorkflowSummary> =
+        caller.call(ListSerializer(EnabledWorkflowSummary.serializer()), "listEnabledWorkflows", params(), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/workflow/request-structure/{workflowId}` (getWorkflowRequestStructure, Workflows).
+     * Answers [GetWorkflowRequestStructureResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [GetWorkflowRequestStructureResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun getWorkflowRequestStructure(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getWorkflowRequestStructure", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+    suspend fun getWorkflowRequestStructure(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): GetWorkflowRequestStructureResponse =
+        caller.call(GetWorkflowRequestStructureResponse.serializer(), "getWorkflowRequestStructure", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/workflow/versions/{workflowId}` (listWorkflowVersions, Workflows).
+     * Answers [PaginatedWorkflows]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [PaginatedWorkflows].
      */
     @Throws(RefoldException::class)
-    suspend fun listWorkflowVersions(workflowId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("listWorkflowVersions", params("workflowId" to workflowId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+    suspend fun listWorkflowVersions(workflowId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedWorkflows =
+        caller.call(PaginatedWorkflows.serializer(), "listWorkflowVersions", params("workflowId" to workflowId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/workflow/versions/{workflowId}` (listWorkflowVersions, Workflows).
      * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+     * Each is read into [Workflow] (one that does not fit is [RefoldException.InvalidResponse]).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      */
-    fun listWorkflowVersionsAll(workflowId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
-        caller.all("listWorkflowVersions", params("workflowId" to workflowId, "limit" to limit), null, linkedAccountId, options)
+    fun listWorkflowVersionsAll(workflowId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<Workflow> =
+        caller.all(Workflow.serializer(), "listWorkflowVersions", params("workflowId" to workflowId, "limit" to limit), null, linkedAccountId, options)
 
     /**
      * `DELETE /api/v2/public/workflow/{workflowId}` (deleteWorkflow, Workflows).
+     * Answers [DeleteWorkflowResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
-     * The answer is described by [DeleteWorkflowResponse].
      */
     @Throws(RefoldException::class)
-    suspend fun deleteWorkflow(workflowId: String, options: RequestOptions? = null): JsonElement =
-        caller.call("deleteWorkflow", params("workflowId" to workflowId), null, null, emptyList(), options)
+    suspend fun deleteWorkflow(workflowId: String, options: RequestOptions? = null): DeleteWorkflowResponse =
+        caller.call(DeleteWorkflowResponse.serializer(), "deleteWorkflow", params("workflowId" to workflowId), null, null, emptyList(), options)
 
     /**
      * `GET /api/v2/public/workflow/{workflowId}` (getWorkflowById, Workflows).
+     * Answers [Workflow]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [Workflow].
      */
     @Throws(RefoldException::class)
-    suspend fun getWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getWorkflowById", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+    suspend fun getWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Workflow =
+        caller.call(Workflow.serializer(), "getWorkflowById", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `GET /api/v2/public/workflow/{workflowId}/edit` (getDraftWorkflow, Workflows).
+     * Answers [Workflow]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-     * The answer is described by [Workflow].
      */
     @Throws(RefoldException::class)
-    suspend fun getDraftWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("getDraftWorkflow", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+    suspend fun getDraftWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Workflow =
+        caller.call(Workflow.serializer(), "getDraftWorkflow", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
 
     /**
      * `POST /api/v2/public/workflow/{workflowId}/execute` (executeWorkflow, Workflows).
+     * Answers [InstanceExecutionResult]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
      * [syncExecution]: one of `true`, `false`.
      * [includeHeadersInHeader]: one of `true`, `false`.
      * [includeHeadersInQuery]: one of `true`, `false`.
-     * The answer is described by [InstanceExecutionResult].
      */
     @Throws(RefoldException::class)
-    suspend fun executeWorkflow(workflowId: String, slug: String, configId: String? = null, syncExecution: String? = null, includeHeadersInHeader: String? = null, instanceTag: String? = null, includeHeadersInQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("executeWorkflow", params("workflowId" to workflowId, "slug" to slug, "config_id" to configId, "sync_execution" to syncExecution, "include-headers_in_header" to includeHeadersInHeader, "instance_tag" to instanceTag, "include-headers_in_query" to includeHeadersInQuery), body, linkedAccountId, emptyList(), options)
+    suspend fun executeWorkflow(workflowId: String, slug: String, configId: String? = null, syncExecution: String? = null, includeHeadersInHeader: String? = null, instanceTag: String? = null, includeHeadersInQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): InstanceExecutionResult =
+        caller.call(InstanceExecutionResult.serializer(), "executeWorkflow", params("workflowId" to workflowId, "slug" to slug, "config_id" to configId, "sync_execution" to syncExecution, "include-headers_in_header" to includeHeadersInHeader, "instance_tag" to instanceTag, "include-headers_in_query" to includeHeadersInQuery), body, linkedAccountId, emptyList(), options)
 
     /**
      * `PUT /api/v2/public/workflow/{workflowId}/publish` (publishWorkflow, Workflows).
+     * Answers [Workflow]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
      * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
-     * The answer is described by [Workflow].
      */
     @Throws(RefoldException::class)
-    suspend fun publishWorkflow(workflowId: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-        caller.call("publishWorkflow", params("workflowId" to workflowId), body, null, emptyList(), options)
+    suspend fun publishWorkflow(workflowId: String, body: JsonElement? = null, options: RequestOptions? = null): Workflow =
+        caller.call(Workflow.serializer(), "publishWorkflow", params("workflowId" to workflowId), body, null, emptyList(), options)
 
     /** [Api]'s operations for Java and other blocking callers. */
     class Blocking internal constructor(private val caller: ApiCaller) {
         /**
          * `GET /api/v1/workflow/public/scheduled` (listSchedules, Schedules).
          * Waits on the calling thread.
+         * Answers [ListSchedulesResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-         * The answer is described by [ListSchedulesResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listSchedules(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listSchedules", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+        fun listSchedules(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ListSchedulesResponse =
+            caller.callBlocking(ListSchedulesResponse.serializer(), "listSchedules", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v1/workflow/public/scheduled` (listSchedules, Schedules).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [Schedule] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
          */
         @JvmOverloads
-        fun listSchedulesAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listSchedules", params("limit" to limit), null, linkedAccountId, options)
+        fun listSchedulesAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<Schedule> =
+            caller.allBlocking(Schedule.serializer(), "listSchedules", params("limit" to limit), null, linkedAccountId, options)
 
         /**
          * `POST /api/v1/workflow/public/scheduled` (registerSchedule, Schedules).
          * Waits on the calling thread.
+         * Answers [Schedule]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-         * The answer is described by [Schedule].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun registerSchedule(slug: String, workflowIdAlias: String, configId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("registerSchedule", params("slug" to slug, "workflow_id_alias" to workflowIdAlias, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+        fun registerSchedule(slug: String, workflowIdAlias: String, configId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Schedule =
+            caller.callBlocking(Schedule.serializer(), "registerSchedule", params("slug" to slug, "workflow_id_alias" to workflowIdAlias, "config_id" to configId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `DELETE /api/v1/workflow/public/scheduled/{schedule_id}` (deleteSchedule, Schedules).
          * Waits on the calling thread.
+         * Answers [DeleteScheduleResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-         * The answer is described by [DeleteScheduleResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+        fun deleteSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): DeleteScheduleResponse =
+            caller.callBlocking(DeleteScheduleResponse.serializer(), "deleteSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v1/workflow/public/scheduled/{schedule_id}` (updateSchedule, Schedules).
          * Waits on the calling thread.
+         * Answers [Schedule]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-         * The answer is described by [Schedule].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun updateSchedule(scheduleId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("updateSchedule", params("schedule_id" to scheduleId), body, linkedAccountId, emptyList(), options)
+        fun updateSchedule(scheduleId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Schedule =
+            caller.callBlocking(Schedule.serializer(), "updateSchedule", params("schedule_id" to scheduleId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v1/workflow/public/scheduled/{schedule_id}/pause` (pauseSchedule, Schedules).
          * Waits on the calling thread.
+         * Answers [Schedule]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-         * The answer is described by [Schedule].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun pauseSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("pauseSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+        fun pauseSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Schedule =
+            caller.callBlocking(Schedule.serializer(), "pauseSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v1/workflow/public/scheduled/{schedule_id}/resume` (resumeSchedule, Schedules).
          * Waits on the calling thread.
+         * Answers [Schedule]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-         * The answer is described by [Schedule].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun resumeSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("resumeSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+        fun resumeSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Schedule =
+            caller.callBlocking(Schedule.serializer(), "resumeSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/integration-schema/{slug}/actions` (listActions, Actions).
          * Waits on the calling thread.
+         * Answers [ListActionsResponseItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listActions(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listActions", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+        fun listActions(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): List<ListActionsResponseItem> =
+            caller.callBlocking(ListSerializer(ListActionsResponseItem.serializer()), "listActions", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/integration-schema/{slug}/actions/{action_id}` (getActionSchema, Actions).
          * Waits on the calling thread.
+         * Answers [GetActionSchemaResponseItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getActionSchema(slug: String, actionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getActionSchema", params("slug" to slug, "action_id" to actionId), null, linkedAccountId, emptyList(), options)
+        fun getActionSchema(slug: String, actionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): List<GetActionSchemaResponseItem> =
+            caller.callBlocking(ListSerializer(GetActionSchemaResponseItem.serializer()), "getActionSchema", params("slug" to slug, "action_id" to actionId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/integration-schema/{slug}/actions/{action_id}/execute` (executeAction, Actions).
          * Waits on the calling thread.
+         * Answers [ExecuteActionResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
-         * The answer is described by [ExecuteActionResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun executeAction(slug: String, actionId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("executeAction", params("slug" to slug, "action_id" to actionId), body, linkedAccountId, emptyList(), options)
+        fun executeAction(slug: String, actionId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ExecuteActionResponse =
+            caller.callBlocking(ExecuteActionResponse.serializer(), "executeAction", params("slug" to slug, "action_id" to actionId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/application` (listApplicationsForLinkedAccount, Applications).
          * Waits on the calling thread.
+         * Answers [ApplicationItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          * [ecosystem]: one of `true`, `false`.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listApplications(linkedAccountIdQuery: String? = null, slug: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listApplicationsForLinkedAccount", params("linked_account_id" to linkedAccountIdQuery, "slug" to slug, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+        fun listApplications(linkedAccountIdQuery: String? = null, slug: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): List<ApplicationItem> =
+            caller.callBlocking(ListSerializer(ApplicationItem.serializer()), "listApplicationsForLinkedAccount", params("linked_account_id" to linkedAccountIdQuery, "slug" to slug, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/application/event` (listEvents, Events).
          * Waits on the calling thread.
+         * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listEvents(options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listEvents", params(), null, null, emptyList(), options)
+        fun listEvents(options: RequestOptions? = null): List<CustomTrigger> =
+            caller.callBlocking(ListSerializer(CustomTrigger.serializer()), "listEvents", params(), null, null, emptyList(), options)
 
         /**
          * `POST /api/v2/public/application/event` (createEvent, Events).
          * Waits on the calling thread.
+         * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun createEvent(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("createEvent", params(), body, null, emptyList(), options)
+        fun createEvent(body: JsonElement? = null, options: RequestOptions? = null): List<CustomTrigger> =
+            caller.callBlocking(ListSerializer(CustomTrigger.serializer()), "createEvent", params(), body, null, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/application/event/{event_id}` (deleteEvent, Events).
          * Waits on the calling thread.
+         * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteEvent(eventId: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteEvent", params("event_id" to eventId), null, null, emptyList(), options)
+        fun deleteEvent(eventId: String, options: RequestOptions? = null): List<CustomTrigger> =
+            caller.callBlocking(ListSerializer(CustomTrigger.serializer()), "deleteEvent", params("event_id" to eventId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/application/event/{event_id}` (getEvent, Events).
          * Waits on the calling thread.
+         * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
-         * The answer is described by [CustomTrigger].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getEvent(eventId: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getEvent", params("event_id" to eventId), null, null, emptyList(), options)
+        fun getEvent(eventId: String, options: RequestOptions? = null): CustomTrigger =
+            caller.callBlocking(CustomTrigger.serializer(), "getEvent", params("event_id" to eventId), null, null, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/application/event/{event_id}` (updateEvent, Events).
          * Waits on the calling thread.
+         * Answers [CustomTrigger]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun updateEvent(eventId: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("updateEvent", params("event_id" to eventId), body, null, emptyList(), options)
+        fun updateEvent(eventId: String, body: JsonElement? = null, options: RequestOptions? = null): List<CustomTrigger> =
+            caller.callBlocking(ListSerializer(CustomTrigger.serializer()), "updateEvent", params("event_id" to eventId), body, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/application/{slug}` (getApplicationBySlug, Applications).
          * Waits on the calling thread.
+         * Answers [ApplicationItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          * [ecosystem]: one of `true`, `false`.
-         * The answer is described by [ApplicationItem].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getApplicationBySlug(slug: String, linkedAccountIdQuery: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getApplicationBySlug", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+        fun getApplicationBySlug(slug: String, linkedAccountIdQuery: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ApplicationItem =
+            caller.callBlocking(ApplicationItem.serializer(), "getApplicationBySlug", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/auth-structure/{slug}` (getAuthStructureForApp, Auth Structure).
          * Waits on the calling thread.
+         * Answers [AuthStructureResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Public: sends no credentials.
-         * The answer is described by [AuthStructureResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getAuthStructure(slug: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getAuthStructureForApp", params("slug" to slug), null, null, emptyList(), options)
+        fun getAuthStructure(slug: String, options: RequestOptions? = null): AuthStructureResponse =
+            caller.callBlocking(MapSerializer(String.serializer(), JsonObject.serializer()), "getAuthStructureForApp", params("slug" to slug), null, null, emptyList(), options)
 
         /**
          * `POST /api/v2/public/config` (getOrCreateConfig, Configs).
          * Waits on the calling thread.
+         * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          * [disableFieldOptions]: one of `true`, `false`.
-         * The answer is described by [GetApplicationConfigDTO].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getOrCreateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getOrCreateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+        fun getOrCreateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+            caller.callBlocking(GetApplicationConfigDTO.serializer(), "getOrCreateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/config` (updateConfig, Configs).
          * Waits on the calling thread.
+         * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          * [disableFieldOptions]: one of `true`, `false`.
-         * The answer is described by [GetApplicationConfigDTO].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun updateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("updateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+        fun updateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+            caller.callBlocking(GetApplicationConfigDTO.serializer(), "updateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/public/config/field` (getConfigFields, Config Fields).
          * Waits on the calling thread.
+         * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [GetApplicationConfigDTO].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getConfigFields(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getConfigFields", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+        fun getConfigFields(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+            caller.callBlocking(GetApplicationConfigDTO.serializer(), "getConfigFields", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/config/field/{fieldId}` (deleteConfigField, Config Fields).
          * Waits on the calling thread.
+         * Answers [IFieldInConfig]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          * [disableFieldOptions]: one of `true`, `false`.
-         * The answer is described by [IFieldInConfig].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), null, linkedAccountId, emptyList(), options)
+        fun deleteConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): IFieldInConfig =
+            caller.callBlocking(IFieldInConfig.serializer(), "deleteConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/public/config/field/{fieldId}` (getConfigFieldOptions, Config Fields).
          * Waits on the calling thread.
+         * Answers [IFieldInConfig]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          * [disableFieldOptions]: one of `true`, `false`.
-         * The answer is described by [IFieldInConfig].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getConfigFieldOptions(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getConfigFieldOptions", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+        fun getConfigFieldOptions(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): IFieldInConfig =
+            caller.callBlocking(IFieldInConfig.serializer(), "getConfigFieldOptions", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/config/field/{fieldId}` (updateConfigField, Config Fields).
          * Waits on the calling thread.
+         * Answers [IFieldInConfig]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          * [disableFieldOptions]: one of `true`, `false`.
-         * The answer is described by [IFieldInConfig].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun updateConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("updateConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+        fun updateConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): IFieldInConfig =
+            caller.callBlocking(IFieldInConfig.serializer(), "updateConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/public/config/rule-engine/{fieldId}` (getRuleEngineOptions, Config Fields).
@@ -1331,88 +1379,90 @@ class Api internal constructor(private val caller: ApiCaller) {
         /**
          * `POST /api/v2/public/connect-url` (createConnectUrl, Hosted Connect).
          * Waits on the calling thread.
+         * Answers [ConnectUrlResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
-         * The answer is described by [ConnectUrlResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun createConnectUrl(linkedAccountId: String, configId: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, null, emptyList(), options)
+        fun createConnectUrl(linkedAccountId: String, configId: String? = null, body: JsonElement? = null, options: RequestOptions? = null): ConnectUrlResponse =
+            caller.callBlocking(ConnectUrlResponse.serializer(), "createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
          * Waits on the calling thread.
+         * Answers [PaginatedDatarefs]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
          * [unique]: one of `true`, `false`.
-         * The answer is described by [PaginatedDatarefs].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listDatarefs(page: Long? = null, limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+        fun listDatarefs(page: Long? = null, limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedDatarefs =
+            caller.callBlocking(PaginatedDatarefs.serializer(), "listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [Dataref] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key.
          * [unique]: one of `true`, `false`.
          */
         @JvmOverloads
-        fun listDatarefsAll(limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, options)
+        fun listDatarefsAll(limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<Dataref> =
+            caller.allBlocking(Dataref.serializer(), "listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, options)
 
         /**
          * `POST /api/v2/public/dataref` (createDataref, Datarefs).
          * Waits on the calling thread.
+         * Answers [Dataref]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [Dataref].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun createDataref(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("createDataref", params(), body, linkedAccountId, emptyList(), options)
+        fun createDataref(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Dataref =
+            caller.callBlocking(Dataref.serializer(), "createDataref", params(), body, linkedAccountId, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/dataref/{refName}` (deleteDataref, Datarefs).
          * Waits on the calling thread.
+         * Answers [DeleteOneResult]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [DeleteOneResult].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteDataref(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteDataref", params("refName" to refName), null, linkedAccountId, emptyList(), options)
+        fun deleteDataref(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): DeleteOneResult =
+            caller.callBlocking(DeleteOneResult.serializer(), "deleteDataref", params("refName" to refName), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/dataref/{refName}` (getDatarefAsTable, Datarefs).
          * Waits on the calling thread.
+         * Answers [DatarefAsTableResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [DatarefAsTableResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getDatarefAsTable(refName: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getDatarefAsTable", params("refName" to refName, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+        fun getDatarefAsTable(refName: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): DatarefAsTableResponse =
+            caller.callBlocking(DatarefAsTableResponse.serializer(), "getDatarefAsTable", params("refName" to refName, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/dataref/{refName}` (getDatarefAsTable, Datarefs).
          * Every item (`rows`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [JsonObject] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          */
         @JvmOverloads
-        fun getDatarefAsTableAll(refName: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("getDatarefAsTable", params("refName" to refName, "limit" to limit), null, linkedAccountId, options)
+        fun getDatarefAsTableAll(refName: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonObject> =
+            caller.allBlocking(JsonObject.serializer(), "getDatarefAsTable", params("refName" to refName, "limit" to limit), null, linkedAccountId, options)
 
         /**
          * `PUT /api/v2/public/dataref/{refName}/clear-records` (clearDatarefRecords, Datarefs).
          * Waits on the calling thread.
+         * Answers [Dataref]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [Dataref].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun clearDatarefRecords(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("clearDatarefRecords", params("refName" to refName), null, linkedAccountId, emptyList(), options)
+        fun clearDatarefRecords(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): Dataref =
+            caller.callBlocking(Dataref.serializer(), "clearDatarefRecords", params("refName" to refName), null, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/datarefs/group` (editDatarefGroup, Datarefs).
@@ -1427,224 +1477,231 @@ class Api internal constructor(private val caller: ApiCaller) {
         /**
          * `GET /api/v2/public/datastore/config/{slug}` (listConfigDatastores, Datastores).
          * Waits on the calling thread.
+         * Answers [String]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          */
         @Deprecated("Deprecated in Refold's API description.")
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listConfigDatastores(slug: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listConfigDatastores", params("slug" to slug, "config_id" to configId), null, linkedAccountId, emptyList(), options)
+        fun listConfigDatastores(slug: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): List<String> =
+            caller.callBlocking(ListSerializer(String.serializer()), "listConfigDatastores", params("slug" to slug, "config_id" to configId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/datastore/config/{slug}/{datastore_name}/records` (listConfigDatastoreRecords, Datastores).
          * Waits on the calling thread.
+         * Answers [JsonObject]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          */
         @Deprecated("Deprecated in Refold's API description.")
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), null, linkedAccountId, emptyList(), options)
+        fun listConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): List<JsonObject> =
+            caller.callBlocking(ListSerializer(JsonObject.serializer()), "listConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/public/datastore/config/{slug}/{datastore_name}/search` (searchConfigDatastoreRecords, Datastores).
          * Waits on the calling thread.
+         * Answers [JsonObject]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          */
         @Deprecated("Deprecated in Refold's API description.")
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun searchConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("searchConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+        fun searchConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): List<JsonObject> =
+            caller.callBlocking(ListSerializer(JsonObject.serializer()), "searchConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/env/definitions` (listVariableDefinitions, Environment Variables).
          * Waits on the calling thread.
+         * Answers [PaginatedVariableDefinitions]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
          * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
          * [varFormat]: one of `string`, `number`, `url`.
-         * The answer is described by [PaginatedVariableDefinitions].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listVariableDefinitions(scope: String? = null, varFormat: String? = null, name: String? = null, page: Long? = null, limit: Long? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "page" to page, "limit" to limit), null, null, emptyList(), options)
+        fun listVariableDefinitions(scope: String? = null, varFormat: String? = null, name: String? = null, page: Long? = null, limit: Long? = null, options: RequestOptions? = null): PaginatedVariableDefinitions =
+            caller.callBlocking(PaginatedVariableDefinitions.serializer(), "listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "page" to page, "limit" to limit), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/env/definitions` (listVariableDefinitions, Environment Variables).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [VariableDefinition] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key.
          * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
          * [varFormat]: one of `string`, `number`, `url`.
          */
         @JvmOverloads
-        fun listVariableDefinitionsAll(scope: String? = null, varFormat: String? = null, name: String? = null, limit: Long? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "limit" to limit), null, null, options)
+        fun listVariableDefinitionsAll(scope: String? = null, varFormat: String? = null, name: String? = null, limit: Long? = null, options: RequestOptions? = null): Sequence<VariableDefinition> =
+            caller.allBlocking(VariableDefinition.serializer(), "listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "limit" to limit), null, null, options)
 
         /**
          * `GET /api/v2/public/env/definitions/{id}` (getVariableDefinition, Environment Variables).
          * Waits on the calling thread.
+         * Answers [VariableDefinitionWrapped]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
-         * The answer is described by [VariableDefinitionWrapped].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getVariableDefinition(id: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getVariableDefinition", params("id" to id), null, null, emptyList(), options)
+        fun getVariableDefinition(id: String, options: RequestOptions? = null): VariableDefinitionWrapped =
+            caller.callBlocking(VariableDefinitionWrapped.serializer(), "getVariableDefinition", params("id" to id), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/env/value/{definition_id}` (getVariableValue, Environment Variables).
          * Waits on the calling thread.
+         * Answers [GetEnvValueResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-         * The answer is described by [GetEnvValueResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getVariableValue(definitionId: String, linkedAccountId: String? = null, workflowId: String? = null, environment: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, null, emptyList(), options)
+        fun getVariableValue(definitionId: String, linkedAccountId: String? = null, workflowId: String? = null, environment: String? = null, options: RequestOptions? = null): GetEnvValueResponse =
+            caller.callBlocking(GetEnvValueResponse.serializer(), "getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, null, emptyList(), options)
 
         /**
          * `POST /api/v2/public/env/values` (setVariableValue, Environment Variables).
          * Waits on the calling thread.
+         * Answers [EnvVariableValue]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [EnvVariableValue].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun setVariableValue(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("setVariableValue", params(), body, linkedAccountId, emptyList(), options)
+        fun setVariableValue(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): EnvVariableValue =
+            caller.callBlocking(EnvVariableValue.serializer(), "setVariableValue", params(), body, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
          * Waits on the calling thread.
+         * Answers [PaginatedEnvVariableValues]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
          * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
-         * The answer is described by [PaginatedEnvVariableValues].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listVariableValuesByScope(scope: String, variableDefinitionId: String? = null, page: Long? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+        fun listVariableValuesByScope(scope: String, variableDefinitionId: String? = null, page: Long? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedEnvVariableValues =
+            caller.callBlocking(PaginatedEnvVariableValues.serializer(), "listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [EnvVariableValue] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
          * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
          */
         @JvmOverloads
-        fun listVariableValuesByScopeAll(scope: String, variableDefinitionId: String? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, options)
+        fun listVariableValuesByScopeAll(scope: String, variableDefinitionId: String? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<EnvVariableValue> =
+            caller.allBlocking(EnvVariableValue.serializer(), "listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, options)
 
         /**
          * `DELETE /api/v2/public/env/values/{value_id}` (deleteVariableValue, Environment Variables).
          * Waits on the calling thread.
+         * Answers [DeleteEnvValueResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [DeleteEnvValueResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteVariableValue(valueId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteVariableValue", params("value_id" to valueId), null, linkedAccountId, emptyList(), options)
+        fun deleteVariableValue(valueId: String, linkedAccountId: String? = null, options: RequestOptions? = null): DeleteEnvValueResponse =
+            caller.callBlocking(DeleteEnvValueResponse.serializer(), "deleteVariableValue", params("value_id" to valueId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/public/event/trigger` (triggerEvent, Events).
          * Waits on the calling thread.
+         * Answers [WebhookFiredResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [WebhookFiredResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun triggerEvent(configId: String? = null, slug: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("triggerEvent", params("config_id" to configId, "slug" to slug, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
+        fun triggerEvent(configId: String? = null, slug: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): WebhookFiredResponse =
+            caller.callBlocking(WebhookFiredResponse.serializer(), "triggerEvent", params("config_id" to configId, "slug" to slug, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
 
         /**
          * `POST /api/v2/public/event/{slug}` (triggerEventBySlug, Events).
          * Waits on the calling thread.
+         * Answers [WebhookFiredResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [WebhookFiredResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun triggerEventBySlug(slug: String, configId: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("triggerEventBySlug", params("slug" to slug, "config_id" to configId, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
+        fun triggerEventBySlug(slug: String, configId: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): WebhookFiredResponse =
+            caller.callBlocking(WebhookFiredResponse.serializer(), "triggerEventBySlug", params("slug" to slug, "config_id" to configId, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
 
         /**
          * `GET /api/v2/public/execution` (listExecutions, Executions).
          * Waits on the calling thread.
+         * Answers [PaginatedInstances]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          * [executionSource]: one of `API_CALL`, `SCHEDULE`, `Event`.
          * [sortAsc]: one of `true`, `false`.
-         * The answer is described by [PaginatedInstances].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listExecutions(page: Long? = null, limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listExecutions", params("page" to page, "limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, emptyList(), options)
+        fun listExecutions(page: Long? = null, limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedInstances =
+            caller.callBlocking(PaginatedInstances.serializer(), "listExecutions", params("page" to page, "limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/execution` (listExecutions, Executions).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [Instance] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          * [executionSource]: one of `API_CALL`, `SCHEDULE`, `Event`.
          * [sortAsc]: one of `true`, `false`.
          */
         @JvmOverloads
-        fun listExecutionsAll(limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listExecutions", params("limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, options)
+        fun listExecutionsAll(limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<Instance> =
+            caller.allBlocking(Instance.serializer(), "listExecutions", params("limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, options)
 
         /**
          * `GET /api/v2/public/execution/{execution_id}` (getExecutionById, Executions).
          * Waits on the calling thread.
+         * Answers [Instance]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [Instance].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getExecution(executionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getExecutionById", params("execution_id" to executionId), null, linkedAccountId, emptyList(), options)
+        fun getExecution(executionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Instance =
+            caller.callBlocking(Instance.serializer(), "getExecutionById", params("execution_id" to executionId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/execution/{execution_id}/nodes/{node_id}/batches` (listExecutionNodeBatches, Executions).
          * Waits on the calling thread.
+         * Answers [PaginatedInstanceBatches]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [PaginatedInstanceBatches].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listExecutionNodeBatches(executionId: String, nodeId: String, page: Long? = null, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "page" to page, "limit" to limit, "status" to status), null, linkedAccountId, emptyList(), options)
+        fun listExecutionNodeBatches(executionId: String, nodeId: String, page: Long? = null, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedInstanceBatches =
+            caller.callBlocking(PaginatedInstanceBatches.serializer(), "listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "page" to page, "limit" to limit, "status" to status), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/execution/{execution_id}/nodes/{node_id}/batches` (listExecutionNodeBatches, Executions).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [InstanceBatch] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          */
         @JvmOverloads
-        fun listExecutionNodeBatchesAll(executionId: String, nodeId: String, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "limit" to limit, "status" to status), null, linkedAccountId, options)
+        fun listExecutionNodeBatchesAll(executionId: String, nodeId: String, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<InstanceBatch> =
+            caller.allBlocking(JsonObject.serializer(), "listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "limit" to limit, "status" to status), null, linkedAccountId, options)
 
         /**
          * `POST /api/v2/public/execution/{instanceId}/rerun` (rerunExecution, Executions).
          * Waits on the calling thread.
+         * Answers [RerunExecutionResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [RerunExecutionResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun rerunExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("rerunExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
+        fun rerunExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): RerunExecutionResponse =
+            caller.callBlocking(RerunExecutionResponse.serializer(), "rerunExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/public/execution/{instanceId}/stop` (stopExecution, Executions).
          * Waits on the calling thread.
+         * Answers [MessageOnly]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [MessageOnly].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun stopExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("stopExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
+        fun stopExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): MessageOnly =
+            caller.callBlocking(MessageOnly.serializer(), "stopExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/hosted-properties` (getHostedProperties, Hosted Properties).
@@ -1659,13 +1716,13 @@ class Api internal constructor(private val caller: ApiCaller) {
         /**
          * `GET /api/v2/public/human-tasks/{id}` (getHumanTask, Human Tasks).
          * Waits on the calling thread.
+         * Answers [HumanTaskPublic]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Public: sends no credentials.
-         * The answer is described by [HumanTaskPublic].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getHumanTask(id: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getHumanTask", params("id" to id), null, null, emptyList(), options)
+        fun getHumanTask(id: String, options: RequestOptions? = null): HumanTaskPublic =
+            caller.callBlocking(HumanTaskPublic.serializer(), "getHumanTask", params("id" to id), null, null, emptyList(), options)
 
         /**
          * `POST /api/v2/public/human-tasks/{id}` (submitHumanTask, Human Tasks).
@@ -1680,77 +1737,78 @@ class Api internal constructor(private val caller: ApiCaller) {
         /**
          * `GET /api/v2/public/linked-account` (listLinkedAccounts, Linked Accounts).
          * Waits on the calling thread.
+         * Answers [PaginatedLinkedAccounts]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
-         * The answer is described by [PaginatedLinkedAccounts].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listLinkedAccounts(page: Long? = null, limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listLinkedAccounts", params("page" to page, "limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, emptyList(), options)
+        fun listLinkedAccounts(page: Long? = null, limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): PaginatedLinkedAccounts =
+            caller.callBlocking(PaginatedLinkedAccounts.serializer(), "listLinkedAccounts", params("page" to page, "limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/linked-account` (listLinkedAccounts, Linked Accounts).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [LinkedAccount] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key.
          */
         @JvmOverloads
-        fun listLinkedAccountsAll(limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listLinkedAccounts", params("limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, options)
+        fun listLinkedAccountsAll(limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): Sequence<LinkedAccount> =
+            caller.allBlocking(LinkedAccount.serializer(), "listLinkedAccounts", params("limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, options)
 
         /**
          * `POST /api/v2/public/linked-account` (createLinkedAccount, Linked Accounts).
          * Waits on the calling thread.
+         * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
-         * The answer is described by [LinkedAccount].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun createLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("createLinkedAccount", params(), body, null, emptyList(), options)
+        fun createLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): LinkedAccount =
+            caller.callBlocking(LinkedAccount.serializer(), "createLinkedAccount", params(), body, null, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/linked-account` (upsertLinkedAccount, Linked Accounts).
          * Waits on the calling thread.
+         * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-         * The answer is described by [LinkedAccount].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun upsertLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("upsertLinkedAccount", params(), body, null, emptyList(), options)
+        fun upsertLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): LinkedAccount =
+            caller.callBlocking(LinkedAccount.serializer(), "upsertLinkedAccount", params(), body, null, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/linked-account/default-app/auth-credentials/{key}` (deleteDefaultAppAuthCredential, Credentials).
          * Waits on the calling thread.
+         * Answers [GenericSuccess]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [GenericSuccess].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), null, linkedAccountId, emptyList(), options)
+        fun deleteDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GenericSuccess =
+            caller.callBlocking(GenericSuccess.serializer(), "deleteDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), null, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/linked-account/default-app/auth-credentials/{key}` (upsertDefaultAppAuthCredential, Credentials).
          * Waits on the calling thread.
+         * Answers [DefaultAppCredentialActionResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [DefaultAppCredentialActionResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun upsertDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("upsertDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), body, linkedAccountId, emptyList(), options)
+        fun upsertDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): DefaultAppCredentialActionResponse =
+            caller.callBlocking(DefaultAppCredentialActionResponse.serializer(), "upsertDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), body, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/linked-account/integration/oauth-url/{slug}` (getOAuthUrlForLinkedAccount, OAuth).
          * Waits on the calling thread.
+         * Answers [OAuthUrlResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [OAuthUrlResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getOauthUrl(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getOAuthUrlForLinkedAccount", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+        fun getOauthUrl(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): OAuthUrlResponse =
+            caller.callBlocking(OAuthUrlResponse.serializer(), "getOAuthUrlForLinkedAccount", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/linked-account/integration/save-key-credentials/{slug}` (saveKeyBasedAppCredentials, Credentials).
@@ -1765,66 +1823,67 @@ class Api internal constructor(private val caller: ApiCaller) {
         /**
          * `DELETE /api/v2/public/linked-account/integration/{slug}` (deleteIntegration, Linked Accounts).
          * Waits on the calling thread.
+         * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [LinkedAccount].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteIntegration(slug: String, linkedAccountIdQuery: String, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteIntegration", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+        fun deleteIntegration(slug: String, linkedAccountIdQuery: String, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): LinkedAccount =
+            caller.callBlocking(LinkedAccount.serializer(), "deleteIntegration", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/linked-account/{linked_account_id}` (deleteLinkedAccount, Linked Accounts).
          * Waits on the calling thread.
+         * Answers [DeleteLinkedAccountResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
-         * The answer is described by [DeleteLinkedAccountResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+        fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): DeleteLinkedAccountResponse =
+            caller.callBlocking(DeleteLinkedAccountResponse.serializer(), "deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/linked-account/{linked_account_id}` (getLinkedAccountById, Linked Accounts).
          * Waits on the calling thread.
+         * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-         * The answer is described by [LinkedAccount].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+        fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): LinkedAccount =
+            caller.callBlocking(LinkedAccount.serializer(), "getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
          * Waits on the calling thread.
+         * Answers [PaginatedMcpServers]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [PaginatedMcpServers].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listMcpServers(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listMcpServers", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+        fun listMcpServers(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedMcpServers =
+            caller.callBlocking(PaginatedMcpServers.serializer(), "listMcpServers", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [MCPCrud] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          */
         @JvmOverloads
-        fun listMcpServersAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listMcpServers", params("limit" to limit), null, linkedAccountId, options)
+        fun listMcpServersAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<MCPCrud> =
+            caller.allBlocking(MCPCrud.serializer(), "listMcpServers", params("limit" to limit), null, linkedAccountId, options)
 
         /**
          * `POST /api/v2/public/mcp-servers` (createMcpServer, MCP Servers).
          * Waits on the calling thread.
+         * Answers [McpServerCreatedResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [McpServerCreatedResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun createMcpServer(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("createMcpServer", params(), body, linkedAccountId, emptyList(), options)
+        fun createMcpServer(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): McpServerCreatedResponse =
+            caller.callBlocking(McpServerCreatedResponse.serializer(), "createMcpServer", params(), body, linkedAccountId, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/mcp-servers/{mcp_server_id}` (deleteMcpServer, MCP Servers).
@@ -1839,167 +1898,169 @@ class Api internal constructor(private val caller: ApiCaller) {
         /**
          * `GET /api/v2/public/mcp-servers/{mcp_server_id}` (getMcpServer, MCP Servers).
          * Waits on the calling thread.
+         * Answers [MCPCrud]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [MCPCrud].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getMcpServer(mcpServerId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getMcpServer", params("mcp_server_id" to mcpServerId), null, linkedAccountId, emptyList(), options)
+        fun getMcpServer(mcpServerId: String, linkedAccountId: String? = null, options: RequestOptions? = null): MCPCrud =
+            caller.callBlocking(MCPCrud.serializer(), "getMcpServer", params("mcp_server_id" to mcpServerId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/mcp-servers/{mcp_server_id}` (updateMcpServer, MCP Servers).
          * Waits on the calling thread.
+         * Answers [MCPCrud]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [MCPCrud].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun updateMcpServer(mcpServerId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("updateMcpServer", params("mcp_server_id" to mcpServerId), body, linkedAccountId, emptyList(), options)
+        fun updateMcpServer(mcpServerId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): MCPCrud =
+            caller.callBlocking(MCPCrud.serializer(), "updateMcpServer", params("mcp_server_id" to mcpServerId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/migrate-token` (migrateTokenForLinkedAccount, Credentials).
          * Waits on the calling thread.
+         * Answers [MigrateTokenResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [MigrateTokenResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun migrateToken(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("migrateTokenForLinkedAccount", params(), body, linkedAccountId, emptyList(), options)
+        fun migrateToken(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): MigrateTokenResponse =
+            caller.callBlocking(MigrateTokenResponse.serializer(), "migrateTokenForLinkedAccount", params(), body, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/public/session-token` (generateSessionTokenForLinkedAccount, Session Tokens).
          * Waits on the calling thread.
+         * Answers [SessionTokenResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
          * [forceRefresh]: one of `true`, `false`.
-         * The answer is described by [SessionTokenResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getTokenForLinkedAccount(forceRefresh: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("generateSessionTokenForLinkedAccount", params("force_refresh" to forceRefresh), body, null, emptyList(), options)
+        fun getTokenForLinkedAccount(forceRefresh: String? = null, body: JsonElement? = null, options: RequestOptions? = null): SessionTokenResponse =
+            caller.callBlocking(SessionTokenResponse.serializer(), "generateSessionTokenForLinkedAccount", params("force_refresh" to forceRefresh), body, null, emptyList(), options)
 
         /**
          * `POST /api/v2/public/session-token/revoke` (revokeLinkedAccountSessionToken, Session Tokens).
          * Waits on the calling thread.
+         * Answers [RevokeSessionTokenResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
-         * The answer is described by [RevokeSessionTokenResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun revokeSessionToken(options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("revokeLinkedAccountSessionToken", params(), null, null, emptyList(), options)
+        fun revokeSessionToken(options: RequestOptions? = null): RevokeSessionTokenResponse =
+            caller.callBlocking(RevokeSessionTokenResponse.serializer(), "revokeLinkedAccountSessionToken", params(), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/session/active-linked-account` (getLinkedAccountBySessionToken, Linked Accounts).
          * Waits on the calling thread.
+         * Answers [LinkedAccount]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
-         * The answer is described by [LinkedAccount].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getActiveLinkedAccount(options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getLinkedAccountBySessionToken", params(), null, null, emptyList(), options)
+        fun getActiveLinkedAccount(options: RequestOptions? = null): LinkedAccount =
+            caller.callBlocking(LinkedAccount.serializer(), "getLinkedAccountBySessionToken", params(), null, null, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/slug/{slug}/config` (deleteConfigDefault, Configs).
          * Waits on the calling thread.
+         * Answers [MessageOnly]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [MessageOnly].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteDefaultConfig(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteConfigDefault", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+        fun deleteDefaultConfig(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): MessageOnly =
+            caller.callBlocking(MessageOnly.serializer(), "deleteConfigDefault", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/slug/{slug}/config` (getInstalledConfigDefault, Configs).
          * Waits on the calling thread.
+         * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          * [disableFieldOptions]: one of `true`, `false`.
-         * The answer is described by [GetApplicationConfigDTO].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getDefaultConfig(slug: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getInstalledConfigDefault", params("slug" to slug, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+        fun getDefaultConfig(slug: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+            caller.callBlocking(GetApplicationConfigDTO.serializer(), "getInstalledConfigDefault", params("slug" to slug, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/slug/{slug}/config/{configId}` (deleteConfig, Configs).
          * Waits on the calling thread.
+         * Answers [MessageOnly]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [MessageOnly].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteConfig(slug: String, configId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteConfig", params("slug" to slug, "configId" to configId), null, linkedAccountId, emptyList(), options)
+        fun deleteConfig(slug: String, configId: String, linkedAccountId: String? = null, options: RequestOptions? = null): MessageOnly =
+            caller.callBlocking(MessageOnly.serializer(), "deleteConfig", params("slug" to slug, "configId" to configId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/slug/{slug}/config/{configId}` (getInstalledConfig, Configs).
          * Waits on the calling thread.
+         * Answers [GetApplicationConfigDTO]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          * [disableFieldOptions]: one of `true`, `false`.
-         * The answer is described by [GetApplicationConfigDTO].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getConfig(slug: String, configId: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getInstalledConfig", params("slug" to slug, "configId" to configId, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+        fun getConfig(slug: String, configId: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): GetApplicationConfigDTO =
+            caller.callBlocking(GetApplicationConfigDTO.serializer(), "getInstalledConfig", params("slug" to slug, "configId" to configId, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
 
         /**
          * `PATCH /api/v2/public/slug/{slug}/config/{configId}/workflows/{workflowId}` (toggleConfigWorkflow, Configs).
          * Waits on the calling thread.
+         * Answers [ToggleWorkflowResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [ToggleWorkflowResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun toggleConfigWorkflow(slug: String, configId: String, workflowId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("toggleConfigWorkflow", params("slug" to slug, "configId" to configId, "workflowId" to workflowId), body, linkedAccountId, emptyList(), options)
+        fun toggleConfigWorkflow(slug: String, configId: String, workflowId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ToggleWorkflowResponse =
+            caller.callBlocking(ToggleWorkflowResponse.serializer(), "toggleConfigWorkflow", params("slug" to slug, "configId" to configId, "workflowId" to workflowId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/slug/{slug}/configs` (listConfigsForApplication, Configs).
          * Waits on the calling thread.
+         * Answers [ListConfigsForApplicationResponseItem]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listConfigs(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listConfigsForApplication", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+        fun listConfigs(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): List<ListConfigsForApplicationResponseItem> =
+            caller.callBlocking(ListSerializer(ListConfigsForApplicationResponseItem.serializer()), "listConfigsForApplication", params("slug" to slug), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/tables` (listPersistentTables, Persistent Tables).
          * Waits on the calling thread.
+         * Answers [PaginatedTables]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [PaginatedTables].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listPersistentTables(page: Long? = null, limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listPersistentTables", params("page" to page, "limit" to limit, "name" to name), null, linkedAccountId, emptyList(), options)
+        fun listPersistentTables(page: Long? = null, limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedTables =
+            caller.callBlocking(PaginatedTables.serializer(), "listPersistentTables", params("page" to page, "limit" to limit, "name" to name), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/tables` (listPersistentTables, Persistent Tables).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [Table] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          */
         @JvmOverloads
-        fun listPersistentTablesAll(limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listPersistentTables", params("limit" to limit, "name" to name), null, linkedAccountId, options)
+        fun listPersistentTablesAll(limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<Table> =
+            caller.allBlocking(Table.serializer(), "listPersistentTables", params("limit" to limit, "name" to name), null, linkedAccountId, options)
 
         /**
          * `POST /api/v2/public/tables` (createPersistentTable, Persistent Tables).
          * Waits on the calling thread.
+         * Answers [CreateTableResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [CreateTableResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun createPersistentTable(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("createPersistentTable", params(), body, linkedAccountId, emptyList(), options)
+        fun createPersistentTable(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): CreateTableResponse =
+            caller.callBlocking(CreateTableResponse.serializer(), "createPersistentTable", params(), body, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/tables/group/edit` (editTablesGroup, Persistent Tables).
@@ -2014,87 +2075,89 @@ class Api internal constructor(private val caller: ApiCaller) {
         /**
          * `DELETE /api/v2/public/tables/{table_id}` (deletePersistentTable, Persistent Tables).
          * Waits on the calling thread.
+         * Answers [Boolean]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deletePersistentTable(tableId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deletePersistentTable", params("table_id" to tableId), null, linkedAccountId, emptyList(), options)
+        fun deletePersistentTable(tableId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Boolean =
+            caller.callBlocking(Boolean.serializer(), "deletePersistentTable", params("table_id" to tableId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/tables/{table_id}` (getPersistentTableRecords, Persistent Tables).
          * Waits on the calling thread.
+         * Answers [PersistentTableRecordsResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [PersistentTableRecordsResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getPersistentTableRecords(tableId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getPersistentTableRecords", params("table_id" to tableId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+        fun getPersistentTableRecords(tableId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PersistentTableRecordsResponse =
+            caller.callBlocking(PersistentTableRecordsResponse.serializer(), "getPersistentTableRecords", params("table_id" to tableId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/tables/{table_id}` (getPersistentTableRecords, Persistent Tables).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [JsonObject] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
          */
         @JvmOverloads
-        fun getPersistentTableRecordsAll(tableId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("getPersistentTableRecords", params("table_id" to tableId, "limit" to limit), null, linkedAccountId, options)
+        fun getPersistentTableRecordsAll(tableId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonObject> =
+            caller.allBlocking(JsonObject.serializer(), "getPersistentTableRecords", params("table_id" to tableId, "limit" to limit), null, linkedAccountId, options)
 
         /**
          * `PATCH /api/v2/public/tables/{table_id}` (addRecordsToPersistentTable, Persistent Tables).
          * Waits on the calling thread.
+         * Answers [AddRecordsResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [AddRecordsResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun addRecordsToPersistentTable(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("addRecordsToPersistentTable", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+        fun addRecordsToPersistentTable(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): AddRecordsResponse =
+            caller.callBlocking(AddRecordsResponse.serializer(), "addRecordsToPersistentTable", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `PATCH /api/v2/public/tables/{table_id}/columns/add` (addPersistentTableColumns, Persistent Tables).
          * Waits on the calling thread.
+         * Answers [ColumnsArrayResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [ColumnsArrayResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun addPersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("addPersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+        fun addPersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ColumnsArrayResponse =
+            caller.callBlocking(ColumnsArrayResponse.serializer(), "addPersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/tables/{table_id}/columns/remove` (removePersistentTableColumns, Persistent Tables).
          * Waits on the calling thread.
+         * Answers [ColumnsArrayResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [ColumnsArrayResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun removePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("removePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+        fun removePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ColumnsArrayResponse =
+            caller.callBlocking(ColumnsArrayResponse.serializer(), "removePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `PATCH /api/v2/public/tables/{table_id}/columns/rename` (renamePersistentTableColumns, Persistent Tables).
          * Waits on the calling thread.
+         * Answers [ColumnsArrayResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [ColumnsArrayResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun renamePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("renamePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+        fun renamePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): ColumnsArrayResponse =
+            caller.callBlocking(ColumnsArrayResponse.serializer(), "renamePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/public/tables/{table_id}/search` (searchPersistentTableRecords, Persistent Tables).
          * Waits on the calling thread.
+         * Answers [TableSearchResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [TableSearchResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun searchPersistentTableRecords(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("searchPersistentTableRecords", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+        fun searchPersistentTableRecords(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): TableSearchResponse =
+            caller.callBlocking(ListSerializer(JsonObject.serializer()), "searchPersistentTableRecords", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/tables/{table_id}/{record_id}` (deletePersistentTableRecord, Persistent Tables).
@@ -2109,178 +2172,1324 @@ class Api internal constructor(private val caller: ApiCaller) {
         /**
          * `GET /api/v2/public/webhook` (listWebhooks, Webhooks).
          * Waits on the calling thread.
+         * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listWebhooks(options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listWebhooks", params(), null, null, emptyList(), options)
+        fun listWebhooks(options: RequestOptions? = null): List<RefoldWebhook> =
+            caller.callBlocking(ListSerializer(RefoldWebhook.serializer()), "listWebhooks", params(), null, null, emptyList(), options)
 
         /**
          * `POST /api/v2/public/webhook` (registerWebhook, Webhooks).
          * Waits on the calling thread.
+         * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-         * The answer is described by [RefoldWebhook].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun registerWebhook(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("registerWebhook", params(), body, null, emptyList(), options)
+        fun registerWebhook(body: JsonElement? = null, options: RequestOptions? = null): RefoldWebhook =
+            caller.callBlocking(RefoldWebhook.serializer(), "registerWebhook", params(), body, null, emptyList(), options)
 
         /**
          * `DELETE /api/v2/public/webhook/{id}` (deleteWebhook, Webhooks).
          * Waits on the calling thread.
+         * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteWebhook(id: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteWebhook", params("id" to id), null, null, emptyList(), options)
+        fun deleteWebhook(id: String, options: RequestOptions? = null): List<RefoldWebhook> =
+            caller.callBlocking(ListSerializer(RefoldWebhook.serializer()), "deleteWebhook", params("id" to id), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/webhook/{id}` (getWebhookById, Webhooks).
          * Waits on the calling thread.
+         * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
-         * The answer is described by [RefoldWebhook].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getWebhookById(id: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getWebhookById", params("id" to id), null, null, emptyList(), options)
+        fun getWebhookById(id: String, options: RequestOptions? = null): RefoldWebhook =
+            caller.callBlocking(RefoldWebhook.serializer(), "getWebhookById", params("id" to id), null, null, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/webhook/{id}` (updateWebhook, Webhooks).
          * Waits on the calling thread.
+         * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
-         * The answer is described by [RefoldWebhook].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun updateWebhook(id: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("updateWebhook", params("id" to id), body, null, emptyList(), options)
+        fun updateWebhook(id: String, body: JsonElement? = null, options: RequestOptions? = null): RefoldWebhook =
+            caller.callBlocking(RefoldWebhook.serializer(), "updateWebhook", params("id" to id), body, null, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/webhooks/group/edit` (updateWebhooksGroup, Webhooks).
          * Waits on the calling thread.
+         * Answers [RefoldWebhook]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun updateWebhooksGroup(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("updateWebhooksGroup", params(), body, null, emptyList(), options)
+        fun updateWebhooksGroup(body: JsonElement? = null, options: RequestOptions? = null): List<RefoldWebhook> =
+            caller.callBlocking(ListSerializer(RefoldWebhook.serializer()), "updateWebhooksGroup", params(), body, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/workflow` (listWorkflows, Workflows).
          * Waits on the calling thread.
+         * Answers [PaginatedWorkflows]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          * [published]: one of `true`, `false`.
          * [scope]: one of `private`.
-         * The answer is described by [PaginatedWorkflows].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listWorkflows(page: Long? = null, limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listWorkflows", params("page" to page, "limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, emptyList(), options)
+        fun listWorkflows(page: Long? = null, limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedWorkflows =
+            caller.callBlocking(PaginatedWorkflows.serializer(), "listWorkflows", params("page" to page, "limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/workflow` (listWorkflows, Workflows).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [Workflow] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          * [published]: one of `true`, `false`.
          * [scope]: one of `private`.
          */
         @JvmOverloads
-        fun listWorkflowsAll(limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listWorkflows", params("limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, options)
+        fun listWorkflowsAll(limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<Workflow> =
+            caller.allBlocking(Workflow.serializer(), "listWorkflows", params("limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, options)
 
         /**
          * `POST /api/v2/public/workflow` (createWorkflow, Workflows).
          * Waits on the calling thread.
+         * Answers [CreateWorkflowResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [CreateWorkflowResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun createWorkflow(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("createWorkflow", params(), body, linkedAccountId, emptyList(), options)
+        fun createWorkflow(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): CreateWorkflowResponse =
+            caller.callBlocking(CreateWorkflowResponse.serializer(), "createWorkflow", params(), body, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/workflow/enabled` (listEnabledWorkflows, Workflows).
          * Waits on the calling thread.
+         * Answers [EnabledWorkflowSummary]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listEnabledWorkflows(linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listEnabledWorkflows", params(), null, linkedAccountId, emptyList(), options)
+        fun listEnabledWorkflows(linkedAccountId: String? = null, options: RequestOptions? = null): List<EnabledWorkflowSummary> =
+            caller.callBlocking(ListSerializer(EnabledWorkflowSummary.serializer()), "listEnabledWorkflows", params(), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/workflow/request-structure/{workflowId}` (getWorkflowRequestStructure, Workflows).
          * Waits on the calling thread.
+         * Answers [GetWorkflowRequestStructureResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [GetWorkflowRequestStructureResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getWorkflowRequestStructure(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getWorkflowRequestStructure", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+        fun getWorkflowRequestStructure(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): GetWorkflowRequestStructureResponse =
+            caller.callBlocking(GetWorkflowRequestStructureResponse.serializer(), "getWorkflowRequestStructure", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/workflow/versions/{workflowId}` (listWorkflowVersions, Workflows).
          * Waits on the calling thread.
+         * Answers [PaginatedWorkflows]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [PaginatedWorkflows].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun listWorkflowVersions(workflowId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("listWorkflowVersions", params("workflowId" to workflowId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+        fun listWorkflowVersions(workflowId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): PaginatedWorkflows =
+            caller.callBlocking(PaginatedWorkflows.serializer(), "listWorkflowVersions", params("workflowId" to workflowId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/workflow/versions/{workflowId}` (listWorkflowVersions, Workflows).
          * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+         * Each is read into [Workflow] (one that does not fit is [RefoldException.InvalidResponse]).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          */
         @JvmOverloads
-        fun listWorkflowVersionsAll(workflowId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
-            caller.allBlocking("listWorkflowVersions", params("workflowId" to workflowId, "limit" to limit), null, linkedAccountId, options)
+        fun listWorkflowVersionsAll(workflowId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<Workflow> =
+            caller.allBlocking(Workflow.serializer(), "listWorkflowVersions", params("workflowId" to workflowId, "limit" to limit), null, linkedAccountId, options)
 
         /**
          * `DELETE /api/v2/public/workflow/{workflowId}` (deleteWorkflow, Workflows).
          * Waits on the calling thread.
+         * Answers [DeleteWorkflowResponse]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
-         * The answer is described by [DeleteWorkflowResponse].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun deleteWorkflow(workflowId: String, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("deleteWorkflow", params("workflowId" to workflowId), null, null, emptyList(), options)
+        fun deleteWorkflow(workflowId: String, options: RequestOptions? = null): DeleteWorkflowResponse =
+            caller.callBlocking(DeleteWorkflowResponse.serializer(), "deleteWorkflow", params("workflowId" to workflowId), null, null, emptyList(), options)
 
         /**
          * `GET /api/v2/public/workflow/{workflowId}` (getWorkflowById, Workflows).
          * Waits on the calling thread.
+         * Answers [Workflow]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [Workflow].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getWorkflowById", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+        fun getWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Workflow =
+            caller.callBlocking(Workflow.serializer(), "getWorkflowById", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `GET /api/v2/public/workflow/{workflowId}/edit` (getDraftWorkflow, Workflows).
          * Waits on the calling thread.
+         * Answers [Workflow]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
-         * The answer is described by [Workflow].
          */
         @Throws(RefoldException::class)
         @JvmOverloads
-        fun getDraftWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("getDraftWorkflow", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+        fun getDraftWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): Workflow =
+            caller.callBlocking(Workflow.serializer(), "getDraftWorkflow", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
 
         /**
          * `POST /api/v2/public/workflow/{workflowId}/execute` (executeWorkflow, Workflows).
          * Waits on the calling thread.
+         * Answers [InstanceExecutionResult]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * [syncExecution]: one of `true`, `false`.
+         * [includeHeadersInHeader]: one of `true`, `false`.
+         * [includeHeadersInQuery]: one of `true`, `false`.
+         */
+        @Throws(RefoldException::class)
+        @JvmOverloads
+        fun executeWorkflow(workflowId: String, slug: String, configId: String? = null, syncExecution: String? = null, includeHeadersInHeader: String? = null, instanceTag: String? = null, includeHeadersInQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): InstanceExecutionResult =
+            caller.callBlocking(InstanceExecutionResult.serializer(), "executeWorkflow", params("workflowId" to workflowId, "slug" to slug, "config_id" to configId, "sync_execution" to syncExecution, "include-headers_in_header" to includeHeadersInHeader, "instance_tag" to instanceTag, "include-headers_in_query" to includeHeadersInQuery), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/workflow/{workflowId}/publish` (publishWorkflow, Workflows).
+         * Waits on the calling thread.
+         * Answers [Workflow]; one that does not fit is [RefoldException.InvalidResponse] (`api.raw` has the JSON).
+         * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+         */
+        @Throws(RefoldException::class)
+        @JvmOverloads
+        fun publishWorkflow(workflowId: String, body: JsonElement? = null, options: RequestOptions? = null): Workflow =
+            caller.callBlocking(Workflow.serializer(), "publishWorkflow", params("workflowId" to workflowId), body, null, emptyList(), options)
+    }
+
+    /** [Api]'s operations answering the JSON as Refold sent it (`JsonNull` when empty). */
+    class Raw internal constructor(private val caller: ApiCaller) {
+        /** The same, each waiting on the calling thread. */
+        val blocking: Blocking = Blocking(caller)
+
+        /**
+         * `GET /api/v1/workflow/public/scheduled` (listSchedules, Schedules).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         * The answer is described by [ListSchedulesResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listSchedules(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listSchedules", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v1/workflow/public/scheduled` (listSchedules, Schedules).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         */
+        fun listSchedulesAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listSchedules", params("limit" to limit), null, linkedAccountId, options)
+
+        /**
+         * `POST /api/v1/workflow/public/scheduled` (registerSchedule, Schedules).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         * The answer is described by [Schedule].
+         */
+        @Throws(RefoldException::class)
+        suspend fun registerSchedule(slug: String, workflowIdAlias: String, configId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("registerSchedule", params("slug" to slug, "workflow_id_alias" to workflowIdAlias, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v1/workflow/public/scheduled/{schedule_id}` (deleteSchedule, Schedules).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         * The answer is described by [DeleteScheduleResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v1/workflow/public/scheduled/{schedule_id}` (updateSchedule, Schedules).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         * The answer is described by [Schedule].
+         */
+        @Throws(RefoldException::class)
+        suspend fun updateSchedule(scheduleId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("updateSchedule", params("schedule_id" to scheduleId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v1/workflow/public/scheduled/{schedule_id}/pause` (pauseSchedule, Schedules).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         * The answer is described by [Schedule].
+         */
+        @Throws(RefoldException::class)
+        suspend fun pauseSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("pauseSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v1/workflow/public/scheduled/{schedule_id}/resume` (resumeSchedule, Schedules).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         * The answer is described by [Schedule].
+         */
+        @Throws(RefoldException::class)
+        suspend fun resumeSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("resumeSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/integration-schema/{slug}/actions` (listActions, Actions).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         */
+        @Throws(RefoldException::class)
+        suspend fun listActions(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listActions", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/integration-schema/{slug}/actions/{action_id}` (getActionSchema, Actions).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         */
+        @Throws(RefoldException::class)
+        suspend fun getActionSchema(slug: String, actionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getActionSchema", params("slug" to slug, "action_id" to actionId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/integration-schema/{slug}/actions/{action_id}/execute` (executeAction, Actions).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+         * The answer is described by [ExecuteActionResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun executeAction(slug: String, actionId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("executeAction", params("slug" to slug, "action_id" to actionId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/application` (listApplicationsForLinkedAccount, Applications).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * [ecosystem]: one of `true`, `false`.
+         */
+        @Throws(RefoldException::class)
+        suspend fun listApplications(linkedAccountIdQuery: String? = null, slug: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listApplicationsForLinkedAccount", params("linked_account_id" to linkedAccountIdQuery, "slug" to slug, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/application/event` (listEvents, Events).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         */
+        @Throws(RefoldException::class)
+        suspend fun listEvents(options: RequestOptions? = null): JsonElement =
+            caller.call("listEvents", params(), null, null, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/application/event` (createEvent, Events).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         */
+        @Throws(RefoldException::class)
+        suspend fun createEvent(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("createEvent", params(), body, null, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/application/event/{event_id}` (deleteEvent, Events).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteEvent(eventId: String, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteEvent", params("event_id" to eventId), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/application/event/{event_id}` (getEvent, Events).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         * The answer is described by [CustomTrigger].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getEvent(eventId: String, options: RequestOptions? = null): JsonElement =
+            caller.call("getEvent", params("event_id" to eventId), null, null, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/application/event/{event_id}` (updateEvent, Events).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         */
+        @Throws(RefoldException::class)
+        suspend fun updateEvent(eventId: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("updateEvent", params("event_id" to eventId), body, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/application/{slug}` (getApplicationBySlug, Applications).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * [ecosystem]: one of `true`, `false`.
+         * The answer is described by [ApplicationItem].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getApplicationBySlug(slug: String, linkedAccountIdQuery: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getApplicationBySlug", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/auth-structure/{slug}` (getAuthStructureForApp, Auth Structure).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Public: sends no credentials.
+         * The answer is described by [AuthStructureResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getAuthStructure(slug: String, options: RequestOptions? = null): JsonElement =
+            caller.call("getAuthStructureForApp", params("slug" to slug), null, null, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/config` (getOrCreateConfig, Configs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * [disableFieldOptions]: one of `true`, `false`.
+         * The answer is described by [GetApplicationConfigDTO].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getOrCreateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getOrCreateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/config` (updateConfig, Configs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * [disableFieldOptions]: one of `true`, `false`.
+         * The answer is described by [GetApplicationConfigDTO].
+         */
+        @Throws(RefoldException::class)
+        suspend fun updateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("updateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/config/field` (getConfigFields, Config Fields).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [GetApplicationConfigDTO].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getConfigFields(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getConfigFields", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/config/field/{fieldId}` (deleteConfigField, Config Fields).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * [disableFieldOptions]: one of `true`, `false`.
+         * The answer is described by [IFieldInConfig].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/config/field/{fieldId}` (getConfigFieldOptions, Config Fields).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * [disableFieldOptions]: one of `true`, `false`.
+         * The answer is described by [IFieldInConfig].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getConfigFieldOptions(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getConfigFieldOptions", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/config/field/{fieldId}` (updateConfigField, Config Fields).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * [disableFieldOptions]: one of `true`, `false`.
+         * The answer is described by [IFieldInConfig].
+         */
+        @Throws(RefoldException::class)
+        suspend fun updateConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("updateConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/config/rule-engine/{fieldId}` (getRuleEngineOptions, Config Fields).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         */
+        @Throws(RefoldException::class)
+        suspend fun getRuleEngineOptions(fieldId: String, slug: String, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getRuleEngineOptions", params("fieldId" to fieldId, "slug" to slug, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/connect-url` (createConnectUrl, Hosted Connect).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+         * The answer is described by [ConnectUrlResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun createConnectUrl(linkedAccountId: String, configId: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         * [unique]: one of `true`, `false`.
+         * The answer is described by [PaginatedDatarefs].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listDatarefs(page: Long? = null, limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key.
+         * [unique]: one of `true`, `false`.
+         */
+        fun listDatarefsAll(limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, options)
+
+        /**
+         * `POST /api/v2/public/dataref` (createDataref, Datarefs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [Dataref].
+         */
+        @Throws(RefoldException::class)
+        suspend fun createDataref(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("createDataref", params(), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/dataref/{refName}` (deleteDataref, Datarefs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [DeleteOneResult].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteDataref(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteDataref", params("refName" to refName), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/dataref/{refName}` (getDatarefAsTable, Datarefs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [DatarefAsTableResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getDatarefAsTable(refName: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getDatarefAsTable", params("refName" to refName, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/dataref/{refName}` (getDatarefAsTable, Datarefs).
+         * Every item (`rows`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        fun getDatarefAsTableAll(refName: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("getDatarefAsTable", params("refName" to refName, "limit" to limit), null, linkedAccountId, options)
+
+        /**
+         * `PUT /api/v2/public/dataref/{refName}/clear-records` (clearDatarefRecords, Datarefs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [Dataref].
+         */
+        @Throws(RefoldException::class)
+        suspend fun clearDatarefRecords(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("clearDatarefRecords", params("refName" to refName), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/datarefs/group` (editDatarefGroup, Datarefs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        @Throws(RefoldException::class)
+        suspend fun editDatarefGroup(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("editDatarefGroup", params(), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/datastore/config/{slug}` (listConfigDatastores, Datastores).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        @Deprecated("Deprecated in Refold's API description.")
+        @Throws(RefoldException::class)
+        suspend fun listConfigDatastores(slug: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listConfigDatastores", params("slug" to slug, "config_id" to configId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/datastore/config/{slug}/{datastore_name}/records` (listConfigDatastoreRecords, Datastores).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        @Deprecated("Deprecated in Refold's API description.")
+        @Throws(RefoldException::class)
+        suspend fun listConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/datastore/config/{slug}/{datastore_name}/search` (searchConfigDatastoreRecords, Datastores).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        @Deprecated("Deprecated in Refold's API description.")
+        @Throws(RefoldException::class)
+        suspend fun searchConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("searchConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/env/definitions` (listVariableDefinitions, Environment Variables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
+         * [varFormat]: one of `string`, `number`, `url`.
+         * The answer is described by [PaginatedVariableDefinitions].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listVariableDefinitions(scope: String? = null, varFormat: String? = null, name: String? = null, page: Long? = null, limit: Long? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "page" to page, "limit" to limit), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/env/definitions` (listVariableDefinitions, Environment Variables).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key.
+         * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
+         * [varFormat]: one of `string`, `number`, `url`.
+         */
+        fun listVariableDefinitionsAll(scope: String? = null, varFormat: String? = null, name: String? = null, limit: Long? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "limit" to limit), null, null, options)
+
+        /**
+         * `GET /api/v2/public/env/definitions/{id}` (getVariableDefinition, Environment Variables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         * The answer is described by [VariableDefinitionWrapped].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getVariableDefinition(id: String, options: RequestOptions? = null): JsonElement =
+            caller.call("getVariableDefinition", params("id" to id), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/env/value/{definition_id}` (getVariableValue, Environment Variables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+         * The answer is described by [GetEnvValueResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getVariableValue(definitionId: String, linkedAccountId: String? = null, workflowId: String? = null, environment: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, null, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/env/values` (setVariableValue, Environment Variables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [EnvVariableValue].
+         */
+        @Throws(RefoldException::class)
+        suspend fun setVariableValue(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("setVariableValue", params(), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+         * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
+         * The answer is described by [PaginatedEnvVariableValues].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listVariableValuesByScope(scope: String, variableDefinitionId: String? = null, page: Long? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+         * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
+         */
+        fun listVariableValuesByScopeAll(scope: String, variableDefinitionId: String? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, options)
+
+        /**
+         * `DELETE /api/v2/public/env/values/{value_id}` (deleteVariableValue, Environment Variables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [DeleteEnvValueResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteVariableValue(valueId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteVariableValue", params("value_id" to valueId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/event/trigger` (triggerEvent, Events).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [WebhookFiredResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun triggerEvent(configId: String? = null, slug: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("triggerEvent", params("config_id" to configId, "slug" to slug, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
+
+        /**
+         * `POST /api/v2/public/event/{slug}` (triggerEventBySlug, Events).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [WebhookFiredResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun triggerEventBySlug(slug: String, configId: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("triggerEventBySlug", params("slug" to slug, "config_id" to configId, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
+
+        /**
+         * `GET /api/v2/public/execution` (listExecutions, Executions).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * [executionSource]: one of `API_CALL`, `SCHEDULE`, `Event`.
+         * [sortAsc]: one of `true`, `false`.
+         * The answer is described by [PaginatedInstances].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listExecutions(page: Long? = null, limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listExecutions", params("page" to page, "limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/execution` (listExecutions, Executions).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * [executionSource]: one of `API_CALL`, `SCHEDULE`, `Event`.
+         * [sortAsc]: one of `true`, `false`.
+         */
+        fun listExecutionsAll(limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listExecutions", params("limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, options)
+
+        /**
+         * `GET /api/v2/public/execution/{execution_id}` (getExecutionById, Executions).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [Instance].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getExecution(executionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getExecutionById", params("execution_id" to executionId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/execution/{execution_id}/nodes/{node_id}/batches` (listExecutionNodeBatches, Executions).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [PaginatedInstanceBatches].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listExecutionNodeBatches(executionId: String, nodeId: String, page: Long? = null, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "page" to page, "limit" to limit, "status" to status), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/execution/{execution_id}/nodes/{node_id}/batches` (listExecutionNodeBatches, Executions).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         */
+        fun listExecutionNodeBatchesAll(executionId: String, nodeId: String, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "limit" to limit, "status" to status), null, linkedAccountId, options)
+
+        /**
+         * `POST /api/v2/public/execution/{instanceId}/rerun` (rerunExecution, Executions).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [RerunExecutionResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun rerunExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("rerunExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/execution/{instanceId}/stop` (stopExecution, Executions).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [MessageOnly].
+         */
+        @Throws(RefoldException::class)
+        suspend fun stopExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("stopExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/hosted-properties` (getHostedProperties, Hosted Properties).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+         */
+        @Throws(RefoldException::class)
+        suspend fun getHostedProperties(options: RequestOptions? = null): JsonElement =
+            caller.call("getHostedProperties", params(), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/human-tasks/{id}` (getHumanTask, Human Tasks).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Public: sends no credentials.
+         * The answer is described by [HumanTaskPublic].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getHumanTask(id: String, options: RequestOptions? = null): JsonElement =
+            caller.call("getHumanTask", params("id" to id), null, null, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/human-tasks/{id}` (submitHumanTask, Human Tasks).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Public: sends no credentials.
+         */
+        @Throws(RefoldException::class)
+        suspend fun submitHumanTask(id: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("submitHumanTask", params("id" to id), body, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/linked-account` (listLinkedAccounts, Linked Accounts).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         * The answer is described by [PaginatedLinkedAccounts].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listLinkedAccounts(page: Long? = null, limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listLinkedAccounts", params("page" to page, "limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/linked-account` (listLinkedAccounts, Linked Accounts).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key.
+         */
+        fun listLinkedAccountsAll(limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listLinkedAccounts", params("limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, options)
+
+        /**
+         * `POST /api/v2/public/linked-account` (createLinkedAccount, Linked Accounts).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         * The answer is described by [LinkedAccount].
+         */
+        @Throws(RefoldException::class)
+        suspend fun createLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("createLinkedAccount", params(), body, null, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/linked-account` (upsertLinkedAccount, Linked Accounts).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+         * The answer is described by [LinkedAccount].
+         */
+        @Throws(RefoldException::class)
+        suspend fun upsertLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("upsertLinkedAccount", params(), body, null, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/linked-account/default-app/auth-credentials/{key}` (deleteDefaultAppAuthCredential, Credentials).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [GenericSuccess].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/linked-account/default-app/auth-credentials/{key}` (upsertDefaultAppAuthCredential, Credentials).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [DefaultAppCredentialActionResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun upsertDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("upsertDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/linked-account/integration/oauth-url/{slug}` (getOAuthUrlForLinkedAccount, OAuth).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [OAuthUrlResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getOauthUrl(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getOAuthUrlForLinkedAccount", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/linked-account/integration/save-key-credentials/{slug}` (saveKeyBasedAppCredentials, Credentials).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        @Throws(RefoldException::class)
+        suspend fun saveKeyCredentials(slug: String, authType: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("saveKeyBasedAppCredentials", params("slug" to slug, "auth_type" to authType), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/linked-account/integration/{slug}` (deleteIntegration, Linked Accounts).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [LinkedAccount].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteIntegration(slug: String, linkedAccountIdQuery: String, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteIntegration", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/linked-account/{linked_account_id}` (deleteLinkedAccount, Linked Accounts).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         * The answer is described by [DeleteLinkedAccountResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/linked-account/{linked_account_id}` (getLinkedAccountById, Linked Accounts).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+         * The answer is described by [LinkedAccount].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
+            caller.call("getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [PaginatedMcpServers].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listMcpServers(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listMcpServers", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         */
+        fun listMcpServersAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listMcpServers", params("limit" to limit), null, linkedAccountId, options)
+
+        /**
+         * `POST /api/v2/public/mcp-servers` (createMcpServer, MCP Servers).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [McpServerCreatedResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun createMcpServer(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("createMcpServer", params(), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/mcp-servers/{mcp_server_id}` (deleteMcpServer, MCP Servers).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteMcpServer(mcpServerId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteMcpServer", params("mcp_server_id" to mcpServerId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/mcp-servers/{mcp_server_id}` (getMcpServer, MCP Servers).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [MCPCrud].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getMcpServer(mcpServerId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getMcpServer", params("mcp_server_id" to mcpServerId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/mcp-servers/{mcp_server_id}` (updateMcpServer, MCP Servers).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [MCPCrud].
+         */
+        @Throws(RefoldException::class)
+        suspend fun updateMcpServer(mcpServerId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("updateMcpServer", params("mcp_server_id" to mcpServerId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/migrate-token` (migrateTokenForLinkedAccount, Credentials).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [MigrateTokenResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun migrateToken(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("migrateTokenForLinkedAccount", params(), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/session-token` (generateSessionTokenForLinkedAccount, Session Tokens).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         * [forceRefresh]: one of `true`, `false`.
+         * The answer is described by [SessionTokenResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getTokenForLinkedAccount(forceRefresh: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("generateSessionTokenForLinkedAccount", params("force_refresh" to forceRefresh), body, null, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/session-token/revoke` (revokeLinkedAccountSessionToken, Session Tokens).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+         * The answer is described by [RevokeSessionTokenResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun revokeSessionToken(options: RequestOptions? = null): JsonElement =
+            caller.call("revokeLinkedAccountSessionToken", params(), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/session/active-linked-account` (getLinkedAccountBySessionToken, Linked Accounts).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+         * The answer is described by [LinkedAccount].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getActiveLinkedAccount(options: RequestOptions? = null): JsonElement =
+            caller.call("getLinkedAccountBySessionToken", params(), null, null, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/slug/{slug}/config` (deleteConfigDefault, Configs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [MessageOnly].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteDefaultConfig(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteConfigDefault", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/slug/{slug}/config` (getInstalledConfigDefault, Configs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * [disableFieldOptions]: one of `true`, `false`.
+         * The answer is described by [GetApplicationConfigDTO].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getDefaultConfig(slug: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getInstalledConfigDefault", params("slug" to slug, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/slug/{slug}/config/{configId}` (deleteConfig, Configs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [MessageOnly].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteConfig(slug: String, configId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteConfig", params("slug" to slug, "configId" to configId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/slug/{slug}/config/{configId}` (getInstalledConfig, Configs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * [disableFieldOptions]: one of `true`, `false`.
+         * The answer is described by [GetApplicationConfigDTO].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getConfig(slug: String, configId: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getInstalledConfig", params("slug" to slug, "configId" to configId, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PATCH /api/v2/public/slug/{slug}/config/{configId}/workflows/{workflowId}` (toggleConfigWorkflow, Configs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [ToggleWorkflowResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun toggleConfigWorkflow(slug: String, configId: String, workflowId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("toggleConfigWorkflow", params("slug" to slug, "configId" to configId, "workflowId" to workflowId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/slug/{slug}/configs` (listConfigsForApplication, Configs).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         */
+        @Throws(RefoldException::class)
+        suspend fun listConfigs(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listConfigsForApplication", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/tables` (listPersistentTables, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [PaginatedTables].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listPersistentTables(page: Long? = null, limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listPersistentTables", params("page" to page, "limit" to limit, "name" to name), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/tables` (listPersistentTables, Persistent Tables).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        fun listPersistentTablesAll(limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listPersistentTables", params("limit" to limit, "name" to name), null, linkedAccountId, options)
+
+        /**
+         * `POST /api/v2/public/tables` (createPersistentTable, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [CreateTableResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun createPersistentTable(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("createPersistentTable", params(), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/tables/group/edit` (editTablesGroup, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        @Throws(RefoldException::class)
+        suspend fun editTablesGroup(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("editTablesGroup", params(), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/tables/{table_id}` (deletePersistentTable, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        @Throws(RefoldException::class)
+        suspend fun deletePersistentTable(tableId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deletePersistentTable", params("table_id" to tableId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/tables/{table_id}` (getPersistentTableRecords, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [PersistentTableRecordsResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getPersistentTableRecords(tableId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getPersistentTableRecords", params("table_id" to tableId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/tables/{table_id}` (getPersistentTableRecords, Persistent Tables).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        fun getPersistentTableRecordsAll(tableId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("getPersistentTableRecords", params("table_id" to tableId, "limit" to limit), null, linkedAccountId, options)
+
+        /**
+         * `PATCH /api/v2/public/tables/{table_id}` (addRecordsToPersistentTable, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [AddRecordsResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun addRecordsToPersistentTable(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("addRecordsToPersistentTable", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PATCH /api/v2/public/tables/{table_id}/columns/add` (addPersistentTableColumns, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [ColumnsArrayResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun addPersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("addPersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/tables/{table_id}/columns/remove` (removePersistentTableColumns, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [ColumnsArrayResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun removePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("removePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `PATCH /api/v2/public/tables/{table_id}/columns/rename` (renamePersistentTableColumns, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [ColumnsArrayResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun renamePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("renamePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/tables/{table_id}/search` (searchPersistentTableRecords, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [TableSearchResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun searchPersistentTableRecords(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("searchPersistentTableRecords", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/tables/{table_id}/{record_id}` (deletePersistentTableRecord, Persistent Tables).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         */
+        @Throws(RefoldException::class)
+        suspend fun deletePersistentTableRecord(tableId: String, recordId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("deletePersistentTableRecord", params("table_id" to tableId, "record_id" to recordId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/webhook` (listWebhooks, Webhooks).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         */
+        @Throws(RefoldException::class)
+        suspend fun listWebhooks(options: RequestOptions? = null): JsonElement =
+            caller.call("listWebhooks", params(), null, null, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/webhook` (registerWebhook, Webhooks).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+         * The answer is described by [RefoldWebhook].
+         */
+        @Throws(RefoldException::class)
+        suspend fun registerWebhook(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("registerWebhook", params(), body, null, emptyList(), options)
+
+        /**
+         * `DELETE /api/v2/public/webhook/{id}` (deleteWebhook, Webhooks).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteWebhook(id: String, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteWebhook", params("id" to id), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/webhook/{id}` (getWebhookById, Webhooks).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         * The answer is described by [RefoldWebhook].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getWebhookById(id: String, options: RequestOptions? = null): JsonElement =
+            caller.call("getWebhookById", params("id" to id), null, null, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/webhook/{id}` (updateWebhook, Webhooks).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+         * The answer is described by [RefoldWebhook].
+         */
+        @Throws(RefoldException::class)
+        suspend fun updateWebhook(id: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("updateWebhook", params("id" to id), body, null, emptyList(), options)
+
+        /**
+         * `PUT /api/v2/public/webhooks/group/edit` (updateWebhooksGroup, Webhooks).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key.
+         */
+        @Throws(RefoldException::class)
+        suspend fun updateWebhooksGroup(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("updateWebhooksGroup", params(), body, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/workflow` (listWorkflows, Workflows).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * [published]: one of `true`, `false`.
+         * [scope]: one of `private`.
+         * The answer is described by [PaginatedWorkflows].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listWorkflows(page: Long? = null, limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listWorkflows", params("page" to page, "limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/workflow` (listWorkflows, Workflows).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * [published]: one of `true`, `false`.
+         * [scope]: one of `private`.
+         */
+        fun listWorkflowsAll(limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listWorkflows", params("limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, options)
+
+        /**
+         * `POST /api/v2/public/workflow` (createWorkflow, Workflows).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [CreateWorkflowResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun createWorkflow(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("createWorkflow", params(), body, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/workflow/enabled` (listEnabledWorkflows, Workflows).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         */
+        @Throws(RefoldException::class)
+        suspend fun listEnabledWorkflows(linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listEnabledWorkflows", params(), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/workflow/request-structure/{workflowId}` (getWorkflowRequestStructure, Workflows).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [GetWorkflowRequestStructureResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getWorkflowRequestStructure(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getWorkflowRequestStructure", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/workflow/versions/{workflowId}` (listWorkflowVersions, Workflows).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [PaginatedWorkflows].
+         */
+        @Throws(RefoldException::class)
+        suspend fun listWorkflowVersions(workflowId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("listWorkflowVersions", params("workflowId" to workflowId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/workflow/versions/{workflowId}` (listWorkflowVersions, Workflows).
+         * Every item (`docs`) of every page, from the first: a [Flow] that fetches page after page as it is collected; the core decides when the list ends.
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         */
+        fun listWorkflowVersionsAll(workflowId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Flow<JsonElement> =
+            caller.all("listWorkflowVersions", params("workflowId" to workflowId, "limit" to limit), null, linkedAccountId, options)
+
+        /**
+         * `DELETE /api/v2/public/workflow/{workflowId}` (deleteWorkflow, Workflows).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+         * The answer is described by [DeleteWorkflowResponse].
+         */
+        @Throws(RefoldException::class)
+        suspend fun deleteWorkflow(workflowId: String, options: RequestOptions? = null): JsonElement =
+            caller.call("deleteWorkflow", params("workflowId" to workflowId), null, null, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/workflow/{workflowId}` (getWorkflowById, Workflows).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [Workflow].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getWorkflowById", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `GET /api/v2/public/workflow/{workflowId}/edit` (getDraftWorkflow, Workflows).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
+         * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+         * The answer is described by [Workflow].
+         */
+        @Throws(RefoldException::class)
+        suspend fun getDraftWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("getDraftWorkflow", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+
+        /**
+         * `POST /api/v2/public/workflow/{workflowId}/execute` (executeWorkflow, Workflows).
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
          * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
          * [syncExecution]: one of `true`, `false`.
          * [includeHeadersInHeader]: one of `true`, `false`.
@@ -2288,20 +3497,1370 @@ class Api internal constructor(private val caller: ApiCaller) {
          * The answer is described by [InstanceExecutionResult].
          */
         @Throws(RefoldException::class)
-        @JvmOverloads
-        fun executeWorkflow(workflowId: String, slug: String, configId: String? = null, syncExecution: String? = null, includeHeadersInHeader: String? = null, instanceTag: String? = null, includeHeadersInQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("executeWorkflow", params("workflowId" to workflowId, "slug" to slug, "config_id" to configId, "sync_execution" to syncExecution, "include-headers_in_header" to includeHeadersInHeader, "instance_tag" to instanceTag, "include-headers_in_query" to includeHeadersInQuery), body, linkedAccountId, emptyList(), options)
+        suspend fun executeWorkflow(workflowId: String, slug: String, configId: String? = null, syncExecution: String? = null, includeHeadersInHeader: String? = null, instanceTag: String? = null, includeHeadersInQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("executeWorkflow", params("workflowId" to workflowId, "slug" to slug, "config_id" to configId, "sync_execution" to syncExecution, "include-headers_in_header" to includeHeadersInHeader, "instance_tag" to instanceTag, "include-headers_in_query" to includeHeadersInQuery), body, linkedAccountId, emptyList(), options)
 
         /**
          * `PUT /api/v2/public/workflow/{workflowId}/publish` (publishWorkflow, Workflows).
-         * Waits on the calling thread.
+         * Answers the JSON as Refold sent it (`JsonNull` when empty).
          * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
          * The answer is described by [Workflow].
          */
         @Throws(RefoldException::class)
-        @JvmOverloads
-        fun publishWorkflow(workflowId: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
-            caller.callBlocking("publishWorkflow", params("workflowId" to workflowId), body, null, emptyList(), options)
+        suspend fun publishWorkflow(workflowId: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+            caller.call("publishWorkflow", params("workflowId" to workflowId), body, null, emptyList(), options)
+
+        /** [Raw]'s operations for Java and other blocking callers. */
+        class Blocking internal constructor(private val caller: ApiCaller) {
+            /**
+             * `GET /api/v1/workflow/public/scheduled` (listSchedules, Schedules).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             * The answer is described by [ListSchedulesResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listSchedules(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listSchedules", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v1/workflow/public/scheduled` (listSchedules, Schedules).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             */
+            @JvmOverloads
+            fun listSchedulesAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listSchedules", params("limit" to limit), null, linkedAccountId, options)
+
+            /**
+             * `POST /api/v1/workflow/public/scheduled` (registerSchedule, Schedules).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             * The answer is described by [Schedule].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun registerSchedule(slug: String, workflowIdAlias: String, configId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("registerSchedule", params("slug" to slug, "workflow_id_alias" to workflowIdAlias, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v1/workflow/public/scheduled/{schedule_id}` (deleteSchedule, Schedules).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             * The answer is described by [DeleteScheduleResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v1/workflow/public/scheduled/{schedule_id}` (updateSchedule, Schedules).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             * The answer is described by [Schedule].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun updateSchedule(scheduleId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("updateSchedule", params("schedule_id" to scheduleId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v1/workflow/public/scheduled/{schedule_id}/pause` (pauseSchedule, Schedules).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             * The answer is described by [Schedule].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun pauseSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("pauseSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v1/workflow/public/scheduled/{schedule_id}/resume` (resumeSchedule, Schedules).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             * The answer is described by [Schedule].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun resumeSchedule(scheduleId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("resumeSchedule", params("schedule_id" to scheduleId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/integration-schema/{slug}/actions` (listActions, Actions).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listActions(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listActions", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/integration-schema/{slug}/actions/{action_id}` (getActionSchema, Actions).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getActionSchema(slug: String, actionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getActionSchema", params("slug" to slug, "action_id" to actionId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/integration-schema/{slug}/actions/{action_id}/execute` (executeAction, Actions).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] (required unless the client is scoped).
+             * The answer is described by [ExecuteActionResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun executeAction(slug: String, actionId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("executeAction", params("slug" to slug, "action_id" to actionId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/application` (listApplicationsForLinkedAccount, Applications).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * [ecosystem]: one of `true`, `false`.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listApplications(linkedAccountIdQuery: String? = null, slug: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listApplicationsForLinkedAccount", params("linked_account_id" to linkedAccountIdQuery, "slug" to slug, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/application/event` (listEvents, Events).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listEvents(options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listEvents", params(), null, null, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/application/event` (createEvent, Events).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun createEvent(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("createEvent", params(), body, null, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/application/event/{event_id}` (deleteEvent, Events).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteEvent(eventId: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteEvent", params("event_id" to eventId), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/application/event/{event_id}` (getEvent, Events).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             * The answer is described by [CustomTrigger].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getEvent(eventId: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getEvent", params("event_id" to eventId), null, null, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/application/event/{event_id}` (updateEvent, Events).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun updateEvent(eventId: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("updateEvent", params("event_id" to eventId), body, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/application/{slug}` (getApplicationBySlug, Applications).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * [ecosystem]: one of `true`, `false`.
+             * The answer is described by [ApplicationItem].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getApplicationBySlug(slug: String, linkedAccountIdQuery: String? = null, tags: String? = null, ecosystem: String? = null, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getApplicationBySlug", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "tags" to tags, "ecosystem" to ecosystem, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/auth-structure/{slug}` (getAuthStructureForApp, Auth Structure).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Public: sends no credentials.
+             * The answer is described by [AuthStructureResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getAuthStructure(slug: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getAuthStructureForApp", params("slug" to slug), null, null, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/config` (getOrCreateConfig, Configs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * [disableFieldOptions]: one of `true`, `false`.
+             * The answer is described by [GetApplicationConfigDTO].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getOrCreateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getOrCreateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/config` (updateConfig, Configs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * [disableFieldOptions]: one of `true`, `false`.
+             * The answer is described by [GetApplicationConfigDTO].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun updateConfig(disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("updateConfig", params("disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/config/field` (getConfigFields, Config Fields).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [GetApplicationConfigDTO].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getConfigFields(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getConfigFields", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/config/field/{fieldId}` (deleteConfigField, Config Fields).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * [disableFieldOptions]: one of `true`, `false`.
+             * The answer is described by [IFieldInConfig].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/config/field/{fieldId}` (getConfigFieldOptions, Config Fields).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * [disableFieldOptions]: one of `true`, `false`.
+             * The answer is described by [IFieldInConfig].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getConfigFieldOptions(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getConfigFieldOptions", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/config/field/{fieldId}` (updateConfigField, Config Fields).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * [disableFieldOptions]: one of `true`, `false`.
+             * The answer is described by [IFieldInConfig].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun updateConfigField(fieldId: String, slug: String, disableFieldOptions: String? = null, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("updateConfigField", params("fieldId" to fieldId, "slug" to slug, "disable_field_options" to disableFieldOptions, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/config/rule-engine/{fieldId}` (getRuleEngineOptions, Config Fields).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getRuleEngineOptions(fieldId: String, slug: String, configId: String? = null, workflowId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getRuleEngineOptions", params("fieldId" to fieldId, "slug" to slug, "config_id" to configId, "workflow_id" to workflowId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/connect-url` (createConnectUrl, Hosted Connect).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+             * The answer is described by [ConnectUrlResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun createConnectUrl(linkedAccountId: String, configId: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("createConnectUrl", params("linked_account_id" to linkedAccountId, "config_id" to configId), body, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             * [unique]: one of `true`, `false`.
+             * The answer is described by [PaginatedDatarefs].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listDatarefs(page: Long? = null, limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listDatarefs", params("page" to page, "limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/dataref` (listDatarefs, Datarefs).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key.
+             * [unique]: one of `true`, `false`.
+             */
+            @JvmOverloads
+            fun listDatarefsAll(limit: Long? = null, unique: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listDatarefs", params("limit" to limit, "unique" to unique, "linked_account_id" to linkedAccountId), null, null, options)
+
+            /**
+             * `POST /api/v2/public/dataref` (createDataref, Datarefs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [Dataref].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun createDataref(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("createDataref", params(), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/dataref/{refName}` (deleteDataref, Datarefs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [DeleteOneResult].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteDataref(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteDataref", params("refName" to refName), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/dataref/{refName}` (getDatarefAsTable, Datarefs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [DatarefAsTableResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getDatarefAsTable(refName: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getDatarefAsTable", params("refName" to refName, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/dataref/{refName}` (getDatarefAsTable, Datarefs).
+             * Every item (`rows`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @JvmOverloads
+            fun getDatarefAsTableAll(refName: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("getDatarefAsTable", params("refName" to refName, "limit" to limit), null, linkedAccountId, options)
+
+            /**
+             * `PUT /api/v2/public/dataref/{refName}/clear-records` (clearDatarefRecords, Datarefs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [Dataref].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun clearDatarefRecords(refName: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("clearDatarefRecords", params("refName" to refName), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/datarefs/group` (editDatarefGroup, Datarefs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun editDatarefGroup(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("editDatarefGroup", params(), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/datastore/config/{slug}` (listConfigDatastores, Datastores).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @Deprecated("Deprecated in Refold's API description.")
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listConfigDatastores(slug: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listConfigDatastores", params("slug" to slug, "config_id" to configId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/datastore/config/{slug}/{datastore_name}/records` (listConfigDatastoreRecords, Datastores).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @Deprecated("Deprecated in Refold's API description.")
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/datastore/config/{slug}/{datastore_name}/search` (searchConfigDatastoreRecords, Datastores).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @Deprecated("Deprecated in Refold's API description.")
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun searchConfigDatastoreRecords(slug: String, datastoreName: String, configId: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("searchConfigDatastoreRecords", params("slug" to slug, "datastore_name" to datastoreName, "config_id" to configId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/env/definitions` (listVariableDefinitions, Environment Variables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
+             * [varFormat]: one of `string`, `number`, `url`.
+             * The answer is described by [PaginatedVariableDefinitions].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listVariableDefinitions(scope: String? = null, varFormat: String? = null, name: String? = null, page: Long? = null, limit: Long? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "page" to page, "limit" to limit), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/env/definitions` (listVariableDefinitions, Environment Variables).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key.
+             * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
+             * [varFormat]: one of `string`, `number`, `url`.
+             */
+            @JvmOverloads
+            fun listVariableDefinitionsAll(scope: String? = null, varFormat: String? = null, name: String? = null, limit: Long? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listVariableDefinitions", params("scope" to scope, "var_format" to varFormat, "name" to name, "limit" to limit), null, null, options)
+
+            /**
+             * `GET /api/v2/public/env/definitions/{id}` (getVariableDefinition, Environment Variables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             * The answer is described by [VariableDefinitionWrapped].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getVariableDefinition(id: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getVariableDefinition", params("id" to id), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/env/value/{definition_id}` (getVariableValue, Environment Variables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+             * The answer is described by [GetEnvValueResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getVariableValue(definitionId: String, linkedAccountId: String? = null, workflowId: String? = null, environment: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getVariableValue", params("definition_id" to definitionId, "linked_account_id" to linkedAccountId, "workflow_id" to workflowId, "environment" to environment), null, null, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/env/values` (setVariableValue, Environment Variables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [EnvVariableValue].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun setVariableValue(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("setVariableValue", params(), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+             * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
+             * The answer is described by [PaginatedEnvVariableValues].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listVariableValuesByScope(scope: String, variableDefinitionId: String? = null, page: Long? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "page" to page, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/env/values/{scope}` (listVariableValuesByScope, Environment Variables).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+             * [scope]: one of `org`, `workspace`, `linked_account`, `workflow`.
+             */
+            @JvmOverloads
+            fun listVariableValuesByScopeAll(scope: String, variableDefinitionId: String? = null, limit: Long? = null, workflowId: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listVariableValuesByScope", params("scope" to scope, "variable_definition_id" to variableDefinitionId, "limit" to limit, "workflow_id" to workflowId, "linked_account_id" to linkedAccountId), null, null, options)
+
+            /**
+             * `DELETE /api/v2/public/env/values/{value_id}` (deleteVariableValue, Environment Variables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [DeleteEnvValueResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteVariableValue(valueId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteVariableValue", params("value_id" to valueId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/event/trigger` (triggerEvent, Events).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [WebhookFiredResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun triggerEvent(configId: String? = null, slug: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("triggerEvent", params("config_id" to configId, "slug" to slug, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
+
+            /**
+             * `POST /api/v2/public/event/{slug}` (triggerEventBySlug, Events).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [WebhookFiredResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun triggerEventBySlug(slug: String, configId: String? = null, instanceTag: String? = null, body: JsonElement? = null, files: List<ApiFile> = emptyList(), linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("triggerEventBySlug", params("slug" to slug, "config_id" to configId, "instance_tag" to instanceTag), body, linkedAccountId, files, options)
+
+            /**
+             * `GET /api/v2/public/execution` (listExecutions, Executions).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * [executionSource]: one of `API_CALL`, `SCHEDULE`, `Event`.
+             * [sortAsc]: one of `true`, `false`.
+             * The answer is described by [PaginatedInstances].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listExecutions(page: Long? = null, limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listExecutions", params("page" to page, "limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/execution` (listExecutions, Executions).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * [executionSource]: one of `API_CALL`, `SCHEDULE`, `Event`.
+             * [sortAsc]: one of `true`, `false`.
+             */
+            @JvmOverloads
+            fun listExecutionsAll(limit: Long? = null, slug: String? = null, status: String? = null, workflowName: String? = null, workflowId: String? = null, executionId: String? = null, startDate: String? = null, endDate: String? = null, executionType: String? = null, executionSource: String? = null, sortAsc: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listExecutions", params("limit" to limit, "slug" to slug, "status" to status, "workflow_name" to workflowName, "workflow_id" to workflowId, "execution_id" to executionId, "start_date" to startDate, "end_date" to endDate, "execution_type" to executionType, "execution_source" to executionSource, "sortAsc" to sortAsc), null, linkedAccountId, options)
+
+            /**
+             * `GET /api/v2/public/execution/{execution_id}` (getExecutionById, Executions).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [Instance].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getExecution(executionId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getExecutionById", params("execution_id" to executionId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/execution/{execution_id}/nodes/{node_id}/batches` (listExecutionNodeBatches, Executions).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [PaginatedInstanceBatches].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listExecutionNodeBatches(executionId: String, nodeId: String, page: Long? = null, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "page" to page, "limit" to limit, "status" to status), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/execution/{execution_id}/nodes/{node_id}/batches` (listExecutionNodeBatches, Executions).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             */
+            @JvmOverloads
+            fun listExecutionNodeBatchesAll(executionId: String, nodeId: String, limit: Long? = null, status: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listExecutionNodeBatches", params("execution_id" to executionId, "node_id" to nodeId, "limit" to limit, "status" to status), null, linkedAccountId, options)
+
+            /**
+             * `POST /api/v2/public/execution/{instanceId}/rerun` (rerunExecution, Executions).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [RerunExecutionResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun rerunExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("rerunExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/execution/{instanceId}/stop` (stopExecution, Executions).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [MessageOnly].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun stopExecution(instanceId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("stopExecution", params("instanceId" to instanceId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/hosted-properties` (getHostedProperties, Hosted Properties).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getHostedProperties(options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getHostedProperties", params(), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/human-tasks/{id}` (getHumanTask, Human Tasks).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Public: sends no credentials.
+             * The answer is described by [HumanTaskPublic].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getHumanTask(id: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getHumanTask", params("id" to id), null, null, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/human-tasks/{id}` (submitHumanTask, Human Tasks).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Public: sends no credentials.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun submitHumanTask(id: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("submitHumanTask", params("id" to id), body, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/linked-account` (listLinkedAccounts, Linked Accounts).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             * The answer is described by [PaginatedLinkedAccounts].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listLinkedAccounts(page: Long? = null, limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listLinkedAccounts", params("page" to page, "limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/linked-account` (listLinkedAccounts, Linked Accounts).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key.
+             */
+            @JvmOverloads
+            fun listLinkedAccountsAll(limit: Long? = null, envVariableName: String? = null, envVariableValue: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listLinkedAccounts", params("limit" to limit, "env_variable_name" to envVariableName, "env_variable_value" to envVariableValue), null, null, options)
+
+            /**
+             * `POST /api/v2/public/linked-account` (createLinkedAccount, Linked Accounts).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             * The answer is described by [LinkedAccount].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun createLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("createLinkedAccount", params(), body, null, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/linked-account` (upsertLinkedAccount, Linked Accounts).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+             * The answer is described by [LinkedAccount].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun upsertLinkedAccount(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("upsertLinkedAccount", params(), body, null, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/linked-account/default-app/auth-credentials/{key}` (deleteDefaultAppAuthCredential, Credentials).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [GenericSuccess].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/linked-account/default-app/auth-credentials/{key}` (upsertDefaultAppAuthCredential, Credentials).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [DefaultAppCredentialActionResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun upsertDefaultAppCredential(key: String, linkedAccountIdQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("upsertDefaultAppAuthCredential", params("key" to key, "linked_account_id" to linkedAccountIdQuery), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/linked-account/integration/oauth-url/{slug}` (getOAuthUrlForLinkedAccount, OAuth).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [OAuthUrlResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getOauthUrl(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getOAuthUrlForLinkedAccount", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/linked-account/integration/save-key-credentials/{slug}` (saveKeyBasedAppCredentials, Credentials).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun saveKeyCredentials(slug: String, authType: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("saveKeyBasedAppCredentials", params("slug" to slug, "auth_type" to authType), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/linked-account/integration/{slug}` (deleteIntegration, Linked Accounts).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [LinkedAccount].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteIntegration(slug: String, linkedAccountIdQuery: String, authType: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteIntegration", params("slug" to slug, "linked_account_id" to linkedAccountIdQuery, "auth_type" to authType), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/linked-account/{linked_account_id}` (deleteLinkedAccount, Linked Accounts).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             * The answer is described by [DeleteLinkedAccountResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteLinkedAccount", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/linked-account/{linked_account_id}` (getLinkedAccountById, Linked Accounts).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+             * The answer is described by [LinkedAccount].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getLinkedAccount(linkedAccountId: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getLinkedAccountById", params("linked_account_id" to linkedAccountId), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [PaginatedMcpServers].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listMcpServers(page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listMcpServers", params("page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/mcp-servers` (listMcpServers, MCP Servers).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             */
+            @JvmOverloads
+            fun listMcpServersAll(limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listMcpServers", params("limit" to limit), null, linkedAccountId, options)
+
+            /**
+             * `POST /api/v2/public/mcp-servers` (createMcpServer, MCP Servers).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [McpServerCreatedResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun createMcpServer(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("createMcpServer", params(), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/mcp-servers/{mcp_server_id}` (deleteMcpServer, MCP Servers).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteMcpServer(mcpServerId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteMcpServer", params("mcp_server_id" to mcpServerId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/mcp-servers/{mcp_server_id}` (getMcpServer, MCP Servers).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [MCPCrud].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getMcpServer(mcpServerId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getMcpServer", params("mcp_server_id" to mcpServerId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/mcp-servers/{mcp_server_id}` (updateMcpServer, MCP Servers).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [MCPCrud].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun updateMcpServer(mcpServerId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("updateMcpServer", params("mcp_server_id" to mcpServerId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/migrate-token` (migrateTokenForLinkedAccount, Credentials).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [MigrateTokenResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun migrateToken(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("migrateTokenForLinkedAccount", params(), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/session-token` (generateSessionTokenForLinkedAccount, Session Tokens).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             * [forceRefresh]: one of `true`, `false`.
+             * The answer is described by [SessionTokenResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getTokenForLinkedAccount(forceRefresh: String? = null, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("generateSessionTokenForLinkedAccount", params("force_refresh" to forceRefresh), body, null, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/session-token/revoke` (revokeLinkedAccountSessionToken, Session Tokens).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+             * The answer is described by [RevokeSessionTokenResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun revokeSessionToken(options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("revokeLinkedAccountSessionToken", params(), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/session/active-linked-account` (getLinkedAccountBySessionToken, Linked Accounts).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+             * The answer is described by [LinkedAccount].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getActiveLinkedAccount(options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getLinkedAccountBySessionToken", params(), null, null, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/slug/{slug}/config` (deleteConfigDefault, Configs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [MessageOnly].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteDefaultConfig(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteConfigDefault", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/slug/{slug}/config` (getInstalledConfigDefault, Configs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * [disableFieldOptions]: one of `true`, `false`.
+             * The answer is described by [GetApplicationConfigDTO].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getDefaultConfig(slug: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getInstalledConfigDefault", params("slug" to slug, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/slug/{slug}/config/{configId}` (deleteConfig, Configs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [MessageOnly].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteConfig(slug: String, configId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteConfig", params("slug" to slug, "configId" to configId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/slug/{slug}/config/{configId}` (getInstalledConfig, Configs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * [disableFieldOptions]: one of `true`, `false`.
+             * The answer is described by [GetApplicationConfigDTO].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getConfig(slug: String, configId: String, disableFieldOptions: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getInstalledConfig", params("slug" to slug, "configId" to configId, "disable_field_options" to disableFieldOptions), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PATCH /api/v2/public/slug/{slug}/config/{configId}/workflows/{workflowId}` (toggleConfigWorkflow, Configs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [ToggleWorkflowResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun toggleConfigWorkflow(slug: String, configId: String, workflowId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("toggleConfigWorkflow", params("slug" to slug, "configId" to configId, "workflowId" to workflowId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/slug/{slug}/configs` (listConfigsForApplication, Configs).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listConfigs(slug: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listConfigsForApplication", params("slug" to slug), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/tables` (listPersistentTables, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [PaginatedTables].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listPersistentTables(page: Long? = null, limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listPersistentTables", params("page" to page, "limit" to limit, "name" to name), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/tables` (listPersistentTables, Persistent Tables).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @JvmOverloads
+            fun listPersistentTablesAll(limit: Long? = null, name: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listPersistentTables", params("limit" to limit, "name" to name), null, linkedAccountId, options)
+
+            /**
+             * `POST /api/v2/public/tables` (createPersistentTable, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [CreateTableResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun createPersistentTable(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("createPersistentTable", params(), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/tables/group/edit` (editTablesGroup, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun editTablesGroup(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("editTablesGroup", params(), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/tables/{table_id}` (deletePersistentTable, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deletePersistentTable(tableId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deletePersistentTable", params("table_id" to tableId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/tables/{table_id}` (getPersistentTableRecords, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [PersistentTableRecordsResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getPersistentTableRecords(tableId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getPersistentTableRecords", params("table_id" to tableId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/tables/{table_id}` (getPersistentTableRecords, Persistent Tables).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @JvmOverloads
+            fun getPersistentTableRecordsAll(tableId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("getPersistentTableRecords", params("table_id" to tableId, "limit" to limit), null, linkedAccountId, options)
+
+            /**
+             * `PATCH /api/v2/public/tables/{table_id}` (addRecordsToPersistentTable, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [AddRecordsResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun addRecordsToPersistentTable(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("addRecordsToPersistentTable", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PATCH /api/v2/public/tables/{table_id}/columns/add` (addPersistentTableColumns, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [ColumnsArrayResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun addPersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("addPersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/tables/{table_id}/columns/remove` (removePersistentTableColumns, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [ColumnsArrayResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun removePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("removePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PATCH /api/v2/public/tables/{table_id}/columns/rename` (renamePersistentTableColumns, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [ColumnsArrayResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun renamePersistentTableColumns(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("renamePersistentTableColumns", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/tables/{table_id}/search` (searchPersistentTableRecords, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [TableSearchResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun searchPersistentTableRecords(tableId: String, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("searchPersistentTableRecords", params("table_id" to tableId), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/tables/{table_id}/{record_id}` (deletePersistentTableRecord, Persistent Tables).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deletePersistentTableRecord(tableId: String, recordId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deletePersistentTableRecord", params("table_id" to tableId, "record_id" to recordId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/webhook` (listWebhooks, Webhooks).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listWebhooks(options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listWebhooks", params(), null, null, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/webhook` (registerWebhook, Webhooks).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+             * The answer is described by [RefoldWebhook].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun registerWebhook(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("registerWebhook", params(), body, null, emptyList(), options)
+
+            /**
+             * `DELETE /api/v2/public/webhook/{id}` (deleteWebhook, Webhooks).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteWebhook(id: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteWebhook", params("id" to id), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/webhook/{id}` (getWebhookById, Webhooks).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             * The answer is described by [RefoldWebhook].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getWebhookById(id: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getWebhookById", params("id" to id), null, null, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/webhook/{id}` (updateWebhook, Webhooks).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`).
+             * The answer is described by [RefoldWebhook].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun updateWebhook(id: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("updateWebhook", params("id" to id), body, null, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/webhooks/group/edit` (updateWebhooksGroup, Webhooks).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun updateWebhooksGroup(body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("updateWebhooksGroup", params(), body, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/workflow` (listWorkflows, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * [published]: one of `true`, `false`.
+             * [scope]: one of `private`.
+             * The answer is described by [PaginatedWorkflows].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listWorkflows(page: Long? = null, limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listWorkflows", params("page" to page, "limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/workflow` (listWorkflows, Workflows).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * [published]: one of `true`, `false`.
+             * [scope]: one of `private`.
+             */
+            @JvmOverloads
+            fun listWorkflowsAll(limit: Long? = null, applicationId: String? = null, slug: String? = null, name: String? = null, published: String? = null, startDate: String? = null, endDate: String? = null, scope: String? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listWorkflows", params("limit" to limit, "application_id" to applicationId, "slug" to slug, "name" to name, "published" to published, "start_date" to startDate, "end_date" to endDate, "scope" to scope), null, linkedAccountId, options)
+
+            /**
+             * `POST /api/v2/public/workflow` (createWorkflow, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [CreateWorkflowResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun createWorkflow(body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("createWorkflow", params(), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/workflow/enabled` (listEnabledWorkflows, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listEnabledWorkflows(linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listEnabledWorkflows", params(), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/workflow/request-structure/{workflowId}` (getWorkflowRequestStructure, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [GetWorkflowRequestStructureResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getWorkflowRequestStructure(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getWorkflowRequestStructure", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/workflow/versions/{workflowId}` (listWorkflowVersions, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [PaginatedWorkflows].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun listWorkflowVersions(workflowId: String, page: Long? = null, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("listWorkflowVersions", params("workflowId" to workflowId, "page" to page, "limit" to limit), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/workflow/versions/{workflowId}` (listWorkflowVersions, Workflows).
+             * Every item (`docs`) of every page, from the first: a [Sequence] whose iterators fetch page after page on the calling thread; the core decides when the list ends.
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             */
+            @JvmOverloads
+            fun listWorkflowVersionsAll(workflowId: String, limit: Long? = null, linkedAccountId: String? = null, options: RequestOptions? = null): Sequence<JsonElement> =
+                caller.allBlocking("listWorkflowVersions", params("workflowId" to workflowId, "limit" to limit), null, linkedAccountId, options)
+
+            /**
+             * `DELETE /api/v2/public/workflow/{workflowId}` (deleteWorkflow, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+             * The answer is described by [DeleteWorkflowResponse].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun deleteWorkflow(workflowId: String, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("deleteWorkflow", params("workflowId" to workflowId), null, null, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/workflow/{workflowId}` (getWorkflowById, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key. Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [Workflow].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getWorkflowById", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `GET /api/v2/public/workflow/{workflowId}/edit` (getDraftWorkflow, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * The answer is described by [Workflow].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun getDraftWorkflow(workflowId: String, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("getDraftWorkflow", params("workflowId" to workflowId), null, linkedAccountId, emptyList(), options)
+
+            /**
+             * `POST /api/v2/public/workflow/{workflowId}/execute` (executeWorkflow, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by the API key or a session token (`client.forSessionToken(token).api`). Acts for the linked account [linkedAccountId] when given.
+             * [syncExecution]: one of `true`, `false`.
+             * [includeHeadersInHeader]: one of `true`, `false`.
+             * [includeHeadersInQuery]: one of `true`, `false`.
+             * The answer is described by [InstanceExecutionResult].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun executeWorkflow(workflowId: String, slug: String, configId: String? = null, syncExecution: String? = null, includeHeadersInHeader: String? = null, instanceTag: String? = null, includeHeadersInQuery: String? = null, body: JsonElement? = null, linkedAccountId: String? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("executeWorkflow", params("workflowId" to workflowId, "slug" to slug, "config_id" to configId, "sync_execution" to syncExecution, "include-headers_in_header" to includeHeadersInHeader, "instance_tag" to instanceTag, "include-headers_in_query" to includeHeadersInQuery), body, linkedAccountId, emptyList(), options)
+
+            /**
+             * `PUT /api/v2/public/workflow/{workflowId}/publish` (publishWorkflow, Workflows).
+             * Waits on the calling thread.
+             * Answers the JSON as Refold sent it (`JsonNull` when empty).
+             * Authenticated by a session token: call it on `client.forSessionToken(token).api`.
+             * The answer is described by [Workflow].
+             */
+            @Throws(RefoldException::class)
+            @JvmOverloads
+            fun publishWorkflow(workflowId: String, body: JsonElement? = null, options: RequestOptions? = null): JsonElement =
+                caller.callBlocking("publishWorkflow", params("workflowId" to workflowId), body, null, emptyList(), options)
+        }
     }
 
     private companion object {

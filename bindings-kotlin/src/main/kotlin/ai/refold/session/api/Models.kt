@@ -4,9 +4,11 @@
 /**
  * Typed models of the JSON that Refold's API takes and returns, one per schema of the API
  * description, plus `<Operation>Params`/`Request`/`Response` for inline ones (see
- * codegen/README.md). Decode with `Json { ignoreUnknownKeys = true }`: fields the
- * description does not list are skipped, and enum-valued fields are plain strings (the
- * constants objects list the known values), so a newer server never breaks decoding.
+ * codegen/README.md). The generated API (Api.kt) answers them, read the way
+ * `Json { ignoreUnknownKeys = true; explicitNulls = false }` reads them: fields the
+ * description does not list are skipped, an absent nullable field is null, and enum-valued
+ * fields are plain strings (the constants objects list the known values), so a newer server
+ * never breaks decoding.
  */
 package ai.refold.session.api
 

@@ -11,7 +11,7 @@ import kotlinx.serialization.json.JsonElement
  * Calls the generated blocking method of [operationId] with its parameters read from [params]
  * (by the operation's parameter keys; numbers as `Long`/`Double`, a required one missing is an
  * [IllegalArgumentException]), for the tests that run a table of cases through the generated
- * methods as well as through the generic call.
+ * methods as well as through the generic call; its answer is the method's (a model, or JSON).
  */
 internal fun callGenerated(
     api: Api.Blocking,
@@ -21,7 +21,7 @@ internal fun callGenerated(
     linkedAccountId: String?,
     files: List<ApiFile>,
     options: RequestOptions?,
-): JsonElement = when (operationId) {
+): Any? = when (operationId) {
     "listSchedules" -> api.listSchedules(page = params.long("page"), limit = params.long("limit"), linkedAccountId = linkedAccountId, options = options)
     "registerSchedule" -> api.registerSchedule(slug = params.textRequired("slug"), workflowIdAlias = params.textRequired("workflow_id_alias"), configId = params.textRequired("config_id"), body = body, linkedAccountId = linkedAccountId, options = options)
     "deleteSchedule" -> api.deleteSchedule(scheduleId = params.textRequired("schedule_id"), linkedAccountId = linkedAccountId, options = options)
