@@ -103,7 +103,7 @@ def index(tags: dict[str, list[Operation]], header: str) -> str:
         "",
         "| | generated method | generic call | scoped to a linked account | scoped to a session token |",
         "| --- | --- | --- | --- | --- |",
-        "| Rust | (none: the generic call) | `client.call(\"listWebhooks\", ApiRequest::new())` "
+        "| Rust | `client.api().list_webhooks().await` (answers the model; `<name>_all` streams) | `client.call(\"listWebhooks\", ApiRequest::new())` "
         "| `client.for_linked_account(id)?.call(…)` | `client.for_session_token(&token)?.call(…)` |",
         "| Node | `await client.api.listWebhooks(params?, options?)` | `await client.call(\"listWebhooks\", params?, options?)` "
         "| `client.forLinkedAccount(id).api.…` | `client.forSessionToken(token).api.…` |",
