@@ -1,8 +1,9 @@
 'use strict';
 // Every case of conformance/operations.json through the Node binding, twice, each time on a
 // fresh emulator and in file order: once through the generic entry (`client.call`), once
-// through the generated method of the same operation (`client.api.<name>`). Each outcome is
-// compared with the case's: ok, or the error's code and status.
+// through the generated method of the same operation (`client.api.<name>`). A case's `setup`
+// calls go first, through the generic entry, and what they save fills its `${name}` values. Each
+// outcome is compared with the case's: ok, or the error's code and status.
 
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -37,6 +38,44 @@ function callObject(testCase) {
   return testCase.body === undefined ? { ...testCase.params } : { ...testCase.params, body: testCase.body };
 }
 
+/** The member of `value` at the JSON pointer `pointer` (RFC 6901), or undefined. */
+function atPointer(value, pointer) {
+  const tokens = pointer.split('/').slice(1).map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return tokens.reduce((found, token) => (found !== null && typeof found === 'object' ? found[token] : undefined), value);
+}
+
+/** `value` with every string `${name}` replaced by the value a setup call saved as `name`. */
+function substituted(value, saved) {
+  if (typeof value === 'string') {
+    const name = /^\$\{(.*)\}$/.exec(value)?.[1];
+    if (name === undefined) return value;
+    assert.ok(Object.hasOwn(saved, name), `nothing saved as ${name}`);
+    return saved[name];
+  }
+  if (Array.isArray(value)) return value.map((item) => substituted(item, saved));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituted(item, saved)]));
+  }
+  return value;
+}
+
+/** Makes the case's `setup` calls through the generic entry (each in its own scope) and returns
+ *  the case with what they saved put in its params and body; a failed setup call fails the case. */
+async function setUp(org, testCase) {
+  const saved = {};
+  for (const step of testCase.setup ?? []) {
+    const call = substituted(step, saved);
+    const answer = await (await clientFor(org, call)).call(call.operationId, callObject(call));
+    for (const [name, pointer] of Object.entries(call.save ?? {})) {
+      const value = atPointer(answer, pointer);
+      assert.ok(value !== undefined, `${testCase.name}: setup ${call.operationId} has no ${pointer}`);
+      saved[name] = value;
+    }
+  }
+  const params = substituted(testCase.params, saved);
+  return testCase.body === undefined ? { ...testCase, params } : { ...testCase, params, body: substituted(testCase.body, saved) };
+}
+
 const ENTRIES = {
   generic: (scoped, testCase) => scoped.call(testCase.operationId, callObject(testCase)),
   generated: (scoped, testCase) => {
@@ -58,8 +97,9 @@ for (const [entry, run] of Object.entries(ENTRIES)) {
       await emulator?.stop();
     });
 
-    for (const testCase of document.cases) {
-      test(testCase.name, async () => {
+    for (const written of document.cases) {
+      test(written.name, async () => {
+        const testCase = await setUp(org, written);
         const scoped = await clientFor(org, testCase);
         let outcome;
         try {

@@ -1,8 +1,9 @@
 """conformance/operations.json: one smoke case per operation, the same in every language. Each
 case runs through the generic entry (`call`), and the whole file again through the generated
 methods (`client.api.<name>`), in its scope (the organization, a linked account, or a
-session token minted for it), sync and asyncio, against a fresh emulator per run; the outcome
-(ok, or the error's code and status) must be the expected one."""
+session token minted for it), sync and asyncio, against a fresh emulator per run; a case's
+`setup` calls go first, through the generic entry, and what they save fills its `${name}`
+values; the outcome (ok, or the error's code and status) must be the expected one."""
 
 from __future__ import annotations
 
@@ -72,6 +73,60 @@ async def scoped_async(client: AsyncRefold, case: Dict[str, Any]) -> Union[Async
     return client
 
 
+def at_pointer(value: Any, pointer: str) -> Any:
+    """The member of `value` at the JSON pointer `pointer` (RFC 6901); KeyError when absent."""
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, list) and token.isdigit() and int(token) < len(value):
+            value = value[int(token)]
+        elif isinstance(value, dict) and token in value:
+            value = value[token]
+        else:
+            raise KeyError(pointer)
+    return value
+
+
+def substituted(value: Any, saved: Dict[str, Any]) -> Any:
+    """`value` with every string `${name}` replaced by the value a setup call saved as `name`."""
+    if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+        return saved[value[2:-1]]
+    if isinstance(value, list):
+        return [substituted(item, saved) for item in value]
+    if isinstance(value, dict):
+        return {key: substituted(item, saved) for key, item in value.items()}
+    return value
+
+
+def saving(call: Dict[str, Any], answer: Any, saved: Dict[str, Any]) -> None:
+    for name, pointer in (call.get("save") or {}).items():
+        saved[name] = at_pointer(answer, pointer)
+
+
+def with_saved(case: Dict[str, Any], saved: Dict[str, Any]) -> Dict[str, Any]:
+    return {**case, **{key: substituted(case[key], saved) for key in ("params", "body") if key in case}}
+
+
+def set_up(client: Refold, case: Dict[str, Any]) -> Dict[str, Any]:
+    """Makes the case's `setup` calls through the generic call (each in its own scope) and
+    returns the case with what they saved put in its params and body."""
+    saved: Dict[str, Any] = {}
+    for step in case.get("setup") or []:
+        call = substituted(step, saved)
+        saving(call, scoped(client, call).call(call["operationId"], call.get("params") or {},
+                                               call.get("body")), saved)
+    return with_saved(case, saved)
+
+
+async def set_up_async(client: AsyncRefold, case: Dict[str, Any]) -> Dict[str, Any]:
+    saved: Dict[str, Any] = {}
+    for step in case.get("setup") or []:
+        call = substituted(step, saved)
+        caller = await scoped_async(client, call)
+        saving(call, await caller.call(call["operationId"], call.get("params") or {},
+                                       call.get("body")), saved)
+    return with_saved(case, saved)
+
+
 def run_case(caller: Union[Refold, ScopedRefold], case: Dict[str, Any], generated: bool) -> Outcome:
     try:
         if generated:
@@ -107,7 +162,8 @@ def test_every_case_sync(fresh: Emulator, generated: bool) -> None:
     wrong: List[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        for case in CASES:
+        for written in CASES:
+            case = set_up(client, written)
             got = run_case(scoped(client, case), case, generated)
             if got != expected(case):
                 wrong.append(f"{case['name']}: {got}, expected {expected(case)}")
@@ -119,7 +175,8 @@ def test_every_case_async(fresh: Emulator, generated: bool) -> None:
     async def main() -> List[str]:
         client = AsyncRefold(KEY, base_url=fresh.url, max_retries=0)
         wrong: List[str] = []
-        for case in CASES:
+        for written in CASES:
+            case = await set_up_async(client, written)
             got = await run_case_async(await scoped_async(client, case), case, generated)
             if got != expected(case):
                 wrong.append(f"{case['name']}: {got}, expected {expected(case)}")

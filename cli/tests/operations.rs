@@ -2,7 +2,7 @@
 //! operation, and conformance/operation-scenarios.json, scoping, retries and pages) against a
 //! fresh emulator per file and per way in, as every language's runner reads them: the core's
 //! generic call (`Client::call`, scoped clients, `call_page`), then the typed methods
-//! (`client.api().<operation>()`).
+//! (`client.api().<operation>()`). A case's `setup` calls go first, through the generic call.
 
 use std::collections::BTreeMap;
 
@@ -183,6 +183,65 @@ fn typed_can_express(op: &refold_session::api::Operation, case: &Value) -> bool 
     !undeclared && !other_account
 }
 
+/// `value` with every string `${name}` replaced by the value a setup call saved as `name`.
+fn substituted(value: &Value, saved: &Map<String, Value>) -> Value {
+    match value {
+        Value::String(text) => text
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .map_or_else(
+                || value.clone(),
+                |name| {
+                    saved
+                        .get(name)
+                        .cloned()
+                        .unwrap_or_else(|| panic!("nothing saved as {name}"))
+                },
+            ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| substituted(v, saved)).collect()),
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(k, v)| (k.clone(), substituted(v, saved)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Makes the case's `setup` calls through the generic call (each in its own scope), then
+/// returns the case with what they saved put in its `params` and `body`. A setup call that
+/// fails, or whose answer lacks a member to save, fails the case.
+async fn set_up(
+    emulator: &Emulator,
+    org: &Client,
+    key: &str,
+    case: &Value,
+) -> Result<Value, String> {
+    let mut saved = Map::new();
+    for call in case["setup"].as_array().into_iter().flatten() {
+        let call = substituted(call, &saved);
+        let (caller, scoped) = caller(emulator, org, key, &call).await;
+        let (answer, _, _) = run_case(emulator, &caller, scoped, &call, Way::Generic).await;
+        let op = call["operationId"].as_str().unwrap_or_default();
+        let answer = answer.map_err(|err| format!("setup {op}: {}", err.message()))?;
+        for (name, pointer) in call["save"].as_object().into_iter().flatten() {
+            let pointer = pointer.as_str().unwrap_or_default();
+            let value = answer
+                .pointer(pointer)
+                .ok_or_else(|| format!("setup {op}: no {pointer} in {answer}"))?;
+            saved.insert(name.clone(), value.clone());
+        }
+    }
+    let mut case = case.clone();
+    for member in ["params", "body"] {
+        if let Some(value) = case.get(member) {
+            case[member] = substituted(value, &saved);
+        }
+    }
+    Ok(case)
+}
+
 /// Runs every case of `file` in order on one emulator; returns the mismatches.
 async fn run_file(file: &str, way: Way) -> (usize, Vec<String>, BTreeMap<String, usize>) {
     let document = read(file);
@@ -202,6 +261,14 @@ async fn run_file(file: &str, way: Way) -> (usize, Vec<String>, BTreeMap<String,
             continue;
         }
         run += 1;
+        let case = match set_up(&emulator, &org, key, case).await {
+            Ok(case) => case,
+            Err(problem) => {
+                failures.push(format!("{way:?} {name}: {problem}"));
+                continue;
+            }
+        };
+        let case = &case;
         let (caller, scoped) = caller(&emulator, &org, key, case).await;
         let before = received(&emulator).await;
         let (result, attempts, items) = run_case(&emulator, &caller, scoped, case, way).await;

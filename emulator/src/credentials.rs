@@ -137,9 +137,10 @@ fn connect(state: &State, account: &str, app: &'static DemoApp, answer: Value) -
     Answer::ok(&answer)
 }
 
-/// `PUT /api/v2/public/migrate-token` `{slug, auth_object}`: the object is
-/// checked against the app's auth structure (every required field a
-/// non-empty string) and the app is connected. Custom apps are refused
+/// `PUT /api/v2/public/migrate-token` `{slug, auth_object}`: the object (its
+/// fields flat or under the auth type, `oauth2` or `keybased`) is checked
+/// against the app's auth structure (every required field a non-empty
+/// string) and the app is connected. Custom apps are refused
 /// with the documented 200.
 pub(crate) fn migrate_token(state: &State, call: &Call<'_>) -> Answer {
     let slug = call.text("slug").unwrap_or_default();
@@ -156,15 +157,23 @@ pub(crate) fn migrate_token(state: &State, call: &Call<'_>) -> Answer {
             ),
         );
     };
-    let object = call.member("auth_object").and_then(Value::as_object);
-    let required: Vec<&str> = match app.auth {
-        AppAuth::OAuth2 => vec!["access_token"],
-        AppAuth::KeyBased(fields) => fields
-            .iter()
-            .filter(|f| f.required)
-            .map(|f| f.name)
-            .collect(),
+    let (kind, required): (&str, Vec<&str>) = match app.auth {
+        AppAuth::OAuth2 => ("oauth2", vec!["access_token"]),
+        AppAuth::KeyBased(fields) => (
+            "keybased",
+            fields
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.name)
+                .collect(),
+        ),
     };
+    // The fields under the auth type's name (the documented form) or flat (the official SDK's).
+    let object = call.member("auth_object").and_then(Value::as_object);
+    let object = object
+        .and_then(|o| o.get(kind))
+        .and_then(Value::as_object)
+        .or(object);
     for name in required {
         let given = object
             .and_then(|o| o.get(name))

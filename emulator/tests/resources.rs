@@ -897,6 +897,33 @@ async fn credentials_and_connections() {
         .await;
     assert_eq!(migrated["message"], "Token migrated successfully");
     assert!(!h.requests().await.to_string().contains("t_DISTINCTIVE"));
+    // The documented form names the auth type; its fields are checked the same way.
+    let documented = "/api/v2/public/migrate-token";
+    let nested = |object: Value| Some(json!({"slug": "parcel-post", "auth_object": object}));
+    h.expect(
+        200,
+        "PUT",
+        documented,
+        ME,
+        nested(json!({"keybased": {"api_key": "k"}})),
+    )
+    .await;
+    h.expect(
+        400,
+        "PUT",
+        documented,
+        ME,
+        nested(json!({"keybased": {"api_key": ""}})),
+    )
+    .await;
+    h.expect(
+        400,
+        "PUT",
+        documented,
+        ME,
+        nested(json!({"oauth2": {"access_token": "t"}})),
+    )
+    .await;
     let custom = h
         .expect(
             200,
