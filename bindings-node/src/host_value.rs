@@ -97,19 +97,49 @@ impl Converter {
     }
 }
 
+/// Strings up to this many UTF-16 units (ids, keys, most values) are read without a heap buffer.
+const SHORT_TEXT: usize = 256;
+
 /// The text of a JavaScript string, or `None` when it holds a lone UTF-16 surrogate (never
-/// replaced). napi's UTF-8 conversion turns a lone surrogate into U+FFFD, so only a result
-/// holding U+FFFD is read again as UTF-16 to tell a replaced surrogate from a genuine U+FFFD.
+/// replaced). Read as UTF-16, which a JavaScript string is: its length is known without a scan
+/// (napi's UTF-8 read measures the UTF-8 length first), a short one lands in a buffer on the
+/// stack (a zeroed heap buffer per read was the larger part of a cache hit's time), and a lone
+/// surrogate is an error of the conversion itself.
 ///
 /// # Safety
 /// `value` must be a string.
 unsafe fn text(value: &Unknown<'_>) -> Result<Option<String>> {
-    // SAFETY: the caller checked that the value is a string.
-    let text: String = unsafe { value.cast()? };
-    if !text.contains('\u{FFFD}') {
-        return Ok(Some(text));
+    let raw = value.value();
+    let mut units = [0u16; SHORT_TEXT];
+    let mut written = 0usize;
+    // SAFETY: `units` is writable for its length; napi writes at most length − 1 units and a
+    // terminator, and reports how many it wrote.
+    let status = unsafe {
+        napi::sys::napi_get_value_string_utf16(
+            raw.env,
+            raw.value,
+            units.as_mut_ptr(),
+            units.len(),
+            &mut written,
+        )
+    };
+    if status != napi::sys::Status::napi_ok {
+        return Err(napi::Error::from_reason("a string could not be read"));
     }
-    // SAFETY: as above.
+    if written < SHORT_TEXT - 1 {
+        return Ok(from_utf16(&units[..written]));
+    }
+    // Possibly cut short: read it whole.
+    // SAFETY: the caller checked that the value is a string.
     let units: Utf16String = unsafe { value.cast()? };
-    Ok(String::from_utf16(&units).ok())
+    Ok(from_utf16(&units))
+}
+
+/// UTF-16 as a `String` (`None` for a lone surrogate); ASCII, the usual id, in one copy.
+fn from_utf16(units: &[u16]) -> Option<String> {
+    if units.iter().all(|unit| *unit < 0x80) {
+        let bytes: Vec<u8> = units.iter().map(|unit| *unit as u8).collect();
+        return String::from_utf8(bytes).ok();
+    }
+    String::from_utf16(units).ok()
 }

@@ -365,6 +365,8 @@ describe('lone UTF-16 surrogates are never replaced', () => {
     ['a high surrogate before text', '\uDBFFacct'],
     ['reversed pair', 'acct-\uDE00\uD83D'],
     ['in the object payload', { linked_account_id: 'acct-1\uD800' }],
+    // Past the short-string buffer (255 units), read whole.
+    ['after 300 units of text', `${'a'.repeat(300)}\uD800`],
   ]) {
     test(`${label}: InvalidInputError, nothing sent`, async () => {
       await assert.rejects(client.getTokenForLinkedAccount(input), (error) => {
@@ -386,6 +388,14 @@ describe('lone UTF-16 surrogates are never replaced', () => {
     }
     const log = await emulator.requests();
     assert.deepEqual(log.requests.map((r) => JSON.parse(r.body).linked_account_id), ['acct-\uFFFD', 'acct-\u{1F600}']);
+  });
+
+  test('text past the short-string buffer is sent whole', async () => {
+    const long = `${'é'.repeat(140)}\u{1F600}${'z'.repeat(120)}`; // 262 UTF-16 units
+    // No such account on the emulator: the request shows what was sent.
+    await assert.rejects(client.getTokenForLinkedAccount(long), Refold.InvalidLinkedAccountError);
+    const log = await emulator.requests();
+    assert.deepEqual(log.requests.map((r) => JSON.parse(r.body).linked_account_id), [long]);
   });
 
   test('in an option: ConfigurationError naming the option, nothing sent', async () => {
@@ -517,7 +527,7 @@ describe('client properties, maxIdleConnections and maxConnections', () => {
     assert.deepEqual(exported.sort(), [
       'Dispatcher', 'NativeClient', 'NativePages', 'NativeScopedClient', 'NativeTelemetry', 'NativeToken',
       'abortedError', 'createClient', 'createDispatcher', 'createTelemetry', 'parseWebhookEvent', 'setLogSink',
-      'verifyWebhookSignature', 'webhookBodyTypeError',
+      'telemetryInstruments', 'verifyWebhookSignature', 'webhookBodyTypeError',
     ]);
     assert.deepEqual(Object.keys(addon).filter((name) => name.startsWith('testHooks')), ['testHooksLiveObjects']);
   });
