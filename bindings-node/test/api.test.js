@@ -517,7 +517,7 @@ describe('client properties, maxIdleConnections and maxConnections', () => {
     assert.deepEqual(exported.sort(), [
       'Dispatcher', 'NativeClient', 'NativePages', 'NativeScopedClient', 'NativeTelemetry', 'NativeToken',
       'abortedError', 'createClient', 'createDispatcher', 'createTelemetry', 'parseWebhookEvent', 'setLogSink',
-      'verifyWebhookSignature', 'webhookBodyTypeError',
+      'telemetryInstruments', 'verifyWebhookSignature', 'webhookBodyTypeError',
     ]);
     assert.deepEqual(Object.keys(addon).filter((name) => name.startsWith('testHooks')), ['testHooksLiveObjects']);
   });
