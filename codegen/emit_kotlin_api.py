@@ -338,25 +338,39 @@ def _reindent(text: str) -> str:
     return "\n".join(("    " + line) if line else line for line in text.split("\n"))
 
 
+def _dispatch_args(op: Operation, paged: bool) -> str:
+    """The generated method's arguments, each read from the dispatch function's own."""
+    args = []
+    for a in _args(op, paged=paged):
+        if a.forward is not None:
+            param = next(p for p in op.params if _param_name(op, p) == a.name)
+            reader = READERS[param.kind] + ("Required" if param.required else "")
+            args.append(f"{a.name} = params.{reader}({naming.kotlin_str(param.key)})")
+        elif a.name == "body":
+            args.append("body = body")
+        elif a.name == "files":
+            args.append("files = files")
+        elif a.name == "linkedAccountId":
+            args.append("linkedAccountId = linkedAccountId")
+        else:
+            args.append("options = options")
+    return ", ".join(args)
+
+
 def dispatch_kt(ir: IR, header: str) -> str:
     branches = []
+    all_branches = []
+    kinds = []
     for op in ir.operations:
-        args = []
-        for a in _args(op, paged=False):
-            if a.forward is not None:
-                param = next(p for p in op.params if _param_name(op, p) == a.name)
-                reader = READERS[param.kind] + ("Required" if param.required else "")
-                args.append(f"{a.name} = params.{reader}({naming.kotlin_str(param.key)})")
-            elif a.name == "body":
-                args.append("body = body")
-            elif a.name == "files":
-                args.append("files = files")
-            elif a.name == "linkedAccountId":
-                args.append("linkedAccountId = linkedAccountId")
-            else:
-                args.append("options = options")
-        branches.append(f"    {naming.kotlin_str(op.id)} -> api.{method_name(op)}({', '.join(args)})")
+        branches.append(f"    {naming.kotlin_str(op.id)} -> api.{method_name(op)}({_dispatch_args(op, paged=False)})")
+        if op.pagination == "page":
+            all_branches.append(f"    {naming.kotlin_str(op.id)} -> api.{method_name(op)}All({_dispatch_args(op, paged=True)})")
+        declared = ", ".join(f"{naming.kotlin_str(p.key)} to {naming.kotlin_str(READERS[p.kind])}" for p in op.params)
+        kinds.append(f"    {naming.kotlin_str(op.id)} to mapOf({declared}),")
     body = "\n".join(branches)
+    all_body = "\n".join(all_branches)
+    kinds_body = "\n".join(kinds)
+    paged_ids = ", ".join(naming.kotlin_str(op.id) for op in ir.operations if op.pagination == "page")
     return f"""{header}
 @file:Suppress("DEPRECATION")
 
@@ -384,6 +398,33 @@ internal fun callGenerated(
 {body}
     else -> throw IllegalArgumentException("no generated method for $operationId")
 }}
+
+/**
+ * The generated blocking `All` method of [operationId] (a paginated list) as [callGenerated]
+ * calls the others, or null for an operation that has none; its parameters leave out `page`.
+ */
+internal fun allGenerated(
+    api: Api.Blocking,
+    operationId: String,
+    params: Map<String, Any?>,
+    body: JsonElement?,
+    linkedAccountId: String?,
+    options: RequestOptions?,
+): Sequence<Any?>? = when (operationId) {{
+{all_body}
+    else -> null
+}}
+
+/**
+ * Each operation's parameters by key, with the reader [callGenerated] takes each with (`text`,
+ * `long`, `double`, `bool`): what a generated method can be given.
+ */
+internal val GENERATED_PARAMETERS: Map<String, Map<String, String>> = mapOf(
+{kinds_body}
+)
+
+/** The operations that have a generated `All` method (the paginated lists). */
+internal val GENERATED_ALL: Set<String> = setOf({paged_ids})
 
 private fun Map<String, Any?>.required(key: String): Any = this[key] ?: throw IllegalArgumentException("$key is required")
 

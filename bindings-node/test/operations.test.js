@@ -1,9 +1,12 @@
 'use strict';
-// Every case of conformance/operations.json through the Node binding, twice, each time on a
-// fresh emulator and in file order: once through the generic entry (`client.call`), once
-// through the generated method of the same operation (`client.api.<name>`). A case's `setup`
-// calls go first, through the generic entry, and what they save fills its `${name}` values. Each
-// outcome is compared with the case's: ok, or the error's code and status.
+// Every case of conformance/operations.json (a smoke case per operation) and of
+// conformance/operation-scenarios.json (scoping, retries, pages) through the Node binding, twice
+// per file, each time on a fresh emulator and in file order: once through the generic entry
+// (`client.call`, `callPage` page after page), once through the generated method of the same
+// operation (`client.api.<name>`, `<name>All` for pages). A case's `setup` calls go first,
+// through the generic entry, and what they save fills its `${name}` values. Each outcome is
+// compared with the case's: ok, or the error's code and status, and where the case states them
+// the attempts of a failed call, the items read and the requests the emulator received.
 
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -15,9 +18,9 @@ const { REPO_DIR, startEmulator } = require('./helpers');
 const Refold = require('refold-session');
 const { OPERATIONS } = require('../api.generated.js');
 
-const FILE = path.join(REPO_DIR, 'conformance', 'operations.json');
-const document = JSON.parse(fs.readFileSync(FILE, 'utf8'));
+const FILES = ['operations.json', 'operation-scenarios.json'];
 const METHODS = new Map(OPERATIONS.map(([id, method]) => [id, method]));
+const PAGINATED = new Set(OPERATIONS.filter(([, , paginated]) => paginated).map(([id]) => id));
 
 /** The client a case runs on: the organization's, or one scoped as the case says. */
 async function clientFor(org, testCase) {
@@ -33,9 +36,13 @@ async function clientFor(org, testCase) {
   }
 }
 
-/** The case's one object: its parameters (declared keys, which the core reads too) and body. */
+/** The case's one object: its parameters (declared keys, which the core reads too), body and
+ *  the call's own linked account. */
 function callObject(testCase) {
-  return testCase.body === undefined ? { ...testCase.params } : { ...testCase.params, body: testCase.body };
+  const object = { ...testCase.params };
+  if (testCase.body !== undefined) object.body = testCase.body;
+  if (testCase.request_linked_account_id !== undefined) object.linkedAccountId = testCase.request_linked_account_id;
+  return object;
 }
 
 /** The member of `value` at the JSON pointer `pointer` (RFC 6901), or undefined. */
@@ -76,51 +83,90 @@ async function setUp(org, testCase) {
   return testCase.body === undefined ? { ...testCase, params } : { ...testCase, params, body: substituted(testCase.body, saved) };
 }
 
+/** The generated method of the case's operation. */
+function generatedMethod(testCase) {
+  const method = METHODS.get(testCase.operationId);
+  assert.ok(method, `${testCase.name}: no generated method for ${testCase.operationId}`);
+  return method;
+}
+
+// How each entry makes a case's call; `pages` reads every page and resolves to the items' count.
 const ENTRIES = {
-  generic: (scoped, testCase) => scoped.call(testCase.operationId, callObject(testCase)),
-  generated: (scoped, testCase) => {
-    const method = METHODS.get(testCase.operationId);
-    assert.ok(method, `${testCase.name}: no generated method for ${testCase.operationId}`);
-    return scoped.api[method](callObject(testCase));
+  generic: {
+    call: (scoped, testCase) => scoped.call(testCase.operationId, callObject(testCase)),
+    async pages(scoped, testCase, read) {
+      let asked = callObject(testCase);
+      for (;;) {
+        const page = await scoped.callPage(testCase.operationId, asked);
+        read.items += page.items.length;
+        if (page.nextPage === null) return;
+        asked = { ...asked, page: page.nextPage };
+      }
+    },
+  },
+  generated: {
+    call: (scoped, testCase) => scoped.api[generatedMethod(testCase)](callObject(testCase)),
+    async pages(scoped, testCase, read) {
+      for await (const _ of scoped.api[`${generatedMethod(testCase)}All`](callObject(testCase))) read.items += 1;
+    },
   },
 };
 
-for (const [entry, run] of Object.entries(ENTRIES)) {
-  describe(`conformance/operations.json through the ${entry} entry`, () => {
-    let emulator;
-    let org;
-    before(async () => {
-      emulator = await startEmulator({ apiKeys: [document.key], anyLinkedAccount: true });
-      org = new Refold({ apiKey: document.key, baseUrl: emulator.url, maxRetries: 0 });
-    });
-    after(async () => {
-      await emulator?.stop();
-    });
+/** Why the entry cannot make the case's call (it is then skipped), or null. */
+function inexpressible(entry, testCase) {
+  // Only a paginated list has a generated `<name>All`: reading the pages of another cannot be written.
+  if (entry === 'generated' && testCase.pages && !PAGINATED.has(testCase.operationId)) return 'no All method for a list that is not paginated';
+  return null;
+}
 
-    for (const written of document.cases) {
-      test(written.name, async () => {
-        const testCase = await setUp(org, written);
-        const scoped = await clientFor(org, testCase);
-        let outcome;
-        try {
-          await run(scoped, testCase);
-          outcome = { ok: true };
-        } catch (error) {
-          if (!(error instanceof Refold.RefoldError)) throw error;
-          assert.ok(!util.inspect(error).includes(document.key), 'the key never shows');
-          outcome = { error: error.code, status: error.status, message: error.message };
-        }
-        const expected = testCase.expect;
-        if (expected.ok) {
-          assert.deepEqual(outcome, { ok: true }, `${testCase.name}: ${outcome.message}`);
-        } else {
-          assert.deepEqual(
-            { error: outcome.error, status: outcome.status ?? null },
-            { error: expected.error, status: expected.status ?? null },
-            `${testCase.name}: ${outcome.message ?? 'it succeeded'}`,
-          );
-        }
+for (const file of FILES) {
+  const document = JSON.parse(fs.readFileSync(path.join(REPO_DIR, 'conformance', file), 'utf8'));
+  for (const [entry, way] of Object.entries(ENTRIES)) {
+    describe(`conformance/${file} through the ${entry} entry`, () => {
+      let emulator;
+      let org;
+      before(async () => {
+        emulator = await startEmulator({ apiKeys: [document.key], anyLinkedAccount: true });
+        org = new Refold({ apiKey: document.key, baseUrl: emulator.url, maxRetries: 0 });
       });
-    }
-  });
+      after(async () => {
+        await emulator?.stop();
+      });
+
+      for (const written of document.cases) {
+        const skip = inexpressible(entry, written);
+        test(written.name, { skip: skip ?? false }, async () => {
+          const testCase = await setUp(org, written);
+          const retrying = testCase.max_retries
+            ? new Refold({ apiKey: document.key, baseUrl: emulator.url, maxRetries: testCase.max_retries })
+            : org;
+          const scoped = await clientFor(retrying, testCase);
+          if (testCase.faults !== undefined) await emulator.faults(testCase.faults);
+          const before = (await emulator.requests()).count;
+          const read = { items: 0 };
+          let outcome;
+          let attempts = 1;
+          try {
+            await (testCase.pages ? way.pages(scoped, testCase, read) : way.call(scoped, testCase));
+            outcome = { ok: true };
+          } catch (error) {
+            if (!(error instanceof Refold.RefoldError)) throw error;
+            assert.ok(!util.inspect(error).includes(document.key), 'the key never shows');
+            outcome = { error: error.code, status: error.status ?? null };
+            attempts = error.attempts;
+            outcome.message = error.message;
+          }
+          const sent = (await emulator.requests()).count - before;
+          const { message, ...got } = outcome;
+          const expected = { ...testCase.expect };
+          if (!expected.ok) expected.status ??= null;
+          // Members a case may also state.
+          if (expected.attempts !== undefined) got.attempts = attempts;
+          if (expected.items !== undefined) got.items = read.items;
+          if (expected.sent !== undefined) got.sent = sent;
+          assert.deepEqual(got, expected, `${testCase.name}: ${message ?? 'it succeeded'}`);
+        });
+      }
+    });
+  }
 }

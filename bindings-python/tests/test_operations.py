@@ -1,9 +1,11 @@
-"""conformance/operations.json: one smoke case per operation, the same in every language. Each
-case runs through the generic entry (`call`), and the whole file again through the generated
-methods (`client.api.<name>`), in its scope (the organization, a linked account, or a
-session token minted for it), sync and asyncio, against a fresh emulator per run; a case's
-`setup` calls go first, through the generic entry, and what they save fills its `${name}`
-values; the outcome (ok, or the error's code and status) must be the expected one."""
+"""conformance/operations.json (one smoke case per operation) and operation-scenarios.json
+(scoping, retries, pages), the same in every language. Each file runs through the generic entry
+(`call`, `call_all` for pages), and again through the generated methods (`client.api.<name>`,
+`<name>_all` for pages), in each case's scope (the organization, a linked account, or a session
+token minted for it), sync and asyncio, against a fresh emulator per run; a case's `setup` calls
+go first, through the generic entry, and what they save fills its `${name}` values; the outcome
+(ok, or the error's code and status; and where the case states them the attempts of a failed
+call, the items read and the requests the emulator received) must be the expected one."""
 
 from __future__ import annotations
 
@@ -19,11 +21,13 @@ from refold_session._api import OPERATION_METHODS, Api, AsyncApi
 
 from conftest import ROOT, Emulator, start_emulator, stop
 
-OPERATIONS = json.loads((ROOT / "conformance" / "operations.json").read_text(encoding="utf-8"))
-KEY: str = OPERATIONS["key"]
-CASES: List[Dict[str, Any]] = OPERATIONS["cases"]
+FILES = ["operations.json", "operation-scenarios.json"]
+DOCUMENTS = {name: json.loads((ROOT / "conformance" / name).read_text(encoding="utf-8")) for name in FILES}
+# Both files use the same key.
+KEY: str = DOCUMENTS["operations.json"]["key"]
+assert all(document["key"] == KEY for document in DOCUMENTS.values())
 
-Outcome = Tuple[str, Optional[int]]
+Outcome = Dict[str, Any]
 
 
 @pytest.fixture()
@@ -35,24 +39,65 @@ def fresh() -> Iterator[Emulator]:
         stop(emu)
 
 
-def expected(case: Dict[str, Any]) -> Outcome:
-    expect = case["expect"]
-    return ("ok", None) if expect.get("ok") else (expect["error"], expect.get("status"))
-
-
 def method_arguments(api: Union[Api, AsyncApi], case: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
-    """The generated method of the case's operation and its keyword arguments: each declared
-    key under its Python name (the generator's rule: snake case, the location appended where
-    it would shadow a keyword every method takes)."""
+    """The generated method of the case's operation (`<name>_all` for pages) and its keyword
+    arguments: each declared key under its Python name (the generator's rule: snake case, the
+    location appended where it would shadow a keyword every method takes), the body and the
+    call's own linked account."""
     name, keywords = OPERATION_METHODS[case["operationId"]]
     arguments = {keywords[key]: value for key, value in (case.get("params") or {}).items()}
     if "body" in case:
         arguments["body"] = case["body"]
-    return getattr(api, name), arguments
+    if "request_linked_account_id" in case:
+        arguments["linked_account_id"] = case["request_linked_account_id"]
+    return getattr(api, f"{name}_all" if case.get("pages") else name), arguments
 
 
-def outcome_of(error: Optional[RefoldError]) -> Outcome:
-    return ("ok", None) if error is None else (error.code, error.status)
+def inexpressible(case: Dict[str, Any], generated: bool) -> Optional[str]:
+    """Why a generated method cannot make the case's call (the case is then skipped), or None."""
+    if not generated:
+        return None
+    name, keywords = OPERATION_METHODS[case["operationId"]]
+    if any(key not in keywords for key in case.get("params") or {}):
+        return "a generated method has no argument for a parameter its operation does not declare"
+    if case.get("pages") and not hasattr(Api, f"{name}_all"):
+        return "only a paginated list has a generated <name>_all"
+    return None
+
+
+def generic_arguments(case: Dict[str, Any]) -> Tuple[str, Dict[str, Any], Any, Optional[str]]:
+    return (case["operationId"], case.get("params") or {}, case.get("body"),
+            case.get("request_linked_account_id"))
+
+
+class Observed:
+    """What one call did: its error (None when it succeeded) and the items it read."""
+
+    def __init__(self) -> None:
+        self.error: Optional[RefoldError] = None
+        self.items = 0
+
+
+def outcome_of(case: Dict[str, Any], observed: Observed, sent: int) -> Outcome:
+    """The observed outcome, in the shape of the case's `expect` (its optional members only
+    where the case states them)."""
+    error = observed.error
+    got: Outcome = {"ok": True} if error is None else {"error": error.code, "status": error.status}
+    expect = case["expect"]
+    if "attempts" in expect:
+        got["attempts"] = 1 if error is None else error.attempts
+    if "items" in expect:
+        got["items"] = observed.items
+    if "sent" in expect:
+        got["sent"] = sent
+    return got
+
+
+def expected(case: Dict[str, Any]) -> Outcome:
+    expect = dict(case["expect"])
+    if not expect.get("ok"):
+        expect.setdefault("status", None)
+    return expect
 
 
 def scoped(client: Refold, case: Dict[str, Any]) -> Union[Refold, ScopedRefold]:
@@ -127,59 +172,113 @@ async def set_up_async(client: AsyncRefold, case: Dict[str, Any]) -> Dict[str, A
     return with_saved(case, saved)
 
 
-def run_case(caller: Union[Refold, ScopedRefold], case: Dict[str, Any], generated: bool) -> Outcome:
+def client_for(client: Refold, emu: Emulator, case: Dict[str, Any]) -> Refold:
+    """The organization's client, or one with the case's `max_retries`."""
+    retries = case.get("max_retries", 0)
+    return client if retries == 0 else Refold(KEY, base_url=emu.url, max_retries=retries)
+
+
+def async_client_for(client: AsyncRefold, emu: Emulator, case: Dict[str, Any]) -> AsyncRefold:
+    retries = case.get("max_retries", 0)
+    return client if retries == 0 else AsyncRefold(KEY, base_url=emu.url, max_retries=retries)
+
+
+def run_case(caller: Union[Refold, ScopedRefold], case: Dict[str, Any], generated: bool) -> Observed:
+    observed = Observed()
     try:
         if generated:
             method, arguments = method_arguments(caller.api, case)
-            method(**arguments)
+            if case.get("pages"):
+                for _ in method(**arguments):
+                    observed.items += 1
+            else:
+                method(**arguments)
+        elif case.get("pages"):
+            for _ in caller.call_all(*generic_arguments(case)):
+                observed.items += 1
         else:
-            caller.call(case["operationId"], case.get("params") or {}, case.get("body"))
+            caller.call(*generic_arguments(case))
     except RefoldError as failure:
         assert KEY not in str(failure) and KEY not in repr(failure)
-        return outcome_of(failure)
-    return outcome_of(None)
+        observed.error = failure
+    return observed
 
 
 async def run_case_async(caller: Union[AsyncRefold, AsyncScopedRefold], case: Dict[str, Any],
-                         generated: bool) -> Outcome:
+                         generated: bool) -> Observed:
+    observed = Observed()
     try:
         if generated:
             method, arguments = method_arguments(caller.api, case)
-            await method(**arguments)
+            if case.get("pages"):
+                async for _ in method(**arguments):
+                    observed.items += 1
+            else:
+                await method(**arguments)
+        elif case.get("pages"):
+            async for _ in caller.call_all(*generic_arguments(case)):
+                observed.items += 1
         else:
-            await caller.call(case["operationId"], case.get("params") or {}, case.get("body"))
+            await caller.call(*generic_arguments(case))
     except RefoldError as failure:
         assert KEY not in str(failure) and KEY not in repr(failure)
-        return outcome_of(failure)
-    return outcome_of(None)
+        observed.error = failure
+    return observed
 
 
-# The whole file runs once per entry, each on a fresh emulator (cases create what later ones
-# use, so the two entries cannot share one).
+# Each file runs once per entry, each on a fresh emulator (cases create what later ones use, so
+# the two entries cannot share one).
+@pytest.mark.parametrize("file", FILES)
 @pytest.mark.parametrize("generated", [False, True], ids=["call", "generated"])
-def test_every_case_sync(fresh: Emulator, generated: bool) -> None:
+def test_every_case_sync(fresh: Emulator, file: str, generated: bool) -> None:
     client = Refold(KEY, base_url=fresh.url, max_retries=0)
     wrong: List[str] = []
+    ran = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        for written in CASES:
+        for written in DOCUMENTS[file]["cases"]:
+            if inexpressible(written, generated):
+                continue
+            ran += 1
             case = set_up(client, written)
-            got = run_case(scoped(client, case), case, generated)
+            retrying = client_for(client, fresh, case)
+            caller = scoped(retrying, case)
+            if "faults" in case:
+                fresh.faults(case["faults"])
+            before = fresh.count()
+            observed = run_case(caller, case, generated)
+            got = outcome_of(case, observed, fresh.count() - before)
             if got != expected(case):
-                wrong.append(f"{case['name']}: {got}, expected {expected(case)}")
+                detail = observed.error and observed.error.message
+                wrong.append(f"{case['name']}: {got}, expected {expected(case)} ({detail})")
+            if retrying is not client:
+                retrying.close()
+    assert ran > 0
     assert not wrong, "\n".join(wrong)
 
 
+@pytest.mark.parametrize("file", FILES)
 @pytest.mark.parametrize("generated", [False, True], ids=["call", "generated"])
-def test_every_case_async(fresh: Emulator, generated: bool) -> None:
+def test_every_case_async(fresh: Emulator, file: str, generated: bool) -> None:
     async def main() -> List[str]:
         client = AsyncRefold(KEY, base_url=fresh.url, max_retries=0)
         wrong: List[str] = []
-        for written in CASES:
+        for written in DOCUMENTS[file]["cases"]:
+            if inexpressible(written, generated):
+                continue
             case = await set_up_async(client, written)
-            got = await run_case_async(await scoped_async(client, case), case, generated)
+            retrying = async_client_for(client, fresh, case)
+            caller = await scoped_async(retrying, case)
+            if "faults" in case:
+                fresh.faults(case["faults"])
+            before = fresh.count()
+            observed = await run_case_async(caller, case, generated)
+            got = outcome_of(case, observed, fresh.count() - before)
             if got != expected(case):
-                wrong.append(f"{case['name']}: {got}, expected {expected(case)}")
+                detail = observed.error and observed.error.message
+                wrong.append(f"{case['name']}: {got}, expected {expected(case)} ({detail})")
+            if retrying is not client:
+                await retrying.close()
         await client.close()
         return wrong
 

@@ -127,6 +127,146 @@ internal fun callGenerated(
     else -> throw IllegalArgumentException("no generated method for $operationId")
 }
 
+/**
+ * The generated blocking `All` method of [operationId] (a paginated list) as [callGenerated]
+ * calls the others, or null for an operation that has none; its parameters leave out `page`.
+ */
+internal fun allGenerated(
+    api: Api.Blocking,
+    operationId: String,
+    params: Map<String, Any?>,
+    body: JsonElement?,
+    linkedAccountId: String?,
+    options: RequestOptions?,
+): Sequence<Any?>? = when (operationId) {
+    "listSchedules" -> api.listSchedulesAll(limit = params.long("limit"), linkedAccountId = linkedAccountId, options = options)
+    "listDatarefs" -> api.listDatarefsAll(limit = params.long("limit"), unique = params.text("unique"), linkedAccountId = params.text("linked_account_id"), options = options)
+    "getDatarefAsTable" -> api.getDatarefAsTableAll(refName = params.textRequired("refName"), limit = params.long("limit"), linkedAccountId = linkedAccountId, options = options)
+    "listVariableDefinitions" -> api.listVariableDefinitionsAll(scope = params.text("scope"), varFormat = params.text("var_format"), name = params.text("name"), limit = params.long("limit"), options = options)
+    "listVariableValuesByScope" -> api.listVariableValuesByScopeAll(scope = params.textRequired("scope"), variableDefinitionId = params.text("variable_definition_id"), limit = params.long("limit"), workflowId = params.text("workflow_id"), linkedAccountId = params.text("linked_account_id"), options = options)
+    "listExecutions" -> api.listExecutionsAll(limit = params.long("limit"), slug = params.text("slug"), status = params.text("status"), workflowName = params.text("workflow_name"), workflowId = params.text("workflow_id"), executionId = params.text("execution_id"), startDate = params.text("start_date"), endDate = params.text("end_date"), executionType = params.text("execution_type"), executionSource = params.text("execution_source"), sortAsc = params.text("sortAsc"), linkedAccountId = linkedAccountId, options = options)
+    "listExecutionNodeBatches" -> api.listExecutionNodeBatchesAll(executionId = params.textRequired("execution_id"), nodeId = params.textRequired("node_id"), limit = params.long("limit"), status = params.text("status"), linkedAccountId = linkedAccountId, options = options)
+    "listLinkedAccounts" -> api.listLinkedAccountsAll(limit = params.long("limit"), envVariableName = params.text("env_variable_name"), envVariableValue = params.text("env_variable_value"), options = options)
+    "listMcpServers" -> api.listMcpServersAll(limit = params.long("limit"), linkedAccountId = linkedAccountId, options = options)
+    "listPersistentTables" -> api.listPersistentTablesAll(limit = params.long("limit"), name = params.text("name"), linkedAccountId = linkedAccountId, options = options)
+    "getPersistentTableRecords" -> api.getPersistentTableRecordsAll(tableId = params.textRequired("table_id"), limit = params.long("limit"), linkedAccountId = linkedAccountId, options = options)
+    "listWorkflows" -> api.listWorkflowsAll(limit = params.long("limit"), applicationId = params.text("application_id"), slug = params.text("slug"), name = params.text("name"), published = params.text("published"), startDate = params.text("start_date"), endDate = params.text("end_date"), scope = params.text("scope"), linkedAccountId = linkedAccountId, options = options)
+    "listWorkflowVersions" -> api.listWorkflowVersionsAll(workflowId = params.textRequired("workflowId"), limit = params.long("limit"), linkedAccountId = linkedAccountId, options = options)
+    else -> null
+}
+
+/**
+ * Each operation's parameters by key, with the reader [callGenerated] takes each with (`text`,
+ * `long`, `double`, `bool`): what a generated method can be given.
+ */
+internal val GENERATED_PARAMETERS: Map<String, Map<String, String>> = mapOf(
+    "listSchedules" to mapOf("page" to "long", "limit" to "long"),
+    "registerSchedule" to mapOf("slug" to "text", "workflow_id_alias" to "text", "config_id" to "text"),
+    "deleteSchedule" to mapOf("schedule_id" to "text"),
+    "updateSchedule" to mapOf("schedule_id" to "text"),
+    "pauseSchedule" to mapOf("schedule_id" to "text"),
+    "resumeSchedule" to mapOf("schedule_id" to "text"),
+    "listActions" to mapOf("slug" to "text"),
+    "getActionSchema" to mapOf("slug" to "text", "action_id" to "text"),
+    "executeAction" to mapOf("slug" to "text", "action_id" to "text"),
+    "listApplicationsForLinkedAccount" to mapOf("linked_account_id" to "text", "slug" to "text", "tags" to "text", "ecosystem" to "text", "auth_type" to "text"),
+    "listEvents" to mapOf(),
+    "createEvent" to mapOf(),
+    "deleteEvent" to mapOf("event_id" to "text"),
+    "getEvent" to mapOf("event_id" to "text"),
+    "updateEvent" to mapOf("event_id" to "text"),
+    "getApplicationBySlug" to mapOf("slug" to "text", "linked_account_id" to "text", "tags" to "text", "ecosystem" to "text", "auth_type" to "text"),
+    "getAuthStructureForApp" to mapOf("slug" to "text"),
+    "getOrCreateConfig" to mapOf("disable_field_options" to "text"),
+    "updateConfig" to mapOf("disable_field_options" to "text"),
+    "getConfigFields" to mapOf("slug" to "text"),
+    "deleteConfigField" to mapOf("fieldId" to "text", "slug" to "text", "disable_field_options" to "text", "config_id" to "text", "workflow_id" to "text"),
+    "getConfigFieldOptions" to mapOf("fieldId" to "text", "slug" to "text", "disable_field_options" to "text", "config_id" to "text", "workflow_id" to "text"),
+    "updateConfigField" to mapOf("fieldId" to "text", "slug" to "text", "disable_field_options" to "text", "config_id" to "text", "workflow_id" to "text"),
+    "getRuleEngineOptions" to mapOf("fieldId" to "text", "slug" to "text", "config_id" to "text", "workflow_id" to "text"),
+    "createConnectUrl" to mapOf("linked_account_id" to "text", "config_id" to "text"),
+    "listDatarefs" to mapOf("page" to "long", "limit" to "long", "unique" to "text", "linked_account_id" to "text"),
+    "createDataref" to mapOf(),
+    "deleteDataref" to mapOf("refName" to "text"),
+    "getDatarefAsTable" to mapOf("refName" to "text", "page" to "long", "limit" to "long"),
+    "clearDatarefRecords" to mapOf("refName" to "text"),
+    "editDatarefGroup" to mapOf(),
+    "listConfigDatastores" to mapOf("slug" to "text", "config_id" to "text"),
+    "listConfigDatastoreRecords" to mapOf("slug" to "text", "datastore_name" to "text", "config_id" to "text"),
+    "searchConfigDatastoreRecords" to mapOf("slug" to "text", "datastore_name" to "text", "config_id" to "text"),
+    "listVariableDefinitions" to mapOf("scope" to "text", "var_format" to "text", "name" to "text", "page" to "long", "limit" to "long"),
+    "getVariableDefinition" to mapOf("id" to "text"),
+    "getVariableValue" to mapOf("definition_id" to "text", "linked_account_id" to "text", "workflow_id" to "text", "environment" to "text"),
+    "setVariableValue" to mapOf(),
+    "listVariableValuesByScope" to mapOf("scope" to "text", "variable_definition_id" to "text", "page" to "long", "limit" to "long", "workflow_id" to "text", "linked_account_id" to "text"),
+    "deleteVariableValue" to mapOf("value_id" to "text"),
+    "triggerEvent" to mapOf("config_id" to "text", "slug" to "text", "instance_tag" to "text"),
+    "triggerEventBySlug" to mapOf("slug" to "text", "config_id" to "text", "instance_tag" to "text"),
+    "listExecutions" to mapOf("page" to "long", "limit" to "long", "slug" to "text", "status" to "text", "workflow_name" to "text", "workflow_id" to "text", "execution_id" to "text", "start_date" to "text", "end_date" to "text", "execution_type" to "text", "execution_source" to "text", "sortAsc" to "text"),
+    "getExecutionById" to mapOf("execution_id" to "text"),
+    "listExecutionNodeBatches" to mapOf("execution_id" to "text", "node_id" to "text", "page" to "long", "limit" to "long", "status" to "text"),
+    "rerunExecution" to mapOf("instanceId" to "text"),
+    "stopExecution" to mapOf("instanceId" to "text"),
+    "getHostedProperties" to mapOf(),
+    "getHumanTask" to mapOf("id" to "text"),
+    "submitHumanTask" to mapOf("id" to "text"),
+    "listLinkedAccounts" to mapOf("page" to "long", "limit" to "long", "env_variable_name" to "text", "env_variable_value" to "text"),
+    "createLinkedAccount" to mapOf(),
+    "upsertLinkedAccount" to mapOf(),
+    "deleteDefaultAppAuthCredential" to mapOf("key" to "text", "linked_account_id" to "text"),
+    "upsertDefaultAppAuthCredential" to mapOf("key" to "text", "linked_account_id" to "text"),
+    "getOAuthUrlForLinkedAccount" to mapOf("slug" to "text"),
+    "saveKeyBasedAppCredentials" to mapOf("slug" to "text", "auth_type" to "text"),
+    "deleteIntegration" to mapOf("slug" to "text", "linked_account_id" to "text", "auth_type" to "text"),
+    "deleteLinkedAccount" to mapOf("linked_account_id" to "text"),
+    "getLinkedAccountById" to mapOf("linked_account_id" to "text"),
+    "listMcpServers" to mapOf("page" to "long", "limit" to "long"),
+    "createMcpServer" to mapOf(),
+    "deleteMcpServer" to mapOf("mcp_server_id" to "text"),
+    "getMcpServer" to mapOf("mcp_server_id" to "text"),
+    "updateMcpServer" to mapOf("mcp_server_id" to "text"),
+    "migrateTokenForLinkedAccount" to mapOf(),
+    "generateSessionTokenForLinkedAccount" to mapOf("force_refresh" to "text"),
+    "revokeLinkedAccountSessionToken" to mapOf(),
+    "getLinkedAccountBySessionToken" to mapOf(),
+    "deleteConfigDefault" to mapOf("slug" to "text"),
+    "getInstalledConfigDefault" to mapOf("slug" to "text", "disable_field_options" to "text"),
+    "deleteConfig" to mapOf("slug" to "text", "configId" to "text"),
+    "getInstalledConfig" to mapOf("slug" to "text", "configId" to "text", "disable_field_options" to "text"),
+    "toggleConfigWorkflow" to mapOf("slug" to "text", "configId" to "text", "workflowId" to "text"),
+    "listConfigsForApplication" to mapOf("slug" to "text"),
+    "listPersistentTables" to mapOf("page" to "long", "limit" to "long", "name" to "text"),
+    "createPersistentTable" to mapOf(),
+    "editTablesGroup" to mapOf(),
+    "deletePersistentTable" to mapOf("table_id" to "text"),
+    "getPersistentTableRecords" to mapOf("table_id" to "text", "page" to "long", "limit" to "long"),
+    "addRecordsToPersistentTable" to mapOf("table_id" to "text"),
+    "addPersistentTableColumns" to mapOf("table_id" to "text"),
+    "removePersistentTableColumns" to mapOf("table_id" to "text"),
+    "renamePersistentTableColumns" to mapOf("table_id" to "text"),
+    "searchPersistentTableRecords" to mapOf("table_id" to "text"),
+    "deletePersistentTableRecord" to mapOf("table_id" to "text", "record_id" to "text"),
+    "listWebhooks" to mapOf(),
+    "registerWebhook" to mapOf(),
+    "deleteWebhook" to mapOf("id" to "text"),
+    "getWebhookById" to mapOf("id" to "text"),
+    "updateWebhook" to mapOf("id" to "text"),
+    "updateWebhooksGroup" to mapOf(),
+    "listWorkflows" to mapOf("page" to "long", "limit" to "long", "application_id" to "text", "slug" to "text", "name" to "text", "published" to "text", "start_date" to "text", "end_date" to "text", "scope" to "text"),
+    "createWorkflow" to mapOf(),
+    "listEnabledWorkflows" to mapOf(),
+    "getWorkflowRequestStructure" to mapOf("workflowId" to "text"),
+    "listWorkflowVersions" to mapOf("workflowId" to "text", "page" to "long", "limit" to "long"),
+    "deleteWorkflow" to mapOf("workflowId" to "text"),
+    "getWorkflowById" to mapOf("workflowId" to "text"),
+    "getDraftWorkflow" to mapOf("workflowId" to "text"),
+    "executeWorkflow" to mapOf("workflowId" to "text", "config_id" to "text", "slug" to "text", "sync_execution" to "text", "include-headers_in_header" to "text", "instance_tag" to "text", "include-headers_in_query" to "text"),
+    "publishWorkflow" to mapOf("workflowId" to "text"),
+)
+
+/** The operations that have a generated `All` method (the paginated lists). */
+internal val GENERATED_ALL: Set<String> = setOf("listSchedules", "listDatarefs", "getDatarefAsTable", "listVariableDefinitions", "listVariableValuesByScope", "listExecutions", "listExecutionNodeBatches", "listLinkedAccounts", "listMcpServers", "listPersistentTables", "getPersistentTableRecords", "listWorkflows", "listWorkflowVersions")
+
 private fun Map<String, Any?>.required(key: String): Any = this[key] ?: throw IllegalArgumentException("$key is required")
 
 private fun Map<String, Any?>.text(key: String): String? = this[key]?.toString()
