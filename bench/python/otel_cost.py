@@ -5,7 +5,15 @@ difference of tens of microseconds.
 
     bindings-python/.venv/bin/python bench/python/otel_cost.py [calls per round, default 20000]
 
+    scripts/with-emulator.sh --any-linked-account -- bindings-python/.venv/bin/python \
+        bench/python/otel_cost.py --calls [calls per round, default 3000]
+
 (the venv ``make test-python`` builds: this checkout's wheel and the pinned OpenTelemetry SDK).
+``--calls``: whole token calls of ``AsyncRefold`` against the emulator ($REFOLD_BASE_URL), 64
+at a time, the process's CPU per call: with only the API (every round of it first: a provider
+cannot be unregistered), then, rounds interleaved, with the SDK registered and our replay
+skipped (core's trace, its queue and the tuples built for Python), with the SDK's floor in place
+of our replay, and with the whole bridge.
 The SDK is set up as bench.py's ``ours-async-otel-sdk`` row sets it up.
 """
 
@@ -16,7 +24,9 @@ import time
 
 from refold_session import _native, _telemetry
 
-CALLS = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+WHOLE_CALLS = sys.argv[1:2] == ["--calls"]
+_COUNT = sys.argv[2:3] if WHOLE_CALLS else sys.argv[1:2]
+CALLS = int(_COUNT[0]) if _COUNT else (3000 if WHOLE_CALLS else 20000)
 ROUNDS = 7
 
 SCOPE, VERSION, DECLARED = _native.TELEMETRY
@@ -86,15 +96,11 @@ def register_sdk() -> None:
     metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
 
 
-def main() -> None:
+def sdk_floor():
+    """The same two spans, a histogram point and a counter add, straight through the API
+    (attribute dicts made once, as an application's own code might)."""
     from opentelemetry import metrics, trace
 
-    bridge = _telemetry.bridge()
-    assert bridge is not None, "the opentelemetry API is not importable"
-    # (d) Only the API: what the native call asks Python at each call's start.
-    measure({"nothing (the loop)": lambda i: None, "API only: Bridge.begin()": lambda i: bridge.begin()})
-
-    register_sdk()
     tracer = trace.get_tracer(SCOPE, VERSION)
     meter = metrics.get_meter(SCOPE, VERSION)
     histogram = meter.create_histogram(DURATION, unit="s")
@@ -120,9 +126,63 @@ def main() -> None:
         histogram.record(0.0009, attempt)
         counter.add(1, {})
 
+    return floor
+
+
+async def whole_calls() -> None:
+    import asyncio
+    import os
+
+    from refold_session import AsyncRefold
+
+    client = AsyncRefold(os.environ["REFOLD_API_KEY"], base_url=os.environ["REFOLD_BASE_URL"])
+    replay = _telemetry.Bridge.record
+    made = [0]
+
+    async def round_of(label: str, rounds: dict) -> None:
+        left = [CALLS]
+
+        async def worker() -> None:
+            while left[0] > 0:
+                left[0] -= 1
+                made[0] += 1
+                await client.get_token_for_linked_account(f"cost-{made[0]}")
+
+        started = time.process_time_ns()
+        await asyncio.gather(*(worker() for _ in range(64)))
+        rounds.setdefault(label, []).append((time.process_time_ns() - started) / CALLS / 1000)
+
+    rounds: dict = {}
+    for _ in range(ROUNDS):
+        await round_of("API only (no SDK)", rounds)
+    register_sdk()
+    floor = sdk_floor()
+    states = {
+        "SDK, replay skipped (trace + crossing)": lambda self, plan: None,
+        "SDK, floor instead of our replay": lambda self, plan: floor(0),
+        "SDK, whole bridge": replay,
+    }
+    for _ in range(ROUNDS):
+        for label, record in states.items():
+            _telemetry.Bridge.record = record  # type: ignore[method-assign]
+            await round_of(label, rounds)
+    _telemetry.Bridge.record = replay  # type: ignore[method-assign]
+    for label, per_call in rounds.items():
+        per_call.sort()
+        print(f"{label:<44} {per_call[len(per_call) // 2]:7.2f} µs/call (CPU, median of {ROUNDS} × {CALLS})")
+
+
+def main() -> None:
+    bridge = _telemetry.bridge()
+    assert bridge is not None, "the opentelemetry API is not importable"
+    # (d) Only the API: what the native call asks Python at each call's start.
+    measure({"nothing (the loop)": lambda i: None, "API only: Bridge.begin()": lambda i: bridge.begin()})
+
+    register_sdk()
+    floor = sdk_floor()
     plans = [plan(time.time_ns() + i) for i in range(256)]
     medians = measure({
-        # (a) The floor: the same two spans, a histogram point and a counter add, through the API.
+        # (a) The floor.
         "SDK floor: 2 spans + record + add": floor,
         # (b) Ours: Bridge.record unpacking and replaying the native module's tuples.
         "ours: Bridge.record(plan)": lambda i: bridge.record(plans[i & 255]),
@@ -133,4 +193,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if WHOLE_CALLS:
+        import asyncio
+
+        asyncio.run(whole_calls())
+    else:
+        main()
