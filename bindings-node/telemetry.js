@@ -67,6 +67,8 @@ class Bridge {
   #recording = false;
   /** @type {{provider: unknown, made: {record?: Function, add?: Function}[]} | undefined} */
   #instruments;
+  /** @type {{provider: unknown, tracer: import('@opentelemetry/api').Tracer} | undefined} */
+  #tracer;
 
   /**
    * @param {OpenTelemetryApi} api
@@ -126,10 +128,23 @@ class Bridge {
     }
   }
 
+  /** Our tracer, made again only when another tracer provider is registered. */
+  #ourTracer() {
+    const api = this.#api;
+    const proxy = /** @type {{getDelegate?: () => unknown}} */ (api.trace.getTracerProvider());
+    const provider = typeof proxy.getDelegate === 'function' ? proxy.getDelegate() : proxy;
+    let made = this.#tracer;
+    if (made === undefined || made.provider !== provider) {
+      made = { provider, tracer: api.trace.getTracer(this.#declared.scope, this.#declared.version) };
+      this.#tracer = made;
+    }
+    return made.tracer;
+  }
+
   /** @param {TracePlan} plan */
   #spans(plan) {
     const api = this.#api;
-    const tracer = api.trace.getTracer(this.#declared.scope, this.#declared.version);
+    const tracer = this.#ourTracer();
     let parent = api.ROOT_CONTEXT;
     if (plan.parent) {
       const [, traceId, spanId, flags] = plan.parent.split('-');
@@ -140,12 +155,17 @@ class Bridge {
         isRemote: true,
       });
     }
-    /** @type {import('@opentelemetry/api').Context[]} */
+    const spans = plan.spans;
+    /** @type {(import('@opentelemetry/api').Context | undefined)[]} */
     const contexts = [];
     /** @type {import('@opentelemetry/api').Span[]} */
     const open = [];
-    for (const planned of plan.spans) {
-      const within = planned.parent === null ? parent : contexts[planned.parent];
+    for (const planned of spans) {
+      let within = parent;
+      if (planned.parent !== null) {
+        // Made once per span that has children (the call's span), not per span.
+        within = contexts[planned.parent] ??= api.trace.setSpan(api.ROOT_CONTEXT, open[planned.parent]);
+      }
       const kind = planned.kind === 'client' ? api.SpanKind.CLIENT : api.SpanKind.INTERNAL;
       const span = tracer.startSpan(
         planned.name,
@@ -153,11 +173,10 @@ class Bridge {
         within,
       );
       if (planned.error) span.setStatus({ code: api.SpanStatusCode.ERROR });
-      contexts.push(api.trace.setSpan(api.ROOT_CONTEXT, span));
       open.push(span);
     }
     // Children end before their parents, as they did.
-    for (let i = open.length - 1; i >= 0; i--) open[i].end(plan.spans[i].end);
+    for (let i = open.length - 1; i >= 0; i--) open[i].end(spans[i].end);
   }
 
   /** @param {TracePlan} plan */

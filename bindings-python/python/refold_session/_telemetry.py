@@ -31,7 +31,7 @@ class Bridge:
 
     __slots__ = (
         "_trace", "_metrics", "_context", "_quiet_tracers", "_quiet_meters", "_empty",
-        "_instruments", "_tracer_provider", "_meter_provider", "_registered",
+        "_instruments", "_tracer_provider", "_meter_provider", "_registered", "_kinds",
     )
 
     def __init__(self, trace: Any, metrics: Any, context: Any, metrics_internal: Any):
@@ -62,6 +62,8 @@ class Bridge:
         # current when its trace is recorded.
         self._empty = context.Context()
         self._instruments: Optional[Tuple[Any, List[Any]]] = None
+        # Looked up once: record() runs per call.
+        self._kinds = {"client": trace.SpanKind.CLIENT, "internal": trace.SpanKind.INTERNAL}
 
     def begin(self) -> Tuple[Optional[str], bool]:
         """The W3C ``traceparent`` of the current span (``None`` without a valid one), and
@@ -87,8 +89,11 @@ class Bridge:
         span the call was made in) and its metric points."""
         parent, spans, points = plan
         tracer, instruments = self._tools()
-        trace = self._trace
-        root = self._parent(parent)
+        start_span = tracer.start_span
+        empty = self._empty
+        root = empty if parent is None else self._parent(parent)
+        kinds = self._kinds
+        internal = kinds["internal"]
         made: List[Any] = []
         contexts: Dict[int, Any] = {}
         for name, kind, under, start, _, error, attributes in spans:
@@ -97,20 +102,20 @@ class Bridge:
             else:
                 context = contexts.get(under)
                 if context is None:
-                    context = contexts[under] = trace.set_span_in_context(made[under], self._empty)
-            span = tracer.start_span(
+                    context = contexts[under] = self._trace.set_span_in_context(made[under], empty)
+            span = start_span(
                 name,
                 context=context,
-                kind=trace.SpanKind.CLIENT if kind == "client" else trace.SpanKind.INTERNAL,
+                kind=kinds.get(kind, internal),
                 attributes=attributes,
                 start_time=start,
             )
             if error:
-                span.set_status(trace.Status(trace.StatusCode.ERROR))
+                span.set_status(self._trace.Status(self._trace.StatusCode.ERROR))
             made.append(span)
         # Children end before their parents, as they did.
-        for span, planned in zip(reversed(made), reversed(spans)):
-            span.end(end_time=planned[4])
+        for index in range(len(made) - 1, -1, -1):
+            made[index].end(end_time=spans[index][4])
         for index, value, attributes in points:
             instruments[index](value, attributes)
 
