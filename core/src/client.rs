@@ -162,6 +162,14 @@ impl Client {
         linked_account_id: &str,
         options: RequestOptions,
     ) -> Result<SessionToken, Error> {
+        // A hit first, before the miss path's future exists: that future is large, and moving
+        // it into the observer cost a hit more than the lookup itself.
+        if !options.fresh
+            && options.check().is_ok()
+            && let Some(token) = self.cached_token_within(linked_account_id, options.traceparent)
+        {
+            return Ok(token);
+        }
         match self.engine().observer() {
             None => self.token(linked_account_id, options).await,
             Some(observer) => {
@@ -170,7 +178,8 @@ impl Client {
                         "get_token_for_linked_account",
                         Some(linked_account_id),
                         options.traceparent,
-                        self.token(linked_account_id, options),
+                        // Boxed: the observer's wrappers move a pointer, not the state machine.
+                        Box::pin(self.token(linked_account_id, options)),
                     )
                     .await
             }
