@@ -280,22 +280,24 @@ pub(crate) enum Lookup {
 /// not a delete of the workflow `enabled`.
 pub(crate) fn find(method: &Method, path: &str) -> Lookup {
     let verb = Verb::of(method);
-    let best = best_rank(path);
-    let retired = RETIRED
+    let segments = segments(path);
+    let retired = RETIRED_TEMPLATES
         .iter()
         .filter(|(retired, _)| Some(*retired) == verb)
-        .filter_map(|(_, template)| specificity(template, path))
+        .filter_map(|(_, template)| rank(template, &segments))
         .max();
-    let Some(best) = best else {
+    let ranks = ranks(&segments);
+    let Some(best) = ranks.iter().flatten().copied().max() else {
         return if retired.is_some() {
             Lookup::Retired
         } else {
             Lookup::NotFound
         };
     };
-    if let Some(route) = ROUTES
+    if let Some((route, _)) = ROUTES
         .iter()
-        .find(|route| Some(route.verb) == verb && specificity(route.path, path) == Some(best))
+        .zip(&ranks)
+        .find(|(route, rank)| Some(route.verb) == verb && **rank == Some(best))
     {
         return Lookup::Found(route);
     }
@@ -305,20 +307,23 @@ pub(crate) fn find(method: &Method, path: &str) -> Lookup {
     Lookup::WrongMethod(allowed(path))
 }
 
-/// The rank of the most specific template `path` matches.
-fn best_rank(path: &str) -> Option<u64> {
+/// The routes of the resource `path` is (see [`find`]).
+fn resource(path: &str) -> impl Iterator<Item = &'static Route> {
+    let ranks = ranks(&segments(path));
+    let best = ranks.iter().flatten().copied().max();
     ROUTES
         .iter()
-        .filter_map(|route| specificity(route.path, path))
-        .max()
+        .zip(ranks)
+        .filter(move |(_, rank)| best.is_some() && *rank == best)
+        .map(|(route, _)| route)
 }
 
-/// The routes of the resource `path` is (see [`find`]).
-fn resource(path: &str) -> impl Iterator<Item = &'static Route> + '_ {
-    let best = best_rank(path);
-    ROUTES
+/// Each route's rank for a path split into `segments` (in [`ROUTES`]' order).
+fn ranks(segments: &[&str]) -> Vec<Option<u64>> {
+    TEMPLATES
         .iter()
-        .filter(move |route| best.is_some() && specificity(route.path, path) == best)
+        .map(|template| rank(template, segments))
+        .collect()
 }
 
 /// The methods any route of `path` takes, in the order GET, POST, PUT,
@@ -348,27 +353,54 @@ pub(crate) fn allow_header(verbs: &[Verb]) -> String {
         .join(", ")
 }
 
-/// `None` if `template` does not match `path`; otherwise a rank in which
-/// literal segments count more the further left they are.
-fn specificity(template: &str, path: &str) -> Option<u64> {
+/// A route template split once: each segment a literal, or `None` for a parameter.
+type Template = Vec<Option<&'static str>>;
+
+fn template(path: &str) -> Vec<Option<&str>> {
+    path.split('/')
+        .map(|segment| (!is_parameter(segment)).then_some(segment))
+        .collect()
+}
+
+/// [`ROUTES`]' templates, in its order: a request splits its path once and compares segments,
+/// instead of splitting every template for every request.
+static TEMPLATES: LazyLock<Vec<Template>> =
+    LazyLock::new(|| ROUTES.iter().map(|route| template(route.path)).collect());
+
+static RETIRED_TEMPLATES: LazyLock<Vec<(Verb, Template)>> = LazyLock::new(|| {
+    RETIRED
+        .iter()
+        .map(|(verb, path)| (*verb, template(path)))
+        .collect()
+});
+
+/// `path`'s segments, at most one more than [`MAX_SEGMENTS`] (a longer path matches nothing).
+fn segments(path: &str) -> Vec<&str> {
+    path.split('/').take(MAX_SEGMENTS + 1).collect()
+}
+
+/// `None` if `template` does not match the path split into `segments`; otherwise a rank in
+/// which literal segments count more the further left they are.
+fn rank(template: &[Option<&str>], segments: &[&str]) -> Option<u64> {
+    if template.len() != segments.len() || template.len() > MAX_SEGMENTS {
+        return None;
+    }
     let mut rank = 0u64;
-    let mut segments = path.split('/');
-    for (index, expected) in template.split('/').enumerate() {
-        let actual = segments.next()?;
-        if index >= MAX_SEGMENTS {
-            return None;
-        }
-        if is_parameter(expected) {
-            if actual.is_empty() {
-                return None;
-            }
-        } else if expected == actual {
-            rank |= 1 << (MAX_SEGMENTS - 1 - index);
-        } else {
-            return None;
+    for (index, (expected, actual)) in template.iter().zip(segments).enumerate() {
+        match expected {
+            None if actual.is_empty() => return None,
+            None => {}
+            Some(literal) if literal == actual => rank |= 1 << (MAX_SEGMENTS - 1 - index),
+            Some(_) => return None,
         }
     }
-    segments.next().is_none().then_some(rank)
+    Some(rank)
+}
+
+/// [`rank`] of a template and a path given as text.
+#[cfg(test)]
+fn specificity(template_path: &str, path: &str) -> Option<u64> {
+    rank(&template(template_path), &segments(path))
 }
 
 fn is_parameter(segment: &str) -> bool {
