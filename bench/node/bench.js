@@ -307,7 +307,11 @@ async function main() {
   process.exit(0);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error && error.stack}\n`);
-  process.exit(1);
-});
+module.exports = { registerOpenTelemetrySdk };
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`${error && error.stack}\n`);
+    process.exit(1);
+  });
+}

@@ -27,6 +27,8 @@ const binding = process.env.REFOLD_BINDINGS_NODE || path.resolve(__dirname, '../
 const native = require(path.join(binding, 'refold-session.linux-x64-gnu.node'));
 const { openTelemetryBridge } = require(path.join(binding, 'telemetry.js'));
 const api = require('@opentelemetry/api');
+// The same SDK set-up as bench.js's ours-otel-sdk rows.
+const { registerOpenTelemetrySdk } = require('./bench.js');
 
 const declared = JSON.parse(native.telemetryInstruments());
 const [duration, , misses] = declared.instruments.map((spec) => spec.name);
@@ -84,23 +86,6 @@ async function measure(calls) {
   return medians;
 }
 
-function registerSdk() {
-  // As bench.js registerOpenTelemetrySdk: batch span processor, periodic reader, dropping exporters.
-  const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
-  const { MeterProvider, PeriodicExportingMetricReader, AggregationTemporality } = require('@opentelemetry/sdk-metrics');
-  const dropped = (_items, done) => done({ code: 0 });
-  const spans = { export: dropped, shutdown: async () => {}, forceFlush: async () => {} };
-  const points = {
-    export: dropped,
-    shutdown: async () => {},
-    forceFlush: async () => {},
-    selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
-  };
-  api.trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans)] }));
-  api.metrics.setGlobalMeterProvider(
-    new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: points, exportIntervalMillis: 10000 })] }),
-  );
-}
 
 async function main() {
   const bridge = openTelemetryBridge(() => native.telemetryInstruments());
@@ -113,7 +98,7 @@ async function main() {
     },
   });
 
-  registerSdk();
+  registerOpenTelemetrySdk();
   const texts = Array.from({ length: 256 }, (_, i) => planText(Date.now() + i));
   const medians = await measure({
     // (a) The floor: the same two spans, a histogram point and a counter add, straight through the API.
@@ -178,16 +163,16 @@ async function wholeCalls() {
       caught.record = replay;
     },
     'SDK, replay skipped (plan + crossing)': () => {
-      registerSdk();
+      registerOpenTelemetrySdk();
       caught.record = () => {};
     },
     'SDK, floor instead of our replay': () => {
-      registerSdk();
+      registerOpenTelemetrySdk();
       const floor = sdkFloor();
       caught.record = () => floor();
     },
     'SDK, whole bridge': () => {
-      registerSdk();
+      registerOpenTelemetrySdk();
       caught.record = replay;
     },
   };

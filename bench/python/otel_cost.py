@@ -24,6 +24,8 @@ import time
 
 from refold_session import _native, _telemetry
 
+from bench import register_noop_sdk  # the same SDK set-up as bench.py's otel-sdk rows
+
 WHOLE_CALLS = sys.argv[1:2] == ["--calls"]
 _COUNT = sys.argv[2:3] if WHOLE_CALLS else sys.argv[1:2]
 CALLS = int(_COUNT[0]) if _COUNT else (3000 if WHOLE_CALLS else 20000)
@@ -75,25 +77,6 @@ def measure(calls: dict) -> dict:
         medians[label] = per_call[len(per_call) // 2]
         print(f"{label:<44} {medians[label]:7.2f} µs/call (CPU, median of {ROUNDS} × {CALLS})")
     return medians
-
-
-def register_sdk() -> None:
-    """As bench.py's register_noop_sdk: batch span processor into a dropping exporter, a
-    metric reader never collected."""
-    from opentelemetry import metrics, trace
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-
-    class Drop(SpanExporter):
-        def export(self, spans):
-            return SpanExportResult.SUCCESS
-
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(Drop()))
-    trace.set_tracer_provider(provider)
-    metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
 
 
 def sdk_floor():
@@ -155,7 +138,7 @@ async def whole_calls() -> None:
     rounds: dict = {}
     for _ in range(ROUNDS):
         await round_of("API only (no SDK)", rounds)
-    register_sdk()
+    register_noop_sdk()
     floor = sdk_floor()
     states = {
         "SDK, replay skipped (trace + crossing)": lambda self, plan: None,
@@ -178,7 +161,7 @@ def main() -> None:
     # (d) Only the API: what the native call asks Python at each call's start.
     measure({"nothing (the loop)": lambda i: None, "API only: Bridge.begin()": lambda i: bridge.begin()})
 
-    register_sdk()
+    register_noop_sdk()
     floor = sdk_floor()
     plans = [plan(time.time_ns() + i) for i in range(256)]
     medians = measure({
