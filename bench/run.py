@@ -117,7 +117,7 @@ RAW_GET_PEERS = {
 }
 # The targets for a hit: p50 at concurrency 1 (µs); rate ≥ 20× the miss path's for
 # Node and Python. A store hit: p50 ≤ 1.5× the language's best raw GET.
-HIT_P50_TARGET_US = {"rust": 1.0, "node": 5.0, "python": 5.0, "jvm": 10.0}
+HIT_P50_TARGET_US = {"rust": 1.0, "node": 1.0, "python": 1.0, "jvm": 1.0}
 HIT_RATE_TARGET = {"node": 20.0, "python": 20.0}
 STORE_P50_TARGET = 1.5
 # Clients that need our binding (skipped with its reason when it was not built).

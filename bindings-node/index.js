@@ -963,6 +963,8 @@ function parseWebhookEvent(rawBody) {
 class Refold {
   /** The addon's client, which holds the API key (never visible from JavaScript). @type {NativeClient} */
   #native;
+  /** Answers a plain cache hit (the token's object), else `undefined`. @type {(linkedAccountId: unknown) => import('./native').SessionTokenObject | undefined} */
+  #hit;
   /** @type {{endpoint: string, environment: string, userAgent: string}} */
   #properties;
   /** @type {ReturnType<typeof apiCaller> | undefined} */
@@ -995,6 +997,7 @@ class Refold {
     }
     setUpLogs(this, logger);
     this.#native = built.client;
+    this.#hit = built.client.hitFunction();
     this.#properties = { endpoint: built.endpoint, environment: built.environment, userAgent: built.userAgent };
   }
 
@@ -1090,6 +1093,10 @@ class Refold {
     // A plain cache hit comes back synchronously as the token's object (the one made at the
     // miss): the promise is then already fulfilled when this returns.
     const [given, signal] = callOptions(options);
+    if (given === undefined) {
+      const hit = this.#hit(id);
+      if (hit !== undefined) return /** @type {SessionToken} */ (hit);
+    }
     if (signal?.aborted) throw abortError(signal);
     const callId = freeCallId();
     if (signal !== undefined) dispatcher.armCancel(callId);

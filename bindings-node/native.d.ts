@@ -52,6 +52,11 @@ export declare class NativeClient {
    */
   token(callId: number, linkedAccountId: unknown, options?: unknown | undefined | null): SessionTokenObject | ErrorPayload | null
   /**
+   * This client's cache-hit function: `hit(id)` answers what `token` answers for a plain
+   * cache hit without options (the token's `SessionToken` object), else `undefined`.
+   */
+  hitFunction(): (linkedAccountId: unknown) => SessionTokenObject | undefined
+  /**
    * Upserts (`PUT`) or, with `create`, creates (`POST`) the linked account `payload`
    * (the official SDK's object).
    */

@@ -5,6 +5,8 @@
 use napi::bindgen_prelude::{
     JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object, Unknown, Utf16String,
 };
+use std::mem::MaybeUninit;
+
 use napi::{JsValue, Result, ValueType};
 use refold_session::host::{HostValue, MAX_DEPTH};
 
@@ -97,6 +99,15 @@ impl Converter {
     }
 }
 
+/// The text of `value` when it is a string holding Unicode text, else `None`.
+pub fn string_text(value: &Unknown<'_>) -> Result<Option<String>> {
+    if value.get_type()? != ValueType::String {
+        return Ok(None);
+    }
+    // SAFETY: the value's type was just checked.
+    unsafe { text(value) }
+}
+
 /// Strings up to this many UTF-16 units (ids, keys, most values) are read without a heap buffer.
 const SHORT_TEXT: usize = 256;
 
@@ -110,7 +121,7 @@ const SHORT_TEXT: usize = 256;
 /// `value` must be a string.
 unsafe fn text(value: &Unknown<'_>) -> Result<Option<String>> {
     let raw = value.value();
-    let mut units = [0u16; SHORT_TEXT];
+    let mut units = [MaybeUninit::<u16>::uninit(); SHORT_TEXT];
     let mut written = 0usize;
     // SAFETY: `units` is writable for its length; napi writes at most length − 1 units and a
     // terminator, and reports how many it wrote.
@@ -118,7 +129,7 @@ unsafe fn text(value: &Unknown<'_>) -> Result<Option<String>> {
         napi::sys::napi_get_value_string_utf16(
             raw.env,
             raw.value,
-            units.as_mut_ptr(),
+            units.as_mut_ptr().cast(),
             units.len(),
             &mut written,
         )
@@ -127,7 +138,9 @@ unsafe fn text(value: &Unknown<'_>) -> Result<Option<String>> {
         return Err(napi::Error::from_reason("a string could not be read"));
     }
     if written < SHORT_TEXT - 1 {
-        return Ok(from_utf16(&units[..written]));
+        // SAFETY: napi initialized the first `written` units.
+        let units = unsafe { std::slice::from_raw_parts(units.as_ptr().cast::<u16>(), written) };
+        return Ok(from_utf16(units));
     }
     // Possibly cut short: read it whole.
     // SAFETY: the caller checked that the value is a string.
@@ -138,8 +151,7 @@ unsafe fn text(value: &Unknown<'_>) -> Result<Option<String>> {
 /// UTF-16 as a `String` (`None` for a lone surrogate); ASCII, the usual id, in one copy.
 fn from_utf16(units: &[u16]) -> Option<String> {
     if units.iter().all(|unit| *unit < 0x80) {
-        let bytes: Vec<u8> = units.iter().map(|unit| *unit as u8).collect();
-        return String::from_utf8(bytes).ok();
+        return Some(units.iter().map(|unit| char::from(*unit as u8)).collect());
     }
     String::from_utf16(units).ok()
 }

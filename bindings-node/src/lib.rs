@@ -33,6 +33,7 @@ mod api;
 #[cfg(feature = "test-hooks")]
 pub mod census;
 mod dispatch;
+mod fast_hit;
 mod host_token;
 mod host_value;
 mod records;
@@ -164,6 +165,13 @@ impl NativeClient {
             }),
             |error| Some(Either::B(error)),
         )
+    }
+
+    /// This client's cache-hit function: `hit(id)` answers what `token` answers for a plain
+    /// cache hit without options (the token's `SessionToken` object), else `undefined`.
+    #[napi(ts_return_type = "(linkedAccountId: unknown) => SessionTokenObject | undefined")]
+    pub fn hit_function<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        fast_hit::hit_function(env, &self.inner, &self.channel)
     }
 
     /// Upserts (`PUT`) or, with `create`, creates (`POST`) the linked account `payload`

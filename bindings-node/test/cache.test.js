@@ -149,6 +149,8 @@ describe('control', () => {
       [() => refold.getTokenForLinkedAccount('acct-1', { fresh: 'yes' }), /fresh must be a boolean, not string/],
       [() => refold.getTokenForLinkedAccount('acct-1', 'fresh'), /options must be an object, not string/],
       [() => refold.invalidate(5), /number/],
+      [() => refold.getTokenForLinkedAccount(5), /number/],
+      [() => refold.getTokenForLinkedAccount('a\uD800'), /not valid Unicode/],
       [() => refold.invalidate('a\uD800'), /not valid Unicode/],
     ]) {
       await assert.rejects(makeCall(), (error) => {
@@ -188,6 +190,7 @@ describe('the synchronous hit', () => {
       assert.equal(await settledAtOnce(hit), true, 'a hit is answered synchronously');
       const session = await hit;
       assert.ok(session instanceof Refold.SessionToken);
+      assert.equal(session, minted, "a hit answers the object made at the miss");
       assert.equal(session.token, minted.token);
       assert.deepEqual(session.toJSON(), minted.toJSON());
       assert.deepEqual(session.expiresAt, minted.expiresAt);
