@@ -50,6 +50,10 @@ struct Inner {
     current: HashMap<String, Issued>,
     /// Revoked token ids (`jti`) and when they expire anyway.
     revoked: HashMap<u64, u64>,
+    /// When each map last dropped its expired entries (Unix seconds): at most once a second,
+    /// since a full map of live entries would otherwise be walked whole on every request.
+    current_pruned: u64,
+    revoked_pruned: u64,
 }
 
 impl Sessions {
@@ -73,7 +77,10 @@ impl Sessions {
         }
         let issued = mint();
         if inner.current.len() >= MAX_REUSABLE && !inner.current.contains_key(account) {
-            inner.current.retain(|_, issued| issued.exp > now);
+            if inner.current_pruned < now {
+                inner.current_pruned = now;
+                inner.current.retain(|_, issued| issued.exp > now);
+            }
             if inner.current.len() >= MAX_REUSABLE {
                 if let Some(any) = inner.current.keys().next().cloned() {
                     inner.current.remove(&any);
@@ -93,14 +100,14 @@ impl Sessions {
     /// the access-token store went (0 or 1), or why nothing could be done.
     pub(crate) fn revoke(&self, session: &Session, now: u64) -> Result<u64, String> {
         let mut inner = self.lock();
-        if inner.revoked.len() + 2 > MAX_REVOKED {
+        if inner.revoked.len() + 2 > MAX_REVOKED && inner.revoked_pruned < now {
+            inner.revoked_pruned = now;
             inner.revoked.retain(|_, exp| *exp > now);
-            if inner.revoked.len() + 2 > MAX_REVOKED {
-                return Err(format!(
-                    "the emulator keeps at most {MAX_REVOKED} revoked tokens that have not \
-                     expired yet"
-                ));
-            }
+        }
+        if inner.revoked.len() + 2 > MAX_REVOKED {
+            return Err(format!(
+                "the emulator keeps at most {MAX_REVOKED} revoked tokens that have not expired yet"
+            ));
         }
         inner.revoked.insert(session.jti, session.exp);
         let stored = inner
@@ -222,5 +229,26 @@ mod tests {
         };
         assert!(sessions.revoke(&late, 5).is_err());
         assert_eq!(sessions.revoke(&late, 10), Ok(0));
+    }
+
+    #[test]
+    fn a_full_store_forgets_one_per_new_account_and_drops_the_expired_a_second_later() {
+        let sessions = Sessions::default();
+        for n in 0..MAX_REUSABLE as u64 {
+            sessions.issue(&format!("a{n}"), 1, false, || issued(n, 50));
+        }
+        for n in 0..1_000u64 {
+            let jti = MAX_REUSABLE as u64 + n;
+            assert_eq!(
+                sessions
+                    .issue(&format!("b{n}"), 1, false, || issued(jti, 50))
+                    .jti,
+                jti
+            );
+            assert_eq!(sessions.lock().current.len(), MAX_REUSABLE);
+        }
+        // All expired at 60: the next new account prunes them.
+        sessions.issue("late", 60, false, || issued(u64::MAX / 2, 120));
+        assert_eq!(sessions.lock().current.len(), 1);
     }
 }
