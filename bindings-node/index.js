@@ -505,7 +505,7 @@ function callOptions(options) {
   if (plain && /** @type {{signal?: unknown}} */ (options).signal !== undefined) {
     const { signal: asked, ...rest } = /** @type {{signal?: unknown}} */ (options);
     if (!(asked instanceof AbortSignal)) {
-      throw new errorClasses.invalid_input('The option signal must be an AbortSignal.', { code: 'invalid_input' });
+      throw toError(native.hostObjectError('signal', asked === null ? 'null' : typeof asked));
     }
     signal = asked;
     given = rest;
@@ -607,10 +607,7 @@ function setUpLogs(client, logger) {
     const given = /** @type {Record<string, unknown>} */ (logger);
     const methods = ['debug', 'info', 'warn', 'error'];
     if (typeof logger !== 'object' || !methods.every((method) => typeof given[method] === 'function')) {
-      throw new errorClasses.configuration(
-        'The option logger must be an object with debug, info, warn and error methods (console, pino, winston…).',
-        { code: 'configuration' },
-      );
+      throw toError(native.hostObjectError('logger', typeof logger));
     }
     const known = /** @type {Logger} */ (logger);
     loggers.set(known, (loggers.get(known) ?? 0) + 1);

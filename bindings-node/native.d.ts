@@ -230,6 +230,13 @@ export interface ErrorPayload {
   httpErrorType?: string
 }
 
+/**
+ * The error of the host-object option `name` (`signal`, `logger`: `refold_session::host::
+ * HOST_OBJECT_OPTIONS`) holding a value whose `typeof` is `received` (`object`: an object of
+ * the wrong kind), worded by the core.
+ */
+export declare function hostObjectError(name: string, received: string): ErrorPayload
+
 /** One connected application of a linked account. */
 export interface IntegrationPayload {
   /** Refold's `type`: the application's slug. */

@@ -72,8 +72,8 @@ export interface ClientOptions {
   sandbox?: boolean;
   /**
    * Receives the library's log lines (retries, store fallbacks, refresh failures): any object
-   * with `debug`, `info`, `warn` and `error` methods (`console`, pino, winston). Lines from
-   * REFOLD_LOG's level, else `warn`. Never a secret in a line.
+   * with `debug`, `info`, `warn` and `error` methods (`console`, pino, winston); lines from
+   * REFOLD_LOG's level, else `warn`; never a secret in a line.
    */
   logger?: Logger;
 }
@@ -105,7 +105,7 @@ export interface RequestOptions {
   timeout?: number;
   /**
    * Cancels the call when aborted: before sending, nothing is sent; during a request, it is
-   * closed. Either way the call rejects with `AbortError` (`code: 'aborted'`). A cache hit
+   * closed; either way the call rejects with `AbortError` (`code: 'aborted'`); a cache hit
    * ignores it.
    */
   signal?: AbortSignal;

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -101,25 +102,18 @@ def interface(name: str, rows: List[Dict[str, Any]], aliases: List[Dict[str, Any
     return out
 
 
-# Node-only members: host objects the core cannot read (index.js takes them out of the object).
-HOST_MEMBERS = {
-    "ClientOptions": [
-        "  /**",
-        "   * Receives the library's log lines (retries, store fallbacks, refresh failures): any object",
-        "   * with `debug`, `info`, `warn` and `error` methods (`console`, pino, winston). Lines from",
-        "   * REFOLD_LOG's level, else `warn`. Never a secret in a line.",
-        "   */",
-        "  logger?: Logger;",
-    ],
-    "RequestOptions": [
-        "  /**",
-        "   * Cancels the call when aborted: before sending, nothing is sent; during a request, it is",
-        "   * closed. Either way the call rejects with `AbortError` (`code: 'aborted'`). A cache hit",
-        "   * ignores it.",
-        "   */",
-        "  signal?: AbortSignal;",
-    ],
-}
+def host_members(description: Dict[str, Any], table: str) -> List[str]:
+    """Node's host-object members of one table (the core's `HOST_OBJECT_OPTIONS`): objects the
+    core cannot read, which index.js takes out of the options and checks."""
+    out: List[str] = []
+    for option in description.get("host_objects", []):
+        if option["dialect"] != "node" or option["table"] != table:
+            continue
+        summary = option["summary"]
+        out += doc(textwrap.wrap(summary[0].upper() + summary[1:] + ".", 92), "  ")
+        out.append(f"  {option['name']}?: {option['host_type']};")
+    return out
+
 
 LOGGER = [
     "/** What the `logger` option takes (`console`, pino and winston loggers fit). */",
@@ -147,9 +141,11 @@ def render(description: Dict[str, Any]) -> str:
         if row["kind"] == "table":
             tables.append((row["record"], row["rows"], []))
             pending.extend(row["rows"])
+    tables_of = {interface_name: key for key, interface_name in INTERFACES.items()}
     for name, rows, aliases in tables:
         by_name = {row["name"]: row for row in rows}
-        out += interface(name, rows, aliases, by_name, HOST_MEMBERS.get(name, []))
+        extra = host_members(description, tables_of[name]) if name in tables_of else []
+        out += interface(name, rows, aliases, by_name, extra)
         out.append("")
     out += LOGGER
     codes = description["error_codes"]

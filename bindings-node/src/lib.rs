@@ -448,6 +448,16 @@ pub struct BuiltClient {
     pub user_agent: String,
 }
 
+/// The error of the host-object option `name` (`signal`, `logger`: `refold_session::host::
+/// HOST_OBJECT_OPTIONS`) holding a value whose `typeof` is `received` (`object`: an object of
+/// the wrong kind), worded by the core.
+#[napi]
+pub fn host_object_error(name: String, received: String) -> ErrorPayload {
+    host::host_object_error(&name, &received, NODE)
+        .unwrap_or_else(|| Error::internal("an option the core does not declare"))
+        .into()
+}
+
 /// Builds a client of the environment of `dispatcher` from the options object as the user
 /// passed it (any JavaScript value),
 /// read by the core in Node's dialect (`core::host::client_options`); unset options fall back

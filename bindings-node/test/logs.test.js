@@ -66,8 +66,18 @@ test('a logger gets lines from REFOLD_LOG level (else warn), never a secret', as
 });
 
 test('a logger without the four methods is a ConfigurationError', () => {
-  for (const logger of [{ info() {} }, 'console', 1]) {
-    assert.throws(() => new Refold({ apiKey: KEY, baseUrl: emulator.url, logger }), Refold.ConfigurationError);
+  const expects = 'logger must be an object with debug, info, warn and error methods (console, pino, winston)';
+  for (const [logger, message] of [
+    [{ info() {} }, `${expects}.`],
+    ['console', `${expects}, not string.`],
+    [1, `${expects}, not number.`],
+  ]) {
+    assert.throws(() => new Refold({ apiKey: KEY, baseUrl: emulator.url, logger }), (error) => {
+      assert.ok(error instanceof Refold.ConfigurationError);
+      assert.equal(error.code, 'configuration');
+      assert.equal(error.message, message, 'worded by the core (HOST_OBJECT_OPTIONS)');
+      return true;
+    });
   }
   // `console` fits.
   assert.ok(new Refold({ apiKey: KEY, baseUrl: emulator.url, logger: console }));

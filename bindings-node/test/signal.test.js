@@ -99,9 +99,20 @@ describe('signal', () => {
   });
 
   test('a signal that is not an AbortSignal is InvalidInputError, nothing sent', async () => {
-    for (const signal of [{ aborted: false }, 'abort', 1]) {
-      await assert.rejects(client.getTokenForLinkedAccount('sig-bad', { signal }), Refold.InvalidInputError);
-      await assert.rejects(client.api.listWebhooks({}, { signal }), Refold.InvalidInputError);
+    for (const [signal, message] of [
+      [{ aborted: false }, 'signal must be an AbortSignal.'],
+      ['abort', 'signal must be an AbortSignal, not string.'],
+      [1, 'signal must be an AbortSignal, not number.'],
+      [null, 'signal must be an AbortSignal, not null.'],
+    ]) {
+      const refused = (/** @type {unknown} */ error) => {
+        assert.ok(error instanceof Refold.InvalidInputError);
+        assert.equal(error.code, 'invalid_input');
+        assert.equal(error.message, message, 'worded by the core (HOST_OBJECT_OPTIONS)');
+        return true;
+      };
+      await assert.rejects(client.getTokenForLinkedAccount('sig-bad', { signal }), refused);
+      await assert.rejects(client.api.listWebhooks({}, { signal }), refused);
     }
     assert.equal(await sent(), 0);
   });

@@ -8,8 +8,8 @@ use crate::accounts::{Integration, LinkedAccount, LinkedAccountPage};
 use crate::cache::CacheStats;
 use crate::error::{Error, ErrorCode};
 use crate::options::{
-    CLIENT_ALIASES, CLIENT_OPTIONS, Case, Dialect, DurationUnit, OptionAlias, OptionKind,
-    OptionSpec, PAGE_ARGUMENTS, REQUEST_ALIASES, REQUEST_OPTIONS,
+    CLIENT_ALIASES, CLIENT_OPTIONS, Case, Dialect, DurationUnit, HOST_OBJECT_OPTIONS, OptionAlias,
+    OptionKind, OptionSpec, PAGE_ARGUMENTS, REQUEST_ALIASES, REQUEST_OPTIONS,
 };
 use crate::sessions::RevokeResult;
 use crate::token::SessionToken;
@@ -31,6 +31,14 @@ pub fn describe() -> Value {
             "client": aliases(CLIENT_ALIASES),
             "request": aliases(REQUEST_ALIASES),
         },
+        "host_objects": HOST_OBJECT_OPTIONS.iter().map(|option| json!({
+            "dialect": option.dialect,
+            "table": option.table,
+            "name": option.name,
+            "host_type": option.host_type,
+            "expects": option.expects,
+            "summary": option.summary,
+        })).collect::<Vec<_>>(),
         "error_codes": ErrorCode::ALL.iter().map(|code| code.as_str()).collect::<Vec<_>>(),
         "records": {
             "SessionToken": SessionToken::FIELDS,

@@ -5,11 +5,13 @@
 //! [`linked_account_input`], a generated call's [`api_request`] and its files [`api_file`]) and
 //! JSON ([`json`]) here, in its [`Dialect`]; builds its client with [`build_client`]; generates
 //! its stubs from [`describe`]; and words a webhook body of the wrong type with
-//! [`webhook_body_type_error`].
+//! [`webhook_body_type_error`] and an option holding the wrong host object with
+//! [`host_object_error`].
 
 mod api;
 mod describe;
 mod json;
+mod objects;
 mod read;
 #[cfg(test)]
 mod tests;
@@ -19,6 +21,7 @@ mod webhook;
 pub use self::api::{api_file, api_file_count, api_request};
 pub use self::describe::describe;
 pub use self::json::{json, linked_account_input};
+pub use self::objects::host_object_error;
 pub use self::read::{
     PageArguments, client_options, linked_account_id, page_arguments, request_options,
     session_token,
@@ -31,8 +34,8 @@ use crate::client::Client;
 use crate::error::Error;
 pub use crate::options::{
     CACHE_OPTIONS, CLIENT_ALIASES, CLIENT_OPTIONS, Case, ClientOptions, Dialect, DurationUnit,
-    OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, RATE_LIMIT_OPTIONS, REQUEST_ALIASES,
-    REQUEST_OPTIONS, STORE_OPTIONS, TypeWords, UnknownNames,
+    HOST_OBJECT_OPTIONS, HostObjectOption, OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS,
+    RATE_LIMIT_OPTIONS, REQUEST_ALIASES, REQUEST_OPTIONS, STORE_OPTIONS, TypeWords, UnknownNames,
 };
 use crate::telemetry::Telemetry;
 

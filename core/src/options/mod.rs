@@ -16,9 +16,9 @@ use url::Url;
 pub use self::dialect::{Case, Dialect, DurationUnit, TypeWords, UnknownNames};
 pub(crate) use self::dialect::{not_unicode, show_number, wrong_type};
 pub use self::table::{
-    CACHE_OPTIONS, CLIENT_ALIASES, CLIENT_OPTIONS, MAX_RATE_LIMIT_BURST, MAX_RATE_LIMIT_PER_SECOND,
-    OptionAlias, OptionKind, OptionSpec, PAGE_ARGUMENTS, RATE_LIMIT_OPTIONS, REQUEST_ALIASES,
-    REQUEST_OPTIONS, STORE_OPTIONS,
+    CACHE_OPTIONS, CLIENT_ALIASES, CLIENT_OPTIONS, HOST_OBJECT_OPTIONS, HostObjectOption,
+    MAX_RATE_LIMIT_BURST, MAX_RATE_LIMIT_PER_SECOND, OptionAlias, OptionKind, OptionSpec,
+    PAGE_ARGUMENTS, RATE_LIMIT_OPTIONS, REQUEST_ALIASES, REQUEST_OPTIONS, STORE_OPTIONS,
 };
 use crate::cache::{
     CacheConfig, DEFAULT_MAX_ENTRIES, DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD,

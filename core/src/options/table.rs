@@ -371,3 +371,47 @@ pub const REQUEST_ALIASES: &[OptionAlias] = &[OptionAlias {
     of: "timeout",
     sets: None,
 }];
+
+/// An option holding one of a host's own objects (Node's `AbortSignal`, its logger): that host
+/// takes it out of the options and checks it itself, since the core cannot read the object; the
+/// core declares it (`describe()`, the generated declarations) and words its problem
+/// (`host::host_object_error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostObjectOption {
+    /// The dialect whose host takes it (`Dialect::name`).
+    pub dialect: &'static str,
+    /// The table it is a member of: `client` or `request`.
+    pub table: &'static str,
+    /// Its name, as that host spells it.
+    pub name: &'static str,
+    /// Its type in that host's declarations.
+    pub host_type: &'static str,
+    /// What it must be, in "`name` must be …".
+    pub expects: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+}
+
+/// Every host-object option.
+pub const HOST_OBJECT_OPTIONS: &[HostObjectOption] = &[
+    HostObjectOption {
+        dialect: "node",
+        table: "client",
+        name: "logger",
+        host_type: "Logger",
+        expects: "an object with debug, info, warn and error methods (console, pino, winston)",
+        summary: "receives the library's log lines (retries, store fallbacks, refresh failures): \
+                  any object with `debug`, `info`, `warn` and `error` methods (`console`, pino, \
+                  winston); lines from REFOLD_LOG's level, else `warn`; never a secret in a line",
+    },
+    HostObjectOption {
+        dialect: "node",
+        table: "request",
+        name: "signal",
+        host_type: "AbortSignal",
+        expects: "an AbortSignal",
+        summary: "cancels the call when aborted: before sending, nothing is sent; during a \
+                  request, it is closed; either way the call rejects with `AbortError` (`code: \
+                  'aborted'`); a cache hit ignores it",
+    },
+];
