@@ -65,6 +65,25 @@ def inexpressible(case: Dict[str, Any], generated: bool) -> Optional[str]:
     return None
 
 
+# The cases the generated methods cannot write, each skipped by its rule (`inexpressible`);
+# listed so that a case skipped by mistake fails the run instead of passing unseen.
+SKIPPED_WHEN_GENERATED = {
+    "operations.json": set(),
+    "operation-scenarios.json": {
+        "pages_of_a_list_that_is_not_paginated_are_refused_unsent",
+        "scope_unknown_parameter_is_refused_unsent",
+    },
+}
+
+
+def runnable(file: str, generated: bool) -> List[Dict[str, Any]]:
+    """The cases of `file` this entry runs; fails when the skipped ones are not those listed."""
+    cases = DOCUMENTS[file]["cases"]
+    skipped = {case["name"] for case in cases if inexpressible(case, generated)}
+    assert skipped == (SKIPPED_WHEN_GENERATED[file] if generated else set()), sorted(skipped)
+    return [case for case in cases if case["name"] not in skipped]
+
+
 def generic_arguments(case: Dict[str, Any]) -> Tuple[str, Dict[str, Any], Any, Optional[str]]:
     return (case["operationId"], case.get("params") or {}, case.get("body"),
             case.get("request_linked_account_id"))
@@ -236,9 +255,7 @@ def test_every_case_sync(fresh: Emulator, file: str, generated: bool) -> None:
     ran = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        for written in DOCUMENTS[file]["cases"]:
-            if inexpressible(written, generated):
-                continue
+        for written in runnable(file, generated):
             ran += 1
             case = set_up(client, written)
             retrying = client_for(client, fresh, case)
@@ -263,9 +280,7 @@ def test_every_case_async(fresh: Emulator, file: str, generated: bool) -> None:
     async def main() -> List[str]:
         client = AsyncRefold(KEY, base_url=fresh.url, max_retries=0)
         wrong: List[str] = []
-        for written in DOCUMENTS[file]["cases"]:
-            if inexpressible(written, generated):
-                continue
+        for written in runnable(file, generated):
             case = await set_up_async(client, written)
             retrying = async_client_for(client, fresh, case)
             caller = await scoped_async(retrying, case)
