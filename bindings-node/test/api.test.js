@@ -526,7 +526,7 @@ describe('client properties, maxIdleConnections and maxConnections', () => {
     const exported = Object.keys(addon).filter((name) => !name.startsWith('testHooks'));
     assert.deepEqual(exported.sort(), [
       'Dispatcher', 'NativeClient', 'NativePages', 'NativeScopedClient', 'NativeTelemetry', 'NativeToken',
-      'abortedError', 'createClient', 'createDispatcher', 'createTelemetry', 'parseWebhookEvent', 'setLogSink',
+      'abortedError', 'createClient', 'createDispatcher', 'createTelemetry', 'hostObjectError', 'parseWebhookEvent', 'setLogSink',
       'telemetryInstruments', 'verifyWebhookSignature', 'webhookBodyTypeError',
     ]);
     assert.deepEqual(Object.keys(addon).filter((name) => name.startsWith('testHooks')), ['testHooksLiveObjects']);
