@@ -14,9 +14,10 @@
 //!
 //! Calls run on napi's tokio runtime (the addon's only runtime, with one I/O thread: [`init`];
 //! the core's cache runs its background refreshes there too) and complete through the
-//! environment's [`Dispatcher`]. A plain session-cache hit skips all of this: `token` answers
-//! it synchronously (`Client::cached_token`) with the `SessionToken` object kept in the token's
-//! host slot (`host_token.rs`), and `index.js` resolves at once.
+//! environment's [`Dispatcher`]. A plain session-cache hit skips all of this: the client's hit
+//! function (`fast_hit.rs`; `token` for a hit with options) answers it synchronously
+//! (`Client::cached_token_within`) with the `SessionToken` object kept in the token's host slot
+//! (`host_token.rs`), and `index.js` resolves at once.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
