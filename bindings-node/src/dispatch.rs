@@ -236,6 +236,9 @@ impl Channel {
     where
         F: Future<Output = std::result::Result<Answer, Error>> + Send + 'static,
     {
+        // On the heap once, here: a call's future is large (tens of kilobytes of states), and
+        // each move below (into the task, through its combinators) would otherwise copy it whole.
+        let work = Box::pin(work);
         let completions = Arc::clone(&self.completions);
         let mut environment_alive = self.environment_alive.clone();
         let cancel = self.cancel_of(call_id);
