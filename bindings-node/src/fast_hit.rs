@@ -3,7 +3,7 @@
 //! then decides, errors included). It answers exactly what `NativeClient::token` answers for a
 //! hit without options, and is made with Node-API directly because a `#[napi]` method pays
 //! napi-rs's receiver-borrow bookkeeping (a process-wide mutex and map, a scope per call) on
-//! every call: a third of a hit's native time.
+//! every call (measured in bench/README.md, round 7).
 
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};

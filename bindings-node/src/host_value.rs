@@ -2,11 +2,11 @@
 //! in `refold_session::host` reads (options, ids, page arguments, JSON). Nothing here judges a
 //! value: it only says what JavaScript holds, as `JSON.stringify` sees members.
 
+use std::mem::MaybeUninit;
+
 use napi::bindgen_prelude::{
     JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object, Unknown, Utf16String,
 };
-use std::mem::MaybeUninit;
-
 use napi::{JsValue, Result, ValueType};
 use refold_session::host::{HostValue, MAX_DEPTH};
 
