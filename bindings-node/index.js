@@ -453,6 +453,8 @@ keepAlive.unref();
 
 const created = native.createDispatcher(
   (completion) => {
+    // The call's trace crosses with it (telemetry.rs): its spans end before the caller resumes.
+    if (completion.trace !== undefined) bridge?.record(completion.trace);
     const resolve = pending.get(completion.callId);
     if (resolve === undefined) return;
     pending.delete(completion.callId);

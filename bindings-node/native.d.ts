@@ -192,6 +192,11 @@ export interface Completion {
   /** One page of a paginated list. */
   apiPage?: ApiPagePayload
   error?: ErrorPayload
+  /**
+   * The call's trace plan as JSON text, when the environment's trace hook took one
+   * (`telemetry.rs`): it crosses with the outcome, in the same wake of the JavaScript thread.
+   */
+  trace?: string
 }
 
 /**

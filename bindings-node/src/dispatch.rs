@@ -6,6 +6,7 @@
 //! client (and page walk) keeps its environment's [`Channel`], so calls take no dispatcher
 //! argument (one class argument less for napi to unwrap on a cache hit).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, UnwindSafe, catch_unwind};
@@ -87,6 +88,9 @@ pub struct Completion {
     /// One page of a paginated list.
     pub api_page: Option<ApiPagePayload>,
     pub error: Option<ErrorPayload>,
+    /// The call's trace plan as JSON text, when the environment's trace hook took one
+    /// (`telemetry.rs`): it crosses with the outcome, in the same wake of the JavaScript thread.
+    pub trace: Option<String>,
 }
 
 impl Completion {
@@ -102,6 +106,7 @@ impl Completion {
             json: None,
             api_page: None,
             error: None,
+            trace: None,
         };
         match outcome {
             Ok(Answer::Token(token)) => completion.token = Some(NativeToken { token }),
@@ -121,6 +126,23 @@ impl Completion {
         }
         completion
     }
+}
+
+napi::tokio::task_local! {
+    /// The trace plan of the call this task runs, set by the trace hook when the call ends.
+    static CALL_TRACE: Cell<Option<String>>;
+}
+
+/// Keeps `plan` to cross with the completion of the call running in this task; gives it back
+/// outside a call's task (a background refresh, a synchronous cache hit) or when this task's
+/// call already holds one (a call made within a call).
+pub(crate) fn keep_for_completion(plan: String) -> Option<String> {
+    let mut plan = Some(plan);
+    let _ = CALL_TRACE.try_with(|slot| {
+        let held = slot.take();
+        slot.set(if held.is_none() { plan.take() } else { held });
+    });
+    plan
 }
 
 /// Hands completed calls back to one JavaScript callback `(completion) => void`.
@@ -248,8 +270,12 @@ impl Channel {
             #[cfg(feature = "test-hooks")]
             let _live = live;
             let call = pin!(
-                AssertUnwindSafe(work.map(|outcome| Completion::new(call_id, outcome)))
-                    .catch_unwind()
+                AssertUnwindSafe(CALL_TRACE.scope(Cell::new(None), async move {
+                    let mut completion = Completion::new(call_id, work.await);
+                    completion.trace = CALL_TRACE.with(Cell::take);
+                    completion
+                }))
+                .catch_unwind()
             );
             // Resolves (with an error) only when the environment's sender is dropped.
             let gone = pin!(environment_alive.changed());

@@ -1,8 +1,10 @@
 //! The native half of the OpenTelemetry bridge and of the log bridge (docs/contract.md §18,
 //! Node): the core's [`Telemetry`] hook hands each call's trace plan (core's
 //! `telemetry::plan`: spans and metric points, every name decided) to JavaScript as JSON text
-//! through one weak threadsafe function per environment (`telemetry.js` replays it through
-//! `@opentelemetry/api`), and one process-wide `log::Log` hands the core's log lines
+//! (`telemetry.js` replays it through `@opentelemetry/api`): with the call's completion when it
+//! ends in a call's task (`dispatch.rs`: no second wake of the JavaScript thread), else (a
+//! background refresh, a synchronous cache hit) through one weak threadsafe function per
+//! environment. One process-wide `log::Log` hands the core's log lines
 //! to the environment that set it up last. Both do nothing until JavaScript switches them on:
 //! a trace is dropped at once while no tracer or meter provider is registered.
 
@@ -15,7 +17,7 @@ use napi::{Result, Status};
 use napi_derive::napi;
 use refold_session::telemetry::{CallTrace, Telemetry};
 
-use crate::dispatch::guarded;
+use crate::dispatch::{guarded, keep_for_completion};
 use crate::records::ErrorPayload;
 
 /// Most traces or log lines waiting for the JavaScript thread: beyond it (a blocked event
@@ -87,9 +89,12 @@ impl Telemetry for TraceHook {
         let Ok(plan) = serde_json::to_string(&trace.plan()) else {
             return;
         };
-        let _ = self
-            .traces
-            .call(plan, ThreadsafeFunctionCallMode::NonBlocking);
+        // A call's trace rides with its completion; any other goes alone.
+        if let Some(plan) = keep_for_completion(plan) {
+            let _ = self
+                .traces
+                .call(plan, ThreadsafeFunctionCallMode::NonBlocking);
+        }
     }
 }
 

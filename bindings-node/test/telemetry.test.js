@@ -110,6 +110,22 @@ describe('spans', () => {
     checkNoSecret(spans);
   });
 
+  test("a call's spans have ended by the time its promise settles (they cross with its outcome)", async () => {
+    const [session] = await underSpan(() => client.getTokenForLinkedAccount('otel-settled', { fresh: true }));
+    tokens.push(session.token);
+    // No waiting: read at once.
+    const names = exporter.getFinishedSpans()
+      .filter((span) => span.instrumentationScope.name === 'refold-session')
+      .map((span) => span.name);
+    assert.deepEqual(names.sort(), ['POST /api/v2/public/session-token', 'refold.get_token_for_linked_account']);
+    // A failed call's too.
+    await emulator.faults([{ kind: 'status', status: 403 }]);
+    await assert.rejects(client.getTokenForLinkedAccount('otel-settled-denied', { fresh: true }), Refold.PermissionDeniedError);
+    const failed = exporter.getFinishedSpans()
+      .filter((span) => span.name === 'refold.get_token_for_linked_account' && span.status.code === SpanStatusCode.ERROR);
+    assert.equal(failed.length, 1);
+  });
+
   test('a retried attempt: two CLIENT spans under one call span', async () => {
     await emulator.faults([{ kind: 'status', status: 503 }]);
     const [session, testSpan] = await underSpan(() => client.getTokenForLinkedAccount('otel-retry', { fresh: true }));
