@@ -16,11 +16,13 @@ use refold_session::Client;
 
 use crate::dispatch::Channel;
 use crate::host_value::string_text;
+use crate::telemetry::TraceHook;
 
 /// What one hit function reads: its client and the client's token factory.
 struct HitState {
     client: Client,
     channel: Arc<Channel>,
+    hook: Option<Arc<TraceHook>>,
 }
 
 /// The hit function of `client` (a JavaScript function value).
@@ -28,10 +30,12 @@ pub fn hit_function<'env>(
     env: &'env Env,
     client: &Client,
     channel: &Arc<Channel>,
+    hook: Option<&Arc<TraceHook>>,
 ) -> Result<Unknown<'env>> {
     let state = Box::into_raw(Box::new(HitState {
         client: client.clone(),
         channel: Arc::clone(channel),
+        hook: hook.cloned(),
     }));
     let name = "hit";
     let mut function = ptr::null_mut();
@@ -103,8 +107,12 @@ unsafe extern "C" fn answer_hit(
         // SAFETY: `env` and `argv[0]` are this callback's own.
         let id = unsafe { Unknown::from_raw_unchecked(env, argv[0]) };
         let id = string_text(&id).ok()??;
-        let token = state.client.cached_token_within(&id, None)?;
         let env = Env::from_raw(env);
+        let lookup = || state.client.cached_token_within(&id, None);
+        let token = match &state.hook {
+            Some(hook) => hook.record_made_during(&env, lookup),
+            None => lookup(),
+        }?;
         let object = state.channel.token_object(&env, &token).ok()?;
         Some(object.value().value)
     }));

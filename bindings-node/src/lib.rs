@@ -50,6 +50,7 @@ pub use records::{
     StatsPayload, TokenPayload,
 };
 pub use telemetry::{NativeTelemetry, create_telemetry, set_log_sink};
+use telemetry::TraceHook;
 pub use webhook::{
     WebhookEventPayload, parse_webhook_event, verify_webhook_signature, webhook_body_type_error,
 };
@@ -118,6 +119,8 @@ pub struct NativeClient {
     inner: Client,
     /// Its environment's completion channel and token factory.
     channel: Arc<Channel>,
+    /// Its environment's trace hook, when `@opentelemetry/api` is installed.
+    hook: Option<Arc<TraceHook>>,
     #[cfg(feature = "test-hooks")]
     _live: census::Live,
 }
@@ -149,7 +152,12 @@ impl NativeClient {
                 let hit = if options.fresh {
                     None
                 } else {
-                    self.inner.cached_token_within(&id, options.traceparent)
+                    let traceparent = options.traceparent;
+                    let lookup = || self.inner.cached_token_within(&id, traceparent);
+                    match &self.hook {
+                        Some(hook) => hook.record_made_during(env, lookup),
+                        None => lookup(),
+                    }
                 };
                 if let Some(token) = hit {
                     return Ok(Some(Either::A(self.channel.token_object(env, &token)?)));
@@ -172,7 +180,7 @@ impl NativeClient {
     /// cache hit without options (the token's `SessionToken` object), else `undefined`.
     #[napi(ts_return_type = "(linkedAccountId: unknown) => SessionTokenObject | undefined")]
     pub fn hit_function<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-        fast_hit::hit_function(env, &self.inner, &self.channel)
+        fast_hit::hit_function(env, &self.inner, &self.channel, self.hook.as_ref())
     }
 
     /// Upserts (`PUT`) or, with `create`, creates (`POST`) the linked account `payload`
@@ -477,9 +485,10 @@ pub fn create_client(
             let given = optional(options.as_ref())?;
             #[cfg(feature = "test-hooks")]
             panic_on_request(&given);
-            let hook = telemetry.map(|telemetry| {
-                Arc::clone(&telemetry.hook) as Arc<dyn refold_session::telemetry::Telemetry>
-            });
+            let trace_hook = telemetry.map(|telemetry| Arc::clone(&telemetry.hook));
+            let hook = trace_hook
+                .clone()
+                .map(|hook| hook as Arc<dyn refold_session::telemetry::Telemetry>);
             let built = host::client_options(&given, NODE).and_then(|options| {
                 host::build_observed_client(
                     options,
@@ -495,6 +504,7 @@ pub fn create_client(
                     client: NativeClient {
                         inner,
                         channel: Arc::clone(&dispatcher.channel),
+                        hook: trace_hook,
                         #[cfg(feature = "test-hooks")]
                         _live: census::Live::new(&census::CLIENTS),
                     },

@@ -1,19 +1,21 @@
 //! The native half of the OpenTelemetry bridge and of the log bridge (docs/contract.md §18,
 //! Node): the core's [`Telemetry`] hook hands each call's trace plan (core's
 //! `telemetry::plan`: spans and metric points, every name decided) to JavaScript as JSON text
-//! (`telemetry.js` replays it through `@opentelemetry/api`): with the call's completion when it
-//! ends in a call's task (`dispatch.rs`: no second wake of the JavaScript thread), else (a
-//! background refresh, a synchronous cache hit) through one weak threadsafe function per
-//! environment. One process-wide `log::Log` hands the core's log lines
+//! (`telemetry.js` replays it through `@opentelemetry/api`) so that a call's spans have ended
+//! when JavaScript resumes: an asynchronous call's with its completion (`dispatch.rs`), a
+//! synchronous call's (a cache hit) as it returns ([`TraceHook::record_made_during`]); any
+//! other (a background refresh) through one weak threadsafe function per environment. One
+//! process-wide `log::Log` hands the core's log lines
 //! to the environment that set it up last. Both do nothing until JavaScript switches them on:
 //! a trace is dropped at once while no tracer or meter provider is registered.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use napi::bindgen_prelude::{Either, Function};
+use napi::bindgen_prelude::{Either, Function, FunctionRef};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Result, Status};
+use napi::{Env, Result, Status};
 use napi_derive::napi;
 use refold_session::telemetry::{CallTrace, Telemetry};
 
@@ -45,8 +47,64 @@ pub struct NativeTelemetry {
 
 pub(crate) struct TraceHook {
     traces: TextSink,
+    /// The same callback, called directly for the traces a synchronous call made on the
+    /// JavaScript thread ([`TraceHook::record_made_during`]).
+    here: FunctionRef<String, ()>,
     /// Whether a tracer or meter provider is registered (set from JavaScript when it changes).
     recording: AtomicBool,
+}
+
+thread_local! {
+    /// The traces made on this JavaScript thread by the synchronous call running now
+    /// ([`TraceHook::record_made_during`]); `None` outside one.
+    static MADE_HERE: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Puts back what [`MADE_HERE`] held before a synchronous call, even if the call panicked.
+struct Restore(Option<Vec<String>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let outer = self.0.take();
+        let _ = MADE_HERE.try_with(|here| here.replace(outer));
+    }
+}
+
+impl TraceHook {
+    /// Runs `call`, a synchronous call on the JavaScript thread of `env` (a cache hit), and
+    /// records the traces it made before returning: their spans have ended when JavaScript
+    /// resumes, as an asynchronous call's have (else they would cross on a later turn of the
+    /// event loop). Recorded after the call, not inside it: the application's span processors
+    /// then run outside the core.
+    pub(crate) fn record_made_during<R>(&self, env: &Env, call: impl FnOnce() -> R) -> R {
+        if !self.recording.load(Ordering::Relaxed) {
+            return call();
+        }
+        let restore = Restore(MADE_HERE.with(|here| here.replace(Some(Vec::new()))));
+        let result = call();
+        let made = MADE_HERE.with(RefCell::take);
+        drop(restore);
+        if let Some(made) = made.filter(|made| !made.is_empty())
+            && let Ok(record) = self.here.borrow_back(env)
+        {
+            for plan in made {
+                // `telemetry.js` never throws; a failing SDK loses that trace only.
+                let _ = record.call(plan);
+            }
+        }
+        result
+    }
+}
+
+/// Keeps `plan` for the synchronous call running on this thread, if one is; else gives it back.
+fn keep_for_this_call(plan: String) -> Option<String> {
+    let mut plan = Some(plan);
+    let _ = MADE_HERE.try_with(|here| {
+        if let Some(made) = here.borrow_mut().as_mut() {
+            made.extend(plan.take());
+        }
+    });
+    plan
 }
 
 #[napi]
@@ -67,6 +125,7 @@ pub fn create_telemetry(
         std::panic::AssertUnwindSafe(|| {
             Ok(Either::A(NativeTelemetry {
                 hook: Arc::new(TraceHook {
+                    here: callback.create_ref()?,
                     traces: text_sink(callback)?,
                     recording: AtomicBool::new(false),
                 }),
@@ -89,8 +148,9 @@ impl Telemetry for TraceHook {
         let Ok(plan) = serde_json::to_string(&trace.plan()) else {
             return;
         };
-        // A call's trace rides with its completion; any other goes alone.
-        if let Some(plan) = keep_for_completion(plan) {
+        // A call's trace rides with its completion, a synchronous call's is recorded as it
+        // returns; any other (a background refresh) goes alone.
+        if let Some(plan) = keep_for_completion(plan).and_then(keep_for_this_call) {
             let _ = self
                 .traces
                 .call(plan, ThreadsafeFunctionCallMode::NonBlocking);

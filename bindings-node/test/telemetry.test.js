@@ -118,6 +118,16 @@ describe('spans', () => {
       .filter((span) => span.instrumentationScope.name === 'refold-session')
       .map((span) => span.name);
     assert.deepEqual(names.sort(), ['POST /api/v2/public/session-token', 'refold.get_token_for_linked_account']);
+    // A cache hit's too: under a span (the call carries its traceparent) and outside one (the
+    // client's hit function).
+    for (const hit of [() => underSpan(() => client.getTokenForLinkedAccount('otel-settled')),
+      () => client.getTokenForLinkedAccount('otel-settled')]) {
+      exporter.reset();
+      await hit();
+      const hits = exporter.getFinishedSpans().filter((span) => span.instrumentationScope.name === 'refold-session');
+      assert.deepEqual(hits.map((span) => [span.name, span.attributes['refold.cache.outcome']]),
+        [['refold.get_token_for_linked_account', 'hit']]);
+    }
     // A failed call's too.
     await emulator.faults([{ kind: 'status', status: 403 }]);
     await assert.rejects(client.getTokenForLinkedAccount('otel-settled-denied', { fresh: true }), Refold.PermissionDeniedError);
