@@ -34,10 +34,11 @@ DEMO_TARGETS :=
 DEBIAN_PACKAGES := bash $(ROOT)/scripts/debian-packages.sh
 REDIS_PACKAGES := redis-server redis-tools
 
-.PHONY: help build test demo lint test-rust demo-rust fuzz redis-deps check-pins test-debian-pins
+.PHONY: help build test demo demo-traces lint test-rust demo-rust fuzz redis-deps check-pins test-debian-pins
 
 help:
 	@echo "make demo   # mint tokens against the bundled emulator"
+	@echo "make demo-traces  # one request's trace in Node, Python and on the JVM"
 	@echo "make test   # lints + every test suite in every language"
 	@echo "make bench  # benchmarks (release builds; slow)"
 	@echo "make fuzz   # property tests with many cases for FUZZ_SECONDS (default 300)"
@@ -84,3 +85,12 @@ include $(sort $(wildcard mk/*.mk))
 test: check-pins test-debian-pins lint test-rust $(TEST_TARGETS) test-fleet
 
 demo: demo-rust $(DEMO_TARGETS)
+
+# One request's trace in Node, Python and on the JVM (examples/trace-tree): the spans
+# refold-session records through the application's own OpenTelemetry SDK, under its request span,
+# for a mint retried once and a cache hit, each against a fresh emulator.
+TRACES_EMULATOR := REFOLD_BIN=$(REFOLD_BIN) bash scripts/with-emulator.sh --linked-account trace-tree-user --
+demo-traces: node-addon node-deps python-wheel kotlin-install
+	@$(TRACES_EMULATOR) env NODE_PATH=$(NODE_DIR)/node_modules $(NODE) examples/trace-tree/tree.js
+	@$(TRACES_EMULATOR) $(PY) examples/trace-tree/tree.py
+	@$(TRACES_EMULATOR) java @$(KT_DIR)/target/fleet-worker.argfile examples/trace-tree/TraceTree.java
