@@ -82,15 +82,17 @@ include $(sort $(wildcard mk/*.mk))
 
 # No trailing echo: the output ends with the last test runner's own summary line (the fleet
 # driver's "fleet: N passed, N failed").
-test: check-pins test-debian-pins lint test-rust $(TEST_TARGETS) test-fleet
+test: check-pins test-debian-pins lint test-rust $(TEST_TARGETS) demo-traces test-fleet
 
 demo: demo-rust $(DEMO_TARGETS)
 
 # One request's trace in Node, Python and on the JVM (examples/trace-tree): the spans
 # refold-session records through the application's own OpenTelemetry SDK, under its request span,
-# for a mint retried once and a cache hit, each against a fresh emulator.
-TRACES_EMULATOR := REFOLD_BIN=$(REFOLD_BIN) bash scripts/with-emulator.sh --linked-account trace-tree-user --
+# for a mint retried once and a cache hit, each against a fresh emulator; check.sh fails unless
+# each tree has the shape of examples/trace-tree/expected.txt, so `make test` runs it too.
+TRACES_CHECK := REFOLD_BIN=$(REFOLD_BIN) bash scripts/with-emulator.sh --linked-account trace-tree-user -- \
+	bash examples/trace-tree/check.sh
 demo-traces: node-addon node-deps python-wheel kotlin-install
-	@$(TRACES_EMULATOR) env NODE_PATH=$(NODE_DIR)/node_modules $(NODE) examples/trace-tree/tree.js
-	@$(TRACES_EMULATOR) $(PY) examples/trace-tree/tree.py
-	@$(TRACES_EMULATOR) java @$(KT_DIR)/target/fleet-worker.argfile examples/trace-tree/TraceTree.java
+	@$(TRACES_CHECK) env NODE_PATH=$(NODE_DIR)/node_modules $(NODE) examples/trace-tree/tree.js
+	@$(TRACES_CHECK) $(PY) examples/trace-tree/tree.py
+	@$(TRACES_CHECK) java @$(KT_DIR)/target/fleet-worker.argfile examples/trace-tree/TraceTree.java
