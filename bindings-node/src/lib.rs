@@ -49,8 +49,8 @@ pub use records::{
     AccountPayload, ApiPagePayload, ErrorPayload, IntegrationPayload, PagePayload, RevokePayload,
     StatsPayload, TokenPayload,
 };
-pub use telemetry::{NativeTelemetry, create_telemetry, set_log_sink};
 use telemetry::TraceHook;
+pub use telemetry::{NativeTelemetry, create_telemetry, set_log_sink};
 pub use webhook::{
     WebhookEventPayload, parse_webhook_event, verify_webhook_signature, webhook_body_type_error,
 };
