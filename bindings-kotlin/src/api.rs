@@ -14,7 +14,8 @@ use refold_session::{Client, Error, RequestOptions};
 use serde_json::Value;
 
 use crate::{
-    FfiClient, FfiError, KOTLIN, Task, guard, host_value, request_options, runtime, token_text,
+    ErrorInfo, FfiClient, FfiError, KOTLIN, Task, guard, host_value, request_options, runtime,
+    token_text,
 };
 
 /// A file sent in a multipart body. A name of `None` is one the Kotlin layer found not to be
@@ -158,6 +159,18 @@ async fn page(
         next_page: page.next_page,
         body_json: json_bytes(&page.body),
     })
+}
+
+/// The `invalid_response` of an answer of `operation_id` that does not fit its Kotlin model
+/// (`ApiCall.decode`), worded by the core.
+#[uniffi::export]
+pub fn answer_shape_error(operation_id: String) -> ErrorInfo {
+    FfiError::from(refold_session::api::answer_shape_error(
+        &operation_id,
+        KOTLIN,
+    ))
+    .info()
+    .clone()
 }
 
 /// A call of the org-level client, async or blocking (`None` after `release()`).

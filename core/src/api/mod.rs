@@ -31,4 +31,4 @@ pub use operation::{
 pub use operations::{OPERATIONS, by_id};
 #[cfg(feature = "test-hooks")]
 pub use typed::dispatch_for_tests;
-pub use typed_api::Api;
+pub use typed_api::{Api, answer_shape_error};

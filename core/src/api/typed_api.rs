@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::call::{ApiFile, ApiPage, ApiRequest, ScopedClient};
 use crate::client::Client;
 use crate::error::{Error, ErrorCode};
-use crate::options::RequestOptions;
+use crate::options::{Dialect, RequestOptions};
 
 /// Most pages an `…_all` stream reads (the generic pager's cap, [`super::MAX_PAGE`], bounds
 /// the page numbers too).
@@ -167,13 +167,48 @@ fn shape(operation_id: &str, what: &str) -> Error {
 /// `answer` read as `T`, else `invalid_response` (the raw JSON stays readable through
 /// [`Client::call`]). serde's message is not quoted: it can hold a value of the answer.
 fn decode<T: DeserializeOwned>(operation_id: &str, answer: Value) -> Result<T, Error> {
-    serde_json::from_value(answer).map_err(|_| {
-        Error::new(
-            ErrorCode::InvalidResponse,
-            format!(
-                "The answer of {operation_id} does not have the documented shape of its model; \
-                 Client::call returns it as JSON."
-            ),
-        )
-    })
+    serde_json::from_value(answer).map_err(|_| answer_shape_error(operation_id, &Dialect::RUST))
+}
+
+/// The `invalid_response` of an answer of `operation_id` that does not fit its model, worded
+/// for the host `dialect` (which names where it reads the answer as JSON). For a binding whose
+/// typed models are its host's own (Kotlin's serialization): the decoder's message is never
+/// passed on, as it can quote a value of the answer.
+pub fn answer_shape_error(operation_id: &str, dialect: &Dialect) -> Error {
+    Error::new(
+        ErrorCode::InvalidResponse,
+        format!(
+            "The answer of {operation_id} does not have the documented shape of its model; \
+             {} returns it as JSON.",
+            dialect.raw_call
+        ),
+    )
+}
+
+#[cfg(test)]
+mod answer_shape_tests {
+    use super::*;
+
+    #[test]
+    fn a_misfit_answer_is_invalid_response_naming_where_the_host_reads_it_as_json() {
+        for (dialect, raw) in [
+            (Dialect::RUST, "Client::call"),
+            (Dialect::KOTLIN, "api.raw (or client.call)"),
+        ] {
+            let error = answer_shape_error("listWebhooks", &dialect);
+            assert_eq!(error.code(), ErrorCode::InvalidResponse);
+            assert_eq!(
+                error.message(),
+                format!(
+                    "The answer of listWebhooks does not have the documented shape of its \
+                     model; {raw} returns it as JSON."
+                )
+            );
+        }
+        assert!(
+            Dialect::ALL
+                .iter()
+                .all(|dialect| !dialect.raw_call.is_empty())
+        );
+    }
 }

@@ -97,6 +97,9 @@ pub struct Dialect {
     /// What an option name outside the table does.
     pub unknown_names: UnknownNames,
     pub words: TypeWords,
+    /// Where the host reads an operation's answer as plain JSON: named when a typed answer
+    /// does not fit its model ([`crate::api::answer_shape_error`]).
+    pub raw_call: &'static str,
 }
 
 impl Dialect {
@@ -126,6 +129,7 @@ impl Dialect {
             expect_table: "a bool or a {record}",
             expect_json: "a JSON value",
         },
+        raw_call: "Client::call",
     };
 
     /// JavaScript: camelCase, milliseconds (`timeoutMs`), `typeof` names.
@@ -154,6 +158,7 @@ impl Dialect {
             expect_table: "a boolean or an object",
             expect_json: "a string, number, boolean, null, object or array",
         },
+        raw_call: "client.call",
     };
 
     /// Python: snake_case, seconds (`int` or `float`, or a `timedelta`), type names.
@@ -182,6 +187,7 @@ impl Dialect {
             expect_table: "a bool, a {record} or a dict",
             expect_json: "a str, int, float, bool, None, dict or list",
         },
+        raw_call: "client.call",
     };
 
     /// Kotlin and Java: camelCase, `java.time.Duration`.
@@ -210,6 +216,7 @@ impl Dialect {
             expect_table: "a {record}",
             expect_json: "a String, a number, a Boolean, null, a Map with String keys or a List",
         },
+        raw_call: "api.raw (or client.call)",
     };
 
     /// The `refold` command line: `--kebab-case` flags, seconds.
@@ -238,6 +245,7 @@ impl Dialect {
             expect_table: "a map",
             expect_json: "JSON",
         },
+        raw_call: "refold api",
     };
 
     /// Every dialect, for `describe()`.

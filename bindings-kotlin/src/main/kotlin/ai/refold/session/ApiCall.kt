@@ -1,12 +1,12 @@
 package ai.refold.session
 
-import ai.refold.session.ffi.ErrorInfo
 import ai.refold.session.ffi.FfiApiFile
 import ai.refold.session.ffi.FfiApiPage
 import ai.refold.session.ffi.FfiApiRequest
 import ai.refold.session.ffi.FfiClient
 import ai.refold.session.ffi.FfiException
 import ai.refold.session.ffi.FfiScopedClient
+import ai.refold.session.ffi.answerShapeError
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.flow.map
@@ -280,27 +280,15 @@ internal class ApiCaller(private val target: ApiTarget) {
         }
 
         /**
-         * [answer] read as [model], else [RefoldException.InvalidResponse], as the core's typed
-         * API words it. The decoder's own message is not passed on (nor kept as the cause): it
-         * can quote a value of the answer.
+         * [answer] read as [model], else [RefoldException.InvalidResponse] as the core words it
+         * (`answerShapeError`). The decoder's own message is not passed on (nor kept as the
+         * cause): it can quote a value of the answer.
          */
         fun <T> decode(operationId: String, model: DeserializationStrategy<T>, answer: JsonElement): T =
             try {
                 models.decodeFromJsonElement(model, answer)
             } catch (_: IllegalArgumentException) { // SerializationException is one
-                throw RefoldException.from(
-                    ErrorInfo(
-                        code = "invalid_response",
-                        detail = "The answer of $operationId does not have the documented shape of its model; " +
-                            "api.raw (or client.call) returns it as JSON.",
-                        status = null,
-                        requestId = null,
-                        retryAfter = null,
-                        attempts = 0,
-                        serverCode = null,
-                        httpErrorType = null,
-                    ),
-                )
+                throw RefoldException.from(answerShapeError(operationId))
             }
 
         /** The core's JSON answer (valid JSON by construction; `null` for an empty body). */

@@ -169,6 +169,12 @@ class ApiTest {
                 assertTrue(error.message.contains("api.raw"), error.message)
                 assertNoSecret(error, error.message, error.stackTraceToString())
             }
+            // Worded by the core (Dialect::KOTLIN names where the JSON is read).
+            assertEquals(
+                "The answer of listWebhooks does not have the documented shape of its model; " +
+                    "api.raw (or client.call) returns it as JSON.",
+                notAList.message,
+            )
             assertTrue(bad.message.contains("createPersistentTable"), bad.message)
             assertTrue(badRow.message.contains("listPersistentTables"), badRow.message)
 
