@@ -18,7 +18,7 @@ use crate::dispatch::Channel;
 use crate::host_value::string_text;
 use crate::telemetry::TraceHook;
 
-/// What one hit function reads: its client and the client's token factory.
+/// What one hit function reads: its client, the client's token factory and its trace hook.
 struct HitState {
     client: Client,
     channel: Arc<Channel>,
