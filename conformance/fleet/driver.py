@@ -279,11 +279,15 @@ def check_holder_killed(fleet: Fleet, state: dict[str, Any]) -> None:
         waiter = languages[(index + 1) % len(languages)]
         account = f"killed-{holder}"
         fleet.emulator.post("/__emulator/faults", [{"kind": "delay", "ms": 60000}])
+        sent_before = fleet.emulator.requests()
         proc = fleet.start(holder, [account])
-        # Wait until it holds the lock (a lock key appears), then kill it.
+        # Wait until it holds the lock (a lock key appears) and its mint has reached the
+        # emulator (which took the delay then: killed earlier, the delay would be the waiter's),
+        # then kill it.
         deadline = time.time() + 30
-        while not any(":l:" in k for k in fleet.redis.dump()):
-            assert time.time() < deadline, f"{holder} never took the lock"
+        while not (any(":l:" in k for k in fleet.redis.dump())
+                   and fleet.emulator.requests() > sent_before):
+            assert time.time() < deadline, f"{holder} never took the lock and sent its mint"
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
