@@ -16,7 +16,7 @@ use refold_session::Client;
 
 use crate::dispatch::Channel;
 use crate::host_value::string_text;
-use crate::telemetry::TraceHook;
+use crate::telemetry::{TraceHook, recorded_here};
 
 /// What one hit function reads: its client, the client's token factory and its trace hook.
 struct HitState {
@@ -108,11 +108,9 @@ unsafe extern "C" fn answer_hit(
         let id = unsafe { Unknown::from_raw_unchecked(env, argv[0]) };
         let id = string_text(&id).ok()??;
         let env = Env::from_raw(env);
-        let lookup = || state.client.cached_token_within(&id, None);
-        let token = match &state.hook {
-            Some(hook) => hook.record_made_during(&env, lookup),
-            None => lookup(),
-        }?;
+        let token = recorded_here(state.hook.as_ref(), &env, || {
+            state.client.cached_token_within(&id, None)
+        })?;
         let object = state.channel.token_object(&env, &token).ok()?;
         Some(object.value().value)
     }));

@@ -153,11 +153,9 @@ impl NativeClient {
                     None
                 } else {
                     let traceparent = options.traceparent;
-                    let lookup = || self.inner.cached_token_within(&id, traceparent);
-                    match &self.hook {
-                        Some(hook) => hook.record_made_during(env, lookup),
-                        None => lookup(),
-                    }
+                    telemetry::recorded_here(self.hook.as_ref(), env, || {
+                        self.inner.cached_token_within(&id, traceparent)
+                    })
                 };
                 if let Some(token) = hit {
                     return Ok(Some(Either::A(self.channel.token_object(env, &token)?)));

@@ -96,6 +96,19 @@ impl TraceHook {
     }
 }
 
+/// Runs the synchronous call `call` on the JavaScript thread of `env` through the client's
+/// trace hook, if it has one ([`TraceHook::record_made_during`]).
+pub(crate) fn recorded_here<R>(
+    hook: Option<&Arc<TraceHook>>,
+    env: &Env,
+    call: impl FnOnce() -> R,
+) -> R {
+    match hook {
+        Some(hook) => hook.record_made_during(env, call),
+        None => call(),
+    }
+}
+
 /// Keeps `plan` for the synchronous call running on this thread, if one is; else gives it back.
 fn keep_for_this_call(plan: String) -> Option<String> {
     let mut plan = Some(plan);
